@@ -1,0 +1,47 @@
+# Socket Lab. `make run` serves http://localhost:8080; `make test` runs every check CI runs.
+GO      ?= go
+ADDR    ?= localhost:8080
+TEMPL   := $(GO) tool templ
+
+.PHONY: run build test generate fmt vet check-generated go-test node-test bench fuzz tools
+
+run:
+	$(GO) run . serve -addr $(ADDR)
+
+build:
+	$(GO) build -o socketlab .
+
+generate:
+	$(TEMPL) generate
+
+fmt:
+	gofmt -w .
+	$(TEMPL) fmt templates
+
+vet:
+	$(GO) vet ./...
+
+# templ generate and fmt must change nothing that is committed.
+check-generated:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
+	$(TEMPL) fmt -fail templates
+	$(TEMPL) generate
+	@git diff --exit-code -- templates || { echo "templ generate changed committed files: run make generate and commit"; exit 1; }
+
+go-test:
+	$(GO) test -race -count=1 ./...
+
+node/node_modules: node/package.json node/package-lock.json
+	cd node && npm ci --no-audit --no-fund
+	touch node/node_modules
+
+node-test: node/node_modules
+	cd node && node --test --test-concurrency=1 'sio/*.test.js' 'truth/*.test.js'
+
+test: vet check-generated go-test node-test
+
+bench:
+	./bench.sh
+
+fuzz:
+	$(GO) test -run=NONE -fuzz=. -fuzztime=30s ./lessons/blocks/

@@ -1,0 +1,107 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"os"
+	"sync"
+
+	"socketlab/lessons"
+	"socketlab/lessons/blocks"
+	"socketlab/playground"
+	"socketlab/static"
+	"socketlab/templates"
+)
+
+// app holds everything a running server shares: the lesson index, the assets and the hubs.
+type app struct {
+	log     *slog.Logger
+	cfg     serveConfig
+	idx     *lessons.Index
+	assets  *static.Assets
+	site    templates.Site
+	handler http.Handler
+	close   sync.Once
+}
+
+// lessonOptions wires the lesson loader to our components and demo validation.
+func lessonOptions(prefix string, drafts bool) lessons.Options {
+	return lessons.Options{
+		Prefix: prefix,
+		Drafts: drafts,
+		Blocks: blocks.Options{
+			RenderDemo: func(ctx context.Context, w io.Writer, d blocks.Demo) error {
+				return templates.DemoWidget(demoView(d)).Render(ctx, w)
+			},
+			RenderQuiz: func(ctx context.Context, w io.Writer, q blocks.Quiz) error {
+				return templates.Quiz(quizView(q)).Render(ctx, w)
+			},
+			ValidateDemo: playground.ValidateDemo,
+		},
+	}
+}
+
+func demoView(d blocks.Demo) templates.DemoView {
+	cfg := d.Config
+	if len(cfg) == 0 {
+		cfg = json.RawMessage("{}")
+	}
+	return templates.DemoView{ID: d.ID, Name: d.Name, ConfigJSON: string(cfg)}
+}
+
+func quizView(q blocks.Quiz) templates.QuizView {
+	v := templates.QuizView{ID: q.ID}
+	for _, qq := range q.Questions {
+		qv := templates.QuestionView{ID: qq.ID, PromptHTML: qq.PromptHTML, Multiple: qq.Multiple}
+		for _, c := range qq.Choices {
+			qv.Choices = append(qv.Choices, templates.ChoiceView{ID: c.ID, TextHTML: c.TextHTML, ExplanationHTML: c.ExplanationHTML, Correct: c.Correct})
+		}
+		v.Questions = append(v.Questions, qv)
+	}
+	return v
+}
+
+// loadLessons parses the embedded course, or the lessons in dir when one is given.
+func loadLessons(dir string, drafts bool) (*lessons.Index, error) {
+	var fsys fs.FS = lessons.Content
+	prefix := "lessons"
+	if dir != "" {
+		fsys, prefix = os.DirFS(dir), dir
+	}
+	idx, err := lessons.Load(fsys, lessonOptions(prefix, drafts))
+	if err != nil {
+		return nil, fmt.Errorf("loading lessons: %w", err)
+	}
+	return idx, nil
+}
+
+func newApp(log *slog.Logger, cfg serveConfig) (*app, error) {
+	idx, err := loadLessons(cfg.lessonDir, cfg.drafts)
+	if err != nil {
+		return nil, err
+	}
+	assets, err := static.New()
+	if err != nil {
+		return nil, fmt.Errorf("static assets: %w", err)
+	}
+	a := &app{log: log, cfg: cfg, idx: idx, assets: assets}
+	a.site = templates.Site{
+		Name: "Socket Lab",
+		CSS:  []string{assets.URL("css/site.css")},
+		JS:   []string{assets.URL("js/site.js")},
+	}
+	a.handler = a.routes()
+	return a, nil
+}
+
+func (a *app) Handler() http.Handler { return a.handler }
+
+// Close releases the hubs; safe to call more than once.
+func (a *app) Close() {
+	a.close.Do(func() {})
+}

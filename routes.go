@@ -1,0 +1,199 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strconv"
+	"time"
+
+	"github.com/a-h/templ"
+
+	"socketlab/lessons"
+	"socketlab/templates"
+)
+
+// routes lists every URL the server answers, then wraps the mux in its middleware.
+func (a *app) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /{$}", a.handleHome())
+	mux.Handle("GET /lessons/{slug}", a.handleLesson())
+	mux.Handle("GET /static/", http.StripPrefix("/static/", a.assets.Handler()))
+	mux.Handle("GET /healthz", handleHealthz())
+	mux.Handle("/", a.handleNotFound())
+
+	var h http.Handler = mux
+	h = http.NewCrossOriginProtection().Handler(h)
+	h = securityHeaders(h)
+	h = recoverPanics(a.log, h)
+	h = logRequests(a.log, h)
+	return h
+}
+
+func lessonLink(l *lessons.Lesson, i int) templates.LessonLink {
+	return templates.LessonLink{Slug: l.Slug, Title: l.Title, Summary: l.Summary, Number: i + 1, Draft: l.Draft}
+}
+
+func (a *app) handleHome() http.Handler {
+	all := a.idx.Lessons()
+	view := templates.HomeView{Site: a.site}
+	for i, l := range all {
+		view.Lessons = append(view.Lessons, lessonLink(l, i))
+	}
+	return a.page(func(*http.Request) (templ.Component, int) { return templates.HomePage(view), http.StatusOK })
+}
+
+func (a *app) handleLesson() http.Handler {
+	all := a.idx.Lessons()
+	views := make(map[string]templates.LessonView, len(all))
+	for i, l := range all {
+		v := templates.LessonView{
+			Site: a.site, Slug: l.Slug, Title: l.Title, Summary: l.Summary,
+			Objectives: l.Objectives, Questions: l.Questions,
+			Number: i + 1, Total: len(all), Body: l.HTML,
+		}
+		for _, h := range l.TOC {
+			v.TOC = append(v.TOC, templates.TOCItem{Level: h.Level, ID: h.ID, Text: h.Text})
+		}
+		if i > 0 {
+			p := lessonLink(all[i-1], i-1)
+			v.Prev = &p
+		}
+		if i+1 < len(all) {
+			n := lessonLink(all[i+1], i+1)
+			v.Next = &n
+		}
+		views[l.Slug] = v
+	}
+	return a.page(func(r *http.Request) (templ.Component, int) {
+		v, ok := views[r.PathValue("slug")]
+		if !ok {
+			return templates.NotFoundPage(templates.NotFoundView{Site: a.site, Path: r.URL.Path}), http.StatusNotFound
+		}
+		return templates.LessonPage(v), http.StatusOK
+	})
+}
+
+func (a *app) handleNotFound() http.Handler {
+	return a.page(func(r *http.Request) (templ.Component, int) {
+		return templates.NotFoundPage(templates.NotFoundView{Site: a.site, Path: r.URL.Path}), http.StatusNotFound
+	})
+}
+
+func handleHealthz() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
+		fmt.Fprintln(w, "ok")
+	})
+}
+
+// page renders a component into a buffer first, so a failed render is a clean 500, not half a page.
+func (a *app) page(pick func(*http.Request) (templ.Component, int)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, status := pick(r)
+		var buf bytes.Buffer
+		if err := c.Render(r.Context(), &buf); err != nil {
+			a.log.Error("render page", "path", r.URL.Path, "err", err)
+			http.Error(w, "internal error", http.StatusInternalServerError)
+			return
+		}
+		h := w.Header()
+		h.Set("Content-Type", "text/html; charset=utf-8")
+		h.Set("Cache-Control", "no-cache")
+		h.Set("Content-Length", strconv.Itoa(buf.Len()))
+		w.WriteHeader(status)
+		if r.Method != http.MethodHead {
+			w.Write(buf.Bytes())
+		}
+	})
+}
+
+// securityHeaders sets a strict CSP with a fresh nonce per response (handed to templ through the
+// context, so every <script> the components render carries it) and the other security headers.
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var b [18]byte
+		rand.Read(b[:])
+		nonce := base64.RawURLEncoding.EncodeToString(b[:])
+		h := w.Header()
+		h.Set("Content-Security-Policy", "default-src 'self'; script-src 'nonce-"+nonce+"' 'strict-dynamic'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Cross-Origin-Opener-Policy", "same-origin")
+		h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+		next.ServeHTTP(w, r.WithContext(templ.WithNonce(r.Context(), nonce)))
+	})
+}
+
+// recoverPanics turns a handler panic into a 500 and one log record with the stack.
+func recoverPanics(log *slog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				log.Error("panic serving request", "path", r.URL.Path, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+				http.Error(w, "internal error", http.StatusInternalServerError)
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	bytes  int64
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += int64(n)
+	return n, err
+}
+
+// Unwrap lets http.ResponseController and the WebSocket upgrader reach the real writer.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// logRequests writes one record per request (at Debug for socket traffic, which has its own log).
+func logRequests(log *slog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w}
+		next.ServeHTTP(sw, r)
+		level := slog.LevelInfo
+		if isSocketPath(r.URL.Path) {
+			level = slog.LevelDebug
+		}
+		log.Log(context.Background(), level, "request", "method", r.Method, "path", truncate(r.URL.Path, 256), "status", sw.status, "bytes", sw.bytes, "dur", time.Since(start).Round(time.Microsecond))
+	})
+}
+
+func isSocketPath(p string) bool {
+	return len(p) >= 6 && p[:6] == "/play/" || len(p) >= 11 && p[:11] == "/socket.io/"
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}

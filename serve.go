@@ -1,0 +1,168 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// HTTP server limits (reliability.md §3). WriteTimeout stays 0: long-polling GETs are held up to
+// pingInterval and the hub sets per-request deadlines itself; every other handler is fast.
+const (
+	readHeaderTimeout = 5 * time.Second
+	readTimeout       = 10 * time.Second
+	idleTimeout       = 60 * time.Second
+	maxHeaderBytes    = 64 << 10
+	shutdownTimeout   = 10 * time.Second
+)
+
+type serveConfig struct {
+	addr         string
+	publicURL    string
+	origins      []string // computed once the listener's port is known
+	extraOrigins string
+	lessonDir    string
+	drafts       bool
+	logLevel     slog.Level
+}
+
+func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer) (serveConfig, error) {
+	var cfg serveConfig
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := getenv("SOCKETLAB_ADDR")
+	if addr == "" {
+		addr = "localhost:8080"
+	}
+	fs.StringVar(&cfg.addr, "addr", addr, "`host:port` to listen on (env SOCKETLAB_ADDR)")
+	fs.StringVar(&cfg.publicURL, "public-url", getenv("SOCKETLAB_PUBLIC_URL"), "`URL` students use to reach this server, e.g. http://192.168.1.20:8080 (env SOCKETLAB_PUBLIC_URL); it is allowed as an Origin")
+	origins := getenv("SOCKETLAB_ORIGINS")
+	fs.StringVar(&origins, "origins", origins, "comma-separated extra `origins` allowed to open sockets, exactly scheme://host:port (env SOCKETLAB_ORIGINS)")
+	fs.StringVar(&cfg.lessonDir, "lessons", "", "serve lessons from this `dir` instead of the embedded course")
+	fs.BoolVar(&cfg.drafts, "drafts", false, "show draft lessons")
+	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		return cfg, err
+	}
+	if fs.NArg() > 0 {
+		return cfg, fmt.Errorf("serve: unexpected argument %q", fs.Arg(0))
+	}
+	if err := cfg.logLevel.UnmarshalText([]byte(*level)); err != nil {
+		return cfg, fmt.Errorf("serve: -log-level: %w", err)
+	}
+	cfg.extraOrigins = origins
+	return cfg, nil
+}
+
+func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	start := time.Now()
+	cfg, err := parseServeFlags(args, getenv, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.logLevel}))
+
+	ln, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	defer ln.Close()
+	cfg.origins, err = allowedOrigins(cfg.addr, ln.Addr().String(), cfg.publicURL, cfg.extraOrigins)
+	if err != nil {
+		return err
+	}
+	app, err := newApp(log, cfg)
+	if err != nil {
+		return err
+	}
+	defer app.Close()
+	srv := &http.Server{
+		Handler:           app.Handler(),
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return ctx },
+	}
+	// Shutdown does not close hijacked (WebSocket) connections: the hubs close theirs.
+	srv.RegisterOnShutdown(app.Close)
+	url := "http://" + ln.Addr().String()
+	log.Info("serving Socket Lab", "url", url, "lessons", app.idx.Len(), "startup", time.Since(start).Round(time.Microsecond), "origins", strings.Join(cfg.origins, " "))
+	fmt.Fprintf(stdout, "Socket Lab is running at %s\n", url)
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
+
+// allowedOrigins is the exact Origin allowlist for pages and sockets: the origins this server is
+// reached at on this machine, the public URL, and any extra origins. Never derived from a request.
+func allowedOrigins(addr, listening, publicURL, extra string) ([]string, error) {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, fmt.Errorf("-addr %q: %w", addr, err)
+	}
+	_, port, err := net.SplitHostPort(listening)
+	if err != nil {
+		return nil, fmt.Errorf("listener address %q: %w", listening, err)
+	}
+	var out []string
+	add := func(o string) {
+		o = strings.TrimRight(strings.ToLower(strings.TrimSpace(o)), "/")
+		if o == "" {
+			return
+		}
+		for _, x := range out {
+			if x == o {
+				return
+			}
+		}
+		out = append(out, o)
+	}
+	{
+		for _, h := range []string{"localhost", "127.0.0.1", "[::1]"} {
+			add("http://" + h + ":" + port)
+		}
+		if host != "" && host != "localhost" && host != "0.0.0.0" && host != "::" {
+			add("http://" + net.JoinHostPort(host, port))
+		}
+	}
+	for _, o := range append([]string{publicURL}, strings.Split(extra, ",")...) {
+		o = strings.TrimSpace(o)
+		if o == "" {
+			continue
+		}
+		if !strings.HasPrefix(o, "http://") && !strings.HasPrefix(o, "https://") {
+			return nil, fmt.Errorf("origin %q: want scheme://host[:port]", o)
+		}
+		add(o)
+	}
+	return out, nil
+}
