@@ -1,0 +1,1240 @@
+/**
+ * sio.js: Socket Lab's own small browser client for Socket.IO v5 over Engine.IO v4.
+ * A plain ES module: no bundler, no dependencies, no third-party code. The API follows
+ * socket.io-client 4.x so lesson code reads the same as with the real client.
+ *
+ *   import { io } from "/static/js/sio.js";
+ *   const socket = io("/orders", { path: "/play/ab12/socket.io/", auth: { token: "t" } });
+ *   socket.on("connect", () => console.log(socket.id));
+ *   socket.emit("hello", 1, (reply) => console.log(reply));
+ *   const r = await socket.timeout(1000).emitWithAck("question");
+ *
+ * Supported
+ * - io(url?, opts): the url's pathname selects the namespace ("/orders", "http://h:p/orders";
+ *   none → "/"). Options: path (default "/socket.io/"), auth (object or function(cb)), query
+ *   (object), transports (must contain "websocket"), reconnection (true), reconnectionAttempts
+ *   (Infinity), reconnectionDelay (1000), reconnectionDelayMax (5000), randomizationFactor (0.5),
+ *   timeout (20000 ms for the Engine.IO handshake; false = none), ackTimeout, autoConnect (true),
+ *   forceNew / multiplex:false.
+ * - Multiplexing: namespaces opened on the same origin + path share ONE Engine.IO connection
+ *   (one Manager, `socket.io`) unless forceNew, or the namespace is already open on it.
+ *   (The real client keys its cache by origin only; we also key by path, so two demo instances
+ *   on one page never share a connection.)
+ * - Socket: on/once/off/listeners/hasListeners, onAny/prependAny/offAny/listenersAny,
+ *   onAnyOutgoing/offAnyOutgoing, emit(ev, ...args, ack?), send(...), timeout(ms).emit(..., (err, ...r)),
+ *   emitWithAck (Promise; rejects on timeout or disconnect when a timeout applies), volatile.emit,
+ *   compress() (accepted, no effect), connect()/open(), disconnect()/close(), id, connected,
+ *   disconnected, active, recovered, io (the Manager).
+ * - Events: connect, connect_error (err.message, err.data), disconnect(reason, description) with
+ *   "io server disconnect", "io client disconnect", "ping timeout", "transport close",
+ *   "transport error", "parse error".
+ * - Manager (socket.io) events: open, close, error, ping, packet, reconnect_attempt(n), reconnect(n),
+ *   reconnect_error(err), reconnect_failed. Reconnection uses exponential backoff
+ *   (reconnectionDelay · 2^attempt, ± randomizationFactor jitter, capped at reconnectionDelayMax),
+ *   never after a middleware refusal (CONNECT_ERROR), a server-side disconnect or disconnect().
+ * - Acks both ways: a server event sent with an ack id gets a callback as last handler argument.
+ * - Binary both ways: ArrayBuffer, typed arrays / DataView and Blob are sent as attachments
+ *   (placeholders, nested too); received attachments are ArrayBuffer.
+ * - Heartbeat: answers "2" with "3"; no ping within pingInterval + pingTimeout → "ping timeout".
+ * - Emits while disconnected are buffered and flushed after the next "connect" (volatile ones are
+ *   dropped, also when the WebSocket still has unsent bytes).
+ * - Connection state recovery: keeps the pid from the CONNECT reply and the last offset, sends
+ *   both in the next CONNECT (merged with auth), sets socket.recovered. When the namespace got a
+ *   pid, the trailing string argument of every EVENT without ack id is the server's offset and is
+ *   removed before handlers (and onAny) run. (Caveat: socket.io 4.8 does not append an offset to
+ *   volatile server emits; with recovery on, a volatile event's last string argument is stripped.)
+ *
+ * Not supported
+ * - HTTP long-polling and the polling → WebSocket upgrade: WebSocket transport only
+ *   (like `transports: ["websocket"]`); a transports list without "websocket" throws.
+ * - Options retries, extraHeaders, withCredentials, parser, timestampRequests, closeOnBeforeunload,
+ *   tryAllTransports, rememberUpgrade, addTrailingSlash (the path always ends with "/").
+ * - Outgoing packet queue with retries (socket.io-client's `retries`), compression control.
+ */
+
+const EIO_OPEN = "0";
+const EIO_CLOSE = "1";
+const EIO_PING = "2";
+const EIO_PONG = "3";
+const EIO_MESSAGE = "4";
+const EIO_UPGRADE = "5";
+const EIO_NOOP = "6";
+
+/** Socket.IO v5 packet types. */
+export const PacketType = Object.freeze({
+  CONNECT: 0,
+  DISCONNECT: 1,
+  EVENT: 2,
+  ACK: 3,
+  CONNECT_ERROR: 4,
+  BINARY_EVENT: 5,
+  BINARY_ACK: 6,
+});
+
+/** The Socket.IO protocol revision this client speaks. */
+export const protocol = 5;
+
+const RESERVED_EVENTS = new Set([
+  "connect",
+  "connect_error",
+  "disconnect",
+  "disconnecting",
+  "newListener",
+  "removeListener",
+]);
+
+// A user handler that throws must not break the client's own state: report it like an uncaught
+// error (console, window "error" event) and carry on with the next listener.
+function reportListenerError(err) {
+  if (typeof globalThis.reportError === "function") {
+    globalThis.reportError(err);
+  } else {
+    setTimeout(() => {
+      throw err;
+    }, 0);
+  }
+}
+
+/** Minimal event emitter with the component-emitter API used by socket.io-client. */
+export class Emitter {
+  #listeners = new Map();
+
+  on(event, fn) {
+    let list = this.#listeners.get(event);
+    if (!list) {
+      list = [];
+      this.#listeners.set(event, list);
+    }
+    list.push(fn);
+    return this;
+  }
+
+  addEventListener(event, fn) {
+    return this.on(event, fn);
+  }
+
+  once(event, fn) {
+    const wrapper = (...args) => {
+      this.off(event, wrapper);
+      fn.apply(this, args);
+    };
+    wrapper.original = fn;
+    return this.on(event, wrapper);
+  }
+
+  off(event, fn) {
+    if (event === undefined) {
+      this.#listeners.clear();
+      return this;
+    }
+    if (fn === undefined) {
+      this.#listeners.delete(event);
+      return this;
+    }
+    const list = this.#listeners.get(event);
+    if (list) {
+      const i = list.findIndex((h) => h === fn || h.original === fn);
+      if (i >= 0) list.splice(i, 1);
+      if (list.length === 0) this.#listeners.delete(event);
+    }
+    return this;
+  }
+
+  removeListener(event, fn) {
+    return this.off(event, fn);
+  }
+
+  removeEventListener(event, fn) {
+    return this.off(event, fn);
+  }
+
+  removeAllListeners(event) {
+    return this.off(event);
+  }
+
+  listeners(event) {
+    return [...(this.#listeners.get(event) ?? [])];
+  }
+
+  hasListeners(event) {
+    return this.#listeners.has(event);
+  }
+
+  emit(event, ...args) {
+    return this.emitReserved(event, ...args);
+  }
+
+  /** Calls the listeners of event (a snapshot, so listeners may unsubscribe while running). */
+  emitReserved(event, ...args) {
+    const list = this.#listeners.get(event);
+    if (!list) return this;
+    for (const fn of [...list]) {
+      try {
+        fn.apply(this, args);
+      } catch (err) {
+        reportListenerError(err);
+      }
+    }
+    return this;
+  }
+}
+
+function subscribe(target, event, fn) {
+  target.on(event, fn);
+  return () => target.off(event, fn);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Socket.IO v5 packet codec
+// ---------------------------------------------------------------------------------------------
+
+function isBinary(v) {
+  return (
+    v instanceof ArrayBuffer ||
+    ArrayBuffer.isView(v) ||
+    (typeof Blob !== "undefined" && v instanceof Blob)
+  );
+}
+
+function isPlainObject(v) {
+  if (v === null || typeof v !== "object") return false;
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+}
+
+// Replaces every binary value inside data (nested in arrays and plain objects) with a
+// placeholder and collects the binaries, in order, into out. Returns the rewritten copy.
+function extractBinaries(data, out, seen = new Set()) {
+  if (isBinary(data)) {
+    out.push(data);
+    return { _placeholder: true, num: out.length - 1 };
+  }
+  if (Array.isArray(data) || isPlainObject(data)) {
+    if (seen.has(data)) throw new TypeError("sio: cannot encode a circular structure");
+    seen.add(data);
+    let copy;
+    if (Array.isArray(data)) {
+      copy = data.map((v) => extractBinaries(v, out, seen));
+    } else {
+      copy = {};
+      for (const [k, v] of Object.entries(data)) copy[k] = extractBinaries(v, out, seen);
+    }
+    seen.delete(data);
+    return copy;
+  }
+  return data;
+}
+
+function insertBinaries(data, buffers) {
+  if (Array.isArray(data)) return data.map((v) => insertBinaries(v, buffers));
+  if (data !== null && typeof data === "object") {
+    if (data._placeholder === true) {
+      const n = data.num;
+      if (!Number.isInteger(n) || n < 0 || n >= buffers.length) {
+        throw new Error("sio: illegal attachment placeholder");
+      }
+      return buffers[n];
+    }
+    const out = {};
+    for (const [k, v] of Object.entries(data)) out[k] = insertBinaries(v, buffers);
+    return out;
+  }
+  return data;
+}
+
+/**
+ * Encodes a Socket.IO packet {type, nsp, id?, data?} into its text form followed by the binary
+ * attachments (EVENT/ACK with binary data become BINARY_EVENT/BINARY_ACK).
+ * @returns {[string, ...(ArrayBuffer|ArrayBufferView|Blob)[]]}
+ */
+export function encodePacket(packet) {
+  let type = packet.type;
+  let data = packet.data;
+  const attachments = [];
+  if (type === PacketType.EVENT || type === PacketType.ACK) {
+    const rewritten = extractBinaries(data, attachments);
+    if (attachments.length > 0) {
+      data = rewritten;
+      type = type === PacketType.EVENT ? PacketType.BINARY_EVENT : PacketType.BINARY_ACK;
+    }
+  }
+  let text = String(type);
+  if (type === PacketType.BINARY_EVENT || type === PacketType.BINARY_ACK) {
+    text += attachments.length + "-";
+  }
+  if (packet.nsp && packet.nsp !== "/") text += packet.nsp + ",";
+  if (packet.id !== undefined && packet.id !== null) text += String(packet.id);
+  if (data !== undefined) text += JSON.stringify(data);
+  return [text, ...attachments];
+}
+
+function isDigit(c) {
+  return c >= "0" && c <= "9";
+}
+
+function payloadValid(type, data) {
+  switch (type) {
+    case PacketType.CONNECT:
+      return data === undefined || isPlainObject(data);
+    case PacketType.DISCONNECT:
+      return data === undefined;
+    case PacketType.CONNECT_ERROR:
+      return typeof data === "string" || isPlainObject(data);
+    case PacketType.EVENT:
+    case PacketType.BINARY_EVENT:
+      return (
+        Array.isArray(data) &&
+        data.length > 0 &&
+        (typeof data[0] === "number" ||
+          (typeof data[0] === "string" && !RESERVED_EVENTS.has(data[0])))
+      );
+    case PacketType.ACK:
+    case PacketType.BINARY_ACK:
+      return Array.isArray(data);
+    default:
+      return false;
+  }
+}
+
+/** Decodes the text part of a Socket.IO packet; throws Error on anything malformed. */
+export function decodePacketText(str) {
+  const type = str.charCodeAt(0) - 48;
+  if (!(type >= 0 && type <= 6) || str.length === 0) {
+    throw new Error("sio: unknown packet type");
+  }
+  const packet = { type, nsp: "/" };
+  let i = 1;
+  if (type === PacketType.BINARY_EVENT || type === PacketType.BINARY_ACK) {
+    const dash = str.indexOf("-", i);
+    const count = str.slice(i, dash);
+    if (dash < 0 || count === "" || !/^\d+$/.test(count)) {
+      throw new Error("sio: illegal attachments count");
+    }
+    packet.attachments = Number(count);
+    i = dash + 1;
+  }
+  if (str[i] === "/") {
+    const comma = str.indexOf(",", i);
+    const end = comma < 0 ? str.length : comma;
+    packet.nsp = str.slice(i, end);
+    i = comma < 0 ? str.length : comma + 1;
+  }
+  const idStart = i;
+  while (i < str.length && isDigit(str[i])) i++;
+  if (i > idStart) packet.id = Number(str.slice(idStart, i));
+  if (i < str.length) {
+    try {
+      packet.data = JSON.parse(str.slice(i));
+    } catch {
+      throw new Error("sio: invalid JSON payload");
+    }
+  }
+  if (!payloadValid(type, packet.data)) throw new Error("sio: invalid payload");
+  return packet;
+}
+
+/**
+ * Reassembles Socket.IO packets from Engine.IO messages: add() returns the complete packet, or
+ * null while attachments are still expected; it throws on protocol errors.
+ */
+export class Decoder {
+  #pending = null;
+  #buffers = [];
+
+  add(message) {
+    if (typeof message === "string") {
+      if (this.#pending) throw new Error("sio: got text while waiting for attachments");
+      const packet = decodePacketText(message);
+      if (packet.attachments > 0) {
+        this.#pending = packet;
+        this.#buffers = [];
+        return null;
+      }
+      if (packet.attachments === 0) packet.data = insertBinaries(packet.data, []);
+      delete packet.attachments;
+      return packet;
+    }
+    if (!this.#pending) throw new Error("sio: got binary data without a binary packet");
+    this.#buffers.push(message);
+    if (this.#buffers.length < this.#pending.attachments) return null;
+    const packet = this.#pending;
+    packet.data = insertBinaries(packet.data, this.#buffers);
+    delete packet.attachments;
+    this.reset();
+    return packet;
+  }
+
+  reset() {
+    this.#pending = null;
+    this.#buffers = [];
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Engine.IO v4 over WebSocket
+// ---------------------------------------------------------------------------------------------
+
+function normalizePath(path) {
+  let p = path || "/socket.io/";
+  if (!p.startsWith("/")) p = "/" + p;
+  if (!p.endsWith("/")) p += "/";
+  return p;
+}
+
+function websocketURL(origin, path, query) {
+  const url = new URL(normalizePath(path), origin);
+  url.protocol = url.protocol === "https:" || url.protocol === "wss:" ? "wss:" : "ws:";
+  const params = new URLSearchParams(typeof query === "string" ? query : undefined);
+  if (query && typeof query === "object") {
+    for (const [k, v] of Object.entries(query)) params.set(k, String(v));
+  }
+  params.set("EIO", "4");
+  params.set("transport", "websocket");
+  url.search = params.toString();
+  return url.href;
+}
+
+function transportError(message, context) {
+  const err = new Error(message);
+  err.type = "TransportError";
+  err.description = context;
+  return err;
+}
+
+/**
+ * One Engine.IO v4 session over one WebSocket (no polling). Events: open, data (string or
+ * ArrayBuffer), ping, error (before "close"), close(reason, description).
+ */
+export class Engine extends Emitter {
+  constructor(origin, opts = {}) {
+    super();
+    this.url = websocketURL(origin, opts.path, opts.query);
+    this.readyState = "opening";
+    this.id = null;
+    this.pingInterval = 0;
+    this.pingTimeout = 0;
+    this.maxPayload = 0;
+    this.transport = "websocket";
+    this._pingTimer = null;
+    this._pingDeadline = 0;
+    try {
+      this.ws = new WebSocket(this.url);
+    } catch (err) {
+      this.ws = null;
+      setTimeout(() => this._fail(transportError("websocket error", err)), 0);
+      return;
+    }
+    this.ws.binaryType = "arraybuffer";
+    this.ws.onmessage = (ev) => this._onMessage(ev.data);
+    this.ws.onerror = (ev) => this._fail(transportError("websocket error", ev));
+    this.ws.onclose = (ev) =>
+      this._onClose("transport close", { code: ev.code, reason: ev.reason, wasClean: ev.wasClean });
+  }
+
+  /** True when a message written now goes straight onto the socket. */
+  get writable() {
+    return this.readyState === "open" && this.ws !== null && this.ws.readyState === WebSocket.OPEN;
+  }
+
+  /** writable, and nothing still queued in the browser (volatile emits need this). */
+  get idle() {
+    return this.writable && this.ws.bufferedAmount === 0;
+  }
+
+  /** Sends one Engine.IO message: text as "4…", binary as a raw binary frame. */
+  write(message) {
+    if (!this.writable) return false;
+    this.ws.send(typeof message === "string" ? EIO_MESSAGE + message : message);
+    return true;
+  }
+
+  /** True (and closes with "ping timeout" soon) when the server has been silent too long. */
+  hasPingExpired() {
+    if (this._pingDeadline === 0 || Date.now() <= this._pingDeadline) return false;
+    this._pingDeadline = 0;
+    setTimeout(() => this._onClose("ping timeout"), 0);
+    return true;
+  }
+
+  close() {
+    if (this.readyState === "opening" || this.readyState === "open") {
+      this._onClose("forced close");
+    }
+    return this;
+  }
+
+  _onMessage(data) {
+    if (this.readyState === "closed") return;
+    if (typeof data !== "string") {
+      if (this.readyState !== "open") return this._fail(transportError("binary before handshake"));
+      this.emitReserved("data", data);
+      return;
+    }
+    const type = data.charAt(0);
+    if (this.readyState === "opening") {
+      if (type !== EIO_OPEN) return this._fail(transportError("expected an open packet", data));
+      return this._onHandshake(data.slice(1));
+    }
+    switch (type) {
+      case EIO_PING:
+        this._armPingTimer();
+        this.ws.send(EIO_PONG + data.slice(1));
+        this.emitReserved("ping");
+        break;
+      case EIO_MESSAGE:
+        this.emitReserved("data", data.slice(1));
+        break;
+      case EIO_CLOSE:
+        this._onClose("transport close", "closed by the server");
+        break;
+      case EIO_PONG:
+      case EIO_NOOP:
+        break;
+      case EIO_OPEN:
+      case EIO_UPGRADE:
+      default:
+        this._fail(transportError("unexpected packet", data));
+    }
+  }
+
+  _onHandshake(json) {
+    let hs;
+    try {
+      hs = JSON.parse(json);
+    } catch {
+      hs = null;
+    }
+    if (
+      !hs ||
+      typeof hs.sid !== "string" ||
+      typeof hs.pingInterval !== "number" ||
+      typeof hs.pingTimeout !== "number"
+    ) {
+      return this._fail(transportError("invalid handshake", json));
+    }
+    this.id = hs.sid;
+    this.pingInterval = hs.pingInterval;
+    this.pingTimeout = hs.pingTimeout;
+    this.maxPayload = hs.maxPayload;
+    this.readyState = "open";
+    this._armPingTimer();
+    this.emitReserved("open");
+  }
+
+  _armPingTimer() {
+    clearTimeout(this._pingTimer);
+    const wait = this.pingInterval + this.pingTimeout;
+    this._pingDeadline = Date.now() + wait;
+    this._pingTimer = setTimeout(() => this._onClose("ping timeout"), wait);
+  }
+
+  _fail(err) {
+    if (this.readyState === "closed") return;
+    this.emitReserved("error", err);
+    this._onClose("transport error", err);
+  }
+
+  _onClose(reason, description) {
+    if (this.readyState === "closed") return;
+    this.readyState = "closed";
+    clearTimeout(this._pingTimer);
+    this._pingDeadline = 0;
+    if (this.ws) {
+      this.ws.onmessage = null;
+      this.ws.onerror = null;
+      this.ws.onclose = null;
+      if (this.ws.readyState === WebSocket.CONNECTING || this.ws.readyState === WebSocket.OPEN) {
+        try {
+          this.ws.close();
+        } catch {
+          // already closing; nothing to do
+        }
+      }
+    }
+    this.emitReserved("close", reason, description);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Manager: one Engine.IO connection, reconnection, the namespaces multiplexed on it
+// ---------------------------------------------------------------------------------------------
+
+/** Exponential backoff with jitter: min·2^n, ± jitter·that at random, capped at max. */
+class Backoff {
+  constructor({ min = 1000, max = 5000, jitter = 0.5 } = {}) {
+    this.min = min;
+    this.max = max;
+    this.jitter = jitter;
+    this.attempts = 0;
+  }
+
+  duration() {
+    let ms = this.min * 2 ** this.attempts;
+    this.attempts++;
+    if (this.jitter > 0) {
+      const spread = ms * Math.min(this.jitter, 1) * Math.random();
+      ms = Math.random() < 0.5 ? ms - spread : ms + spread;
+    }
+    return Math.floor(Math.max(0, Math.min(ms, this.max)));
+  }
+
+  reset() {
+    this.attempts = 0;
+  }
+}
+
+function option(v, fallback) {
+  return v === undefined || v === null ? fallback : v;
+}
+
+export class Manager extends Emitter {
+  /**
+   * @param {string} origin e.g. "http://127.0.0.1:8080"
+   * @param {object} opts see the module comment
+   */
+  constructor(origin, opts = {}) {
+    super();
+    if (Array.isArray(opts.transports) && !opts.transports.includes("websocket")) {
+      throw new TypeError('sio: only the "websocket" transport is supported');
+    }
+    this.uri = origin;
+    this.opts = { ...opts, path: normalizePath(opts.path) };
+    this.nsps = {};
+    this.subs = [];
+    this.engine = null;
+    this.decoder = new Decoder();
+    this._readyState = "closed";
+    this._reconnecting = false;
+    this.skipReconnect = false;
+    this._reconnection = opts.reconnection !== false;
+    this._reconnectionAttempts = option(opts.reconnectionAttempts, Infinity);
+    this._timeout = option(opts.timeout, 20000);
+    this._autoConnect = opts.autoConnect !== false;
+    this.backoff = new Backoff({
+      min: option(opts.reconnectionDelay, 1000),
+      max: option(opts.reconnectionDelayMax, 5000),
+      jitter: option(opts.randomizationFactor, 0.5),
+    });
+    this._reconnectTimer = null;
+    this._openTimer = null;
+  }
+
+  reconnection(v) {
+    if (v === undefined) return this._reconnection;
+    this._reconnection = !!v;
+    if (!v) this.skipReconnect = true;
+    return this;
+  }
+
+  reconnectionAttempts(v) {
+    if (v === undefined) return this._reconnectionAttempts;
+    this._reconnectionAttempts = v;
+    return this;
+  }
+
+  reconnectionDelay(v) {
+    if (v === undefined) return this.backoff.min;
+    this.backoff.min = v;
+    return this;
+  }
+
+  reconnectionDelayMax(v) {
+    if (v === undefined) return this.backoff.max;
+    this.backoff.max = v;
+    return this;
+  }
+
+  randomizationFactor(v) {
+    if (v === undefined) return this.backoff.jitter;
+    this.backoff.jitter = v;
+    return this;
+  }
+
+  timeout(v) {
+    if (v === undefined) return this._timeout;
+    this._timeout = v;
+    return this;
+  }
+
+  /** Opens the Engine.IO connection unless it is open or opening; fn(err?) when settled. */
+  open(fn) {
+    if (this._readyState === "open" || this._readyState === "opening") return this;
+    this.engine = new Engine(this.uri, this.opts);
+    const engine = this.engine;
+    this._readyState = "opening";
+    this.skipReconnect = false;
+    const stopOpen = subscribe(engine, "open", () => {
+      this._clearOpenTimer();
+      stopOpen();
+      stopError();
+      this._onOpen();
+      if (fn) fn();
+    });
+    const stopError = subscribe(engine, "error", (err) => {
+      this._clearOpenTimer();
+      stopOpen();
+      stopError();
+      this._cleanup();
+      this._readyState = "closed";
+      engine.close();
+      this.emitReserved("error", err);
+      if (fn) fn(err);
+      else this._maybeReconnectOnOpen();
+    });
+    // The engine reports a socket closed before the handshake as "close" without "error".
+    const stopEarlyClose = subscribe(engine, "close", (reason, description) => {
+      stopEarlyClose();
+      if (this.engine === engine && this._readyState === "opening") {
+        engine.emitReserved("error", transportError(reason, description));
+      }
+    });
+    this.subs.push(stopOpen, stopError, stopEarlyClose);
+    if (this._timeout !== false) {
+      this._openTimer = setTimeout(() => {
+        this._openTimer = null;
+        stopOpen();
+        stopEarlyClose();
+        const err = new Error("timeout");
+        engine.emitReserved("error", err);
+      }, this._timeout);
+    }
+    return this;
+  }
+
+  connect(fn) {
+    return this.open(fn);
+  }
+
+  _clearOpenTimer() {
+    clearTimeout(this._openTimer);
+    this._openTimer = null;
+  }
+
+  _onOpen() {
+    this._cleanup();
+    this._readyState = "open";
+    this.emitReserved("open");
+    const engine = this.engine;
+    this.subs.push(
+      subscribe(engine, "ping", () => this.emitReserved("ping")),
+      subscribe(engine, "data", (data) => this._onData(data)),
+      subscribe(engine, "error", (err) => this.emitReserved("error", err)),
+      subscribe(engine, "close", (reason, description) => this._onClose(reason, description)),
+    );
+  }
+
+  _onData(data) {
+    let packet;
+    try {
+      packet = this.decoder.add(data);
+    } catch (err) {
+      const engine = this.engine;
+      this._onClose("parse error", err);
+      engine.close();
+      return;
+    }
+    if (packet) this.emitReserved("packet", packet);
+  }
+
+  /** Returns the Socket for namespace nsp on this connection, creating it once. */
+  socket(nsp, opts) {
+    let socket = this.nsps[nsp];
+    if (!socket) {
+      socket = new Socket(this, nsp, opts);
+      this.nsps[nsp] = socket;
+    } else if (this._autoConnect && !socket.active) {
+      socket.connect();
+    }
+    return socket;
+  }
+
+  // Called when a socket stops being active; the connection closes once none is left.
+  _destroy() {
+    for (const socket of Object.values(this.nsps)) {
+      if (socket.active) return;
+    }
+    this._close();
+  }
+
+  _packet(packet) {
+    if (!this.engine) return;
+    for (const part of encodePacket(packet)) this.engine.write(part);
+  }
+
+  _cleanup() {
+    for (const stop of this.subs) stop();
+    this.subs = [];
+    this.decoder.reset();
+  }
+
+  _close() {
+    this.skipReconnect = true;
+    this._reconnecting = false;
+    clearTimeout(this._reconnectTimer);
+    this._reconnectTimer = null;
+    this._clearOpenTimer();
+    const engine = this.engine;
+    this._onClose("forced close");
+    if (engine) engine.close();
+  }
+
+  disconnect() {
+    return this._close();
+  }
+
+  _onClose(reason, description) {
+    this._cleanup();
+    this._clearOpenTimer();
+    this.backoff.reset();
+    this._readyState = "closed";
+    this.emitReserved("close", reason, description);
+    if (this._reconnection && !this.skipReconnect) this._reconnect();
+  }
+
+  _maybeReconnectOnOpen() {
+    if (!this._reconnecting && this._reconnection && this.backoff.attempts === 0) {
+      this._reconnect();
+    }
+  }
+
+  _reconnect() {
+    if (this._reconnecting || this.skipReconnect) return;
+    if (this.backoff.attempts >= this._reconnectionAttempts) {
+      this.backoff.reset();
+      this._reconnecting = false;
+      this.emitReserved("reconnect_failed");
+      return;
+    }
+    const delay = this.backoff.duration();
+    this._reconnecting = true;
+    this._reconnectTimer = setTimeout(() => {
+      this._reconnectTimer = null;
+      if (this.skipReconnect) return;
+      this.emitReserved("reconnect_attempt", this.backoff.attempts);
+      if (this.skipReconnect) return;
+      this.open((err) => {
+        if (err) {
+          this._reconnecting = false;
+          this._reconnect();
+          this.emitReserved("reconnect_error", err);
+        } else {
+          const attempt = this.backoff.attempts;
+          this._reconnecting = false;
+          this.backoff.reset();
+          this.emitReserved("reconnect", attempt);
+        }
+      });
+    }, delay);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Socket: one namespace on a Manager
+// ---------------------------------------------------------------------------------------------
+
+export class Socket extends Emitter {
+  constructor(io, nsp, opts = {}) {
+    super();
+    this.io = io;
+    this.nsp = nsp;
+    this.id = undefined;
+    this.connected = false;
+    this.recovered = false;
+    this.auth = opts.auth;
+    this.receiveBuffer = [];
+    this.sendBuffer = [];
+    this.ids = 0;
+    this.acks = {};
+    this.flags = {};
+    this.subs = undefined;
+    this._opts = { ...opts };
+    this._pid = undefined;
+    this._lastOffset = undefined;
+    this._anyListeners = [];
+    this._anyOutgoingListeners = [];
+    if (io._autoConnect) this.open();
+  }
+
+  get disconnected() {
+    return !this.connected;
+  }
+
+  /** True while the socket wants to be connected (it will reconnect after a drop). */
+  get active() {
+    return !!this.subs;
+  }
+
+  /** Sets the volatile flag for the next emit: dropped unless it can be sent right now. */
+  get volatile() {
+    this.flags.volatile = true;
+    return this;
+  }
+
+  _subEvents() {
+    if (this.subs) return;
+    const io = this.io;
+    this.subs = [
+      subscribe(io, "open", () => this._onOpen()),
+      subscribe(io, "packet", (p) => this._onPacket(p)),
+      subscribe(io, "error", (err) => this._onError(err)),
+      subscribe(io, "close", (reason, description) => this._onClose(reason, description)),
+    ];
+  }
+
+  connect() {
+    if (this.connected) return this;
+    this._subEvents();
+    if (!this.io._reconnecting) this.io.open();
+    if (this.io._readyState === "open") this._onOpen();
+    return this;
+  }
+
+  open() {
+    return this.connect();
+  }
+
+  send(...args) {
+    return this.emit("message", ...args);
+  }
+
+  /**
+   * Emits ev to the server. A trailing function argument is the ack callback; with
+   * timeout(ms) (or the ackTimeout option) it is called as (err, ...response).
+   */
+  emit(ev, ...args) {
+    if (RESERVED_EVENTS.has(ev)) throw new Error(`"${String(ev)}" is a reserved event name`);
+    const data = [ev, ...args];
+    const packet = { type: PacketType.EVENT, data };
+    const flags = this.flags;
+    this.flags = {};
+    if (typeof data[data.length - 1] === "function") {
+      const id = this.ids++;
+      this._registerAck(id, data.pop(), flags.timeout);
+      packet.id = id;
+    }
+    const engine = this.io.engine;
+    const connected = this.connected && engine !== null && !engine.hasPingExpired();
+    if (flags.volatile) {
+      if (connected && engine.idle) {
+        this._notifyOutgoing(packet);
+        this._packet(packet);
+      } else if (packet.id !== undefined) {
+        // A dropped volatile emit will never be answered: forget its ack (timers included).
+        this._dropAck(packet.id);
+      }
+    } else if (connected) {
+      this._notifyOutgoing(packet);
+      this._packet(packet);
+    } else {
+      this.sendBuffer.push(packet);
+    }
+    return this;
+  }
+
+  _registerAck(id, ack, flagTimeout) {
+    const timeout = flagTimeout ?? this._opts.ackTimeout;
+    if (timeout === undefined) {
+      this.acks[id] = ack;
+      return;
+    }
+    const timer = setTimeout(() => {
+      delete this.acks[id];
+      this.sendBuffer = this.sendBuffer.filter((p) => p.id !== id);
+      ack.call(this, new Error("operation has timed out"));
+    }, timeout);
+    const wrapped = (...args) => {
+      clearTimeout(timer);
+      ack.apply(this, args);
+    };
+    wrapped.withError = true;
+    wrapped.timer = timer;
+    this.acks[id] = wrapped;
+  }
+
+  _dropAck(id) {
+    const ack = this.acks[id];
+    if (ack && ack.timer !== undefined) clearTimeout(ack.timer);
+    delete this.acks[id];
+  }
+
+  /** Like emit with an ack callback, as a Promise of the first response argument. */
+  emitWithAck(ev, ...args) {
+    const withError = this.flags.timeout !== undefined || this._opts.ackTimeout !== undefined;
+    return new Promise((resolve, reject) => {
+      args.push((first, second) => {
+        if (!withError) return resolve(first);
+        return first ? reject(first) : resolve(second);
+      });
+      this.emit(ev, ...args);
+    });
+  }
+
+  /** The next emit's ack callback gets (err) after ms without a response. */
+  timeout(ms) {
+    this.flags.timeout = ms;
+    return this;
+  }
+
+  compress(compress) {
+    this.flags.compress = compress;
+    return this;
+  }
+
+  _packet(packet) {
+    packet.nsp = this.nsp;
+    this.io._packet(packet);
+  }
+
+  _onOpen() {
+    if (typeof this.auth === "function") {
+      this.auth((data) => this._sendConnectPacket(data));
+    } else {
+      this._sendConnectPacket(this.auth);
+    }
+  }
+
+  _sendConnectPacket(auth) {
+    let data = auth;
+    if (this._pid) data = { pid: this._pid, offset: this._lastOffset, ...auth };
+    this._packet({ type: PacketType.CONNECT, data });
+  }
+
+  _onError(err) {
+    if (!this.connected) this.emitReserved("connect_error", err);
+  }
+
+  _onClose(reason, description) {
+    this.connected = false;
+    this.id = undefined;
+    this.emitReserved("disconnect", reason, description);
+    this._clearAcks();
+  }
+
+  // Acks of packets already sent will never be answered on a new connection: fail the ones
+  // that expect an error argument (timeout / emitWithAck), forget the others.
+  _clearAcks() {
+    for (const key of Object.keys(this.acks)) {
+      const id = Number(key);
+      if (this.sendBuffer.some((p) => p.id === id)) continue;
+      const ack = this.acks[key];
+      delete this.acks[key];
+      if (ack.withError) ack.call(this, new Error("socket has been disconnected"));
+    }
+  }
+
+  _onPacket(packet) {
+    if (packet.nsp !== this.nsp) return;
+    switch (packet.type) {
+      case PacketType.CONNECT:
+        if (packet.data && typeof packet.data.sid === "string") {
+          this._onConnect(packet.data.sid, packet.data.pid);
+        } else {
+          this.emitReserved("connect_error", new Error("sio: CONNECT reply without a sid"));
+        }
+        break;
+      case PacketType.EVENT:
+      case PacketType.BINARY_EVENT:
+        this._onEvent(packet);
+        break;
+      case PacketType.ACK:
+      case PacketType.BINARY_ACK:
+        this._onAck(packet);
+        break;
+      case PacketType.DISCONNECT:
+        this._destroy();
+        this._onClose("io server disconnect");
+        break;
+      case PacketType.CONNECT_ERROR: {
+        this._destroy();
+        const d = packet.data;
+        const err = new Error(typeof d === "string" ? d : d.message);
+        if (typeof d === "object") err.data = d.data;
+        this.emitReserved("connect_error", err);
+        break;
+      }
+    }
+  }
+
+  _onEvent(packet) {
+    const args = packet.data;
+    if (
+      this._pid &&
+      packet.id === undefined &&
+      args.length > 1 &&
+      typeof args[args.length - 1] === "string"
+    ) {
+      this._lastOffset = args.pop();
+    }
+    if (packet.id !== undefined) args.push(this._ackFor(packet.id));
+    if (this.connected) this._emitEvent(args);
+    else this.receiveBuffer.push(args);
+  }
+
+  _emitEvent(args) {
+    for (const fn of [...this._anyListeners]) {
+      try {
+        fn.apply(this, args);
+      } catch (err) {
+        reportListenerError(err);
+      }
+    }
+    this.emitReserved(...args);
+  }
+
+  // The callback handed to a handler for a server event with an ack id; answers once.
+  _ackFor(id) {
+    let sent = false;
+    return (...args) => {
+      if (sent) return;
+      sent = true;
+      this._packet({ type: PacketType.ACK, id, data: args });
+    };
+  }
+
+  _onAck(packet) {
+    const ack = this.acks[packet.id];
+    if (typeof ack !== "function") return;
+    delete this.acks[packet.id];
+    const args = packet.data;
+    if (ack.withError) args.unshift(null);
+    ack.apply(this, args);
+  }
+
+  _onConnect(id, pid) {
+    this.id = id;
+    this.recovered = !!pid && this._pid === pid;
+    this._pid = pid;
+    this.connected = true;
+    this._emitBuffered();
+    this.emitReserved("connect");
+  }
+
+  _emitBuffered() {
+    const received = this.receiveBuffer;
+    this.receiveBuffer = [];
+    for (const args of received) this._emitEvent(args);
+    const toSend = this.sendBuffer;
+    this.sendBuffer = [];
+    for (const packet of toSend) {
+      this._notifyOutgoing(packet);
+      this._packet(packet);
+    }
+  }
+
+  _destroy() {
+    if (this.subs) {
+      for (const stop of this.subs) stop();
+      this.subs = undefined;
+    }
+    this.io._destroy(this);
+  }
+
+  /** Leaves the namespace; the connection closes when no namespace is left. No reconnection. */
+  disconnect() {
+    const wasConnected = this.connected;
+    if (wasConnected) this._packet({ type: PacketType.DISCONNECT });
+    this._destroy();
+    if (wasConnected) this._onClose("io client disconnect");
+    return this;
+  }
+
+  close() {
+    return this.disconnect();
+  }
+
+  onAny(fn) {
+    this._anyListeners.push(fn);
+    return this;
+  }
+
+  prependAny(fn) {
+    this._anyListeners.unshift(fn);
+    return this;
+  }
+
+  offAny(fn) {
+    if (fn === undefined) this._anyListeners = [];
+    else this._anyListeners = this._anyListeners.filter((h) => h !== fn);
+    return this;
+  }
+
+  listenersAny() {
+    return [...this._anyListeners];
+  }
+
+  onAnyOutgoing(fn) {
+    this._anyOutgoingListeners.push(fn);
+    return this;
+  }
+
+  prependAnyOutgoing(fn) {
+    this._anyOutgoingListeners.unshift(fn);
+    return this;
+  }
+
+  offAnyOutgoing(fn) {
+    if (fn === undefined) this._anyOutgoingListeners = [];
+    else this._anyOutgoingListeners = this._anyOutgoingListeners.filter((h) => h !== fn);
+    return this;
+  }
+
+  listenersAnyOutgoing() {
+    return [...this._anyOutgoingListeners];
+  }
+
+  _notifyOutgoing(packet) {
+    if (this._anyOutgoingListeners.length === 0) return;
+    for (const fn of [...this._anyOutgoingListeners]) {
+      try {
+        fn.apply(this, packet.data);
+      } catch (err) {
+        reportListenerError(err);
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// io(): url → namespace + shared Manager
+// ---------------------------------------------------------------------------------------------
+
+const managers = new Map();
+
+function baseHref() {
+  return typeof location !== "undefined" ? location.href : "http://localhost/";
+}
+
+/**
+ * Opens (or reuses) a connection and returns the Socket for the url's namespace.
+ * @param {string|object} [uri] "/orders", "http://host:port/orders"; or the options
+ * @param {object} [opts]
+ */
+export function io(uri, opts) {
+  if (typeof uri === "object" && uri !== null) {
+    opts = uri;
+    uri = undefined;
+  }
+  opts = { ...(opts ?? {}) };
+  const url = new URL(uri ?? "", baseHref());
+  if (url.protocol === "ws:") url.protocol = "http:";
+  if (url.protocol === "wss:") url.protocol = "https:";
+  const nsp = url.pathname || "/";
+  if (url.search && opts.query === undefined) opts.query = url.search.slice(1);
+  const path = normalizePath(opts.path);
+  const key = url.origin + path;
+  const cached = managers.get(key);
+  const sameNamespace = cached !== undefined && nsp in cached.nsps;
+  const newConnection =
+    opts.forceNew || opts["force new connection"] || opts.multiplex === false || sameNamespace;
+  let manager;
+  if (newConnection) {
+    manager = new Manager(url.origin, opts);
+  } else {
+    manager = cached ?? new Manager(url.origin, opts);
+    managers.set(key, manager);
+  }
+  return manager.socket(nsp, opts);
+}
+
+export { io as connect };
+export default io;
