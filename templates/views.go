@@ -1,0 +1,133 @@
+// Package templates holds the templ components of the Socket Lab site and
+// the view models they render. It imports templ only: main builds the view
+// models from the lesson index and the static assets.
+package templates
+
+import "strconv"
+
+// Site is what every page needs from the wiring: hashed asset URLs (from
+// package static) and the site name.
+type Site struct {
+	CSS  []string // stylesheet URLs, in order (site.css, then chroma's)
+	JS   []string // ES module URLs, each rendered as <script type="module">
+	Name string   // shown in the header and the <title>; "Socket Lab" if empty
+}
+
+// LessonLink is one lesson as listed on the home page or linked from prev/next.
+type LessonLink struct {
+	Slug, Title, Summary string
+	Number               int
+	Draft                bool
+}
+
+// HomeView is the model of HomePage.
+type HomeView struct {
+	Site    Site
+	Lessons []LessonLink // in course order
+}
+
+// TOCItem is one heading of a lesson (Level 2 or 3), ID is its anchor.
+type TOCItem struct {
+	Level    int
+	ID, Text string
+}
+
+// LessonView is the model of LessonPage.
+type LessonView struct {
+	Site                 Site
+	Slug, Title, Summary string
+	Objectives           []string
+	Questions            []string
+	Number, Total        int
+	Prev, Next           *LessonLink
+	TOC                  []TOCItem
+	Body                 string // trusted HTML rendered by our goldmark; the only page field rendered raw
+}
+
+// NotFoundView is the model of NotFoundPage.
+type NotFoundView struct {
+	Site Site
+	Path string
+}
+
+// DemoView is a live-demo placeholder, hydrated later by the demo JS from
+// its data-* attributes. ConfigJSON must be a JSON object (validated by the caller).
+type DemoView struct {
+	ID, Name   string
+	ConfigJSON string
+}
+
+// ChoiceView is one answer of a quiz question. TextHTML and ExplanationHTML
+// are trusted inline HTML (goldmark output, without a wrapping <p> for TextHTML).
+type ChoiceView struct {
+	ID, TextHTML, ExplanationHTML string
+	Correct                       bool
+}
+
+// QuestionView is one question of a quiz. PromptHTML is trusted HTML; it is
+// rendered inside a <legend>, so it should be phrasing content (no <p>).
+type QuestionView struct {
+	ID, PromptHTML string
+	Multiple       bool // checkboxes instead of radio buttons
+	Choices        []ChoiceView
+}
+
+// QuizView is one quiz (one <form>). ID must be unique within its lesson:
+// answers are stored in localStorage under the lesson slug and this ID.
+type QuizView struct {
+	ID        string
+	Questions []QuestionView
+}
+
+// DefaultName is used when Site.Name is empty.
+const DefaultName = "Socket Lab"
+
+// LessonURL is the URL of a lesson page; the server must route it.
+func LessonURL(slug string) string { return "/lessons/" + slug }
+
+func siteName(s Site) string {
+	if s.Name == "" {
+		return DefaultName
+	}
+	return s.Name
+}
+
+func pageTitle(s Site, title string) string {
+	if title == "" {
+		return siteName(s)
+	}
+	return title + " · " + siteName(s)
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+// inputID is the id of one choice's <input>, unique within a page.
+func inputID(quizID, questionID, choiceID string) string {
+	return "q-" + quizID + "-" + questionID + "-" + choiceID
+}
+
+// inputName groups the choices of one question.
+func inputName(quizID, questionID string) string {
+	return quizID + "-" + questionID
+}
+
+func inputType(q QuestionView) string {
+	if q.Multiple {
+		return "checkbox"
+	}
+	return "radio"
+}
+
+func boolAttr(b bool) string {
+	if b {
+		return "true"
+	}
+	return "false"
+}
+
+func tocLevelClass(level int) string {
+	if level > 2 {
+		return "toc-sub"
+	}
+	return "toc-top"
+}
