@@ -912,17 +912,18 @@ export class Socket extends Emitter {
       this._registerAck(id, data.pop(), flags.timeout);
       packet.id = id;
     }
+    // "connected" here also means the bytes can go out now; otherwise buffer until the next
+    // "connect" (a WebSocket already closing will report its close and we reconnect).
     const engine = this.io.engine;
-    const connected = this.connected && engine !== null && !engine.hasPingExpired();
+    const ready = this.connected && engine !== null && engine.writable && !engine.hasPingExpired();
     if (flags.volatile) {
-      if (connected && engine.idle) {
+      // Dropped unless it can leave right now (like socket.io-client, an ack registered for a
+      // dropped volatile emit only ends by its timeout or the next disconnect).
+      if (ready && engine.idle) {
         this._notifyOutgoing(packet);
         this._packet(packet);
-      } else if (packet.id !== undefined) {
-        // A dropped volatile emit will never be answered: forget its ack (timers included).
-        this._dropAck(packet.id);
       }
-    } else if (connected) {
+    } else if (ready) {
       this._notifyOutgoing(packet);
       this._packet(packet);
     } else {
@@ -947,14 +948,7 @@ export class Socket extends Emitter {
       ack.apply(this, args);
     };
     wrapped.withError = true;
-    wrapped.timer = timer;
     this.acks[id] = wrapped;
-  }
-
-  _dropAck(id) {
-    const ack = this.acks[id];
-    if (ack && ack.timer !== undefined) clearTimeout(ack.timer);
-    delete this.acks[id];
   }
 
   /** Like emit with an ack callback, as a Promise of the first response argument. */

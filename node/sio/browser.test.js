@@ -1,0 +1,413 @@
+// static/js/sio.js in headless Chromium against the real npm socket.io 4.8.4 server.
+// Every wait is on an event; the only fixed waits prove an absence (no reconnection) and are
+// several times the configured maximum reconnection delay.
+import { describe, test, before, after, beforeEach, afterEach } from "node:test";
+import assert from "node:assert/strict";
+import { startServer, launchBrowser, openPage } from "./harness.js";
+
+const T = { timeout: 15_000 };
+// Fast reconnection so the suite stays short.
+const FAST = { reconnectionDelay: 50, reconnectionDelayMax: 100 };
+
+let srv, browser, page;
+
+before(async () => {
+  [srv, browser] = await Promise.all([startServer(), launchBrowser()]);
+});
+
+after(async () => {
+  await browser?.close();
+  await srv?.close();
+});
+
+beforeEach(async () => {
+  page = await openPage(browser, srv.base);
+});
+
+afterEach(async () => {
+  const errors = page.sioErrors;
+  await page.close();
+  assert.deepEqual(errors.map(String), [], "uncaught errors in the page");
+});
+
+describe("connect", () => {
+  test("id equals the server socket id; auth reaches the handshake", T, async () => {
+    const got = await page.evaluate(async (base) => {
+      const s = sio.io(base, { auth: { tag: "c1", token: "abc" } });
+      await next(s, "connect");
+      const who = await s.emitWithAck("whoami");
+      return { id: s.id, connected: s.connected, active: s.active, recovered: s.recovered, who, eio: s.io.engine.id };
+    }, srv.base);
+    assert.equal(got.id, got.who.id);
+    assert.equal(typeof got.id, "string");
+    assert.notEqual(got.id, got.eio, "socket id must differ from the Engine.IO sid");
+    assert.equal(got.who.conn, got.eio);
+    assert.deepEqual(got.who.auth, { tag: "c1", token: "abc" });
+    assert.equal(got.connected, true);
+    assert.equal(got.active, true);
+    assert.equal(got.recovered, false);
+  });
+
+  test("auth may be a function(cb)", T, async () => {
+    const auth = await page.evaluate(async (base) => {
+      const s = sio.io(base, { auth: (cb) => cb({ tag: "fn" }) });
+      await next(s, "connect");
+      return (await s.emitWithAck("whoami")).auth;
+    }, srv.base);
+    assert.deepEqual(auth, { tag: "fn" });
+  });
+
+  test("unknown namespace: connect_error Invalid namespace, socket inactive", T, async () => {
+    const got = await page.evaluate(async (base) => {
+      const s = sio.io(base + "/nope");
+      const [err] = await next(s, "connect_error");
+      return { message: err.message, active: s.active, connected: s.connected };
+    }, srv.base);
+    assert.deepEqual(got, { message: "Invalid namespace", active: false, connected: false });
+  });
+
+  test("transports without websocket is refused", T, async () => {
+    const msg = await page.evaluate((base) => {
+      try {
+        sio.io(base, { transports: ["polling"] });
+        return "no error";
+      } catch (err) {
+        return err.message;
+      }
+    }, srv.base);
+    assert.match(msg, /websocket/);
+  });
+});
+
+describe("emit and acks", () => {
+  test("client → server ack, with several arguments", T, async () => {
+    const got = await page.evaluate(async (base) => {
+      const s = sio.io(base);
+      const r = await new Promise((resolve) => s.emit("echo", 1, "2", { 3: [true] }, (...args) => resolve(args)));
+      return r;
+    }, srv.base);
+    assert.deepEqual(got, [1, "2", { 3: [true] }]);
+  });
+
+  test("server → client ack: the handler gets a callback as last argument", T, async () => {
+    const got = await page.evaluate(async (base) => {
+      const s = sio.io(base);
+      s.on("question", (n, ack) => ack(n + 1, "ignored extra"));
+      return s.emitWithAck("ask", 41);
+    }, srv.base);
+    assert.deepEqual(got, { answer: 42 });
+  });
+
+  test("emitWithAck resolves with the first response argument", T, async () => {
+    const got = await page.evaluate(async (base) => {
+      const s = sio.io(base);
+      return [await s.emitWithAck("echo", "a", "b"), await s.timeout(2000).emitWithAck("echo", "c")];
+    }, srv.base);
+    assert.deepEqual(got, ["a", "c"]);
+  });
+
+  test("timeout(ms).emit calls back with 'operation has timed out'; emitWithAck rejects", T, async () => {
+    const got = await page.evaluate(async (base) => {
+      const s = sio.io(base);
+      await next(s, "connect");
+      const t0 = performance.now();
+      const cb = await new Promise((resolve) =>
+        s.timeout(100).emit("noack", 1, (err, ...rest) => resolve({ message: err?.message, rest, ms: performance.now() - t0 })),
+      );
+      const rejected = await s.timeout(50).emitWithAck("noack").then(() => "resolved", (err) => err.message);
+      const ok = await new Promise((resolve) => s.timeout(2000).emit("echo", "x", (...args) => resolve(args)));
+      return { cb, rejected, ok, pending: Object.keys(s.acks).length };
+    }, srv.base);
+    assert.equal(got.cb.message, "operation has timed out");
+    assert.deepEqual(got.cb.rest, []);
+    assert.ok(got.cb.ms >= 90, `timed out after ${got.cb.ms} ms`);
+    assert.equal(got.rejected, "operation has timed out");
+    assert.deepEqual(got.ok, [null, "x"], "with a timeout the ack gets (err=null, ...response)");
+    assert.equal(got.pending, 0);
+  });
+
+  test("reserved event names throw", T, async () => {
+    const msg = await page.evaluate((base) => {
+      const s = sio.io(base, { autoConnect: false });
+      try {
+        s.emit("disconnect");
+        return "no error";
+      } catch (err) {
+        return err.message;
+      }
+    }, srv.base);
+    assert.equal(msg, '"disconnect" is a reserved event name');
+  });
+
+  test("onAny sees incoming events; onAnyOutgoing sees emits", T, async () => {
+    const got = await page.evaluate(async (base) => {
+      const s = sio.io(base);
+      const any = [];
+      const out = [];
+      s.onAny((...args) => any.push(args.filter((a) => typeof a !== "function")));
+      s.onAnyOutgoing((...args) => out.push(args.filter((a) => typeof a !== "function")));
+      s.on("question", (n, ack) => ack(n));
+      await s.emitWithAck("ask", 7);
+      return { any, out };
+    }, srv.base);
+    assert.deepEqual(got.any, [["question", 7]]);
+    assert.deepEqual(got.out, [["ask", 7]]);
+  });
+});
+
+describe("binary", () => {
+  test("client → server: Uint8Array, ArrayBuffer, Blob, DataView, nested; binary ack back as ArrayBuffer", T, async () => {
+    const got = await page.evaluate(async (base) => {
+      const s = sio.io(base);
+      const r = await s.emitWithAck("bin", {
+        u8: new Uint8Array([1, 2, 3]),
+        ab: new Uint8Array([4, 5]).buffer,
+        list: [new Uint8Array([0, 6, 0]).subarray(1, 2)],
+        blob: new Blob([new Uint8Array([11, 12])]),
+        view: new DataView(new Uint8Array([13]).buffer),
+      });
+      return {
+        ...r,
+        back: r.back instanceof ArrayBuffer ? [...new Uint8Array(r.back)] : String(r.back),
+        deep: r.deep.more[0] instanceof ArrayBuffer ? [...new Uint8Array(r.deep.more[0])] : String(r.deep.more[0]),
+      };
+    }, srv.base);
+    assert.deepEqual(got, {
+      u8: [1, 2, 3],
+      ab: [4, 5],
+      nested: [6],
+      blob: [11, 12],
+      view: [13],
+      isBuffer: true,
+      back: [7, 8, 9],
+      deep: [10],
+    });
+  });
+
+  test("server → client binary event with ack; client answers with binary", T, async () => {
+    const got = await page.evaluate(async (base) => {
+      const s = sio.io(base);
+      const seen = {};
+      s.on("binq", (buf, obj, ack) => {
+        seen.buf = buf instanceof ArrayBuffer ? [...new Uint8Array(buf)] : String(buf);
+        seen.x = obj.x instanceof ArrayBuffer ? [...new Uint8Array(obj.x)] : String(obj.x);
+        ack(new Uint8Array([...new Uint8Array(buf)].reverse()));
+      });
+      const r = await s.emitWithAck("binq");
+      return { seen, r };
+    }, srv.base);
+    assert.deepEqual(got.seen, { buf: [1, 2, 3], x: [5] });
+    assert.deepEqual(got.r, { reply: [3, 2, 1], isBuffer: true });
+  });
+});
+
+describe("namespaces", () => {
+  test("namespaces on one url+path share one Engine.IO connection; forceNew opens another", T, async () => {
+    const got = await page.evaluate(async (base) => {
+      const a = sio.io(base, { query: { tag: "mux" } });
+      const b = sio.io(base + "/orders", { query: { tag: "mux" } });
+      const c = sio.io(base + "/orders", { forceNew: true, query: { tag: "mux-new" } });
+      // The same namespace again on the same url also gets its own connection (like socket.io-client).
+      const d = sio.io(base + "/orders", { query: { tag: "mux-same" } });
+      const [wa, wb, wc, wd] = await Promise.all([a, b, c, d].map((s) => s.emitWithAck("whoami")));
+      return {
+        sameManager: a.io === b.io,
+        otherManager: c.io !== b.io && d.io !== b.io,
+        ids: [a.id === wa.id, b.id === wb.id, c.id === wc.id, d.id === wd.id],
+        conns: [wa.conn, wb.conn, wc.conn, wd.conn],
+        nsps: [wa.nsp, wb.nsp],
+      };
+    }, srv.base);
+    assert.equal(got.sameManager, true);
+    assert.equal(got.otherManager, true);
+    assert.deepEqual(got.ids, [true, true, true, true]);
+    assert.deepEqual(got.nsps, ["/", "/orders"]);
+    assert.equal(got.conns[0], got.conns[1], "server: both namespaces on one engine connection");
+    assert.notEqual(got.conns[2], got.conns[1]);
+    assert.notEqual(got.conns[3], got.conns[1]);
+    assert.equal(srv.engineConns.get("mux"), 1);
+    assert.equal(srv.engineConns.get("mux-new"), 1);
+    assert.equal(srv.engineConns.get("mux-same"), 1);
+  });
+
+  test("leaving one namespace keeps the shared connection for the other", T, async () => {
+    const got = await page.evaluate(async (base) => {
+      const a = sio.io(base, { query: { tag: "leave" } });
+      const b = sio.io(base + "/orders", { query: { tag: "leave" } });
+      await Promise.all([next(a, "connect"), next(b, "connect")]);
+      const reason = next(b, "disconnect");
+      b.disconnect();
+      const who = await a.emitWithAck("whoami");
+      return { reason: (await reason)[0], aConnected: a.connected, bActive: b.active, engine: a.io._readyState, same: who.conn === a.io.engine.id };
+    }, srv.base);
+    assert.equal(got.reason, "io client disconnect");
+    assert.equal(got.aConnected, true);
+    assert.equal(got.bActive, false);
+    assert.equal(got.engine, "open");
+    assert.equal(got.same, true);
+    assert.equal(srv.engineConns.get("leave"), 1);
+  });
+});
+
+describe("refusal and disconnects", () => {
+  test("middleware refusal: connect_error with message and data, no reconnection", T, async () => {
+    const got = await page.evaluate(async (base) => {
+      const s = sio.io(base + "/private", { auth: { token: "t" }, reconnectionDelay: 20, reconnectionDelayMax: 50 });
+      const attempts = count(s.io, "reconnect_attempt");
+      const connects = count(s, "connect");
+      const disconnects = count(s, "disconnect");
+      const [err] = await next(s, "connect_error");
+      // Absence check: 6× the maximum reconnection delay.
+      await new Promise((r) => setTimeout(r, 300));
+      return {
+        message: err.message,
+        data: err.data,
+        active: s.active,
+        connected: s.connected,
+        attempts: attempts.n,
+        connects: connects.n,
+        disconnects: disconnects.n,
+        manager: s.io._readyState,
+        engine: s.io.engine.readyState,
+      };
+    }, srv.base);
+    assert.deepEqual(got, {
+      message: "not authorized",
+      data: { code: 401, token: "t" },
+      active: false,
+      connected: false,
+      attempts: 0,
+      connects: 0,
+      disconnects: 0,
+      manager: "closed",
+      engine: "closed",
+    });
+  });
+
+  test("server socket.disconnect(): 'io server disconnect', no reconnection", T, async () => {
+    const got = await page.evaluate(async (base) => {
+      const s = sio.io(base, { ...{ reconnectionDelay: 20, reconnectionDelayMax: 50 }, auth: { tag: "kick" } });
+      await next(s, "connect");
+      const attempts = count(s.io, "reconnect_attempt");
+      const reason = next(s, "disconnect");
+      s.emit("kick");
+      const [r] = await reason;
+      await new Promise((res) => setTimeout(res, 300));
+      return { reason: r, active: s.active, connected: s.connected, id: s.id ?? null, attempts: attempts.n };
+    }, srv.base);
+    assert.deepEqual(got, { reason: "io server disconnect", active: false, connected: false, id: null, attempts: 0 });
+    assert.equal(srv.reasons.get("kick"), "server namespace disconnect");
+  });
+
+  test("client disconnect(): 'io client disconnect' on both sides, connection closed", T, async () => {
+    const got = await page.evaluate(async (base) => {
+      const s = sio.io(base, { auth: { tag: "bye" } });
+      await next(s, "connect");
+      const reason = next(s, "disconnect");
+      const closed = next(s.io.engine, "close");
+      s.disconnect();
+      return { reason: (await reason)[0], engine: (await closed)[0], active: s.active };
+    }, srv.base);
+    assert.deepEqual(got, { reason: "io client disconnect", engine: "forced close", active: false });
+    await waitFor(() => srv.reasons.get("bye"));
+    assert.equal(srv.reasons.get("bye"), "client namespace disconnect");
+  });
+
+  test("server kills the transport: 'transport close', reconnect, buffered emit flushed, volatile dropped", T, async () => {
+    const got = await page.evaluate(async (opts) => {
+      const s = sio.io(opts.base, { ...opts.fast, auth: { tag: "rc" } });
+      await next(s, "connect");
+      const firstId = s.id;
+      s.volatile.emit("record", "volatile-healthy");
+      await s.emitWithAck("echo"); // round trip: the volatile emit went out before this
+      const attempts = [];
+      s.io.on("reconnect_attempt", (n) => attempts.push(n));
+      const reconnected = next(s.io, "reconnect");
+      const disconnected = next(s, "disconnect");
+      s.emit("kill");
+      const [reason] = await disconnected;
+      const whileDown = { connected: s.connected, active: s.active, id: s.id ?? null };
+      s.emit("record", "buffered");
+      s.volatile.emit("record", "volatile-dropped");
+      const [attempt] = await reconnected;
+      if (!s.connected) await next(s, "connect");
+      const records = await s.emitWithAck("records");
+      return { reason, whileDown, attempt, attempts, records, idChanged: s.id !== firstId, recovered: s.recovered };
+    }, { base: srv.base, fast: FAST });
+    assert.equal(got.reason, "transport close");
+    assert.deepEqual(got.whileDown, { connected: false, active: true, id: null });
+    assert.equal(got.attempt, 1);
+    assert.deepEqual(got.attempts, [1]);
+    assert.deepEqual(got.records, ["volatile-healthy", "buffered"]);
+    assert.equal(got.idChanged, true);
+    assert.equal(got.recovered, false);
+    assert.equal(srv.reasons.get("rc"), "forced close");
+  });
+});
+
+describe("heartbeat", () => {
+  test("answers pings: the server counts 3 pongs and the socket stays connected", T, async () => {
+    const got = await page.evaluate(async (base) => {
+      const s = sio.io(base, { path: "/hb/" });
+      const pings = count(s.io, "ping");
+      const disconnects = count(s, "disconnect");
+      const [n] = await next(s, "pongs");
+      return { n, pings: pings.n, connected: s.connected, disconnects: disconnects.n };
+    }, srv.base);
+    assert.equal(got.n, 3);
+    assert.ok(got.pings >= 3);
+    assert.equal(got.connected, true);
+    assert.equal(got.disconnects, 0);
+  });
+
+  test("no ping within pingInterval + pingTimeout: 'ping timeout', then reconnection", T, async () => {
+    const got = await page.evaluate(async (opts) => {
+      const s = sio.io(opts.base, { path: "/fake/", ...opts.fast });
+      await next(s, "connect");
+      const id = s.id;
+      const t0 = performance.now();
+      const [reason] = await next(s, "disconnect");
+      const ms = performance.now() - t0;
+      await next(s.io, "reconnect");
+      await next(s, "connect");
+      return { id, reason, ms };
+    }, { base: srv.base, fast: FAST });
+    assert.equal(got.id, "FAKESOCKET");
+    assert.equal(got.reason, "ping timeout");
+    assert.ok(got.ms >= 150, `ping timeout after ${got.ms} ms, want ~200`);
+  });
+});
+
+describe("connection state recovery", () => {
+  test("pid + offset sent on reconnect: same id, recovered, missed event replayed, offsets stripped", T, async () => {
+    const got = await page.evaluate(async (opts) => {
+      const s = sio.io(opts.base, { path: "/rec/", ...opts.fast });
+      const [hello] = await Promise.all([next(s, "hello"), next(s, "connect")]);
+      const first = { id: s.id, recovered: s.recovered, offset: typeof s._lastOffset };
+      const missed = next(s, "missed");
+      const disconnected = next(s, "disconnect");
+      s.emit("kill");
+      const [reason] = await disconnected;
+      await next(s, "connect");
+      const who = await s.emitWithAck("whoami");
+      return { hello, first, reason, missed: await missed, id: s.id, recovered: s.recovered, who };
+    }, { base: srv.base, fast: FAST });
+    assert.deepEqual(got.hello, ["first"], "the offset argument must be stripped");
+    assert.deepEqual(got.first.recovered, false);
+    assert.equal(got.first.offset, "string");
+    assert.equal(got.reason, "transport close");
+    assert.deepEqual(got.missed, ["while away", 2]);
+    assert.equal(got.id, got.first.id);
+    assert.equal(got.recovered, true);
+    assert.deepEqual(got.who, { id: got.first.id, recovered: true });
+  });
+});
+
+/** Polls a server-side condition (set by a socket.io callback) until true; bounded. */
+async function waitFor(cond, ms = 5000) {
+  const deadline = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await new Promise((r) => setImmediate(r));
+  }
+}

@@ -1,0 +1,179 @@
+// Test harness for static/js/sio.js: one Node http server (127.0.0.1, ephemeral port) that serves a
+// tiny page importing sio.js, real socket.io 4.8.4 servers on several paths, and a fake Engine.IO
+// endpoint that never pings; plus a headless Debian Chromium driven by playwright-core.
+import http from "node:http";
+import { readFile } from "node:fs/promises";
+import { Server } from "socket.io";
+import { WebSocketServer } from "ws";
+import { chromium } from "playwright-core";
+
+const SIO_JS = new URL("../../static/js/sio.js", import.meta.url);
+
+// The page exposes the module as window.sio plus two helpers used by the tests:
+// next(emitter, ev) → Promise of the next event's arguments; and count(emitter, ev) → {n}.
+const PAGE = `<!doctype html>
+<html><head><meta charset="utf-8"><title>sio.js test</title></head><body>
+<script type="module">
+import * as sio from "/sio.js";
+window.sio = sio;
+window.next = (emitter, ev) => new Promise((resolve) => emitter.once(ev, (...args) => resolve(args)));
+window.count = (emitter, ev) => { const c = { n: 0 }; emitter.on(ev, () => c.n++); return c; };
+window.sioReady = true;
+</script></body></html>`;
+
+/** The fake Engine.IO handshake: answers CONNECT, then stays silent (no pings). */
+const FAKE_OPEN = '0{"sid":"FAKESID","upgrades":[],"pingInterval":100,"pingTimeout":100,"maxPayload":1000000}';
+
+export async function startServer() {
+  const sioSource = await readFile(SIO_JS);
+  const httpServer = http.createServer((req, res) => {
+    const { pathname } = new URL(req.url, "http://x");
+    if (pathname === "/") {
+      res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
+      res.end(PAGE);
+    } else if (pathname === "/sio.js") {
+      res.writeHead(200, { "content-type": "text/javascript; charset=utf-8" });
+      res.end(sioSource);
+    } else if (pathname === "/favicon.ico") {
+      res.writeHead(204);
+      res.end();
+    }
+    // Everything else belongs to the socket.io servers (engine.io answers its own paths).
+  });
+
+  // Engine connections seen per ?tag=, so a test can count the connections its page opened.
+  const engineConns = new Map();
+  const countConns = (io) =>
+    io.engine.on("connection", (conn) => {
+      const tag = new URL(conn.request.url, "http://x").searchParams.get("tag");
+      if (tag) engineConns.set(tag, (engineConns.get(tag) ?? 0) + 1);
+    });
+
+  const main = new Server(httpServer, { destroyUpgrade: false });
+  const rec = new Server(httpServer, {
+    path: "/rec/",
+    destroyUpgrade: false,
+    connectionStateRecovery: { maxDisconnectionDuration: 30_000 },
+  });
+  const hb = new Server(httpServer, { path: "/hb/", destroyUpgrade: false, pingInterval: 100, pingTimeout: 200 });
+  for (const io of [main, rec, hb]) countConns(io);
+
+  // What each client (auth.tag) emitted with "record", and server-side disconnect reasons.
+  const records = new Map();
+  const reasons = new Map();
+
+  main.on("connection", (socket) => {
+    const tag = socket.handshake.auth?.tag;
+    socket.on("disconnect", (reason) => tag && reasons.set(tag, reason));
+    socket.on("whoami", (ack) =>
+      ack({ id: socket.id, conn: socket.conn.id, auth: socket.handshake.auth, nsp: socket.nsp.name }),
+    );
+    socket.on("echo", (...args) => args.pop()(...args));
+    socket.on("noack", () => {});
+    socket.on("ask", async (n, ack) => {
+      try {
+        ack({ answer: await socket.timeout(2000).emitWithAck("question", n) });
+      } catch (err) {
+        ack({ error: err.message });
+      }
+    });
+    socket.on("bin", (payload, ack) =>
+      ack({
+        u8: [...payload.u8],
+        ab: [...payload.ab],
+        nested: [...payload.list[0]],
+        blob: [...payload.blob],
+        view: [...payload.view],
+        isBuffer: Buffer.isBuffer(payload.u8) && Buffer.isBuffer(payload.ab),
+        back: Buffer.from([7, 8, 9]),
+        deep: { more: [Buffer.from([10])] },
+      }),
+    );
+    socket.on("binq", async (ack) => {
+      const reply = await socket.timeout(2000).emitWithAck("binq", Buffer.from([1, 2, 3]), { x: Buffer.from([5]) });
+      ack({ reply: [...reply], isBuffer: Buffer.isBuffer(reply) });
+    });
+    socket.on("record", (v) => {
+      if (!records.has(tag)) records.set(tag, []);
+      records.get(tag).push(v);
+    });
+    socket.on("records", (ack) => ack(records.get(tag) ?? []));
+    socket.on("kick", () => socket.disconnect());
+    socket.on("kill", () => socket.conn.close());
+  });
+  main.of("/orders").on("connection", (socket) => {
+    socket.on("whoami", (ack) => ack({ id: socket.id, conn: socket.conn.id, nsp: socket.nsp.name }));
+  });
+  main.of("/private").use((socket, next) => {
+    const err = new Error("not authorized");
+    err.data = { code: 401, token: socket.handshake.auth?.token ?? null };
+    next(err);
+  });
+
+  rec.on("connection", (socket) => {
+    socket.emit("hello", "first");
+    socket.on("whoami", (ack) => ack({ id: socket.id, recovered: socket.recovered }));
+    socket.on("kill", () => socket.conn.close());
+    // Emitted while the client is away: stored by the session-aware adapter and replayed.
+    socket.on("disconnect", () => rec.to(socket.id).emit("missed", "while away", 2));
+  });
+
+  hb.on("connection", (socket) => {
+    let pongs = 0;
+    socket.conn.on("packet", (p) => {
+      if (p.type === "pong" && ++pongs === 3) socket.emit("pongs", pongs);
+    });
+  });
+
+  const fake = new WebSocketServer({ noServer: true });
+  fake.on("connection", (ws) => {
+    ws.send(FAKE_OPEN);
+    ws.on("message", (data) => {
+      if (String(data) === "40") ws.send('40{"sid":"FAKESOCKET"}');
+    });
+  });
+  httpServer.on("upgrade", (req, socket, head) => {
+    if (new URL(req.url, "http://x").pathname === "/fake/") {
+      fake.handleUpgrade(req, socket, head, (ws) => fake.emit("connection", ws, req));
+    }
+  });
+
+  await new Promise((resolve, reject) => {
+    httpServer.once("error", reject);
+    httpServer.listen(0, "127.0.0.1", resolve);
+  });
+  const { port } = httpServer.address();
+  return {
+    base: `http://127.0.0.1:${port}`,
+    main,
+    rec,
+    engineConns,
+    reasons,
+    async close() {
+      for (const ws of fake.clients) ws.terminate();
+      fake.close();
+      const closed = new Promise((r) => httpServer.once("close", r));
+      for (const io of [main, rec, hb]) io.close(); // also closes httpServer
+      httpServer.closeAllConnections();
+      await closed;
+    },
+  };
+}
+
+export async function launchBrowser() {
+  return chromium.launch({
+    executablePath: "/usr/bin/chromium",
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+  });
+}
+
+/** A fresh page with sio.js loaded; page errors fail loudly through the returned list. */
+export async function openPage(browser, base) {
+  const page = await browser.newPage();
+  const errors = [];
+  page.on("pageerror", (err) => errors.push(err));
+  await page.goto(base + "/");
+  await page.waitForFunction(() => window.sioReady === true);
+  page.sioErrors = errors;
+  return page;
+}
