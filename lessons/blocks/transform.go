@@ -1,0 +1,541 @@
+package blocks
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/yuin/goldmark"
+	"github.com/yuin/goldmark/ast"
+	"github.com/yuin/goldmark/parser"
+	"github.com/yuin/goldmark/text"
+	"go.yaml.in/yaml/v3"
+)
+
+// KindDemo and KindQuiz are the node kinds that replace the fenced blocks.
+var (
+	KindDemo = ast.NewNodeKind("Demo")
+	KindQuiz = ast.NewNodeKind("Quiz")
+)
+
+// DemoNode is the AST node of a ```demo block.
+type DemoNode struct {
+	ast.BaseBlock
+	Demo Demo
+}
+
+// Kind implements ast.Node.
+func (n *DemoNode) Kind() ast.NodeKind { return KindDemo }
+
+// Dump implements ast.Node.
+func (n *DemoNode) Dump(source []byte, level int) {
+	ast.DumpHelper(n, source, level, map[string]string{"ID": n.Demo.ID, "Name": n.Demo.Name}, nil)
+}
+
+// QuizNode is the AST node of a ```quiz block.
+type QuizNode struct {
+	ast.BaseBlock
+	Quiz Quiz
+}
+
+// Kind implements ast.Node.
+func (n *QuizNode) Kind() ast.NodeKind { return KindQuiz }
+
+// Dump implements ast.Node.
+func (n *QuizNode) Dump(source []byte, level int) {
+	ast.DumpHelper(n, source, level, map[string]string{"ID": n.Quiz.ID}, nil)
+}
+
+const maxConfigDepth = 32
+
+var (
+	langDemo = []byte("demo")
+	langQuiz = []byte("quiz")
+
+	demoNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,63}$`)
+	// yaml.v3 syntax errors read "yaml: line N: message".
+	yamlLineRE = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
+)
+
+type transformer struct {
+	opts   Options
+	inline goldmark.Markdown
+}
+
+// Transform implements parser.ASTTransformer: collect first, then replace.
+func (t *transformer) Transform(doc *ast.Document, reader text.Reader, pc parser.Context) {
+	source := reader.Source()
+	var fences []*ast.FencedCodeBlock
+	_ = ast.Walk(doc, func(n ast.Node, entering bool) (ast.WalkStatus, error) {
+		if !entering {
+			return ast.WalkContinue, nil
+		}
+		cb, ok := n.(*ast.FencedCodeBlock)
+		if !ok {
+			return ast.WalkContinue, nil
+		}
+		lang := cb.Language(source)
+		if bytes.Equal(lang, langDemo) || bytes.Equal(lang, langQuiz) {
+			fences = append(fences, cb)
+		}
+		return ast.WalkSkipChildren, nil
+	})
+	if len(fences) == 0 {
+		return
+	}
+	lines := newLineIndex(source)
+	var nDemo, nQuiz int
+	for _, cb := range fences {
+		b := block{cb: cb, source: source, lines: lines, pc: pc}
+		b.line = b.fenceLine()
+		var repl ast.Node
+		if bytes.Equal(cb.Language(source), langDemo) {
+			nDemo++
+			d, ok := t.demo(&b, fmt.Sprintf("demo-%d", nDemo))
+			if ok {
+				repl = &DemoNode{Demo: d}
+			}
+		} else {
+			nQuiz++
+			q, ok := t.quiz(&b, fmt.Sprintf("quiz-%d", nQuiz))
+			if ok {
+				repl = &QuizNode{Quiz: q}
+			}
+		}
+		if repl == nil { // keep the code block; the error is in pc
+			continue
+		}
+		repl.SetPos(cb.Pos())
+		cb.Parent().ReplaceChild(cb.Parent(), cb, repl)
+	}
+}
+
+// block is one fenced block being converted.
+type block struct {
+	cb     *ast.FencedCodeBlock
+	source []byte
+	lines  *lineIndex
+	pc     parser.Context
+	line   int // fence line
+	failed bool
+}
+
+func (b *block) fenceLine() int {
+	if p := b.cb.Pos(); p >= 0 {
+		return b.lines.line(p)
+	}
+	if b.cb.Info != nil {
+		return b.lines.line(b.cb.Info.Segment.Start)
+	}
+	if b.cb.Lines().Len() > 0 {
+		return b.lines.line(b.cb.Lines().At(0).Start) - 1
+	}
+	return 1
+}
+
+// body returns the block's content and the file line of each body line.
+func (b *block) body() []byte {
+	var buf bytes.Buffer
+	ls := b.cb.Lines()
+	for i := 0; i < ls.Len(); i++ {
+		seg := ls.At(i)
+		buf.Write(seg.Value(b.source))
+	}
+	return buf.Bytes()
+}
+
+// yamlLine maps a 1-based line of the block body to a source line.
+func (b *block) yamlLine(l int) int {
+	ls := b.cb.Lines()
+	if l >= 1 && l <= ls.Len() {
+		return b.lines.line(ls.At(l - 1).Start)
+	}
+	return b.line + max(l, 1)
+}
+
+func (b *block) errorf(line int, format string, args ...any) {
+	b.failed = true
+	addError(b.pc, line, format, args...)
+}
+
+// parseYAML parses the body into a node tree; nil, true for an empty body.
+func (b *block) parseYAML(what string) (*yaml.Node, bool) {
+	body := b.body()
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil, true
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(body, &doc); err != nil {
+		line, msg := b.line, strings.TrimPrefix(err.Error(), "yaml: ")
+		if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
+			if n, err := strconv.Atoi(m[1]); err == nil {
+				line, msg = b.yamlLine(n), m[2]
+			}
+		}
+		b.errorf(line, "%s: invalid YAML: %s", what, msg)
+		return nil, false
+	}
+	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
+		return nil, true
+	}
+	root := doc.Content[0]
+	if root.Kind == yaml.ScalarNode && root.Tag == "!!null" {
+		return nil, true
+	}
+	return root, true
+}
+
+func (t *transformer) demo(b *block, id string) (Demo, bool) {
+	var info []byte
+	if b.cb.Info != nil {
+		info = b.cb.Info.Segment.Value(b.source)
+	}
+	fields := strings.Fields(string(info))
+	if len(fields) < 2 {
+		b.errorf(b.line, "demo: missing name (write ```demo NAME)")
+		return Demo{}, false
+	}
+	name := fields[1]
+	if len(fields) > 2 {
+		b.errorf(b.line, "demo %q: want one name after \"demo\", got %q", name, strings.Join(fields[1:], " "))
+		return Demo{}, false
+	}
+	if !demoNameRE.MatchString(name) {
+		b.errorf(b.line, "demo: invalid name %q (want lower-case letters, digits and dashes)", name)
+		return Demo{}, false
+	}
+	what := fmt.Sprintf("demo %q", name)
+	root, ok := b.parseYAML(what)
+	if !ok {
+		return Demo{}, false
+	}
+	config := json.RawMessage("{}")
+	if root != nil {
+		if root.Kind != yaml.MappingNode {
+			b.errorf(b.yamlLine(root.Line), "%s: config must be a YAML mapping (key: value)", what)
+			return Demo{}, false
+		}
+		v, err := b.toJSONValue(root, 0)
+		if err != nil {
+			b.errorf(b.line, "%s: %v", what, err)
+			return Demo{}, false
+		}
+		if b.failed {
+			return Demo{}, false
+		}
+		raw, err := json.Marshal(v)
+		if err != nil {
+			b.errorf(b.line, "%s: config: %v", what, err)
+			return Demo{}, false
+		}
+		config = raw
+	}
+	if t.opts.ValidateDemo != nil {
+		if err := t.opts.ValidateDemo(name, config); err != nil {
+			b.errorf(b.line, "%v", err)
+			return Demo{}, false
+		}
+	}
+	return Demo{ID: id, Name: name, Config: config, Line: b.line}, true
+}
+
+// jsonObject keeps the YAML key order when marshalled.
+type jsonObject struct {
+	keys []string
+	vals map[string]any
+}
+
+func (o *jsonObject) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	buf.WriteByte('{')
+	for i, k := range o.keys {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		kb, err := json.Marshal(k)
+		if err != nil {
+			return nil, err
+		}
+		buf.Write(kb)
+		buf.WriteByte(':')
+		vb, err := json.Marshal(o.vals[k])
+		if err != nil {
+			return nil, err
+		}
+		buf.Write(vb)
+	}
+	buf.WriteByte('}')
+	return buf.Bytes(), nil
+}
+
+// toJSONValue converts a YAML node to a value encoding/json can write.
+// Errors at a known line are reported directly (b.failed); the returned
+// error is for problems without a better line.
+func (b *block) toJSONValue(n *yaml.Node, depth int) (any, error) {
+	if depth > maxConfigDepth {
+		return nil, fmt.Errorf("config nested deeper than %d levels", maxConfigDepth)
+	}
+	switch n.Kind {
+	case yaml.MappingNode:
+		o := &jsonObject{vals: make(map[string]any, len(n.Content)/2)}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			if k.Kind != yaml.ScalarNode || k.Tag == "!!merge" {
+				b.errorf(b.yamlLine(k.Line), "config: keys must be plain strings")
+				return nil, nil
+			}
+			if _, dup := o.vals[k.Value]; dup {
+				b.errorf(b.yamlLine(k.Line), "config: duplicate key %q", k.Value)
+				return nil, nil
+			}
+			val, err := b.toJSONValue(v, depth+1)
+			if err != nil || b.failed {
+				return nil, err
+			}
+			o.keys = append(o.keys, k.Value)
+			o.vals[k.Value] = val
+		}
+		return o, nil
+	case yaml.SequenceNode:
+		arr := make([]any, 0, len(n.Content))
+		for _, c := range n.Content {
+			val, err := b.toJSONValue(c, depth+1)
+			if err != nil || b.failed {
+				return nil, err
+			}
+			arr = append(arr, val)
+		}
+		return arr, nil
+	case yaml.AliasNode:
+		b.errorf(b.yamlLine(n.Line), "config: YAML aliases are not allowed")
+		return nil, nil
+	case yaml.ScalarNode:
+		switch n.Tag {
+		case "!!null":
+			return nil, nil
+		case "!!bool":
+			var v bool
+			if err := n.Decode(&v); err != nil {
+				b.errorf(b.yamlLine(n.Line), "config: %v", err)
+			}
+			return v, nil
+		case "!!int":
+			var v int64
+			if err := n.Decode(&v); err != nil {
+				b.errorf(b.yamlLine(n.Line), "config: integer %q out of range", n.Value)
+			}
+			return v, nil
+		case "!!float":
+			var v float64
+			if err := n.Decode(&v); err != nil || math.IsInf(v, 0) || math.IsNaN(v) {
+				b.errorf(b.yamlLine(n.Line), "config: number %q is not finite", n.Value)
+			}
+			return v, nil
+		case "!!str", "!!timestamp":
+			return n.Value, nil
+		default:
+			b.errorf(b.yamlLine(n.Line), "config: unsupported YAML tag %s", n.Tag)
+			return nil, nil
+		}
+	}
+	b.errorf(b.yamlLine(n.Line), "config: unsupported YAML node")
+	return nil, nil
+}
+
+// Quiz YAML keys.
+var (
+	questionKeys = []string{"question", "choices", "multiple"}
+	choiceKeys   = []string{"text", "correct", "explain"}
+)
+
+func (t *transformer) quiz(b *block, id string) (Quiz, bool) {
+	if b.cb.Info != nil {
+		if f := strings.Fields(string(b.cb.Info.Segment.Value(b.source))); len(f) > 1 {
+			b.errorf(b.line, "quiz: unexpected %q after \"quiz\"", strings.Join(f[1:], " "))
+			return Quiz{}, false
+		}
+	}
+	root, ok := b.parseYAML("quiz")
+	if !ok {
+		return Quiz{}, false
+	}
+	if root == nil || (root.Kind == yaml.SequenceNode && len(root.Content) == 0) {
+		b.errorf(b.line, "quiz: needs at least one question")
+		return Quiz{}, false
+	}
+	if root.Kind != yaml.SequenceNode {
+		b.errorf(b.yamlLine(root.Line), "quiz: want a YAML list of questions (- question: ...)")
+		return Quiz{}, false
+	}
+	q := Quiz{ID: id, Line: b.line}
+	for i, qn := range root.Content {
+		qid := fmt.Sprintf("%s-q%d", id, i+1)
+		what := fmt.Sprintf("quiz question %d", i+1)
+		fields := b.mapping(qn, what, questionKeys)
+		if fields == nil {
+			continue
+		}
+		question := Question{ID: qid}
+		prompt, ok := b.stringField(fields, qn, what, "question", true)
+		if ok {
+			question.PromptHTML = t.inlineHTML(prompt)
+		}
+		question.Multiple, _ = b.boolField(fields, what, "multiple")
+		ch, has := fields["choices"]
+		switch {
+		case !has:
+			b.errorf(b.yamlLine(qn.Line), "%s: \"choices\" is required", what)
+			continue
+		case ch.Kind != yaml.SequenceNode:
+			b.errorf(b.yamlLine(ch.Line), "%s: \"choices\" must be a list", what)
+			continue
+		case len(ch.Content) < 2:
+			b.errorf(b.yamlLine(ch.Line), "%s: needs at least 2 choices, got %d", what, len(ch.Content))
+			continue
+		}
+		correct := 0
+		for j, cn := range ch.Content {
+			cwhat := fmt.Sprintf("%s choice %d", what, j+1)
+			cf := b.mapping(cn, cwhat, choiceKeys)
+			if cf == nil {
+				continue
+			}
+			c := Choice{ID: fmt.Sprintf("%s-c%d", qid, j+1)}
+			if s, ok := b.stringField(cf, cn, cwhat, "text", true); ok {
+				c.TextHTML = t.inlineHTML(s)
+			}
+			if s, ok := b.stringField(cf, cn, cwhat, "explain", true); ok {
+				c.ExplanationHTML = t.inlineHTML(s)
+			}
+			c.Correct, _ = b.boolField(cf, cwhat, "correct")
+			if c.Correct {
+				correct++
+			}
+			question.Choices = append(question.Choices, c)
+		}
+		switch {
+		case question.Multiple && correct == 0:
+			b.errorf(b.yamlLine(qn.Line), "%s: at least one choice must be correct", what)
+		case !question.Multiple && correct != 1:
+			b.errorf(b.yamlLine(qn.Line), "%s: exactly one choice must be correct, got %d (set multiple: true for several)", what, correct)
+		}
+		q.Questions = append(q.Questions, question)
+	}
+	if b.failed {
+		return Quiz{}, false
+	}
+	return q, true
+}
+
+// mapping checks that n is a mapping with only the allowed keys and returns
+// its values by key (nil if n is not a mapping). Unknown keys are reported
+// and skipped, so the other problems of the block are reported too.
+func (b *block) mapping(n *yaml.Node, what string, allowed []string) map[string]*yaml.Node {
+	if n.Kind != yaml.MappingNode {
+		b.errorf(b.yamlLine(n.Line), "%s: want a mapping with keys %s", what, strings.Join(allowed, ", "))
+		return nil
+	}
+	fields := make(map[string]*yaml.Node, len(n.Content)/2)
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if k.Kind != yaml.ScalarNode || !contains(allowed, k.Value) {
+			b.errorf(b.yamlLine(k.Line), "%s: unknown key %q (want %s)", what, k.Value, strings.Join(allowed, ", "))
+			continue
+		}
+		if _, dup := fields[k.Value]; dup {
+			b.errorf(b.yamlLine(k.Line), "%s: duplicate key %q", what, k.Value)
+			continue
+		}
+		fields[k.Value] = v
+	}
+	return fields
+}
+
+func (b *block) stringField(fields map[string]*yaml.Node, parent *yaml.Node, what, key string, required bool) (string, bool) {
+	v, ok := fields[key]
+	if !ok || (v.Kind == yaml.ScalarNode && v.Tag == "!!null") {
+		if required {
+			b.errorf(b.yamlLine(parent.Line), "%s: %q is required", what, key)
+		}
+		return "", false
+	}
+	if v.Kind != yaml.ScalarNode || v.Tag == "!!binary" {
+		b.errorf(b.yamlLine(v.Line), "%s: %q must be text", what, key)
+		return "", false
+	}
+	if strings.TrimSpace(v.Value) == "" {
+		if required {
+			b.errorf(b.yamlLine(v.Line), "%s: %q is empty", what, key)
+		}
+		return "", false
+	}
+	return v.Value, true
+}
+
+func (b *block) boolField(fields map[string]*yaml.Node, what, key string) (bool, bool) {
+	v, ok := fields[key]
+	if !ok {
+		return false, false
+	}
+	if v.Kind != yaml.ScalarNode || v.Tag != "!!bool" {
+		b.errorf(b.yamlLine(v.Line), "%s: %q must be true or false", what, key)
+		return false, false
+	}
+	var x bool
+	if err := v.Decode(&x); err != nil {
+		b.errorf(b.yamlLine(v.Line), "%s: %q must be true or false", what, key)
+		return false, false
+	}
+	return x, true
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+var (
+	pOpen  = []byte("<p>")
+	pClose = []byte("</p>\n")
+)
+
+// inlineHTML renders s as Markdown in safe mode; a single paragraph is
+// unwrapped so the result fits inside a <label> or <legend>.
+func (t *transformer) inlineHTML(s string) string {
+	var buf bytes.Buffer
+	if err := t.inline.Convert([]byte(s), &buf); err != nil {
+		return ""
+	}
+	out := buf.Bytes()
+	if bytes.HasPrefix(out, pOpen) && bytes.HasSuffix(out, pClose) &&
+		bytes.Count(out, pOpen) == 1 {
+		out = out[len(pOpen) : len(out)-len(pClose)]
+	}
+	return string(bytes.TrimSpace(out))
+}
+
+// lineIndex maps byte offsets to 1-based line numbers.
+type lineIndex struct{ starts []int }
+
+func newLineIndex(src []byte) *lineIndex {
+	starts := []int{0}
+	for i, c := range src {
+		if c == '\n' {
+			starts = append(starts, i+1)
+		}
+	}
+	return &lineIndex{starts: starts}
+}
+
+func (l *lineIndex) line(off int) int {
+	return sort.Search(len(l.starts), func(i int) bool { return l.starts[i] > off })
+}
