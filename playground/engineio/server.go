@@ -1,0 +1,444 @@
+// Package engineio is an Engine.IO v4 server: HTTP long-polling, WebSocket
+// and the upgrade between them, heartbeat, bounded per-session queues.
+// See docs/architecture.md and /work/shared/docs/protocol.md §1.
+package engineio
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// Options configures a Server. Zero values take the documented defaults.
+type Options struct {
+	PingInterval   time.Duration // default 25s
+	PingTimeout    time.Duration // default 20s
+	UpgradeTimeout time.Duration // default 10s
+
+	// MaxPayload bounds a polling POST body (413) and a WebSocket message
+	// (close 1009); it is advertised in the open packet. Default 1e6.
+	MaxPayload int64
+	// WriteTimeout is the deadline of every write. Default 5s.
+	WriteTimeout time.Duration
+	// MaxQueuePackets and MaxQueueBytes bound a session's outbound queue;
+	// exceeding either closes the session with reason "slow". Defaults 256, 1 MiB.
+	MaxQueuePackets int
+	MaxQueueBytes   int
+	// MaxSessions caps concurrent sessions (0 = unlimited); handshakes over
+	// the cap get HTTP 503 before any upgrade.
+	MaxSessions int
+	// CheckOrigin decides requests that carry an Origin header; nil allows
+	// all. Refused: 403 {"code":4,"message":"Forbidden"} on polling, 403
+	// before a WebSocket upgrade. Requests without Origin are always allowed.
+	CheckOrigin func(r *http.Request) bool
+	Logger      *slog.Logger // nil: discard
+	Handler     Handler      // nil: sessions whose messages are dropped
+}
+
+// Message is the payload of an Engine.IO "message" packet (type 4), without prefix.
+type Message struct {
+	Binary bool
+	Data   []byte
+}
+
+// Handler is told about every new session.
+type Handler interface {
+	// Open is called once per session, before any message is delivered.
+	Open(s *Session) SessionHandler
+}
+
+// SessionHandler receives one session's events.
+type SessionHandler interface {
+	// Message is called in order, never concurrently for one session.
+	Message(m Message)
+	// Closed is called exactly once, after the last Message call returned.
+	Closed(reason string)
+}
+
+// Close reasons given to SessionHandler.Closed.
+const (
+	ReasonTransportClose = "transport close"
+	ReasonTransportError = "transport error"
+	ReasonPingTimeout    = "ping timeout"
+	ReasonForcedClose    = "forced close"
+	ReasonShuttingDown   = "server shutting down"
+	ReasonParseError     = "parse error"
+	ReasonSlow           = "slow"
+)
+
+var (
+	// ErrClosed is returned by Send on a closed session.
+	ErrClosed = errors.New("engineio: session closed")
+	// ErrSlow is returned by Send when the queue bound was exceeded; the
+	// session has been closed with reason "slow".
+	ErrSlow = errors.New("engineio: session queue full, closed as slow")
+)
+
+// Error codes of the JSON error bodies (protocol.md §1.1).
+const (
+	codeUnknownTransport = 0
+	codeUnknownSID       = 1
+	codeBadHandshake     = 2
+	codeBadRequest       = 3
+	codeForbidden        = 4
+	codeUnsupportedProto = 5
+)
+
+var errorMessages = [...]string{
+	codeUnknownTransport: "Transport unknown",
+	codeUnknownSID:       "Session ID unknown",
+	codeBadHandshake:     "Bad handshake method",
+	codeBadRequest:       "Bad request",
+	codeForbidden:        "Forbidden",
+	codeUnsupportedProto: "Unsupported protocol version",
+}
+
+const (
+	transportPolling   = "polling"
+	transportWebSocket = "websocket"
+)
+
+// noopDelay is how long a GET arriving during an upgrade (after 3probe) is
+// held before it gets a noop, like engine.io's 100 ms upgrade check.
+const noopDelay = 100 * time.Millisecond
+
+// Server is an Engine.IO server; it implements http.Handler.
+type Server struct {
+	opts     Options
+	log      *slog.Logger
+	upgrader websocket.Upgrader
+	openJSON func(sid string, ws bool) []byte
+
+	mu       sync.Mutex
+	sessions map[string]*Session
+	closed   bool
+	wg       sync.WaitGroup // goroutines started by the server (pumps)
+}
+
+// NewServer returns a Server with opts (defaults filled in).
+func NewServer(opts Options) *Server {
+	if opts.PingInterval <= 0 {
+		opts.PingInterval = 25 * time.Second
+	}
+	if opts.PingTimeout <= 0 {
+		opts.PingTimeout = 20 * time.Second
+	}
+	if opts.UpgradeTimeout <= 0 {
+		opts.UpgradeTimeout = 10 * time.Second
+	}
+	if opts.MaxPayload <= 0 {
+		opts.MaxPayload = 1e6
+	}
+	if opts.WriteTimeout <= 0 {
+		opts.WriteTimeout = 5 * time.Second
+	}
+	if opts.MaxQueuePackets <= 0 {
+		opts.MaxQueuePackets = 256
+	}
+	if opts.MaxQueueBytes <= 0 {
+		opts.MaxQueueBytes = 1 << 20
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	srv := &Server{
+		opts:     opts,
+		log:      opts.Logger,
+		sessions: make(map[string]*Session),
+	}
+	srv.upgrader = websocket.Upgrader{
+		HandshakeTimeout:  opts.WriteTimeout,
+		ReadBufferSize:    4096,
+		WriteBufferPool:   &sync.Pool{},                             // we frame writes ourselves; gorilla never needs a write buffer
+		CheckOrigin:       func(*http.Request) bool { return true }, // checked before, against the allowlist
+		EnableCompression: false,
+	}
+	pi, pt, mp := opts.PingInterval.Milliseconds(), opts.PingTimeout.Milliseconds(), opts.MaxPayload
+	srv.openJSON = func(sid string, ws bool) []byte {
+		upgrades := `["websocket"]`
+		if ws {
+			upgrades = `[]`
+		}
+		// sid is URL-safe base64: no JSON escaping needed.
+		return fmt.Appendf(nil, `{"sid":"%s","upgrades":%s,"pingInterval":%d,"pingTimeout":%d,"maxPayload":%d}`,
+			sid, upgrades, pi, pt, mp)
+	}
+	return srv
+}
+
+// SessionCount reports the number of open sessions.
+func (srv *Server) SessionCount() int {
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	return len(srv.sessions)
+}
+
+// Close closes every session with reason "server shutting down" and waits
+// for the connection goroutines to end; later handshakes get 503.
+func (srv *Server) Close() {
+	srv.mu.Lock()
+	srv.closed = true
+	ss := make([]*Session, 0, len(srv.sessions))
+	for _, s := range srv.sessions {
+		ss = append(ss, s)
+	}
+	srv.mu.Unlock()
+	for _, s := range ss {
+		s.Close(ReasonShuttingDown)
+	}
+	srv.wg.Wait()
+}
+
+// goTracked starts f in a goroutine counted by srv.wg, unless the server is closed.
+func (srv *Server) goTracked(f func()) bool {
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	if srv.closed {
+		return false
+	}
+	srv.wg.Go(f)
+	return true
+}
+
+func (srv *Server) lookup(sid string) *Session {
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	return srv.sessions[sid]
+}
+
+func (srv *Server) remove(s *Session) {
+	srv.mu.Lock()
+	if srv.sessions[s.id] == s {
+		delete(srv.sessions, s.id)
+	}
+	srv.mu.Unlock()
+}
+
+// register creates a session for a handshake, or reports why not (503).
+func (srv *Server) register(r *http.Request, transport string) (*Session, error) {
+	id, err := newID()
+	if err != nil {
+		return nil, err
+	}
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	if srv.closed {
+		return nil, errors.New("server closed")
+	}
+	if srv.opts.MaxSessions > 0 && len(srv.sessions) >= srv.opts.MaxSessions {
+		return nil, errors.New("session cap reached")
+	}
+	if _, dup := srv.sessions[id]; dup {
+		return nil, errors.New("duplicate session id")
+	}
+	s := newSession(srv, id, r, transport)
+	srv.sessions[id] = s
+	return s, nil
+}
+
+// newID returns 20 characters of URL-safe base64 (120 bits from crypto/rand).
+func newID() (string, error) {
+	var b [15]byte
+	if _, err := io.ReadFull(rand.Reader, b[:]); err != nil {
+		return "", fmt.Errorf("engineio: session id: %w", err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b[:]), nil
+}
+
+func writeError(w http.ResponseWriter, status, code int) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	fmt.Fprintf(w, `{"code":%d,"message":%q}`, code, errorMessages[code])
+}
+
+// ServeHTTP serves one Engine.IO request.
+func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if origin := r.Header.Get("Origin"); origin != "" {
+		h := w.Header()
+		h.Add("Vary", "Origin")
+		if srv.opts.CheckOrigin != nil && !srv.opts.CheckOrigin(r) {
+			srv.log.Debug("origin refused", "origin", truncate([]byte(origin)), "remote", r.RemoteAddr)
+			if websocket.IsWebSocketUpgrade(r) {
+				http.Error(w, "Forbidden", http.StatusForbidden)
+				return
+			}
+			writeError(w, http.StatusForbidden, codeForbidden)
+			return
+		}
+		h.Set("Access-Control-Allow-Origin", origin)
+		h.Set("Access-Control-Allow-Credentials", "true")
+	}
+	if r.Method == http.MethodOptions {
+		h := w.Header()
+		h.Set("Access-Control-Allow-Methods", "GET, POST")
+		if rh := r.Header.Get("Access-Control-Request-Headers"); rh != "" && len(rh) <= 1024 && validHeaderList(rh) {
+			h.Set("Access-Control-Allow-Headers", rh)
+			h.Add("Vary", "Access-Control-Request-Headers")
+		}
+		h.Set("Access-Control-Max-Age", "86400")
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+
+	q := r.URL.Query()
+	if v := q["EIO"]; len(v) != 1 || v[0] != "4" {
+		writeError(w, http.StatusBadRequest, codeUnsupportedProto)
+		return
+	}
+	var transport string
+	switch v := q["transport"]; {
+	case len(v) == 1 && v[0] == transportPolling:
+		transport = transportPolling
+	case len(v) == 1 && v[0] == transportWebSocket:
+		transport = transportWebSocket
+	default:
+		writeError(w, http.StatusBadRequest, codeUnknownTransport)
+		return
+	}
+	sids := q["sid"]
+	if len(sids) > 1 {
+		writeError(w, http.StatusBadRequest, codeBadRequest)
+		return
+	}
+	if len(sids) == 0 {
+		srv.handshake(w, r, transport)
+		return
+	}
+	s := srv.lookup(sids[0])
+	if s == nil {
+		writeError(w, http.StatusBadRequest, codeUnknownSID)
+		return
+	}
+	switch {
+	case transport == transportWebSocket:
+		srv.serveUpgrade(w, r, s)
+	case r.Method == http.MethodGet:
+		s.servePoll(w, r)
+	case r.Method == http.MethodPost:
+		s.serveData(w, r)
+	default:
+		writeError(w, http.StatusBadRequest, codeBadRequest)
+	}
+}
+
+// handshake opens a new session (a GET without sid).
+func (srv *Server) handshake(w http.ResponseWriter, r *http.Request, transport string) {
+	if r.Method != http.MethodGet {
+		writeError(w, http.StatusBadRequest, codeBadHandshake)
+		return
+	}
+	if transport == transportWebSocket && !websocket.IsWebSocketUpgrade(r) {
+		writeError(w, http.StatusBadRequest, codeBadRequest)
+		return
+	}
+	s, err := srv.register(r, transport)
+	if err != nil {
+		srv.log.Debug("handshake refused", "err", err, "remote", r.RemoteAddr)
+		http.Error(w, "Service Unavailable", http.StatusServiceUnavailable)
+		return
+	}
+	if transport == transportPolling {
+		open := append([]byte{typeOpen}, srv.openJSON(s.id, false)...)
+		s.start()
+		h := w.Header()
+		h.Set("Content-Type", "text/plain; charset=UTF-8")
+		h.Set("Content-Length", strconv.Itoa(len(open)))
+		h.Set("Cache-Control", "no-store")
+		rc := http.NewResponseController(w)
+		_ = rc.SetWriteDeadline(time.Now().Add(srv.opts.WriteTimeout))
+		if _, err := w.Write(open); err != nil {
+			s.closeWith(ReasonTransportError, closeError, 0)
+		}
+		return
+	}
+	conn, err := srv.upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		// gorilla has answered (400/403/405/426/500).
+		srv.remove(s)
+		srv.log.Debug("websocket upgrade failed", "err", err, "remote", r.RemoteAddr)
+		return
+	}
+	ws := newWSConn(s, conn)
+	s.mu.Lock()
+	s.ws = ws
+	ws.direct = append(ws.direct, outPacket{typ: typeOpen, data: srv.openJSON(s.id, true)})
+	ws.signal()
+	s.mu.Unlock()
+	s.start()
+	if !ws.run() {
+		s.closeWith(ReasonShuttingDown, closeError, 0)
+		_ = conn.Close()
+	}
+}
+
+// serveUpgrade handles a WebSocket request for an existing session: the
+// polling → WebSocket upgrade, or a duplicate that is accepted then closed.
+func (srv *Server) serveUpgrade(w http.ResponseWriter, r *http.Request, s *Session) {
+	if r.Method != http.MethodGet || !websocket.IsWebSocketUpgrade(r) {
+		writeError(w, http.StatusBadRequest, codeBadRequest)
+		return
+	}
+	s.mu.Lock()
+	closed := s.closed
+	s.mu.Unlock()
+	if closed {
+		writeError(w, http.StatusBadRequest, codeUnknownSID)
+		return
+	}
+	conn, err := srv.upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		s.log.Debug("websocket upgrade failed", "err", err)
+		return
+	}
+	ws := newWSConn(s, conn)
+	s.mu.Lock()
+	ok := !s.closed && s.transport == transportPolling && s.probe == nil
+	if ok {
+		s.probe = ws
+		gen := s.upgradeGen + 1
+		s.upgradeGen = gen
+		s.upgradeTimer = time.AfterFunc(srv.opts.UpgradeTimeout, func() {
+			s.safely(func() { s.cancelUpgrade(ws, gen) })
+		})
+	} else {
+		ws.closeLocked(websocket.ClosePolicyViolation, "duplicate transport", false)
+	}
+	s.mu.Unlock()
+	if !ws.run() {
+		_ = conn.Close()
+	}
+}
+
+func validHeaderList(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+		case c == '-' || c == '_' || c == ',' || c == ' ':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// cloneRequest keeps what a handler may need of the handshake request.
+func cloneRequest(r *http.Request) *http.Request {
+	c := r.Clone(context.Background())
+	c.Body = http.NoBody
+	c.GetBody = nil
+	c.ContentLength = 0
+	return c
+}

@@ -1,0 +1,432 @@
+package engineio
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// Session is one Engine.IO connection (one sid), on polling or WebSocket.
+type Session struct {
+	srv *Server
+	id  string
+	req *http.Request
+	log *slog.Logger
+
+	// dmu serializes handler calls (Open, Message, Closed) for this session.
+	// It is never held for I/O; s.mu is never held while calling the handler.
+	dmu sync.Mutex
+
+	mu         sync.Mutex
+	h          SessionHandler
+	transport  string
+	closed     bool
+	reason     string
+	queue      []outPacket
+	queueBytes int
+
+	// heartbeat
+	pingTimer, pongTimer *time.Timer
+	hbGen                uint64
+
+	// polling
+	getActive  bool
+	postActive bool
+	pollWake   chan struct{}
+	pollReply  byte // '1' or '6': what a GET gets once the session is closed
+	lingering  bool // closed, but the next GET still gets the queue and pollReply
+
+	// websocket / upgrade
+	ws           *wsConn // the active WebSocket (after the handshake or the upgrade)
+	probe        *wsConn // a WebSocket being upgraded to
+	probed       bool    // 2probe answered, waiting for 5
+	upgradeTimer *time.Timer
+	upgradeGen   uint64
+
+	// handler-call bookkeeping (see dispatch)
+	dispatching   bool
+	closedPending bool
+}
+
+type closeKind int
+
+const (
+	// closeGraceful: server-initiated; flush the queue, then Engine.IO close
+	// "1" (WebSocket: then a close frame).
+	closeGraceful closeKind = iota
+	// closeError: drop the queue; a pending GET gets "1"; the WebSocket gets
+	// a close frame with the code.
+	closeError
+	// closeClient: the client sent "1"; a pending GET gets "6".
+	closeClient
+)
+
+func newSession(srv *Server, id string, r *http.Request, transport string) *Session {
+	return &Session{
+		srv:       srv,
+		id:        id,
+		req:       cloneRequest(r),
+		log:       srv.log.With("sid", id),
+		transport: transport,
+		pollWake:  make(chan struct{}, 1),
+	}
+}
+
+// ID returns the session id (20 characters of URL-safe base64).
+func (s *Session) ID() string { return s.id }
+
+// Request returns a copy of the handshake request (without body).
+func (s *Session) Request() *http.Request { return s.req }
+
+// Transport returns "polling" or "websocket"; it changes after an upgrade.
+func (s *Session) Transport() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.transport
+}
+
+// start runs the handler's Open and starts the heartbeat (at the handshake).
+func (s *Session) start() {
+	s.dmu.Lock()
+	defer s.dmu.Unlock()
+	s.mu.Lock()
+	s.dispatching = true
+	gen := s.hbGen
+	s.pingTimer = time.AfterFunc(s.srv.opts.PingInterval, func() { s.safely(func() { s.onPingTimer(gen) }) })
+	s.mu.Unlock()
+
+	var sh SessionHandler
+	panicked := s.call(func() {
+		if s.srv.opts.Handler != nil {
+			sh = s.srv.opts.Handler.Open(s)
+		}
+	})
+	if sh == nil {
+		sh = nopHandler{}
+	}
+	s.mu.Lock()
+	s.h = sh
+	s.finishCallLocked()
+	pending, reason := s.takeClosedPendingLocked()
+	s.mu.Unlock()
+	if pending {
+		s.notifyClosed(sh, reason)
+	} else if panicked {
+		s.closeWith(ReasonTransportError, closeError, websocket.CloseInternalServerErr)
+	}
+}
+
+type nopHandler struct{}
+
+func (nopHandler) Message(Message) {}
+func (nopHandler) Closed(string)   {}
+
+func (s *Session) finishCallLocked() { s.dispatching = false }
+
+func (s *Session) takeClosedPendingLocked() (bool, string) {
+	p := s.closedPending
+	s.closedPending = false
+	return p, s.reason
+}
+
+// call runs f (handler code), recovering and logging a panic.
+func (s *Session) call(f func()) (panicked bool) {
+	defer func() {
+		if v := recover(); v != nil {
+			panicked = true
+			s.log.Error("panic in session handler", "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+		}
+	}()
+	f()
+	return false
+}
+
+// safely runs f on a goroutine we started (timer, pump): a panic closes
+// only this session (1011) and is logged once.
+func (s *Session) safely(f func()) {
+	defer func() {
+		if v := recover(); v != nil {
+			s.log.Error("panic in session goroutine", "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+			s.closeWith(ReasonTransportError, closeError, websocket.CloseInternalServerErr)
+		}
+	}()
+	f()
+}
+
+// dispatch delivers msgs to the handler in order, unless the session closes.
+func (s *Session) dispatch(msgs ...Message) {
+	if len(msgs) == 0 {
+		return
+	}
+	s.dmu.Lock()
+	defer s.dmu.Unlock()
+	for _, m := range msgs {
+		s.mu.Lock()
+		if s.closed {
+			s.mu.Unlock()
+			return
+		}
+		s.dispatching = true
+		h := s.h
+		s.mu.Unlock()
+
+		panicked := s.call(func() { h.Message(m) })
+
+		s.mu.Lock()
+		s.finishCallLocked()
+		pending, reason := s.takeClosedPendingLocked()
+		s.mu.Unlock()
+		if pending {
+			s.notifyClosed(h, reason)
+			return
+		}
+		if panicked {
+			s.closeWith(ReasonTransportError, closeError, websocket.CloseInternalServerErr)
+			return
+		}
+	}
+}
+
+func (s *Session) notifyClosed(h SessionHandler, reason string) {
+	s.log.Debug("session closed", "reason", reason)
+	if h == nil {
+		return
+	}
+	s.call(func() { h.Closed(reason) })
+}
+
+// Send enqueues msgs atomically; it never blocks. On a closed session it
+// returns ErrClosed; over the queue bound it closes the session ("slow") and
+// returns ErrSlow. The Data of msgs must not be modified afterwards.
+func (s *Session) Send(msgs ...Message) error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return ErrClosed
+	}
+	n := 0
+	for _, m := range msgs {
+		n += len(m.Data) + 1
+	}
+	if !s.fitsLocked(len(msgs), n) {
+		s.mu.Unlock()
+		s.closeWith(ReasonSlow, closeError, websocket.ClosePolicyViolation)
+		return ErrSlow
+	}
+	for _, m := range msgs {
+		s.queue = append(s.queue, outPacket{typ: typeMessage, bin: m.Binary, data: m.Data})
+	}
+	s.queueBytes += n
+	s.wakeLocked()
+	s.mu.Unlock()
+	return nil
+}
+
+// SendPrepared enqueues the prepared messages atomically, sharing their
+// encodings with every other recipient. Same contract as Send.
+func (s *Session) SendPrepared(p *Prepared) error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return ErrClosed
+	}
+	if !s.fitsLocked(len(p.msgs), p.bytes) {
+		s.mu.Unlock()
+		s.closeWith(ReasonSlow, closeError, websocket.ClosePolicyViolation)
+		return ErrSlow
+	}
+	for i := range p.msgs {
+		s.queue = append(s.queue, outPacket{typ: typeMessage, pm: &p.msgs[i]})
+	}
+	s.queueBytes += p.bytes
+	s.wakeLocked()
+	s.mu.Unlock()
+	return nil
+}
+
+func (s *Session) fitsLocked(packets, bytes int) bool {
+	return len(s.queue)+packets <= s.srv.opts.MaxQueuePackets && s.queueBytes+bytes <= s.srv.opts.MaxQueueBytes
+}
+
+// wakeLocked tells the current writer (WebSocket writer or pending GET).
+func (s *Session) wakeLocked() {
+	if s.ws != nil {
+		s.ws.signal()
+		return
+	}
+	signal(s.pollWake)
+}
+
+func signal(c chan struct{}) {
+	select {
+	case c <- struct{}{}:
+	default:
+	}
+}
+
+// Close closes the session: queued packets are flushed, then the Engine.IO
+// close packet (WebSocket: then a close frame). Idempotent.
+func (s *Session) Close(reason string) {
+	code := websocket.CloseNormalClosure
+	switch reason {
+	case ReasonShuttingDown:
+		code = websocket.CloseGoingAway
+	case ReasonParseError, ReasonSlow:
+		code = websocket.ClosePolicyViolation
+	}
+	s.closeWith(reason, closeGraceful, code)
+}
+
+// closeWith closes the session once; code is the WebSocket close code (0: none).
+func (s *Session) closeWith(reason string, kind closeKind, code int) {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return
+	}
+	s.closed = true
+	s.reason = reason
+	s.hbGen++
+	stopTimer(s.pingTimer)
+	stopTimer(s.pongTimer)
+	stopTimer(s.upgradeTimer)
+	if kind != closeGraceful {
+		clear(s.queue)
+		s.queue = s.queue[:0]
+		s.queueBytes = 0
+	}
+	if ws := s.ws; ws != nil {
+		ws.closeLocked(code, reason, kind == closeGraceful)
+	}
+	if p := s.probe; p != nil {
+		p.closeLocked(websocket.CloseNormalClosure, reason, false)
+		s.probe = nil
+	}
+	remove := true
+	if s.transport == transportPolling {
+		s.pollReply = typeClose
+		if kind == closeClient {
+			s.pollReply = typeNoop
+		}
+		if s.getActive {
+			signal(s.pollWake)
+		} else if kind != closeError {
+			// Keep the sid for the next GET, so it still gets the queue and the close.
+			s.lingering = true
+			remove = false
+			time.AfterFunc(s.srv.opts.PingTimeout, func() {
+				s.mu.Lock()
+				s.lingering = false
+				clear(s.queue)
+				s.queue = nil
+				s.mu.Unlock()
+				s.srv.remove(s)
+			})
+		}
+	}
+	h := s.h
+	notify := !s.dispatching
+	if !notify {
+		s.closedPending = true
+	}
+	s.mu.Unlock()
+	if remove {
+		s.srv.remove(s)
+	}
+	if notify {
+		s.notifyClosed(h, reason)
+	}
+}
+
+func stopTimer(t *time.Timer) {
+	if t != nil {
+		t.Stop()
+	}
+}
+
+// onPingTimer sends a ping and waits PingTimeout for the pong.
+func (s *Session) onPingTimer(gen uint64) {
+	s.mu.Lock()
+	if s.closed || gen != s.hbGen {
+		s.mu.Unlock()
+		return
+	}
+	if !s.fitsLocked(1, 1) {
+		s.mu.Unlock()
+		s.closeWith(ReasonSlow, closeError, websocket.ClosePolicyViolation)
+		return
+	}
+	s.queue = append(s.queue, outPacket{typ: typePing})
+	s.queueBytes++
+	s.wakeLocked()
+	s.pongTimer = time.AfterFunc(s.srv.opts.PingTimeout, func() { s.safely(func() { s.onPongTimeout(gen) }) })
+	s.mu.Unlock()
+}
+
+func (s *Session) onPongTimeout(gen uint64) {
+	s.mu.Lock()
+	stale := s.closed || gen != s.hbGen
+	s.mu.Unlock()
+	if !stale {
+		s.closeWith(ReasonPingTimeout, closeError, websocket.CloseNormalClosure)
+	}
+}
+
+// onPong clears the pong wait and schedules the next ping PingInterval later.
+func (s *Session) onPong() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return
+	}
+	s.hbGen++
+	gen := s.hbGen
+	stopTimer(s.pongTimer)
+	s.pongTimer = nil
+	stopTimer(s.pingTimer)
+	s.pingTimer = time.AfterFunc(s.srv.opts.PingInterval, func() { s.safely(func() { s.onPingTimer(gen) }) })
+}
+
+// handlePackets applies inbound text/binary packets of the active transport.
+// It reports false when the session was closed.
+func (s *Session) handlePackets(pkts []packet) bool {
+	// Validate everything first: an invalid packet closes the session with
+	// nothing dispatched.
+	for _, p := range pkts {
+		switch p.typ {
+		case typeMessage, typePong, typeClose, typeNoop:
+		case typePing:
+			s.log.Debug("invalid heartbeat direction")
+			s.closeWith(ReasonParseError, closeError, websocket.ClosePolicyViolation)
+			return false
+		default:
+			s.log.Debug("unexpected packet type", "type", string(p.typ))
+			s.closeWith(ReasonParseError, closeError, websocket.ClosePolicyViolation)
+			return false
+		}
+	}
+	var msgs []Message
+	flush := func() {
+		s.dispatch(msgs...)
+		msgs = msgs[:0]
+	}
+	for _, p := range pkts {
+		switch p.typ {
+		case typeMessage:
+			msgs = append(msgs, Message{Binary: p.binary, Data: p.data})
+		case typePong:
+			s.onPong()
+		case typeClose:
+			flush()
+			s.closeWith(ReasonTransportClose, closeClient, websocket.CloseNormalClosure)
+			return false
+		}
+	}
+	flush()
+	return true
+}
