@@ -1,0 +1,373 @@
+package templates
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/a-h/templ"
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+)
+
+// The browser test drives static/js/site.js over pages rendered by these
+// components, served under the same CSP as the real server (nonce +
+// strict-dynamic, style-src 'self'). It reads the asset files directly:
+// templates does not import static.
+
+const testCSP = "default-src 'self'; script-src 'nonce-%s' 'strict-dynamic'; style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'"
+
+// probe runs before any page script (and outside the CSP): it records
+// errors and CSP violations, and captures clicks on rel=prev/next links so
+// keyboard navigation can be asserted without racing a real navigation.
+const probe = `
+window.__errors = [];
+window.addEventListener("error", (e) => window.__errors.push(String(e.message)));
+window.addEventListener("unhandledrejection", (e) => window.__errors.push(String(e.reason)));
+document.addEventListener("securitypolicyviolation", (e) => window.__errors.push("CSP: " + e.violatedDirective + " " + e.blockedURI));
+window.__clicked = "";
+document.addEventListener("click", (e) => {
+  const a = e.target.closest && e.target.closest("a[rel]");
+  if (a && window.__captureNav) { window.__clicked = a.rel; e.preventDefault(); }
+}, true);
+`
+
+func browserServer(t *testing.T) *httptest.Server {
+	t.Helper()
+	js, err := os.ReadFile("../static/js/site.js")
+	if err != nil {
+		t.Fatalf("read site.js: %v", err)
+	}
+	css, err := os.ReadFile("../static/css/site.css")
+	if err != nil {
+		t.Fatalf("read site.css: %v", err)
+	}
+	site := Site{CSS: []string{"/static/site.css"}, JS: []string{"/static/site.js"}, Name: "Socket Lab"}
+	var quiz bytes.Buffer
+	if err := Quiz(sampleQuiz()).Render(context.Background(), &quiz); err != nil {
+		t.Fatalf("render quiz: %v", err)
+	}
+	var demo bytes.Buffer
+	if err := DemoWidget(DemoView{ID: "d1", Name: "chat", ConfigJSON: `{"clients":["A","B"]}`}).Render(context.Background(), &demo); err != nil {
+		t.Fatalf("render demo: %v", err)
+	}
+	body := `<h2 id="events">Events</h2><p>An event has a name and arguments.</p>` +
+		`<pre data-copy><code>io.emit("hello", "world");` + "\n" + `</code></pre>` +
+		demo.String() + `<h3 id="acks">Acks</h3><p>Acks confirm delivery.</p>` + quiz.String()
+	views := map[string]LessonView{}
+	for i, l := range lessonsList {
+		v := LessonView{Site: site, Slug: l.Slug, Title: l.Title, Summary: l.Summary, Number: l.Number, Total: len(lessonsList),
+			Body: "<p>Short lesson.</p>"}
+		if i > 0 {
+			v.Prev = &lessonsList[i-1]
+		}
+		if i+1 < len(lessonsList) {
+			v.Next = &lessonsList[i+1]
+		}
+		views[l.Slug] = v
+	}
+	emit := views["emit"]
+	emit.Body, emit.TOC = body, []TOCItem{{2, "events", "Events"}, {3, "acks", "Acks"}}
+	emit.Objectives, emit.Questions = []string{"Emit an event"}, []string{"What is an event?"}
+	views["emit"] = emit
+
+	mux := http.NewServeMux()
+	asset := func(ctype string, b []byte) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", ctype)
+			w.Write(b)
+		}
+	}
+	mux.Handle("GET /static/site.js", asset("text/javascript; charset=utf-8", js))
+	mux.Handle("GET /static/site.css", asset("text/css; charset=utf-8", css))
+	pageHandler := func(pick func(r *http.Request) (templ.Component, int)) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			var b [16]byte
+			rand.Read(b[:])
+			nonce := base64.RawURLEncoding.EncodeToString(b[:])
+			w.Header().Set("Content-Security-Policy", strings.Replace(testCSP, "%s", nonce, 1))
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			c, status := pick(r)
+			w.WriteHeader(status)
+			if err := c.Render(templ.WithNonce(r.Context(), nonce), w); err != nil {
+				t.Errorf("render %s: %v", r.URL.Path, err)
+			}
+		}
+	}
+	mux.Handle("GET /{$}", pageHandler(func(*http.Request) (templ.Component, int) {
+		return HomePage(HomeView{Site: site, Lessons: lessonsList}), 200
+	}))
+	mux.Handle("GET /lessons/{slug}", pageHandler(func(r *http.Request) (templ.Component, int) {
+		v, ok := views[r.PathValue("slug")]
+		if !ok {
+			return NotFoundPage(NotFoundView{Site: site, Path: r.URL.Path}), 404
+		}
+		return LessonPage(v), 200
+	}))
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func findChrome() string {
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "headless-shell"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	return ""
+}
+
+func eval[T any](t *testing.T, ctx context.Context, expr string) T {
+	t.Helper()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr))
+	if err != nil {
+		t.Fatalf("evaluate %s: %v", expr, err)
+	}
+	return v
+}
+
+func do(t *testing.T, ctx context.Context, what string, steps ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// ready waits until site.js has run on the page.
+func ready(sel string) chromedp.Action[chromedp.Void] {
+	return chromedp.Steps(
+		func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
+			_, err := chromedp.Poll[bool](`document.querySelector(`+"`"+sel+"`"+`) !== null`, chromedp.WithPollingTimeout(10*time.Second))(ctx, tg)
+			return chromedp.Void{}, err
+		},
+	)
+}
+
+func noErrors(t *testing.T, ctx context.Context) {
+	t.Helper()
+	if errs := eval[[]string](t, ctx, `window.__errors`); len(errs) > 0 {
+		t.Errorf("page errors: %q", errs)
+	}
+}
+
+func TestBrowserSiteJS(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test skipped in -short mode")
+	}
+	chrome := findChrome()
+	if chrome == "" {
+		t.Skip("no Chromium found")
+	}
+	srv := browserServer(t)
+
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chrome), chromedp.NoSandbox)
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancelA()
+	ctx, cancel := chromedp.NewContext(actx)
+	defer cancel()
+	// First Run starts the browser; it must not carry the timeout.
+	do(t, ctx, "start", chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: probe})
+		return err
+	}), chromedp.EmulateViewport(360, 640))
+	ctx, cancelT := context.WithTimeout(ctx, 45*time.Second)
+	defer cancelT()
+
+	home, lesson := srv.URL+"/", srv.URL+"/lessons/emit"
+
+	t.Run("home before any visit", func(t *testing.T) {
+		do(t, ctx, "open home", chromedp.Navigate(home))
+		eval[bool](t, ctx, `localStorage.clear(), true`)
+		do(t, ctx, "reload", chromedp.Reload(), ready(`[data-theme-switch]:not([hidden])`))
+		got := eval[[]string](t, ctx, `[...document.querySelectorAll(".progress-text")].map(e => e.textContent)`)
+		if strings.Join(got, ",") != "Not started,Not started,Not started" {
+			t.Errorf("progress: got %q", got)
+		}
+		if !eval[bool](t, ctx, `document.querySelector("[data-resume-wrap]").hidden`) {
+			t.Errorf("resume link visible before any lesson was opened")
+		}
+		noErrors(t, ctx)
+	})
+
+	t.Run("lesson visit and layout at 360px", func(t *testing.T) {
+		do(t, ctx, "open lesson", chromedp.Navigate(lesson), ready(`[data-done-wrap]:not([hidden])`))
+		if got := eval[string](t, ctx, `localStorage.getItem("socketlab:progress:emit")`); got != "visited" {
+			t.Errorf("progress: got %q, want %q", got, "visited")
+		}
+		if got := eval[string](t, ctx, `JSON.parse(localStorage.getItem("socketlab:last")).url`); got != "/lessons/emit" {
+			t.Errorf("last url: got %q, want %q", got, "/lessons/emit")
+		}
+		if w := eval[[]int](t, ctx, `[document.documentElement.scrollWidth, window.innerWidth]`); w[0] > w[1] {
+			t.Errorf("horizontal scroll at 360px: scrollWidth %d > innerWidth %d", w[0], w[1])
+		}
+		if got := eval[string](t, ctx, `getComputedStyle(document.body).backgroundColor`); got == "rgba(0, 0, 0, 0)" {
+			t.Errorf("site.css not applied (body background %q)", got)
+		}
+		noErrors(t, ctx)
+	})
+
+	t.Run("keyboard navigation", func(t *testing.T) {
+		eval[bool](t, ctx, `window.__captureNav = true`)
+		tests := []struct {
+			name  string
+			focus string // JS expression focusing something, or ""
+			key   string
+			mods  []chromedp.Modifier
+			want  string
+		}{
+			{"bare right arrow does nothing", "", kb.ArrowRight, nil, ""},
+			{"bare left arrow does nothing", "", kb.ArrowLeft, nil, ""},
+			{"alt+right goes next", "", kb.ArrowRight, []chromedp.Modifier{chromedp.ModifierAlt}, "next"},
+			{"alt+left goes prev", "", kb.ArrowLeft, []chromedp.Modifier{chromedp.ModifierAlt}, "prev"},
+			{"ctrl+alt+right does nothing", "", kb.ArrowRight, []chromedp.Modifier{chromedp.ModifierAlt, chromedp.ModifierCtrl}, ""},
+			{"page up at the top goes prev", "window.scrollTo(0, 0)", kb.PageUp, nil, "prev"},
+			{"alt+right in a quiz input does nothing", `document.getElementById("q-q1-a-1").focus()`, kb.ArrowRight, []chromedp.Modifier{chromedp.ModifierAlt}, ""},
+			{"alt+right in the theme select does nothing", `document.getElementById("theme-select").focus()`, kb.ArrowRight, []chromedp.Modifier{chromedp.ModifierAlt}, ""},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				eval[bool](t, ctx, `window.__clicked = "", document.activeElement && document.activeElement.blur(), true`)
+				if tt.focus != "" {
+					eval[any](t, ctx, `(`+tt.focus+`, null)`)
+				}
+				do(t, ctx, "key", chromedp.KeyEvent(tt.key, chromedp.KeyModifiers(tt.mods...)))
+				if got := eval[string](t, ctx, `window.__clicked`); got != tt.want {
+					t.Errorf("navigated: got %q, want %q", got, tt.want)
+				}
+			})
+		}
+		eval[bool](t, ctx, `window.__captureNav = false, document.activeElement.blur(), true`)
+		res, err := chromedp.RunResponse(ctx, chromedp.KeyEvent(kb.ArrowRight, chromedp.KeyModifiers(chromedp.ModifierAlt)))
+		if err != nil {
+			t.Fatalf("alt+right for real: %v", err)
+		}
+		if !strings.HasSuffix(res.URL, "/lessons/rooms") {
+			t.Errorf("alt+right went to %q, want /lessons/rooms", res.URL)
+		}
+		do(t, ctx, "rooms ready", ready(`article[data-lesson="rooms"] [data-done-wrap]:not([hidden])`))
+		do(t, ctx, "back to lesson", chromedp.Navigate(lesson), ready(`[data-done-wrap]:not([hidden])`))
+	})
+
+	t.Run("quiz grading, restore and done", func(t *testing.T) {
+		click := func(id string) { eval[bool](t, ctx, `document.getElementById("`+id+`").click(), true`) }
+		check := func() string {
+			eval[bool](t, ctx, `document.querySelector("[data-testid=quiz-check]").click(), true`)
+			return eval[string](t, ctx, `document.querySelector("[data-quiz-result]").textContent`)
+		}
+		click("q-q1-a-2") // wrong
+		click("q-q1-b-1")
+		click("q-q1-b-2")
+		if got := check(); !strings.Contains(got, "Not quite: 1 of 2 right") {
+			t.Errorf("result: got %q, want Not quite", got)
+		}
+		if !eval[bool](t, ctx, `!document.getElementById("q-q1-a-2-explanation").hidden && document.getElementById("q-q1-a-1-explanation").hidden`) {
+			t.Errorf("after a wrong answer only the chosen choice's explanation should show")
+		}
+		if got := eval[string](t, ctx, `document.getElementById("q-q1-a-2-explanation").querySelector("[data-verdict]").textContent`); !strings.Contains(got, "Not this one") {
+			t.Errorf("verdict: got %q", got)
+		}
+		if got := eval[string](t, ctx, `localStorage.getItem("socketlab:progress:emit")`); got != "done" {
+			t.Errorf("answering every question should mark the lesson done, got %q", got)
+		}
+		click("q-q1-a-1")
+		if got := eval[string](t, ctx, `document.querySelector("[data-quiz-result]").textContent`); got != "" {
+			t.Errorf("changing an answer should clear the result, got %q", got)
+		}
+		if got := check(); !strings.Contains(got, "Correct! All 2 answers are right.") {
+			t.Errorf("result: got %q, want Correct", got)
+		}
+		if n := eval[int](t, ctx, `document.querySelectorAll("[data-explanation]:not([hidden])").length`); n != 5 {
+			t.Errorf("visible explanations after all right: got %d, want 5", n)
+		}
+		if got := eval[string](t, ctx, `document.querySelector("[data-mark-done]").getAttribute("aria-pressed")`); got != "true" {
+			t.Errorf("mark-done aria-pressed: got %q, want true", got)
+		}
+
+		do(t, ctx, "reload", chromedp.Reload(), ready(`[data-done-wrap]:not([hidden])`))
+		if got := eval[[]bool](t, ctx, `["q-q1-a-1","q-q1-a-2","q-q1-b-1","q-q1-b-2","q-q1-b-3"].map(id => document.getElementById(id).checked)`); !equalBools(got, []bool{true, false, true, true, false}) {
+			t.Errorf("restored answers: got %v", got)
+		}
+		if got := eval[string](t, ctx, `document.querySelector("[data-quiz-result]").textContent`); !strings.Contains(got, "Correct!") {
+			t.Errorf("restored result: got %q", got)
+		}
+		// Undo and redo "done" by hand.
+		eval[bool](t, ctx, `document.querySelector("[data-mark-done]").click(), true`)
+		if got := eval[string](t, ctx, `localStorage.getItem("socketlab:progress:emit")`); got != "visited" {
+			t.Errorf("undo done: got %q, want visited", got)
+		}
+		eval[bool](t, ctx, `document.querySelector("[data-mark-done]").click(), true`)
+		if got := eval[string](t, ctx, `document.querySelector("[data-done-status]").textContent`); got != "Lesson marked as done." {
+			t.Errorf("done status: got %q", got)
+		}
+		noErrors(t, ctx)
+	})
+
+	t.Run("copy button", func(t *testing.T) {
+		if n := eval[int](t, ctx, `document.querySelectorAll(".code-block > pre[data-copy] + .copy-button").length`); n != 1 {
+			t.Fatalf("copy buttons: got %d, want 1", n)
+		}
+		// A real click: the clipboard needs a user gesture.
+		do(t, ctx, "click copy", chromedp.Click(chromedp.CSS(".copy-button")))
+		got, err := chromedp.Run(ctx, chromedp.Poll[string](`document.querySelector(".copy-button").textContent !== "Copy" && document.querySelector(".copy-button").textContent`, chromedp.WithPollingTimeout(5*time.Second)))
+		if err != nil || got != "Copied" {
+			t.Errorf("copy button: got %q (%v), want %q", got, err, "Copied")
+		}
+		noErrors(t, ctx)
+	})
+
+	t.Run("theme persists", func(t *testing.T) {
+		eval[bool](t, ctx, `(s => { s.value = "dark"; s.dispatchEvent(new Event("change")); })(document.getElementById("theme-select")), true`)
+		if got := eval[string](t, ctx, `document.documentElement.dataset.theme || ""`); got != "dark" {
+			t.Errorf("data-theme: got %q, want dark", got)
+		}
+		dark := eval[string](t, ctx, `getComputedStyle(document.body).backgroundColor`)
+		do(t, ctx, "reload", chromedp.Reload(), ready(`[data-theme-switch]:not([hidden])`))
+		if got := eval[[]string](t, ctx, `[document.documentElement.dataset.theme || "", document.getElementById("theme-select").value]`); strings.Join(got, ",") != "dark,dark" {
+			t.Errorf("after reload (theme, select): got %q", got)
+		}
+		eval[bool](t, ctx, `(s => { s.value = "light"; s.dispatchEvent(new Event("change")); })(document.getElementById("theme-select")), true`)
+		if light := eval[string](t, ctx, `getComputedStyle(document.body).backgroundColor`); light == dark {
+			t.Errorf("light and dark backgrounds are both %q", light)
+		}
+		eval[bool](t, ctx, `(s => { s.value = "system"; s.dispatchEvent(new Event("change")); })(document.getElementById("theme-select")), true`)
+		if got := eval[string](t, ctx, `String(localStorage.getItem("socketlab:theme"))`); got != "null" {
+			t.Errorf("system theme should clear the stored choice, got %q", got)
+		}
+		noErrors(t, ctx)
+	})
+
+	t.Run("home shows progress and resume", func(t *testing.T) {
+		do(t, ctx, "open home", chromedp.Navigate(home), ready(`[data-resume-wrap]:not([hidden])`))
+		got := eval[[]string](t, ctx, `[...document.querySelectorAll("[data-progress]")].map(e => e.dataset.progress + "=" + e.querySelector(".progress-text").textContent)`)
+		if strings.Join(got, ",") != "intro=Not started,emit=Done,rooms=Started" {
+			t.Errorf("progress: got %q", got)
+		}
+		if got := eval[string](t, ctx, `document.querySelector("[data-resume]").getAttribute("href")`); got != "/lessons/emit" {
+			t.Errorf("resume href: got %q, want /lessons/emit", got)
+		}
+		noErrors(t, ctx)
+	})
+}
+
+func equalBools(a, b []bool) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
