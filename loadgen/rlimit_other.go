@@ -1,0 +1,5 @@
+//go:build !unix
+
+package loadgen
+
+func raiseNoFile(uint64) error { return nil }

@@ -1,0 +1,26 @@
+//go:build unix
+
+package loadgen
+
+import (
+	"fmt"
+	"syscall"
+)
+
+// raiseNoFile raises RLIMIT_NOFILE's soft limit to the hard limit and fails if that is below need.
+func raiseNoFile(need uint64) error {
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		return fmt.Errorf("getrlimit: %w", err)
+	}
+	if lim.Cur < lim.Max {
+		lim.Cur = lim.Max
+		if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+			return fmt.Errorf("setrlimit: %w", err)
+		}
+	}
+	if lim.Cur < need {
+		return fmt.Errorf("open file limit %d < %d needed: raise it (ulimit -n) or use fewer connections", lim.Cur, need)
+	}
+	return nil
+}
