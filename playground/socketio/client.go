@@ -1,0 +1,295 @@
+package socketio
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"runtime/debug"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Client is one Engine.IO connection carrying sockets of several
+// namespaces. The transport calls OnText and OnBinary serially and Closed
+// once.
+type Client struct {
+	srv    *Server
+	conn   Conn
+	hs     Handshake
+	inSend atomic.Int32 // >0 while inside conn.Send (see Closed)
+
+	mu         sync.Mutex
+	closed     bool
+	sockets    map[string]*Socket // by namespace name
+	connecting map[string]bool    // CONNECT in progress (middleware running)
+	timer      *time.Timer
+	bin        *decoded // binary packet awaiting attachments
+	binAtts    [][]byte
+	connBucket bucket
+}
+
+// OnText handles one inbound Engine.IO text message (without the "4").
+func (c *Client) OnText(text []byte) {
+	c.mu.Lock()
+	closed, awaiting := c.closed, c.bin != nil
+	c.mu.Unlock()
+	if closed {
+		return
+	}
+	if awaiting {
+		c.violation("parse error", "text message while awaiting attachments")
+		return
+	}
+	d, err := decodePacket(bytes.Clone(text), c.srv.opts.MaxAttachments)
+	if err != nil {
+		c.violation("parse error", err.Error())
+		return
+	}
+	if c.srv.log.Enabled(context.Background(), slog.LevelDebug) {
+		c.srv.log.Debug("packet in", "nsp", d.nsp, "type", int(d.typ), "packet", truncate(text))
+	}
+	if d.attachments > 0 {
+		c.mu.Lock()
+		c.bin, c.binAtts = d, make([][]byte, 0, d.attachments)
+		c.mu.Unlock()
+		return
+	}
+	c.dispatch(d, nil)
+}
+
+// OnBinary handles one inbound binary attachment.
+func (c *Client) OnBinary(data []byte) {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
+	d := c.bin
+	if d == nil {
+		c.mu.Unlock()
+		c.violation("parse error", "unexpected binary message")
+		return
+	}
+	c.binAtts = append(c.binAtts, bytes.Clone(data))
+	if len(c.binAtts) < d.attachments {
+		c.mu.Unlock()
+		return
+	}
+	atts := c.binAtts
+	c.bin, c.binAtts = nil, nil
+	c.mu.Unlock()
+	c.dispatch(d, atts)
+}
+
+// Closed tells the client its Engine.IO connection ended.
+func (c *Client) Closed(reason string) {
+	if c.inSend.Load() > 0 {
+		// The transport closed the connection from inside our Send, while
+		// a namespace may be locked: tear down on another goroutine.
+		go func() {
+			defer c.srv.recoverPanic("teardown")
+			c.teardown(reason)
+		}()
+		return
+	}
+	c.teardown(reason)
+}
+
+func (c *Client) dispatch(d *decoded, atts [][]byte) {
+	c.mu.Lock()
+	s, pending := c.sockets[d.nsp], c.connecting[d.nsp]
+	c.mu.Unlock()
+	switch {
+	case d.typ == typeConnect:
+		if s != nil || pending {
+			c.violation("invalid state", "duplicate CONNECT")
+			return
+		}
+		c.connect(d)
+	case d.typ == typeConnectError:
+		c.violation("parse error", "CONNECT_ERROR from a client")
+	case s == nil:
+		c.violation("invalid state", "packet for a namespace not joined")
+	default:
+		s.onPacket(d, atts)
+	}
+}
+
+func (c *Client) connect(d *decoded) {
+	var auth json.RawMessage
+	if d.data != nil {
+		auth = json.RawMessage(d.data)
+	}
+	c.mu.Lock()
+	ok, _ := c.connBucket.allow(time.Now())
+	c.mu.Unlock()
+	if !ok {
+		c.connectError(d.nsp, &ConnectError{Message: "too many requests"})
+		return
+	}
+	if d.shape != "" {
+		c.connectError(d.nsp, &ConnectError{Message: "invalid payload"})
+		return
+	}
+	ns := c.srv.lookup(d.nsp, auth)
+	if ns == nil {
+		c.connectError(d.nsp, &ConnectError{Message: "Invalid namespace"})
+		return
+	}
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		ns.connectDone()
+		return
+	}
+	c.connecting[d.nsp] = true
+	c.mu.Unlock()
+	ns.add(c, auth)
+}
+
+func (c *Client) connectError(nsp string, ce *ConnectError) {
+	data, err := marshalNoEscape(ce)
+	if err != nil {
+		data, _ = marshalNoEscape(&ConnectError{Message: ce.Message})
+	}
+	c.send(encodePacket(typeConnectError, nsp, -1, data, nil))
+	c.srv.tap.publish(TapEvent{Kind: TapConnectError, Nsp: nsp, AckID: -1, Err: ce.Message})
+	c.srv.log.Debug("connect error", "nsp", nsp, "err", ce.Message)
+}
+
+// send hands p to the transport; on failure the client is torn down.
+func (c *Client) send(p *Packet) error {
+	err := c.sendLocked(p)
+	if err != nil {
+		c.sendFailed()
+	}
+	return err
+}
+
+// sendLocked may be called with namespace locks held: it never tears down.
+func (c *Client) sendLocked(p *Packet) error {
+	c.inSend.Add(1)
+	err := c.conn.Send(p)
+	c.inSend.Add(-1)
+	return err
+}
+
+// sendFailed treats a failed Send as a lost transport.
+func (c *Client) sendFailed() {
+	c.teardown("transport error")
+	c.conn.Close("transport error")
+}
+
+// violation closes the connection after a protocol violation; nothing more
+// is dispatched.
+func (c *Client) violation(reason, detail string) {
+	c.srv.log.Debug("protocol violation", "reason", reason, "err", truncate([]byte(detail)))
+	sockReason := "parse error"
+	if reason != "parse error" {
+		sockReason = "forced server close"
+	}
+	c.teardown(sockReason)
+	c.conn.Close(reason)
+}
+
+func (c *Client) connectTimeout() {
+	defer c.srv.recoverPanic("connect timeout")
+	c.mu.Lock()
+	idle := !c.closed && len(c.sockets) == 0
+	c.mu.Unlock()
+	if idle {
+		c.srv.log.Debug("no namespace joined in time", "transport", c.conn.Transport())
+		c.teardown("forced server close")
+		c.conn.Close("forced server close")
+	}
+}
+
+// teardown closes every socket of the client once.
+func (c *Client) teardown(reason string) {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
+	c.closed = true
+	socks := make([]*Socket, 0, len(c.sockets))
+	for _, s := range c.sockets {
+		socks = append(socks, s)
+	}
+	c.bin, c.binAtts = nil, nil
+	if c.timer != nil {
+		c.timer.Stop()
+	}
+	c.mu.Unlock()
+	c.srv.removeClient(c)
+	sort.Slice(socks, func(i, j int) bool { return socks[i].ns.name < socks[j].ns.name })
+	for _, s := range socks {
+		s.onclose(reason, false)
+	}
+}
+
+// disconnectAll disconnects every socket with "server namespace disconnect"
+// and closes the connection (socket.disconnect(true)).
+func (c *Client) disconnectAll() {
+	c.mu.Lock()
+	socks := make([]*Socket, 0, len(c.sockets))
+	for _, s := range c.sockets {
+		socks = append(socks, s)
+	}
+	c.mu.Unlock()
+	for _, s := range socks {
+		s.disconnect("server namespace disconnect")
+	}
+	c.teardown("forced server close")
+	c.conn.Close("forced close")
+}
+
+func (srv *Server) recoverPanic(where string) {
+	if r := recover(); r != nil {
+		srv.log.Error("panic recovered", "where", where, "err", r, "stack", string(debug.Stack()))
+	}
+}
+
+// truncate shortens client input for logs (≤ 256 bytes).
+func truncate(b []byte) string {
+	if len(b) > 256 {
+		return string(b[:256]) + "…"
+	}
+	return string(b)
+}
+
+// bucket is a token bucket; a breach lasting longer than kickAfter (excess
+// packets at least once a second) asks for a disconnect.
+type bucket struct {
+	rate, burst, tokens float64
+	kickAfter           time.Duration
+	last                time.Time
+	breachStart         time.Time
+	lastReject          time.Time
+}
+
+func newBucket(o Options) bucket {
+	return bucket{rate: o.RateLimit, burst: float64(o.RateBurst), tokens: float64(o.RateBurst), kickAfter: o.RateKickAfter}
+}
+
+func (b *bucket) allow(now time.Time) (ok, kick bool) {
+	if b.rate < 0 {
+		return true, false
+	}
+	if !b.last.IsZero() {
+		b.tokens = min(b.burst, b.tokens+now.Sub(b.last).Seconds()*b.rate)
+	}
+	b.last = now
+	if b.tokens >= 1 {
+		b.tokens--
+		return true, false
+	}
+	if b.breachStart.IsZero() || now.Sub(b.lastReject) > time.Second {
+		b.breachStart = now
+	}
+	b.lastReject = now
+	return false, now.Sub(b.breachStart) > b.kickAfter
+}

@@ -1,0 +1,647 @@
+package socketio
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"slices"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Middleware runs before a socket joins a namespace (nsp.use). It must call
+// next exactly once: next(nil) continues, next(err) refuses the connection
+// (use *ConnectError to send data). Later calls are ignored. Never calling
+// next leaves the client waiting (until ConnectTimeout if it joined nothing
+// else).
+type Middleware func(s *Socket, next func(err error))
+
+// ConnectError refuses a connection from middleware; the client gets
+// connect_error with Message and Data.
+type ConnectError struct {
+	Message string `json:"message"`
+	Data    any    `json:"data,omitempty"`
+}
+
+func (e *ConnectError) Error() string { return e.Message }
+
+// Namespace is a communication channel with its own sockets, rooms,
+// middleware and handlers (io.of(name)). A dynamic namespace (OfRegexp,
+// OfFunc) has no sockets itself: it creates children, and its operators
+// reach all of them.
+type Namespace struct {
+	srv    *Server
+	name   string
+	parent *Namespace
+	rec    *recoveryStore // nil without recovery
+	ackSeq atomic.Int64
+
+	// dynamic parents only
+	match    func(name string, auth json.RawMessage) bool
+	children map[string]*Namespace // guarded by srv.mu
+
+	pending int // connections in progress, guarded by srv.mu
+
+	// emitMu orders emits (offsets, recovery buffer, per-recipient order);
+	// it is taken before mu.
+	emitMu sync.Mutex
+
+	mu         sync.Mutex
+	sockets    map[string]*Socket
+	rooms      map[string]map[string]*Socket
+	middleware []Middleware
+	onConnect  []func(*Socket)
+}
+
+func newNamespace(srv *Server, name string, parent *Namespace) *Namespace {
+	ns := &Namespace{
+		srv:     srv,
+		name:    name,
+		parent:  parent,
+		sockets: make(map[string]*Socket),
+		rooms:   make(map[string]map[string]*Socket),
+	}
+	if ro := srv.opts.Recovery; ro != nil {
+		ns.rec = newRecoveryStore(*ro)
+	}
+	return ns
+}
+
+// Name is the namespace name ("/orders"); for a dynamic namespace, its
+// pattern.
+func (ns *Namespace) Name() string { return ns.name }
+
+// Use adds middleware, run in order for each connection.
+func (ns *Namespace) Use(fn Middleware) {
+	ns.mu.Lock()
+	ns.middleware = append(ns.middleware, fn)
+	ns.mu.Unlock()
+}
+
+// OnConnection registers a handler run for each connected socket
+// (nsp.on("connection", ...)).
+func (ns *Namespace) OnConnection(fn func(*Socket)) {
+	ns.mu.Lock()
+	ns.onConnect = append(ns.onConnect, fn)
+	ns.mu.Unlock()
+}
+
+// handlers returns middleware and connection handlers: a child's parent's
+// first, then its own.
+func (ns *Namespace) handlers() ([]Middleware, []func(*Socket)) {
+	var mw []Middleware
+	var oc []func(*Socket)
+	if ns.parent != nil {
+		mw, oc = ns.parent.handlers()
+	}
+	ns.mu.Lock()
+	defer ns.mu.Unlock()
+	return append(mw, ns.middleware...), append(oc, ns.onConnect...)
+}
+
+func (ns *Namespace) connectDone() {
+	ns.srv.mu.Lock()
+	ns.pending--
+	ns.srv.mu.Unlock()
+}
+
+// add runs the connection of client c to this namespace: recovery,
+// middleware, then finishConnect.
+func (ns *Namespace) add(c *Client, auth json.RawMessage) {
+	s := newSocket(ns, c, auth)
+	if ns.rec != nil && auth != nil {
+		var ra struct {
+			Pid    string `json:"pid"`
+			Offset string `json:"offset"`
+		}
+		if json.Unmarshal(auth, &ra) == nil && ra.Pid != "" && ra.Offset != "" {
+			if sess, seq, ok := ns.rec.take(ra.Pid, ra.Offset, time.Now()); ok {
+				s.restore(sess, seq)
+				if ns.srv.opts.Recovery.SkipMiddlewares {
+					ns.finishConnect(s, nil)
+					return
+				}
+			}
+		}
+	}
+	mw, _ := ns.handlers()
+	var step func(i int)
+	step = func(i int) {
+		if i == len(mw) {
+			ns.finishConnect(s, nil)
+			return
+		}
+		var called atomic.Bool
+		mw[i](s, func(err error) {
+			if !called.CompareAndSwap(false, true) {
+				return
+			}
+			if err != nil {
+				ns.finishConnect(s, err)
+				return
+			}
+			step(i + 1)
+		})
+	}
+	step(0)
+}
+
+// finishConnect completes or refuses a connection after middleware.
+func (ns *Namespace) finishConnect(s *Socket, mwErr error) {
+	c := s.client
+	defer ns.connectDone()
+	if ns.srv.tap.active() {
+		ev := TapEvent{Kind: TapMiddleware, Nsp: ns.name, Socket: s.id, AckID: -1}
+		if mwErr != nil {
+			ev.Err = mwErr.Error()
+		}
+		ns.srv.tap.publish(ev)
+	}
+	if mwErr != nil {
+		c.mu.Lock()
+		delete(c.connecting, ns.name)
+		closed := c.closed
+		c.mu.Unlock()
+		if !closed {
+			ce, ok := mwErr.(*ConnectError)
+			if !ok {
+				ce = &ConnectError{Message: mwErr.Error()}
+			}
+			c.connectError(ns.name, ce)
+		}
+		ns.gc()
+		return
+	}
+
+	ns.emitMu.Lock()
+	ns.mu.Lock()
+	var missed []*Packet
+	if s.recovered {
+		var ok bool
+		missed, ok = ns.rec.since(s.offset, s.rooms, time.Now())
+		if !ok { // packets were evicted meanwhile: start afresh
+			s.fresh()
+		}
+	}
+	c.mu.Lock()
+	closed := c.closed
+	delete(c.connecting, ns.name)
+	if !closed {
+		c.sockets[ns.name] = s
+	}
+	c.mu.Unlock()
+	if closed {
+		ns.mu.Unlock()
+		ns.emitMu.Unlock()
+		ns.gc()
+		return
+	}
+	s.state.Store(stateConnected)
+	s.rooms[s.id] = struct{}{}
+	ns.sockets[s.id] = s
+	for r := range s.rooms {
+		ns.addToRoomLocked(r, s)
+	}
+	rooms := s.roomsLocked()
+	ns.mu.Unlock()
+	var failed bool
+	for _, p := range missed {
+		failed = failed || c.sendLocked(p) != nil
+	}
+	reply := map[string]string{"sid": s.id}
+	if s.pid != "" {
+		reply["pid"] = s.pid
+	}
+	data, _ := json.Marshal(reply)
+	failed = failed || c.sendLocked(encodePacket(typeConnect, ns.name, -1, data, nil)) != nil
+	ns.emitMu.Unlock()
+	if failed {
+		c.sendFailed()
+		return
+	}
+
+	ns.srv.log.Info("a user connected", "nsp", ns.name, "sid", s.id, "transport", c.conn.Transport(), "recovered", s.recovered)
+	ns.srv.tap.publish(TapEvent{Kind: TapConnect, Nsp: ns.name, Socket: s.id, AckID: -1})
+	for _, r := range rooms {
+		if r != s.id {
+			ns.srv.tap.publish(TapEvent{Kind: TapJoin, Nsp: ns.name, Socket: s.id, Room: r, AckID: -1})
+		}
+	}
+	_, onConnect := ns.handlers()
+	for _, fn := range onConnect {
+		fn(s)
+	}
+	s.markReady()
+}
+
+func (ns *Namespace) addToRoomLocked(room string, s *Socket) {
+	m := ns.rooms[room]
+	if m == nil {
+		m = make(map[string]*Socket)
+		ns.rooms[room] = m
+	}
+	m[s.id] = s
+}
+
+func (ns *Namespace) removeFromRoomLocked(room string, s *Socket) {
+	if m := ns.rooms[room]; m != nil {
+		delete(m, s.id)
+		if len(m) == 0 {
+			delete(ns.rooms, room) // an emptied room is deleted
+		}
+	}
+}
+
+// gc removes an empty dynamic child when configured.
+func (ns *Namespace) gc() {
+	if ns.parent == nil || !ns.srv.opts.CleanupEmptyChildNamespaces {
+		return
+	}
+	srv := ns.srv
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	ns.mu.Lock()
+	empty := len(ns.sockets) == 0
+	ns.mu.Unlock()
+	if empty && ns.pending == 0 && srv.nsps[ns.name] == ns {
+		delete(srv.nsps, ns.name)
+		delete(ns.parent.children, ns.name)
+	}
+}
+
+// selectLocked returns the sockets in any of rooms (all when none) and in
+// none of except, each once.
+func (ns *Namespace) selectLocked(rooms, except []string) []*Socket {
+	var ex map[string]struct{}
+	if len(except) > 0 {
+		ex = make(map[string]struct{})
+		for _, r := range except {
+			for id := range ns.rooms[r] {
+				ex[id] = struct{}{}
+			}
+		}
+	}
+	var out []*Socket
+	if len(rooms) == 0 {
+		out = make([]*Socket, 0, len(ns.sockets))
+		for id, s := range ns.sockets {
+			if _, skip := ex[id]; !skip {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	seen := make(map[string]struct{})
+	for _, r := range rooms {
+		for id, s := range ns.rooms[r] {
+			if _, skip := ex[id]; skip {
+				continue
+			}
+			if _, dup := seen[id]; dup {
+				continue
+			}
+			seen[id] = struct{}{}
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// targets returns the namespaces an operator acts on: the namespace
+// itself, or a dynamic namespace's children.
+func (ns *Namespace) targets() []*Namespace {
+	if ns.match == nil {
+		return []*Namespace{ns}
+	}
+	ns.srv.mu.Lock()
+	defer ns.srv.mu.Unlock()
+	out := make([]*Namespace, 0, len(ns.children))
+	for _, c := range ns.children {
+		out = append(out, c)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
+	return out
+}
+
+func (ns *Namespace) op() *Operator { return &Operator{ns: ns} }
+
+// Emit sends an event to every socket of the namespace.
+func (ns *Namespace) Emit(event string, args ...any) error { return ns.op().Emit(event, args...) }
+
+// EmitWithAck emits to every socket and waits for one reply each.
+func (ns *Namespace) EmitWithAck(ctx context.Context, event string, args ...any) ([]Reply, error) {
+	return ns.op().EmitWithAck(ctx, event, args...)
+}
+
+// To targets the members of rooms (nsp.to(room)).
+func (ns *Namespace) To(rooms ...string) *Operator { return ns.op().To(rooms...) }
+
+// In is an alias of To.
+func (ns *Namespace) In(rooms ...string) *Operator { return ns.op().To(rooms...) }
+
+// Except excludes the members of rooms.
+func (ns *Namespace) Except(rooms ...string) *Operator { return ns.op().Except(rooms...) }
+
+// Volatile marks the emit as droppable.
+func (ns *Namespace) Volatile() *Operator { return ns.op().Volatile() }
+
+// Timeout sets the acknowledgement timeout.
+func (ns *Namespace) Timeout(d time.Duration) *Operator { return ns.op().Timeout(d) }
+
+// FetchSockets returns the namespace's sockets.
+func (ns *Namespace) FetchSockets() []*Socket { return ns.op().FetchSockets() }
+
+// SocketsJoin makes every socket join rooms.
+func (ns *Namespace) SocketsJoin(rooms ...string) { ns.op().SocketsJoin(rooms...) }
+
+// SocketsLeave makes every socket leave rooms.
+func (ns *Namespace) SocketsLeave(rooms ...string) { ns.op().SocketsLeave(rooms...) }
+
+// DisconnectSockets disconnects every socket.
+func (ns *Namespace) DisconnectSockets(close bool) { ns.op().DisconnectSockets(close) }
+
+// Operator selects recipients and flags for one emit; its methods return
+// modified copies, so chains can be kept and reused.
+type Operator struct {
+	ns       *Namespace
+	rooms    []string
+	except   []string
+	volatile bool
+	timeout  time.Duration
+	sender   string // acting socket, for the observer
+	single   bool   // the socket's own room only (socket.emit)
+}
+
+func (o *Operator) clone() *Operator {
+	c := *o
+	c.rooms = slices.Clone(o.rooms)
+	c.except = slices.Clone(o.except)
+	return &c
+}
+
+// To adds target rooms: a socket in any of them receives the event once.
+func (o *Operator) To(rooms ...string) *Operator {
+	c := o.clone()
+	c.rooms = append(c.rooms, rooms...)
+	return c
+}
+
+// In is an alias of To.
+func (o *Operator) In(rooms ...string) *Operator { return o.To(rooms...) }
+
+// Except excludes rooms; exclusion wins over To.
+func (o *Operator) Except(rooms ...string) *Operator {
+	c := o.clone()
+	c.except = append(c.except, rooms...)
+	return c
+}
+
+// Volatile lets the transport drop the packet if it cannot write it now.
+func (o *Operator) Volatile() *Operator {
+	c := o.clone()
+	c.volatile = true
+	return c
+}
+
+// Timeout sets the acknowledgement timeout of EmitWithAck.
+func (o *Operator) Timeout(d time.Duration) *Operator {
+	c := o.clone()
+	c.timeout = d
+	return c
+}
+
+// Emit sends an event to the selected sockets. Arguments: json.RawMessage
+// is sent byte-exact, []byte as a binary attachment, RawBinary with its
+// placeholders renumbered, anything else through encoding/json.
+func (o *Operator) Emit(event string, args ...any) error {
+	open, atts, err := encodeArgs(event, args)
+	if err != nil {
+		return err
+	}
+	for _, ns := range o.ns.targets() {
+		ns.broadcast(o, event, open, atts)
+	}
+	return nil
+}
+
+func (o *Operator) scope() string {
+	switch {
+	case o.single:
+		return "socket"
+	case len(o.rooms) > 0:
+		return "rooms"
+	}
+	return "namespace"
+}
+
+// broadcast encodes once and enqueues to every recipient, storing the
+// packet for recovery.
+func (ns *Namespace) broadcast(o *Operator, event string, open []byte, atts [][]byte) {
+	ns.emitMu.Lock()
+	var seq uint64
+	offset := ""
+	store := ns.rec != nil && !o.volatile
+	if store {
+		seq = ns.rec.nextSeq()
+		offset = formatOffset(seq)
+	}
+	pkt := encodePacket(typeEvent, ns.name, -1, closeArgs(open, offset), atts)
+	pkt.Volatile = o.volatile
+	ns.mu.Lock()
+	recips := ns.selectLocked(o.rooms, o.except)
+	ns.mu.Unlock()
+	if store {
+		ns.rec.push(seq, pkt, o.rooms, o.except, time.Now())
+	}
+	var failed []*Client
+	for _, s := range recips {
+		if s.client.sendLocked(pkt) != nil {
+			failed = append(failed, s.client)
+		}
+	}
+	ns.emitMu.Unlock()
+	for _, c := range failed {
+		c.sendFailed()
+	}
+	ns.observeOut(o, event, open, -1, recips)
+}
+
+func (ns *Namespace) observeOut(o *Operator, event string, open []byte, id int64, recips []*Socket) {
+	if ns.srv.log.Enabled(context.Background(), slog.LevelDebug) {
+		ns.srv.log.Debug("packet out", "nsp", ns.name, "event", event, "recipients", len(recips))
+	}
+	if !ns.srv.tap.active() {
+		return
+	}
+	ids := make([]string, len(recips))
+	for i, s := range recips {
+		ids[i] = s.id
+	}
+	sort.Strings(ids)
+	ns.srv.tap.publish(TapEvent{
+		Kind: TapEventOut, Nsp: ns.name, Socket: o.sender, Event: event,
+		Args: argsOf(closeArgs(open, ""), 1), AckID: id, Scope: o.scope(),
+		Rooms: slices.Clone(o.rooms), Except: slices.Clone(o.except), Recipients: ids,
+	})
+}
+
+// argsOf splits an encoded array, skipping skip elements.
+func argsOf(arr []byte, skip int) []json.RawMessage {
+	sc, err := scanJSON(arr, false, 0)
+	if err != nil || len(sc.elems) < skip {
+		return nil
+	}
+	out := make([]json.RawMessage, 0, len(sc.elems)-skip)
+	for _, e := range sc.elems[skip:] {
+		out = append(out, json.RawMessage(arr[e.start:e.end]))
+	}
+	return out
+}
+
+// Reply is one socket's answer to a broadcast EmitWithAck.
+type Reply struct {
+	Socket string
+	Payload
+}
+
+// EmitWithAck emits to the selected sockets and waits until each replied,
+// the timeout (Options.AckTimeout unless Timeout was set) passed, or ctx
+// ended. It returns the replies received, in arrival order, and ErrTimeout
+// if some socket did not answer. Do not call it from a handler of one of
+// the recipients' own events: that goroutine delivers their replies.
+func (o *Operator) EmitWithAck(ctx context.Context, event string, args ...any) ([]Reply, error) {
+	open, atts, err := encodeArgs(event, args)
+	if err != nil {
+		return nil, err
+	}
+	timeout := o.timeout
+	if timeout <= 0 {
+		timeout = o.ns.srv.opts.AckTimeout
+	}
+	col := &collector{done: make(chan struct{})}
+	type reg struct {
+		s  *Socket
+		id int64
+	}
+	var regs []reg
+	for _, ns := range o.ns.targets() {
+		id := ns.ackSeq.Add(1) - 1
+		pkt := encodePacket(typeEvent, ns.name, id, closeArgs(open, ""), atts)
+		pkt.Volatile = o.volatile
+		ns.emitMu.Lock()
+		ns.mu.Lock()
+		recips := ns.selectLocked(o.rooms, o.except)
+		ns.mu.Unlock()
+		var sent []*Socket
+		var failed []*Client
+		for _, s := range recips {
+			col.add()
+			s := s
+			if err := s.registerAck(id, timeout, func(p Payload, err error) { col.resolve(s.id, p, err) }); err != nil {
+				col.resolve(s.id, Payload{}, err)
+				continue
+			}
+			regs = append(regs, reg{s, id})
+			if s.client.sendLocked(pkt) != nil {
+				failed = append(failed, s.client)
+				continue
+			}
+			sent = append(sent, s)
+		}
+		ns.emitMu.Unlock()
+		for _, c := range failed {
+			c.sendFailed()
+		}
+		ns.observeOut(o, event, open, id, sent)
+	}
+	col.start()
+	select {
+	case <-col.done:
+	case <-ctx.Done():
+		for _, r := range regs {
+			r.s.resolveAck(r.id, Payload{}, ctx.Err())
+		}
+		<-col.done
+	}
+	return col.replies, col.err
+}
+
+// collector gathers broadcast ack replies.
+type collector struct {
+	mu        sync.Mutex
+	remaining int
+	started   bool
+	replies   []Reply
+	err       error
+	done      chan struct{}
+}
+
+func (c *collector) add() {
+	c.mu.Lock()
+	c.remaining++
+	c.mu.Unlock()
+}
+
+func (c *collector) resolve(id string, p Payload, err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err != nil {
+		if c.err == nil || err != ErrTimeout {
+			c.err = err
+		}
+	} else {
+		c.replies = append(c.replies, Reply{Socket: id, Payload: p})
+	}
+	c.remaining--
+	if c.started && c.remaining == 0 {
+		close(c.done)
+	}
+}
+
+func (c *collector) start() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.started = true
+	if c.remaining == 0 {
+		close(c.done)
+	}
+}
+
+// FetchSockets returns the selected sockets (io.in(room).fetchSockets()).
+func (o *Operator) FetchSockets() []*Socket {
+	var out []*Socket
+	for _, ns := range o.ns.targets() {
+		ns.mu.Lock()
+		out = append(out, ns.selectLocked(o.rooms, o.except)...)
+		ns.mu.Unlock()
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].id < out[j].id })
+	return out
+}
+
+// SocketsJoin makes the selected sockets join rooms (skipping sockets at
+// their room limit).
+func (o *Operator) SocketsJoin(rooms ...string) {
+	for _, s := range o.FetchSockets() {
+		_ = s.Join(rooms...)
+	}
+}
+
+// SocketsLeave makes the selected sockets leave rooms.
+func (o *Operator) SocketsLeave(rooms ...string) {
+	for _, s := range o.FetchSockets() {
+		for _, r := range rooms {
+			s.Leave(r)
+		}
+	}
+}
+
+// DisconnectSockets disconnects the selected sockets; with close, their
+// whole connections are closed.
+func (o *Operator) DisconnectSockets(close bool) {
+	for _, s := range o.FetchSockets() {
+		s.Disconnect(close)
+	}
+}

@@ -1,0 +1,639 @@
+package socketio
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"maps"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+const (
+	stateConnecting int32 = iota
+	stateConnected
+	stateClosing // disconnecting handlers run; rooms still populated
+	stateDisconnected
+)
+
+// maxBacklog bounds events received while connection handlers still run
+// (middleware that called next from another goroutine).
+const maxBacklog = 64
+
+// Socket is one client's connection to one namespace.
+type Socket struct {
+	id, pid   string
+	ns        *Namespace
+	client    *Client
+	hs        Handshake
+	recovered bool
+	offset    uint64 // recovery: last offset the client saw
+	state     atomic.Int32
+	rooms     map[string]struct{} // guarded by ns.mu
+
+	mu              sync.Mutex
+	ready           bool
+	backlog         []func()
+	handlers        map[string][]func(*Event)
+	anyHandlers     []func(*Event)
+	onDisconnecting []func(reason string)
+	onDisconnect    []func(reason string)
+	data            map[string]any
+	acks            map[int64]*pendingAck
+	acksClosed      bool
+	limiter         bucket
+}
+
+type pendingAck struct {
+	timer *time.Timer
+	done  func(Payload, error)
+}
+
+// newID returns 128 random bits, URL-safe base64.
+func newID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // never fails (crypto/rand)
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+func newSocket(ns *Namespace, c *Client, auth json.RawMessage) *Socket {
+	s := &Socket{
+		id:       newID(),
+		ns:       ns,
+		client:   c,
+		hs:       c.hs,
+		rooms:    make(map[string]struct{}),
+		handlers: make(map[string][]func(*Event)),
+		data:     make(map[string]any),
+		acks:     make(map[int64]*pendingAck),
+		limiter:  newBucket(ns.srv.opts),
+	}
+	s.hs.Auth = auth
+	if ns.rec != nil {
+		s.pid = newID()
+	}
+	return s
+}
+
+func (s *Socket) restore(sess *session, offset uint64) {
+	s.id, s.pid, s.recovered, s.offset = sess.sid, sess.pid, true, offset
+	for _, r := range sess.rooms {
+		s.rooms[r] = struct{}{}
+	}
+	maps.Copy(s.data, sess.data)
+}
+
+// fresh gives up a recovery: new identity, no restored rooms or data.
+func (s *Socket) fresh() {
+	s.id, s.pid, s.recovered = newID(), newID(), false
+	clear(s.rooms)
+	s.mu.Lock()
+	clear(s.data)
+	s.mu.Unlock()
+}
+
+// ID is the socket id, also the name of its own room.
+func (s *Socket) ID() string { return s.id }
+
+// Namespace is the socket's namespace.
+func (s *Socket) Namespace() *Namespace { return s.ns }
+
+// Handshake describes the connection; Auth is this namespace's CONNECT
+// payload.
+func (s *Socket) Handshake() Handshake { return s.hs }
+
+// Transport is the connection's current transport.
+func (s *Socket) Transport() string { return s.client.conn.Transport() }
+
+// Connected reports whether the socket is connected.
+func (s *Socket) Connected() bool { return s.state.Load() == stateConnected }
+
+// Recovered reports whether the connection state was recovered.
+func (s *Socket) Recovered() bool { return s.recovered }
+
+// Set stores per-socket data (socket.data.key = value); it survives a
+// recovered disconnection.
+func (s *Socket) Set(key string, value any) {
+	s.mu.Lock()
+	s.data[key] = value
+	s.mu.Unlock()
+}
+
+// Get returns per-socket data.
+func (s *Socket) Get(key string) (any, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v, ok := s.data[key]
+	return v, ok
+}
+
+// On registers a handler for an event sent by the client.
+func (s *Socket) On(event string, fn func(*Event)) {
+	s.mu.Lock()
+	s.handlers[event] = append(s.handlers[event], fn)
+	s.mu.Unlock()
+}
+
+// OnAny registers a handler for every event, run before the event's own
+// handlers.
+func (s *Socket) OnAny(fn func(*Event)) {
+	s.mu.Lock()
+	s.anyHandlers = append(s.anyHandlers, fn)
+	s.mu.Unlock()
+}
+
+// OnDisconnecting registers a handler run just before the socket leaves
+// its rooms (socket.rooms still populated).
+func (s *Socket) OnDisconnecting(fn func(reason string)) {
+	s.mu.Lock()
+	s.onDisconnecting = append(s.onDisconnecting, fn)
+	s.mu.Unlock()
+}
+
+// OnDisconnect registers a handler run once the socket has disconnected,
+// with a reason of protocol.md §3.5.
+func (s *Socket) OnDisconnect(fn func(reason string)) {
+	s.mu.Lock()
+	s.onDisconnect = append(s.onDisconnect, fn)
+	s.mu.Unlock()
+}
+
+// Rooms returns the socket's rooms, sorted (its own id included).
+func (s *Socket) Rooms() []string {
+	s.ns.mu.Lock()
+	defer s.ns.mu.Unlock()
+	return s.roomsLocked()
+}
+
+func (s *Socket) roomsLocked() []string {
+	out := make([]string, 0, len(s.rooms))
+	for r := range s.rooms {
+		out = append(out, r)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Join adds the socket to rooms. It fails without joining any when a name
+// is empty or longer than 255 bytes (ErrInvalidName), when the socket would
+// be in more than MaxRoomsPerSocket rooms besides its own
+// (ErrLimitExceeded), or after disconnection (ErrDisconnected). Joins made
+// by middleware take effect when the connection is accepted.
+func (s *Socket) Join(rooms ...string) error {
+	for _, r := range rooms {
+		if r == "" || len(r) > maxNameLen {
+			return ErrInvalidName
+		}
+	}
+	ns := s.ns
+	ns.mu.Lock()
+	st := s.state.Load()
+	if st != stateConnecting && st != stateConnected {
+		ns.mu.Unlock()
+		return ErrDisconnected
+	}
+	var added []string
+	for _, r := range rooms {
+		if _, in := s.rooms[r]; !in && !containsStr(added, r) {
+			added = append(added, r)
+		}
+	}
+	n := len(s.rooms) + len(added)
+	if _, own := s.rooms[s.id]; own {
+		n--
+	}
+	if containsStr(added, s.id) {
+		n--
+	}
+	if n > ns.srv.opts.MaxRoomsPerSocket {
+		ns.mu.Unlock()
+		return ErrLimitExceeded
+	}
+	for _, r := range added {
+		s.rooms[r] = struct{}{}
+		if st == stateConnected {
+			ns.addToRoomLocked(r, s)
+		}
+	}
+	ns.mu.Unlock()
+	if st == stateConnected {
+		for _, r := range added {
+			ns.srv.tap.publish(TapEvent{Kind: TapJoin, Nsp: ns.name, Socket: s.id, Room: r, AckID: -1})
+		}
+	}
+	return nil
+}
+
+func containsStr(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// Leave removes the socket from a room.
+func (s *Socket) Leave(room string) {
+	ns := s.ns
+	ns.mu.Lock()
+	_, in := s.rooms[room]
+	delete(s.rooms, room)
+	connected := s.state.Load() == stateConnected
+	if connected {
+		ns.removeFromRoomLocked(room, s)
+	}
+	ns.mu.Unlock()
+	if in && connected {
+		ns.srv.tap.publish(TapEvent{Kind: TapLeave, Nsp: ns.name, Socket: s.id, Room: room, AckID: -1})
+	}
+}
+
+// Emit sends an event to this socket only.
+func (s *Socket) Emit(event string, args ...any) error {
+	return (&SocketEmitter{s: s}).Emit(event, args...)
+}
+
+// EmitWithAck sends an event and waits for the client's acknowledgement
+// (Options.AckTimeout unless Timeout is used).
+func (s *Socket) EmitWithAck(ctx context.Context, event string, args ...any) (Payload, error) {
+	return (&SocketEmitter{s: s}).EmitWithAck(ctx, event, args...)
+}
+
+// Timeout sets the acknowledgement timeout (socket.timeout(ms)).
+func (s *Socket) Timeout(d time.Duration) *SocketEmitter { return &SocketEmitter{s: s, timeout: d} }
+
+// Volatile marks the emit as droppable (socket.volatile).
+func (s *Socket) Volatile() *SocketEmitter { return &SocketEmitter{s: s, volatile: true} }
+
+// Broadcast targets every other socket of the namespace
+// (socket.broadcast).
+func (s *Socket) Broadcast() *Operator { return (&SocketEmitter{s: s}).Broadcast() }
+
+// To targets the members of rooms, this socket excluded (socket.to(room)).
+func (s *Socket) To(rooms ...string) *Operator { return (&SocketEmitter{s: s}).To(rooms...) }
+
+// In is an alias of To.
+func (s *Socket) In(rooms ...string) *Operator { return s.To(rooms...) }
+
+// Except targets every other socket not in rooms.
+func (s *Socket) Except(rooms ...string) *Operator { return (&SocketEmitter{s: s}).Except(rooms...) }
+
+// Disconnect disconnects the socket from its namespace ("server namespace
+// disconnect"); with close, the whole connection is closed.
+func (s *Socket) Disconnect(close bool) {
+	if close {
+		s.client.disconnectAll()
+		return
+	}
+	s.disconnect("server namespace disconnect")
+}
+
+func (s *Socket) disconnect(reason string) {
+	s.onclose(reason, true)
+}
+
+// SocketEmitter emits to one socket with flags (socket.timeout(ms),
+// socket.volatile).
+type SocketEmitter struct {
+	s        *Socket
+	volatile bool
+	timeout  time.Duration
+}
+
+// Timeout sets the acknowledgement timeout.
+func (e *SocketEmitter) Timeout(d time.Duration) *SocketEmitter {
+	c := *e
+	c.timeout = d
+	return &c
+}
+
+// Volatile marks the emit as droppable.
+func (e *SocketEmitter) Volatile() *SocketEmitter {
+	c := *e
+	c.volatile = true
+	return &c
+}
+
+func (e *SocketEmitter) broadcast() *Operator {
+	return &Operator{ns: e.s.ns, except: []string{e.s.id}, volatile: e.volatile, timeout: e.timeout, sender: e.s.id}
+}
+
+// Broadcast targets every other socket of the namespace.
+func (e *SocketEmitter) Broadcast() *Operator { return e.broadcast() }
+
+// To targets the members of rooms, the socket excluded.
+func (e *SocketEmitter) To(rooms ...string) *Operator { return e.broadcast().To(rooms...) }
+
+// Except targets every other socket not in rooms.
+func (e *SocketEmitter) Except(rooms ...string) *Operator { return e.broadcast().Except(rooms...) }
+
+// Emit sends an event to the socket. With recovery on it is stored and
+// replayed after an unexpected disconnection, like a broadcast to the
+// socket's own room.
+func (e *SocketEmitter) Emit(event string, args ...any) error {
+	op := &Operator{ns: e.s.ns, rooms: []string{e.s.id}, volatile: e.volatile, single: true}
+	return op.Emit(event, args...)
+}
+
+// EmitWithAck sends an event and waits for the acknowledgement, the
+// timeout or ctx. Do not call it from a handler of this client's events:
+// that goroutine delivers the reply.
+func (e *SocketEmitter) EmitWithAck(ctx context.Context, event string, args ...any) (Payload, error) {
+	s := e.s
+	open, atts, err := encodeArgs(event, args)
+	if err != nil {
+		return Payload{}, err
+	}
+	timeout := e.timeout
+	if timeout <= 0 {
+		timeout = s.ns.srv.opts.AckTimeout
+	}
+	id := s.ns.ackSeq.Add(1) - 1
+	type result struct {
+		p   Payload
+		err error
+	}
+	ch := make(chan result, 1)
+	if err := s.registerAck(id, timeout, func(p Payload, err error) { ch <- result{p, err} }); err != nil {
+		return Payload{}, err
+	}
+	pkt := encodePacket(typeEvent, s.ns.name, id, closeArgs(open, ""), atts)
+	pkt.Volatile = e.volatile
+	if err := s.client.send(pkt); err != nil {
+		s.resolveAck(id, Payload{}, ErrDisconnected)
+	} else {
+		s.ns.observeOut(&Operator{single: true}, event, open, id, []*Socket{s})
+	}
+	select {
+	case r := <-ch:
+		return r.p, r.err
+	case <-ctx.Done():
+		s.resolveAck(id, Payload{}, ctx.Err())
+		r := <-ch
+		return r.p, r.err
+	}
+}
+
+func (s *Socket) registerAck(id int64, timeout time.Duration, done func(Payload, error)) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.acksClosed || s.state.Load() != stateConnected {
+		return ErrDisconnected
+	}
+	if len(s.acks) >= s.ns.srv.opts.MaxPendingAcks {
+		return ErrTooManyPendingAcks
+	}
+	pa := &pendingAck{done: done}
+	pa.timer = time.AfterFunc(timeout, func() {
+		defer s.ns.srv.recoverPanic("ack timeout")
+		s.resolveAck(id, Payload{}, ErrTimeout)
+	})
+	s.acks[id] = pa
+	return nil
+}
+
+// resolveAck resolves a pending ack once; it reports whether id was
+// pending.
+func (s *Socket) resolveAck(id int64, p Payload, err error) bool {
+	s.mu.Lock()
+	pa, ok := s.acks[id]
+	delete(s.acks, id)
+	s.mu.Unlock()
+	if !ok {
+		return false
+	}
+	pa.timer.Stop()
+	pa.done(p, err)
+	return true
+}
+
+// Event is an event received from a client.
+type Event struct {
+	Name string
+	Payload
+	socket *Socket
+	id     int64
+	acked  atomic.Bool
+}
+
+// Socket is the socket that received the event.
+func (e *Event) Socket() *Socket { return e.socket }
+
+// HasAck reports whether the client waits for an acknowledgement.
+func (e *Event) HasAck() bool { return e.id >= 0 }
+
+// Ack answers the client's acknowledgement callback with args (encoded
+// like Emit's); only the first call sends.
+func (e *Event) Ack(args ...any) error {
+	if e.id < 0 {
+		return ErrNoAck
+	}
+	open, atts, err := encodeArgs("", args)
+	if err != nil {
+		return err
+	}
+	if !e.acked.CompareAndSwap(false, true) {
+		return ErrAlreadyAcked
+	}
+	return e.socket.sendAck(e.id, closeArgs(open, ""), atts)
+}
+
+// AckError answers the acknowledgement with {"error": err.Error()}, the
+// convention for rejected requests (e.g. ErrLimitExceeded from Join).
+func (e *Event) AckError(err error) error {
+	return e.Ack(map[string]string{"error": err.Error()})
+}
+
+func (s *Socket) sendAck(id int64, data []byte, atts [][]byte) error {
+	if s.state.Load() != stateConnected {
+		return ErrDisconnected
+	}
+	if err := s.client.send(encodePacket(typeAck, s.ns.name, id, data, atts)); err != nil {
+		return ErrDisconnected
+	}
+	if s.ns.srv.tap.active() {
+		s.ns.srv.tap.publish(TapEvent{Kind: TapAckOut, Nsp: s.ns.name, Socket: s.id, AckID: id, Args: argsOf(data, 0)})
+	}
+	return nil
+}
+
+// ackError answers a client ack id with {"error": msg}; no-op without id.
+func (s *Socket) ackError(id int64, msg string) {
+	if id < 0 {
+		return
+	}
+	data, _ := marshalNoEscape([]map[string]string{{"error": msg}})
+	_ = s.sendAck(id, data, nil)
+}
+
+func (s *Socket) onPacket(d *decoded, atts [][]byte) {
+	s.mu.Lock()
+	ok, kick := s.limiter.allow(time.Now())
+	s.mu.Unlock()
+	if kick {
+		s.ns.srv.log.Info("too many requests", "nsp", s.ns.name, "sid", s.id)
+		s.onclose("too many requests", true)
+		return
+	}
+	if !ok {
+		if d.typ == typeEvent || d.typ == typeBinaryEvent {
+			s.ackError(d.id, "too many requests")
+		}
+		return
+	}
+	switch d.typ {
+	case typeDisconnect:
+		s.onclose("client namespace disconnect", false)
+	case typeEvent, typeBinaryEvent:
+		s.onEvent(d, atts)
+	case typeAck, typeBinaryAck:
+		p := d.args(0)
+		p.Attachments = atts
+		if s.resolveAck(d.id, p, nil) && s.ns.srv.tap.active() {
+			s.ns.srv.tap.publish(TapEvent{Kind: TapAckIn, Nsp: s.ns.name, Socket: s.id, AckID: d.id, Args: p.Args})
+		}
+	}
+}
+
+func (s *Socket) onEvent(d *decoded, atts [][]byte) {
+	if d.shape != "" {
+		s.ns.srv.log.Debug("event rejected", "nsp", s.ns.name, "sid", s.id, "err", d.shape)
+		s.ns.srv.tap.publish(TapEvent{Kind: TapEventIn, Nsp: s.ns.name, Socket: s.id, AckID: d.id, Err: d.shape})
+		s.ackError(d.id, d.shape)
+		return
+	}
+	p := d.args(1)
+	p.Attachments = atts
+	e := &Event{Name: d.name, Payload: p, socket: s, id: d.id}
+	numeric := d.numericName
+	s.mu.Lock()
+	if !s.ready {
+		if len(s.backlog) < maxBacklog {
+			s.backlog = append(s.backlog, func() { s.deliver(e, numeric) })
+		}
+		s.mu.Unlock()
+		return
+	}
+	s.mu.Unlock()
+	s.deliver(e, numeric)
+}
+
+func (s *Socket) deliver(e *Event, numeric bool) {
+	if s.state.Load() != stateConnected {
+		return
+	}
+	s.ns.srv.tap.publish(TapEvent{Kind: TapEventIn, Nsp: s.ns.name, Socket: s.id, Event: e.Name, Args: e.Args, AckID: e.id})
+	var hs, any []func(*Event)
+	if !numeric {
+		s.mu.Lock()
+		hs, any = s.handlers[e.Name], s.anyHandlers
+		s.mu.Unlock()
+	}
+	if len(hs) == 0 && len(any) == 0 {
+		s.ackError(e.id, "unknown event")
+		return
+	}
+	for _, fn := range any {
+		fn(e)
+	}
+	for _, fn := range hs {
+		fn(e)
+	}
+}
+
+// markReady delivers events that arrived while connection handlers ran.
+func (s *Socket) markReady() {
+	for {
+		s.mu.Lock()
+		if len(s.backlog) == 0 {
+			s.ready = true
+			s.mu.Unlock()
+			return
+		}
+		b := s.backlog
+		s.backlog = nil
+		s.mu.Unlock()
+		for _, f := range b {
+			f()
+		}
+	}
+}
+
+// recoverable reasons keep the session for connection state recovery
+// (protocol.md §3.8); "slow" is our transport's slow-consumer close.
+var recoverable = map[string]bool{
+	"transport error": true, "transport close": true, "forced close": true,
+	"ping timeout": true, "server shutting down": true, "forced server close": true,
+	"slow": true,
+}
+
+// onclose disconnects the socket once: pending acks fail, disconnecting
+// handlers run, the session is kept for recovery if the reason allows, rooms
+// are left, then disconnect handlers run. notify sends a DISCONNECT packet
+// first (a server-side disconnect).
+func (s *Socket) onclose(reason string, notify bool) {
+	if !s.state.CompareAndSwap(stateConnected, stateClosing) {
+		return
+	}
+	ns, c := s.ns, s.client
+	sendFailed := false
+	if notify {
+		sendFailed = c.sendLocked(encodePacket(typeDisconnect, ns.name, -1, nil, nil)) != nil
+	}
+	c.mu.Lock()
+	if c.sockets[ns.name] == s {
+		delete(c.sockets, ns.name)
+	}
+	c.mu.Unlock()
+
+	s.mu.Lock()
+	acks := s.acks
+	s.acks, s.acksClosed = nil, true
+	onDisconnecting, onDisconnect := s.onDisconnecting, s.onDisconnect
+	s.backlog = nil
+	s.mu.Unlock()
+	for _, pa := range acks {
+		pa.timer.Stop()
+		pa.done(Payload{}, ErrDisconnected)
+	}
+	for _, fn := range onDisconnecting {
+		fn(reason)
+	}
+
+	ns.mu.Lock()
+	rooms := s.roomsLocked()
+	if ns.rec != nil && recoverable[reason] {
+		s.mu.Lock()
+		data := maps.Clone(s.data)
+		s.mu.Unlock()
+		ns.rec.save(&session{sid: s.id, pid: s.pid, rooms: rooms, data: data}, time.Now())
+	}
+	for _, r := range rooms {
+		ns.removeFromRoomLocked(r, s)
+	}
+	clear(s.rooms)
+	delete(ns.sockets, s.id)
+	s.state.Store(stateDisconnected)
+	ns.mu.Unlock()
+
+	ns.srv.log.Info("user disconnected", "nsp", ns.name, "sid", s.id, "transport", c.conn.Transport(), "reason", reason)
+	if ns.srv.tap.active() {
+		for _, r := range rooms {
+			if r != s.id {
+				ns.srv.tap.publish(TapEvent{Kind: TapLeave, Nsp: ns.name, Socket: s.id, Room: r, AckID: -1})
+			}
+		}
+		ns.srv.tap.publish(TapEvent{Kind: TapDisconnect, Nsp: ns.name, Socket: s.id, Reason: reason, AckID: -1})
+	}
+	for _, fn := range onDisconnect {
+		fn(reason)
+	}
+	ns.gc()
+	if sendFailed {
+		c.sendFailed()
+	}
+}
