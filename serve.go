@@ -103,7 +103,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	// Shutdown does not close hijacked (WebSocket) connections: the hubs close theirs.
 	srv.RegisterOnShutdown(app.Close)
 	url := "http://" + ln.Addr().String()
-	log.Info("serving Socket Lab", "url", url, "lessons", app.idx.Len(), "startup", time.Since(start).Round(time.Microsecond), "origins", strings.Join(cfg.origins, " "))
+	log.Info("serving Socket Lab", "url", url, "lessons", len(app.idx.Lessons()), "startup", time.Since(start).Round(time.Microsecond), "origins", strings.Join(cfg.origins, " "))
 	fmt.Fprintf(stdout, "Socket Lab is running at %s\n", url)
 
 	errc := make(chan error, 1)
