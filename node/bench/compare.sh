@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Measure Node's socket.io 4.8.4 (and, with GO_HUB=1, the Go hub) with the Go load generator.
-# Each server runs alone, pinned to core 1; the generator is pinned to core 0.
+# The servers are pinned to core 1, the generator to core 0; one loadgen run measures them in turn.
 #   node/bench/compare.sh [loadgen flags...]      e.g. -json, -duration 10s, -scenario fanout
 # Env: SOCKETLAB=path to a built binary (default: go build from the repo root), NODE_PORT (3101),
 #      GO_PORT (3102), GO_HUB=1 to measure `socketlab bench-server` too, SERVER_CPU (1), GEN_CPU (0).
@@ -11,9 +11,10 @@ go_port=${GO_PORT:-3102}
 server_cpu=${SERVER_CPU:-1}
 gen_cpu=${GEN_CPU:-0}
 tmp=$(mktemp -d)
-server_pid=
+pids=()
 cleanup() {
-	if [[ -n $server_pid ]]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
+	for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+	for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -34,26 +35,21 @@ wait_stats() {
 	return 1
 }
 
-stop_server() {
-	kill "$server_pid" 2>/dev/null || true
-	wait "$server_pid" 2>/dev/null || true
-	server_pid=
-}
-
 ulimit -n "$(ulimit -Hn)"
 
-echo "== node socket.io 4.8.4 (core $server_cpu), generator on core $gen_cpu" >&2
+targets=(-target "node=ws://127.0.0.1:$node_port/socket.io/")
+echo "compare: node socket.io 4.8.4 on core $server_cpu" >&2
 taskset -c "$server_cpu" node --expose-gc "$root/node/bench/server.js" "$node_port" >"$tmp/node.log" 2>&1 &
-server_pid=$!
+pids+=($!)
 wait_stats "$node_port"
-taskset -c "$gen_cpu" "$bin" loadgen -target "node=ws://127.0.0.1:$node_port/socket.io/" "$@"
-stop_server
-
 if [[ ${GO_HUB:-0} == 1 ]]; then
-	echo "== go hub (core $server_cpu), generator on core $gen_cpu" >&2
+	echo "compare: go hub (socketlab bench-server) on core $server_cpu" >&2
 	taskset -c "$server_cpu" "$bin" bench-server -addr "127.0.0.1:$go_port" >"$tmp/go.log" 2>&1 &
-	server_pid=$!
+	pids+=($!)
 	wait_stats "$go_port"
-	taskset -c "$gen_cpu" "$bin" loadgen -target "go=ws://127.0.0.1:$go_port/socket.io/" "$@"
-	stop_server
+	targets+=(-target "go=ws://127.0.0.1:$go_port/socket.io/")
 fi
+
+# One run, one table: the targets are measured one after the other (an idle server costs ~nothing).
+echo "compare: generator on core $gen_cpu" >&2
+taskset -c "$gen_cpu" "$bin" loadgen "${targets[@]}" "$@"
