@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 	"time"
 )
@@ -33,6 +34,8 @@ type Result struct {
 	RSSBefore  int64   `json:"rss_before,omitempty"`
 	RSSAfter   int64   `json:"rss_after,omitempty"`
 
+	GenCPU float64 `json:"gen_cpu"` // cores the generator itself used meanwhile (≈ its core count: generator-bound)
+
 	Errors int64  `json:"errors"`          // failed connections or reads
 	Error  string `json:"error,omitempty"` // why the row is incomplete
 }
@@ -43,6 +46,23 @@ func (r *Result) setLatency(h *Histogram) {
 	}
 	r.P50Ms = ms(h.Quantile(0.50))
 	r.P99Ms = ms(h.Quantile(0.99))
+}
+
+// cpuMeter measures the generator's CPU use over a phase.
+type cpuMeter struct {
+	cpu  time.Duration
+	wall time.Time
+}
+
+func startCPU() cpuMeter { return cpuMeter{cpuTime(), time.Now()} }
+
+// cores is the CPU time used since start divided by the wall time.
+func (m cpuMeter) cores() float64 {
+	wall := time.Since(m.wall)
+	if wall <= 0 || m.cpu == 0 {
+		return 0
+	}
+	return float64(cpuTime()-m.cpu) / float64(wall)
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
@@ -77,6 +97,9 @@ func (rep Report) Write(w io.Writer, asJSON bool) error {
 		p50, p99 := "", ""
 		if r.P50Ms > 0 || r.P99Ms > 0 {
 			p50, p99 = strconv.FormatFloat(r.P50Ms, 'f', 2, 64), strconv.FormatFloat(r.P99Ms, 'f', 2, 64)
+		}
+		if r.GenCPU > 0 {
+			notes = strings.TrimSpace(notes + fmt.Sprintf(" gen %.0f%% cpu", 100*r.GenCPU))
 		}
 		if r.Error != "" {
 			notes += " ERROR: " + r.Error

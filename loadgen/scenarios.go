@@ -159,6 +159,7 @@ func (r *runner) fanPhase(ctx context.Context, sender *client, n int, mode strin
 		return sender.write(msg.encode(s, r.now()))
 	}
 
+	meter := startCPU()
 	start := r.now()
 	end := start + int64(r.cfg.Duration)
 	var sent int64
@@ -229,6 +230,7 @@ func (r *runner) fanPhase(ctx context.Context, sender *client, n int, mode strin
 		}
 	}
 	cur.Store(nil)
+	res.GenCPU = meter.cores()
 
 	received := make([]int64, n)
 	var last int64
@@ -297,6 +299,7 @@ func (r *runner) echo(ctx context.Context, t Target, u string) Result {
 	var total atomic.Int64
 	var stopping atomic.Bool
 	pad := strings.Repeat("x", r.cfg.Payload)
+	meter := startCPU()
 	start := time.Now()
 	for _, c := range p.clients {
 		p.wg.Go(func() {
@@ -327,6 +330,7 @@ func (r *runner) echo(ctx context.Context, t Target, u string) Result {
 	sleepCtx(ctx, r.cfg.Duration)
 	stopping.Store(true)
 	elapsed := time.Since(start)
+	res.GenCPU = meter.cores()
 	// Unblock clients still waiting for an ack, then wait for them.
 	deadline := time.Now().Add(max(r.cfg.Grace, time.Second))
 	for _, c := range p.clients {
@@ -356,9 +360,11 @@ func (r *runner) storm(ctx context.Context, t Target, u string) Result {
 		p.closeAll()
 	}()
 	var hist Histogram
+	meter := startCPU()
 	start := time.Now()
 	ok, failed, err := r.open(ctx, p, u, r.cfg.Conns, false, &hist)
 	elapsed := time.Since(start)
+	res.GenCPU = meter.cores()
 	res.Ops = int64(ok)
 	res.Seconds = elapsed.Seconds()
 	res.PerSec = float64(ok) / res.Seconds

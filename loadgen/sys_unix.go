@@ -5,6 +5,7 @@ package loadgen
 import (
 	"fmt"
 	"syscall"
+	"time"
 )
 
 // raiseNoFile raises RLIMIT_NOFILE's soft limit to the hard limit and fails if that is below need.
@@ -23,4 +24,13 @@ func raiseNoFile(need uint64) error {
 		return fmt.Errorf("open file limit %d < %d needed: raise it (ulimit -n) or use fewer connections", lim.Cur, need)
 	}
 	return nil
+}
+
+// cpuTime is the CPU time (user + system) this process has used.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
