@@ -380,7 +380,9 @@ func TestDynamicNamespaces(t *testing.T) {
 	parent.OnConnection(func(s *Socket) { s.Emit("hello", s.Namespace().Name()) })
 	static := srv.Of("/dyn-7")
 	static.OnConnection(func(s *Socket) { s.Emit("static") })
-	byFunc := srv.OfFunc(func(name string, auth json.RawMessage) bool { return strings.HasPrefix(name, "/org-") && string(auth) == `{"ok":true}` })
+	byFunc := srv.OfFunc(func(name string, auth json.RawMessage) bool {
+		return strings.HasPrefix(name, "/org-") && string(auth) == `{"ok":true}`
+	})
 	byFunc.OnConnection(func(s *Socket) { s.Emit("org") })
 
 	a, b := dial(t, srv), dial(t, srv)

@@ -300,8 +300,10 @@ func (srv *Server) Accept(c Conn, hs Handshake) *Client {
 		return cl
 	}
 	srv.clients[cl] = struct{}{}
-	cl.timer = time.AfterFunc(srv.opts.ConnectTimeout, cl.connectTimeout)
 	srv.mu.Unlock()
+	cl.mu.Lock()
+	cl.timer = time.AfterFunc(srv.opts.ConnectTimeout, cl.connectTimeout)
+	cl.mu.Unlock()
 	return cl
 }
 

@@ -1,0 +1,254 @@
+package socketio
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"testing/synctest"
+	"time"
+)
+
+// connected returns a server, a peer joined to "/" and its socket.
+func connected(t *testing.T, opts Options) (*Server, *peer, *Socket) {
+	t.Helper()
+	srv := newTestServer(t, opts)
+	socks := make(chan *Socket, 1)
+	srv.OnConnection(func(s *Socket) { socks <- s })
+	p := dial(t, srv)
+	p.connect("/")
+	return srv, p, <-socks
+}
+
+type ackResult struct {
+	p   Payload
+	err error
+}
+
+func TestServerToClientAck(t *testing.T) {
+	t.Run("reply", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			_, p, s := connected(t, Options{})
+			res := make(chan ackResult, 1)
+			go func() {
+				pl, err := s.EmitWithAck(context.Background(), "question", 1)
+				res <- ackResult{pl, err}
+			}()
+			synctest.Wait()
+			if got, want := p.take(), []string{`20["question",1]`}; !slices.Equal(got, want) {
+				t.Fatalf("got %q, want %q", got, want)
+			}
+			p.send(`30["answer",{"b":1}]`)
+			r := <-res
+			if r.err != nil || len(r.p.Args) != 2 || string(r.p.Args[1]) != `{"b":1}` {
+				t.Errorf("got %v %q, want [\"answer\",{\"b\":1}]", r.err, r.p.Args)
+			}
+			p.send(`30["again"]`) // a repeated id is ignored
+		})
+	})
+	t.Run("binary reply", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			_, p, s := connected(t, Options{})
+			res := make(chan ackResult, 1)
+			go func() {
+				pl, err := s.EmitWithAck(context.Background(), "file")
+				res <- ackResult{pl, err}
+			}()
+			synctest.Wait()
+			p.take()
+			p.send(`61-0[{"_placeholder":true,"num":0}]`)
+			p.c.OnBinary([]byte("data"))
+			r := <-res
+			var b []byte
+			if err := r.p.Decode(0, &b); err != nil || string(b) != "data" {
+				t.Errorf("got %q, %v, want \"data\"", b, err)
+			}
+		})
+	})
+	t.Run("timeout once", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			_, p, s := connected(t, Options{})
+			start := time.Now()
+			_, err := s.Timeout(100 * time.Millisecond).EmitWithAck(context.Background(), "q")
+			if !errors.Is(err, ErrTimeout) {
+				t.Fatalf("got %v, want %v", err, ErrTimeout)
+			}
+			if d := time.Since(start); d != 100*time.Millisecond {
+				t.Errorf("timed out after %v, want 100ms", d)
+			}
+			if err.Error() != "operation has timed out" {
+				t.Errorf("got %q, want %q", err.Error(), "operation has timed out")
+			}
+			p.send(`30["late"]`) // ignored
+			s.mu.Lock()
+			n := len(s.acks)
+			s.mu.Unlock()
+			if n != 0 {
+				t.Errorf("got %d pending acks, want 0", n)
+			}
+		})
+	})
+	t.Run("default timeout", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			_, _, s := connected(t, Options{AckTimeout: time.Second})
+			start := time.Now()
+			if _, err := s.EmitWithAck(context.Background(), "q"); !errors.Is(err, ErrTimeout) || time.Since(start) != time.Second {
+				t.Errorf("got %v after %v, want timeout after 1s", err, time.Since(start))
+			}
+		})
+	})
+	t.Run("disconnect resolves", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			_, p, s := connected(t, Options{})
+			res := make(chan ackResult, 1)
+			go func() {
+				pl, err := s.EmitWithAck(context.Background(), "q")
+				res <- ackResult{pl, err}
+			}()
+			synctest.Wait()
+			p.Close("transport close")
+			if r := <-res; !errors.Is(r.err, ErrDisconnected) {
+				t.Errorf("got %v, want %v", r.err, ErrDisconnected)
+			}
+			if _, err := s.EmitWithAck(context.Background(), "q"); !errors.Is(err, ErrDisconnected) {
+				t.Errorf("after disconnect: got %v, want %v", err, ErrDisconnected)
+			}
+		})
+	})
+	t.Run("context", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			_, _, s := connected(t, Options{})
+			ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+			defer cancel()
+			if _, err := s.EmitWithAck(ctx, "q"); !errors.Is(err, context.DeadlineExceeded) {
+				t.Errorf("got %v, want %v", err, context.DeadlineExceeded)
+			}
+		})
+	})
+	t.Run("pending limit", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			_, _, s := connected(t, Options{MaxPendingAcks: 3})
+			ctx, cancel := context.WithCancel(context.Background())
+			errs := make(chan error, 4)
+			for range 3 {
+				go func() {
+					_, err := s.EmitWithAck(ctx, "q")
+					errs <- err
+				}()
+			}
+			synctest.Wait()
+			if _, err := s.EmitWithAck(ctx, "q"); !errors.Is(err, ErrTooManyPendingAcks) {
+				t.Errorf("got %v, want %v", err, ErrTooManyPendingAcks)
+			}
+			cancel()
+			for range 3 {
+				<-errs
+			}
+		})
+	})
+}
+
+func TestBroadcastAck(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newWorld(t)
+		type out struct {
+			replies []Reply
+			err     error
+		}
+		res := make(chan out, 1)
+		go func() {
+			r, err := w.srv.To("r1", "r2").Timeout(time.Second).EmitWithAck(context.Background(), "vote")
+			res <- out{r, err}
+		}()
+		synctest.Wait()
+		var id string
+		for _, name := range []string{"A", "B", "C"} {
+			got := w.peers[name].take()
+			if len(got) != 1 || !strings.HasSuffix(got[0], `["vote"]`) {
+				t.Fatalf("%s got %q, want one vote", name, got)
+			}
+			if id == "" {
+				id = strings.TrimSuffix(strings.TrimPrefix(got[0], "2"), `["vote"]`)
+			} else if !strings.Contains(got[0], id) {
+				t.Errorf("%s got %q, want the same ack id %s", name, got[0], id)
+			}
+		}
+		w.peers["A"].send(fmt.Sprintf(`3%s["yes"]`, id))
+		w.peers["B"].send(fmt.Sprintf(`3%s["no"]`, id))
+		r := <-res
+		if !errors.Is(r.err, ErrTimeout) {
+			t.Errorf("got %v, want %v (C did not answer)", r.err, ErrTimeout)
+		}
+		if len(r.replies) != 2 || r.replies[0].Socket != w.socks["A"].ID() || string(r.replies[1].Args[0]) != `"no"` {
+			t.Errorf("got replies %+v, want A yes, B no", r.replies)
+		}
+	})
+}
+
+func TestClientAck(t *testing.T) {
+	_, p, s := connected(t, Options{})
+	errs := make(chan error, 3)
+	s.On("q", func(e *Event) {
+		errs <- e.Ack("a")
+		errs <- e.Ack("b")
+	})
+	s.On("n", func(e *Event) { errs <- e.Ack() })
+	p.send(`27["q"]`)
+	if got, want := p.take(), []string{`37["a"]`}; !slices.Equal(got, want) {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	if err := <-errs; err != nil {
+		t.Errorf("first Ack: %v", err)
+	}
+	if err := <-errs; !errors.Is(err, ErrAlreadyAcked) {
+		t.Errorf("second Ack: got %v, want %v", err, ErrAlreadyAcked)
+	}
+	p.send(`2["n"]`)
+	if err := <-errs; !errors.Is(err, ErrNoAck) {
+		t.Errorf("Ack without id: got %v, want %v", err, ErrNoAck)
+	}
+}
+
+func TestRateLimit(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		srv, p, s := connected(t, Options{})
+		n := 0
+		s.On("chat", func(e *Event) { n++ })
+		for range 40 {
+			p.send(`2["chat"]`)
+		}
+		p.send(`29["chat"]`)
+		if n != 40 {
+			t.Errorf("handled %d of the burst, want 40", n)
+		}
+		if got, want := p.take(), []string{`39[{"error":"too many requests"}]`}; !slices.Equal(got, want) {
+			t.Errorf("got %q, want %q", got, want)
+		}
+		time.Sleep(time.Second)
+		for range 25 {
+			p.send(`2["chat"]`)
+		}
+		if n != 60 {
+			t.Errorf("handled %d after 1s, want 60", n)
+		}
+		var reason string
+		s.OnDisconnect(func(r string) { reason = r })
+		// Sustained abuse: 100 packets a second for 6 seconds.
+		for range 600 {
+			p.send(`2["chat"]`)
+			time.Sleep(10 * time.Millisecond)
+		}
+		if reason != "too many requests" {
+			t.Errorf("got reason %q, want %q", reason, "too many requests")
+		}
+		if got := p.take(); !slices.Contains(got, "1") {
+			t.Errorf("no DISCONNECT sent to the client, got %q", got)
+		}
+		if n > 60+20*6+1 {
+			t.Errorf("handled %d, want at most the limit's worth", n)
+		}
+		_ = srv
+	})
+}
