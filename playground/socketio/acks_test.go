@@ -71,7 +71,7 @@ func TestServerToClientAck(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			_, p, s := connected(t, Options{})
 			start := time.Now()
-			_, err := s.Timeout(100 * time.Millisecond).EmitWithAck(context.Background(), "q")
+			_, err := s.Timeout(100*time.Millisecond).EmitWithAck(context.Background(), "q")
 			if !errors.Is(err, ErrTimeout) {
 				t.Fatalf("got %v, want %v", err, ErrTimeout)
 			}
