@@ -166,6 +166,9 @@ func newHarness(t *testing.T, opts Options) *harness {
 		h.srv.Close()
 		_ = h.hs.Close()
 		tr.CloseIdleConnections()
+		// net/http lingers 500 ms (fake time) before closing a connection it
+		// answered with "Connection: close"; let the bubble's clock pass it.
+		time.Sleep(time.Second)
 	})
 	return h
 }
@@ -304,3 +307,5 @@ func readUntilClose(c *websocket.Conn) (int, []string) {
 
 func sidQuery(sid string) string { return "EIO=4&transport=polling&sid=" + sid }
 func wsQuery(sid string) string  { return "EIO=4&transport=websocket&sid=" + sid }
+
+func ioPipe() (*io.PipeReader, *io.PipeWriter) { return io.Pipe() }
