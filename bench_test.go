@@ -69,6 +69,7 @@ func BenchmarkLessonPage(b *testing.B) {
 	url := srv.URL + "/lessons/" + a.idx.Lessons()[0].Slug
 	tr := &http.Transport{MaxIdleConnsPerHost: 64}
 	client := &http.Client{Transport: tr}
+	b.SetParallelism(16) // 32 connections in flight on 2 cores
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {

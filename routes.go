@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"runtime/debug"
 	"strconv"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/a-h/templ"
@@ -45,12 +47,12 @@ func (a *app) handleHome() http.Handler {
 	for i, l := range all {
 		view.Lessons = append(view.Lessons, lessonLink(l, i))
 	}
-	return a.page(func(*http.Request) (templ.Component, int) { return templates.HomePage(view), http.StatusOK })
+	return a.static(templates.HomePage(view), http.StatusOK)
 }
 
 func (a *app) handleLesson() http.Handler {
 	all := a.idx.Lessons()
-	views := make(map[string]templates.LessonView, len(all))
+	pages := make(map[string]*prerendered, len(all))
 	for i, l := range all {
 		v := templates.LessonView{
 			Site: a.site, Slug: l.Slug, Title: l.Title, Summary: l.Summary,
@@ -68,14 +70,16 @@ func (a *app) handleLesson() http.Handler {
 			n := lessonLink(all[i+1], i+1)
 			v.Next = &n
 		}
-		views[l.Slug] = v
+		pages[l.Slug] = a.prerender(templates.LessonPage(v))
 	}
-	return a.page(func(r *http.Request) (templ.Component, int) {
-		v, ok := views[r.PathValue("slug")]
+	notFound := a.handleNotFound()
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, ok := pages[r.PathValue("slug")]
 		if !ok {
-			return templates.NotFoundPage(templates.NotFoundView{Site: a.site, Path: r.URL.Path}), http.StatusNotFound
+			notFound.ServeHTTP(w, r)
+			return
 		}
-		return templates.LessonPage(v), http.StatusOK
+		p.serve(w, r, http.StatusOK)
 	})
 }
 
@@ -92,6 +96,69 @@ func handleHealthz() http.Handler {
 		fmt.Fprintln(w, "ok")
 	})
 }
+
+// nonceLen is the length of every CSP nonce we issue (18 random bytes, base64).
+const nonceLen = 24
+
+// placeholderNonce stands in for the per-response nonce in pre-rendered pages.
+var placeholderNonce = strings.Repeat("\x00", nonceLen)
+
+// prerendered is a page rendered once at start-up with a placeholder nonce: serving it copies the
+// bytes around the nonce, so the lesson pages cost no template work per request.
+type prerendered struct {
+	parts [][]byte // the page split at each nonce
+	size  int
+	err   error
+}
+
+func (a *app) prerender(c templ.Component) *prerendered {
+	var buf bytes.Buffer
+	ctx := templ.WithNonce(context.Background(), placeholderNonce)
+	if err := c.Render(ctx, &buf); err != nil {
+		a.log.Error("render page", "err", err)
+		return &prerendered{err: err}
+	}
+	parts := bytes.Split(buf.Bytes(), []byte(placeholderNonce))
+	return &prerendered{parts: parts, size: buf.Len()}
+}
+
+func (a *app) static(c templ.Component, status int) http.Handler {
+	p := a.prerender(c)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { p.serve(w, r, status) })
+}
+
+func (p *prerendered) serve(w http.ResponseWriter, r *http.Request, status int) {
+	if p.err != nil {
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	nonce := []byte(templ.GetNonce(r.Context()))
+	if len(nonce) != nonceLen {
+		http.Error(w, "internal error: no CSP nonce", http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-cache")
+	h.Set("Content-Length", strconv.Itoa(p.size))
+	w.WriteHeader(status)
+	if r.Method == http.MethodHead {
+		return
+	}
+	bp := pagePool.Get().(*[]byte)
+	out := (*bp)[:0]
+	for i, part := range p.parts {
+		if i > 0 {
+			out = append(out, nonce...)
+		}
+		out = append(out, part...)
+	}
+	w.Write(out)
+	*bp = out
+	pagePool.Put(bp)
+}
+
+var pagePool = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return &b }}
 
 // page renders a component into a buffer first, so a failed render is a clean 500, not half a page.
 func (a *app) page(pick func(*http.Request) (templ.Component, int)) http.Handler {
