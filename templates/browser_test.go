@@ -36,6 +36,16 @@ window.addEventListener("error", (e) => window.__errors.push(String(e.message)))
 window.addEventListener("unhandledrejection", (e) => window.__errors.push(String(e.reason)));
 document.addEventListener("securitypolicyviolation", (e) => window.__errors.push("CSP: " + e.violatedDirective + " " + e.blockedURI));
 window.__clicked = "";
+window.__copied = null;
+if (navigator.clipboard) {
+  const write = navigator.clipboard.writeText.bind(navigator.clipboard);
+  navigator.clipboard.writeText = (text) => { window.__copied = text; return write(text); };
+}
+const exec = document.execCommand.bind(document);
+document.execCommand = (cmd, ...rest) => {
+  if (cmd === "copy") window.__copied = document.activeElement && document.activeElement.value;
+  return exec(cmd, ...rest);
+};
 document.addEventListener("click", (e) => {
   const a = e.target.closest && e.target.closest("a[rel]");
   if (a && window.__captureNav) { window.__clicked = a.rel; e.preventDefault(); }
@@ -62,7 +72,8 @@ func browserServer(t *testing.T) *httptest.Server {
 		t.Fatalf("render demo: %v", err)
 	}
 	body := `<h2 id="events">Events</h2><p>An event has a name and arguments.</p>` +
-		`<pre data-copy><code>io.emit("hello", "world");` + "\n" + `</code></pre>` +
+		`<div class="code" data-copy data-lang="js"><pre><code>io.emit("hello", "world");` + "\n" + `</code></pre></div>` +
+		`<pre data-copy><code>npm install socket.io-client</code></pre>` +
 		demo.String() + `<h3 id="acks">Acks</h3><p>Acks confirm delivery.</p>` + quiz.String()
 	views := map[string]LessonView{}
 	for i, l := range lessonsList {
@@ -232,7 +243,7 @@ func TestBrowserSiteJS(t *testing.T) {
 			{"alt+left goes prev", "", kb.ArrowLeft, []chromedp.Modifier{chromedp.ModifierAlt}, "prev"},
 			{"ctrl+alt+right does nothing", "", kb.ArrowRight, []chromedp.Modifier{chromedp.ModifierAlt, chromedp.ModifierCtrl}, ""},
 			{"page up at the top goes prev", "window.scrollTo(0, 0)", kb.PageUp, nil, "prev"},
-			{"alt+right in a quiz input does nothing", `document.getElementById("q-q1-a-1").focus()`, kb.ArrowRight, []chromedp.Modifier{chromedp.ModifierAlt}, ""},
+			{"alt+right in a quiz input does nothing", `document.getElementById("sl-q1--a--1").focus()`, kb.ArrowRight, []chromedp.Modifier{chromedp.ModifierAlt}, ""},
 			{"alt+right in the theme select does nothing", `document.getElementById("theme-select").focus()`, kb.ArrowRight, []chromedp.Modifier{chromedp.ModifierAlt}, ""},
 		}
 		for _, tt := range tests {
@@ -265,22 +276,22 @@ func TestBrowserSiteJS(t *testing.T) {
 			eval[bool](t, ctx, `document.querySelector("[data-testid=quiz-check]").click(), true`)
 			return eval[string](t, ctx, `document.querySelector("[data-quiz-result]").textContent`)
 		}
-		click("q-q1-a-2") // wrong
-		click("q-q1-b-1")
-		click("q-q1-b-2")
+		click("sl-q1--a--2") // wrong
+		click("sl-q1--b--1")
+		click("sl-q1--b--2")
 		if got := check(); !strings.Contains(got, "Not quite: 1 of 2 right") {
 			t.Errorf("result: got %q, want Not quite", got)
 		}
-		if !eval[bool](t, ctx, `!document.getElementById("q-q1-a-2-explanation").hidden && document.getElementById("q-q1-a-1-explanation").hidden`) {
+		if !eval[bool](t, ctx, `!document.getElementById("sl-q1--a--2-explanation").hidden && document.getElementById("sl-q1--a--1-explanation").hidden`) {
 			t.Errorf("after a wrong answer only the chosen choice's explanation should show")
 		}
-		if got := eval[string](t, ctx, `document.getElementById("q-q1-a-2-explanation").querySelector("[data-verdict]").textContent`); !strings.Contains(got, "Not this one") {
+		if got := eval[string](t, ctx, `document.getElementById("sl-q1--a--2-explanation").querySelector("[data-verdict]").textContent`); !strings.Contains(got, "Not this one") {
 			t.Errorf("verdict: got %q", got)
 		}
 		if got := eval[string](t, ctx, `localStorage.getItem("socketlab:progress:emit")`); got != "done" {
 			t.Errorf("answering every question should mark the lesson done, got %q", got)
 		}
-		click("q-q1-a-1")
+		click("sl-q1--a--1")
 		if got := eval[string](t, ctx, `document.querySelector("[data-quiz-result]").textContent`); got != "" {
 			t.Errorf("changing an answer should clear the result, got %q", got)
 		}
@@ -295,7 +306,7 @@ func TestBrowserSiteJS(t *testing.T) {
 		}
 
 		do(t, ctx, "reload", chromedp.Reload(), ready(`[data-done-wrap]:not([hidden])`))
-		if got := eval[[]bool](t, ctx, `["q-q1-a-1","q-q1-a-2","q-q1-b-1","q-q1-b-2","q-q1-b-3"].map(id => document.getElementById(id).checked)`); !equalBools(got, []bool{true, false, true, true, false}) {
+		if got := eval[[]bool](t, ctx, `["sl-q1--a--1","sl-q1--a--2","sl-q1--b--1","sl-q1--b--2","sl-q1--b--3"].map(id => document.getElementById(id).checked)`); !equalBools(got, []bool{true, false, true, true, false}) {
 			t.Errorf("restored answers: got %v", got)
 		}
 		if got := eval[string](t, ctx, `document.querySelector("[data-quiz-result]").textContent`); !strings.Contains(got, "Correct!") {
@@ -314,14 +325,23 @@ func TestBrowserSiteJS(t *testing.T) {
 	})
 
 	t.Run("copy button", func(t *testing.T) {
-		if n := eval[int](t, ctx, `document.querySelectorAll(".code-block > pre[data-copy] + .copy-button").length`); n != 1 {
-			t.Fatalf("copy buttons: got %d, want 1", n)
+		if n := eval[int](t, ctx, `document.querySelectorAll(".code-block > .code-toolbar:first-child > .copy-button").length`); n != 2 {
+			t.Fatalf("copy buttons: got %d, want 2 (one per [data-copy])", n)
+		}
+		if got := eval[string](t, ctx, `document.querySelector(".code-toolbar .code-lang").textContent`); got != "js" {
+			t.Errorf("language label: got %q, want %q", got, "js")
 		}
 		// A real click: the clipboard needs a user gesture.
 		do(t, ctx, "click copy", chromedp.Click(chromedp.CSS(".copy-button")))
 		got, err := chromedp.Run(ctx, chromedp.Poll[string](`document.querySelector(".copy-button").textContent !== "Copy" && document.querySelector(".copy-button").textContent`, chromedp.WithPollingTimeout(5*time.Second)))
 		if err != nil || got != "Copied" {
 			t.Errorf("copy button: got %q (%v), want %q", got, err, "Copied")
+		}
+		if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.querySelector("[data-announcer]")?.textContent === "Copied"`, chromedp.WithPollingTimeout(5*time.Second))); err != nil {
+			t.Errorf("no \"Copied\" announcement: %v", err)
+		}
+		if got, want := eval[string](t, ctx, `String(window.__copied)`), `io.emit("hello", "world");`; got != want {
+			t.Errorf("copied text: got %q, want %q", got, want)
 		}
 		noErrors(t, ctx)
 	})

@@ -149,7 +149,7 @@ func layout(site Site, title, description string) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 12, "</head><body><a class=\"skip-link\" href=\"#main\" data-testid=\"skip-link\">Skip to main content</a><header class=\"site-header\" data-testid=\"site-header\"><a class=\"site-name\" href=\"/\" data-testid=\"site-name\">")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 12, "</head><body><a class=\"skip-link\" href=\"#main-content\" data-testid=\"skip-link\">Skip to main content</a><header class=\"site-header\" data-testid=\"site-header\"><a class=\"site-name\" href=\"/\" data-testid=\"site-name\">")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -162,7 +162,7 @@ func layout(site Site, title, description string) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 13, "</a><div class=\"theme-switch\" data-theme-switch hidden><label for=\"theme-select\">Theme</label> <select id=\"theme-select\" data-testid=\"theme-switch\"><option value=\"system\">System</option> <option value=\"light\">Light</option> <option value=\"dark\">Dark</option></select></div></header><main id=\"main\" tabindex=\"-1\">")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 13, "</a><div class=\"theme-switch\" data-theme-switch hidden><label for=\"theme-select\">Theme</label> <select id=\"theme-select\" data-testid=\"theme-switch\"><option value=\"system\">System</option> <option value=\"light\">Light</option> <option value=\"dark\">Dark</option></select></div></header><main id=\"main-content\" tabindex=\"-1\">")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

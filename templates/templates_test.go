@@ -210,8 +210,8 @@ func TestLessonPage(t *testing.T) {
 				}
 			})
 			skip := testid(doc, "skip-link")
-			if got := skip.AttrOr("href", ""); got != "#main" || doc.Find("main#main").Length() != 1 {
-				t.Errorf("skip link: href %q, main#main count %d", got, doc.Find("main#main").Length())
+			if got := skip.AttrOr("href", ""); got != "#main-content" || doc.Find("main#main-content").Length() != 1 {
+				t.Errorf("skip link: href %q, main#main-content count %d", got, doc.Find("main#main-content").Length())
 			}
 			if doc.Find("body > *").First().Is(`a[data-testid="skip-link"]`) == false {
 				t.Errorf("skip link must be the first element of <body>")
@@ -404,7 +404,7 @@ func TestDemoWidget(t *testing.T) {
 		view   DemoView
 		wantID string
 	}{
-		{"rooms", DemoView{ID: "d1", Name: "rooms", ConfigJSON: `{"clients":["A","B"],"title":"` + strings.ReplaceAll(xss, `"`, `\"`) + `"}`}, "demo-d1"},
+		{"rooms", DemoView{ID: "d1", Name: "rooms", ConfigJSON: `{"clients":["A","B"],"title":"` + strings.ReplaceAll(xss, `"`, `\"`) + `"}`}, "sl-d1"},
 		{"no id", DemoView{Name: "chat", ConfigJSON: `{}`}, "(none)"},
 	}
 	for _, tt := range tests {

@@ -101,9 +101,18 @@ func pageTitle(s Site, title string) string {
 
 func itoa(n int) string { return strconv.Itoa(n) }
 
+// Element ids made from block ids carry the "sl-" prefix and "--" separators
+// so they cannot collide with heading ids that goldmark derives from text.
+
+// quizFormID is the id of a quiz's <form>.
+func quizFormID(quizID string) string { return "sl-" + quizID }
+
+// demoElementID is the id of a demo's <section>.
+func demoElementID(demoID string) string { return "sl-" + demoID }
+
 // inputID is the id of one choice's <input>, unique within a page.
 func inputID(quizID, questionID, choiceID string) string {
-	return "q-" + quizID + "-" + questionID + "-" + choiceID
+	return "sl-" + quizID + "--" + questionID + "--" + choiceID
 }
 
 // inputName groups the choices of one question.

@@ -414,7 +414,7 @@ export class Engine extends Emitter {
     this.pingInterval = 0;
     this.pingTimeout = 0;
     this.maxPayload = 0;
-    this.transport = "websocket";
+    this.transport = { name: "websocket" }; // like socket.io-client's socket.io.engine.transport.name
     this._pingTimer = null;
     this._pingDeadline = 0;
     try {
@@ -560,7 +560,7 @@ export class Engine extends Emitter {
 // ---------------------------------------------------------------------------------------------
 
 /** Exponential backoff with jitter: min·2^n, ± jitter·that at random, capped at max. */
-class Backoff {
+export class Backoff {
   constructor({ min = 1000, max = 5000, jitter = 0.5 } = {}) {
     this.min = min;
     this.max = max;
@@ -713,7 +713,6 @@ export class Manager extends Emitter {
   _onOpen() {
     this._cleanup();
     this._readyState = "open";
-    this.emitReserved("open");
     const engine = this.engine;
     this.subs.push(
       subscribe(engine, "ping", () => this.emitReserved("ping")),
@@ -721,6 +720,7 @@ export class Manager extends Emitter {
       subscribe(engine, "error", (err) => this.emitReserved("error", err)),
       subscribe(engine, "close", (reason, description) => this._onClose(reason, description)),
     );
+    this.emitReserved("open");
   }
 
   _onData(data) {
@@ -1229,6 +1229,9 @@ export function io(uri, opts) {
   }
   return manager.socket(nsp, opts);
 }
+
+// Like socket.io-client: io.io, io.connect, io.Manager, io.Socket, io.protocol.
+Object.assign(io, { io, connect: io, Manager, Socket, protocol });
 
 export { io as connect };
 export default io;

@@ -380,6 +380,8 @@ function initCopyButtons() {
   for (const block of document.querySelectorAll("[data-copy]")) {
     if (block.dataset.copyReady !== undefined) continue;
     block.dataset.copyReady = "";
+    // The toolbar goes inside the block (above the code, never over it); a
+    // bare <pre data-copy> is wrapped first.
     let host = block;
     if (block.tagName === "PRE") {
       host = document.createElement("div");
@@ -387,14 +389,21 @@ function initCopyButtons() {
       host.append(block);
     }
     host.classList.add("code-block");
+    const toolbar = document.createElement("div");
+    toolbar.className = "code-toolbar";
+    if (block.dataset.lang) {
+      const lang = document.createElement("span");
+      lang.className = "code-lang";
+      lang.textContent = block.dataset.lang;
+      toolbar.append(lang);
+    }
     const button = document.createElement("button");
     button.type = "button";
     button.className = "copy-button";
     button.textContent = "Copy";
-    button.setAttribute("aria-label", "Copy code");
     let timer;
     button.addEventListener("click", async () => {
-      const code = block.querySelector("code") ?? block;
+      const code = block.querySelector("pre") ?? block;
       const text = block.dataset.copy || code.textContent;
       const ok = await copyText(text.replace(/\n$/, ""));
       button.textContent = ok ? "Copied" : "Copy failed";
@@ -404,7 +413,8 @@ function initCopyButtons() {
         button.textContent = "Copy";
       }, 2000);
     });
-    host.append(button);
+    toolbar.append(button);
+    host.prepend(toolbar);
   }
 }
 
