@@ -1,0 +1,98 @@
+package socketio
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestTap(t *testing.T) {
+	srv := newTestServer(t, Options{})
+	events, cancel := srv.Subscribe(64)
+	defer cancel()
+	var sock *Socket
+	srv.Use(func(s *Socket, next func(error)) { next(nil) })
+	srv.OnConnection(func(s *Socket) {
+		sock = s
+		s.On("say", func(e *Event) {
+			s.To("lobby").Emit("said", e.Args[0])
+			e.Ack("ok")
+		})
+	})
+	a, b := dial(t, srv), dial(t, srv)
+	a.connect("/")
+	aSock := sock
+	b.connect("/")
+	bSock := sock
+	aSock.Join("lobby")
+	bSock.Join("lobby")
+	b.send(`21["say","hi"]`)
+	b.Close("transport close")
+
+	var kinds []TapKind
+	var out TapEvent
+	for len(events) > 0 {
+		ev := <-events
+		kinds = append(kinds, ev.Kind)
+		if ev.Kind == TapEventOut {
+			out = ev
+		}
+		if ev.Kind == TapDisconnect && ev.Reason != "transport close" {
+			t.Errorf("got reason %q, want %q", ev.Reason, "transport close")
+		}
+	}
+	want := []TapKind{
+		TapMiddleware, TapConnect, TapMiddleware, TapConnect, TapJoin, TapJoin,
+		TapEventIn, TapEventOut, TapAckOut, TapLeave, TapDisconnect,
+	}
+	if !slices.Equal(kinds, want) {
+		t.Errorf("got %q, want %q", kinds, want)
+	}
+	if out.Socket != bSock.ID() || out.Event != "said" || !slices.Equal(out.Recipients, []string{aSock.ID()}) ||
+		!slices.Equal(out.Rooms, []string{"lobby"}) || !slices.Equal(out.Except, []string{bSock.ID()}) || out.Scope != "rooms" {
+		t.Errorf("got event_out %+v", out)
+	}
+}
+
+func TestTapDropsFullSubscriber(t *testing.T) {
+	srv := newTestServer(t, Options{})
+	events, cancel := srv.Subscribe(1)
+	defer cancel()
+	p := dial(t, srv)
+	p.connect("/")
+	p.send("0/nope,") // connect_error
+	srv.Emit("x")
+	n := 0
+	for range events { // closed when dropped
+		n++
+	}
+	if n != 1 {
+		t.Errorf("got %d events before the drop, want 1", n)
+	}
+	cancel() // after a drop: no panic
+	srv.Emit("y")
+}
+
+func TestLogs(t *testing.T) {
+	var buf bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	srv := newTestServer(t, Options{Logger: log})
+	p := dial(t, srv)
+	p.send(`0{"token":"secret-token"}`)
+	p.Close("transport close")
+	out := buf.String()
+	for _, want := range []string{`msg="a user connected" nsp=/`, "transport=websocket", `msg="user disconnected"`, `reason="transport close"`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("log %q lacks %q", out, want)
+		}
+	}
+	if strings.Contains(out, "secret-token") {
+		t.Error("token logged")
+	}
+	if srv.log.Enabled(context.Background(), slog.LevelDebug) {
+		t.Error("debug enabled at info level")
+	}
+}
