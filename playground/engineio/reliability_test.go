@@ -395,6 +395,7 @@ func TestT12SessionStateAbuse(t *testing.T) {
 		relTest(t, nil, func(t *testing.T, h *harness) {
 			sid := h.handshake()
 			c := h.mustDial(wsQuery(sid))
+			synctest.Wait() // the server has made c the probe
 			c2 := h.mustDial(wsQuery(sid))
 			if code, _ := readUntilClose(c2); code != websocket.ClosePolicyViolation {
 				t.Errorf("second: got close %d, want 1008", code)

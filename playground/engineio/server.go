@@ -199,17 +199,6 @@ func (srv *Server) Close() {
 	srv.wg.Wait()
 }
 
-// goTracked starts f in a goroutine counted by srv.wg, unless the server is closed.
-func (srv *Server) goTracked(f func()) bool {
-	srv.mu.Lock()
-	defer srv.mu.Unlock()
-	if srv.closed {
-		return false
-	}
-	srv.wg.Go(f)
-	return true
-}
-
 func (srv *Server) lookup(sid string) *Session {
 	srv.mu.Lock()
 	defer srv.mu.Unlock()

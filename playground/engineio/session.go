@@ -96,8 +96,10 @@ func (s *Session) start() {
 	defer s.dmu.Unlock()
 	s.mu.Lock()
 	s.dispatching = true
-	gen := s.hbGen
-	s.pingTimer = time.AfterFunc(s.srv.opts.PingInterval, func() { s.safely(func() { s.onPingTimer(gen) }) })
+	if !s.closed {
+		gen := s.hbGen
+		s.pingTimer = time.AfterFunc(s.srv.opts.PingInterval, func() { s.safely(func() { s.onPingTimer(gen) }) })
+	}
 	s.mu.Unlock()
 
 	var sh SessionHandler
@@ -320,17 +322,20 @@ func (s *Session) closeWith(reason string, kind closeKind, code int) {
 			s.lingering = true
 			remove = false
 			time.AfterFunc(s.srv.opts.PingTimeout, func() {
-				s.mu.Lock()
-				s.lingering = false
-				clear(s.queue)
-				s.queue = nil
-				s.mu.Unlock()
-				s.srv.remove(s)
+				s.safely(func() {
+					s.mu.Lock()
+					s.lingering = false
+					clear(s.queue)
+					s.queue = nil
+					s.mu.Unlock()
+					s.srv.remove(s)
+				})
 			})
 		}
 	}
 	h := s.h
-	notify := !s.dispatching
+	// Closed is called after Open returned and after any running Message.
+	notify := !s.dispatching && h != nil
 	if !notify {
 		s.closedPending = true
 	}

@@ -138,8 +138,10 @@ func (ws *wsConn) readFailed(err error) {
 		s.log.Debug("websocket message too big")
 		s.closeWith(ReasonTransportError, closeError, 0) // gorilla sent 1009
 	default:
+		// A protocol error was answered by gorilla (1002); a network error
+		// leaves nothing to write to.
 		s.log.Debug("websocket read failed", "err", err)
-		s.closeWith(ReasonTransportError, closeError, websocket.CloseProtocolError)
+		s.closeWith(ReasonTransportError, closeError, 0)
 	}
 }
 
