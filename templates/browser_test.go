@@ -87,6 +87,9 @@ func browserServer(t *testing.T) *httptest.Server {
 		}
 		views[l.Slug] = v
 	}
+	intro := views["intro"]
+	intro.Body = strings.Repeat("<p>Socket.IO keeps one connection open and sends events both ways. This paragraph is long enough to wrap on a phone.</p>", 40)
+	views["intro"] = intro
 	emit := views["emit"]
 	emit.Body, emit.TOC = body, []TOCItem{{2, "events", "Events"}, {3, "acks", "Acks"}}
 	emit.Objectives, emit.Questions = []string{"Emit an event"}, []string{"What is an event?"}
@@ -242,7 +245,10 @@ func TestBrowserSiteJS(t *testing.T) {
 			{"alt+right goes next", "", kb.ArrowRight, []chromedp.Modifier{chromedp.ModifierAlt}, "next"},
 			{"alt+left goes prev", "", kb.ArrowLeft, []chromedp.Modifier{chromedp.ModifierAlt}, "prev"},
 			{"ctrl+alt+right does nothing", "", kb.ArrowRight, []chromedp.Modifier{chromedp.ModifierAlt, chromedp.ModifierCtrl}, ""},
-			{"page up at the top goes prev", "window.scrollTo(0, 0)", kb.PageUp, nil, "prev"},
+			{"page up at the top goes prev", `window.scrollTo({top: 0, behavior: "instant"})`, kb.PageUp, nil, "prev"},
+			{"page down at the top only scrolls", `window.scrollTo({top: 0, behavior: "instant"})`, kb.PageDown, nil, ""},
+			{"page down at the bottom goes next", `window.scrollTo({top: document.documentElement.scrollHeight, behavior: "instant"})`, kb.PageDown, nil, "next"},
+			{"page up at the bottom only scrolls", `window.scrollTo({top: document.documentElement.scrollHeight, behavior: "instant"})`, kb.PageUp, nil, ""},
 			{"alt+right in a quiz input does nothing", `document.getElementById("sl-q1--a--1").focus()`, kb.ArrowRight, []chromedp.Modifier{chromedp.ModifierAlt}, ""},
 			{"alt+right in the theme select does nothing", `document.getElementById("theme-select").focus()`, kb.ArrowRight, []chromedp.Modifier{chromedp.ModifierAlt}, ""},
 		}
@@ -367,14 +373,27 @@ func TestBrowserSiteJS(t *testing.T) {
 		noErrors(t, ctx)
 	})
 
+	t.Run("reaching the end marks done", func(t *testing.T) {
+		do(t, ctx, "open intro", chromedp.Navigate(srv.URL+"/lessons/intro"), ready(`[data-done-wrap]:not([hidden])`))
+		if got := eval[string](t, ctx, `localStorage.getItem("socketlab:progress:intro")`); got != "visited" {
+			t.Fatalf("progress on arrival: got %q, want visited", got)
+		}
+		eval[bool](t, ctx, `window.scrollTo(0, document.documentElement.scrollHeight), true`)
+		got, err := chromedp.Run(ctx, chromedp.Poll[string](`localStorage.getItem("socketlab:progress:intro") === "done" && document.querySelector("[data-done-status]").textContent`, chromedp.WithPollingTimeout(5*time.Second)))
+		if err != nil || !strings.Contains(got, "reached the end") {
+			t.Errorf("after scrolling to the end: status %q (%v)", got, err)
+		}
+		noErrors(t, ctx)
+	})
+
 	t.Run("home shows progress and resume", func(t *testing.T) {
 		do(t, ctx, "open home", chromedp.Navigate(home), ready(`[data-resume-wrap]:not([hidden])`))
 		got := eval[[]string](t, ctx, `[...document.querySelectorAll("[data-progress]")].map(e => e.dataset.progress + "=" + e.querySelector(".progress-text").textContent)`)
-		if strings.Join(got, ",") != "intro=Not started,emit=Done,rooms=Started" {
+		if strings.Join(got, ",") != "intro=Done,emit=Done,rooms=Started" {
 			t.Errorf("progress: got %q", got)
 		}
-		if got := eval[string](t, ctx, `document.querySelector("[data-resume]").getAttribute("href")`); got != "/lessons/emit" {
-			t.Errorf("resume href: got %q, want /lessons/emit", got)
+		if got := eval[string](t, ctx, `document.querySelector("[data-resume]").getAttribute("href")`); got != "/lessons/intro" {
+			t.Errorf("resume href: got %q, want /lessons/intro", got)
 		}
 		noErrors(t, ctx)
 	})
