@@ -91,21 +91,23 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	defer app.Close()
+	log.Info("serving Socket Lab", "url", "http://"+ln.Addr().String(), "lessons", len(app.idx.Lessons()), "startup", time.Since(start).Round(time.Microsecond), "origins", strings.Join(cfg.origins, " "))
+	fmt.Fprintf(stdout, "Socket Lab is running at http://%s\n", ln.Addr())
+	return serveUntilDone(ctx, log, ln, app.Handler(), app.Close)
+}
+
+// serveUntilDone serves handler on ln with our server limits until ctx ends, then shuts down
+// gracefully. closeHubs ends the hijacked WebSocket connections, which Shutdown does not track.
+func serveUntilDone(ctx context.Context, log *slog.Logger, ln net.Listener, handler http.Handler, closeHubs func()) error {
 	srv := &http.Server{
-		Handler:           app.Handler(),
+		Handler:           handler,
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
 		IdleTimeout:       idleTimeout,
 		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-		BaseContext:       func(net.Listener) context.Context { return ctx },
 	}
-	// Shutdown does not close hijacked (WebSocket) connections: the hubs close theirs.
-	srv.RegisterOnShutdown(app.Close)
-	url := "http://" + ln.Addr().String()
-	log.Info("serving Socket Lab", "url", url, "lessons", len(app.idx.Lessons()), "startup", time.Since(start).Round(time.Microsecond), "origins", strings.Join(cfg.origins, " "))
-	fmt.Fprintf(stdout, "Socket Lab is running at %s\n", url)
-
+	srv.RegisterOnShutdown(closeHubs)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
