@@ -71,4 +71,4 @@ func (echoHandler) Open(s *engineio.Session) engineio.SessionHandler { return ec
 type echoSession struct{ s *engineio.Session }
 
 func (e echoSession) Message(m engineio.Message) { e.s.Send(m) }
-func (echoSession) Closed(string)               {}
+func (echoSession) Closed(string)                {}
