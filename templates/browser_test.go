@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -52,7 +53,42 @@ document.addEventListener("click", (e) => {
 }, true);
 `
 
-func browserServer(t *testing.T) *httptest.Server {
+// jsGate holds back site.js while closed, so a test can look at a page
+// before the module has run.
+type jsGate struct {
+	mu   sync.Mutex
+	open chan struct{} // nil: not held
+}
+
+func (g *jsGate) hold() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.open = make(chan struct{})
+}
+
+func (g *jsGate) release() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.open != nil {
+		close(g.open)
+		g.open = nil
+	}
+}
+
+func (g *jsGate) wait(ctx context.Context) {
+	g.mu.Lock()
+	ch := g.open
+	g.mu.Unlock()
+	if ch == nil {
+		return
+	}
+	select {
+	case <-ch:
+	case <-ctx.Done():
+	}
+}
+
+func browserServer(t *testing.T, gate *jsGate) *httptest.Server {
 	t.Helper()
 	js, err := os.ReadFile("../static/js/site.js")
 	if err != nil {
@@ -102,7 +138,11 @@ func browserServer(t *testing.T) *httptest.Server {
 			w.Write(b)
 		}
 	}
-	mux.Handle("GET /static/site.js", asset("text/javascript; charset=utf-8", js))
+	serveJS := asset("text/javascript; charset=utf-8", js)
+	mux.Handle("GET /static/site.js", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		gate.wait(r.Context())
+		serveJS(w, r)
+	}))
 	mux.Handle("GET /static/site.css", asset("text/css; charset=utf-8", css))
 	pageHandler := func(pick func(r *http.Request) (templ.Component, int)) http.HandlerFunc {
 		return func(w http.ResponseWriter, r *http.Request) {
@@ -183,7 +223,9 @@ func TestBrowserSiteJS(t *testing.T) {
 	if chrome == "" {
 		t.Skip("no Chromium found")
 	}
-	srv := browserServer(t)
+	gate := &jsGate{}
+	defer gate.release()
+	srv := browserServer(t, gate)
 
 	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chrome), chromedp.NoSandbox)
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
@@ -386,14 +428,40 @@ func TestBrowserSiteJS(t *testing.T) {
 		noErrors(t, ctx)
 	})
 
+	t.Run("stored theme applies before site.js runs", func(t *testing.T) {
+		eval[bool](t, ctx, `localStorage.setItem("socketlab:theme", "dark"), true`)
+		gate.hold()
+		eval[bool](t, ctx, `location.href = "/lessons/rooms", true`)
+		var got []string
+		for {
+			// The navigation replaces the page under the poll; poll again until
+			// the new document has been parsed (site.js is still held).
+			v, err := chromedp.Run(ctx, chromedp.Poll[[]string](`location.pathname === "/lessons/rooms" && document.readyState === "interactive" && [document.documentElement.dataset.theme || "none", String(document.querySelector("[data-theme-switch]").hidden)]`, chromedp.WithPollingTimeout(5*time.Second)))
+			if err == nil {
+				got = v
+				break
+			}
+			if ctx.Err() != nil {
+				t.Fatalf("waiting for the held page: %v", err)
+			}
+		}
+		if strings.Join(got, ",") != "dark,true" {
+			t.Errorf("before site.js (data-theme, switch hidden): got %q, want [dark true]", got)
+		}
+		gate.release()
+		do(t, ctx, "site.js runs", ready(`[data-theme-switch]:not([hidden])`))
+		eval[bool](t, ctx, `localStorage.removeItem("socketlab:theme"), true`)
+		noErrors(t, ctx)
+	})
+
 	t.Run("home shows progress and resume", func(t *testing.T) {
 		do(t, ctx, "open home", chromedp.Navigate(home), ready(`[data-resume-wrap]:not([hidden])`))
 		got := eval[[]string](t, ctx, `[...document.querySelectorAll("[data-progress]")].map(e => e.dataset.progress + "=" + e.querySelector(".progress-text").textContent)`)
 		if strings.Join(got, ",") != "intro=Done,emit=Done,rooms=Started" {
 			t.Errorf("progress: got %q", got)
 		}
-		if got := eval[string](t, ctx, `document.querySelector("[data-resume]").getAttribute("href")`); got != "/lessons/intro" {
-			t.Errorf("resume href: got %q, want /lessons/intro", got)
+		if got := eval[string](t, ctx, `document.querySelector("[data-resume]").getAttribute("href")`); got != "/lessons/rooms" {
+			t.Errorf("resume href: got %q, want /lessons/rooms (the last lesson opened)", got)
 		}
 		noErrors(t, ctx)
 	})
