@@ -127,6 +127,7 @@ func (ns *Namespace) add(c *Client, auth json.RawMessage) {
 		}
 	}
 	mw, _ := ns.handlers()
+	s.ranMiddleware = len(mw) > 0
 	var step func(i int)
 	step = func(i int) {
 		if i == len(mw) {
@@ -152,7 +153,7 @@ func (ns *Namespace) add(c *Client, auth json.RawMessage) {
 func (ns *Namespace) finishConnect(s *Socket, mwErr error) {
 	c := s.client
 	defer ns.connectDone()
-	if ns.srv.tap.active() {
+	if s.ranMiddleware && ns.srv.tap.active() {
 		ev := TapEvent{Kind: TapMiddleware, Nsp: ns.name, Socket: s.id, AckID: -1}
 		if mwErr != nil {
 			ev.Err = mwErr.Error()

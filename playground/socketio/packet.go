@@ -369,12 +369,22 @@ func (e *argEncoder) add(v any) error {
 	return nil
 }
 
-// encodeArgs encodes [name?, args...] (name omitted when empty, for acks).
-// The closing bracket is left off so an offset can be appended.
+// encodeArgs encodes an event's [name, args...]. The closing bracket is
+// left off so an offset can be appended (closeArgs).
 func encodeArgs(name string, args []any) (open []byte, atts [][]byte, err error) {
+	return encodeArray(&name, args)
+}
+
+// encodeAckArgs encodes an acknowledgement's [args...], open like encodeArgs.
+func encodeAckArgs(args []any) (open []byte, atts [][]byte, err error) {
+	return encodeArray(nil, args)
+}
+
+func encodeArray(event *string, args []any) (open []byte, atts [][]byte, err error) {
 	e := argEncoder{buf: make([]byte, 0, 64)}
 	e.buf = append(e.buf, '[')
-	if name != "" {
+	if event != nil {
+		name := *event
 		if err := checkEventName(name); err != nil {
 			return nil, nil, err
 		}

@@ -149,8 +149,7 @@ func TestEncodeArgs(t *testing.T) {
 		}{1}}, `["m",{"a":1}]`, 0},
 		{"binary", "up", []any{[]byte{1, 2}, "x", []byte{3}}, `["up",{"_placeholder":true,"num":0},"x",{"_placeholder":true,"num":1}]`, 2},
 		{"raw binary", "up", []any{[]byte{9}, RawBinary{JSON: json.RawMessage(`{"f":{"_placeholder":true,"num":1}}`), Attachments: [][]byte{{0}, {1}}}}, `["up",{"_placeholder":true,"num":0},{"f":{"_placeholder":true,"num":1}}]`, 2},
-		{"ack no name", "", []any{1, "2"}, `[1,"2"]`, 0},
-		{"ack empty", "", nil, `[]`, 0},
+		{"empty name", "", []any{1}, `["",1]`, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -163,6 +162,28 @@ func TestEncodeArgs(t *testing.T) {
 			}
 			if len(atts) != tt.wantAtts {
 				t.Errorf("got %d attachments, want %d", len(atts), tt.wantAtts)
+			}
+		})
+	}
+}
+
+func TestEncodeAckArgs(t *testing.T) {
+	tests := []struct {
+		name string
+		args []any
+		want string
+	}{
+		{"values", []any{1, "2"}, `[1,"2"]`},
+		{"empty", nil, `[]`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			open, _, err := encodeAckArgs(tt.args)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := string(closeArgs(open, "")); got != tt.want {
+				t.Errorf("got %q, want %q", got, tt.want)
 			}
 		})
 	}

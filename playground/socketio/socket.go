@@ -31,8 +31,10 @@ type Socket struct {
 	hs        Handshake
 	recovered bool
 	offset    uint64 // recovery: last offset the client saw
-	state     atomic.Int32
-	rooms     map[string]struct{} // guarded by ns.mu
+	// ranMiddleware is set when middleware decides this connection.
+	ranMiddleware bool
+	state         atomic.Int32
+	rooms         map[string]struct{} // guarded by ns.mu
 
 	mu              sync.Mutex
 	ready           bool
@@ -432,7 +434,7 @@ func (e *Event) Ack(args ...any) error {
 	if e.id < 0 {
 		return ErrNoAck
 	}
-	open, atts, err := encodeArgs("", args)
+	open, atts, err := encodeAckArgs(args)
 	if err != nil {
 		return err
 	}
