@@ -120,7 +120,8 @@ type Server struct {
 	openJSON func(sid string, ws bool) []byte
 
 	mu       sync.Mutex
-	sessions map[string]*Session
+	sessions map[string]*Session // open sessions, and closed ones lingering for a last GET
+	open     int                 // open sessions
 	closed   bool
 	wg       sync.WaitGroup // goroutines started by the server (pumps)
 }
@@ -180,7 +181,7 @@ func NewServer(opts Options) *Server {
 func (srv *Server) SessionCount() int {
 	srv.mu.Lock()
 	defer srv.mu.Unlock()
-	return len(srv.sessions)
+	return srv.open
 }
 
 // Close closes every session with reason "server shutting down" and waits
@@ -213,6 +214,14 @@ func (srv *Server) remove(s *Session) {
 	srv.mu.Unlock()
 }
 
+// released is called once per registered session, when it closes or its
+// WebSocket handshake fails.
+func (srv *Server) released() {
+	srv.mu.Lock()
+	srv.open--
+	srv.mu.Unlock()
+}
+
 // register creates a session for a handshake, or reports why not (503).
 func (srv *Server) register(r *http.Request, transport string) (*Session, error) {
 	id, err := newID()
@@ -224,7 +233,7 @@ func (srv *Server) register(r *http.Request, transport string) (*Session, error)
 	if srv.closed {
 		return nil, errors.New("server closed")
 	}
-	if srv.opts.MaxSessions > 0 && len(srv.sessions) >= srv.opts.MaxSessions {
+	if srv.opts.MaxSessions > 0 && srv.open >= srv.opts.MaxSessions {
 		return nil, errors.New("session cap reached")
 	}
 	if _, dup := srv.sessions[id]; dup {
@@ -232,6 +241,7 @@ func (srv *Server) register(r *http.Request, transport string) (*Session, error)
 	}
 	s := newSession(srv, id, r, transport)
 	srv.sessions[id] = s
+	srv.open++
 	return s, nil
 }
 
@@ -356,6 +366,7 @@ func (srv *Server) handshake(w http.ResponseWriter, r *http.Request, transport s
 	if err != nil {
 		// gorilla has answered (400/403/405/426/500).
 		srv.remove(s)
+		srv.released()
 		srv.log.Debug("websocket upgrade failed", "err", err, "remote", r.RemoteAddr)
 		return
 	}

@@ -340,6 +340,7 @@ func (s *Session) closeWith(reason string, kind closeKind, code int) {
 		s.closedPending = true
 	}
 	s.mu.Unlock()
+	s.srv.released()
 	if remove {
 		s.srv.remove(s)
 	}
