@@ -265,3 +265,20 @@ func TestAcceptsGzip(t *testing.T) {
 		})
 	}
 }
+
+func BenchmarkHandlerGzip(b *testing.B) {
+	a, err := New()
+	if err != nil {
+		b.Fatal(err)
+	}
+	h := a.Handler()
+	req := httptest.NewRequest(http.MethodGet, a.URL("css/site.css"), nil)
+	req.Header.Set("Accept-Encoding", "gzip, deflate, br")
+	for b.Loop() {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK {
+			b.Fatalf("status %d", rec.Code)
+		}
+	}
+}

@@ -518,3 +518,16 @@ func TestEscaping(t *testing.T) {
 		})
 	}
 }
+
+func BenchmarkLessonPage(b *testing.B) {
+	v := sampleLesson()
+	v.Body = strings.Repeat("<p>Socket.IO keeps one connection open and sends events both ways.</p>", 200)
+	ctx := templ.WithNonce(context.Background(), "n0nce")
+	var buf bytes.Buffer
+	for b.Loop() {
+		buf.Reset()
+		if err := LessonPage(v).Render(ctx, &buf); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
