@@ -294,6 +294,16 @@ func (ns *Namespace) selectLocked(rooms, except []string) []*Socket {
 		}
 		return out
 	}
+	if len(rooms) == 1 { // the common case: no duplicates possible
+		m := ns.rooms[rooms[0]]
+		out = make([]*Socket, 0, len(m))
+		for id, s := range m {
+			if _, skip := ex[id]; !skip {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
 	seen := make(map[string]struct{})
 	for _, r := range rooms {
 		for id, s := range ns.rooms[r] {
