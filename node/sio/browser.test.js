@@ -3,7 +3,7 @@
 // several times the configured maximum reconnection delay.
 import { describe, test, before, after, beforeEach, afterEach } from "node:test";
 import assert from "node:assert/strict";
-import { startServer, launchBrowser, openPage } from "./harness.js";
+import { startServer, launchBrowser, openPage, loadPage } from "./harness.js";
 
 const T = { timeout: 15_000 };
 // Fast reconnection so the suite stays short.
@@ -13,6 +13,7 @@ let srv, browser, page;
 
 before(async () => {
   [srv, browser] = await Promise.all([startServer(), launchBrowser()]);
+  page = await openPage(browser);
 });
 
 after(async () => {
@@ -20,14 +21,14 @@ after(async () => {
   await srv?.close();
 });
 
+// One page for the whole suite (a new page costs ~0.5 s, several under load); each test gets a
+// fresh document, so the previous test's sockets are closed and no state leaks.
 beforeEach(async () => {
-  page = await openPage(browser, srv.base);
+  await loadPage(page, srv.base);
 });
 
-afterEach(async () => {
-  const errors = page.sioErrors;
-  await page.close();
-  assert.deepEqual(errors.map(String), [], "uncaught errors in the page");
+afterEach(() => {
+  assert.deepEqual(page.sioErrors.splice(0).map(String), [], "uncaught errors in the page");
 });
 
 describe("connect", () => {
@@ -363,9 +364,10 @@ describe("heartbeat", () => {
   test("no ping within pingInterval + pingTimeout: 'ping timeout', then reconnection", T, async () => {
     const got = await page.evaluate(async (opts) => {
       const s = sio.io(opts.base, { path: "/fake/", ...opts.fast });
+      let t0 = 0;
+      s.io.once("open", () => (t0 = performance.now())); // the client's timer starts at the handshake
       await next(s, "connect");
       const id = s.id;
-      const t0 = performance.now();
       const [reason] = await next(s, "disconnect");
       const ms = performance.now() - t0;
       await next(s.io, "reconnect");
@@ -374,7 +376,48 @@ describe("heartbeat", () => {
     }, { base: srv.base, fast: FAST });
     assert.equal(got.id, "FAKESOCKET");
     assert.equal(got.reason, "ping timeout");
-    assert.ok(got.ms >= 150, `ping timeout after ${got.ms} ms, want ~200`);
+    assert.ok(got.ms >= 190, `ping timeout after ${got.ms} ms, want 200 (pingInterval + pingTimeout)`);
+  });
+});
+
+describe("failures", () => {
+  test("no handshake within timeout: connect_error 'timeout', backoff attempts, reconnect_failed", T, async () => {
+    const got = await page.evaluate(async (base) => {
+      const s = sio.io(base, {
+        path: "/fake/",
+        query: { mode: "no-open" },
+        timeout: 100,
+        reconnectionAttempts: 2,
+        reconnectionDelay: 20,
+        reconnectionDelayMax: 40,
+      });
+      const errors = [];
+      s.on("connect_error", (err) => errors.push(err.message));
+      const attempts = [];
+      s.io.on("reconnect_attempt", (n) => attempts.push(n));
+      const reconnectErrors = count(s.io, "reconnect_error");
+      await next(s.io, "reconnect_failed");
+      return { errors, attempts, reconnectErrors: reconnectErrors.n, connected: s.connected, manager: s.io._readyState };
+    }, srv.base);
+    assert.deepEqual(got, {
+      errors: ["timeout", "timeout", "timeout"],
+      attempts: [1, 2],
+      reconnectErrors: 2,
+      connected: false,
+      manager: "closed",
+    });
+  });
+
+  test("invalid packet from the server: disconnect 'parse error', then reconnection", T, async () => {
+    const got = await page.evaluate(async (opts) => {
+      const s = sio.io(opts.base, { path: "/fake/", query: { mode: "bad" }, ...opts.fast });
+      await next(s, "connect");
+      const [reason] = await next(s, "disconnect");
+      const [attempt] = await next(s.io, "reconnect_attempt");
+      s.disconnect();
+      return { reason, attempt, active: s.active };
+    }, { base: srv.base, fast: FAST });
+    assert.deepEqual(got, { reason: "parse error", attempt: 1, active: false });
   });
 });
 

@@ -1,7 +1,7 @@
-// The Socket.IO v5 packet codec of static/js/sio.js, without a browser (protocol.md §2).
+// The Socket.IO v5 packet codec and the reconnection backoff of static/js/sio.js, without a browser.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { encodePacket, decodePacketText, Decoder, PacketType as T } from "../../static/js/sio.js";
+import { encodePacket, decodePacketText, Decoder, Backoff, PacketType as T } from "../../static/js/sio.js";
 
 const ph = (num) => ({ _placeholder: true, num });
 
@@ -75,5 +75,27 @@ test("Decoder reassembles attachments and rejects stray frames", async (t) => {
     const d = new Decoder();
     d.add(`51-${JSON.stringify(["m", ph(3)])}`);
     assert.throws(() => d.add(new ArrayBuffer(1)), /placeholder/);
+  });
+});
+
+test("Backoff doubles from min, caps at max, jitter stays within ±factor", async (t) => {
+  await t.test("no jitter", () => {
+    const b = new Backoff({ min: 50, max: 500, jitter: 0 });
+    const got = Array.from({ length: 6 }, () => b.duration());
+    assert.deepEqual(got, [50, 100, 200, 400, 500, 500]);
+    b.reset();
+    assert.equal(b.duration(), 50);
+  });
+  await t.test("jitter 0.5", () => {
+    for (let run = 0; run < 200; run++) {
+      const b = new Backoff({ min: 1000, max: 5000, jitter: 0.5 });
+      for (let n = 0; n < 5; n++) {
+        const base = 1000 * 2 ** n;
+        const d = b.duration();
+        const lo = Math.min(5000, base * 0.5);
+        const hi = Math.min(5000, base * 1.5);
+        if (d < lo || d > hi) assert.fail(`attempt ${n}: got ${d}, want within [${lo}, ${hi}]`);
+      }
+    }
   });
 });

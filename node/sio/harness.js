@@ -21,7 +21,7 @@ window.count = (emitter, ev) => { const c = { n: 0 }; emitter.on(ev, () => c.n++
 window.sioReady = true;
 </script></body></html>`;
 
-/** The fake Engine.IO handshake: answers CONNECT, then stays silent (no pings). */
+/** The fake Engine.IO endpoint's handshake (pings every 100 ms promised, none sent). */
 const FAKE_OPEN = '0{"sid":"FAKESID","upgrades":[],"pingInterval":100,"pingTimeout":100,"maxPayload":1000000}';
 
 export async function startServer() {
@@ -55,7 +55,7 @@ export async function startServer() {
     destroyUpgrade: false,
     connectionStateRecovery: { maxDisconnectionDuration: 30_000 },
   });
-  const hb = new Server(httpServer, { path: "/hb/", destroyUpgrade: false, pingInterval: 100, pingTimeout: 200 });
+  const hb = new Server(httpServer, { path: "/hb/", destroyUpgrade: false, pingInterval: 100, pingTimeout: 1000 });
   for (const io of [main, rec, hb]) countConns(io);
 
   // What each client (auth.tag) emitted with "record", and server-side disconnect reasons.
@@ -126,10 +126,16 @@ export async function startServer() {
   });
 
   const fake = new WebSocketServer({ noServer: true });
-  fake.on("connection", (ws) => {
-    ws.send(FAKE_OPEN);
+  // ?mode= "silent" (default): handshake, CONNECT reply, then no pings; "no-open": never sends the
+  // handshake; "bad": long ping interval, then an invalid EVENT right after the CONNECT reply.
+  fake.on("connection", (ws, req) => {
+    const mode = new URL(req.url, "http://x").searchParams.get("mode") ?? "silent";
+    if (mode === "no-open") return;
+    ws.send(mode === "bad" ? FAKE_OPEN.replace(/"ping(Interval|Timeout)":100/g, '"ping$1":60000') : FAKE_OPEN);
     ws.on("message", (data) => {
-      if (String(data) === "40") ws.send('40{"sid":"FAKESOCKET"}');
+      if (String(data) !== "40") return;
+      ws.send('40{"sid":"FAKESOCKET"}');
+      if (mode === "bad") ws.send("42{}");
     });
   });
   httpServer.on("upgrade", (req, socket, head) => {
@@ -167,13 +173,16 @@ export async function launchBrowser() {
   });
 }
 
-/** A fresh page with sio.js loaded; page errors fail loudly through the returned list. */
-export async function openPage(browser, base) {
+/** A page that records uncaught errors in page.sioErrors. */
+export async function openPage(browser) {
   const page = await browser.newPage();
-  const errors = [];
-  page.on("pageerror", (err) => errors.push(err));
+  page.sioErrors = [];
+  page.on("pageerror", (err) => page.sioErrors.push(err));
+  return page;
+}
+
+/** (Re)loads the test document: window.sio, next and count are ready when this returns. */
+export async function loadPage(page, base) {
   await page.goto(base + "/");
   await page.waitForFunction(() => window.sioReady === true);
-  page.sioErrors = errors;
-  return page;
 }
