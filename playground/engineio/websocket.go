@@ -247,6 +247,7 @@ func (ws *wsConn) writeLoop() {
 		q    []outPacket // queue taken from the session (recycled)
 		hdr  []byte      // frame headers, referenced by bufs
 		bufs net.Buffers
+		all  net.Buffers // consumed by WriteTo; outside the loop so it is allocated once
 	)
 	timeout := s.srv.opts.WriteTimeout
 	for range ws.wake {
@@ -306,7 +307,7 @@ func (ws *wsConn) writeLoop() {
 		}
 		if len(bufs) > 0 {
 			_ = ws.nc.SetWriteDeadline(time.Now().Add(timeout))
-			all := bufs
+			all = bufs
 			_, err := all.WriteTo(ws.nc)
 			clear(q)
 			if err != nil {
