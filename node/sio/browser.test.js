@@ -49,6 +49,23 @@ describe("connect", () => {
     assert.equal(got.recovered, false);
   });
 
+  test("engine packet / packetCreate events show the wire", T, async () => {
+    const got = await page.evaluate(async (base) => {
+      const s = sio.io(base, { path: "/hb/" });
+      const rx = [];
+      const tx = [];
+      s.io.engine.on("packet", (p) => rx.push(p));
+      s.io.engine.on("packetCreate", (p) => tx.push(p));
+      await next(s.io, "ping");
+      return { rx, tx, transport: s.io.engine.transport.name, id: s.id };
+    }, srv.base);
+    assert.equal(got.transport, "websocket");
+    assert.deepEqual(got.rx.map((p) => p.type), ["open", "message", "ping"]);
+    assert.equal(JSON.parse(got.rx[0].data).pingInterval, 100);
+    assert.equal(got.rx[1].data, `0{"sid":"${got.id}"}`);
+    assert.deepEqual(got.tx, [{ type: "message", data: "0" }, { type: "pong" }]);
+  });
+
   test("auth may be a function(cb)", T, async () => {
     const auth = await page.evaluate(async (base) => {
       const s = sio.io(base, { auth: (cb) => cb({ tag: "fn" }) });

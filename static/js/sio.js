@@ -29,7 +29,8 @@
  *   "io server disconnect", "io client disconnect", "ping timeout", "transport close",
  *   "transport error", "parse error".
  * - Manager (socket.io) events: open, close, error, ping, packet, reconnect_attempt(n), reconnect(n),
- *   reconnect_error(err), reconnect_failed. Reconnection uses exponential backoff
+ *   reconnect_error(err), reconnect_failed. socket.io.engine (id, transport.name, readyState)
+ *   emits packet / packetCreate ({type, data}) for every Engine.IO packet in / out. Reconnection uses exponential backoff
  *   (reconnectionDelay · 2^attempt, ± randomizationFactor jitter, capped at reconnectionDelayMax),
  *   never after a middleware refusal (CONNECT_ERROR), a server-side disconnect or disconnect().
  * - Acks both ways: a server event sent with an ack id gets a callback as last handler argument.
@@ -394,6 +395,8 @@ function websocketURL(origin, path, query) {
   return url.href;
 }
 
+const EIO_NAMES = ["open", "close", "ping", "pong", "message", "upgrade", "noop"];
+
 function transportError(message, context) {
   const err = new Error(message);
   err.type = "TransportError";
@@ -403,7 +406,9 @@ function transportError(message, context) {
 
 /**
  * One Engine.IO v4 session over one WebSocket (no polling). Events: open, data (string or
- * ArrayBuffer), ping, error (before "close"), close(reason, description).
+ * ArrayBuffer), ping, error (before "close"), close(reason, description); and, like
+ * engine.io-client, packet / packetCreate ({type: "open"|"ping"|"pong"|"message"|…, data}) for
+ * every Engine.IO packet received / sent, so a page can show the wire.
  */
 export class Engine extends Emitter {
   constructor(origin, opts = {}) {
@@ -444,8 +449,13 @@ export class Engine extends Emitter {
   /** Sends one Engine.IO message: text as "4…", binary as a raw binary frame. */
   write(message) {
     if (!this.writable) return false;
+    this._tap("packetCreate", "message", message);
     this.ws.send(typeof message === "string" ? EIO_MESSAGE + message : message);
     return true;
+  }
+
+  _tap(event, type, data) {
+    if (this.hasListeners(event)) this.emitReserved(event, data === "" ? { type } : { type, data });
   }
 
   /** True (and closes with "ping timeout" soon) when the server has been silent too long. */
@@ -467,10 +477,12 @@ export class Engine extends Emitter {
     if (this.readyState === "closed") return;
     if (typeof data !== "string") {
       if (this.readyState !== "open") return this._fail(transportError("binary before handshake"));
+      this._tap("packet", "message", data);
       this.emitReserved("data", data);
       return;
     }
     const type = data.charAt(0);
+    if (EIO_NAMES[type] !== undefined) this._tap("packet", EIO_NAMES[type], data.slice(1));
     if (this.readyState === "opening") {
       if (type !== EIO_OPEN) return this._fail(transportError("expected an open packet", data));
       return this._onHandshake(data.slice(1));
@@ -478,6 +490,7 @@ export class Engine extends Emitter {
     switch (type) {
       case EIO_PING:
         this._armPingTimer();
+        this._tap("packetCreate", "pong", data.slice(1));
         this.ws.send(EIO_PONG + data.slice(1));
         this.emitReserved("ping");
         break;
