@@ -425,6 +425,31 @@ describe("failures", () => {
     });
   });
 
+  test("WebSocket refused (HTTP 400): connect_error 'websocket error', reconnect_error, reconnect_failed", T, async () => {
+    const got = await page.evaluate(async (base) => {
+      const s = sio.io(base, {
+        path: "/fake/",
+        query: { mode: "refuse" },
+        reconnectionAttempts: 1,
+        reconnectionDelay: 20,
+        reconnectionDelayMax: 40,
+      });
+      const errors = [];
+      s.on("connect_error", (err) => errors.push([err.message, err.type]));
+      const reconnectErrors = count(s.io, "reconnect_error");
+      await next(s.io, "reconnect_failed");
+      return { errors, reconnectErrors: reconnectErrors.n, active: s.active };
+    }, srv.base);
+    assert.deepEqual(got, {
+      errors: [
+        ["websocket error", "TransportError"],
+        ["websocket error", "TransportError"],
+      ],
+      reconnectErrors: 1,
+      active: true,
+    });
+  });
+
   test("invalid packet from the server: disconnect 'parse error', then reconnection", T, async () => {
     const got = await page.evaluate(async (opts) => {
       const s = sio.io(opts.base, { path: "/fake/", query: { mode: "bad" }, ...opts.fast });

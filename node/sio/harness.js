@@ -127,7 +127,7 @@ export async function startServer() {
 
   const fake = new WebSocketServer({ noServer: true });
   // ?mode= "silent" (default): handshake, CONNECT reply, then no pings; "no-open": never sends the
-  // handshake; "bad": long ping interval, then an invalid EVENT right after the CONNECT reply.
+  // handshake; "refuse": HTTP 400 instead of the upgrade; "bad": long ping interval, then an invalid EVENT right after the CONNECT reply.
   fake.on("connection", (ws, req) => {
     const mode = new URL(req.url, "http://x").searchParams.get("mode") ?? "silent";
     if (mode === "no-open") return;
@@ -139,9 +139,13 @@ export async function startServer() {
     });
   });
   httpServer.on("upgrade", (req, socket, head) => {
-    if (new URL(req.url, "http://x").pathname === "/fake/") {
-      fake.handleUpgrade(req, socket, head, (ws) => fake.emit("connection", ws, req));
+    const url = new URL(req.url, "http://x");
+    if (url.pathname !== "/fake/") return;
+    if (url.searchParams.get("mode") === "refuse") {
+      socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+      return;
     }
+    fake.handleUpgrade(req, socket, head, (ws) => fake.emit("connection", ws, req));
   });
 
   await new Promise((resolve, reject) => {
