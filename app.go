@@ -25,6 +25,7 @@ type app struct {
 	idx     *lessons.Index
 	assets  *static.Assets
 	site    templates.Site
+	play    *playground.Registry
 	handler http.Handler
 	close   sync.Once
 }
@@ -90,6 +91,7 @@ func newApp(log *slog.Logger, cfg serveConfig) (*app, error) {
 		return nil, fmt.Errorf("static assets: %w", err)
 	}
 	a := &app{log: log, cfg: cfg, idx: idx, assets: assets}
+	a.play = playground.NewRegistry(playground.Options{Logger: log, Origins: cfg.origins})
 	a.site = templates.Site{
 		Name: "Socket Lab",
 		CSS:  []string{assets.URL("css/site.css")},
@@ -103,5 +105,9 @@ func (a *app) Handler() http.Handler { return a.handler }
 
 // Close releases the hubs; safe to call more than once.
 func (a *app) Close() {
-	a.close.Do(func() {})
+	a.close.Do(func() {
+		if a.play != nil {
+			a.play.Close()
+		}
+	})
 }

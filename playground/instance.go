@@ -1,0 +1,350 @@
+package playground
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"slices"
+	"sort"
+	"sync"
+	"time"
+
+	"socketlab/playground/socketio"
+)
+
+// Instance is one demo's own hub, with what the widget observes of it.
+type Instance struct {
+	id, demo string
+	cfg      *DemoConfig
+	hub      *Hub
+	log      *slog.Logger
+	now      func() time.Time
+
+	mu       sync.Mutex
+	subs     map[chan []byte]struct{}
+	names    map[string]string // socket id → client name
+	state    map[string]map[string][]string // nsp → socket id → rooms
+	queues   map[string][]queued            // queue demo: client name → waiting deliveries
+	flushing map[string]bool                // queue demo: a delivery loop runs for this name
+	nextID   int
+	lastSeen time.Time
+	closed   bool
+
+	cancelTap func()
+	tapDone   chan struct{}
+}
+
+type queued struct {
+	ID   int    `json:"id"`
+	Text string `json:"text"`
+}
+
+const (
+	tapBuffer       = 4096
+	subscriberQueue = 1024
+)
+
+func newInstance(id, demo string, cfg *DemoConfig, opts Options) *Instance {
+	in := &Instance{
+		id: id, demo: demo, cfg: cfg, now: opts.now,
+		subs:     map[chan []byte]struct{}{},
+		names:    map[string]string{},
+		state:    map[string]map[string][]string{},
+		queues:   map[string][]queued{},
+		flushing: map[string]bool{},
+		lastSeen: opts.now(),
+		tapDone:  make(chan struct{}),
+	}
+	// The hub's own log records go to the server log and, as they are, to the demo's console.
+	in.log = slog.New(&consoleHandler{next: opts.Logger.Handler().WithAttrs([]slog.Attr{slog.String("instance", id)}), in: in})
+	eopts := opts.Engine
+	eopts.Logger = in.log
+	eopts.CheckOrigin = OriginAllowlist(opts.Origins)
+	sopts := opts.Socket
+	sopts.Logger = in.log
+	if demo == "queue" {
+		sopts.Recovery = &socketio.RecoveryOptions{MaxDisconnectionDuration: 2 * time.Minute, SkipMiddlewares: true}
+	}
+	in.hub = NewHub(eopts, sopts)
+	taps, cancel := in.hub.IO.Subscribe(tapBuffer)
+	in.cancelTap = cancel
+	go in.watch(taps)
+	in.setup()
+	return in
+}
+
+// describe is the create response (docs/play-api.md).
+func (in *Instance) describe() map[string]any {
+	js, goCode := serverCode(in.demo, in.cfg)
+	return map[string]any{
+		"id": in.id, "demo": in.demo, "config": in.cfg,
+		"path":   "/play/" + in.id + "/socket.io/",
+		"tap":    "/play/" + in.id + "/tap",
+		"server": map[string]string{"js": js, "go": goCode},
+		"scopes": Scopes,
+	}
+}
+
+func (in *Instance) touch() {
+	in.mu.Lock()
+	in.lastSeen = in.now()
+	in.mu.Unlock()
+}
+
+// idleSince is how long nobody has used the instance: zero while a socket or a tap is connected.
+func (in *Instance) idleSince(now time.Time) time.Duration {
+	if in.hub.Engine.SessionCount() > 0 {
+		in.touch()
+		return 0
+	}
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if len(in.subs) > 0 {
+		in.lastSeen = now
+		return 0
+	}
+	return now.Sub(in.lastSeen)
+}
+
+func (in *Instance) close() {
+	in.mu.Lock()
+	if in.closed {
+		in.mu.Unlock()
+		return
+	}
+	in.closed = true
+	subs := in.subs
+	in.subs = map[chan []byte]struct{}{}
+	in.mu.Unlock()
+	in.hub.Close()
+	in.cancelTap()
+	<-in.tapDone
+	for c := range subs {
+		close(c)
+	}
+}
+
+// publish sends one JSON message to every tap subscriber; a full subscriber is dropped.
+func (in *Instance) publish(msg []byte) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	in.publishLocked(msg)
+}
+
+func (in *Instance) publishLocked(msg []byte) {
+	for c := range in.subs {
+		select {
+		case c <- msg:
+		default:
+			delete(in.subs, c)
+			close(c)
+		}
+	}
+}
+
+type socketState struct {
+	ID    string   `json:"id"`
+	Name  string   `json:"name"`
+	Rooms []string `json:"rooms"`
+}
+
+type nspState struct {
+	Name    string        `json:"name"`
+	Sockets []socketState `json:"sockets"`
+}
+
+func (in *Instance) stateLocked() []byte {
+	var out struct {
+		Type       string         `json:"type"`
+		Namespaces []nspState     `json:"namespaces"`
+		Queues     map[string]int `json:"queues,omitempty"`
+	}
+	out.Type = "state"
+	for name, socks := range in.state {
+		ns := nspState{Name: name, Sockets: []socketState{}}
+		for id, rooms := range socks {
+			ns.Sockets = append(ns.Sockets, socketState{ID: id, Name: in.names[id], Rooms: rooms})
+		}
+		sort.Slice(ns.Sockets, func(i, j int) bool { return ns.Sockets[i].Name+ns.Sockets[i].ID < ns.Sockets[j].Name+ns.Sockets[j].ID })
+		out.Namespaces = append(out.Namespaces, ns)
+	}
+	sort.Slice(out.Namespaces, func(i, j int) bool { return out.Namespaces[i].Name < out.Namespaces[j].Name })
+	if in.demo == "queue" {
+		out.Queues = map[string]int{}
+		for name, q := range in.queues {
+			out.Queues[name] = len(q)
+		}
+	}
+	b, _ := json.Marshal(out)
+	return b
+}
+
+type tapJSON struct {
+	Type       string            `json:"type"`
+	Kind       string            `json:"kind"`
+	Time       string            `json:"time"`
+	Nsp        string            `json:"nsp"`
+	Socket     string            `json:"socket,omitempty"`
+	Name       string            `json:"name,omitempty"`
+	Event      string            `json:"event,omitempty"`
+	Args       []json.RawMessage `json:"args,omitempty"`
+	AckID      int64             `json:"ackId"`
+	Scope      string            `json:"scope,omitempty"`
+	Rooms      []string          `json:"rooms,omitempty"`
+	Except     []string          `json:"except,omitempty"`
+	Recipients []string          `json:"recipients,omitempty"`
+	Room       string            `json:"room,omitempty"`
+	Reason     string            `json:"reason,omitempty"`
+	Err        string            `json:"err,omitempty"`
+}
+
+// watch turns the hub's observations into the tap stream and keeps the membership state.
+func (in *Instance) watch(taps <-chan socketio.TapEvent) {
+	defer close(in.tapDone)
+	for ev := range taps {
+		in.mu.Lock()
+		changed := true
+		switch ev.Kind {
+		case socketio.TapConnect:
+			if in.state[ev.Nsp] == nil {
+				in.state[ev.Nsp] = map[string][]string{}
+			}
+			in.state[ev.Nsp][ev.Socket] = []string{ev.Socket}
+		case socketio.TapDisconnect:
+			delete(in.state[ev.Nsp], ev.Socket)
+			if len(in.state[ev.Nsp]) == 0 {
+				delete(in.state, ev.Nsp)
+			}
+		case socketio.TapJoin:
+			if socks := in.state[ev.Nsp]; socks != nil && !slices.Contains(socks[ev.Socket], ev.Room) {
+				socks[ev.Socket] = append(socks[ev.Socket], ev.Room)
+			}
+		case socketio.TapLeave:
+			if socks := in.state[ev.Nsp]; socks != nil {
+				socks[ev.Socket] = slices.DeleteFunc(socks[ev.Socket], func(r string) bool { return r == ev.Room })
+			}
+		default:
+			changed = false
+		}
+		msg, _ := json.Marshal(tapJSON{
+			Type: "tap", Kind: string(ev.Kind), Time: ev.Time.UTC().Format(time.RFC3339Nano), Nsp: ev.Nsp,
+			Socket: ev.Socket, Name: in.names[ev.Socket], Event: ev.Event, Args: ev.Args, AckID: ev.AckID,
+			Scope: ev.Scope, Rooms: ev.Rooms, Except: ev.Except, Recipients: ev.Recipients,
+			Room: ev.Room, Reason: ev.Reason, Err: ev.Err,
+		})
+		in.publishLocked(msg)
+		if changed {
+			in.publishLocked(in.stateLocked())
+		}
+		in.mu.Unlock()
+	}
+}
+
+func (r *Registry) handleTap(w http.ResponseWriter, req *http.Request) {
+	in := r.lookup(req.PathValue("id"))
+	if in == nil {
+		http.Error(w, "demo instance unknown or expired", http.StatusNotFound)
+		return
+	}
+	rc := http.NewResponseController(w)
+	c := make(chan []byte, subscriberQueue)
+	in.mu.Lock()
+	if in.closed {
+		in.mu.Unlock()
+		http.Error(w, "demo instance closed", http.StatusGone)
+		return
+	}
+	in.subs[c] = struct{}{}
+	first := in.stateLocked()
+	in.mu.Unlock()
+	defer func() {
+		in.mu.Lock()
+		if _, ok := in.subs[c]; ok {
+			delete(in.subs, c)
+			close(c)
+		}
+		in.lastSeen = in.now()
+		in.mu.Unlock()
+	}()
+
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	write := func(msg []byte) error {
+		rc.SetWriteDeadline(time.Now().Add(10 * time.Second))
+		if _, err := w.Write(append(append([]byte("data: "), msg...), '\n', '\n')); err != nil {
+			return err
+		}
+		return rc.Flush()
+	}
+	if write(first) != nil {
+		return
+	}
+	keepalive := time.NewTicker(20 * time.Second)
+	defer keepalive.Stop()
+	for {
+		select {
+		case msg, ok := <-c:
+			if !ok {
+				return
+			}
+			if write(msg) != nil {
+				return
+			}
+		case <-keepalive.C:
+			rc.SetWriteDeadline(time.Now().Add(10 * time.Second))
+			if _, err := w.Write([]byte(": keep-alive\n\n")); err != nil || rc.Flush() != nil {
+				return
+			}
+		case <-req.Context().Done():
+			return
+		}
+	}
+}
+
+// consoleHandler passes the hub's log records on and copies them to the demo's console.
+type consoleHandler struct {
+	next  slog.Handler
+	in    *Instance
+	attrs []slog.Attr
+}
+
+func (h *consoleHandler) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= slog.LevelInfo || h.next.Enabled(ctx, l)
+}
+
+func (h *consoleHandler) Handle(ctx context.Context, r slog.Record) error {
+	attrs := map[string]any{}
+	for _, a := range h.attrs {
+		attrs[a.Key] = a.Value.Resolve().Any()
+	}
+	r.Attrs(func(a slog.Attr) bool {
+		v := a.Value.Resolve().Any()
+		if e, ok := v.(error); ok {
+			v = e.Error()
+		}
+		attrs[a.Key] = v
+		return true
+	})
+	if r.Level >= slog.LevelInfo {
+		msg, err := json.Marshal(map[string]any{"type": "log", "time": r.Time.UTC().Format(time.RFC3339Nano), "level": r.Level.String(), "msg": r.Message, "attrs": attrs})
+		if err == nil {
+			h.in.publish(msg)
+		}
+	}
+	if h.next.Enabled(ctx, r.Level) {
+		return h.next.Handle(ctx, r)
+	}
+	return nil
+}
+
+func (h *consoleHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return &consoleHandler{next: h.next.WithAttrs(attrs), in: h.in, attrs: append(slices.Clip(h.attrs), attrs...)}
+}
+
+func (h *consoleHandler) WithGroup(name string) slog.Handler {
+	return &consoleHandler{next: h.next.WithGroup(name), in: h.in, attrs: h.attrs}
+}

@@ -1,0 +1,345 @@
+package playground
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"socketlab/playground/socketio"
+)
+
+// The demos' server side. Every handler here is also shown to the student as code (serverCode),
+// in JavaScript for socket.io 4.x and in Go for this hub; keep the two in step.
+
+const (
+	maxAskTimeout   = 10 * time.Second
+	deliveryTimeout = 2 * time.Second
+	maxQueue        = 100
+	maxChatLen      = 2048
+)
+
+var tenantNamespace = regexp.MustCompile(`^/org-[a-z0-9-]+$`)
+
+// namespacesOf lists the static namespaces a demo's clients may use.
+func (c *DemoConfig) namespacesOf() []string {
+	out := []string{"/"}
+	add := func(n string) {
+		if n != "" && !strings.HasPrefix(n, "/org-") {
+			for _, x := range out {
+				if x == n {
+					return
+				}
+			}
+			out = append(out, n)
+		}
+	}
+	for _, n := range c.Namespaces {
+		add(n)
+	}
+	for _, cl := range c.Clients {
+		add(cl.Namespace)
+	}
+	return out
+}
+
+func clientName(s *socketio.Socket) string {
+	var auth struct {
+		Name string `json:"name"`
+	}
+	json.Unmarshal(s.Handshake().Auth, &auth)
+	name := strings.TrimSpace(auth.Name)
+	if len(name) > maxNameLen {
+		name = name[:maxNameLen]
+	}
+	if name == "" {
+		name = "guest-" + s.ID()[:4]
+	}
+	return name
+}
+
+func (in *Instance) setup() {
+	io := in.hub.IO
+	for _, name := range in.cfg.namespacesOf() {
+		nsp := io.Of(name)
+		in.middleware(nsp)
+		nsp.OnConnection(in.onConnection)
+	}
+	if in.demo == "tenants" || len(in.cfg.Tenants) > 0 {
+		orgs := io.OfRegexp(tenantNamespace)
+		orgs.Use(func(s *socketio.Socket, next func(error)) {
+			org := strings.TrimPrefix(s.Namespace().Name(), "/org-")
+			var auth struct {
+				Token string `json:"token"`
+			}
+			json.Unmarshal(s.Handshake().Auth, &auth)
+			for _, t := range in.cfg.Tenants {
+				if t.Name == org && auth.Token != "" && auth.Token == t.Token {
+					next(nil)
+					return
+				}
+			}
+			next(&socketio.ConnectError{Message: "not authorized", Data: map[string]string{"org": org}})
+		})
+		orgs.OnConnection(in.onConnection)
+	}
+}
+
+// middleware records who connects to each namespace: every namespace has its own.
+func (in *Instance) middleware(nsp *socketio.Namespace) {
+	nsp.Use(func(s *socketio.Socket, next func(error)) {
+		in.log.Info("middleware", "nsp", s.Namespace().Name(), "client", clientName(s), "decision", "allowed")
+		next(nil)
+	})
+}
+
+func (in *Instance) onConnection(s *socketio.Socket) {
+	name := clientName(s)
+	in.mu.Lock()
+	in.names[s.ID()] = name
+	in.mu.Unlock()
+	nsp := s.Namespace()
+
+	s.On("send", func(e *socketio.Event) { in.send(s, e) })
+	s.On("join", func(e *socketio.Event) {
+		var room string
+		if e.Decode(0, &room) != nil || room == "" {
+			e.AckError(errors.New("join needs a room name"))
+			return
+		}
+		if err := s.Join(room); err != nil {
+			e.AckError(err)
+			return
+		}
+		e.Ack(map[string]any{"rooms": s.Rooms()})
+	})
+	s.On("leave", func(e *socketio.Event) {
+		var room string
+		e.Decode(0, &room)
+		s.Leave(room)
+		e.Ack(map[string]any{"rooms": s.Rooms()})
+	})
+	s.On("chat message", func(e *socketio.Event) {
+		var text string
+		if e.Decode(0, &text) != nil || len(text) > maxChatLen {
+			e.AckError(errors.New("a chat message is a string of at most 2048 bytes"))
+			return
+		}
+		nsp.Emit("chat message", map[string]string{"from": name, "text": text})
+	})
+	s.On("ask", func(e *socketio.Event) { in.ask(s, e) })
+	s.On("deliver", func(e *socketio.Event) { in.deliver(s, e) })
+	s.OnDisconnect(func(string) {
+		in.mu.Lock()
+		delete(in.names, s.ID())
+		in.mu.Unlock()
+	})
+	if in.demo == "queue" && nsp.Name() == "/" {
+		go in.flush(s, name)
+	}
+}
+
+type sendRequest struct {
+	Event  string            `json:"event"`
+	Args   []json.RawMessage `json:"args"`
+	Scope  string            `json:"scope"`
+	Room   string            `json:"room"`
+	Except string            `json:"except"`
+}
+
+// calls renders the server call for a scope, in JavaScript and in Go.
+func calls(nspName, scope, event, room, except string) (js, goCall string) {
+	io, goIO := "io", "io"
+	if nspName != "/" {
+		io, goIO = fmt.Sprintf("io.of(%q)", nspName), fmt.Sprintf("io.Of(%q)", nspName)
+	}
+	ev := fmt.Sprintf("%q, …", event)
+	switch scope {
+	case "self":
+		return "socket.emit(" + ev + ")", "s.Emit(" + ev + ")"
+	case "all":
+		return io + ".emit(" + ev + ")", goIO + ".Emit(" + ev + ")"
+	case "broadcast":
+		return "socket.broadcast.emit(" + ev + ")", "s.Broadcast().Emit(" + ev + ")"
+	case "room":
+		js, goCall = fmt.Sprintf("%s.to(%q)", io, room), fmt.Sprintf("%s.To(%q)", goIO, room)
+	case "socket-room":
+		js, goCall = fmt.Sprintf("socket.to(%q)", room), fmt.Sprintf("s.To(%q)", room)
+	case "except":
+		return fmt.Sprintf("%s.except(%q).emit(%s)", io, except, ev), fmt.Sprintf("%s.Except(%q).Emit(%s)", goIO, except, ev)
+	}
+	if except != "" {
+		js += fmt.Sprintf(".except(%q)", except)
+		goCall += fmt.Sprintf(".Except(%q)", except)
+	}
+	return js + ".emit(" + ev + ")", goCall + ".Emit(" + ev + ")"
+}
+
+func (in *Instance) send(s *socketio.Socket, e *socketio.Event) {
+	var req sendRequest
+	if err := e.Decode(0, &req); err != nil || req.Event == "" {
+		e.AckError(errors.New(`send needs {event, args, scope}`))
+		return
+	}
+	args := make([]any, len(req.Args))
+	for i, a := range req.Args {
+		args[i] = a
+	}
+	nsp := s.Namespace()
+	if req.Scope == "except" && req.Except == "" {
+		req.Except = req.Room
+	}
+	var err error
+	switch req.Scope {
+	case "self", "":
+		req.Scope = "self"
+		err = s.Emit(req.Event, args...)
+	case "all":
+		err = nsp.Emit(req.Event, args...)
+	case "broadcast":
+		err = s.Broadcast().Emit(req.Event, args...)
+	case "room":
+		op := nsp.To(req.Room)
+		if req.Except != "" {
+			op = op.Except(req.Except)
+		}
+		err = op.Emit(req.Event, args...)
+	case "socket-room":
+		op := s.To(req.Room)
+		if req.Except != "" {
+			op = op.Except(req.Except)
+		}
+		err = op.Emit(req.Event, args...)
+	case "except":
+		err = nsp.Except(req.Except).Emit(req.Event, args...)
+	default:
+		err = fmt.Errorf("unknown scope %q", req.Scope)
+	}
+	if err != nil {
+		e.AckError(err)
+		return
+	}
+	js, goCall := calls(nsp.Name(), req.Scope, req.Event, req.Room, req.Except)
+	e.Ack(map[string]string{"call": js, "go": goCall})
+}
+
+// socketByName finds a connected client by name in a namespace.
+func (in *Instance) socketByName(nsp *socketio.Namespace, name string) *socketio.Socket {
+	for _, s := range nsp.FetchSockets() {
+		in.mu.Lock()
+		n := in.names[s.ID()]
+		in.mu.Unlock()
+		if n == name {
+			return s
+		}
+	}
+	return nil
+}
+
+func (in *Instance) ask(s *socketio.Socket, e *socketio.Event) {
+	var req struct {
+		To       string          `json:"to"`
+		Question json.RawMessage `json:"question"`
+		Timeout  int             `json:"timeout"`
+	}
+	if err := e.Decode(0, &req); err != nil {
+		e.AckError(errors.New("ask needs {to, question, timeout}"))
+		return
+	}
+	timeout := time.Duration(req.Timeout) * time.Millisecond
+	if timeout <= 0 || timeout > maxAskTimeout {
+		timeout = 2 * time.Second
+	}
+	target := in.socketByName(s.Namespace(), req.To)
+	if target == nil {
+		e.AckError(fmt.Errorf("%s is not connected", req.To))
+		return
+	}
+	if len(req.Question) == 0 {
+		req.Question = json.RawMessage(`""`)
+	}
+	// Never wait for a reply inside a handler: replies arrive on the same reader.
+	go func() {
+		replies, err := s.Namespace().To(target.ID()).Timeout(timeout).EmitWithAck(context.Background(), "question", req.Question)
+		answers := make([]any, 0, len(replies))
+		for _, r := range replies {
+			answers = append(answers, r.Values())
+		}
+		if err != nil {
+			e.Ack(map[string]any{"error": err.Error(), "answers": answers})
+			return
+		}
+		e.Ack(map[string]any{"answers": answers})
+	}()
+}
+
+func (in *Instance) deliver(s *socketio.Socket, e *socketio.Event) {
+	var req struct {
+		To   string `json:"to"`
+		Text string `json:"text"`
+	}
+	if err := e.Decode(0, &req); err != nil || req.To == "" || len(req.Text) > maxChatLen {
+		e.AckError(errors.New("deliver needs {to, text}"))
+		return
+	}
+	in.mu.Lock()
+	if len(in.queues[req.To]) >= maxQueue {
+		in.mu.Unlock()
+		e.AckError(errors.New("queue full"))
+		return
+	}
+	in.nextID++
+	item := queued{ID: in.nextID, Text: req.Text}
+	in.queues[req.To] = append(in.queues[req.To], item)
+	n := len(in.queues[req.To])
+	in.publishLocked(in.stateLocked())
+	in.mu.Unlock()
+	e.Ack(map[string]any{"queued": n, "id": item.ID})
+	in.log.Info("message queued", "to", req.To, "id", item.ID, "waiting", n)
+	if target := in.socketByName(s.Namespace(), req.To); target != nil {
+		go in.flush(target, req.To)
+	}
+}
+
+// flush delivers a client's waiting messages in order, each removed only once acknowledged.
+func (in *Instance) flush(s *socketio.Socket, name string) {
+	in.mu.Lock()
+	if in.flushing[name] {
+		in.mu.Unlock()
+		return // the running flush picks up what was just queued
+	}
+	in.flushing[name] = true
+	in.mu.Unlock()
+	for {
+		in.mu.Lock()
+		q := in.queues[name]
+		if len(q) == 0 {
+			delete(in.flushing, name) // under the same lock as the check: deliver starts a new flush
+			in.mu.Unlock()
+			return
+		}
+		item := q[0]
+		in.mu.Unlock()
+		if _, err := s.Timeout(deliveryTimeout).EmitWithAck(context.Background(), "delivery", item); err != nil {
+			in.mu.Lock()
+			delete(in.flushing, name)
+			in.mu.Unlock()
+			in.log.Info("delivery not acknowledged; kept in the queue", "to", name, "id", item.ID, "err", err)
+			return
+		}
+		in.mu.Lock()
+		q = in.queues[name]
+		if len(q) > 0 && q[0].ID == item.ID {
+			in.queues[name] = q[1:]
+		}
+		if len(in.queues[name]) == 0 {
+			delete(in.queues, name)
+		}
+		in.publishLocked(in.stateLocked())
+		in.mu.Unlock()
+		in.log.Info("delivery acknowledged", "to", name, "id", item.ID)
+	}
+}

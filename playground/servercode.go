@@ -1,0 +1,223 @@
+package playground
+
+import (
+	"fmt"
+	"strings"
+)
+
+// serverCode is the demo's server side as a student would write it: JavaScript for socket.io 4.x
+// and Go for this hub. It mirrors scenarios.go; TestServerCodeMatchesHandlers keeps them together.
+func serverCode(demo string, cfg *DemoConfig) (js, goCode string) {
+	var j, g strings.Builder
+	nsps := cfg.namespacesOf()
+	j.WriteString("import { Server } from \"socket.io\";\nconst io = new Server(httpServer);\n")
+	g.WriteString("io := socketio.NewServer(socketio.Options{})\n")
+	switch demo {
+	case "chat":
+		j.WriteString(`
+io.on("connection", (socket) => {
+  console.log("a user connected");
+  const name = socket.handshake.auth.name;
+
+  socket.on("chat message", (text) => {
+    io.emit("chat message", { from: name, text }); // everyone, the sender too
+  });
+
+  socket.on("disconnect", (reason) => {
+    console.log("user disconnected", reason);
+  });
+});
+`)
+		g.WriteString(`
+io.OnConnection(func(s *socketio.Socket) {
+	name := clientName(s) // s.Handshake().Auth.name
+	s.On("chat message", func(e *socketio.Event) {
+		var text string
+		e.Decode(0, &text)
+		io.Emit("chat message", map[string]string{"from": name, "text": text})
+	})
+})
+// "a user connected" / "user disconnected" are logged by the hub itself.
+`)
+		return j.String(), g.String()
+	case "acks":
+		j.WriteString(`
+io.on("connection", (socket) => {
+  // A client asks the server to put a question to another client and wait for its answer.
+  socket.on("ask", async ({ to, question, timeout }, ack) => {
+    const target = [...(await io.fetchSockets())].find((s) => s.handshake.auth.name === to);
+    try {
+      const answers = await io.to(target.id).timeout(timeout).emitWithAck("question", question);
+      ack({ answers });
+    } catch (err) {
+      ack({ error: err.message }); // "operation has timed out"
+    }
+  });
+});
+`)
+		g.WriteString(`
+io.OnConnection(func(s *socketio.Socket) {
+	s.On("ask", func(e *socketio.Event) {
+		var req struct{ To string; Question json.RawMessage; Timeout int }
+		e.Decode(0, &req)
+		target := socketByName(s.Namespace(), req.To)
+		go func() { // never wait for a reply inside a handler
+			replies, err := io.To(target.ID()).
+				Timeout(time.Duration(req.Timeout)*time.Millisecond).
+				EmitWithAck(ctx, "question", req.Question)
+			if err != nil {
+				e.Ack(map[string]any{"error": err.Error()}) // "operation has timed out"
+				return
+			}
+			e.Ack(map[string]any{"answers": replies})
+		}()
+	})
+})
+`)
+		return j.String(), g.String()
+	case "queue":
+		j.WriteString(`
+const io = new Server(httpServer, { connectionStateRecovery: {} });
+const queues = new Map(); // client name → messages waiting for an acknowledgement
+
+async function flush(socket, name) {
+  const queue = queues.get(name) ?? [];
+  while (queue.length > 0) {
+    try {
+      await socket.timeout(2000).emitWithAck("delivery", queue[0]);
+      queue.shift(); // removed only once the client acknowledged it
+    } catch {
+      return; // not acknowledged: it stays queued for the next connection
+    }
+  }
+}
+
+io.on("connection", (socket) => {
+  const name = socket.handshake.auth.name;
+  flush(socket, name); // catch up on everything sent while offline
+
+  socket.on("deliver", ({ to, text }, ack) => {
+    const queue = queues.get(to) ?? [];
+    queue.push({ id: ++lastId, text });
+    queues.set(to, queue);
+    ack({ queued: queue.length });
+    const target = findSocketByName(to);
+    if (target) flush(target, to);
+  });
+});
+`)
+		g.WriteString(`
+io := socketio.NewServer(socketio.Options{Recovery: &socketio.RecoveryOptions{}})
+io.OnConnection(func(s *socketio.Socket) {
+	name := clientName(s)
+	go flush(s, name) // catch up on everything sent while offline
+	s.On("deliver", func(e *socketio.Event) {
+		var req struct{ To, Text string }
+		e.Decode(0, &req)
+		n := enqueue(req.To, req.Text)
+		e.Ack(map[string]any{"queued": n})
+		if target := socketByName(io.Of("/"), req.To); target != nil {
+			go flush(target, req.To)
+		}
+	})
+})
+
+func flush(s *socketio.Socket, name string) {
+	for item, ok := peek(name); ok; item, ok = peek(name) {
+		if _, err := s.Timeout(2*time.Second).EmitWithAck(ctx, "delivery", item); err != nil {
+			return // not acknowledged: it stays queued
+		}
+		pop(name, item.ID) // removed only once acknowledged
+	}
+}
+`)
+		return j.String(), g.String()
+	}
+
+	// The common handlers: rooms and the scoped emits, on every namespace of the demo.
+	for _, n := range nsps {
+		jv, gv := "io", "io"
+		if n != "/" {
+			jv, gv = fmt.Sprintf("io.of(%q)", n), fmt.Sprintf("io.Of(%q)", n)
+		}
+		fmt.Fprintf(&j, `
+%[1]s.use((socket, next) => {
+  console.log("middleware", socket.nsp.name, socket.handshake.auth.name, "allowed");
+  next(); // next(new Error("not authorized")) would refuse: connect_error on the client
+});
+
+%[1]s.on("connection", (socket) => {
+  socket.on("join", (room, ack) => { socket.join(room); ack({ rooms: [...socket.rooms] }); });
+  socket.on("leave", (room, ack) => { socket.leave(room); ack({ rooms: [...socket.rooms] }); });
+
+  socket.on("send", ({ event, args, scope, room, except }, ack) => {
+    switch (scope) {
+      case "self":        socket.emit(event, ...args); break;             // only the sender
+      case "all":         %[1]s.emit(event, ...args); break;                 // everyone in %[2]s
+      case "broadcast":   socket.broadcast.emit(event, ...args); break;   // everyone but the sender
+      case "room":        %[1]s.to(room).emit(event, ...args); break;        // the room, sender included
+      case "socket-room": socket.to(room).emit(event, ...args); break;    // the room, sender excluded
+      case "except":      %[1]s.except(except).emit(event, ...args); break;  // everyone not in the room
+    }
+    ack();
+  });
+});
+`, jv, n)
+		fmt.Fprintf(&g, `
+%[1]s.Use(func(s *socketio.Socket, next func(error)) {
+	log.Info("middleware", "nsp", s.Namespace().Name(), "decision", "allowed")
+	next(nil) // next(&socketio.ConnectError{Message: "not authorized"}) would refuse
+})
+%[1]s.OnConnection(func(s *socketio.Socket) {
+	s.On("join", func(e *socketio.Event) { var room string; e.Decode(0, &room); s.Join(room); e.Ack(map[string]any{"rooms": s.Rooms()}) })
+	s.On("leave", func(e *socketio.Event) { var room string; e.Decode(0, &room); s.Leave(room); e.Ack(map[string]any{"rooms": s.Rooms()}) })
+	s.On("send", func(e *socketio.Event) {
+		var req sendRequest // {event, args, scope, room, except}
+		e.Decode(0, &req)
+		args := make([]any, len(req.Args)) // json.RawMessage values are sent byte for byte
+		for i, a := range req.Args {
+			args[i] = a
+		}
+		switch req.Scope {
+		case "self":        s.Emit(req.Event, args...)
+		case "all":         %[1]s.Emit(req.Event, args...)
+		case "broadcast":   s.Broadcast().Emit(req.Event, args...)
+		case "room":        %[1]s.To(req.Room).Emit(req.Event, args...)
+		case "socket-room": s.To(req.Room).Emit(req.Event, args...)
+		case "except":      %[1]s.Except(req.Except).Emit(req.Event, args...)
+		}
+		e.Ack()
+	})
+})
+`, gv)
+	}
+	if demo == "tenants" || len(cfg.Tenants) > 0 {
+		j.WriteString(`
+// One namespace per organization, created on first use: /org-acme, /org-globex, …
+const orgs = io.of(/^\/org-[a-z0-9-]+$/);
+orgs.use((socket, next) => {
+  const org = socket.nsp.name.slice("/org-".length);
+  if (tokens[org] && socket.handshake.auth.token === tokens[org]) return next();
+  const err = new Error("not authorized");
+  err.data = { org };
+  next(err); // the client gets connect_error and is never connected
+});
+orgs.on("connection", (socket) => {
+  // same handlers as above; socket.nsp.emit(...) only ever reaches this organization
+});
+`)
+		g.WriteString(`
+orgs := io.OfRegexp(regexp.MustCompile(` + "`^/org-[a-z0-9-]+$`" + `))
+orgs.Use(func(s *socketio.Socket, next func(error)) {
+	org := strings.TrimPrefix(s.Namespace().Name(), "/org-")
+	if tok := tokenOf(s.Handshake().Auth); tok != "" && tok == tokens[org] {
+		next(nil)
+		return
+	}
+	next(&socketio.ConnectError{Message: "not authorized", Data: map[string]string{"org": org}})
+})
+orgs.OnConnection(onConnection) // s.Namespace().Emit(...) only reaches this organization
+`)
+	}
+	return j.String(), g.String()
+}
