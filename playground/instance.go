@@ -23,7 +23,7 @@ type Instance struct {
 
 	mu       sync.Mutex
 	subs     map[chan []byte]struct{}
-	names    map[string]string // socket id → client name
+	names    map[string]string              // socket id → client name
 	state    map[string]map[string][]string // nsp → socket id → rooms
 	queues   map[string][]queued            // queue demo: client name → waiting deliveries
 	flushing map[string]bool                // queue demo: a delivery loop runs for this name
