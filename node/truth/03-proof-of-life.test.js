@@ -1,0 +1,91 @@
+// Lesson 03 (proof of life): what the server sees and can log: a connection event with the same
+// id as the client, handshake details, the transport and its upgrade, every incoming event, the
+// number of connected clients, and a disconnect with a reason.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { start, serverSocket, once } from "./lib.js";
+
+let srv;
+const log = [];
+
+before(async () => {
+  srv = await start({ pingInterval: 100, pingTimeout: 100 }, (io) => {
+    io.on("connection", (socket) => {
+      log.push(["connection", socket.id, io.engine.clientsCount]);
+      socket.onAny((event, ...args) => log.push(["event", socket.id, event, ...args]));
+      socket.on("disconnect", (reason) => log.push(["disconnect", socket.id, reason]));
+    });
+  });
+});
+
+after(() => srv.close());
+
+const entries = (id, kind) => log.filter(([k, sid]) => sid === id && (kind === undefined || k === kind));
+
+test("the server sees each connection, with the same id the client has", async () => {
+  const before = srv.io.engine.clientsCount;
+  const c = await srv.client();
+  const [[, id, count]] = entries(c.id, "connection");
+  assert.equal(id, c.id);
+  assert.equal(count, before + 1, "the server counts connected clients");
+  const s = serverSocket(srv.io, c);
+  assert.match(s.handshake.address, /127\.0\.0\.1/);
+  assert.equal(typeof s.handshake.time, "string");
+  c.disconnect();
+});
+
+test("the transport starts as HTTP long-polling and upgrades to WebSocket", async () => {
+  const c = await srv.client();
+  const s = serverSocket(srv.io, c);
+  assert.equal(s.conn.transport.name, "polling");
+  await once(s.conn, "upgrade");
+  assert.equal(s.conn.transport.name, "websocket");
+  c.disconnect();
+});
+
+test("every message the client sends can be logged with onAny", async () => {
+  const c = await srv.client();
+  const s = serverSocket(srv.io, c);
+  const got = once(s, "chat message");
+  c.emit("chat message", "hi");
+  await got;
+  assert.deepEqual(entries(c.id, "event"), [["event", c.id, "chat message", "hi"]]);
+  c.disconnect();
+});
+
+test("disconnect reasons: the client leaves, the connection is lost, the server kicks", async () => {
+  // The client calls socket.disconnect() (e.g. a Leave button).
+  let c = await srv.client();
+  let s = serverSocket(srv.io, c);
+  let gone = once(s, "disconnect");
+  c.disconnect();
+  assert.deepEqual(await gone, ["client namespace disconnect", undefined]);
+
+  // The connection is closed under it (a closed tab, a lost network).
+  c = await srv.client();
+  s = serverSocket(srv.io, c);
+  gone = once(s, "disconnect");
+  c.io.engine.close();
+  assert.equal((await gone)[0], "transport close");
+
+  // The server kicks it.
+  c = await srv.client();
+  s = serverSocket(srv.io, c);
+  const clientSide = once(c, "disconnect");
+  gone = once(s, "disconnect");
+  s.disconnect();
+  assert.equal((await gone)[0], "server namespace disconnect");
+  assert.equal((await clientSide)[0], "io server disconnect");
+});
+
+test("a client that stops answering the heartbeat is dropped with 'ping timeout'", async () => {
+  const c = await srv.client("/", { transports: ["websocket"] });
+  const s = serverSocket(srv.io, c);
+  const gone = once(s, "disconnect");
+  // Simulate a frozen network: the client's TCP socket stops reading, so it never sees a ping.
+  const tcp = c.io.engine.transport.ws._socket;
+  tcp.pause();
+  assert.equal((await gone)[0], "ping timeout");
+  tcp.destroy();
+  assert.equal(srv.io.of("/").sockets.has(s.id), false);
+});

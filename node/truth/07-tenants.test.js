@@ -1,0 +1,103 @@
+// Lesson 07 (tenants): one namespace per organisation, created on first use by a regex (or a
+// function), guarded by middleware; a wrong token gets connect_error; tenants never mix.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { start, record, fence, receivers, serverSocket, once } from "./lib.js";
+
+const tokens = { acme: "acme-secret", globex: "globex-secret" };
+let srv, orgs;
+const connections = [];
+
+before(async () => {
+  srv = await start({}, (io) => {
+    orgs = io.of(/^\/org-[a-z]+$/);
+    orgs.use((socket, next) => {
+      const org = socket.nsp.name.slice("/org-".length);
+      if (tokens[org] !== undefined && socket.handshake.auth.token === tokens[org]) {
+        socket.data.org = org;
+        return next();
+      }
+      const err = new Error("not a member of this organisation");
+      err.data = { org };
+      next(err);
+    });
+    orgs.on("connection", (socket) => {
+      connections.push(socket.nsp.name);
+      socket.on("say", (text, ack) => {
+        socket.nsp.emit("said", { org: socket.data.org, text }); // this organisation only
+        ack();
+      });
+    });
+
+    // The function form: the function decides whether a namespace may exist.
+    io.of((name, auth, next) => next(null, name === "/team-" + auth.team));
+  });
+});
+
+after(() => srv.close());
+
+test("the first matching connection creates a namespace with the concrete name", async () => {
+  assert.equal(srv.io._nsps.has("/org-acme"), false);
+  const ada = await srv.client("/org-acme", { auth: { token: tokens.acme } });
+  assert.equal(srv.io._nsps.has("/org-acme"), true);
+  assert.equal(serverSocket(srv.io, ada, "/org-acme").nsp.name, "/org-acme");
+  ada.disconnect();
+});
+
+test("the middleware refuses a wrong token: connect_error, no retry, never connected", async () => {
+  const before = connections.length;
+  const mallory = srv.socket("/org-acme", { auth: { token: tokens.globex } });
+  const [err] = await once(mallory, "connect_error");
+  assert.equal(err.message, "not a member of this organisation");
+  assert.deepEqual(err.data, { org: "acme" });
+  assert.equal(mallory.active, false, "the client does not retry after a middleware refusal");
+  assert.equal(mallory.connected, false);
+  assert.equal(connections.length, before, "the connection handler never ran");
+});
+
+test("one organisation's messages never reach another's", async () => {
+  const ada = record(await srv.client("/org-acme", { auth: { token: tokens.acme } }));
+  const bob = record(await srv.client("/org-acme", { auth: { token: tokens.acme } }));
+  const gus = record(await srv.client("/org-globex", { auth: { token: tokens.globex } }));
+  await ada.emitWithAck("say", "launch at noon");
+  await fence(srv.io.of("/org-acme"), [ada, bob]);
+  await fence(srv.io.of("/org-globex"), [gus]);
+  assert.deepEqual(receivers({ ada, bob, gus }, "said"), ["ada", "bob"]);
+  assert.deepEqual(bob.got.find(([e]) => e === "said")[1], { org: "acme", text: "launch at noon" });
+  for (const c of [ada, bob, gus]) c.disconnect();
+});
+
+test("the parent namespace reaches every organisation at once", async () => {
+  const ada = record(await srv.client("/org-acme", { auth: { token: tokens.acme } }));
+  const gus = record(await srv.client("/org-globex", { auth: { token: tokens.globex } }));
+  orgs.emit("maintenance", "tonight");
+  await fence(srv.io.of("/org-acme"), [ada]);
+  await fence(srv.io.of("/org-globex"), [gus]);
+  assert.deepEqual(receivers({ ada, gus }, "maintenance"), ["ada", "gus"]);
+  ada.disconnect();
+  gus.disconnect();
+});
+
+test("a name that matches no pattern is refused with 'Invalid namespace'", async () => {
+  const c = srv.socket("/org-ACME!", { auth: { token: tokens.acme } });
+  const [err] = await once(c, "connect_error");
+  assert.equal(err.message, "Invalid namespace");
+});
+
+test("the function form: next(null, false) refuses with 'Invalid namespace'", async () => {
+  const ok = await srv.client("/team-red", { auth: { team: "red" } });
+  assert.equal(serverSocket(srv.io, ok, "/team-red").nsp.name, "/team-red");
+  const no = srv.socket("/team-blue", { auth: { team: "red" } });
+  const [err] = await once(no, "connect_error");
+  assert.equal(err.message, "Invalid namespace");
+  ok.disconnect();
+});
+
+test("the matcher runs only to create a namespace; once it exists, only middleware guards it", async () => {
+  const red = await srv.client("/team-red", { auth: { team: "red" } }); // exists already or is created
+  // A second client with the wrong team is NOT checked by the function any more: it gets in.
+  const blue = await srv.client("/team-red", { auth: { team: "blue" } });
+  assert.equal(serverSocket(srv.io, blue, "/team-red").nsp.name, "/team-red");
+  red.disconnect();
+  blue.disconnect();
+});

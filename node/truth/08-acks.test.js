@@ -1,0 +1,123 @@
+// Lesson 08 (acknowledgements and delivery): acks both ways, timeouts and their error message,
+// broadcast acks, client retries (at-least-once, so duplicates), buffering and volatile.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { start, record, fence, receivers, serverSocket, once } from "./lib.js";
+
+let srv;
+const orders = new Map(); // orderId -> number of times the server saw it
+let calls = 0;
+
+before(async () => {
+  srv = await start({}, (io) => {
+    io.on("connection", (socket) => {
+      socket.on("order", (order, ack) => {
+        calls++;
+        ack({ status: "stored", id: order.id });
+      });
+      socket.on("slow", () => {}); // never calls the callback
+      // Retries demo: the first copy is "lost" (not acknowledged), the resend is acknowledged.
+      socket.on("pay", (payment, ack) => {
+        const n = (orders.get(payment.id) ?? 0) + 1;
+        orders.set(payment.id, n);
+        if (n === 1) return; // pretend the ack got lost
+        ack({ status: "paid", id: payment.id });
+      });
+      socket.on("seen", (ev, ack) => ack());
+    });
+  });
+});
+
+after(() => srv.close());
+
+test("client to server: the handler gets a callback as last argument; its reply comes back", async () => {
+  const c = await srv.client();
+  const reply = await new Promise((resolve) => c.emit("order", { id: 1 }, resolve));
+  assert.deepEqual(reply, { status: "stored", id: 1 });
+  assert.deepEqual(await c.emitWithAck("order", { id: 2 }), { status: "stored", id: 2 });
+  c.disconnect();
+});
+
+test("server to client: the same, in the other direction", async () => {
+  const c = await srv.client();
+  c.on("rate-us", (question, callback) => callback(5));
+  const s = serverSocket(srv.io, c);
+  assert.equal(await s.emitWithAck("rate-us", "how was it?"), 5);
+  c.disconnect();
+});
+
+test("client timeout: the callback gets an Error 'operation has timed out'", async () => {
+  const c = await srv.client();
+  const err = await new Promise((resolve) => c.timeout(100).emit("slow", "hi", (err) => resolve(err)));
+  assert.ok(err instanceof Error);
+  assert.equal(err.message, "operation has timed out");
+  await assert.rejects(c.timeout(100).emitWithAck("slow", "hi"), { message: "operation has timed out" });
+  c.disconnect();
+});
+
+test("server timeout: same message; emitWithAck rejects", async () => {
+  const c = await srv.client(); // registers no handler: it never answers
+  const s = serverSocket(srv.io, c);
+  const err = await new Promise((resolve) => s.timeout(100).emit("anyone-there", (err) => resolve(err)));
+  assert.equal(err.message, "operation has timed out");
+  await assert.rejects(s.timeout(100).emitWithAck("anyone-there"), { message: "operation has timed out" });
+  c.disconnect();
+});
+
+test("broadcast ack: one response per recipient, and an error if one stays silent", async () => {
+  const a = await srv.client();
+  const b = await srv.client();
+  a.on("vote", (cb) => cb("yes"));
+  b.on("vote", (cb) => cb("no"));
+  const responses = await srv.io.timeout(1000).emitWithAck("vote");
+  assert.deepEqual(responses.sort(), ["no", "yes"]);
+
+  const silent = await srv.client(); // does not answer "vote"
+  const [err, partial] = await new Promise((resolve) =>
+    srv.io.timeout(200).emit("vote", (err, responses) => resolve([err, responses])));
+  assert.equal(err.message, "operation has timed out");
+  assert.deepEqual(partial.sort(), ["no", "yes"]);
+  for (const c of [a, b, silent]) c.disconnect();
+});
+
+test("retries: the client resends until acknowledged, so the server can see a message twice", async () => {
+  const c = await srv.client("/", { ackTimeout: 150, retries: 3 });
+  const reply = await c.emitWithAck("pay", { id: "p-1", amount: 12 });
+  assert.deepEqual(reply, { status: "paid", id: "p-1" });
+  assert.equal(orders.get("p-1"), 2, "at-least-once: the server received the same payment twice");
+});
+
+test("a client buffers normal emits while disconnected and sends them on connect; volatile ones are dropped", async () => {
+  const c = srv.socket("/", { autoConnect: false });
+  const got = [];
+  srv.io.once("connection", (s) => s.onAny((ev, ...args) => got.push(ev)));
+  c.volatile.emit("volatile-while-offline");
+  c.emit("normal-while-offline");
+  c.connect();
+  await once(c, "connect");
+  await c.emitWithAck("seen", "marker"); // arrives after anything sent before it
+  assert.deepEqual(got, ["normal-while-offline", "seen"]);
+  c.disconnect();
+});
+
+test("volatile on a healthy WebSocket connection is delivered like any emit", async () => {
+  const c = record(await srv.client("/", { transports: ["websocket"] }));
+  serverSocket(srv.io, c).volatile.emit("tick", 1);
+  await fence(srv.io.of("/"), [c]);
+  assert.deepEqual(receivers({ c }, "tick"), ["c"]);
+  c.disconnect();
+});
+
+test("volatile is dropped when the connection cannot write right then (between two long-polling requests)", async () => {
+  // Polling only. When "connect" fires, the client has just received the poll response that
+  // carried the CONNECT packet; the server has no GET waiting until the next request arrives,
+  // which cannot happen before this same-process task ends. A normal emit waits in the buffer.
+  const c = record(await srv.client("/", { transports: ["polling"] }));
+  const s = serverSocket(srv.io, c);
+  assert.equal(s.conn.transport.writable, false, "no poll request is waiting right now");
+  s.volatile.emit("volatile-tick");
+  s.emit("normal-tick");
+  await fence(srv.io.of("/"), [c]);
+  assert.deepEqual(c.got.map(([e]) => e), ["normal-tick", "fence"]);
+  c.disconnect();
+});
