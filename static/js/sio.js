@@ -21,18 +21,22 @@
  *   (The real client keys its cache by origin only; we also key by path, so two demo instances
  *   on one page never share a connection.)
  * - Socket: on/once/off/listeners/hasListeners, onAny/prependAny/offAny/listenersAny,
- *   onAnyOutgoing/offAnyOutgoing, emit(ev, ...args, ack?), send(...), timeout(ms).emit(..., (err, ...r)),
+ *   onAnyOutgoing/offAnyOutgoing, emit(ev, ...args, ack?), send(...),
+ *   timeout(ms).emit(..., (err, ...r)),
  *   emitWithAck (Promise; rejects on timeout or disconnect when a timeout applies), volatile.emit,
  *   compress() (accepted, no effect), connect()/open(), disconnect()/close(), id, connected,
  *   disconnected, active, recovered, io (the Manager).
  * - Events: connect, connect_error (err.message, err.data), disconnect(reason, description) with
  *   "io server disconnect", "io client disconnect", "ping timeout", "transport close",
  *   "transport error", "parse error".
- * - Manager (socket.io) events: open, close, error, ping, packet, reconnect_attempt(n), reconnect(n),
- *   reconnect_error(err), reconnect_failed. socket.io.engine (id, transport.name, readyState)
- *   emits packet / packetCreate ({type, data}) for every Engine.IO packet in / out. Reconnection uses exponential backoff
- *   (reconnectionDelay · 2^attempt, ± randomizationFactor jitter, capped at reconnectionDelayMax),
+ * - Manager (socket.io) events: open, close, error, ping, packet, reconnect_attempt(n),
+ *   reconnect(n), reconnect_error(err), reconnect_failed. Reconnection uses exponential backoff
+ *   (reconnectionDelay · 2^attempt, ± randomizationFactor jitter, capped at
+ *   reconnectionDelayMax),
  *   never after a middleware refusal (CONNECT_ERROR), a server-side disconnect or disconnect().
+ * - socket.io.engine (id, transport.name, readyState) emits packet / packetCreate ({type, data})
+ *   for every Engine.IO packet in / out, so a page can show the wire. engine.id is the Engine.IO
+ *   sid: sensitive (protocol.md §2.5), never display it to other users.
  * - Acks both ways: a server event sent with an ack id gets a callback as last handler argument.
  * - Binary both ways: ArrayBuffer, typed arrays / DataView and Blob are sent as attachments
  *   (placeholders, nested too); received attachments are ArrayBuffer.
@@ -44,6 +48,9 @@
  *   pid, the trailing string argument of every EVENT without ack id is the server's offset and is
  *   removed before handlers (and onAny) run. (Caveat: socket.io 4.8 does not append an offset to
  *   volatile server emits; with recovery on, a volatile event's last string argument is stripped.)
+ *
+ * - A listener that throws is reported (reportError: console + window "error") and does not stop
+ *   the other listeners or the client's own bookkeeping.
  *
  * Not supported
  * - HTTP long-polling and the polling → WebSocket upgrade: WebSocket transport only
@@ -419,7 +426,7 @@ export class Engine extends Emitter {
     this.pingInterval = 0;
     this.pingTimeout = 0;
     this.maxPayload = 0;
-    this.transport = { name: "websocket" }; // like socket.io-client's socket.io.engine.transport.name
+    this.transport = { name: "websocket" }; // as in socket.io-client: engine.transport.name
     this._pingTimer = null;
     this._pingDeadline = 0;
     try {
