@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# make bench: every performance figure Socket Lab reports (docs/benchmarks.md).
+# Needs an otherwise idle machine; installs wrk from Debian if it is missing.
+set -euo pipefail
+cd "$(dirname "$0")"
+tmp=$(mktemp -d)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$tmp"; }
+trap cleanup EXIT
+
+echo "== machine"
+nproc; grep -m1 "model name" /proc/cpuinfo || true; go version; uptime
+
+echo "== Go benchmarks (start-up with 50 lessons, page handler, hub internals)"
+go test -run='^$' -bench=. -benchmem -benchtime=2s . ./playground/...
+
+echo "== lesson pages per second over loopback with keep-alive (server on core 0, wrk on core 1)"
+command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
+go build -o "$tmp/socketlab" .
+taskset -c 0 "$tmp/socketlab" -addr 127.0.0.1:8181 -log-level warn >"$tmp/serve.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 50); do curl -fsS http://127.0.0.1:8181/healthz >/dev/null 2>&1 && break; sleep 0.1; done
+slug=$(curl -fsS http://127.0.0.1:8181/ | grep -o 'href="/lessons/[^"]*"' | head -1 | sed 's/href="\/lessons\///; s/"//')
+taskset -c 1 wrk -t1 -c32 -d10s "http://127.0.0.1:8181/lessons/$slug"
+
+echo "== hub vs Node socket.io 4.8 (servers on core 1, load generator on core 0)"
+(cd node && [ -d node_modules ] || npm ci --no-audit --no-fund)
+SOCKETLAB="$tmp/socketlab" GO_HUB=1 node/bench/compare.sh "$@"
