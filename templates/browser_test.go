@@ -38,6 +38,8 @@ window.addEventListener("unhandledrejection", (e) => window.__errors.push(String
 document.addEventListener("securitypolicyviolation", (e) => window.__errors.push("CSP: " + e.violatedDirective + " " + e.blockedURI));
 window.__clicked = "";
 window.__copied = null;
+// The theme in force when the first frame is rendered (no flash of the wrong theme).
+requestAnimationFrame(() => { window.__firstFrameTheme = document.documentElement.dataset.theme || "none"; });
 if (navigator.clipboard) {
   const write = navigator.clipboard.writeText.bind(navigator.clipboard);
   navigator.clipboard.writeText = (text) => { window.__copied = text; return write(text); };
@@ -432,21 +434,14 @@ func TestBrowserSiteJS(t *testing.T) {
 		eval[bool](t, ctx, `localStorage.setItem("socketlab:theme", "dark"), true`)
 		gate.hold()
 		eval[bool](t, ctx, `location.href = "/lessons/rooms", true`)
-		var got []string
-		for {
-			// The navigation replaces the page under the poll; poll again until
-			// the new document has been parsed (site.js is still held).
-			v, err := chromedp.Run(ctx, chromedp.Poll[[]string](`location.pathname === "/lessons/rooms" && document.readyState === "interactive" && [document.documentElement.dataset.theme || "none", String(document.querySelector("[data-theme-switch]").hidden)]`, chromedp.WithPollingTimeout(5*time.Second)))
-			if err == nil {
-				got = v
-				break
-			}
-			if ctx.Err() != nil {
-				t.Fatalf("waiting for the held page: %v", err)
-			}
-		}
+		// The init script alone (site.js is held) must set the theme; the
+		// switch stays hidden until site.js runs.
+		got := pollAcrossNav[[]string](t, ctx, `location.pathname === "/lessons/rooms" && document.documentElement.dataset.theme === "dark" && [document.documentElement.dataset.theme, String(document.querySelector("[data-theme-switch]").hidden)]`)
 		if strings.Join(got, ",") != "dark,true" {
 			t.Errorf("before site.js (data-theme, switch hidden): got %q, want [dark true]", got)
+		}
+		if got := pollAcrossNav[string](t, ctx, `window.__firstFrameTheme`); got != "dark" {
+			t.Errorf("theme at the first rendered frame: got %q, want dark", got)
 		}
 		gate.release()
 		do(t, ctx, "site.js runs", ready(`[data-theme-switch]:not([hidden])`))
@@ -465,6 +460,36 @@ func TestBrowserSiteJS(t *testing.T) {
 		}
 		noErrors(t, ctx)
 	})
+
+	t.Run("back to home shows fresh progress", func(t *testing.T) {
+		if _, err := chromedp.RunResponse(ctx, chromedp.Click(chromedp.CSS(`a[href="/lessons/rooms"]`))); err != nil {
+			t.Fatalf("open rooms: %v", err)
+		}
+		do(t, ctx, "rooms ready", ready(`[data-done-wrap]:not([hidden])`))
+		eval[bool](t, ctx, `document.querySelector("[data-mark-done]").click(), true`)
+		// history.back, not NavigateBack: a page restored from the
+		// back/forward cache fires no load event to wait for.
+		eval[bool](t, ctx, `history.back(), true`)
+		if got := pollAcrossNav[string](t, ctx, `location.pathname === "/" && document.querySelector('[data-progress="rooms"] .progress-text')?.textContent === "Done" && "ok"`); got != "ok" {
+			t.Errorf("rooms progress after Back: got %q", got)
+		}
+		noErrors(t, ctx)
+	})
+}
+
+// pollAcrossNav polls expr until it is truthy, starting again when a
+// navigation replaces the document under the poll. Bounded by ctx.
+func pollAcrossNav[T any](t *testing.T, ctx context.Context, expr string) T {
+	t.Helper()
+	for {
+		v, err := chromedp.Run(ctx, chromedp.Poll[T](expr, chromedp.WithPollingTimeout(5*time.Second)))
+		if err == nil {
+			return v
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("poll %s: %v", expr, err)
+		}
+	}
 }
 
 func equalBools(a, b []bool) bool {

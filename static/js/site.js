@@ -127,13 +127,16 @@ function renderProgressMark(el, state) {
   if (text) text.textContent = label.text;
 }
 
-function initHome() {
+function renderHome() {
   const marks = document.querySelectorAll("[data-progress]");
   for (const el of marks) renderProgressMark(el, progress(el.dataset.progress));
 
   const link = document.querySelector("[data-resume]");
+  const wrap = link?.closest("[data-resume-wrap]");
   const last = store.getJSON("last");
-  if (!link || !last || typeof last.slug !== "string" || typeof last.url !== "string") return;
+  if (!link || !wrap) return;
+  wrap.hidden = true;
+  if (!last || typeof last.slug !== "string" || typeof last.url !== "string") return;
   // Only resume lessons that still exist, and only to a same-site path.
   const listed = [...marks].some((el) => el.dataset.progress === last.slug);
   if (!listed || !last.url.startsWith("/") || last.url.startsWith("//")) return;
@@ -142,14 +145,29 @@ function initHome() {
   if (typeof last.title === "string" && last.title) {
     link.append(": " + last.title);
   }
-  link.closest("[data-resume-wrap]")?.removeAttribute("hidden");
+  wrap.hidden = false;
+}
+
+function initHome() {
+  renderHome();
+  // Back from a lesson may restore this page from the back/forward cache,
+  // and another tab may finish a lesson: show the current progress.
+  window.addEventListener("pageshow", (e) => {
+    if (e.persisted) renderHome();
+  });
+  window.addEventListener("storage", (e) => {
+    if (e.key === null || e.key.startsWith(PREFIX)) renderHome();
+  });
 }
 
 function initLesson(article) {
   const slug = article.dataset.lesson;
   const title = article.querySelector("h1")?.textContent.trim() ?? "";
-  store.setJSON("last", { slug, title, url: location.pathname });
-  if (progress(slug) === "none") setProgress(slug, "visited");
+  const visit = () => {
+    store.setJSON("last", { slug, title, url: location.pathname });
+    if (progress(slug) === "none") setProgress(slug, "visited");
+  };
+  visit();
 
   const wrap = article.querySelector("[data-done-wrap]");
   const button = article.querySelector("[data-mark-done]");
@@ -170,6 +188,11 @@ function initLesson(article) {
 
   if (wrap) wrap.hidden = false;
   render();
+  window.addEventListener("pageshow", (e) => {
+    if (!e.persisted) return;
+    visit();
+    render();
+  });
   button?.addEventListener("click", () => {
     if (progress(slug) === "done") {
       setProgress(slug, "visited");
