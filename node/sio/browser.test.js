@@ -144,6 +144,21 @@ describe("emit and acks", () => {
     assert.equal(got.pending, 0);
   });
 
+  test("a throwing listener is reported and the next listener still runs", T, async () => {
+    const got = await page.evaluate(async (base) => {
+      const s = sio.io(base);
+      s.on("question", () => {
+        throw new Error("boom in a listener");
+      });
+      s.on("question", (n, ack) => ack(n * 2));
+      return s.emitWithAck("ask", 21);
+    }, srv.base);
+    assert.deepEqual(got, { answer: 42 });
+    await waitFor(() => page.sioErrors.length > 0); // CDP delivers the page error on its own
+    const reported = page.sioErrors.splice(0).map((e) => e.message);
+    assert.deepEqual(reported, ["boom in a listener"]);
+  });
+
   test("reserved event names throw", T, async () => {
     const msg = await page.evaluate((base) => {
       const s = sio.io(base, { autoConnect: false });
