@@ -34,6 +34,12 @@ func (s *Session) servePoll(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, codeBadRequest)
 		return
 	}
+	if s.pongOverdueLocked() {
+		s.mu.Unlock()
+		s.closeWith(ReasonPingTimeout, closeError, 0)
+		writeError(w, http.StatusBadRequest, codeUnknownSID)
+		return
+	}
 	if s.getActive {
 		s.mu.Unlock()
 		s.log.Debug("overlapping poll requests")

@@ -32,6 +32,7 @@ type Session struct {
 
 	// heartbeat
 	pingTimer, pongTimer *time.Timer
+	pongDeadline         time.Time // while a pong is awaited
 	hbGen                uint64
 
 	// polling
@@ -370,8 +371,16 @@ func (s *Session) onPingTimer(gen uint64) {
 	s.queue = append(s.queue, outPacket{typ: typePing})
 	s.queueBytes++
 	s.wakeLocked()
+	s.pongDeadline = time.Now().Add(s.srv.opts.PingTimeout)
 	s.pongTimer = time.AfterFunc(s.srv.opts.PingTimeout, func() { s.safely(func() { s.onPongTimeout(gen) }) })
 	s.mu.Unlock()
+}
+
+// pongOverdueLocked reports whether the pong deadline has passed, even if
+// the timer goroutine has not run yet (a loaded machine): a request that
+// arrives after the deadline must not find the session alive.
+func (s *Session) pongOverdueLocked() bool {
+	return s.pongTimer != nil && !time.Now().Before(s.pongDeadline)
 }
 
 func (s *Session) onPongTimeout(gen uint64) {
