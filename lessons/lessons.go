@@ -1,0 +1,471 @@
+// Package lessons holds the Markdown lessons (embedded in Content) and the
+// loader that turns them into an immutable *Index: every file is parsed,
+// validated and rendered once, at startup, and one bad file fails Load.
+//
+// A lesson is a top-level NN-name.md file, or a top-level NN-name/ folder
+// with an index.md (room for images next to it). README.md and names
+// starting with "_" or "." are not lessons. Each starts with YAML front
+// matter between --- lines:
+//
+//	---
+//	title: Rooms              # required
+//	summary: One sentence.    # required
+//	objectives: [...]         # optional list of strings
+//	questions: [...]          # optional: the reading questions it answers
+//	order: 3                  # optional, else the NN- prefix of the name
+//	slug: rooms               # optional, else the name without NN- and .md
+//	draft: true               # optional; drafts load only with Options.Drafts
+//	---
+//
+// The body is GitHub-flavoured Markdown rendered in goldmark's safe mode,
+// with ```demo NAME and ```quiz blocks (package blocks).
+package lessons
+
+import (
+	"bytes"
+	"embed"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"path"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/yuin/goldmark"
+	"github.com/yuin/goldmark/ast"
+	"github.com/yuin/goldmark/parser"
+	"github.com/yuin/goldmark/text"
+	"github.com/yuin/goldmark/util"
+
+	"socketlab/lessons/blocks"
+)
+
+// Content holds the lessons shipped in the binary.
+//
+//go:embed *.md
+var Content embed.FS
+
+// Limits on a lesson's shape, checked before rendering (T47).
+const (
+	// MaxFileSize is the largest lesson file Load accepts (checked before parsing).
+	MaxFileSize = 256 << 10
+	// MaxParagraph caps a run of non-blank lines outside fenced code:
+	// goldmark's inline parser is quadratic on some inputs ("[a](<b"×N
+	// takes seconds at 60 KB), and it parses one paragraph at a time.
+	MaxParagraph = 16 << 10
+	// MaxBrackets and MaxDelimiters cap the '[' and the '*', '_', '~' of
+	// one paragraph: the link and emphasis parsers are quadratic in them
+	// ("[a](<b", "![a](", "[a][", "*_" repeated take seconds at 16 KiB).
+	MaxBrackets   = 256
+	MaxDelimiters = 512
+	// MaxNesting caps nested block quotes and lists (output size grows
+	// with depth × lines: "> "×10000 is 13× its size in HTML).
+	MaxNesting = 16
+)
+
+// Options configure Load.
+type Options struct {
+	Prefix string         // shown in errors: "lessons" → "lessons/01-welcome.md:12: ..."
+	Drafts bool           // include lessons with draft: true
+	Blocks blocks.Options // demo/quiz renderers and demo validation, from main
+}
+
+// Heading is an h2 or h3 of a lesson body, for its table of contents.
+type Heading struct {
+	Level    int
+	ID, Text string // anchor id (auto-generated) and plain text
+}
+
+// Link is a link or image destination as written in the lesson, with its line.
+type Link struct {
+	Href string
+	Line int
+}
+
+// Lesson is one loaded lesson. Treat it as read-only.
+type Lesson struct {
+	File       string // path inside the fs.FS: "01-welcome.md"
+	Slug       string
+	Title      string
+	Summary    string
+	Objectives []string
+	Questions  []string
+	Order      int
+	Draft      bool
+	HTML       string    // rendered body: safe HTML (no raw HTML, refused URLs emptied)
+	TOC        []Heading // h2 and h3 in order
+	Demos      []blocks.Demo
+	Quizzes    []blocks.Quiz
+	Links      []Link // every link and autolink, as written (before URL filtering)
+	Images     []Link // every image, as written
+}
+
+// Index is the immutable set of loaded lessons.
+type Index struct {
+	lessons []*Lesson
+	bySlug  map[string]int
+}
+
+// Lessons returns the lessons sorted by order (a fresh slice).
+func (x *Index) Lessons() []*Lesson { return slices.Clone(x.lessons) }
+
+// BySlug returns the lesson with that slug and its position in Lessons().
+func (x *Index) BySlug(slug string) (l *Lesson, i int, ok bool) {
+	i, ok = x.bySlug[slug]
+	if !ok {
+		return nil, -1, false
+	}
+	return x.lessons[i], i, true
+}
+
+// Error is one problem in one lesson file.
+type Error struct {
+	File string // with Options.Prefix: "lessons/01-welcome.md"
+	Line int
+	Err  error
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("%s:%d: %v", e.File, e.Line, e.Err) }
+func (e *Error) Unwrap() error { return e.Err }
+
+var (
+	orderPrefixRE = regexp.MustCompile(`^([0-9]+)-(.+)$`)
+	slugRE        = regexp.MustCompile(`^[a-z0-9]+(?:-[a-z0-9]+)*$`)
+)
+
+// Load reads every lesson of fsys, parses and renders it once, and returns
+// the index. All problems are returned together (errors.Join of *Error),
+// each as "PREFIX/FILE:LINE: message".
+func Load(fsys fs.FS, opts Options) (*Index, error) {
+	files, err := lessonFiles(fsys)
+	if err != nil {
+		return nil, fmt.Errorf("listing lessons: %w", err)
+	}
+	md := newMarkdown(opts.Blocks)
+	var errs []error
+	var all []*Lesson
+	for _, f := range files {
+		l, ferrs := loadFile(fsys, f, md)
+		for _, e := range ferrs {
+			e.File = path.Join(opts.Prefix, f.file)
+			errs = append(errs, e)
+		}
+		if l != nil && (!l.Draft || opts.Drafts) {
+			all = append(all, l)
+		}
+	}
+	slices.SortStableFunc(all, func(a, b *Lesson) int { return a.Order - b.Order })
+	x := &Index{bySlug: make(map[string]int, len(all))}
+	byOrder := make(map[int]*Lesson, len(all))
+	for _, l := range all {
+		if o, dup := byOrder[l.Order]; dup {
+			errs = append(errs, &Error{File: path.Join(opts.Prefix, l.File), Line: 1,
+				Err: fmt.Errorf("duplicate order %d (also %s)", l.Order, o.File)})
+			continue
+		}
+		if i, dup := x.bySlug[l.Slug]; dup {
+			errs = append(errs, &Error{File: path.Join(opts.Prefix, l.File), Line: 1,
+				Err: fmt.Errorf("duplicate slug %q (also %s)", l.Slug, x.lessons[i].File)})
+			continue
+		}
+		byOrder[l.Order] = l
+		x.bySlug[l.Slug] = len(x.lessons)
+		x.lessons = append(x.lessons, l)
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return x, nil
+}
+
+type lessonFile struct {
+	file string // path in fsys
+	name string // file or folder name without .md
+}
+
+func lessonFiles(fsys fs.FS) ([]lessonFile, error) {
+	entries, err := fs.ReadDir(fsys, ".")
+	if err != nil {
+		return nil, err
+	}
+	var files []lessonFile
+	for _, e := range entries {
+		n := e.Name()
+		if strings.HasPrefix(n, ".") || strings.HasPrefix(n, "_") || strings.EqualFold(n, "README.md") {
+			continue
+		}
+		switch {
+		case e.IsDir():
+			if n == "testdata" {
+				continue
+			}
+			f := path.Join(n, "index.md")
+			if _, err := fs.Stat(fsys, f); err == nil {
+				files = append(files, lessonFile{file: f, name: n})
+			}
+		case strings.HasSuffix(n, ".md"):
+			files = append(files, lessonFile{file: n, name: strings.TrimSuffix(n, ".md")})
+		}
+	}
+	return files, nil
+}
+
+func lineErr(line int, format string, args ...any) *Error {
+	return &Error{Line: line, Err: fmt.Errorf(format, args...)}
+}
+
+// loadFile returns the lesson, or nil and its errors (File left empty).
+func loadFile(fsys fs.FS, f lessonFile, md goldmark.Markdown) (*Lesson, []*Error) {
+	src, err := readCapped(fsys, f.file)
+	if err != nil {
+		return nil, []*Error{lineErr(1, "%w", err)}
+	}
+	fm, body, errs := parseFrontMatter(src)
+	if fm == nil {
+		return nil, errs
+	}
+	l := &Lesson{
+		File: f.file, Title: fm.Title, Summary: fm.Summary,
+		Objectives: fm.Objectives, Questions: fm.Questions, Draft: fm.Draft,
+	}
+	slug := f.name
+	if m := orderPrefixRE.FindStringSubmatch(f.name); m != nil {
+		slug = m[2]
+		if n, err := strconv.Atoi(m[1]); err == nil {
+			l.Order = n
+		}
+	}
+	if fm.Order != nil {
+		l.Order = *fm.Order
+		if l.Order < 1 {
+			errs = append(errs, lineErr(fm.line("order"), "order must be 1 or more, got %d", l.Order))
+		}
+	} else if l.Order < 1 {
+		errs = append(errs, lineErr(1, "no order: set \"order\" in the front matter or name the file NN-%s.md", f.name))
+	}
+	if fm.Slug != "" {
+		slug = fm.Slug
+	}
+	if !slugRE.MatchString(slug) {
+		errs = append(errs, lineErr(fm.line("slug"), "invalid slug %q (want lower-case letters, digits and single dashes)", slug))
+	}
+	l.Slug = slug
+
+	if serrs := checkParagraphs(body); len(serrs) > 0 {
+		return nil, append(errs, serrs...)
+	}
+	perr := render(md, body, l)
+	errs = append(errs, perr...)
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return l, nil
+}
+
+func readCapped(fsys fs.FS, name string) ([]byte, error) {
+	f, err := fsys.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err == nil && st.Size() > MaxFileSize {
+		return nil, fmt.Errorf("file is %d bytes, over the %d-byte limit for a lesson", st.Size(), MaxFileSize)
+	}
+	src, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading: %w", err)
+	}
+	if len(src) > MaxFileSize {
+		return nil, fmt.Errorf("file is over the %d-byte limit for a lesson", MaxFileSize)
+	}
+	return src, nil
+}
+
+// render parses body (file lines kept: the front matter is blanked), fills
+// the rendered fields of l and returns the problems found, with file lines.
+func render(md goldmark.Markdown, body []byte, l *Lesson) []*Error {
+	pc := parser.NewContext()
+	doc := md.Parser().Parse(text.NewReader(body), parser.WithContext(pc))
+	var errs []*Error
+	for _, e := range blocks.Errors(pc) {
+		errs = append(errs, &Error{Line: e.Line, Err: e.Err})
+	}
+	if len(errs) > 0 {
+		return errs
+	}
+	if e := checkNesting(doc, body); e != nil {
+		return []*Error{e}
+	}
+	c, _ := pc.Get(collectedKey).(*collected)
+	if c != nil {
+		l.Links, l.Images = c.links, c.images
+	}
+	_ = ast.Walk(doc, func(n ast.Node, entering bool) (ast.WalkStatus, error) {
+		if !entering {
+			return ast.WalkContinue, nil
+		}
+		switch n := n.(type) {
+		case *ast.Heading:
+			if n.Level == 2 || n.Level == 3 {
+				id, _ := n.AttributeString("id")
+				idb, _ := id.([]byte)
+				l.TOC = append(l.TOC, Heading{Level: n.Level, ID: string(idb), Text: plainText(n, body)})
+			}
+			return ast.WalkSkipChildren, nil
+		case *blocks.DemoNode:
+			l.Demos = append(l.Demos, n.Demo)
+		case *blocks.QuizNode:
+			l.Quizzes = append(l.Quizzes, n.Quiz)
+		}
+		return ast.WalkContinue, nil
+	})
+	var buf bytes.Buffer
+	if err := md.Renderer().Render(&buf, body, doc); err != nil {
+		line := 1
+		var le *blocks.LineError
+		if errors.As(err, &le) {
+			line, err = le.Line, le.Err
+		}
+		return []*Error{{Line: line, Err: err}}
+	}
+	l.HTML = buf.String()
+	return nil
+}
+
+// plainText is the text of an inline tree: text, code spans, entities.
+func plainText(n ast.Node, source []byte) string {
+	var sb strings.Builder
+	_ = ast.Walk(n, func(c ast.Node, entering bool) (ast.WalkStatus, error) {
+		if !entering {
+			return ast.WalkContinue, nil
+		}
+		switch c := c.(type) {
+		case *ast.Text:
+			v := c.Value(source)
+			if !c.IsRaw() {
+				v = util.ResolveEntityNames(util.ResolveNumericReferences(util.UnescapePunctuations(v)))
+			}
+			sb.Write(v)
+			if c.SoftLineBreak() || c.HardLineBreak() {
+				sb.WriteByte(' ')
+			}
+		case *ast.String:
+			sb.Write(c.Value)
+		case *ast.AutoLink:
+			sb.Write(c.Label(source))
+		}
+		return ast.WalkContinue, nil
+	})
+	return strings.TrimSpace(sb.String())
+}
+
+var fenceRE = regexp.MustCompile("^ {0,3}(`{3,}|~{3,})")
+
+// containerMarkerRE matches one block quote or list marker at a line start.
+var containerMarkerRE = regexp.MustCompile(`^[ \t]*(?:>|[*+-][ \t]|[0-9]{1,9}[.)][ \t])`)
+
+// checkParagraphs bounds what goldmark's inline parser sees at once: each
+// run of non-blank lines outside top-level fenced code (which is not
+// inline-parsed) is at most MaxParagraph bytes, MaxBrackets '[' and
+// MaxDelimiters emphasis characters; no line opens more than MaxNesting
+// block quotes or lists. It reports each problem once per run.
+func checkParagraphs(body []byte) []*Error {
+	var errs []*Error
+	var fence []byte // the open fence's marker, nil outside a fence
+	var size, brackets, delims, runStart int
+	reported := false
+	for n, rest := 1, body; len(rest) > 0; n++ {
+		line, next, _ := bytes.Cut(rest, []byte("\n"))
+		rest = next
+		if m := fenceRE.FindSubmatch(line); m != nil {
+			switch {
+			case fence == nil:
+				fence = bytes.Clone(m[1])
+				size, reported = 0, false
+				continue
+			case m[1][0] == fence[0] && len(m[1]) >= len(fence) &&
+				len(bytes.TrimSpace(line[len(m[0]):])) == 0:
+				fence = nil
+				continue
+			}
+		}
+		if fence != nil {
+			continue
+		}
+		if len(bytes.TrimSpace(line)) == 0 {
+			size, reported = 0, false
+			continue
+		}
+		if size == 0 {
+			runStart, brackets, delims = n, 0, 0
+		}
+		size += len(line) + 1
+		depth, text := 0, line
+		for ; depth <= MaxNesting; depth++ {
+			m := containerMarkerRE.Find(text)
+			if m == nil {
+				break
+			}
+			text = text[len(m):]
+		}
+		brackets += bytes.Count(text, []byte("["))
+		for _, c := range text {
+			if c == '*' || c == '_' || c == '~' {
+				delims++
+			}
+		}
+		var msg string
+		switch {
+		case depth > MaxNesting:
+			errs = append(errs, lineErr(n, "block quotes and lists nested deeper than %d levels", MaxNesting))
+			continue
+		case size > MaxParagraph:
+			msg = fmt.Sprintf("paragraph over %d bytes without a blank line (split it)", MaxParagraph)
+		case brackets > MaxBrackets:
+			msg = fmt.Sprintf("paragraph with over %d '[' (split it)", MaxBrackets)
+		case delims > MaxDelimiters:
+			msg = fmt.Sprintf("paragraph with over %d '*', '_' and '~' (split it)", MaxDelimiters)
+		default:
+			continue
+		}
+		if !reported {
+			reported = true
+			errs = append(errs, lineErr(runStart, "%s", msg))
+		}
+	}
+	return errs
+}
+
+// checkNesting reports the first block quote or list nested deeper than MaxNesting.
+func checkNesting(doc ast.Node, source []byte) *Error {
+	depth := 0
+	var found ast.Node
+	_ = ast.Walk(doc, func(n ast.Node, entering bool) (ast.WalkStatus, error) {
+		switch n.Kind() {
+		case ast.KindBlockquote, ast.KindList:
+		default:
+			return ast.WalkContinue, nil
+		}
+		if !entering {
+			depth--
+			return ast.WalkContinue, nil
+		}
+		depth++
+		if depth > MaxNesting {
+			found = n
+			return ast.WalkStop, nil
+		}
+		return ast.WalkContinue, nil
+	})
+	if found == nil {
+		return nil
+	}
+	line := 1
+	if p := found.Pos(); p >= 0 && p <= len(source) {
+		line += bytes.Count(source[:p], []byte("\n"))
+	}
+	return lineErr(line, "block quotes and lists nested deeper than %d levels", MaxNesting)
+}

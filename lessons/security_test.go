@@ -1,0 +1,248 @@
+package lessons
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/PuerkitoBio/goquery"
+
+	"socketlab/lessons/blocks"
+)
+
+// TestXSS is T45 (reliability.md §6 C) on a whole lesson: raw HTML is
+// omitted, no executable URL survives in any href or src, no on* attribute.
+func TestXSS(t *testing.T) {
+	body := `
+<script>alert(1)</script>
+
+x <img src=x onerror=alert(1)>
+
+<iframe src=//evil>
+
+<a href="javascript:alert(1)">raw</a>
+
+[a](javascript:alert(1)) [b](JaVaScRiPt:alert(1)) [c](&#106;avascript:alert(1))
+[d](javascript&colon;alert(1)) [e](vbscript:msgbox(1)) [f](data:text/html;base64,PHNjcmlwdD4=)
+![g](data:image/svg+xml;base64,PHN2ZyBvbmxvYWQ9YWxlcnQoMSk+) [h](file:///etc/passwd)
+<javascript:alert(1)> [i](java&#9;script:alert(1)) [j](<&#1;javascript:alert(1)>)
+[k][ref] [l](/ok "a\" onmouseover=\"alert(1)")
+
+[ref]: JAVASCRIPT:alert(1)
+
+` + "```quiz\n" + `- question: "<img src=x onerror=alert(1)> [q](javascript:alert(1))"
+  choices:
+    - {text: "<script>alert(1)</script>", correct: true, explain: "[x](vbscript:x)"}
+    - {text: "b", explain: "<svg onload=alert(1)>"}
+` + "```\n" + "```demo chat\nnick: \"\\\"><script>alert(1)</script>\"\n```\n"
+	idx, err := Load(fstest.MapFS{"01-x.md": md("title: T\nsummary: S\n", body)}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	html := idx.Lessons()[0].HTML
+	doc, err := goquery.NewDocumentFromReader(strings.NewReader(html))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := doc.Find("script, iframe, svg, object, embed").Length(); n > 0 {
+		t.Errorf("got %d active elements, want none in %q", n, html)
+	}
+	doc.Find("*").Each(func(_ int, s *goquery.Selection) {
+		for _, a := range s.Nodes[0].Attr {
+			if strings.HasPrefix(strings.ToLower(a.Key), "on") {
+				t.Errorf("event handler attribute %s=%q survived", a.Key, a.Val)
+			}
+			if a.Key == "href" || a.Key == "src" {
+				if !blocks.AllowedURL([]byte(a.Val)) {
+					t.Errorf("%s=%q survived", a.Key, a.Val)
+				}
+			}
+		}
+	})
+	if got := doc.Find(`a[href=""]`).Length(); got != 12 {
+		t.Errorf("got %d emptied links, want 12 in %q", got, html)
+	}
+	if got := doc.Find(`img[src=""]`).Length(); got != 1 {
+		t.Errorf("got %d emptied images, want 1", got)
+	}
+	if !strings.Contains(html, "<!-- raw HTML omitted -->") {
+		t.Errorf("raw HTML not reported as omitted: %q", html)
+	}
+}
+
+// TestNoUnsafeRendering is the repo check of T45: nothing in this package
+// turns goldmark's unsafe mode or attribute syntax on.
+func TestNoUnsafeRendering(t *testing.T) {
+	for _, dir := range []string{".", "blocks"} {
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range entries {
+			if !strings.HasSuffix(e.Name(), ".go") || strings.HasSuffix(e.Name(), "_test.go") {
+				continue
+			}
+			src, err := os.ReadFile(dir + "/" + e.Name())
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, bad := range []string{"WithUnsafe", "WithAttribute()"} {
+				if bytes.Contains(src, []byte(bad)) {
+					t.Errorf("%s/%s uses %s", dir, e.Name(), bad)
+				}
+			}
+		}
+	}
+}
+
+// TestPathological is T47 (reliability.md §6 C): each input loads in under
+// a second (5 s under -race), either rendered with output at most 10× the
+// input or refused with a file:line error. Inputs over the file cap are
+// refused before parsing; their first MaxFileSize-1 KiB is loaded too.
+func TestPathological(t *testing.T) {
+	r := strings.Repeat
+	tests := []struct {
+		name, src string
+		refused   string // "" when it must render
+	}{
+		{"brackets", r("[", 50000) + r("]", 50000), "paragraph over"},
+		{"processing instructions", "a " + r("<?", 50000), "paragraph over"},
+		{"CDATA", "a " + r("<![CDATA[", 50000), "over the 262144-byte limit"},
+		{"declarations", "a " + r("<!A ", 50000), "paragraph over"},
+		{"comments", "a " + r("<!-- ", 50000), "paragraph over"},
+		{"blockquotes", r("> ", 10000) + "x", "nested deeper"},
+		{"lists", r("* ", 8000) + "a", "nested deeper"},
+		{"emphasis", r("*_", 40000), "paragraph over"},
+		{"tildes", r("~", 100000), ""}, // an empty fenced code block
+		{"link destinations", r("[a](<b", 50000), "over the 262144-byte limit"},
+		{"link openers", r("]([\n", 50000), "paragraph with over 256 '['"},
+		{"10 MB lesson", r("Text with *emphasis* and `code`, [a link](/x).\n\n", 10<<20/49), "over the 262144-byte limit"},
+		{"nested lists over lines", nestedList(40), "nested deeper"},
+		{"unknown-language fences", r("```x\ny\n```\n", 20000), ""},
+		{"broken quiz fences", r("```quiz\n- question: q\n```\n", 8000), "quiz question 1"},
+		// At the limits: paragraphs as dense as the guards allow, up to the file cap.
+		{"dense [", dense("["), ""},
+		{"dense [a](<b", dense("[a](<b"), ""},
+		{"dense ]([", dense("]([\n"), ""},
+		{"dense [a][", dense("[a]["), ""},
+		{"dense ![a](", dense("![a]("), ""},
+		{"dense *_", dense("*_"), ""},
+		{"dense _a", dense("_a "), ""},
+		{"dense mixed", dense("[*_<?`a"), ""},
+		{"long <?", dense("<?"), ""},
+		{"long a <b", dense("a <b "), ""},
+		{"highlighted code", "```js\n" + r("/* a */ var x = [`${'\\'}`, /re/g, 1e9];\n", 5000) + "```\n", ""},
+	}
+	limit := time.Second
+	if raceEnabled {
+		limit *= 10 // the race detector slows goldmark and chroma 5–10×
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srcs := []string{tt.src}
+			if len(tt.src) > MaxFileSize-100 {
+				srcs = append(srcs, tt.src[:MaxFileSize-1024])
+			}
+			for i, src := range srcs {
+				file := md("title: T\nsummary: S\n", src)
+				start := time.Now()
+				idx, err := Load(fstest.MapFS{"01-x.md": file}, Options{})
+				if d := time.Since(start); d > limit {
+					t.Errorf("%d bytes: took %v, want under %v", len(src), d, limit)
+				}
+				switch {
+				case err != nil && i == 0 && tt.refused != "" && strings.Contains(err.Error(), tt.refused):
+				case err != nil && i > 0:
+					t.Logf("%d bytes: refused: %.120s", len(src), err)
+				case err != nil:
+					t.Errorf("%d bytes: got error %.200q, want %q", len(src), err, tt.refused)
+				case i == 0 && tt.refused != "":
+					t.Errorf("%d bytes: rendered, want refused with %q", len(src), tt.refused)
+				default:
+					if out := len(idx.Lessons()[0].HTML); out > 10*len(file.Data) {
+						t.Errorf("output %d bytes for %d of input, want at most 10×", out, len(file.Data))
+					}
+				}
+			}
+		})
+	}
+}
+
+func nestedList(depth int) string {
+	var sb strings.Builder
+	for i := range depth {
+		sb.WriteString(strings.Repeat("  ", i) + "* item\n")
+	}
+	return sb.String()
+}
+
+// dense repeats p into paragraphs as large as the guards allow, up to the
+// file cap.
+func dense(p string) string {
+	var chunk string
+	for {
+		c := chunk + p
+		if strings.Count(c, "[") > MaxBrackets ||
+			strings.Count(c, "*")+strings.Count(c, "_")+strings.Count(c, "~") > MaxDelimiters ||
+			len(c) > MaxParagraph-10 {
+			break
+		}
+		chunk = c
+	}
+	return strings.Repeat("x"+chunk+"\n\n", (MaxFileSize-2000)/(len(chunk)+3))
+}
+
+// TestEmbeddedLessons loads the real lessons with every known demo name.
+func TestEmbeddedLessons(t *testing.T) {
+	known := regexp.MustCompile(`^(chat|emit-scopes|rooms|namespaces|tenants|acks|queue|console)$`)
+	opts := Options{Prefix: "lessons", Drafts: true, Blocks: blocks.Options{
+		ValidateDemo: func(name string, _ json.RawMessage) error {
+			if !known.MatchString(name) {
+				return fmt.Errorf("unknown demo %q", name)
+			}
+			return nil
+		},
+	}}
+	idx, err := Load(Content, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, i, ok := idx.BySlug("welcome")
+	if !ok || i != 0 {
+		t.Fatalf("welcome: got position %d, %v; want the first lesson", i, ok)
+	}
+	checks := []struct {
+		name string
+		ok   bool
+	}{
+		{"has objectives", len(l.Objectives) > 0},
+		{"has reading questions", len(l.Questions) > 0},
+		{"one console demo for Ada and Grace", len(l.Demos) == 1 && l.Demos[0].Name == "console" &&
+			string(l.Demos[0].Config) == `{"clients":["Ada","Grace"]}`},
+		{"one quiz of 2–3 questions", len(l.Quizzes) == 1 && len(l.Quizzes[0].Questions) >= 2 && len(l.Quizzes[0].Questions) <= 3},
+		{"highlighted JS", strings.Contains(l.HTML, `data-lang="js"><pre class="chroma">`)},
+		{"no raw HTML in the source", !strings.Contains(l.HTML, "raw HTML omitted")},
+		{"no inline styles", !strings.Contains(l.HTML, "style=")},
+		{"a table of contents", len(l.TOC) >= 4},
+	}
+	for _, c := range checks {
+		t.Run(c.name, func(t *testing.T) {
+			if !c.ok {
+				t.Errorf("%s: check failed", l.File)
+			}
+		})
+	}
+	for _, q := range l.Quizzes[0].Questions {
+		for _, c := range q.Choices {
+			if len(c.ExplanationHTML) < 30 {
+				t.Errorf("%s %s: explanation %q is too short to teach", l.File, c.ID, c.ExplanationHTML)
+			}
+		}
+	}
+}
