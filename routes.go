@@ -28,6 +28,7 @@ func (a *app) routes() http.Handler {
 	mux.Handle("GET /static/", http.StripPrefix("/static/", a.assets.Handler()))
 	mux.Handle("GET /healthz", handleHealthz())
 	mux.Handle("/play/", a.play.Handler())
+	a.classRoutes(mux)
 	mux.Handle("/", a.handleNotFound())
 
 	var h http.Handler = mux
