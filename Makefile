@@ -12,7 +12,7 @@ build:
 	$(GO) build -o socketlab .
 
 generate:
-	$(TEMPL) generate
+	cd templates && $(TEMPL) generate
 
 fmt:
 	gofmt -w .
@@ -25,7 +25,7 @@ vet:
 check-generated:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 	$(TEMPL) fmt -fail templates
-	$(TEMPL) generate
+	cd templates && $(TEMPL) generate
 	@git diff --exit-code -- templates || { echo "templ generate changed committed files: run make generate and commit"; exit 1; }
 
 go-test:
