@@ -248,7 +248,13 @@ func (ws *wsConn) writeLoop() {
 		hdr  []byte      // frame headers, referenced by bufs
 		bufs net.Buffers
 		all  net.Buffers // consumed by WriteTo; outside the loop so it is allocated once
+		flat []byte      // one buffer for conns without writev
 	)
+	// A single write must stay atomic: gorilla's reader may write a close
+	// frame (1002, 1009) concurrently. On a TCP conn, net.Buffers is one
+	// writev under the fd's write lock; other conns (TLS, net.Pipe) would
+	// get one Write per buffer, so flatten first.
+	_, tcp := ws.nc.(*net.TCPConn)
 	timeout := s.srv.opts.WriteTimeout
 	for range ws.wake {
 		s.mu.Lock()
@@ -280,11 +286,11 @@ func (ws *wsConn) writeLoop() {
 				bufs = append(bufs, data)
 			}
 		}
+		for i := range direct { // the open packet must be the first frame
+			add(direct[i].typ, direct[i].bin, direct[i].data)
+		}
 		for _, f := range ctrl {
 			bufs = append(bufs, f)
-		}
-		for i := range direct {
-			add(direct[i].typ, direct[i].bin, direct[i].data)
 		}
 		for i := range q {
 			if pm := q[i].pm; pm != nil {
@@ -307,9 +313,22 @@ func (ws *wsConn) writeLoop() {
 		}
 		if len(bufs) > 0 {
 			_ = ws.nc.SetWriteDeadline(time.Now().Add(timeout))
-			all = bufs
-			_, err := all.WriteTo(ws.nc)
+			var err error
+			if tcp {
+				all = bufs
+				_, err = all.WriteTo(ws.nc)
+			} else {
+				flat = flat[:0]
+				for _, b := range bufs {
+					flat = append(flat, b...)
+				}
+				_, err = ws.nc.Write(flat)
+				if cap(flat) > 64<<10 {
+					flat = nil // don't pin a burst's worth of memory per idle conn
+				}
+			}
 			clear(q)
+			clear(bufs)
 			if err != nil {
 				s.log.Debug("websocket write failed", "err", err)
 				s.closeWith(ReasonTransportError, closeError, 0)
