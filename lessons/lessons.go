@@ -71,6 +71,10 @@ type Options struct {
 	Prefix string         // shown in errors: "lessons" → "lessons/01-welcome.md:12: ..."
 	Drafts bool           // include lessons with draft: true
 	Blocks blocks.Options // demo/quiz renderers and demo validation, from main
+	// ReservedIDs are element ids the page itself uses ("main-content"):
+	// a heading whose auto id would clash gets a "-1" suffix instead.
+	// "demo-N" and "quiz-N" (N ≤ 64), the widgets' ids, are always reserved.
+	ReservedIDs []string
 }
 
 // Heading is an h2 or h3 of a lesson body, for its table of contents.
@@ -131,6 +135,9 @@ type Error struct {
 func (e *Error) Error() string { return fmt.Sprintf("%s:%d: %v", e.File, e.Line, e.Err) }
 func (e *Error) Unwrap() error { return e.Err }
 
+// maxWidgetIDs is how many "demo-N" and "quiz-N" ids headings avoid.
+const maxWidgetIDs = 64
+
 var (
 	orderPrefixRE = regexp.MustCompile(`^([0-9]+)-(.+)$`)
 	slugRE        = regexp.MustCompile(`^[a-z0-9]+(?:-[a-z0-9]+)*$`)
@@ -148,7 +155,7 @@ func Load(fsys fs.FS, opts Options) (*Index, error) {
 	var errs []error
 	var all []*Lesson
 	for _, f := range files {
-		l, ferrs := loadFile(fsys, f, md)
+		l, ferrs := loadFile(fsys, f, md, opts.ReservedIDs)
 		for _, e := range ferrs {
 			e.File = path.Join(opts.Prefix, f.file)
 			errs = append(errs, e)
@@ -218,7 +225,7 @@ func lineErr(line int, format string, args ...any) *Error {
 }
 
 // loadFile returns the lesson, or nil and its errors (File left empty).
-func loadFile(fsys fs.FS, f lessonFile, md goldmark.Markdown) (*Lesson, []*Error) {
+func loadFile(fsys fs.FS, f lessonFile, md goldmark.Markdown, reserved []string) (*Lesson, []*Error) {
 	src, err := readCapped(fsys, f.file)
 	if err != nil {
 		return nil, []*Error{lineErr(1, "%w", err)}
@@ -257,7 +264,7 @@ func loadFile(fsys fs.FS, f lessonFile, md goldmark.Markdown) (*Lesson, []*Error
 	if serrs := checkParagraphs(body); len(serrs) > 0 {
 		return nil, append(errs, serrs...)
 	}
-	perr := render(md, body, l)
+	perr := render(md, body, l, reserved)
 	errs = append(errs, perr...)
 	if len(errs) > 0 {
 		return nil, errs
@@ -286,8 +293,16 @@ func readCapped(fsys fs.FS, name string) ([]byte, error) {
 
 // render parses body (file lines kept: the front matter is blanked), fills
 // the rendered fields of l and returns the problems found, with file lines.
-func render(md goldmark.Markdown, body []byte, l *Lesson) []*Error {
+func render(md goldmark.Markdown, body []byte, l *Lesson, reserved []string) []*Error {
 	pc := parser.NewContext()
+	ids := pc.IDs()
+	for i := 1; i <= maxWidgetIDs; i++ {
+		ids.Put([]byte("demo-" + strconv.Itoa(i)))
+		ids.Put([]byte("quiz-" + strconv.Itoa(i)))
+	}
+	for _, id := range reserved {
+		ids.Put([]byte(id))
+	}
 	doc := md.Parser().Parse(text.NewReader(body), parser.WithContext(pc))
 	var errs []*Error
 	for _, e := range blocks.Errors(pc) {

@@ -231,6 +231,22 @@ Intro with [a link](/lessons/rooms#join "t") and <https://socket.io>.
 	}
 }
 
+func TestHeadingIDs(t *testing.T) {
+	body := "## Demo 1\n\n```demo chat\n```\n\n## Quiz 2\n\n## Main content\n\n## Main content\n"
+	idx, err := Load(fstest.MapFS{"01-a.md": md("title: T\nsummary: S\n", body)}, Options{ReservedIDs: []string{"main-content"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, h := range idx.Lessons()[0].TOC {
+		got = append(got, h.ID)
+	}
+	want := []string{"demo-1-1", "quiz-2-1", "main-content-1", "main-content-2"}
+	if !slices.Equal(got, want) {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
 func TestHighlightCSS(t *testing.T) {
 	for _, style := range []string{LightStyle, DarkStyle} {
 		t.Run(style, func(t *testing.T) {

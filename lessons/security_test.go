@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -76,9 +77,26 @@ x <img src=x onerror=alert(1)>
 	}
 }
 
-// TestNoUnsafeRendering is the repo check of T45: nothing in this package
-// turns goldmark's unsafe mode or attribute syntax on.
+// TestNoUnsafeRendering is the repo check of T45: goldmark is at least
+// 1.7.17 (CVE-2026-5160) and nothing here turns unsafe HTML or attribute
+// syntax on.
 func TestNoUnsafeRendering(t *testing.T) {
+	// Test binaries carry no dependency build info: read go.mod.
+	gomod, err := os.ReadFile("../go.mod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^\s*github\.com/yuin/goldmark v(\d+)\.(\d+)\.(\d+)`).FindSubmatch(gomod)
+	if m == nil {
+		t.Fatal("go.mod does not require github.com/yuin/goldmark")
+	}
+	var v [3]int
+	for i := range v {
+		v[i], _ = strconv.Atoi(string(m[i+1]))
+	}
+	if v[0] < 1 || v[0] == 1 && (v[1] < 7 || v[1] == 7 && v[2] < 17) {
+		t.Errorf("go.mod has goldmark v%d.%d.%d, want at least v1.7.17", v[0], v[1], v[2])
+	}
 	for _, dir := range []string{".", "blocks"} {
 		entries, err := os.ReadDir(dir)
 		if err != nil {
