@@ -22,6 +22,7 @@ before(async () => {
       });
       socket.on("do", (op, ev, ack) => {
         if (op === "io.to(room-1)") io.to("room-1").emit(ev);
+        if (op === "io.in(room-1)") io.in("room-1").emit(ev);
         if (op === "socket.to(room-1)") socket.to("room-1").emit(ev);
         if (op === "io.to(room-1).to(room-2)") io.to("room-1").to("room-2").emit(ev);
         if (op === "io.to([room-1,room-2])") io.to(["room-1", "room-2"]).emit(ev);
@@ -73,6 +74,10 @@ test("rooms are never told to the client", () => {
 
 test("io.to(room).emit reaches every member, the acting socket included", async () => {
   assert.deepEqual(await run("io.to(room-1)", "r1"), ["A", "B"]);
+});
+
+test("io.in(room) is another name for io.to(room)", async () => {
+  assert.deepEqual(await run("io.in(room-1)", "in-r1"), ["A", "B"]);
 });
 
 test("socket.to(room).emit reaches the members except the sender", async () => {
@@ -129,4 +134,20 @@ test("on disconnect every room is left: still visible in disconnecting, empty in
   assert.equal(rooms.size, 0);
   assert.equal(nsp().adapter.rooms.has("room-7"), false);
   assert.equal(nsp().adapter.rooms.has(s.id), false);
+});
+
+test("in disconnecting the socket can still tell its rooms it is leaving", async () => {
+  const x = await srv.client();
+  await x.emitWithAck("join", "room-1");
+  const s = serverSocket(srv.io, x);
+  const id = s.id;
+  s.on("disconnecting", () => {
+    for (const room of s.rooms) if (room !== s.id) s.to(room).emit("left", s.id);
+  });
+  const heardByA = new Promise((resolve) => A.once("left", resolve));
+  const heardByB = new Promise((resolve) => B.once("left", resolve));
+  x.disconnect();
+  assert.deepEqual(await Promise.all([heardByA, heardByB]), [id, id]);
+  await fence(nsp(), [A, B, C]);
+  assert.deepEqual(receivers({ A, B, C }, "left"), ["A", "B"]);
 });

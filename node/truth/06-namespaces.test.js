@@ -2,6 +2,7 @@
 // a client picks one by URL path; one connection carries several (multiplexing).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
+import { Manager } from "socket.io-client";
 import { start, record, fence, receivers, serverSocket, once } from "./lib.js";
 
 let srv;
@@ -121,6 +122,18 @@ test("multiplexing: one connection carries several namespaces, one socket (and i
   orders.disconnect();
   const [reason] = await gone;
   assert.equal(reason, "client namespace disconnect");
+  assert.equal(await main.emitWithAck("whoami"), "handled by /");
+  main.disconnect();
+});
+
+test("a refusal on one namespace leaves the other namespaces of the same connection alone", async () => {
+  const manager = new Manager(srv.url, { reconnection: false }); // one connection, explicitly
+  const main = manager.socket("/");
+  await once(main, "connect");
+  const admin = manager.socket("/admin", { auth: { token: "guess" } });
+  const [err] = await once(admin, "connect_error");
+  assert.equal(err.message, "not authorized");
+  assert.equal(main.connected, true);
   assert.equal(await main.emitWithAck("whoami"), "handled by /");
   main.disconnect();
 });
