@@ -579,6 +579,7 @@ func TestSlowConsumer(t *testing.T) {
 		if err := s.Send(Message{Data: []byte("f")}); !errors.Is(err, ErrClosed) {
 			t.Errorf("after close: got %v, want ErrClosed", err)
 		}
+		synctest.Wait() // Closed runs on its own goroutine after Send
 		if got, want := h.rec.closedReasons(sid), []string{ReasonSlow}; !slices.Equal(got, want) {
 			t.Errorf("got reasons %q, want %q", got, want)
 		}
@@ -652,6 +653,7 @@ func TestServerCloseAndCaps(t *testing.T) {
 			s.Send(Message{Data: []byte("bye")})
 			s.Close(ReasonForcedClose)
 			s.Close(ReasonForcedClose)
+			synctest.Wait()
 			if st, body := h.get(sidQuery(sid)); st != 200 || body != "4bye\x1e1" {
 				t.Errorf("GET: got %d %q, want 200 \"4bye\\x1e1\"", st, body)
 			}
@@ -741,6 +743,45 @@ func TestSessionRequestAndIDs(t *testing.T) {
 		}
 		if s.Request().Context() == nil || s.Request().Context().Err() != nil {
 			t.Error("request context should stay usable")
+		}
+	})
+}
+
+// lockingHandler's Closed takes the lock its broadcaster holds while sending.
+type lockingHandler struct {
+	mu     sync.Mutex
+	s      *Session
+	reason string
+}
+
+func (l *lockingHandler) Open(s *Session) SessionHandler { l.s = s; return l }
+func (l *lockingHandler) Message(Message)                {}
+func (l *lockingHandler) Closed(reason string) {
+	l.mu.Lock()
+	l.reason = reason
+	l.mu.Unlock()
+}
+
+func TestSendUnderLockDoesNotDeadlock(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		lh := &lockingHandler{}
+		opts := suiteOptions(nil)
+		opts.Handler = lh
+		opts.MaxQueuePackets = 1
+		h := newHarness(t, opts)
+		h.handshake()
+		lh.mu.Lock() // a broadcast holding its room lock
+		lh.s.Send(Message{Data: []byte("a")})
+		if err := lh.s.Send(Message{Data: []byte("b")}); !errors.Is(err, ErrSlow) {
+			t.Errorf("got %v, want ErrSlow", err)
+		}
+		lh.s.Close(ReasonForcedClose)
+		lh.mu.Unlock()
+		synctest.Wait()
+		lh.mu.Lock()
+		defer lh.mu.Unlock()
+		if lh.reason != ReasonSlow {
+			t.Errorf("got reason %q, want %q", lh.reason, ReasonSlow)
 		}
 	})
 }

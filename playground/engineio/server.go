@@ -184,8 +184,9 @@ func (srv *Server) SessionCount() int {
 	return srv.open
 }
 
-// Close closes every session with reason "server shutting down" and waits
-// for the connection goroutines to end; later handshakes get 503.
+// Close closes every session with reason "server shutting down" (queued
+// packets flushed, then the Engine.IO close) and waits for the connection
+// goroutines to end (each bounded by WriteTimeout); later handshakes get 503.
 func (srv *Server) Close() {
 	srv.mu.Lock()
 	srv.closed = true
@@ -195,7 +196,9 @@ func (srv *Server) Close() {
 	}
 	srv.mu.Unlock()
 	for _, s := range ss {
-		s.Close(ReasonShuttingDown)
+		// Synchronous: when Close returns, every Closed has run (or runs
+		// as soon as a Message in progress returns, before the pumps end).
+		s.shutdown(ReasonShuttingDown, closeGraceful, websocket.CloseGoingAway, false)
 	}
 	srv.wg.Wait()
 }

@@ -205,7 +205,9 @@ func (s *Session) notifyClosed(h SessionHandler, reason string) {
 
 // Send enqueues msgs atomically; it never blocks. On a closed session it
 // returns ErrClosed; over the queue bound it closes the session ("slow") and
-// returns ErrSlow. The Data of msgs must not be modified afterwards.
+// returns ErrSlow (Closed follows on another goroutine, so Send may be
+// called under a lock that Closed takes). The Data of msgs must not be
+// modified afterwards.
 func (s *Session) Send(msgs ...Message) error {
 	s.mu.Lock()
 	if s.closed {
@@ -218,7 +220,7 @@ func (s *Session) Send(msgs ...Message) error {
 	}
 	if !s.fitsLocked(len(msgs), n) {
 		s.mu.Unlock()
-		s.closeWith(ReasonSlow, closeError, websocket.ClosePolicyViolation)
+		s.shutdown(ReasonSlow, closeError, websocket.ClosePolicyViolation, true)
 		return ErrSlow
 	}
 	for _, m := range msgs {
@@ -240,7 +242,7 @@ func (s *Session) SendPrepared(p *Prepared) error {
 	}
 	if !s.fitsLocked(len(p.msgs), p.bytes) {
 		s.mu.Unlock()
-		s.closeWith(ReasonSlow, closeError, websocket.ClosePolicyViolation)
+		s.shutdown(ReasonSlow, closeError, websocket.ClosePolicyViolation, true)
 		return ErrSlow
 	}
 	for i := range p.msgs {
@@ -273,7 +275,8 @@ func signal(c chan struct{}) {
 }
 
 // Close closes the session: queued packets are flushed, then the Engine.IO
-// close packet (WebSocket: then a close frame). Idempotent.
+// close packet (WebSocket: then a close frame). Idempotent; never blocks.
+// Closed(reason) follows on another goroutine.
 func (s *Session) Close(reason string) {
 	code := websocket.CloseNormalClosure
 	switch reason {
@@ -282,11 +285,19 @@ func (s *Session) Close(reason string) {
 	case ReasonParseError, ReasonSlow:
 		code = websocket.ClosePolicyViolation
 	}
-	s.closeWith(reason, closeGraceful, code)
+	s.shutdown(reason, closeGraceful, code, true)
 }
 
-// closeWith closes the session once; code is the WebSocket close code (0: none).
+// closeWith closes the session once; code is the WebSocket close code (0:
+// none). Closed runs on this goroutine (one of ours, holding no user lock).
 func (s *Session) closeWith(reason string, kind closeKind, code int) {
+	s.shutdown(reason, kind, code, false)
+}
+
+// shutdown closes the session once. With async, Closed runs on a new
+// goroutine: Send, SendPrepared and Close are called by user code that may
+// hold the very locks its Closed takes (a broadcast over a room).
+func (s *Session) shutdown(reason string, kind closeKind, code int, async bool) {
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
@@ -346,7 +357,11 @@ func (s *Session) closeWith(reason string, kind closeKind, code int) {
 		s.srv.remove(s)
 	}
 	if notify {
-		s.notifyClosed(h, reason)
+		if async {
+			go s.notifyClosed(h, reason)
+		} else {
+			s.notifyClosed(h, reason)
+		}
 	}
 }
 
