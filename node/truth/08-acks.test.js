@@ -121,3 +121,28 @@ test("volatile is dropped when the connection cannot write right then (between t
   assert.deepEqual(c.got.map(([e]) => e), ["normal-tick", "fence"]);
   c.disconnect();
 });
+
+test("after a disconnect, normal emits wait in the client's buffer until it reconnects; volatile ones do not", async () => {
+  const c = await srv.client();
+  c.disconnect();
+  const got = [];
+  srv.io.once("connection", (s) => s.onAny((ev) => got.push(ev)));
+  c.volatile.emit("volatile-while-offline");
+  c.emit("normal-while-offline");
+  c.connect();
+  await once(c, "connect");
+  await c.emitWithAck("seen", "marker");
+  assert.deepEqual(got, ["normal-while-offline", "seen"]);
+  c.disconnect();
+});
+
+test("without a timeout, a disconnect does not call a client's ack callback; with one, it gets an error", async () => {
+  const c = await srv.client();
+  let called = false;
+  c.emit("slow", "no timeout", () => { called = true; });
+  const withTimeout = new Promise((resolve) => c.timeout(60_000).emit("slow", "timeout", (err) => resolve(err)));
+  c.disconnect();
+  const err = await withTimeout;
+  assert.equal(err.message, "socket has been disconnected");
+  assert.equal(called, false);
+});
