@@ -177,7 +177,7 @@ function initLesson(article) {
     const done = progress(slug) === "done";
     if (!button) return;
     button.setAttribute("aria-pressed", String(done));
-    button.textContent = done ? "✓ Done (click to undo)" : "Mark as done";
+    button.textContent = done ? "✓ Done (undo)" : "Mark as done";
   };
   const markDone = (message) => {
     if (progress(slug) === "done") return;
@@ -197,9 +197,9 @@ function initLesson(article) {
     if (progress(slug) === "done") {
       setProgress(slug, "visited");
       render();
-      if (status) status.textContent = "Lesson marked as not done.";
+      if (status) status.textContent = "Marked as not done.";
     } else {
-      markDone("Lesson marked as done.");
+      markDone("Marked as done.");
     }
   });
 
@@ -210,7 +210,7 @@ function initLesson(article) {
     const io = new IntersectionObserver((entries) => {
       const reached = entries.some((e) => e.isIntersecting);
       if (reached && window.scrollY > 0) {
-        markDone("You reached the end: lesson marked as done.");
+        markDone("Done: you reached the end.");
         io.disconnect();
       }
     });
@@ -218,7 +218,7 @@ function initLesson(article) {
   }
 
   initQuizzes(article, slug, () =>
-    markDone("All quizzes answered: lesson marked as done."),
+    markDone("Done: all quizzes answered."),
   );
 }
 
