@@ -506,3 +506,52 @@ func TestConnectTimeout(t *testing.T) {
 		}
 	})
 }
+
+func TestServerClose(t *testing.T) {
+	srv := newTestServer(t, Options{})
+	p := dial(t, srv)
+	p.connect("/")
+	srv.Close()
+	if closed, reason := p.isClosed(); !closed || reason != "server shutting down" {
+		t.Errorf("got closed=%v %q, want closed with %q", closed, reason, "server shutting down")
+	}
+	if err := srv.Emit("x"); !errors.Is(err, ErrClosed) {
+		t.Errorf("Emit after Close: got %v, want %v", err, ErrClosed)
+	}
+	late := dial(t, srv)
+	if closed, _ := late.isClosed(); !closed {
+		t.Error("Accept after Close: connection open, want closed")
+	}
+	srv.Close() // idempotent
+}
+
+func TestConnectAttemptsRateLimited(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		srv := newTestServer(t, Options{})
+		p := dial(t, srv)
+		for range 40 {
+			p.send("0/instructor,")
+		}
+		p.take()
+		p.send("0/instructor,")
+		if got, want := p.take(), []string{`4/instructor,{"message":"too many requests"}`}; !slices.Equal(got, want) {
+			t.Errorf("got %q, want %q", got, want)
+		}
+		time.Sleep(time.Second)
+		p.send("0")
+		sidOf(t, p.take()[0], "0")
+	})
+}
+
+func TestHandshake(t *testing.T) {
+	srv := newTestServer(t, Options{})
+	var hs Handshake
+	srv.OnConnection(func(s *Socket) { hs = s.Handshake() })
+	f := &fakeConn{transport: "polling"}
+	c := srv.Accept(f, Handshake{Address: "10.0.0.1", Query: map[string][]string{"EIO": {"4"}}, Auth: json.RawMessage(`"ignored"`)})
+	c.OnText([]byte(`0{"token":"t"}`))
+	if hs.Address != "10.0.0.1" || hs.Query.Get("EIO") != "4" || string(hs.Auth) != `{"token":"t"}` {
+		t.Errorf("got %+v", hs)
+	}
+	c.Closed("transport close")
+}

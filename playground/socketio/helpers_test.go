@@ -104,8 +104,8 @@ func newTestServer(t *testing.T, opts Options) *Server {
 func dial(t *testing.T, srv *Server) *peer {
 	t.Helper()
 	f := &fakeConn{}
+	c := srv.Accept(f, Handshake{Address: "127.0.0.1"}) // may call f.Close at once
 	f.mu.Lock()
-	c := srv.Accept(f, Handshake{Address: "127.0.0.1"})
 	f.client = c
 	f.mu.Unlock()
 	return &peer{t: t, fakeConn: f, c: c}

@@ -427,6 +427,9 @@ func (o *Operator) Timeout(d time.Duration) *Operator {
 // is sent byte-exact, []byte as a binary attachment, RawBinary with its
 // placeholders renumbered, anything else through encoding/json.
 func (o *Operator) Emit(event string, args ...any) error {
+	if o.ns.srv.isClosed.Load() {
+		return ErrClosed
+	}
 	open, atts, err := encodeArgs(event, args)
 	if err != nil {
 		return err
@@ -523,6 +526,9 @@ type Reply struct {
 // if some socket did not answer. Do not call it from a handler of one of
 // the recipients' own events: that goroutine delivers their replies.
 func (o *Operator) EmitWithAck(ctx context.Context, event string, args ...any) ([]Reply, error) {
+	if o.ns.srv.isClosed.Load() {
+		return nil, ErrClosed
+	}
 	open, atts, err := encodeArgs(event, args)
 	if err != nil {
 		return nil, err

@@ -148,6 +148,8 @@ type Server struct {
 	log  *slog.Logger
 	tap  tap
 
+	isClosed atomic.Bool // mirrors closed for lock-free checks in emits
+
 	mu      sync.Mutex
 	closed  bool
 	nsps    map[string]*Namespace // static namespaces and dynamic children
@@ -322,6 +324,7 @@ func (srv *Server) Close() {
 		return
 	}
 	srv.closed = true
+	srv.isClosed.Store(true)
 	clients := make([]*Client, 0, len(srv.clients))
 	for c := range srv.clients {
 		clients = append(clients, c)
