@@ -252,3 +252,23 @@ func TestRateLimit(t *testing.T) {
 		_ = srv
 	})
 }
+
+func TestDisconnectNotRateLimited(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		_, p, s := connected(t, Options{})
+		var reason string
+		var connectedInDisconnecting bool
+		s.OnDisconnecting(func(string) { connectedInDisconnecting = s.Connected() })
+		s.OnDisconnect(func(r string) { reason = r })
+		for range 50 {
+			p.send(`2["spam"]`)
+		}
+		p.send("1")
+		if reason != "client namespace disconnect" {
+			t.Errorf("got reason %q, want %q", reason, "client namespace disconnect")
+		}
+		if !connectedInDisconnecting || s.Connected() {
+			t.Errorf("Connected(): %v in disconnecting, %v after; want true, false", connectedInDisconnecting, s.Connected())
+		}
+	})
+}

@@ -14,6 +14,13 @@
 //		})
 //	})
 //
+// Wiring a transport: for each Engine.IO session call Accept with a Conn
+// whose Send writes "4"+Packet.Text as a text message followed by each
+// attachment as a binary message (all enqueued atomically, never blocking),
+// then feed the session's text messages (without the "4") to OnText and
+// binary messages to OnBinary, serially, and call Closed once with the
+// session's close reason.
+//
 // Locking: a mutex per namespace (sockets, rooms), per client and per
 // socket; under a lock only map updates and non-blocking Conn.Send calls
 // happen. Handlers, middleware and the observer run without locks.

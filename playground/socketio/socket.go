@@ -110,8 +110,12 @@ func (s *Socket) Handshake() Handshake { return s.hs }
 // Transport is the connection's current transport.
 func (s *Socket) Transport() string { return s.client.conn.Transport() }
 
-// Connected reports whether the socket is connected.
-func (s *Socket) Connected() bool { return s.state.Load() == stateConnected }
+// Connected reports whether the socket is connected; like JavaScript's
+// socket.connected it is still true in disconnecting handlers.
+func (s *Socket) Connected() bool {
+	st := s.state.Load()
+	return st == stateConnected || st == stateClosing
+}
 
 // Recovered reports whether the connection state was recovered.
 func (s *Socket) Recovered() bool { return s.recovered }
@@ -473,6 +477,10 @@ func (s *Socket) ackError(id int64, msg string) {
 }
 
 func (s *Socket) onPacket(d *decoded, atts [][]byte) {
+	if d.typ == typeDisconnect { // leaving is never rate limited
+		s.onclose("client namespace disconnect", false)
+		return
+	}
 	s.mu.Lock()
 	ok, kick := s.limiter.allow(time.Now())
 	s.mu.Unlock()
@@ -488,8 +496,6 @@ func (s *Socket) onPacket(d *decoded, atts [][]byte) {
 		return
 	}
 	switch d.typ {
-	case typeDisconnect:
-		s.onclose("client namespace disconnect", false)
 	case typeEvent, typeBinaryEvent:
 		s.onEvent(d, atts)
 	case typeAck, typeBinaryAck:
