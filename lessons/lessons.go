@@ -48,23 +48,8 @@ import (
 //go:embed *.md
 var Content embed.FS
 
-// Limits on a lesson's shape, checked before rendering (T47).
-const (
-	// MaxFileSize is the largest lesson file Load accepts (checked before parsing).
-	MaxFileSize = 256 << 10
-	// MaxParagraph caps a run of non-blank lines outside fenced code:
-	// goldmark's inline parser is quadratic on some inputs ("[a](<b"×N
-	// takes seconds at 60 KB), and it parses one paragraph at a time.
-	MaxParagraph = 16 << 10
-	// MaxBrackets and MaxDelimiters cap the '[' and the '*', '_', '~' of
-	// one paragraph: the link and emphasis parsers are quadratic in them
-	// ("[a](<b", "![a](", "[a][", "*_" repeated take seconds at 16 KiB).
-	MaxBrackets   = 256
-	MaxDelimiters = 512
-	// MaxNesting caps nested block quotes and lists (output size grows
-	// with depth × lines: "> "×10000 is 13× its size in HTML).
-	MaxNesting = 16
-)
+// MaxFileSize is the largest lesson file Load accepts (checked before parsing).
+const MaxFileSize = 256 << 10
 
 // Options configure Load.
 type Options struct {
@@ -261,7 +246,7 @@ func loadFile(fsys fs.FS, f lessonFile, md goldmark.Markdown, reserved []string)
 	}
 	l.Slug = slug
 
-	if serrs := checkParagraphs(body); len(serrs) > 0 {
+	if serrs := checkShape(body); len(serrs) > 0 {
 		return nil, append(errs, serrs...)
 	}
 	perr := render(md, body, l, reserved)
@@ -310,9 +295,6 @@ func render(md goldmark.Markdown, body []byte, l *Lesson, reserved []string) []*
 	}
 	if len(errs) > 0 {
 		return errs
-	}
-	if e := checkNesting(doc, body); e != nil {
-		return []*Error{e}
 	}
 	c, _ := pc.Get(collectedKey).(*collected)
 	if c != nil {
@@ -375,112 +357,4 @@ func plainText(n ast.Node, source []byte) string {
 		return ast.WalkContinue, nil
 	})
 	return strings.TrimSpace(sb.String())
-}
-
-var fenceRE = regexp.MustCompile("^ {0,3}(`{3,}|~{3,})")
-
-// containerMarkerRE matches one block quote or list marker at a line start.
-var containerMarkerRE = regexp.MustCompile(`^[ \t]*(?:>|[*+-][ \t]|[0-9]{1,9}[.)][ \t])`)
-
-// checkParagraphs bounds what goldmark's inline parser sees at once: each
-// run of non-blank lines outside top-level fenced code (which is not
-// inline-parsed) is at most MaxParagraph bytes, MaxBrackets '[' and
-// MaxDelimiters emphasis characters; no line opens more than MaxNesting
-// block quotes or lists. It reports each problem once per run.
-func checkParagraphs(body []byte) []*Error {
-	var errs []*Error
-	var fence []byte // the open fence's marker, nil outside a fence
-	var size, brackets, delims, runStart int
-	reported := false
-	for n, rest := 1, body; len(rest) > 0; n++ {
-		line, next, _ := bytes.Cut(rest, []byte("\n"))
-		rest = next
-		if m := fenceRE.FindSubmatch(line); m != nil {
-			switch {
-			case fence == nil:
-				fence = bytes.Clone(m[1])
-				size, reported = 0, false
-				continue
-			case m[1][0] == fence[0] && len(m[1]) >= len(fence) &&
-				len(bytes.TrimSpace(line[len(m[0]):])) == 0:
-				fence = nil
-				continue
-			}
-		}
-		if fence != nil {
-			continue
-		}
-		if len(bytes.TrimSpace(line)) == 0 {
-			size, reported = 0, false
-			continue
-		}
-		if size == 0 {
-			runStart, brackets, delims = n, 0, 0
-		}
-		size += len(line) + 1
-		depth, text := 0, line
-		for ; depth <= MaxNesting; depth++ {
-			m := containerMarkerRE.Find(text)
-			if m == nil {
-				break
-			}
-			text = text[len(m):]
-		}
-		brackets += bytes.Count(text, []byte("["))
-		for _, c := range text {
-			if c == '*' || c == '_' || c == '~' {
-				delims++
-			}
-		}
-		var msg string
-		switch {
-		case depth > MaxNesting:
-			errs = append(errs, lineErr(n, "block quotes and lists nested deeper than %d levels", MaxNesting))
-			continue
-		case size > MaxParagraph:
-			msg = fmt.Sprintf("paragraph over %d bytes without a blank line (split it)", MaxParagraph)
-		case brackets > MaxBrackets:
-			msg = fmt.Sprintf("paragraph with over %d '[' (split it)", MaxBrackets)
-		case delims > MaxDelimiters:
-			msg = fmt.Sprintf("paragraph with over %d '*', '_' and '~' (split it)", MaxDelimiters)
-		default:
-			continue
-		}
-		if !reported {
-			reported = true
-			errs = append(errs, lineErr(runStart, "%s", msg))
-		}
-	}
-	return errs
-}
-
-// checkNesting reports the first block quote or list nested deeper than MaxNesting.
-func checkNesting(doc ast.Node, source []byte) *Error {
-	depth := 0
-	var found ast.Node
-	_ = ast.Walk(doc, func(n ast.Node, entering bool) (ast.WalkStatus, error) {
-		switch n.Kind() {
-		case ast.KindBlockquote, ast.KindList:
-		default:
-			return ast.WalkContinue, nil
-		}
-		if !entering {
-			depth--
-			return ast.WalkContinue, nil
-		}
-		depth++
-		if depth > MaxNesting {
-			found = n
-			return ast.WalkStop, nil
-		}
-		return ast.WalkContinue, nil
-	})
-	if found == nil {
-		return nil
-	}
-	line := 1
-	if p := found.Pos(); p >= 0 && p <= len(source) {
-		line += bytes.Count(source[:p], []byte("\n"))
-	}
-	return lineErr(line, "block quotes and lists nested deeper than %d levels", MaxNesting)
 }

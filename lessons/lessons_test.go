@@ -130,7 +130,7 @@ func TestLoadErrors(t *testing.T) {
 		{"over the size cap", fstest.MapFS{"01-big.md": {Data: []byte(strings.Repeat("x", 10<<20))}},
 			"lessons/01-big.md:1: file is 10485760 bytes, over the 262144-byte limit for a lesson"},
 		{"paragraph cap", fstest.MapFS{"01-a.md": md(ok, "Intro.\n\n"+strings.Repeat("word ", 3500)+"\n")},
-			"lessons/01-a.md:7: paragraph over 16384 bytes without a blank line (split it)"},
+			"lessons/01-a.md:7: paragraph over 16384 bytes (split it with blank lines)"},
 		{"bracket cap", fstest.MapFS{"01-a.md": md(ok, "x\n"+strings.Repeat("[a] ", 257)+"\n\nok\n")},
 			"lessons/01-a.md:5: paragraph with over 256 '[' (split it)"},
 		{"nesting", fstest.MapFS{"01-a.md": md(ok, nestedList(20))},

@@ -139,9 +139,12 @@ func TestPathological(t *testing.T) {
 		{"emphasis", r("*_", 40000), "paragraph over"},
 		{"tildes", r("~", 100000), ""}, // an empty fenced code block
 		{"link destinations", r("[a](<b", 50000), "over the 262144-byte limit"},
-		{"link openers", r("]([\n", 50000), "paragraph with over 256 '['"},
+		{"link openers", r("]([\n", 50000), "paragraph over"},
 		{"10 MB lesson", r("Text with *emphasis* and `code`, [a link](/x).\n\n", 10<<20/49), "over the 262144-byte limit"},
 		{"nested lists over lines", nestedList(40), "nested deeper"},
+		{"deep indentation", nestedList(300), "line indented 82 columns, over 80"},
+		{"fence hidden in an HTML comment", "<!--\n\n```\n-->\n\n" + r("[a](<b", 20000) + "\n\n```\n", "paragraph"},
+		{"not a fence", "```a`\n" + r("[a](<b", 20000) + "\n```\n", "paragraph"},
 		{"unknown-language fences", r("```x\ny\n```\n", 20000), ""},
 		{"broken quiz fences", r("```quiz\n- question: q\n```\n", 8000), "quiz question 1"},
 		// At the limits: paragraphs as dense as the guards allow, up to the file cap.
