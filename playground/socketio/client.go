@@ -27,8 +27,10 @@ type Client struct {
 	connecting map[string]bool    // CONNECT in progress (middleware running)
 	timer      *time.Timer
 	bin        *decoded // binary packet awaiting attachments
-	binAtts    [][]byte
-	connBucket bucket
+	// transportReason is the reason of a Closed call made from inside Send.
+	transportReason string
+	binAtts         [][]byte
+	connBucket      bucket
 }
 
 // OnText handles one inbound Engine.IO text message (without the "4").
@@ -88,7 +90,13 @@ func (c *Client) OnBinary(data []byte) {
 func (c *Client) Closed(reason string) {
 	if c.inSend.Load() > 0 {
 		// The transport closed the connection from inside our Send, while
-		// a namespace may be locked: tear down on another goroutine.
+		// a namespace may be locked: tear down on another goroutine (or in
+		// sendFailed, whichever comes first), with the transport's reason.
+		c.mu.Lock()
+		if c.transportReason == "" {
+			c.transportReason = reason
+		}
+		c.mu.Unlock()
 		go func() {
 			defer c.srv.recoverPanic("teardown")
 			c.teardown(reason)
@@ -179,8 +187,14 @@ func (c *Client) sendLocked(p *Packet) error {
 
 // sendFailed treats a failed Send as a lost transport.
 func (c *Client) sendFailed() {
-	c.teardown("transport error")
-	c.conn.Close("transport error")
+	c.mu.Lock()
+	reason := c.transportReason
+	c.mu.Unlock()
+	if reason == "" {
+		reason = "transport error"
+	}
+	c.teardown(reason)
+	c.conn.Close(reason)
 }
 
 // violation closes the connection after a protocol violation; nothing more

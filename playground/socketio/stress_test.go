@@ -105,3 +105,51 @@ func BenchmarkDecodeEvent(b *testing.B) {
 		}
 	}
 }
+
+// slowConn closes itself from inside Send, as a transport may do when its
+// queue is full.
+type slowConn struct {
+	mu     sync.Mutex
+	full   bool
+	client *Client
+}
+
+func (c *slowConn) Send(*Packet) error {
+	c.mu.Lock()
+	full, cl := c.full, c.client
+	c.mu.Unlock()
+	if full {
+		cl.Closed("slow")
+		return errFakeClosed
+	}
+	return nil
+}
+func (c *slowConn) Close(string)      {}
+func (c *slowConn) Transport() string { return "websocket" }
+
+func TestCloseFromInsideSend(t *testing.T) {
+	srv := newTestServer(t, Options{})
+	reasons := make(chan string, 2)
+	srv.OnConnection(func(s *Socket) {
+		s.Join("room")
+		s.OnDisconnect(func(r string) { reasons <- r })
+	})
+	slow := &slowConn{}
+	c := srv.Accept(slow, Handshake{})
+	slow.client = c
+	c.OnText([]byte("0"))
+	ok := dial(t, srv)
+	ok.connect("/")
+	slow.mu.Lock()
+	slow.full = true
+	slow.mu.Unlock()
+	if err := srv.To("room").Emit("x"); err != nil { // must not deadlock
+		t.Fatal(err)
+	}
+	if r := <-reasons; r != "slow" {
+		t.Errorf("got reason %q, want %q", r, "slow")
+	}
+	if got := ok.take(); len(got) != 1 {
+		t.Errorf("healthy client got %q, want the event", got)
+	}
+}
