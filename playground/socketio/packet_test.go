@@ -313,3 +313,30 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// FuzzClient feeds message sequences (split at \x1e; a leading 'b' marks
+// binary) to a client of a conformance server: no input may panic.
+func FuzzClient(f *testing.F) {
+	for _, s := range []string{
+		"0\x1e2[\"message\",1]",
+		"0/custom,{\"token\":\"abc\"}\x1e2/custom,[\"x\"]\x1e1/custom",
+		"0\x1e52-[\"message\",{\"_placeholder\":true,\"num\":0},{\"_placeholder\":true,\"num\":1}]\x1eb\x01\x02\x1eb\x03",
+		"0\x1e2456[\"message-with-ack\",1]\x1e30[]\x1e1\x1e0",
+		"0/random\x1e0\x1e2abc",
+		"b\x01",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		srv := conformanceServer(t, Options{RateLimit: -1})
+		p := dial(t, srv)
+		for _, m := range strings.Split(in, "\x1e") {
+			if rest, ok := strings.CutPrefix(m, "b"); ok {
+				p.c.OnBinary([]byte(rest))
+			} else {
+				p.send(m)
+			}
+		}
+		p.Close("transport close")
+	})
+}
