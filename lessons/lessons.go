@@ -30,9 +30,11 @@ import (
 	"io/fs"
 	"path"
 	"regexp"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/yuin/goldmark"
 	"github.com/yuin/goldmark/ast"
@@ -55,7 +57,7 @@ const MaxFileSize = 256 << 10
 type Options struct {
 	Prefix string         // shown in errors: "lessons" → "lessons/01-welcome.md:12: ..."
 	Drafts bool           // include lessons with draft: true
-	Blocks blocks.Options // demo/quiz renderers and demo validation, from main
+	Blocks blocks.Options // demo/quiz renderers and demo validation, from main; called concurrently
 	// ReservedIDs are element ids the page itself uses ("main-content"):
 	// a heading whose auto id would clash gets a "-1" suffix instead.
 	// "demo-N" and "quiz-N" (N ≤ 64), the widgets' ids, are always reserved.
@@ -128,7 +130,8 @@ var (
 	slugRE        = regexp.MustCompile(`^[a-z0-9]+(?:-[a-z0-9]+)*$`)
 )
 
-// Load reads every lesson of fsys, parses and renders it once, and returns
+// Load reads every lesson of fsys, parses and renders it once (files in
+// parallel; every goroutine has returned when Load does), and returns
 // the index. All problems are returned together (errors.Join of *Error),
 // each as "PREFIX/FILE:LINE: message".
 func Load(fsys fs.FS, opts Options) (*Index, error) {
@@ -137,16 +140,38 @@ func Load(fsys fs.FS, opts Options) (*Index, error) {
 		return nil, fmt.Errorf("listing lessons: %w", err)
 	}
 	md := newMarkdown(opts.Blocks)
+	// Files are independent: load them on every core (chroma's tokenizer
+	// dominates start-up), then merge in file order.
+	type result struct {
+		l    *Lesson
+		errs []*Error
+	}
+	results := make([]result, len(files))
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	var wg sync.WaitGroup
+	for i, f := range files {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			defer func() {
+				if r := recover(); r != nil {
+					results[i] = result{errs: []*Error{lineErr(1, "internal error loading the lesson: %v", r)}}
+				}
+			}()
+			l, errs := loadFile(fsys, f, md, opts.ReservedIDs)
+			results[i] = result{l, errs}
+		})
+	}
+	wg.Wait()
 	var errs []error
 	var all []*Lesson
-	for _, f := range files {
-		l, ferrs := loadFile(fsys, f, md, opts.ReservedIDs)
-		for _, e := range ferrs {
-			e.File = path.Join(opts.Prefix, f.file)
+	for i, r := range results {
+		for _, e := range r.errs {
+			e.File = path.Join(opts.Prefix, files[i].file)
 			errs = append(errs, e)
 		}
-		if l != nil && (!l.Draft || opts.Drafts) {
-			all = append(all, l)
+		if r.l != nil && (!r.l.Draft || opts.Drafts) {
+			all = append(all, r.l)
 		}
 	}
 	slices.SortStableFunc(all, func(a, b *Lesson) int { return a.Order - b.Order })

@@ -12,6 +12,7 @@ import (
 	"testing/fstest"
 
 	"github.com/google/go-cmp/cmp"
+	"go.uber.org/goleak"
 
 	"socketlab/lessons/blocks"
 )
@@ -22,6 +23,7 @@ func md(front, body string) *fstest.MapFile {
 }
 
 func TestLoad(t *testing.T) {
+	defer goleak.VerifyNone(t) // Load's workers are gone when it returns
 	fsys := fstest.MapFS{
 		"02-rooms.md":         md("title: Rooms\nsummary: Join and leave.\nobjectives: [Join a room]\n", "## Join\n"),
 		"intro.md":            md("title: Intro\nsummary: Start here.\norder: 1\nslug: start\n", "Hi.\n"),
@@ -86,6 +88,7 @@ func TestLoad(t *testing.T) {
 }
 
 func TestLoadErrors(t *testing.T) {
+	defer goleak.VerifyNone(t)
 	ok := "title: T\nsummary: S\n"
 	quiz := "```quiz\n- question: q\n  choices:\n    - {text: a, explain: x}\n    - {text: b, explain: y}\n```\n"
 	tests := []struct {
@@ -135,6 +138,8 @@ func TestLoadErrors(t *testing.T) {
 			"lessons/01-a.md:5: paragraph with over 256 '[' (split it)"},
 		{"nesting", fstest.MapFS{"01-a.md": md(ok, nestedList(20))},
 			"lessons/01-a.md:21: block quotes and lists nested deeper than 16 levels"},
+		{"render hook panic", fstest.MapFS{"01-a.md": md(ok, "```demo panic\n```\n"), "02-b.md": md(ok, "")},
+			"lessons/01-a.md:1: internal error loading the lesson: kaboom"},
 		{"render hook error", fstest.MapFS{"01-a.md": md(ok, "\n```demo fail\n```\n")},
 			`lessons/01-a.md:6: rendering demo "fail": boom`},
 	}
@@ -146,8 +151,11 @@ func TestLoadErrors(t *testing.T) {
 			return nil
 		},
 		RenderDemo: func(_ context.Context, w io.Writer, d blocks.Demo) error {
-			if d.Name == "fail" {
+			switch d.Name {
+			case "fail":
 				return errors.New("boom")
+			case "panic":
+				panic("kaboom")
 			}
 			return blocks.DefaultDemo(context.Background(), w, d)
 		},
