@@ -2,6 +2,7 @@ package socketio
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -114,6 +115,40 @@ func TestDecodeAttachmentLimitBeforeBuffering(t *testing.T) {
 	_, err := decodePacket([]byte(`511-["x"]`), 10)
 	if err != errTooManyAttachments {
 		t.Errorf("got %v, want %v", err, errTooManyAttachments)
+	}
+}
+
+func TestDuplicateKeysLargeObjects(t *testing.T) {
+	obj := func(n int, extra string) string {
+		var b strings.Builder
+		b.WriteString(`2["x",{`)
+		for i := range n {
+			if i > 0 {
+				b.WriteString(",")
+			}
+			fmt.Fprintf(&b, `"k%d":%d`, i, i)
+		}
+		b.WriteString(extra + `}]`)
+		return b.String()
+	}
+	tests := []struct {
+		name, in, shape string
+	}{
+		{"20 keys", obj(20, ""), ""},
+		{"20 keys and a duplicate", obj(20, `,"k3":1`), "duplicate key"},
+		{"100000 keys", obj(100000, ""), ""},
+		{"100000 keys and an escaped duplicate", obj(100000, `,"k\u0031":1`), "duplicate key"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d, err := decodePacket([]byte(tt.in), 10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d.shape != tt.shape {
+				t.Errorf("got shape %q, want %q", d.shape, tt.shape)
+			}
+		})
 	}
 }
 

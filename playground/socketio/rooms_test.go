@@ -231,3 +231,28 @@ func TestFetchSocketsJoinLeaveDisconnect(t *testing.T) {
 		t.Error("C's connection open, want it closed")
 	}
 }
+
+func TestVolatileFlag(t *testing.T) {
+	tests := []struct {
+		name string
+		emit func(w *world) error
+		want bool
+	}{
+		{"io.volatile", func(w *world) error { return w.srv.Volatile().Emit("ev") }, true},
+		{"socket.volatile", func(w *world) error { return w.socks["A"].Volatile().Emit("ev") }, true},
+		{"socket.volatile.broadcast", func(w *world) error { return w.socks["B"].Volatile().To("r1").Emit("ev") }, true},
+		{"plain", func(w *world) error { return w.srv.Emit("ev") }, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newWorld(t)
+			if err := tt.emit(w); err != nil {
+				t.Fatal(err)
+			}
+			ps := w.peers["A"].takePackets()
+			if len(ps) != 1 || ps[0].Volatile != tt.want {
+				t.Errorf("got %v, want one packet with Volatile=%v", ps, tt.want)
+			}
+		})
+	}
+}
