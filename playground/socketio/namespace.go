@@ -53,6 +53,7 @@ type Namespace struct {
 	rooms      map[string]map[string]*Socket
 	middleware []Middleware
 	onConnect  []func(*Socket)
+	skipMW     int8 // recovery: 1 skip middleware, -1 run it, 0 inherit
 }
 
 func newNamespace(srv *Server, name string, parent *Namespace) *Namespace {
@@ -88,6 +89,32 @@ func (ns *Namespace) OnConnection(fn func(*Socket)) {
 	ns.mu.Unlock()
 }
 
+// RecoverySkipMiddlewares overrides RecoveryOptions.SkipMiddlewares for
+// this namespace (and a dynamic namespace's children): a protected
+// namespace passes false so its middleware runs again on recovery
+// (reliability.md decision 4).
+func (ns *Namespace) RecoverySkipMiddlewares(skip bool) {
+	ns.mu.Lock()
+	ns.skipMW = -1
+	if skip {
+		ns.skipMW = 1
+	}
+	ns.mu.Unlock()
+}
+
+func (ns *Namespace) skipMiddlewares() bool {
+	ns.mu.Lock()
+	v := ns.skipMW
+	ns.mu.Unlock()
+	switch {
+	case v != 0:
+		return v > 0
+	case ns.parent != nil:
+		return ns.parent.skipMiddlewares()
+	}
+	return ns.srv.opts.Recovery != nil && ns.srv.opts.Recovery.SkipMiddlewares
+}
+
 // handlers returns middleware and connection handlers: a child's parent's
 // first, then its own.
 func (ns *Namespace) handlers() ([]Middleware, []func(*Socket)) {
@@ -119,7 +146,7 @@ func (ns *Namespace) add(c *Client, auth json.RawMessage) {
 		if json.Unmarshal(auth, &ra) == nil && ra.Pid != "" && ra.Offset != "" {
 			if sess, seq, ok := ns.rec.take(ra.Pid, ra.Offset, time.Now()); ok {
 				s.restore(sess, seq)
-				if ns.srv.opts.Recovery.SkipMiddlewares {
+				if ns.skipMiddlewares() {
 					ns.finishConnect(s, nil)
 					return
 				}

@@ -220,3 +220,42 @@ func TestRecoveryAckedNotStored(t *testing.T) {
 		}
 	})
 }
+
+func TestRecoverySkipMiddlewaresPerNamespace(t *testing.T) {
+	tests := []struct {
+		name     string
+		global   bool
+		override func(ns *Namespace)
+		wantRuns int
+	}{
+		{"global skip", true, nil, 1},
+		{"global run", false, nil, 2},
+		{"namespace forces run", true, func(ns *Namespace) { ns.RecoverySkipMiddlewares(false) }, 2},
+		{"namespace forces skip", false, func(ns *Namespace) { ns.RecoverySkipMiddlewares(true) }, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				w := newRecWorld(t, RecoveryOptions{SkipMiddlewares: tt.global})
+				if tt.override != nil {
+					tt.override(w.srv.Of("/"))
+				}
+				a := dial(t, w.srv)
+				a.send("0")
+				_, pid := connectReply(t, a.take()[0])
+				s := <-w.socks
+				s.Emit("hello")
+				offset := lastOffset(t, a.take()[0])
+				a.Close("transport close")
+				b := dial(t, w.srv)
+				b.send(fmt.Sprintf(`0{"pid":%q,"offset":%q}`, pid, offset))
+				if s2 := <-w.socks; !s2.Recovered() {
+					t.Error("not recovered")
+				}
+				if w.mwRuns != tt.wantRuns {
+					t.Errorf("middleware ran %d times, want %d", w.mwRuns, tt.wantRuns)
+				}
+			})
+		})
+	}
+}
