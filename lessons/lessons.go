@@ -23,6 +23,7 @@ package lessons
 
 import (
 	"bytes"
+	"cmp"
 	"embed"
 	"errors"
 	"fmt"
@@ -174,7 +175,7 @@ func Load(fsys fs.FS, opts Options) (*Index, error) {
 			all = append(all, r.l)
 		}
 	}
-	slices.SortStableFunc(all, func(a, b *Lesson) int { return a.Order - b.Order })
+	slices.SortStableFunc(all, func(a, b *Lesson) int { return cmp.Compare(a.Order, b.Order) })
 	x := &Index{bySlug: make(map[string]int, len(all))}
 	byOrder := make(map[int]*Lesson, len(all))
 	for _, l := range all {
