@@ -37,6 +37,8 @@ type recoveryStore struct {
 	evicted  uint64 // highest evicted seq
 	sessions map[string]*session
 	order    []*session // by disconnection time
+	sweep    *time.Timer
+	stopped  bool
 }
 
 func newRecoveryStore(o RecoveryOptions) *recoveryStore {
@@ -97,6 +99,42 @@ func (r *recoveryStore) save(s *session, now time.Time) {
 	r.sessions[s.pid] = s
 	r.order = append(r.order, s)
 	r.prune(now)
+	r.scheduleLocked(now)
+}
+
+// scheduleLocked arms a timer that frees expired sessions and packets even
+// when the namespace sees no more traffic.
+func (r *recoveryStore) scheduleLocked(now time.Time) {
+	if r.sweep != nil || r.stopped || len(r.order) == 0 {
+		return
+	}
+	wait := r.order[0].at.Add(r.opts.MaxDisconnectionDuration).Sub(now) + time.Millisecond
+	r.sweep = time.AfterFunc(max(wait, time.Millisecond), func() {
+		now := time.Now()
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		r.sweep = nil
+		r.prune(now)
+		r.scheduleLocked(now)
+	})
+}
+
+// stop cancels the sweep timer (server closed).
+func (r *recoveryStore) stop() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.stopped = true
+	if r.sweep != nil {
+		r.sweep.Stop()
+		r.sweep = nil
+	}
+}
+
+// storedSessions reports how many sessions wait for recovery.
+func (r *recoveryStore) storedSessions() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.sessions)
 }
 
 // take removes and returns the session of pid if it is still within the

@@ -259,3 +259,23 @@ func TestRecoverySkipMiddlewaresPerNamespace(t *testing.T) {
 		})
 	}
 }
+
+func TestRecoverySessionsExpireWithoutTraffic(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newRecWorld(t, RecoveryOptions{MaxDisconnectionDuration: 5 * time.Second})
+		for range 3 {
+			p := dial(t, w.srv)
+			p.send("0")
+			<-w.socks
+			p.Close("transport close")
+		}
+		rec := w.srv.Of("/").rec
+		if n := rec.storedSessions(); n != 3 {
+			t.Fatalf("got %d sessions, want 3", n)
+		}
+		time.Sleep(6 * time.Second)
+		if n := rec.storedSessions(); n != 0 {
+			t.Errorf("got %d sessions after the window, want 0", n)
+		}
+	})
+}

@@ -341,6 +341,17 @@ func (srv *Server) Close() {
 		c.teardown("server shutting down")
 		c.conn.Close("server shutting down")
 	}
+	srv.mu.Lock()
+	var stores []*recoveryStore
+	for _, ns := range srv.nsps {
+		if ns.rec != nil {
+			stores = append(stores, ns.rec)
+		}
+	}
+	srv.mu.Unlock()
+	for _, r := range stores {
+		r.stop()
+	}
 }
 
 // TapKind says what a TapEvent is about.
