@@ -94,7 +94,7 @@ func newApp(log *slog.Logger, cfg serveConfig) (*app, error) {
 	a.play = playground.NewRegistry(playground.Options{Logger: log, Origins: cfg.origins})
 	a.site = templates.Site{
 		Name: "Socket Lab",
-		CSS:  []string{assets.URL("css/site.css")},
+		CSS:  []string{assets.URL("css/site.css"), assets.URL("css/highlight.css")},
 		JS:   []string{assets.URL("js/site.js")},
 	}
 	a.handler = a.routes()

@@ -35,6 +35,10 @@ func e2eBrowser(t *testing.T) context.Context {
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(actx)
 	t.Cleanup(func() { cancel(); cancelA() })
+	// The first Run starts the browser and must not carry a timeout: cancelling it would end the browser.
+	if err := chromedp.Do(ctx, chromedp.Steps()); err != nil {
+		t.Fatalf("starting chromium: %v", err)
+	}
 	return ctx
 }
 
