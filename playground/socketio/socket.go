@@ -499,6 +499,9 @@ func (s *Socket) onPacket(d *decoded, atts [][]byte) {
 	case typeEvent, typeBinaryEvent:
 		s.onEvent(d, atts)
 	case typeAck, typeBinaryAck:
+		if d.shape != "" { // dropped: the pending ack times out
+			return
+		}
 		p := d.args(0)
 		p.Attachments = atts
 		if s.resolveAck(d.id, p, nil) && s.ns.srv.tap.active() {
