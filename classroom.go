@@ -1,6 +1,186 @@
 package main
 
-import "net/http"
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
 
-// classRoutes adds the classroom pages and API (issue 7).
-func (a *app) classRoutes(mux *http.ServeMux) {}
+	"github.com/a-h/templ"
+	"rsc.io/qr"
+
+	"socketlab/playground"
+	"socketlab/templates"
+)
+
+// classRoutes adds the classroom pages and API (issue 7):
+//
+//	GET  /class                      start page (?lesson=SLUG preselects)
+//	POST /class                      start a class (same-origin form); 303 to the presenter view with
+//	                                 the presenter key in the URL fragment (JSON 201 with Accept: application/json)
+//	GET  /class/{code}/present       projector view: join code, QR, roster, rooms, logs, controls
+//	     /class/{code}/socket.io/    the class's hub (students on "/", the instructor on "/instructor")
+//	GET  /join, /join?code=X          type a code
+//	GET  /join/{code}                pick a name, then the phone-sized client
+func (a *app) classRoutes(mux *http.ServeMux) {
+	cr := playground.NewClassroom(a.play, playground.ClassOptions{})
+	lessons := a.classLessons()
+	bySlug := map[string]bool{}
+	for _, l := range lessons {
+		bySlug[l.Slug] = true
+	}
+	presentSite := a.classSite("js/class-present.js")
+	studentSite := a.classSite("js/class-student.js")
+	plainSite := a.classSite("")
+
+	mux.Handle("GET /class", a.page(func(r *http.Request) (templ.Component, int) {
+		sel := r.URL.Query().Get("lesson")
+		if !bySlug[sel] {
+			sel = ""
+		}
+		return templates.ClassStartPage(templates.ClassStartView{Site: plainSite, Lessons: lessons, Selected: sel}), http.StatusOK
+	}))
+	mux.HandleFunc("POST /class", func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
+		lesson := r.PostFormValue("lesson")
+		if !bySlug[lesson] {
+			lesson = ""
+		}
+		cl, secret, err := cr.Create(lesson)
+		if err != nil {
+			a.log.Warn("class not started", "err", err)
+			w.Header().Set("Retry-After", "60")
+			a.page(func(*http.Request) (templ.Component, int) {
+				return templates.ClassStartPage(templates.ClassStartView{Site: plainSite, Lessons: lessons, Error: "Could not start a class: " + err.Error()}), http.StatusServiceUnavailable
+			}).ServeHTTP(w, r)
+			return
+		}
+		present := "/class/" + cl.Code() + "/present"
+		w.Header().Set("Cache-Control", "no-store")
+		if strings.Contains(r.Header.Get("Accept"), "application/json") {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusCreated)
+			json.NewEncoder(w).Encode(map[string]string{
+				"code": cl.Code(), "key": secret, "present": present, "join": a.joinURL(r, cl.Code()), "path": cl.SocketPath(),
+			})
+			return
+		}
+		// The key travels in the fragment: never sent to a server, never in a Referer or access log.
+		// The presenter page moves it to sessionStorage and removes it from the address bar.
+		http.Redirect(w, r, present+"#key="+secret, http.StatusSeeOther)
+	})
+	mux.Handle("GET /class/{code}/present", a.page(func(r *http.Request) (templ.Component, int) {
+		cl, err := cr.Join(playground.ClientAddress(r.RemoteAddr), r.PathValue("code"))
+		if err != nil {
+			return a.joinError(plainSite, r.PathValue("code"), err)
+		}
+		join := a.joinURL(r, cl.Code())
+		q, err := classQR(join)
+		if err != nil {
+			a.log.Error("class QR", "err", err)
+		}
+		return templates.ClassPresentPage(templates.ClassPresentView{
+			Site: presentSite, Code: cl.Code(), JoinURL: join, QR: q, SocketPath: cl.SocketPath(),
+			Lesson: cl.Lesson(), Lessons: lessons,
+		}), http.StatusOK
+	}))
+	mux.Handle("/class/{code}/socket.io/", cr.SocketHandler())
+	joinForm := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if code := r.URL.Query().Get("code"); code != "" {
+			norm, _ := playground.NormalizeCode(code)
+			http.Redirect(w, r, "/join/"+url.PathEscape(norm), http.StatusSeeOther)
+			return
+		}
+		a.page(func(r *http.Request) (templ.Component, int) {
+			return templates.ClassJoinPage(templates.ClassJoinView{Site: plainSite}), http.StatusOK
+		}).ServeHTTP(w, r)
+	})
+	mux.Handle("GET /join", joinForm)
+	mux.Handle("GET /join/{code}", a.page(func(r *http.Request) (templ.Component, int) {
+		cl, err := cr.Join(playground.ClientAddress(r.RemoteAddr), r.PathValue("code"))
+		if err != nil {
+			return a.joinError(plainSite, r.PathValue("code"), err)
+		}
+		return templates.ClassStudentPage(templates.ClassStudentView{Site: studentSite, Code: cl.Code(), SocketPath: cl.SocketPath()}), http.StatusOK
+	}))
+}
+
+func (a *app) joinError(site templates.Site, code string, err error) (templ.Component, int) {
+	status := http.StatusNotFound
+	if errors.Is(err, playground.ErrTooManyAttempts) {
+		status = http.StatusTooManyRequests
+	}
+	norm, _ := playground.NormalizeCode(code)
+	if len(norm) > playground.ClassCodeLen {
+		norm = norm[:playground.ClassCodeLen]
+	}
+	msg := err.Error()
+	if errors.Is(err, playground.ErrUnknownClass) {
+		msg = fmt.Sprintf("No class has the code %q right now. Check it with your instructor (codes never use 0, O, 1, I or L).", norm)
+	}
+	return templates.ClassJoinPage(templates.ClassJoinView{Site: site, Code: norm, Error: msg, Status: status}), status
+}
+
+// classSite is the site with the classroom stylesheet and one page script.
+func (a *app) classSite(js string) templates.Site {
+	s := a.site
+	s.CSS = append(append([]string{}, a.site.CSS...), a.assets.URL("css/class.css"))
+	s.JS = append([]string{}, a.site.JS...)
+	if js != "" {
+		s.JS = append(s.JS, a.assets.URL(js))
+	}
+	return s
+}
+
+func (a *app) classLessons() []templates.ClassLesson {
+	var out []templates.ClassLesson
+	for _, l := range a.idx.Lessons() {
+		cl := templates.ClassLesson{Slug: l.Slug, Title: l.Title}
+		for _, h := range l.TOC {
+			if h.Level == 2 {
+				cl.Sections = append(cl.Sections, templates.TOCItem{Level: h.Level, ID: h.ID, Text: h.Text})
+			}
+		}
+		out = append(out, cl)
+	}
+	return out
+}
+
+// joinURL is http://HOST/join/CODE: the public URL when configured, else the request's own host.
+func (a *app) joinURL(r *http.Request, code string) string {
+	base := strings.TrimRight(a.cfg.publicURL, "/")
+	if base == "" {
+		scheme := "http"
+		if r.TLS != nil {
+			scheme = "https"
+		}
+		base = scheme + "://" + r.Host
+	}
+	return base + "/join/" + code
+}
+
+// classQR encodes text (medium error correction) as one SVG path, one unit per module.
+func classQR(text string) (templates.ClassQR, error) {
+	code, err := qr.Encode(text, qr.M)
+	if err != nil {
+		return templates.ClassQR{}, fmt.Errorf("encoding %q as QR: %w", text, err)
+	}
+	var b strings.Builder
+	for y := range code.Size {
+		for x := 0; x < code.Size; x++ {
+			if !code.Black(x, y) {
+				continue
+			}
+			run := 1 // one rectangle per horizontal run of dark modules
+			for x+run < code.Size && code.Black(x+run, y) {
+				run++
+			}
+			b.WriteString("M" + strconv.Itoa(x) + " " + strconv.Itoa(y) + "h" + strconv.Itoa(run) + "v1h-" + strconv.Itoa(run) + "z")
+			x += run - 1
+		}
+	}
+	return templates.ClassQR{Size: code.Size, Path: b.String()}, nil
+}

@@ -1,0 +1,193 @@
+package main
+
+import (
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/PuerkitoBio/goquery"
+)
+
+// newClassTestApp serves the real app with the test server's own origin allowed, so browser
+// pages can open their sockets.
+func newClassTestApp(t *testing.T) (*app, string) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := "http://" + ln.Addr().String()
+	a, err := newApp(slog.New(slog.DiscardHandler), serveConfig{origins: []string{base}})
+	if err != nil {
+		t.Fatalf("newApp: %v", err)
+	}
+	srv := httptest.NewUnstartedServer(a.Handler())
+	srv.Listener.Close()
+	srv.Listener = ln
+	srv.Start()
+	t.Cleanup(func() { srv.Close(); a.Close() })
+	return a, base
+}
+
+var noRedirect = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+
+// startClass posts the start form like the browser does and returns the code and key.
+func startClass(t *testing.T, base, lesson string) (code, key string) {
+	t.Helper()
+	resp, err := noRedirect.PostForm(base+"/class", url.Values{"lesson": {lesson}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("POST /class = %d, want 303", resp.StatusCode)
+	}
+	loc := resp.Header.Get("Location")
+	m := regexp.MustCompile(`^/class/([2-9A-HJKMNP-Z]{6})/present#key=([A-Za-z0-9_-]{43})$`).FindStringSubmatch(loc)
+	if m == nil {
+		t.Fatalf("Location %q: want /class/CODE/present#key=KEY (256-bit key)", loc)
+	}
+	if resp.Header.Get("Cache-Control") != "no-store" {
+		t.Errorf("Cache-Control = %q, want no-store", resp.Header.Get("Cache-Control"))
+	}
+	return m[1], m[2]
+}
+
+func TestClassPages(t *testing.T) {
+	a, base := newClassTestApp(t)
+	lesson := a.idx.Lessons()[0].Slug
+	code, key := startClass(t, base, lesson)
+
+	t.Run("cross-origin start refused", func(t *testing.T) {
+		req, _ := http.NewRequest("POST", base+"/class", strings.NewReader("lesson="))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Origin", "http://evil.example")
+		req.Header.Set("Sec-Fetch-Site", "cross-site")
+		resp, err := noRedirect.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusForbidden {
+			t.Errorf("status = %d, want 403", resp.StatusCode)
+		}
+	})
+	t.Run("json start", func(t *testing.T) {
+		req, _ := http.NewRequest("POST", base+"/class", strings.NewReader("lesson="+lesson))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Accept", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var got struct{ Code, Key, Present, Join, Path string }
+		json.NewDecoder(resp.Body).Decode(&got)
+		if resp.StatusCode != 201 || got.Join != base+"/join/"+got.Code || got.Path != "/class/"+got.Code+"/socket.io/" || len(got.Key) < 43 {
+			t.Errorf("status %d, %+v", resp.StatusCode, got)
+		}
+	})
+
+	tests := []struct {
+		name, path string
+		status     int
+		testid     string // an element the page must have
+		contains   string
+	}{
+		{"start page", "/class?lesson=" + lesson, 200, "class-start-page", "Start a class"},
+		{"presenter view", "/class/" + code + "/present", 200, "class-qr", base + "/join/" + code},
+		{"presenter view, lower case", "/class/" + strings.ToLower(code) + "/present", 200, "class-code", code},
+		{"join form", "/join", 200, "join-code", "Join a class"},
+		{"student page", "/join/" + code, 200, "name-form", code},
+		{"unknown code", "/join/ZZZZZZ", 404, "class-error", "No class has the code"},
+		{"not a code", "/join/O0O0O0", 404, "class-error", "No class has the code"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, body := get(t, base+tt.path)
+			if resp.StatusCode != tt.status {
+				t.Errorf("status = %d, want %d", resp.StatusCode, tt.status)
+			}
+			if strings.Contains(body, key) {
+				t.Errorf("page contains the presenter key")
+			}
+			doc, err := goquery.NewDocumentFromReader(strings.NewReader(body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if doc.Find(`[data-testid="`+tt.testid+`"]`).Length() == 0 {
+				t.Errorf("no [data-testid=%s]", tt.testid)
+			}
+			if !strings.Contains(body, tt.contains) {
+				t.Errorf("body lacks %q", tt.contains)
+			}
+			doc.Find("*").Each(func(_ int, s *goquery.Selection) {
+				for _, at := range s.Nodes[0].Attr {
+					if strings.HasPrefix(at.Key, "on") || at.Key == "style" {
+						t.Errorf("<%s> has attribute %s: breaks the CSP", goquery.NodeName(s), at.Key)
+					}
+				}
+			})
+		})
+	}
+
+	t.Run("join redirect normalizes the code", func(t *testing.T) {
+		resp, err := noRedirect.Get(base + "/join?code=+" + strings.ToLower(code) + "+")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if got := resp.Header.Get("Location"); got != "/join/"+code {
+			t.Errorf("Location = %q, want /join/%s", got, code)
+		}
+	})
+	t.Run("QR", func(t *testing.T) {
+		_, body := get(t, base+"/class/"+code+"/present")
+		doc, _ := goquery.NewDocumentFromReader(strings.NewReader(body))
+		d, _ := doc.Find(`[data-testid="class-qr"] path`).Attr("d")
+		want, err := classQR(base + "/join/" + code)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d == "" || d != want.Path || want.Size < 21 {
+			t.Errorf("QR path %d bytes, want the %d-module code of the join URL", len(d), want.Size)
+		}
+	})
+	t.Run("socket path of an unknown class", func(t *testing.T) {
+		resp, body := get(t, base+"/class/ZZZZZZ/socket.io/?EIO=4&transport=polling")
+		if resp.StatusCode != 404 || !strings.Contains(body, "no class") {
+			t.Errorf("status %d body %q", resp.StatusCode, body)
+		}
+	})
+	t.Run("socket handshake", func(t *testing.T) {
+		resp, err := http.Get(base + "/class/" + code + "/socket.io/?EIO=4&transport=polling")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.HasPrefix(string(b), `0{"sid":`) {
+			t.Errorf("handshake %d %q", resp.StatusCode, b)
+		}
+	})
+}
+
+func TestClassPublicURL(t *testing.T) {
+	a := &app{cfg: serveConfig{publicURL: "http://192.168.1.20:8080/"}}
+	r := httptest.NewRequest("GET", "/class/X/present", nil)
+	if got, want := a.joinURL(r, "ABC234"), "http://192.168.1.20:8080/join/ABC234"; got != want {
+		t.Errorf("joinURL = %q, want %q", got, want)
+	}
+	a.cfg.publicURL = ""
+	r.Host = "laptop.local:8080"
+	if got, want := a.joinURL(r, "ABC234"), "http://laptop.local:8080/join/ABC234"; got != want {
+		t.Errorf("joinURL = %q, want %q", got, want)
+	}
+}
