@@ -91,8 +91,8 @@ type Lesson struct {
 	TOC        []Heading // h2 and h3 in order
 	Demos      []blocks.Demo
 	Quizzes    []blocks.Quiz
-	Links      []Link // every link and autolink, as written (before URL filtering)
-	Images     []Link // every image, as written
+	Links      []Link // every link and autolink, quizzes included, as written (before URL filtering)
+	Images     []Link // every image, quizzes included, as written
 }
 
 // Index is the immutable set of loaded lessons.
@@ -342,6 +342,12 @@ func render(md goldmark.Markdown, body []byte, l *Lesson, reserved []string) []*
 			l.Demos = append(l.Demos, n.Demo)
 		case *blocks.QuizNode:
 			l.Quizzes = append(l.Quizzes, n.Quiz)
+			for _, k := range n.Quiz.Links {
+				l.Links = append(l.Links, Link(k))
+			}
+			for _, k := range n.Quiz.Images {
+				l.Images = append(l.Images, Link(k))
+			}
 		}
 		return ast.WalkContinue, nil
 	})

@@ -193,7 +193,8 @@ Intro with [a link](/lessons/rooms#join "t") and <https://socket.io>.
 ` + "```\nplain <b>\n```\n" + `
     indented <i>
 
-` + "```nosuchlang\nx \"y\"\n```\n" + `
+` + "```nosuchlang\nx \"y\"\n```\n" +
+		"```quiz\n- question: See [rooms](/lessons/rooms)\n  choices:\n    - {text: a, correct: true, explain: ok}\n    - {text: b, explain: \"![x](b.png)\"}\n```\n" + `
 ## Emit to a room
 `
 	idx, err := Load(fstest.MapFS{"01-a.md": md("title: T\nsummary: S\n", body)}, Options{})
@@ -214,6 +215,15 @@ Intro with [a link](/lessons/rooms#join "t") and <https://socket.io>.
 </code></pre></div>
 <div class="code" data-copy data-lang="nosuchlang"><pre><code class="language-nosuchlang">x &#34;y&#34;
 </code></pre></div>
+<div class="quiz" data-quiz="quiz-1">
+<fieldset class="quiz-question" data-question="quiz-1-q1">
+<legend>See <a href="/lessons/rooms">rooms</a></legend>
+<label class="quiz-choice"><input type="radio" name="quiz-1-q1" value="quiz-1-q1-c1" data-correct> a</label>
+<div class="quiz-explain" data-explains="quiz-1-q1-c1" hidden>ok</div>
+<label class="quiz-choice"><input type="radio" name="quiz-1-q1" value="quiz-1-q1-c2"> b</label>
+<div class="quiz-explain" data-explains="quiz-1-q1-c2" hidden><img src="b.png" alt="x"></div>
+</fieldset>
+</div>
 <h2 id="emit-to-a-room-1">Emit to a room</h2>
 `
 	if l.HTML != wantHTML {
@@ -227,11 +237,11 @@ Intro with [a link](/lessons/rooms#join "t") and <https://socket.io>.
 	if d := cmp.Diff(wantTOC, l.TOC); d != "" {
 		t.Errorf("TOC (-want +got):\n%s", d)
 	}
-	wantLinks := []Link{{Href: "/lessons/rooms#join", Line: 8}, {Href: "https://socket.io", Line: 8}}
+	wantLinks := []Link{{Href: "/lessons/rooms#join", Line: 8}, {Href: "https://socket.io", Line: 8}, {Href: "/lessons/rooms", Line: 30}}
 	if d := cmp.Diff(wantLinks, l.Links); d != "" {
 		t.Errorf("Links (-want +got):\n%s", d)
 	}
-	if d := cmp.Diff([]Link{{Href: "rooms.svg", Line: 12}}, l.Images); d != "" {
+	if d := cmp.Diff([]Link{{Href: "rooms.svg", Line: 12}, {Href: "b.png", Line: 33}}, l.Images); d != "" {
 		t.Errorf("Images (-want +got):\n%s", d)
 	}
 	if strings.Contains(l.HTML, "style=") {

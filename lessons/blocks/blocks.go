@@ -53,7 +53,16 @@ type Question struct {
 type Quiz struct {
 	ID        string // unique per document: "quiz-1", "quiz-2", ...
 	Questions []Question
-	Line      int // line of the opening fence in the source
+	Line      int    // line of the opening fence in the source
+	Links     []Link // links in prompts, choices and explanations, as written
+	Images    []Link // images there, as written
+}
+
+// Link is a link or image destination as written (references resolved,
+// before URL filtering) and the source line of the text holding it.
+type Link struct {
+	Href string
+	Line int
 }
 
 // Options configure the extension. Every field may be nil.
@@ -102,7 +111,10 @@ func New(opts Options) goldmark.Extender {
 		opts: opts,
 		// Quiz prompts, choices and explanations: inline Markdown, safe
 		// mode (no raw HTML, dangerous URLs dropped), built once.
-		inline: goldmark.New(goldmark.WithExtensions(extension.Strikethrough, SafeURLs())),
+		inline: goldmark.New(
+			goldmark.WithExtensions(extension.Strikethrough, SafeURLs()),
+			goldmark.WithParserOptions(parser.WithASTTransformers(util.Prioritized(linkCollector{}, 10))),
+		),
 	}
 }
 

@@ -180,6 +180,7 @@ func TestQuiz(t *testing.T) {
 				},
 			},
 		},
+		Links: []Link{{Href: "javascript:alert(1)", Line: 17}},
 	}}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("quiz (-want +got):\n%s", d)

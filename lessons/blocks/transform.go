@@ -383,7 +383,7 @@ func (t *transformer) quiz(b *block, id string) (Quiz, bool) {
 		question := Question{ID: qid}
 		prompt, ok := b.stringField(fields, qn, what, "question", true)
 		if ok {
-			question.PromptHTML = t.inlineHTML(prompt)
+			question.PromptHTML = t.inlineHTML(prompt, b.yamlLine(fields["question"].Line), &q)
 		}
 		question.Multiple, _ = b.boolField(fields, what, "multiple")
 		ch, has := fields["choices"]
@@ -407,10 +407,10 @@ func (t *transformer) quiz(b *block, id string) (Quiz, bool) {
 			}
 			c := Choice{ID: fmt.Sprintf("%s-c%d", qid, j+1)}
 			if s, ok := b.stringField(cf, cn, cwhat, "text", true); ok {
-				c.TextHTML = t.inlineHTML(s)
+				c.TextHTML = t.inlineHTML(s, b.yamlLine(cf["text"].Line), &q)
 			}
 			if s, ok := b.stringField(cf, cn, cwhat, "explain", true); ok {
-				c.ExplanationHTML = t.inlineHTML(s)
+				c.ExplanationHTML = t.inlineHTML(s, b.yamlLine(cf["explain"].Line), &q)
 			}
 			c.Correct, _ = b.boolField(cf, cwhat, "correct")
 			if c.Correct {
@@ -509,11 +509,21 @@ var (
 )
 
 // inlineHTML renders s as Markdown in safe mode; a single paragraph is
-// unwrapped so the result fits inside a <label> or <legend>.
-func (t *transformer) inlineHTML(s string) string {
+// unwrapped so the result fits inside a <label> or <legend>. Its links and
+// images, as written, are added to q at the given source line.
+func (t *transformer) inlineHTML(s string, line int, q *Quiz) string {
 	var buf bytes.Buffer
-	if err := t.inline.Convert([]byte(s), &buf); err != nil {
+	pc := parser.NewContext()
+	if err := t.inline.Convert([]byte(s), &buf, parser.WithContext(pc)); err != nil {
 		return ""
+	}
+	if l, ok := pc.Get(linksKey).(*links); ok {
+		for _, h := range l.links {
+			q.Links = append(q.Links, Link{Href: h, Line: line})
+		}
+		for _, h := range l.images {
+			q.Images = append(q.Images, Link{Href: h, Line: line})
+		}
 	}
 	out := buf.Bytes()
 	if bytes.HasPrefix(out, pOpen) && bytes.HasSuffix(out, pClose) &&

@@ -100,3 +100,31 @@ func validScheme(s []byte) bool {
 	}
 	return true
 }
+
+var linksKey = parser.NewContextKey()
+
+type links struct{ links, images []string }
+
+// linkCollector records link and image destinations before SafeURLs (900)
+// empties the refused ones, so a content check sees what was written.
+type linkCollector struct{}
+
+func (linkCollector) Transform(doc *ast.Document, reader text.Reader, pc parser.Context) {
+	source := reader.Source()
+	l := &links{}
+	_ = ast.Walk(doc, func(n ast.Node, entering bool) (ast.WalkStatus, error) {
+		if !entering {
+			return ast.WalkContinue, nil
+		}
+		switch n := n.(type) {
+		case *ast.Link:
+			l.links = append(l.links, string(ResolveURL(n.Destination)))
+		case *ast.AutoLink:
+			l.links = append(l.links, string(n.URL(source)))
+		case *ast.Image:
+			l.images = append(l.images, string(ResolveURL(n.Destination)))
+		}
+		return ast.WalkContinue, nil
+	})
+	pc.Set(linksKey, l)
+}
