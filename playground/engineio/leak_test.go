@@ -26,8 +26,12 @@ type countingSession struct {
 }
 
 func (cs *countingSession) Message(m Message) {
-	if string(m.Data) == "panic" {
+	switch string(m.Data) {
+	case "panic":
 		panic("churn panic")
+	case "flood": // more than MaxQueuePackets at once: closed as slow
+		_ = cs.s.Send(make([]Message, 9)...)
+		return
 	}
 	_ = cs.s.Send(Message{Binary: m.Binary, Data: append([]byte(nil), m.Data...)})
 }
@@ -105,13 +109,9 @@ func TestChurnNoLeak(t *testing.T) {
 			readUntilClose(c)
 			c.Close()
 		},
-		func() { // slow: the client never reads
+		func() { // slow: more queued than the bound
 			c := wsOpen()
-			for range 20 {
-				if c.WriteMessage(websocket.TextMessage, []byte("4"+strings.Repeat("x", 100))) != nil {
-					break
-				}
-			}
+			c.WriteMessage(websocket.TextMessage, []byte("4flood"))
 			readUntilClose(c)
 			c.Close()
 		},
@@ -150,14 +150,21 @@ func TestChurnNoLeak(t *testing.T) {
 	}
 	wg.Wait()
 	timeout := time.After(10 * time.Second)
+	reasons := map[string]int{}
 	for i := range cycles {
 		select {
-		case <-ch.closed:
+		case r := <-ch.closed:
+			reasons[r]++
 		case <-timeout:
 			t.Fatalf("only %d of %d sessions closed; %d still open", i, cycles, srv.SessionCount())
 		}
 	}
 	if n := srv.SessionCount(); n != 0 {
 		t.Errorf("got %d sessions after churn, want 0", n)
+	}
+	for _, r := range []string{ReasonTransportClose, ReasonTransportError, ReasonParseError, ReasonSlow} {
+		if reasons[r] == 0 {
+			t.Errorf("no session ended with %q; got %v", r, reasons)
+		}
 	}
 }

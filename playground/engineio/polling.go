@@ -120,6 +120,7 @@ func (s *Session) takePollingLocked(b []byte) []byte {
 	if len(s.queue) == 0 {
 		return b
 	}
+	s.pingLeftQueueLocked()
 	if b == nil {
 		b = make([]byte, 0, s.queueBytes+len(s.queue)*2)
 	}

@@ -109,8 +109,8 @@ const (
 )
 
 // noopDelay is how long a GET arriving during an upgrade (after 3probe) is
-// held before it gets a noop, like engine.io's 100 ms upgrade check.
-const noopDelay = 100 * time.Millisecond
+// held before it gets a noop (engine.io checks every 100 ms).
+const noopDelay = 50 * time.Millisecond
 
 // Server is an Engine.IO server; it implements http.Handler.
 type Server struct {

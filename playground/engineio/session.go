@@ -32,7 +32,9 @@ type Session struct {
 
 	// heartbeat
 	pingTimer, pongTimer *time.Timer
-	pongDeadline         time.Time // while a pong is awaited
+	pingDue              time.Time // when the next ping is scheduled
+	pingSent             time.Time // when the last ping left the queue (GET answered, frame written)
+	pingInQueue          bool
 	hbGen                uint64
 
 	// polling
@@ -99,6 +101,7 @@ func (s *Session) start() {
 	s.dispatching = true
 	if !s.closed {
 		gen := s.hbGen
+		s.pingDue = time.Now().Add(s.srv.opts.PingInterval)
 		s.pingTimer = time.AfterFunc(s.srv.opts.PingInterval, func() { s.safely(func() { s.onPingTimer(gen) }) })
 	}
 	s.mu.Unlock()
@@ -385,22 +388,49 @@ func (s *Session) onPingTimer(gen uint64) {
 	}
 	s.queue = append(s.queue, outPacket{typ: typePing})
 	s.queueBytes++
+	s.pingInQueue = true
 	s.wakeLocked()
-	s.pongDeadline = time.Now().Add(s.srv.opts.PingTimeout)
-	s.pongTimer = time.AfterFunc(s.srv.opts.PingTimeout, func() { s.safely(func() { s.onPongTimeout(gen) }) })
+	s.pongTimer = time.AfterFunc(max(time.Until(s.pongDeadlineLocked()), 0), func() {
+		s.safely(func() { s.onPongTimeout(gen) })
+	})
 	s.mu.Unlock()
 }
 
+// pongDeadlineLocked: the pong is due PingTimeout after the ping was due
+// (not when a late timer goroutine got to run) or, if later, after the ping
+// actually left the queue: a loaded machine must not shorten the client's time.
+func (s *Session) pongDeadlineLocked() time.Time {
+	base := s.pingDue
+	if s.pingSent.After(base) {
+		base = s.pingSent
+	}
+	return base.Add(s.srv.opts.PingTimeout)
+}
+
+// pingLeftQueueLocked is called when a writer takes the queue.
+func (s *Session) pingLeftQueueLocked() {
+	if s.pingInQueue {
+		s.pingInQueue = false
+		s.pingSent = time.Now()
+	}
+}
+
 // pongOverdueLocked reports whether the pong deadline has passed, even if
-// the timer goroutine has not run yet (a loaded machine): a request that
-// arrives after the deadline must not find the session alive.
+// the timer goroutines have not run yet: a request arriving after the
+// deadline must not find the session alive.
 func (s *Session) pongOverdueLocked() bool {
-	return s.pongTimer != nil && !time.Now().Before(s.pongDeadline)
+	return !s.pingDue.IsZero() && !time.Now().Before(s.pongDeadlineLocked())
 }
 
 func (s *Session) onPongTimeout(gen uint64) {
 	s.mu.Lock()
 	stale := s.closed || gen != s.hbGen
+	if !stale {
+		if wait := time.Until(s.pongDeadlineLocked()); wait > 0 { // the ping left the queue late
+			s.pongTimer = time.AfterFunc(wait, func() { s.safely(func() { s.onPongTimeout(gen) }) })
+			stale = true
+		}
+	}
 	s.mu.Unlock()
 	if !stale {
 		s.closeWith(ReasonPingTimeout, closeError, websocket.CloseNormalClosure)
@@ -419,6 +449,8 @@ func (s *Session) onPong() {
 	stopTimer(s.pongTimer)
 	s.pongTimer = nil
 	stopTimer(s.pingTimer)
+	s.pingInQueue = false
+	s.pingDue = time.Now().Add(s.srv.opts.PingInterval)
 	s.pingTimer = time.AfterFunc(s.srv.opts.PingInterval, func() { s.safely(func() { s.onPingTimer(gen) }) })
 }
 

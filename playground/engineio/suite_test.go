@@ -287,6 +287,7 @@ func TestSuiteHeartbeatWebSocket(t *testing.T) {
 			if got, want := time.Since(start), testPingInterval+testPingTimeout; got != want {
 				t.Errorf("closed after %v, want %v", got, want)
 			}
+			synctest.Wait() // Closed may run just after the close frame is written
 			if got, want := h.rec.closedReasons(sid), []string{ReasonPingTimeout}; !slices.Equal(got, want) {
 				t.Errorf("got reasons %q, want %q", got, want)
 			}
@@ -341,6 +342,7 @@ func TestSuiteClose(t *testing.T) {
 			if d := time.Since(start); d >= testPingInterval {
 				t.Errorf("closed after %v, want before the first ping", d)
 			}
+			synctest.Wait()
 			if got, want := h.rec.closedReasons(sid), []string{ReasonTransportClose}; !slices.Equal(got, want) {
 				t.Errorf("got reasons %q, want %q", got, want)
 			}
@@ -410,4 +412,36 @@ func TestSuiteUpgrade(t *testing.T) {
 			}
 		})
 	})
+}
+
+// The pong is due pingTimeout after the ping left the queue (a late GET
+// gets the full pingTimeout), but never earlier than pingInterval +
+// pingTimeout after the previous pong.
+func TestHeartbeatDeadlineFromDelivery(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		getAt    time.Duration // when the client polls and gets the ping
+		pongAt   time.Duration // when it answers
+		wantOpen bool
+	}{
+		{"on time", 300 * time.Millisecond, 450 * time.Millisecond, true},
+		{"late poll, full timeout from delivery", 450 * time.Millisecond, 600 * time.Millisecond, true},
+		{"late poll, pong too late", 450 * time.Millisecond, 660 * time.Millisecond, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			suiteTest(t, func(t *testing.T, h *harness) {
+				start := time.Now()
+				sid := h.handshake()
+				time.Sleep(tc.getAt - time.Since(start))
+				if st, body := h.get(sidQuery(sid)); st != 200 || body != "2" {
+					t.Fatalf("GET at %v: got %d %q, want the ping", tc.getAt, st, body)
+				}
+				time.Sleep(tc.pongAt - time.Since(start))
+				st, _ := h.post(sidQuery(sid), "3")
+				if got := st == 200; got != tc.wantOpen {
+					t.Errorf("pong at %v: got status %d, want open=%v", tc.pongAt, st, tc.wantOpen)
+				}
+			})
+		})
+	}
 }

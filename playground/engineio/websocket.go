@@ -263,6 +263,7 @@ func (ws *wsConn) writeLoop() {
 		if s.ws == ws {
 			q, s.queue = s.queue, q[:0]
 			s.queueBytes = 0
+			s.pingLeftQueueLocked()
 		}
 		closing, code, text, closePkt := ws.closing, ws.closeCode, ws.closeText, ws.closePkt
 		s.mu.Unlock()
