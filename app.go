@@ -94,8 +94,8 @@ func newApp(log *slog.Logger, cfg serveConfig) (*app, error) {
 	a.play = playground.NewRegistry(playground.Options{Logger: log, Origins: cfg.origins})
 	a.site = templates.Site{
 		Name: "Socket Lab",
-		CSS:  []string{assets.URL("css/site.css"), assets.URL("css/highlight.css")},
-		JS:   []string{assets.URL("js/site.js")},
+		CSS:  []string{assets.URL("css/site.css"), assets.URL("css/highlight.css"), assets.URL("css/demos.css")},
+		JS:   []string{assets.URL("js/site.js"), assets.URL("js/demos.js")},
 	}
 	a.handler = a.routes()
 	return a, nil

@@ -28,6 +28,7 @@ func (a *app) routes() http.Handler {
 	mux.Handle("GET /static/", http.StripPrefix("/static/", a.assets.Handler()))
 	mux.Handle("GET /healthz", handleHealthz())
 	mux.Handle("/play/", a.play.Handler())
+	mux.Handle("GET /playground", a.static(templates.PlaygroundPage(templates.PlaygroundView{Site: a.site, Origin: a.cfg.publicURL}), http.StatusOK))
 	a.classRoutes(mux)
 	mux.Handle("/", a.handleNotFound())
 

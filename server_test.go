@@ -56,6 +56,7 @@ func TestRoutes(t *testing.T) {
 		{"unknown path", "/nope", 404, "text/html; charset=utf-8", "not found"},
 		{"path traversal", "/lessons/..%2f..%2fetc%2fpasswd", 404, "text/html; charset=utf-8", "not found"},
 		{"healthz", "/healthz", 200, "text/plain; charset=utf-8", "ok"},
+		{"playground", "/playground", 200, "text/html; charset=utf-8", "Playground"},
 		{"css", a.assets.URL("css/site.css"), 200, "text/css; charset=utf-8", "{"},
 		{"old asset hash", "/static/css/site.00000000.css", 404, "", ""},
 	}
@@ -79,7 +80,7 @@ func TestRoutes(t *testing.T) {
 
 func TestSecurityHeaders(t *testing.T) {
 	a, srv := newTestApp(t)
-	paths := []string{"/", "/lessons/" + a.idx.Lessons()[0].Slug, "/nope"}
+	paths := []string{"/", "/lessons/" + a.idx.Lessons()[0].Slug, "/nope", "/playground"}
 	nonceRe := regexp.MustCompile(`script-src 'nonce-([A-Za-z0-9_-]{22,})' 'strict-dynamic'`)
 	for _, p := range paths {
 		t.Run(p, func(t *testing.T) {
