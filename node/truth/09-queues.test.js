@@ -161,3 +161,55 @@ test("a job delivered but not acknowledged stays queued and is delivered again (
   assert.deepEqual([...handled], ["job-9"]);
   assert.equal(hub.queues.get("c-7").length, 0);
 });
+
+test("connection state recovery does not apply when the client disconnects on purpose", async () => {
+  const srv = await start({ connectionStateRecovery: {} });
+  servers.push(srv);
+  const c = await srv.client("/", { reconnection: true, reconnectionDelay: 10, randomizationFactor: 0 });
+  const firstId = c.id;
+  srv.io.emit("hello");
+  await fence(srv.io.of("/"), [c]);
+  const gone = once(serverSocket(srv.io, c), "disconnect");
+  c.disconnect();
+  assert.equal((await gone)[0], "client namespace disconnect");
+  c.connect();
+  await once(c, "connect");
+  assert.equal(c.recovered, false);
+  assert.notEqual(c.id, firstId);
+});
+
+test("connection state recovery needs one server event before the drop (its bookmark)", async () => {
+  const srv = await start({ connectionStateRecovery: {} });
+  servers.push(srv);
+  const c = await srv.client("/", { reconnection: true, reconnectionDelay: 10, randomizationFactor: 0 });
+  const firstId = c.id;
+  const gone = once(serverSocket(srv.io, c), "disconnect");
+  c.io.engine.close(); // no event was ever received: no offset to resume from
+  await gone;
+  await once(c, "connect");
+  assert.equal(c.recovered, false);
+  assert.notEqual(c.id, firstId);
+});
+
+test("connection state recovery does not store volatile events or events with an ack", async () => {
+  const srv = await start({ connectionStateRecovery: {} });
+  servers.push(srv);
+  const c = await srv.client("/", { reconnection: true, reconnectionDelay: 10, randomizationFactor: 0 });
+  const got = [];
+  c.onAny((ev) => got.push(ev));
+  c.on("ask", (cb) => cb("answer"));
+  srv.io.emit("first");
+  await fence(srv.io.of("/"), [c]);
+  const s = serverSocket(srv.io, c);
+  const acked = new Promise((resolve) => s.on("disconnect", () => {
+    srv.io.volatile.emit("volatile-missed");
+    srv.io.timeout(50).emit("ask", (err, responses) => resolve(responses));
+    srv.io.emit("normal-missed");
+  }));
+  c.io.engine.close();
+  await once(c, "connect");
+  assert.equal(c.recovered, true);
+  await fence(srv.io.of("/"), [c]);
+  assert.deepEqual(await acked, [], "nobody was there to answer");
+  assert.deepEqual(got, ["first", "fence", "normal-missed", "fence"]);
+});
