@@ -445,3 +445,29 @@ func TestHeartbeatDeadlineFromDelivery(t *testing.T) {
 		})
 	}
 }
+
+func TestSendPreparedBothTransports(t *testing.T) {
+	suiteTest(t, func(t *testing.T, h *harness) {
+		c, _ := h.wsOpen()
+		psid := h.handshake()
+		p := Prepare(Message{Data: []byte("hi")}, Message{Binary: true, Data: []byte{1, 2, 3, 4}})
+		for _, s := range h.rec.sessions {
+			if err := s.SendPrepared(p); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got := readText(t, c); got != "4hi" {
+			t.Errorf("websocket text: got %q, want 4hi", got)
+		}
+		if mt, b, err := c.ReadMessage(); err != nil || mt != websocket.BinaryMessage || !bytes.Equal(b, []byte{1, 2, 3, 4}) {
+			t.Errorf("websocket binary: got %d %v %v", mt, b, err)
+		}
+		if st, body := h.get(sidQuery(psid)); st != 200 || body != "4hi\x1ebAQIDBA==" {
+			t.Errorf("polling: got %d %q", st, body)
+		}
+		// Encoded once: the cached frame is the same slice for everyone.
+		if f1, f2 := p.msgs[0].wsFrame(), p.msgs[0].wsFrame(); &f1[0] != &f2[0] {
+			t.Error("websocket frame encoded twice")
+		}
+	})
+}
