@@ -106,7 +106,7 @@ function courierHub(io, ackTimeout = 10_000) {
     const socket = online.get(courier);
     if (!socket) return; // offline: the job waits in the queue
     try {
-      await socket.timeout(ackTimeout).emitWithAck("job", job);
+      await socket.timeout(ackTimeout).emitWithAck("delivery", job);
       queues.set(courier, queues.get(courier).filter((j) => j !== job)); // acknowledged: done
       done.emit("acked", job.id);
     } catch {
@@ -127,7 +127,7 @@ test("a server-side queue holds jobs for an offline courier and delivers them, a
 
   const seen = [];
   const c = srv.socket("/", { auth: { courier: "c-42" } });
-  c.on("job", (job, ack) => { seen.push(job.id); ack("got it"); });
+  c.on("delivery", (job, ack) => { seen.push(job.id); ack("got it"); });
   const acked = [];
   await new Promise((resolve) => hub.done.on("acked", (id) => acked.push(id) === 2 && resolve()));
   assert.deepEqual(acked, ["job-1", "job-2"]);
@@ -142,7 +142,7 @@ test("a job delivered but not acknowledged stays queued and is delivered again (
   servers.push(srv);
   const c1 = srv.socket("/", { auth: { courier: "c-7" } });
   await once(c1, "connect");
-  const arrived = once(c1, "job");
+  const arrived = once(c1, "delivery");
   const kept = once(hub.done, "kept");
   hub.dispatch("c-7", { id: "job-9", pickup: "Pharmacy" });
   await arrived; // it reached the phone, but the phone dies before acknowledging
@@ -153,7 +153,7 @@ test("a job delivered but not acknowledged stays queued and is delivered again (
   const c2 = srv.socket("/", { auth: { courier: "c-7" } });
   const handled = new Set();
   const acked = once(hub.done, "acked");
-  c2.on("job", (job, ack) => {
+  c2.on("delivery", (job, ack) => {
     if (!handled.has(job.id)) handled.add(job.id); // show each job once, even if it comes twice
     ack("got it");
   });
