@@ -6,10 +6,13 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"socketlab/lessons/blocks"
 )
 
 type frontMatter struct {
@@ -22,6 +25,36 @@ type frontMatter struct {
 	Draft      bool     `yaml:"draft"`
 
 	keyLines map[string]int `yaml:"-"` // file line of each top-level key
+	keyCols  map[string]int `yaml:"-"` // and its column
+}
+
+// frontMatterKeys are the keys a lesson's front matter may have, in the
+// order the docs list them.
+var frontMatterKeys = []string{"title", "summary", "objectives", "questions", "order", "slug", "draft"}
+
+// defaults are the front-matter values a chapter gives its lessons.
+type defaults struct {
+	Objectives []string `yaml:"objectives"`
+	Questions  []string `yaml:"questions"`
+	Draft      *bool    `yaml:"draft"`
+}
+
+// defaultKeys are the lesson keys a chapter's defaults may set.
+var defaultKeys = []string{"objectives", "questions", "draft"}
+
+func (fm *frontMatter) inherit(d *defaults) {
+	if d == nil {
+		return
+	}
+	if _, set := fm.keyLines["objectives"]; !set {
+		fm.Objectives = d.Objectives
+	}
+	if _, set := fm.keyLines["questions"]; !set {
+		fm.Questions = d.Questions
+	}
+	if _, set := fm.keyLines["draft"]; !set && d.Draft != nil {
+		fm.Draft = *d.Draft
+	}
 }
 
 // line returns the file line of key, or 1 (the opening ---).
@@ -42,7 +75,7 @@ var (
 // parseFrontMatter splits src into its front matter and body. The body
 // keeps the file's line numbers: the front matter lines become blank lines.
 // A nil *frontMatter means the file cannot be parsed further.
-func parseFrontMatter(src []byte) (*frontMatter, []byte, []*Error) {
+func parseFrontMatter(src []byte, d *defaults) (*frontMatter, []byte, []*Error) {
 	src = bytes.TrimPrefix(src, bom)
 	first, rest, _ := bytes.Cut(src, []byte("\n"))
 	if string(bytes.TrimRight(first, " \t\r")) != "---" {
@@ -70,7 +103,7 @@ func parseFrontMatter(src []byte) (*frontMatter, []byte, []*Error) {
 	body = append(body, bytes.Repeat([]byte("\n"), end)...)
 	body = append(body, rest...)
 
-	fm := &frontMatter{keyLines: map[string]int{}}
+	fm := &frontMatter{keyLines: map[string]int{}, keyCols: map[string]int{}}
 	// The YAML starts on file line 2.
 	const offset = 1
 	var node yaml.Node
@@ -84,16 +117,27 @@ func parseFrontMatter(src []byte) (*frontMatter, []byte, []*Error) {
 	if root.Kind != yaml.MappingNode {
 		return nil, nil, []*Error{lineErr(root.Line+offset, "front matter: want key: value lines (title:, summary:, ...)")}
 	}
+	var errs []*Error
 	for i := 0; i+1 < len(root.Content); i += 2 {
 		k := root.Content[i]
 		fm.keyLines[k.Value] = k.Line + offset
+		fm.keyCols[k.Value] = k.Column
+		if !slices.Contains(frontMatterKeys, k.Value) {
+			errs = append(errs, &Error{Line: k.Line + offset, Col: k.Column, Err: unknownKey("front matter", k.Value, frontMatterKeys)})
+		}
+	}
+	if len(errs) > 0 {
+		return nil, nil, errs
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(yamlText))
-	dec.KnownFields(true)
 	if err := dec.Decode(fm); err != nil && !errors.Is(err, io.EOF) {
-		return nil, nil, yamlErrors(err, offset)
+		errs := yamlErrors(err, offset)
+		for _, e := range errs {
+			e.Col = valueCol(root, e.Line-offset)
+		}
+		return nil, nil, errs
 	}
-	var errs []*Error
+	fm.inherit(d)
 	if strings.TrimSpace(fm.Title) == "" {
 		errs = append(errs, lineErr(fm.line("title"), "front matter: \"title\" is required"))
 	}
@@ -132,9 +176,49 @@ func yamlErrors(err error, offset int) []*Error {
 		}
 		m = strings.TrimPrefix(m, "yaml: ")
 		if sm := unknownKeyRE.FindStringSubmatch(m); sm != nil {
-			m = fmt.Sprintf("unknown key %q (want title, summary, objectives, questions, order, slug, draft)", sm[1])
+			errs = append(errs, &Error{Line: line, Err: unknownKey("front matter", sm[1], frontMatterKeys)})
+			continue
 		}
 		errs = append(errs, lineErr(line, "front matter: %s", m))
 	}
 	return errs
+}
+
+// unknownKey is the error for a key that is not in known, with the
+// nearest known key suggested when one is close.
+func unknownKey(what, key string, known []string) error {
+	if s := blocks.Suggest(key, known); s != "" {
+		return fmt.Errorf("%s: unknown key %q (did you mean %q?)", what, key, s)
+	}
+	return fmt.Errorf("%s: unknown key %q (want %s)", what, key, strings.Join(known, ", "))
+}
+
+// valueCol is the column of the value of the mapping entry on YAML line
+// line (1-based within the YAML text), or 0.
+func valueCol(root *yaml.Node, line int) int {
+	var col int
+	var walk func(n *yaml.Node)
+	walk = func(n *yaml.Node) {
+		if col != 0 {
+			return
+		}
+		for _, c := range n.Content {
+			if c.Line == line && c.Kind == yaml.ScalarNode && (n.Kind != yaml.MappingNode || !isKey(n, c)) {
+				col = c.Column
+				return
+			}
+			walk(c)
+		}
+	}
+	walk(root)
+	return col
+}
+
+func isKey(m *yaml.Node, c *yaml.Node) bool {
+	for i := 0; i < len(m.Content); i += 2 {
+		if m.Content[i] == c {
+			return true
+		}
+	}
+	return false
 }

@@ -91,15 +91,54 @@ type Lesson struct {
 	TOC        []Heading // h2 and h3 in order
 	Demos      []blocks.Demo
 	Quizzes    []blocks.Quiz
-	Links      []Link // every link and autolink, quizzes included, as written (before URL filtering)
-	Images     []Link // every image, quizzes included, as written
+	Links      []Link   // every link and autolink, quizzes included, as written (before URL filtering)
+	Images     []Link   // every image, quizzes included, as written
+	Anchors    []string // the id of every heading, any level
+	Chapter    *Chapter // nil for a lesson outside any chapter
+
+	keyLines map[string]int // front-matter key → file line
+}
+
+// Chapter is a folder of lessons with a chapter.yaml index file:
+//
+//	title: Scaling out        # required
+//	summary: One sentence.    # optional
+//	order: 3                  # optional, else the NN- prefix of the folder
+//	defaults:                 # optional: values its lessons inherit
+//	  draft: true             #   unless they set the key themselves
+//	  objectives: [...]
+//	  questions: [...]
+//
+// Its lessons are the NN-name.md files and NN-name/index.md folders inside
+// it, ordered within the chapter; the chapter takes its place among the
+// top-level lessons by its order.
+type Chapter struct {
+	Dir     string // folder in the fs.FS: "03-scaling"
+	Title   string
+	Summary string
+	Order   int
+}
+
+// ChapterFile is the name of a chapter's index file.
+const ChapterFile = "chapter.yaml"
+
+// Failed is a lesson file that did not load (see LoadPartial).
+type Failed struct {
+	File   string   // path inside the fs.FS
+	Slug   string   // its slug as far as it could be read (from the front matter or the file name)
+	Errors []*Error // with File prefixed, as in Load's error
 }
 
 // Index is the immutable set of loaded lessons.
 type Index struct {
 	lessons []*Lesson
 	bySlug  map[string]int
+	failed  []*Failed
 }
+
+// Failed lists the files that did not load, in file order: always empty
+// for an index returned by Load.
+func (x *Index) Failed() []*Failed { return slices.Clone(x.failed) }
 
 // Lessons returns the lessons sorted by order (a fresh slice).
 func (x *Index) Lessons() []*Lesson { return slices.Clone(x.lessons) }
@@ -117,6 +156,7 @@ func (x *Index) BySlug(slug string) (l *Lesson, i int, ok bool) {
 type Error struct {
 	File string // with Options.Prefix: "lessons/01-welcome.md"
 	Line int
+	Col  int // 1-based byte column when known, else 0
 	Err  error
 }
 
@@ -136,15 +176,38 @@ var (
 // the index. All problems are returned together (errors.Join of *Error),
 // each as "PREFIX/FILE:LINE: message".
 func Load(fsys fs.FS, opts Options) (*Index, error) {
-	files, err := lessonFiles(fsys)
-	if err != nil {
-		return nil, fmt.Errorf("listing lessons: %w", err)
+	x, errs := load(fsys, opts)
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return x, nil
+}
+
+// LoadPartial is Load for a course being edited: the index holds every
+// lesson that loaded, Failed lists the files that did not, and the error
+// (nil when there are none) has every problem, as Load's. The index is nil
+// only when fsys cannot be listed.
+func LoadPartial(fsys fs.FS, opts Options) (*Index, error) {
+	x, errs := load(fsys, opts)
+	return x, errors.Join(errs...)
+}
+
+func load(fsys fs.FS, opts Options) (*Index, []error) {
+	files, cerrs := lessonFiles(fsys)
+	if files == nil && len(cerrs) > 0 && cerrs[0].File == "" {
+		return nil, []error{fmt.Errorf("listing lessons: %w", cerrs[0].Err)}
+	}
+	var errs []error
+	for _, e := range cerrs {
+		e.File = path.Join(opts.Prefix, e.File)
+		errs = append(errs, e)
 	}
 	md := newMarkdown(opts.Blocks)
 	// Files are independent: load them on every core (chroma's tokenizer
 	// dominates start-up), then merge in file order.
 	type result struct {
 		l    *Lesson
+		slug string
 		errs []*Error
 	}
 	results := make([]result, len(files))
@@ -156,102 +219,193 @@ func Load(fsys fs.FS, opts Options) (*Index, error) {
 			defer func() { <-sem }()
 			defer func() {
 				if r := recover(); r != nil {
-					results[i] = result{errs: []*Error{lineErr(1, "internal error loading the lesson: %v", r)}}
+					results[i] = result{slug: nameSlug(f.name), errs: []*Error{lineErr(1, "internal error loading the lesson: %v", r)}}
 				}
 			}()
-			l, errs := loadFile(fsys, f, md, opts.ReservedIDs)
-			results[i] = result{l, errs}
+			l, slug, errs := loadFile(fsys, f, md, opts.ReservedIDs)
+			results[i] = result{l, slug, errs}
 		})
 	}
 	wg.Wait()
-	var errs []error
+	x := &Index{}
 	var all []*Lesson
 	for i, r := range results {
 		for _, e := range r.errs {
 			e.File = path.Join(opts.Prefix, files[i].file)
 			errs = append(errs, e)
 		}
+		if len(r.errs) > 0 {
+			x.failed = append(x.failed, &Failed{File: files[i].file, Slug: r.slug, Errors: r.errs})
+		}
 		if r.l != nil && (!r.l.Draft || opts.Drafts) {
 			all = append(all, r.l)
 		}
 	}
-	slices.SortStableFunc(all, func(a, b *Lesson) int { return cmp.Compare(a.Order, b.Order) })
-	x := &Index{bySlug: make(map[string]int, len(all))}
-	byOrder := make(map[int]*Lesson, len(all))
+	slices.SortStableFunc(all, func(a, b *Lesson) int {
+		at, ai := a.position()
+		bt, bi := b.position()
+		return cmp.Or(cmp.Compare(at, bt), cmp.Compare(ai, bi))
+	})
+	x.bySlug = make(map[string]int, len(all))
+	top := make(map[int]string, len(all)) // top-level order → lesson file or chapter folder
+	inner := make(map[[2]int]*Lesson, len(all))
 	for _, l := range all {
-		if o, dup := byOrder[l.Order]; dup {
-			errs = append(errs, &Error{File: path.Join(opts.Prefix, l.File), Line: 1,
-				Err: fmt.Errorf("duplicate order %d (also %s)", l.Order, o.File)})
+		t, i := l.position()
+		owner := l.File
+		if l.Chapter != nil {
+			owner = l.Chapter.Dir
+		}
+		var e *Error
+		if o, dup := top[t]; dup && o != owner {
+			e = l.errAt("order", "duplicate order %d (also %s)", t, o)
+		} else if o, dup := inner[[2]int{t, i}]; dup {
+			e = l.errAt("order", "duplicate order %d (also %s)", l.Order, o.File)
+		} else if j, dup := x.bySlug[l.Slug]; dup {
+			e = l.errAt("slug", "duplicate slug %q (also %s)", l.Slug, x.lessons[j].File)
+		}
+		if e != nil {
+			e.File = path.Join(opts.Prefix, l.File)
+			errs = append(errs, e)
+			x.failed = append(x.failed, &Failed{File: l.File, Slug: l.Slug, Errors: []*Error{e}})
 			continue
 		}
-		if i, dup := x.bySlug[l.Slug]; dup {
-			errs = append(errs, &Error{File: path.Join(opts.Prefix, l.File), Line: 1,
-				Err: fmt.Errorf("duplicate slug %q (also %s)", l.Slug, x.lessons[i].File)})
-			continue
-		}
-		byOrder[l.Order] = l
+		top[t] = owner
+		inner[[2]int{t, i}] = l
 		x.bySlug[l.Slug] = len(x.lessons)
 		x.lessons = append(x.lessons, l)
 	}
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
+	return x, errs
+}
+
+// position is the lesson's place in the course: its order among the
+// top-level lessons and chapters, then within its chapter.
+func (l *Lesson) position() (top, inner int) {
+	if l.Chapter != nil {
+		return l.Chapter.Order, l.Order
 	}
-	return x, nil
+	return l.Order, 0
+}
+
+// errAt is an error at the front-matter line of key (line 1 without it).
+func (l *Lesson) errAt(key, format string, args ...any) *Error {
+	line, col := 1, 1
+	if n, ok := l.keyLines[key]; ok {
+		line = n
+	}
+	return &Error{Line: line, Col: col, Err: fmt.Errorf(format, args...)}
 }
 
 type lessonFile struct {
-	file string // path in fsys
-	name string // file or folder name without .md
+	file    string // path in fsys
+	name    string // file or folder name without .md
+	chapter *chapterInfo
 }
 
-func lessonFiles(fsys fs.FS) ([]lessonFile, error) {
+// lessonFiles lists the lessons of fsys: top-level files and folders, and
+// those of chapter folders (chapter.yaml), whose index files it parses.
+func lessonFiles(fsys fs.FS) ([]lessonFile, []*Error) {
 	entries, err := fs.ReadDir(fsys, ".")
 	if err != nil {
-		return nil, err
+		return nil, []*Error{{Err: err}}
 	}
 	var files []lessonFile
+	var errs []*Error
 	for _, e := range entries {
 		n := e.Name()
-		if strings.HasPrefix(n, ".") || strings.HasPrefix(n, "_") || strings.EqualFold(n, "README.md") {
+		if skipName(n) {
 			continue
 		}
-		switch {
-		case e.IsDir():
-			if n == "testdata" {
+		if e.IsDir() {
+			if _, err := fs.Stat(fsys, path.Join(n, ChapterFile)); err == nil {
+				ch, cerrs := loadChapter(fsys, n)
+				errs = append(errs, cerrs...)
+				if ch == nil {
+					continue
+				}
+				sub, err := fs.ReadDir(fsys, n)
+				if err != nil {
+					errs = append(errs, &Error{File: n, Line: 1, Err: err})
+					continue
+				}
+				for _, se := range sub {
+					if f, ok := lessonEntry(fsys, n, se); ok {
+						f.chapter = ch
+						files = append(files, f)
+					}
+				}
 				continue
 			}
-			f := path.Join(n, "index.md")
-			if _, err := fs.Stat(fsys, f); err == nil {
-				files = append(files, lessonFile{file: f, name: n})
-			}
-		case strings.HasSuffix(n, ".md"):
-			files = append(files, lessonFile{file: n, name: strings.TrimSuffix(n, ".md")})
+		}
+		if f, ok := lessonEntry(fsys, ".", e); ok {
+			files = append(files, f)
 		}
 	}
-	return files, nil
+	if files == nil {
+		files = []lessonFile{}
+	}
+	return files, errs
+}
+
+func skipName(n string) bool {
+	return strings.HasPrefix(n, ".") || strings.HasPrefix(n, "_") || strings.EqualFold(n, "README.md") || n == "testdata"
+}
+
+// lessonEntry is the lesson an entry of dir is, if any: a NAME.md file or
+// a folder with an index.md.
+func lessonEntry(fsys fs.FS, dir string, e fs.DirEntry) (lessonFile, bool) {
+	n := e.Name()
+	if skipName(n) {
+		return lessonFile{}, false
+	}
+	switch {
+	case e.IsDir():
+		f := path.Join(dir, n, "index.md")
+		if _, err := fs.Stat(fsys, f); err == nil {
+			return lessonFile{file: f, name: n}, true
+		}
+	case strings.HasSuffix(n, ".md"):
+		return lessonFile{file: path.Join(dir, n), name: strings.TrimSuffix(n, ".md")}, true
+	}
+	return lessonFile{}, false
+}
+
+// nameSlug is the slug a file or folder name gives: without NN- and .md.
+func nameSlug(name string) string {
+	if m := orderPrefixRE.FindStringSubmatch(name); m != nil {
+		return m[2]
+	}
+	return name
 }
 
 func lineErr(line int, format string, args ...any) *Error {
 	return &Error{Line: line, Err: fmt.Errorf(format, args...)}
 }
 
-// loadFile returns the lesson, or nil and its errors (File left empty).
-func loadFile(fsys fs.FS, f lessonFile, md goldmark.Markdown, reserved []string) (*Lesson, []*Error) {
+// loadFile returns the lesson, or nil and its errors (File left empty), and
+// the lesson's slug as far as it could be read.
+func loadFile(fsys fs.FS, f lessonFile, md goldmark.Markdown, reserved []string) (*Lesson, string, []*Error) {
+	slug := nameSlug(f.name)
 	src, err := readCapped(fsys, f.file)
 	if err != nil {
-		return nil, []*Error{lineErr(1, "%w", err)}
+		return nil, slug, []*Error{lineErr(1, "%w", err)}
 	}
-	fm, body, errs := parseFrontMatter(src)
+	var d *defaults
+	if f.chapter != nil {
+		d = f.chapter.defaults
+	}
+	fm, body, errs := parseFrontMatter(src, d)
 	if fm == nil {
-		return nil, errs
+		return nil, slug, errs
 	}
 	l := &Lesson{
 		File: f.file, Title: fm.Title, Summary: fm.Summary,
 		Objectives: fm.Objectives, Questions: fm.Questions, Draft: fm.Draft,
+		keyLines: fm.keyLines,
 	}
-	slug := f.name
+	if f.chapter != nil {
+		l.Chapter = &f.chapter.Chapter
+	}
 	if m := orderPrefixRE.FindStringSubmatch(f.name); m != nil {
-		slug = m[2]
 		if n, err := strconv.Atoi(m[1]); err == nil {
 			l.Order = n
 		}
@@ -259,7 +413,7 @@ func loadFile(fsys fs.FS, f lessonFile, md goldmark.Markdown, reserved []string)
 	if fm.Order != nil {
 		l.Order = *fm.Order
 		if l.Order < 1 {
-			errs = append(errs, lineErr(fm.line("order"), "order must be 1 or more, got %d", l.Order))
+			errs = append(errs, &Error{Line: fm.line("order"), Col: fm.keyCols["order"], Err: fmt.Errorf("order must be 1 or more, got %d", l.Order)})
 		}
 	} else if l.Order < 1 {
 		errs = append(errs, lineErr(1, "no order: set \"order\" in the front matter or name the file NN-%s.md", f.name))
@@ -268,19 +422,19 @@ func loadFile(fsys fs.FS, f lessonFile, md goldmark.Markdown, reserved []string)
 		slug = fm.Slug
 	}
 	if !slugRE.MatchString(slug) {
-		errs = append(errs, lineErr(fm.line("slug"), "invalid slug %q (want lower-case letters, digits and single dashes)", slug))
+		errs = append(errs, &Error{Line: fm.line("slug"), Col: fm.keyCols["slug"], Err: fmt.Errorf("invalid slug %q (want lower-case letters, digits and single dashes)", slug)})
 	}
 	l.Slug = slug
 
 	if serrs := checkShape(body); len(serrs) > 0 {
-		return nil, append(errs, serrs...)
+		return nil, slug, append(errs, serrs...)
 	}
 	perr := render(md, body, l, reserved)
 	errs = append(errs, perr...)
 	if len(errs) > 0 {
-		return nil, errs
+		return nil, slug, errs
 	}
-	return l, nil
+	return l, slug, nil
 }
 
 func readCapped(fsys fs.FS, name string) ([]byte, error) {
@@ -317,7 +471,7 @@ func render(md goldmark.Markdown, body []byte, l *Lesson, reserved []string) []*
 	doc := md.Parser().Parse(text.NewReader(body), parser.WithContext(pc))
 	var errs []*Error
 	for _, e := range blocks.Errors(pc) {
-		errs = append(errs, &Error{Line: e.Line, Err: e.Err})
+		errs = append(errs, &Error{Line: e.Line, Col: e.Col, Err: e.Err})
 	}
 	if len(errs) > 0 {
 		return errs
@@ -332,9 +486,10 @@ func render(md goldmark.Markdown, body []byte, l *Lesson, reserved []string) []*
 		}
 		switch n := n.(type) {
 		case *ast.Heading:
+			id, _ := n.AttributeString("id")
+			idb, _ := id.([]byte)
+			l.Anchors = append(l.Anchors, string(idb))
 			if n.Level == 2 || n.Level == 3 {
-				id, _ := n.AttributeString("id")
-				idb, _ := id.([]byte)
 				l.TOC = append(l.TOC, Heading{Level: n.Level, ID: string(idb), Text: plainText(n, body)})
 			}
 			return ast.WalkSkipChildren, nil

@@ -12,6 +12,7 @@ import (
 	"testing/fstest"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"go.uber.org/goleak"
 
 	"socketlab/lessons/blocks"
@@ -76,8 +77,8 @@ func TestLoad(t *testing.T) {
 	l, _, _ = idx.BySlug("rooms")
 	want := &Lesson{File: "02-rooms.md", Slug: "rooms", Title: "Rooms", Summary: "Join and leave.",
 		Objectives: []string{"Join a room"}, Order: 2,
-		HTML: "<h2 id=\"join\">Join</h2>\n", TOC: []Heading{{Level: 2, ID: "join", Text: "Join"}}}
-	if d := cmp.Diff(want, l); d != "" {
+		HTML: "<h2 id=\"join\">Join</h2>\n", TOC: []Heading{{Level: 2, ID: "join", Text: "Join"}}, Anchors: []string{"join"}}
+	if d := cmp.Diff(want, l, cmpopts.IgnoreUnexported(Lesson{})); d != "" {
 		t.Errorf("rooms (-want +got):\n%s", d)
 	}
 	// Lessons returns a copy: the index cannot be changed through it.
@@ -101,7 +102,7 @@ func TestLoadErrors(t *testing.T) {
 		{"unclosed front matter", fstest.MapFS{"01-a.md": {Data: []byte("---\ntitle: x\n")}},
 			"lessons/01-a.md:1: front matter: no closing --- line"},
 		{"unknown key", fstest.MapFS{"01-a.md": md(ok+"tittle: x\n", "")},
-			`lessons/01-a.md:4: front matter: unknown key "tittle" (want title, summary, objectives, questions, order, slug, draft)`},
+			`lessons/01-a.md:4: front matter: unknown key "tittle" (did you mean "title"?)`},
 		{"missing title and summary", fstest.MapFS{"01-a.md": md("objectives: [x]\n", "")},
 			"lessons/01-a.md:1: front matter: \"title\" is required\nlessons/01-a.md:1: front matter: \"summary\" is required"},
 		{"empty front matter", fstest.MapFS{"01-a.md": md("", "")},
@@ -119,9 +120,9 @@ func TestLoadErrors(t *testing.T) {
 		{"bad slug", fstest.MapFS{"01-a.md": md(ok+"slug: Hello World\n", "")},
 			`lessons/01-a.md:4: invalid slug "Hello World" (want lower-case letters, digits and single dashes)`},
 		{"duplicate order", fstest.MapFS{"01-a.md": md(ok, ""), "b.md": md(ok+"order: 1\n", "")},
-			"lessons/b.md:1: duplicate order 1 (also 01-a.md)"},
+			"lessons/b.md:4: duplicate order 1 (also 01-a.md)"},
 		{"duplicate slug", fstest.MapFS{"01-a.md": md(ok, ""), "02-b.md": md(ok+"slug: a\n", "")},
-			`lessons/02-b.md:1: duplicate slug "a" (also 01-a.md)`},
+			`lessons/02-b.md:4: duplicate slug "a" (also 01-a.md)`},
 		{"block error at its file line", fstest.MapFS{"01-a.md": md(ok, "\nIntro.\n\n"+quiz)},
 			"lessons/01-a.md:9: quiz question 1: exactly one choice must be correct, got 0 (set multiple: true for several)"},
 		{"unknown demo", fstest.MapFS{"01-a.md": md(ok, "# A\n\n```demo room\n```\n")},

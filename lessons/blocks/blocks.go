@@ -81,6 +81,7 @@ type Options struct {
 // the source given to goldmark.
 type LineError struct {
 	Line int
+	Col  int // 1-based byte column, 0 when unknown
 	Err  error
 }
 
@@ -95,8 +96,8 @@ func Errors(pc parser.Context) []*LineError {
 	return v
 }
 
-func addError(pc parser.Context, line int, format string, args ...any) {
-	errs := append(Errors(pc), &LineError{Line: line, Err: fmt.Errorf(format, args...)})
+func addError(pc parser.Context, line, col int, format string, args ...any) {
+	errs := append(Errors(pc), &LineError{Line: line, Col: col, Err: fmt.Errorf(format, args...)})
 	pc.Set(errorsKey, errs)
 }
 

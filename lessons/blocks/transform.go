@@ -160,7 +160,56 @@ func (b *block) yamlLine(l int) int {
 
 func (b *block) errorf(line int, format string, args ...any) {
 	b.failed = true
-	addError(b.pc, line, format, args...)
+	addError(b.pc, line, 0, format, args...)
+}
+
+// fenceErrorf reports a problem at the opening fence.
+func (b *block) fenceErrorf(format string, args ...any) {
+	b.failed = true
+	addError(b.pc, b.line, b.fenceCol(), format, args...)
+}
+
+// nodeErrorf reports a problem at a node of the block's YAML body.
+func (b *block) nodeErrorf(n *yaml.Node, format string, args ...any) {
+	b.failed = true
+	line, col := b.nodePos(n)
+	addError(b.pc, line, col, format, args...)
+}
+
+// nodePos is the file line and 1-based column of a node of the YAML body.
+func (b *block) nodePos(n *yaml.Node) (line, col int) {
+	ls := b.cb.Lines()
+	if n.Line >= 1 && n.Line <= ls.Len() {
+		start := ls.At(n.Line - 1).Start
+		line = b.lines.line(start)
+		return line, start - b.lines.starts[line-1] + n.Column
+	}
+	return b.yamlLine(n.Line), 0
+}
+
+// fenceCol is the column of the opening fence.
+func (b *block) fenceCol() int {
+	if p := b.cb.Pos(); p >= 0 && b.line >= 1 && b.line <= len(b.lines.starts) {
+		// Pos may point at the fence or at its indentation: skip spaces.
+		i := b.lines.starts[b.line-1]
+		for i < len(b.source) && (b.source[i] == ' ' || b.source[i] == '\t' || b.source[i] == '>') {
+			i++
+		}
+		return i - b.lines.starts[b.line-1] + 1
+	}
+	return 0
+}
+
+// infoCol is the column of word in the fence's info string, else of the fence.
+func (b *block) infoCol(word string) int {
+	if b.cb.Info != nil {
+		seg := b.cb.Info.Segment
+		if i := bytes.Index(seg.Value(b.source), []byte(word)); i >= 0 {
+			off := seg.Start + i
+			return off - b.lines.starts[b.lines.line(off)-1] + 1
+		}
+	}
+	return b.fenceCol()
 }
 
 // parseYAML parses the body into a node tree; nil, true for an empty body.
@@ -197,16 +246,18 @@ func (t *transformer) demo(b *block, id string) (Demo, bool) {
 	}
 	fields := strings.Fields(string(info))
 	if len(fields) < 2 {
-		b.errorf(b.line, "demo: missing name (write ```demo NAME)")
+		b.fenceErrorf("demo: missing name (write ```demo NAME)")
 		return Demo{}, false
 	}
 	name := fields[1]
 	if len(fields) > 2 {
-		b.errorf(b.line, "demo %q: want one name after \"demo\", got %q", name, strings.Join(fields[1:], " "))
+		b.failed = true
+		addError(b.pc, b.line, b.infoCol(fields[2]), "demo %q: want one name after \"demo\", got %q", name, strings.Join(fields[1:], " "))
 		return Demo{}, false
 	}
 	if !demoNameRE.MatchString(name) {
-		b.errorf(b.line, "demo: invalid name %q (want lower-case letters, digits and dashes)", name)
+		b.failed = true
+		addError(b.pc, b.line, b.infoCol(name), "demo: invalid name %q (want lower-case letters, digits and dashes)", name)
 		return Demo{}, false
 	}
 	what := fmt.Sprintf("demo %q", name)
@@ -217,12 +268,12 @@ func (t *transformer) demo(b *block, id string) (Demo, bool) {
 	config := json.RawMessage("{}")
 	if root != nil {
 		if root.Kind != yaml.MappingNode {
-			b.errorf(b.yamlLine(root.Line), "%s: config must be a YAML mapping (key: value)", what)
+			b.nodeErrorf(root, "%s: config must be a YAML mapping (key: value)", what)
 			return Demo{}, false
 		}
 		v, err := b.toJSONValue(root, 0)
 		if err != nil {
-			b.errorf(b.line, "%s: %v", what, err)
+			b.fenceErrorf("%s: %v", what, err)
 			return Demo{}, false
 		}
 		if b.failed {
@@ -230,14 +281,24 @@ func (t *transformer) demo(b *block, id string) (Demo, bool) {
 		}
 		raw, err := json.Marshal(v)
 		if err != nil {
-			b.errorf(b.line, "%s: config: %v", what, err)
+			b.fenceErrorf("%s: config: %v", what, err)
 			return Demo{}, false
 		}
 		config = raw
 	}
 	if t.opts.ValidateDemo != nil {
 		if err := t.opts.ValidateDemo(name, config); err != nil {
-			b.errorf(b.line, "%v", err)
+			msg := err.Error()
+			switch n := locateConfigError(root, msg); {
+			case strings.Contains(msg, "unknown demo"):
+				b.failed = true
+				addError(b.pc, b.line, b.infoCol(name), "%s", msg)
+			case n != nil:
+				b.nodeErrorf(n, "%s", msg)
+			default:
+				b.failed = true
+				addError(b.pc, b.line, b.infoCol(name), "%s", msg)
+			}
 			return Demo{}, false
 		}
 	}
@@ -286,11 +347,11 @@ func (b *block) toJSONValue(n *yaml.Node, depth int) (any, error) {
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, v := n.Content[i], n.Content[i+1]
 			if k.Kind != yaml.ScalarNode || k.Tag == "!!merge" {
-				b.errorf(b.yamlLine(k.Line), "config: keys must be plain strings")
+				b.nodeErrorf(k, "config: keys must be plain strings")
 				return nil, nil
 			}
 			if _, dup := o.vals[k.Value]; dup {
-				b.errorf(b.yamlLine(k.Line), "config: duplicate key %q", k.Value)
+				b.nodeErrorf(k, "config: duplicate key %q", k.Value)
 				return nil, nil
 			}
 			val, err := b.toJSONValue(v, depth+1)
@@ -312,7 +373,7 @@ func (b *block) toJSONValue(n *yaml.Node, depth int) (any, error) {
 		}
 		return arr, nil
 	case yaml.AliasNode:
-		b.errorf(b.yamlLine(n.Line), "config: YAML aliases are not allowed")
+		b.nodeErrorf(n, "config: YAML aliases are not allowed")
 		return nil, nil
 	case yaml.ScalarNode:
 		switch n.Tag {
@@ -321,29 +382,29 @@ func (b *block) toJSONValue(n *yaml.Node, depth int) (any, error) {
 		case "!!bool":
 			var v bool
 			if err := n.Decode(&v); err != nil {
-				b.errorf(b.yamlLine(n.Line), "config: %v", err)
+				b.nodeErrorf(n, "config: %v", err)
 			}
 			return v, nil
 		case "!!int":
 			var v int64
 			if err := n.Decode(&v); err != nil {
-				b.errorf(b.yamlLine(n.Line), "config: integer %q out of range", n.Value)
+				b.nodeErrorf(n, "config: integer %q out of range", n.Value)
 			}
 			return v, nil
 		case "!!float":
 			var v float64
 			if err := n.Decode(&v); err != nil || math.IsInf(v, 0) || math.IsNaN(v) {
-				b.errorf(b.yamlLine(n.Line), "config: number %q is not finite", n.Value)
+				b.nodeErrorf(n, "config: number %q is not finite", n.Value)
 			}
 			return v, nil
 		case "!!str", "!!timestamp":
 			return n.Value, nil
 		default:
-			b.errorf(b.yamlLine(n.Line), "config: unsupported YAML tag %s", n.Tag)
+			b.nodeErrorf(n, "config: unsupported YAML tag %s", n.Tag)
 			return nil, nil
 		}
 	}
-	b.errorf(b.yamlLine(n.Line), "config: unsupported YAML node")
+	b.nodeErrorf(n, "config: unsupported YAML node")
 	return nil, nil
 }
 
@@ -356,7 +417,7 @@ var (
 func (t *transformer) quiz(b *block, id string) (Quiz, bool) {
 	if b.cb.Info != nil {
 		if f := strings.Fields(string(b.cb.Info.Segment.Value(b.source))); len(f) > 1 {
-			b.errorf(b.line, "quiz: unexpected %q after \"quiz\"", strings.Join(f[1:], " "))
+			b.fenceErrorf("quiz: unexpected %q after \"quiz\"", strings.Join(f[1:], " "))
 			return Quiz{}, false
 		}
 	}
@@ -365,11 +426,11 @@ func (t *transformer) quiz(b *block, id string) (Quiz, bool) {
 		return Quiz{}, false
 	}
 	if root == nil || (root.Kind == yaml.SequenceNode && len(root.Content) == 0) {
-		b.errorf(b.line, "quiz: needs at least one question")
+		b.fenceErrorf("quiz: needs at least one question")
 		return Quiz{}, false
 	}
 	if root.Kind != yaml.SequenceNode {
-		b.errorf(b.yamlLine(root.Line), "quiz: want a YAML list of questions (- question: ...)")
+		b.nodeErrorf(root, "quiz: want a YAML list of questions (- question: ...)")
 		return Quiz{}, false
 	}
 	q := Quiz{ID: id, Line: b.line}
@@ -389,13 +450,13 @@ func (t *transformer) quiz(b *block, id string) (Quiz, bool) {
 		ch, has := fields["choices"]
 		switch {
 		case !has:
-			b.errorf(b.yamlLine(qn.Line), "%s: \"choices\" is required", what)
+			b.nodeErrorf(qn, "%s: \"choices\" is required", what)
 			continue
 		case ch.Kind != yaml.SequenceNode:
-			b.errorf(b.yamlLine(ch.Line), "%s: \"choices\" must be a list", what)
+			b.nodeErrorf(ch, "%s: \"choices\" must be a list", what)
 			continue
 		case len(ch.Content) < 2:
-			b.errorf(b.yamlLine(ch.Line), "%s: needs at least 2 choices, got %d", what, len(ch.Content))
+			b.nodeErrorf(ch, "%s: needs at least 2 choices, got %d", what, len(ch.Content))
 			continue
 		}
 		correct := 0
@@ -420,9 +481,9 @@ func (t *transformer) quiz(b *block, id string) (Quiz, bool) {
 		}
 		switch {
 		case question.Multiple && correct == 0:
-			b.errorf(b.yamlLine(qn.Line), "%s: at least one choice must be correct", what)
+			b.nodeErrorf(qn, "%s: at least one choice must be correct", what)
 		case !question.Multiple && correct != 1:
-			b.errorf(b.yamlLine(qn.Line), "%s: exactly one choice must be correct, got %d (set multiple: true for several)", what, correct)
+			b.nodeErrorf(qn, "%s: exactly one choice must be correct, got %d (set multiple: true for several)", what, correct)
 		}
 		q.Questions = append(q.Questions, question)
 	}
@@ -437,18 +498,22 @@ func (t *transformer) quiz(b *block, id string) (Quiz, bool) {
 // and skipped, so the other problems of the block are reported too.
 func (b *block) mapping(n *yaml.Node, what string, allowed []string) map[string]*yaml.Node {
 	if n.Kind != yaml.MappingNode {
-		b.errorf(b.yamlLine(n.Line), "%s: want a mapping with keys %s", what, strings.Join(allowed, ", "))
+		b.nodeErrorf(n, "%s: want a mapping with keys %s", what, strings.Join(allowed, ", "))
 		return nil
 	}
 	fields := make(map[string]*yaml.Node, len(n.Content)/2)
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		if k.Kind != yaml.ScalarNode || !contains(allowed, k.Value) {
-			b.errorf(b.yamlLine(k.Line), "%s: unknown key %q (want %s)", what, k.Value, strings.Join(allowed, ", "))
+			if s := Suggest(k.Value, allowed); s != "" {
+				b.nodeErrorf(k, "%s: unknown key %q (did you mean %q?)", what, k.Value, s)
+			} else {
+				b.nodeErrorf(k, "%s: unknown key %q (want %s)", what, k.Value, strings.Join(allowed, ", "))
+			}
 			continue
 		}
 		if _, dup := fields[k.Value]; dup {
-			b.errorf(b.yamlLine(k.Line), "%s: duplicate key %q", what, k.Value)
+			b.nodeErrorf(k, "%s: duplicate key %q", what, k.Value)
 			continue
 		}
 		fields[k.Value] = v
@@ -460,17 +525,17 @@ func (b *block) stringField(fields map[string]*yaml.Node, parent *yaml.Node, wha
 	v, ok := fields[key]
 	if !ok || (v.Kind == yaml.ScalarNode && v.Tag == "!!null") {
 		if required {
-			b.errorf(b.yamlLine(parent.Line), "%s: %q is required", what, key)
+			b.nodeErrorf(parent, "%s: %q is required", what, key)
 		}
 		return "", false
 	}
 	if v.Kind != yaml.ScalarNode || v.Tag == "!!binary" {
-		b.errorf(b.yamlLine(v.Line), "%s: %q must be text", what, key)
+		b.nodeErrorf(v, "%s: %q must be text", what, key)
 		return "", false
 	}
 	if strings.TrimSpace(v.Value) == "" {
 		if required {
-			b.errorf(b.yamlLine(v.Line), "%s: %q is empty", what, key)
+			b.nodeErrorf(v, "%s: %q is empty", what, key)
 		}
 		return "", false
 	}
@@ -483,12 +548,12 @@ func (b *block) boolField(fields map[string]*yaml.Node, what, key string) (bool,
 		return false, false
 	}
 	if v.Kind != yaml.ScalarNode || v.Tag != "!!bool" {
-		b.errorf(b.yamlLine(v.Line), "%s: %q must be true or false", what, key)
+		b.nodeErrorf(v, "%s: %q must be true or false", what, key)
 		return false, false
 	}
 	var x bool
 	if err := v.Decode(&x); err != nil {
-		b.errorf(b.yamlLine(v.Line), "%s: %q must be true or false", what, key)
+		b.nodeErrorf(v, "%s: %q must be true or false", what, key)
 		return false, false
 	}
 	return x, true
