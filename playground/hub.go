@@ -77,7 +77,12 @@ func prepare(p *socketio.Packet) any {
 }
 
 func (c conn) Send(p *socketio.Packet) error {
-	return c.s.SendPrepared(p.Prepared(prepare).(*engineio.Prepared))
+	prepared := p.Prepared(prepare).(*engineio.Prepared)
+	if p.Volatile {
+		_, err := c.s.SendVolatile(prepared) // dropped, not queued, when the transport is busy
+		return err
+	}
+	return c.s.SendPrepared(prepared)
 }
 
 func (c conn) Close(reason string) { c.s.Close(reason) }

@@ -492,3 +492,26 @@ func (s *Session) handlePackets(pkts []packet) bool {
 	flush()
 	return true
 }
+
+// SendVolatile enqueues p only if the session can write it right away: nothing else is waiting
+// to be written, no upgrade is in progress and, on polling, a GET is waiting. Otherwise p is
+// dropped (sent false), like socket.io's volatile emits. It never closes the session as slow.
+func (s *Session) SendVolatile(p *Prepared) (sent bool, err error) {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return false, ErrClosed
+	}
+	writable := len(s.queue) == 0 && s.probe == nil && (s.transport != transportPolling || s.getActive)
+	if !writable || !s.fitsLocked(len(p.msgs), p.bytes) {
+		s.mu.Unlock()
+		return false, nil
+	}
+	for i := range p.msgs {
+		s.queue = append(s.queue, outPacket{typ: typeMessage, pm: &p.msgs[i]})
+	}
+	s.queueBytes += p.bytes
+	s.wakeLocked()
+	s.mu.Unlock()
+	return true, nil
+}
