@@ -1,0 +1,107 @@
+/**
+ * demo-dom.js: small DOM helpers for the live demos. Everything is built with createElement and
+ * textContent: student text, payloads and names from the hub never go through innerHTML.
+ */
+
+/**
+ * h("button", {class: "x", type: "button", onclick: fn}, "label", child, [more]) → Element.
+ * Attribute values are set with setAttribute (strings) or as properties for "text", "value",
+ * "checked", "disabled", "hidden"; null/undefined/false skip the attribute.
+ */
+export function h(tag, attrs, ...children) {
+  const el = document.createElement(tag);
+  if (attrs) {
+    for (const [k, v] of Object.entries(attrs)) {
+      if (v === null || v === undefined || v === false) continue;
+      if (k === "class") el.className = v;
+      else if (k === "text") el.textContent = v;
+      else if (k === "value" || k === "checked" || k === "disabled" || k === "hidden") el[k] = v;
+      else if (k.startsWith("on") && typeof v === "function") el.addEventListener(k.slice(2), v);
+      else if (k === "dataset") Object.assign(el.dataset, v);
+      else if (v === true) el.setAttribute(k, "");
+      else el.setAttribute(k, String(v));
+    }
+  }
+  append(el, children);
+  return el;
+}
+
+function append(el, children) {
+  for (const c of children) {
+    if (c === null || c === undefined || c === false) continue;
+    if (Array.isArray(c)) append(el, c);
+    else el.append(c instanceof Node ? c : String(c)); // a string becomes a Text node
+  }
+}
+
+/** Replaces the children of el (strings become text nodes). */
+export function setChildren(el, ...children) {
+  el.replaceChildren();
+  append(el, children);
+  return el;
+}
+
+/** A <select> with [value, label] options; the first option is selected unless value is given. */
+export function select(attrs, options, value) {
+  const el = h("select", attrs);
+  fillSelect(el, options, value);
+  return el;
+}
+
+export function fillSelect(el, options, value) {
+  const keep = value ?? el.value;
+  el.replaceChildren(...options.map(([v, label]) => h("option", { value: v }, label)));
+  if (options.some(([v]) => v === keep)) el.value = keep;
+  return el;
+}
+
+/** A labelled control: <label class="demo-field"><span>text</span>control</label>. */
+export function field(text, control, cls = "") {
+  return h("label", { class: "demo-field " + cls }, h("span", { class: "demo-field-label" }, text), control);
+}
+
+/** JSON.stringify with sorted object keys, so the same value always gives the same string. */
+export function stable(v) {
+  if (Array.isArray(v)) return "[" + v.map(stable).join(",") + "]";
+  if (v && typeof v === "object") {
+    if (v instanceof ArrayBuffer || ArrayBuffer.isView(v)) return '{"_binary":' + (v.byteLength ?? 0) + "}";
+    return "{" + Object.keys(v).sort().map((k) => JSON.stringify(k) + ":" + stable(v[k])).join(",") + "}";
+  }
+  return JSON.stringify(v) ?? "null";
+}
+
+/** A short, readable rendering of a value: JSON, cut at max characters with "…". */
+export function short(v, max = 48) {
+  let s;
+  try {
+    s = typeof v === "string" ? JSON.stringify(v) : stable(v);
+  } catch {
+    s = String(v);
+  }
+  return s.length > max ? s.slice(0, max - 1) + "…" : s;
+}
+
+/** hh:mm:ss.mmm of a Date or RFC 3339 string, local time. */
+export function clock(t) {
+  const d = t instanceof Date ? t : new Date(t ?? Date.now());
+  if (Number.isNaN(d.getTime())) return "";
+  const p = (n, w = 2) => String(n).padStart(w, "0");
+  return `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(d.getMilliseconds(), 3)}`;
+}
+
+/** base64url of a UTF-8 string and back (the playground's #c= links). */
+export function toBase64URL(s) {
+  const bytes = new TextEncoder().encode(s);
+  let bin = "";
+  for (const b of bytes) bin += String.fromCharCode(b);
+  return btoa(bin).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+}
+
+export function fromBase64URL(s) {
+  const b64 = s.replaceAll("-", "+").replaceAll("_", "/");
+  const bin = atob(b64 + "===".slice((b64.length + 3) % 4));
+  return new TextDecoder().decode(Uint8Array.from(bin, (c) => c.charCodeAt(0)));
+}
+
+export const reducedMotion = () =>
+  typeof matchMedia === "function" && matchMedia("(prefers-reduced-motion: reduce)").matches;

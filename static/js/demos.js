@@ -1,0 +1,1460 @@
+/**
+ * demos.js: hydrates every live demo of a page (<section class="demo" data-demo=NAME data-config=JSON>).
+ *
+ * Each widget gets its own hub instance (POST /play/NAME, docs/play-api.md), opens one REAL
+ * Socket.IO connection per virtual client with our sio.js client, and subscribes to the
+ * instance's tap (Server-Sent Events). For every message it shows who got it: a column lights up
+ * when that client's socket really received the event (its onAny handler), and the hub's tap
+ * (event_out recipients) is used to cross-check and to mark the sender and the excluded.
+ *
+ * No framework, no innerHTML: the DOM is built with createElement/textContent (demo-dom.js).
+ * The playground page's extras (shareable link, bring your own client) live in demo-playground.js.
+ *
+ * For tests and the curious: window.socketlabDemos is the list of widgets on the page.
+ */
+import { io } from "./sio.js";
+import { h, setChildren, select, fillSelect, field, stable, short, clock, reducedMotion } from "./demo-dom.js";
+
+const MAX_LOG_ROWS = 500; // the event log keeps the last rows only (bounded DOM)
+const MAX_CONSOLE_LINES = 200;
+const MAX_RECEIVED = 8; // per column
+const MAX_MESSAGES = 300; // kept for matching receipts with the tap
+const SETTLE_MS = 1500; // how long to wait for a receipt the tap announced
+const NO_TAP_MS = 2000; // a message the tap never reported settles anyway
+
+const SCOPES = [
+  ["self", "socket.emit", "Only the sender"],
+  ["all", "io.emit", "Everyone in the namespace"],
+  ["broadcast", "socket.broadcast.emit", "Everyone but the sender"],
+  ["room", "io.to(room).emit", "Everyone in a room"],
+  ["socket-room", "socket.to(room).emit", "A room, but not the sender"],
+  ["except", "io.except(room).emit", "Everyone but a room"],
+];
+
+const ICON = { received: "✔", sender: "➚", excluded: "⊘", none: "·", warn: "⚠" };
+
+let widgetSeq = 0;
+export const widgets = [];
+
+// ---------------------------------------------------------------------------------------------
+// The exact calls, in JavaScript and in the Go hub
+// ---------------------------------------------------------------------------------------------
+
+function q(s) {
+  return JSON.stringify(String(s));
+}
+
+function argText(args) {
+  return args.map((a) => short(a, 40)).join(", ");
+}
+
+/** The server call a scope stands for, in JS and Go. */
+export function callFor({ scope, event, args = [], room = "", except = "", nsp = "/" }) {
+  const a = args.length ? ", " + argText(args) : "";
+  const ioJS = nsp === "/" ? "io" : `io.of(${q(nsp)})`;
+  const ioGo = nsp === "/" ? "io" : `io.Of(${q(nsp)})`;
+  switch (scope) {
+    case "self":
+      return { js: `socket.emit(${q(event)}${a})`, go: `s.Emit(${q(event)}${a})` };
+    case "broadcast":
+      return { js: `socket.broadcast.emit(${q(event)}${a})`, go: `s.Broadcast().Emit(${q(event)}${a})` };
+    case "room":
+      return { js: `${ioJS}.to(${q(room)}).emit(${q(event)}${a})`, go: `${ioGo}.To(${q(room)}).Emit(${q(event)}${a})` };
+    case "socket-room":
+      return { js: `socket.to(${q(room)}).emit(${q(event)}${a})`, go: `s.To(${q(room)}).Emit(${q(event)}${a})` };
+    case "except":
+      return {
+        js: `${ioJS}.except(${q(except)}).emit(${q(event)}${a})`,
+        go: `${ioGo}.Except(${q(except)}).Emit(${q(event)}${a})`,
+      };
+    default:
+      return { js: `${ioJS}.emit(${q(event)}${a})`, go: `${ioGo}.Emit(${q(event)}${a})` };
+  }
+}
+
+/** Reconstructs the call from a tap event_out (for emits the server made on its own). */
+function callFromTap(t, senderIsSocket) {
+  const rooms = t.rooms ?? [];
+  const except = (t.except ?? []).filter((r) => r !== t.socket);
+  const ev = t.event;
+  const args = t.args ?? [];
+  if (t.scope === "socket") return callFor({ scope: "self", event: ev, args });
+  let js, go;
+  const a = args.length ? ", " + argText(args) : "";
+  if (senderIsSocket && t.socket && (t.except ?? []).includes(t.socket) && rooms.length === 0 && except.length === 0) {
+    return callFor({ scope: "broadcast", event: ev, args });
+  }
+  const base = senderIsSocket && t.socket ? ["socket", "s"] : t.nsp === "/" ? ["io", "io"] : [`io.of(${q(t.nsp)})`, `io.Of(${q(t.nsp)})`];
+  js = base[0];
+  go = base[1];
+  if (rooms.length) {
+    js += `.to(${rooms.map(q).join(", ")})`;
+    go += `.To(${rooms.map(q).join(", ")})`;
+  }
+  if (except.length) {
+    js += `.except(${except.map(q).join(", ")})`;
+    go += `.Except(${except.map(q).join(", ")})`;
+  }
+  if (t.ackId !== undefined && t.ackId >= 0) {
+    js += `.timeout(…).emitWithAck(${q(ev)}${a})`;
+    go += `.Timeout(…).EmitWithAck(ctx, ${q(ev)}${a})`;
+  } else {
+    js += `.emit(${q(ev)}${a})`;
+    go += `.Emit(${q(ev)}${a})`;
+  }
+  return { js, go };
+}
+
+function parseJSONish(text) {
+  const s = text.trim();
+  if (s === "") return [];
+  try {
+    return [JSON.parse(s)];
+  } catch {
+    return [s]; // not JSON: send it as a string
+  }
+}
+
+function names(list) {
+  return list.length ? list.join(", ") : "nobody";
+}
+
+// ---------------------------------------------------------------------------------------------
+// One virtual client: a real connection (one Manager), possibly several namespaces on it
+// ---------------------------------------------------------------------------------------------
+
+class VClient {
+  constructor(widget, cfg) {
+    this.w = widget;
+    this.name = cfg.name;
+    this.namespace = cfg.namespace || "/";
+    this.auth = cfg.auth && typeof cfg.auth === "object" ? { ...cfg.auth } : {};
+    this.initialRooms = cfg.rooms ?? [];
+    this.external = false;
+    this.sockets = []; // [{nsp, socket}], the first one is the client's own namespace
+    this.received = []; // newest first: {icon, text}
+    this.answerMode = "fast"; // acks demo: fast | slow | never
+    this.note = ""; // last connect_error or control result
+    this.role = null; // role in the current message
+    this.el = null;
+  }
+
+  get socket() {
+    return this.sockets[0]?.socket;
+  }
+
+  get connected() {
+    return !!this.socket?.connected;
+  }
+
+  sids() {
+    return this.sockets.map((s) => s.socket.id).filter(Boolean);
+  }
+
+  open() {
+    const socket = io(this.namespace, {
+      path: this.w.instance.path,
+      auth: { ...this.auth, name: this.name },
+      forceNew: true,
+      reconnectionDelay: 250,
+      reconnectionDelayMax: 2000,
+    });
+    this.sockets = [{ nsp: this.namespace, socket }];
+    this.wire(socket, this.namespace);
+    return new Promise((resolve) => {
+      const done = () => {
+        socket.off("connect", done);
+        socket.off("connect_error", done);
+        resolve();
+      };
+      socket.on("connect", done);
+      socket.on("connect_error", done);
+    });
+  }
+
+  /** Opens another namespace on the same Engine.IO connection (multiplexing). */
+  openAlso(nsp) {
+    if (this.sockets.some((s) => s.nsp === nsp)) return;
+    const socket = this.socket.io.socket(nsp, { auth: { ...this.auth, name: this.name } });
+    this.sockets.push({ nsp, socket });
+    this.wire(socket, nsp);
+    if (!socket.active) socket.connect();
+    this.w.renderClient(this);
+    this.w.refreshSenders();
+  }
+
+  wire(socket, nsp) {
+    socket.on("connect", () => {
+      this.note = "";
+      this.w.index();
+      this.w.renderClient(this);
+      this.w.refreshSenders();
+      if (nsp === this.namespace && this.initialRooms.length && !this.joinedInitial) {
+        this.joinedInitial = true;
+        for (const r of this.initialRooms) this.join(r);
+      }
+    });
+    socket.on("disconnect", (reason) => {
+      this.note = "disconnected: " + reason;
+      this.w.index();
+      this.w.renderClient(this);
+    });
+    socket.on("connect_error", (err) => {
+      this.note = "connect_error: " + (err?.message ?? String(err));
+      this.w.renderClient(this);
+    });
+    socket.onAny((event, ...args) => {
+      const data = args.filter((a) => typeof a !== "function");
+      this.w.onReceipt(this, socket, nsp, event, data);
+    });
+    // acks demo: answer a server question fast, slowly, or never
+    socket.on("question", (question, ack) => {
+      if (typeof ack !== "function") return;
+      const answer = `${this.name}: yes to ${short(question, 24)}`;
+      if (this.answerMode === "fast") ack(answer);
+      else if (this.answerMode === "slow") setTimeout(() => ack(answer), 2000);
+    });
+    // queue demo: every delivery is acknowledged once handled
+    socket.on("delivery", (msg, ack) => {
+      this.w.onDelivered(this, msg);
+      if (typeof ack === "function") ack("ok");
+    });
+  }
+
+  join(room) {
+    return this.ack("join", room);
+  }
+
+  leave(room) {
+    return this.ack("leave", room);
+  }
+
+  /** Emits ev with args and waits for the server's ack (rejects after 5 s). */
+  ack(ev, ...args) {
+    const s = this.socket;
+    return new Promise((resolve, reject) => {
+      if (!s) return reject(new Error("no socket"));
+      s.timeout(5000).emit(ev, ...args, (err, res) => (err ? reject(err) : resolve(res)));
+    });
+  }
+
+  disconnect() {
+    for (const { socket } of this.sockets) socket.disconnect();
+    this.note = "disconnected by you";
+    this.w.index();
+    this.w.renderClient(this);
+  }
+
+  reconnect() {
+    for (const { socket } of this.sockets) socket.connect();
+  }
+
+  rename(name) {
+    this.name = name;
+    for (const { socket } of this.sockets) {
+      socket.auth = { ...this.auth, name };
+      socket.disconnect();
+      socket.connect();
+    }
+  }
+
+  close() {
+    for (const { socket } of this.sockets) socket.disconnect();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The widget
+// ---------------------------------------------------------------------------------------------
+
+export class DemoWidget {
+  constructor(section) {
+    this.section = section;
+    this.kind = section.dataset.demo;
+    this.uid = "sl-demo" + ++widgetSeq;
+    this.playground = section.hasAttribute("data-playground");
+    this.clients = [];
+    this.bySid = new Map(); // sid → {client, nsp} for our own sockets
+    this.state = { namespaces: [] };
+    this.stateSockets = new Map(); // sid → {id, name, nsp, rooms}
+    this.messages = [];
+    this.pending = []; // sends waiting for their tap event
+    this.current = null;
+    this.sent = 0;
+    this.settledCount = 0;
+    this.paused = false;
+    this.heldRows = [];
+    this.rowQueue = [];
+    this.consoleQueue = [];
+    this.frame = 0;
+    this.dirty = new Set();
+    this.scriptIndex = 0;
+    this.queues = new Map(); // queue demo: recipient name → [{text, state}]
+    this.closed = false;
+  }
+
+  config() {
+    let cfg = {};
+    try {
+      cfg = JSON.parse(this.section.dataset.config || "{}") ?? {};
+    } catch {
+      cfg = {};
+    }
+    return cfg;
+  }
+
+  async start(configOverride) {
+    const t0 = performance.now();
+    const stage = this.section.querySelector("[data-demo-stage]") ?? this.section;
+    this.stage = stage;
+    this.statusEl = h("p", { class: "demo-status", role: "status", "data-testid": "demo-status" }, "Starting a server for this demo…");
+    setChildren(stage, this.statusEl);
+    const cfg = configOverride ?? this.config();
+    let res;
+    try {
+      res = await fetch("/play/" + encodeURIComponent(this.kind), {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify(cfg),
+        credentials: "same-origin",
+      });
+    } catch (err) {
+      return this.fail("Could not reach the server: " + err.message);
+    }
+    let body = {};
+    try {
+      body = await res.json();
+    } catch {
+      body = {};
+    }
+    if (!res.ok) return this.fail(body.error ?? `The server answered ${res.status}.`);
+    this.instance = body;
+    this.cfg = body.config ?? cfg;
+    if (!Array.isArray(this.cfg.clients) || this.cfg.clients.length === 0) {
+      this.cfg.clients = ["A", "B", "C"].map((name) => ({ name }));
+    }
+    this.cfg.clients = this.cfg.clients.map((c) => (typeof c === "string" ? { name: c } : c));
+    this.build();
+    this.openTap();
+    this.clients = this.cfg.clients.map((c) => this.tenantDefaults(new VClient(this, c)));
+    for (const c of this.clients) this.addColumn(c);
+    await Promise.all(this.clients.map((c) => c.open()));
+    this.refreshSenders();
+    this.setStatus(`Ready: ${this.clients.filter((c) => c.connected).length} of ${this.clients.length} clients connected to this demo's own server.`);
+    this.section.dataset.ready = "";
+    this.section.dataset.readyMs = String(Math.round(performance.now()));
+    this.section.dataset.startMs = String(Math.round(performance.now() - t0));
+    this.section.dispatchEvent(new CustomEvent("demo:ready", { bubbles: true }));
+  }
+
+  fail(msg) {
+    this.setStatus("This demo could not start: " + msg);
+    this.statusEl.dataset.state = "error";
+    this.section.dataset.failed = "";
+  }
+
+  setStatus(text) {
+    this.statusEl.textContent = text;
+  }
+
+  tenantDefaults(c) {
+    const tenants = this.cfg.tenants ?? [];
+    if (this.kind !== "tenants" || tenants.length === 0) return c;
+    let t = tenants.find((t) => "/org-" + t.name === c.namespace);
+    if (!t) {
+      t = tenants[this.clients.length % tenants.length];
+      if (c.namespace === "/") c.namespace = "/org-" + t.name;
+    }
+    if (!c.auth.token) c.auth.token = t.token;
+    return c;
+  }
+
+  destroy() {
+    this.closed = true;
+    this.tap?.close();
+    for (const c of this.clients) c.close();
+  }
+
+  // ----- layout ------------------------------------------------------------------------------
+
+  build() {
+    const id = (s) => `${this.uid}-${s}`;
+    this.section.classList.add("demo-live");
+    const title = this.cfg.title ? h("p", { class: "demo-caption" }, this.cfg.title) : null;
+
+    // Who got it: the last message, its exact call, and the receipts.
+    this.resultEl = h("div", { class: "demo-result", role: "status", "aria-live": "polite", "data-testid": "demo-result" },
+      h("p", { class: "demo-muted" }, "Send something: the columns that receive it light up here and in the log."));
+
+    this.columnsEl = h("div", { class: "demo-columns", "data-testid": "demo-columns" });
+    const addName = h("input", { type: "text", id: id("add-name"), maxlength: "32", placeholder: "Name", size: "8" });
+    const addNsp = select({ id: id("add-nsp") }, this.namespaceOptions());
+    this.addNspSelect = addNsp;
+    const addForm = h("form", { class: "demo-add", "data-testid": "add-client", onsubmit: (e) => {
+      e.preventDefault();
+      const name = addName.value.trim() || this.freeName();
+      addName.value = "";
+      this.addClient({ name, namespace: addNsp.value });
+    } }, field("New client", addName), field("Namespace", addNsp), h("button", { type: "submit", class: "demo-btn" }, "+ Add client"));
+
+    const panels = [];
+    panels.push(this.buildComposer(id));
+    if (this.cfg.script?.length) panels.unshift(this.buildScript(id));
+    if (this.cfg.predict) panels.unshift(this.buildPredict(id));
+
+    const main = h("div", { class: "demo-main" }, title, ...panels, this.resultEl,
+      h("h3", { class: "demo-h" }, "Clients"), this.columnsEl, addForm);
+
+    const side = h("div", { class: "demo-side" }, this.buildServerCode(id), this.buildDiagram(), this.buildQueuePanel(), this.buildConsole());
+    const log = this.buildLog(id);
+    setChildren(this.stage, this.statusEl, h("div", { class: "demo-grid" }, main, side), log);
+  }
+
+  namespaceOptions() {
+    const set = new Set(["/"]);
+    for (const n of this.cfg.namespaces ?? []) set.add(n);
+    for (const t of this.cfg.tenants ?? []) set.add("/org-" + t.name);
+    for (const c of this.cfg.clients ?? []) set.add(c.namespace || "/");
+    return [...set].map((n) => [n, n]);
+  }
+
+  roomOptions() {
+    const set = new Set(this.cfg.rooms ?? []);
+    for (const c of this.cfg.clients ?? []) for (const r of c.rooms ?? []) set.add(r);
+    for (const s of this.stateSockets.values()) for (const r of s.rooms) if (r !== s.id) set.add(r);
+    const opts = [...set].map((r) => [r, r]);
+    for (const c of this.clients) {
+      for (const sid of c.sids()) opts.push([sid, `${c.name}'s own room (${sid.slice(0, 6)}…)`]);
+    }
+    return opts;
+  }
+
+  freeName() {
+    const used = new Set(this.clients.map((c) => c.name));
+    for (const n of "ABCDEFGHIJKLMNOPQRSTUVWXYZ") if (!used.has(n)) return n;
+    return "client" + (this.clients.length + 1);
+  }
+
+  senderOptions() {
+    const opts = [];
+    for (const c of this.clients) {
+      c.sockets.forEach(({ nsp }, i) => {
+        opts.push([`${c.name}\u0000${i}`, c.sockets.length > 1 || nsp !== "/" ? `${c.name} (${nsp})` : c.name]);
+      });
+    }
+    return opts;
+  }
+
+  refreshSenders() {
+    for (const sel of this.section.querySelectorAll("select[data-sender]")) fillSelect(sel, this.senderOptions());
+    for (const sel of this.section.querySelectorAll("select[data-client-pick]")) fillSelect(sel, this.clients.map((c) => [c.name, c.name]));
+    for (const sel of this.section.querySelectorAll("select[data-room-pick]")) fillSelect(sel, this.roomOptions());
+    if (this.predictBoxes) this.renderPredictChoices();
+  }
+
+  pickSender(value) {
+    const [name, i] = String(value).split("\u0000");
+    const c = this.clients.find((c) => c.name === name);
+    return c ? { client: c, entry: c.sockets[Number(i) || 0] } : null;
+  }
+
+  buildComposer(id) {
+    const ev = this.cfg.event || (this.kind === "chat" ? "chat message" : "chat");
+    const payload = this.cfg.payload !== undefined ? JSON.stringify(this.cfg.payload) : JSON.stringify("hello");
+    const from = select({ id: id("from"), "data-sender": "", "data-testid": "composer-from" }, []);
+    const event = h("input", { type: "text", id: id("event"), value: ev, maxlength: "64", "data-testid": "composer-event" });
+    const args = h("textarea", { id: id("payload"), rows: "2", "data-testid": "composer-payload", spellcheck: "false" });
+    args.value = payload;
+    const scope = select({ id: id("scope"), "data-testid": "composer-scope" }, SCOPES.map(([v, js, what]) => [v, `${js} (${what.toLowerCase()})`]),
+      this.kind === "emit-scopes" ? "broadcast" : "all");
+    const room = select({ id: id("room"), "data-room-pick": "", "data-testid": "composer-room" }, []);
+    const except = select({ id: id("except"), "data-room-pick": "", "data-testid": "composer-except" }, []);
+    const preview = h("code", { class: "demo-call", "data-testid": "composer-call" });
+    const previewGo = h("code", { class: "demo-call", "data-testid": "composer-call-go" });
+    const roomField = field("Room (to)", room);
+    const exceptField = field("Except room", except);
+    const update = () => {
+      const s = scope.value;
+      roomField.hidden = !(s === "room" || s === "socket-room");
+      exceptField.hidden = s !== "except";
+      const sender = this.pickSender(from.value);
+      const c = callFor({ scope: s, event: event.value, args: parseJSONish(args.value), room: room.value, except: except.value, nsp: sender?.entry?.nsp ?? "/" });
+      preview.textContent = c.js;
+      previewGo.textContent = c.go;
+    };
+    for (const el of [from, event, args, scope, room, except]) el.addEventListener("input", update);
+    for (const el of [from, scope, room, except]) el.addEventListener("change", update);
+    this.composer = { from, event, args, scope, room, except, update };
+
+    const send = (s) => {
+      const sender = this.pickSender(from.value);
+      if (!sender) return;
+      this.sendFrom(sender.client, sender.entry, {
+        event: event.value.trim() || "chat",
+        args: parseJSONish(args.value),
+        scope: s ?? scope.value,
+        room: room.value,
+        except: except.value,
+      });
+    };
+
+    const buttons = [];
+    if (this.kind === "emit-scopes") {
+      // The three basic scopes side by side, each one button.
+      for (const [s, js, what] of SCOPES.slice(0, 3)) {
+        buttons.push(h("button", { type: "button", class: "demo-btn demo-scope-btn", "data-scope": s, "data-testid": "scope-" + s, onclick: () => send(s) },
+          h("code", {}, js), h("span", { class: "demo-muted" }, what)));
+      }
+    }
+    buttons.push(h("button", { type: "submit", class: "demo-btn demo-primary", "data-testid": "composer-send" }, "Emit"));
+
+    const form = h("form", { class: "demo-composer", "aria-label": "Composer", onsubmit: (e) => {
+      e.preventDefault();
+      send();
+    } },
+    h("div", { class: "demo-row" }, field("From client", from), field("Event", event), field("Scope", scope), roomField, exceptField),
+    field("Payload (JSON, or plain text)", args, "demo-wide-field"),
+    h("p", { class: "demo-callline" }, h("span", { class: "demo-lang" }, "JS"), preview),
+    h("p", { class: "demo-callline" }, h("span", { class: "demo-lang" }, "Go"), previewGo),
+    h("div", { class: "demo-buttons" + (this.kind === "emit-scopes" ? " demo-scope-buttons" : "") }, buttons));
+
+    const extra = [];
+    if (this.kind === "chat") extra.push(this.buildChat(id));
+    if (this.kind === "acks") extra.push(this.buildAsk(id));
+    if (this.kind === "queue") extra.push(this.buildDeliver(id));
+    queueMicrotask(update);
+    const wrap = h("section", { class: "demo-panel demo-compose-panel", "aria-labelledby": id("compose-h") },
+      h("h3", { class: "demo-h", id: id("compose-h") }, extra.length ? "Send" : "Composer"), ...extra);
+    if (extra.length) {
+      wrap.append(h("details", { class: "demo-more" }, h("summary", {}, "Emit any event with any scope"), form));
+    } else {
+      wrap.append(form);
+    }
+    return wrap;
+  }
+
+  buildChat(id) {
+    const from = select({ id: id("chat-from"), "data-client-pick": "", "data-testid": "chat-from" }, []);
+    const text = h("input", { type: "text", id: id("chat-text"), value: "hello", maxlength: "200", "data-testid": "chat-text" });
+    return h("form", { class: "demo-row demo-chat", onsubmit: (e) => {
+      e.preventDefault();
+      const c = this.clients.find((c) => c.name === from.value);
+      if (!c?.connected) return;
+      this.expectSend(c, c.sockets[0], { event: "chat message", scope: "all", js: `socket.emit("chat message", ${short(text.value)}) → the server runs io.emit("chat message", {from, text})`, go: `io.Emit("chat message", msg)` });
+      c.socket.emit("chat message", text.value);
+      this.setStatus(`${c.name} sent a chat message.`);
+    } }, field("From", from), field("Message", text), h("button", { type: "submit", class: "demo-btn demo-primary", "data-testid": "chat-send" }, "Send chat message"));
+  }
+
+  buildAsk(id) {
+    const from = select({ id: id("ask-from"), "data-client-pick": "", "data-testid": "ask-from" }, []);
+    const to = select({ id: id("ask-to"), "data-client-pick": "", "data-testid": "ask-to" }, []);
+    const question = h("input", { type: "text", id: id("ask-q"), value: "Are you there?", "data-testid": "ask-question" });
+    const timeout = h("input", { type: "number", id: id("ask-timeout"), value: "1000", min: "100", max: "10000", step: "100", "data-testid": "ask-timeout" });
+    const out = h("p", { class: "demo-answer", role: "status", "data-testid": "ask-result" });
+    const form = h("form", { class: "demo-row demo-ask", onsubmit: async (e) => {
+      e.preventDefault();
+      const c = this.clients.find((c) => c.name === from.value);
+      if (!c?.connected) return;
+      const ms = Number(timeout.value) || 1000;
+      out.dataset.state = "waiting";
+      out.textContent = `${c.name} asks ${to.value}… io.to(${to.value}'s id).timeout(${ms}).emitWithAck("question", ${short(question.value)})`;
+      const t0 = performance.now();
+      try {
+        const res = await c.ack("ask", { to: to.value, question: question.value, timeout: ms });
+        const took = Math.round(performance.now() - t0);
+        if (res?.error) {
+          out.dataset.state = "error";
+          out.textContent = `${ICON.warn} Error after ${took} ms: ${res.error}`;
+        } else {
+          out.dataset.state = "ok";
+          out.textContent = `${ICON.received} Answer after ${took} ms: ${(res?.answers ?? []).map((a) => short(a, 60)).join(", ") || "(none)"}`;
+        }
+      } catch (err) {
+        out.dataset.state = "error";
+        out.textContent = `${ICON.warn} ${err.message}`;
+      }
+    } }, field("Asker", from), field("Ask client", to), field("Question", question), field("Timeout (ms)", timeout),
+    h("button", { type: "submit", class: "demo-btn demo-primary", "data-testid": "ask-send" }, "Ask and wait for the ack"));
+    return h("div", {}, form, out);
+  }
+
+  buildDeliver(id) {
+    const from = select({ id: id("dl-from"), "data-client-pick": "", "data-testid": "deliver-from" }, []);
+    const to = select({ id: id("dl-to"), "data-client-pick": "", "data-testid": "deliver-to" }, []);
+    const text = h("input", { type: "text", id: id("dl-text"), value: "order #1", "data-testid": "deliver-text" });
+    const out = h("p", { class: "demo-answer", role: "status", "data-testid": "deliver-result" });
+    let n = 1;
+    return h("div", {}, h("form", { class: "demo-row", onsubmit: async (e) => {
+      e.preventDefault();
+      const c = this.clients.find((c) => c.name === from.value);
+      if (!c?.connected) {
+        out.textContent = `${from.value} is offline: pick a connected sender.`;
+        return;
+      }
+      const target = to.value;
+      const q = this.queues.get(target) ?? [];
+      const item = { text: text.value, state: "waiting" };
+      q.push(item);
+      this.queues.set(target, q);
+      this.renderQueue();
+      try {
+        const res = await c.ack("deliver", { to: target, text: text.value });
+        out.textContent = `Server: queued for ${target} (${res?.queued ?? "?"} waiting in its queue).`;
+        item.serverCount = res?.queued;
+      } catch (err) {
+        out.textContent = `${ICON.warn} ${err.message}`;
+      }
+      text.value = `order #${++n}`;
+      this.renderQueue();
+    } }, field("From", from), field("Deliver to", to), field("Text", text),
+    h("button", { type: "submit", class: "demo-btn demo-primary", "data-testid": "deliver-send" }, "Deliver (queued until acked)")), out);
+  }
+
+  buildScript(id) {
+    const steps = this.cfg.script;
+    this.scriptList = h("ol", { class: "demo-steps", "data-testid": "script-steps" },
+      steps.map((s, i) => h("li", { "data-step": String(i) }, this.describeStep(s))));
+    this.playBtn = h("button", { type: "button", class: "demo-btn demo-primary", "data-testid": "script-play", onclick: () => this.playAll() }, "▶ Play");
+    this.stepBtn = h("button", { type: "button", class: "demo-btn", "data-testid": "script-step", onclick: () => this.playNext() }, "Next step");
+    this.resetBtn = h("button", { type: "button", class: "demo-btn", "data-testid": "script-reset", onclick: () => {
+      this.scriptIndex = 0;
+      this.renderScript();
+    } }, "Start over");
+    this.scriptStatus = h("p", { class: "demo-muted", role: "status", "data-testid": "script-status" });
+    const panel = h("section", { class: "demo-panel", "aria-labelledby": id("script-h") },
+      h("h3", { class: "demo-h", id: id("script-h") }, "Script"), this.scriptList,
+      h("div", { class: "demo-buttons" }, this.playBtn, this.stepBtn, this.resetBtn), this.scriptStatus);
+    queueMicrotask(() => this.renderScript());
+    return panel;
+  }
+
+  describeStep(s) {
+    if (s.join) return `${s.client} joins ${q(s.join)} (socket.join)`;
+    if (s.leave) return `${s.client} leaves ${q(s.leave)} (socket.leave)`;
+    if (s.disconnect) return `${s.client} disconnects`;
+    if (s.connect) return `${s.client} connects again`;
+    const c = callFor({ scope: s.scope || "self", event: s.emit, args: s.args ?? [], room: s.room, except: s.except || s.room });
+    return `${s.client}: ${c.js}`;
+  }
+
+  renderScript() {
+    const steps = this.cfg.script ?? [];
+    for (const li of this.scriptList.children) {
+      const i = Number(li.dataset.step);
+      li.dataset.state = i < this.scriptIndex ? "done" : i === this.scriptIndex ? "next" : "todo";
+      if (i === this.scriptIndex) li.setAttribute("aria-current", "step");
+      else li.removeAttribute("aria-current");
+    }
+    const done = this.scriptIndex >= steps.length;
+    this.stepBtn.disabled = done || this.playing;
+    this.playBtn.disabled = done || this.playing;
+    this.scriptStatus.textContent = done ? `All ${steps.length} steps played.` : `Step ${this.scriptIndex + 1} of ${steps.length} is next.`;
+  }
+
+  async playNext() {
+    const steps = this.cfg.script ?? [];
+    if (this.scriptIndex >= steps.length || this.stepping) return;
+    this.stepping = true;
+    this.stepBtn.disabled = true;
+    try {
+      await this.runStep(steps[this.scriptIndex]);
+    } catch (err) {
+      this.setStatus("Step failed: " + err.message);
+    }
+    this.scriptIndex++;
+    this.stepping = false;
+    this.renderScript();
+  }
+
+  async playAll() {
+    this.playing = true;
+    this.renderScript();
+    while (this.scriptIndex < (this.cfg.script ?? []).length && !this.closed) {
+      await this.playNext();
+      this.playing = true;
+      await new Promise((r) => setTimeout(r, reducedMotion() ? 150 : 600)); // one step at a time, visibly
+    }
+    this.playing = false;
+    this.renderScript();
+  }
+
+  /** Runs one script/predict step; resolves when its effect is visible (message settled). */
+  async runStep(s) {
+    const c = this.clients.find((c) => c.name === s.client);
+    if (!c) throw new Error(`no client ${s.client}`);
+    if (s.join) return this.doJoin(c, s.join);
+    if (s.leave) return this.doLeave(c, s.leave);
+    if (s.disconnect) return c.disconnect();
+    if (s.connect) {
+      const p = new Promise((r) => c.socket.once("connect", r));
+      c.reconnect();
+      return p;
+    }
+    return this.sendFrom(c, c.sockets[0], {
+      event: s.emit,
+      args: s.args ?? [],
+      scope: s.scope || "self",
+      room: s.room ?? "",
+      except: s.except || s.room || "",
+    });
+  }
+
+  buildPredict(id) {
+    const p = this.cfg.predict;
+    this.predictBoxes = h("div", { class: "demo-predict-choices", "data-testid": "predict-choices" });
+    this.predictResult = h("p", { class: "demo-grade", role: "status", "data-testid": "predict-result" });
+    this.predictBtn = h("button", { type: "submit", class: "demo-btn demo-primary", "data-testid": "predict-run" }, "Lock my answer and run it");
+    const again = h("button", { type: "button", class: "demo-btn", hidden: true, "data-testid": "predict-again", onclick: () => {
+      again.hidden = true;
+      this.predictBtn.disabled = false;
+      this.predictResult.textContent = "";
+      delete this.predictResult.dataset.state;
+      for (const b of this.predictBoxes.querySelectorAll("input")) {
+        b.disabled = false;
+        b.checked = false;
+      }
+    } }, "Try again");
+    this.predictAgain = again;
+    const form = h("form", { class: "demo-panel demo-predict", "aria-labelledby": id("predict-h"), onsubmit: (e) => {
+      e.preventDefault();
+      this.runPrediction();
+    } },
+    h("h3", { class: "demo-h", id: id("predict-h") }, "Predict, then run"),
+    h("p", {}, p.question || "Who will receive this message?"),
+    h("p", {}, h("code", { class: "demo-call" }, this.describeStep(p))),
+    h("fieldset", {}, h("legend", {}, "Tick every client that will receive it"), this.predictBoxes),
+    h("div", { class: "demo-buttons" }, this.predictBtn, again), this.predictResult);
+    return form;
+  }
+
+  renderPredictChoices() {
+    const checked = new Set([...this.predictBoxes.querySelectorAll("input:checked")].map((b) => b.value));
+    const locked = this.predictBtn.disabled;
+    setChildren(this.predictBoxes, this.clients.map((c) =>
+      h("label", { class: "demo-check" }, h("input", { type: "checkbox", value: c.name, checked: checked.has(c.name), disabled: locked, "data-testid": "predict-" + c.name }), " ", c.name)));
+  }
+
+  async runPrediction() {
+    const boxes = [...this.predictBoxes.querySelectorAll("input")];
+    const predicted = new Set(boxes.filter((b) => b.checked).map((b) => b.value));
+    for (const b of boxes) b.disabled = true;
+    this.predictBtn.disabled = true;
+    this.predictResult.textContent = "Answer locked. Running…";
+    const m = await this.runStep(this.cfg.predict);
+    const actual = new Set(this.clients.filter((c) => m && this.roleOf(m, c).received).map((c) => c.name));
+    const missed = [...actual].filter((n) => !predicted.has(n));
+    const wrong = [...predicted].filter((n) => !actual.has(n));
+    if (missed.length === 0 && wrong.length === 0) {
+      this.predictResult.dataset.state = "correct";
+      this.predictResult.textContent = `${ICON.received} Correct: ${names([...actual])} received it.`;
+    } else {
+      this.predictResult.dataset.state = "wrong";
+      const parts = [`✘ Not quite. Received: ${names([...actual])}.`];
+      if (missed.length) parts.push(`Missed: ${missed.join(", ")}.`);
+      if (wrong.length) parts.push(`Wrongly included: ${wrong.join(", ")}.`);
+      this.predictResult.textContent = parts.join(" ");
+    }
+    this.predictAgain.hidden = false;
+  }
+
+  buildServerCode(id) {
+    const code = this.instance.server ?? {};
+    const tabs = [["js", "JavaScript"], ["go", "Go"]].filter(([k]) => code[k]);
+    if (!tabs.length) return null;
+    const list = h("div", { role: "tablist", class: "demo-tabs", "aria-label": "Server code language" });
+    const panels = [];
+    const btns = tabs.map(([k, label], i) => {
+      const panel = h("div", { role: "tabpanel", id: id("code-" + k), "aria-labelledby": id("tab-" + k), tabindex: "0", hidden: i !== 0, class: "demo-code" },
+        h("pre", {}, h("code", { "data-testid": "server-code-" + k }, code[k])));
+      panels.push(panel);
+      return h("button", { type: "button", role: "tab", id: id("tab-" + k), "aria-controls": id("code-" + k), "aria-selected": i === 0 ? "true" : "false", tabindex: i === 0 ? "0" : "-1", "data-testid": "tab-" + k });
+    });
+    const choose = (i) => {
+      btns.forEach((b, j) => {
+        b.setAttribute("aria-selected", String(i === j));
+        b.tabIndex = i === j ? 0 : -1;
+        panels[j].hidden = i !== j;
+      });
+      btns[i].focus();
+    };
+    btns.forEach((b, i) => {
+      b.textContent = tabs[i][1];
+      b.addEventListener("click", () => choose(i));
+      b.addEventListener("keydown", (e) => {
+        if (e.key === "ArrowRight" || e.key === "ArrowLeft") {
+          e.preventDefault();
+          choose((i + (e.key === "ArrowRight" ? 1 : btns.length - 1)) % btns.length);
+        }
+      });
+      list.append(b);
+    });
+    const id2 = id("code-h");
+    return h("details", { class: "demo-panel demo-server", open: true }, h("summary", { id: id2 }, "The server's handlers"), list, ...panels);
+  }
+
+  buildDiagram() {
+    this.diagramEl = h("div", { class: "demo-diagram", "data-testid": "diagram" }, h("p", { class: "demo-muted" }, "Waiting for the server's state…"));
+    return h("section", { class: "demo-panel", "aria-label": "Namespaces, rooms and members" },
+      h("h3", { class: "demo-h" }, "Namespaces → rooms → members"), this.diagramEl);
+  }
+
+  buildQueuePanel() {
+    if (this.kind !== "queue") return null;
+    this.queueEl = h("div", { class: "demo-queue", "data-testid": "server-queue" });
+    this.renderQueue();
+    return h("section", { class: "demo-panel", "aria-label": "Server queue" }, h("h3", { class: "demo-h" }, "Server-side queue"), this.queueEl);
+  }
+
+  renderQueue() {
+    if (!this.queueEl) return;
+    const rows = [];
+    const who = new Set([...this.queues.keys(), ...Object.keys(this.serverQueues ?? {})]);
+    for (const name of who) {
+      const waiting = (this.queues.get(name) ?? []).filter((i) => i.state === "waiting");
+      const n = this.serverQueues ? this.serverQueues[name] ?? 0 : waiting.length;
+      if (!n) continue;
+      rows.push(h("li", { "data-queue": name, "data-count": String(n) }, h("strong", {}, name), `: ${n} waiting on the server`,
+        waiting.length ? ": " + waiting.map((i) => short(i.text, 24)).join(", ") : ""));
+    }
+    setChildren(this.queueEl, rows.length ? h("ul", {}, rows) : h("p", { class: "demo-muted", "data-testid": "queue-empty" }, "Empty: every delivery was acknowledged."));
+  }
+
+  onDelivered(client, msg) {
+    const items = this.queues.get(client.name) ?? [];
+    const item = items.find((i) => i.state === "waiting" && i.text === msg?.text);
+    if (item) item.state = "acked";
+    client.received.unshift({ icon: ICON.received, text: `delivery ${short(msg?.text)} → acked` });
+    client.received.length = Math.min(client.received.length, MAX_RECEIVED);
+    this.renderQueue();
+    this.renderClient(client);
+  }
+
+  buildConsole() {
+    this.consoleEl = h("div", { class: "demo-console", "data-testid": "console", role: "log", "aria-label": "Server console", tabindex: "0" });
+    return h("section", { class: "demo-panel", "aria-label": "Server console (proof of life)" },
+      h("h3", { class: "demo-h" }, "Server console"), this.consoleEl);
+  }
+
+  buildLog(id) {
+    const filter = h("input", { type: "search", id: id("filter"), placeholder: "e.g. room-1 or Ada", "data-testid": "log-filter" });
+    this.pauseBtn = h("button", { type: "button", class: "demo-btn", "aria-pressed": "false", "data-testid": "log-pause", onclick: () => this.togglePause() }, "Pause");
+    const clear = h("button", { type: "button", class: "demo-btn", "data-testid": "log-clear", onclick: () => {
+      this.logBody.replaceChildren();
+      this.heldRows = [];
+      this.updateHeld();
+    } }, "Clear");
+    this.heldEl = h("span", { class: "demo-muted", "data-testid": "log-held" });
+    filter.addEventListener("input", () => {
+      this.filter = filter.value.trim().toLowerCase();
+      for (const row of this.logBody.children) this.applyFilter(row);
+    });
+    // A table of rows laid out on one grid template each; off-screen rows skip rendering
+    // (content-visibility), so 500 rows cost about what the visible ones cost.
+    this.logBody = h("div", { role: "rowgroup", class: "demo-log-body", "data-testid": "log-body" });
+    const head = h("div", { role: "row", class: "demo-log-row demo-log-head" },
+      ["Time", "Namespace", "What", "Room", "Sender", "Scope / call", "Recipients", "Ack"].map((t) => h("span", { role: "columnheader" }, t)));
+    const table = h("div", { role: "table", class: "demo-log-table", "aria-label": "Event log, newest first" }, h("div", { role: "rowgroup" }, head), this.logBody);
+    const wrap = h("div", { class: "demo-log-wrap", role: "log", "aria-live": "polite", "aria-relevant": "additions", "aria-label": "Event log", tabindex: "0" }, table);
+    this.logWrap = wrap;
+    return h("section", { class: "demo-panel demo-log", "aria-labelledby": id("log-h") },
+      h("div", { class: "demo-log-bar" }, h("h3", { class: "demo-h", id: id("log-h") }, "Event log"), field("Filter", filter), this.pauseBtn, clear, this.heldEl),
+      wrap);
+  }
+
+  togglePause() {
+    this.paused = !this.paused;
+    this.pauseBtn.setAttribute("aria-pressed", String(this.paused));
+    this.pauseBtn.textContent = this.paused ? "Resume" : "Pause";
+    if (!this.paused) {
+      this.rowQueue.push(...this.heldRows);
+      this.heldRows = [];
+      this.schedule("rows");
+    }
+    this.updateHeld();
+  }
+
+  updateHeld() {
+    this.heldEl.textContent = this.paused ? `Paused: ${this.heldRows.length} new row${this.heldRows.length === 1 ? "" : "s"} held.` : "";
+  }
+
+  applyFilter(row) {
+    row.hidden = !!this.filter && !row.textContent.toLowerCase().includes(this.filter);
+  }
+
+  // ----- columns -----------------------------------------------------------------------------
+
+  addColumn(c) {
+    const status = h("p", { class: "demo-col-status", "data-testid": "client-status" });
+    const role = h("p", { class: "demo-col-role", "data-testid": "client-role" });
+    const details = h("dl", { class: "demo-col-facts" });
+    const received = h("ul", { class: "demo-col-received", "data-testid": "client-received", "aria-label": `What ${c.name} received` });
+    const note = h("p", { class: "demo-col-note", "data-testid": "client-note" });
+    const heading = h("h4", { class: "demo-col-name", "data-testid": "client-name" }, c.name);
+    const controls = h("div", { class: "demo-col-controls" });
+    const el = h("article", { class: "demo-col", "data-client": c.name, "data-testid": "client", "aria-label": `Client ${c.name}` },
+      heading, role, status, details, controls, note, h("p", { class: "demo-col-sub" }, "Received"), received);
+    c.el = el;
+    c.ui = { heading, role, status, details, received, note, controls };
+    this.buildControls(c);
+    this.columnsEl.append(el);
+    this.renderClient(c);
+  }
+
+  buildControls(c) {
+    const btn = (label, testid, fn) => h("button", { type: "button", class: "demo-btn demo-small", "data-testid": testid, onclick: fn }, label);
+    const conn = btn("Disconnect", "client-toggle", () => (c.connected ? c.disconnect() : c.reconnect()));
+    c.ui.toggle = conn;
+    const say = h("input", { type: "text", value: "", placeholder: "say…", size: "8", "aria-label": `Message from ${c.name}`, "data-testid": "client-say" });
+    const sayForm = h("form", { class: "demo-say", onsubmit: (e) => {
+      e.preventDefault();
+      if (!c.connected) return;
+      const text = say.value || "hi from " + c.name;
+      if (this.kind === "chat") {
+        this.expectSend(c, c.sockets[0], { event: "chat message", scope: "all" });
+        c.socket.emit("chat message", text);
+      } else {
+        const cmp = this.composer;
+        this.sendFrom(c, c.sockets[0], { event: cmp.event.value.trim() || "chat", args: [text], scope: cmp.scope.value, room: cmp.room.value, except: cmp.except.value });
+      }
+      say.value = "";
+    } }, say, h("button", { type: "submit", class: "demo-btn demo-small", "data-testid": "client-say-send" }, "Send"));
+    const rename = btn("Rename", "client-rename", () => {
+      const input = h("input", { type: "text", value: c.name, maxlength: "32", "aria-label": `New name for ${c.name}`, "data-testid": "client-rename-input" });
+      const f = h("form", { class: "demo-say", onsubmit: (e) => {
+        e.preventDefault();
+        const n = input.value.trim();
+        if (n && !this.clients.some((o) => o !== c && o.name === n)) {
+          c.rename(n);
+          c.el.dataset.client = n;
+          c.ui.heading.textContent = n;
+          c.el.setAttribute("aria-label", `Client ${n}`);
+          this.refreshSenders();
+        }
+        f.replaceWith(rename);
+        rename.focus();
+      } }, input, h("button", { type: "submit", class: "demo-btn demo-small" }, "OK"));
+      rename.replaceWith(f);
+      input.focus();
+      input.select();
+    });
+    const remove = btn("Remove", "client-remove", () => {
+      c.close();
+      c.el.remove();
+      this.clients = this.clients.filter((o) => o !== c);
+      this.index();
+      this.refreshSenders();
+    });
+    const row1 = h("div", { class: "demo-buttons" }, conn, rename, remove);
+    setChildren(c.ui.controls, sayForm, row1);
+
+    if (["rooms", "namespaces", "tenants"].includes(this.kind) || this.playground) {
+      const room = select({ "aria-label": `Room for ${c.name}`, "data-testid": "client-room" }, (this.cfg.rooms ?? []).map((r) => [r, r]));
+      const custom = h("input", { type: "text", placeholder: "or a new room", size: "8", "aria-label": `New room name for ${c.name}`, "data-testid": "client-room-new" });
+      const target = () => custom.value.trim() || room.value;
+      c.ui.controls.append(h("div", { class: "demo-buttons" }, room, custom,
+        btn("Join", "client-join", () => target() && this.doJoin(c, target())),
+        btn("Leave", "client-leave", () => target() && this.doLeave(c, target()))));
+    }
+    if (this.kind === "namespaces" || this.playground) {
+      const others = this.namespaceOptions().filter(([n]) => n !== c.namespace);
+      if (others.length) {
+        const nsp = select({ "aria-label": `Namespace to open on ${c.name}'s connection`, "data-testid": "client-multiplex-nsp" }, others);
+        c.ui.controls.append(h("div", { class: "demo-buttons" }, nsp,
+          btn("Open on the same connection", "client-multiplex", () => c.openAlso(nsp.value))));
+      }
+    }
+    if (this.kind === "acks") {
+      const mode = select({ "aria-label": `How ${c.name} answers questions`, "data-testid": "client-answer" },
+        [["fast", "Answers at once"], ["slow", "Answers after 2 s"], ["never", "Never answers"]], c.answerMode);
+      mode.addEventListener("change", () => (c.answerMode = mode.value));
+      c.ui.controls.append(field("Acks", mode));
+    }
+    if (this.kind === "tenants") {
+      const tenants = this.cfg.tenants ?? [];
+      const otherT = tenants.filter((t) => "/org-" + t.name !== c.namespace);
+      const bad = btn("Connect with a wrong token", "client-wrong-token", () => this.tryConnect(c, c.namespace, "wrong-token", "wrong token"));
+      const row = h("div", { class: "demo-buttons" }, bad);
+      if (otherT.length) {
+        const pick = select({ "aria-label": `Another tenant for ${c.name}`, "data-testid": "client-other-tenant" }, otherT.map((t) => ["/org-" + t.name, "/org-" + t.name]));
+        row.append(pick, btn("Try to reach this tenant", "client-cross-tenant", () => this.tryConnect(c, pick.value, c.auth.token, "another tenant")));
+      }
+      c.ui.controls.append(row);
+    }
+  }
+
+  /** Tenants demo: a separate, short-lived connection that the middleware should refuse. */
+  tryConnect(c, nsp, token, what) {
+    const s = io(nsp, { path: this.instance.path, auth: { name: c.name, token }, forceNew: true, reconnection: false });
+    c.note = `Trying ${nsp} with ${what}…`;
+    this.renderClient(c);
+    const done = (text, state) => {
+      c.note = text;
+      c.noteState = state;
+      this.renderClient(c);
+      s.disconnect();
+    };
+    s.on("connect_error", (err) => done(`${ICON.warn} ${what}: connect_error "${err.message}" from ${nsp}`, "error"));
+    s.on("connect", () => done(`${ICON.received} ${what}: connected to ${nsp} (id ${s.id})`, "ok"));
+  }
+
+  async doJoin(c, room) {
+    try {
+      const res = await c.join(room);
+      if (res?.error) c.note = `join ${room}: ${res.error}`;
+      else c.note = `joined ${room}`;
+    } catch (err) {
+      c.note = `join ${room}: ${err.message}`;
+    }
+    this.renderClient(c);
+    this.refreshSenders();
+  }
+
+  async doLeave(c, room) {
+    try {
+      const res = await c.leave(room);
+      c.note = res?.error ? `leave ${room}: ${res.error}` : `left ${room}`;
+    } catch (err) {
+      c.note = `leave ${room}: ${err.message}`;
+    }
+    this.renderClient(c);
+  }
+
+  addClient(cfg) {
+    const c = this.tenantDefaults(new VClient(this, { ...cfg, name: this.clients.some((o) => o.name === cfg.name) ? this.freeName() : cfg.name }));
+    this.clients.push(c);
+    this.addColumn(c);
+    c.open().then(() => this.refreshSenders());
+    return c;
+  }
+
+  renderClient(c) {
+    if (!c.el) return;
+    this.dirty.add(c);
+    this.schedule("clients");
+  }
+
+  drawClient(c) {
+    const u = c.ui;
+    u.status.textContent = c.connected ? "● connected" : "○ offline";
+    u.status.dataset.state = c.connected ? "on" : "off";
+    u.toggle.textContent = c.connected ? "Disconnect" : "Reconnect";
+    const facts = [];
+    for (const { nsp, socket } of c.sockets) {
+      const st = socket.id ? this.stateSockets.get(socket.id) : null;
+      const rooms = st ? st.rooms.filter((r) => r !== socket.id) : [];
+      facts.push(h("dt", {}, "namespace"), h("dd", { "data-testid": "client-nsp" }, nsp));
+      facts.push(h("dt", {}, "socket id"), h("dd", { class: "demo-mono", "data-testid": "client-id" }, socket.id ?? "—"));
+      facts.push(h("dt", {}, "rooms"), h("dd", { "data-testid": "client-rooms" }, rooms.length ? rooms.join(", ") : "none"));
+    }
+    if (c.sockets.length > 1) facts.push(h("dt", {}, "connection"), h("dd", { "data-testid": "client-multiplex" }, `1 WebSocket carries ${c.sockets.map((s) => s.nsp).join(" and ")}`));
+    setChildren(u.details, facts);
+    u.note.textContent = c.note;
+    u.note.dataset.state = c.noteState ?? "";
+    c.noteState = "";
+    setChildren(u.received, c.received.length ? c.received.map((r) => h("li", {}, h("span", { "aria-hidden": "true" }, r.icon + " "), r.text)) : h("li", { class: "demo-muted" }, "nothing yet"));
+    const role = c.role;
+    if (!role) {
+      u.role.textContent = "";
+      c.el.dataset.role = "";
+    } else {
+      const parts = [];
+      if (role.sender) parts.push(`${ICON.sender} sender`);
+      if (role.received) parts.push(`${ICON.received} received`);
+      if (role.excluded) parts.push(`${ICON.excluded} excluded`);
+      if (!parts.length) parts.push(`${ICON.none} not received`);
+      if (role.mismatch) parts.push(`${ICON.warn} ${role.mismatch}`);
+      u.role.textContent = parts.join(" · ");
+      c.el.dataset.role = [role.sender && "sender", role.received && "received", role.excluded && "excluded"].filter(Boolean).join(" ") || "none";
+    }
+    if (c.flash) {
+      // Two identical animations, alternated: switching restarts it without forcing a layout.
+      c.flash = false;
+      c.lit = !c.lit;
+      c.el.classList.toggle("is-lit", c.lit);
+      c.el.classList.toggle("is-lit2", !c.lit);
+    }
+  }
+
+  // ----- the tap --------------------------------------------------------------------------------
+
+  openTap() {
+    if (!this.instance.tap) return;
+    const es = new EventSource(this.instance.tap);
+    this.tap = es;
+    es.onmessage = (e) => {
+      let d;
+      try {
+        d = JSON.parse(e.data);
+      } catch {
+        return;
+      }
+      if (d.type === "state") this.onState(d);
+      else if (d.type === "tap") this.onTap(d);
+      else if (d.type === "log") this.onLog(d);
+    };
+  }
+
+  index() {
+    this.bySid.clear();
+    for (const c of this.clients) for (const s of c.sockets) if (s.socket.id) this.bySid.set(s.socket.id, { client: c, nsp: s.nsp });
+  }
+
+  nameOf(sid) {
+    return this.bySid.get(sid)?.client.name ?? this.stateSockets.get(sid)?.name ?? (sid ? sid.slice(0, 6) + "…" : "server");
+  }
+
+  onState(d) {
+    this.state = d;
+    this.stateSockets.clear();
+    for (const ns of d.namespaces ?? []) {
+      for (const s of ns.sockets ?? []) this.stateSockets.set(s.id, { ...s, nsp: ns.name, rooms: s.rooms ?? [] });
+    }
+    this.serverQueues = d.queues ?? null;
+    this.schedule("diagram");
+    this.renderQueue();
+    for (const c of this.clients) this.renderClient(c);
+    for (const sel of this.section.querySelectorAll("select[data-room-pick]")) fillSelect(sel, this.roomOptions());
+  }
+
+  drawDiagram() {
+    const out = [];
+    for (const ns of this.state.namespaces ?? []) {
+      const sockets = ns.sockets ?? [];
+      const rooms = new Map();
+      for (const s of sockets) {
+        for (const r of s.rooms ?? []) {
+          if (r === s.id) continue;
+          if (!rooms.has(r)) rooms.set(r, []);
+          rooms.get(r).push(s);
+        }
+      }
+      const member = (s) => {
+        const mine = this.bySid.get(s.id);
+        return h("li", { class: "demo-member" + (mine ? "" : " is-external"), "data-member": s.name ?? "" },
+          s.name || "(no name)", h("span", { class: "demo-mono demo-muted" }, " " + s.id.slice(0, 6)), mine ? null : h("span", { class: "demo-tag" }, "outside client"));
+      };
+      const roomEls = [...rooms.keys()].sort().map((r) =>
+        h("li", { class: "demo-room", "data-room": r }, h("span", { class: "demo-room-name" }, "room " + r), h("ul", {}, rooms.get(r).map(member))));
+      out.push(h("section", { class: "demo-ns", "data-nsp": ns.name },
+        h("h4", {}, "namespace ", h("code", {}, ns.name), ` · ${sockets.length} socket${sockets.length === 1 ? "" : "s"}`),
+        h("ul", { class: "demo-members" }, sockets.map(member)),
+        roomEls.length ? h("ul", { class: "demo-rooms" }, roomEls) : h("p", { class: "demo-muted" }, "No rooms joined (each socket is still in its own room, named after its id).")));
+    }
+    const multi = this.clients.filter((c) => c.sockets.length > 1);
+    if (multi.length) {
+      out.push(h("p", { class: "demo-muted", "data-testid": "diagram-multiplex" }, "One connection, several namespaces: ",
+        multi.map((c) => `${c.name}: ${c.sockets.map((s) => s.nsp).join(" + ")}`).join("; ")));
+    }
+    setChildren(this.diagramEl, out.length ? out : h("p", { class: "demo-muted" }, "No sockets connected."));
+  }
+
+  onLog(d) {
+    const attrs = Object.entries(d.attrs ?? {}).map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`).join(" ");
+    this.consoleQueue.push(`${clock(d.time)} ${d.level ?? ""} ${d.msg ?? ""}${attrs ? " " + attrs : ""}`);
+    if (this.consoleQueue.length > MAX_CONSOLE_LINES) this.consoleQueue.splice(0, this.consoleQueue.length - MAX_CONSOLE_LINES);
+    this.schedule("console");
+  }
+
+  onTap(t) {
+    switch (t.kind) {
+      case "event_out":
+        return this.onTapOut(t);
+      case "connect":
+        return this.logRow({ t, what: `${t.name || this.nameOf(t.socket)} connected`, sender: t.name || this.nameOf(t.socket), kind: "connect" });
+      case "disconnect":
+        return this.logRow({ t, what: `disconnect (${t.reason})`, sender: t.name || this.nameOf(t.socket), kind: "disconnect" });
+      case "join":
+        return this.logRow({ t, what: "join", room: t.room, sender: t.name || this.nameOf(t.socket), kind: "join" });
+      case "leave":
+        return this.logRow({ t, what: "leave", room: t.room, sender: t.name || this.nameOf(t.socket), kind: "leave" });
+      case "connect_error":
+        return this.logRow({ t, what: `connect_error: ${t.err}`, sender: t.name || "?", kind: "connect_error" });
+      case "middleware":
+        if (t.err) return this.logRow({ t, what: `middleware refused: ${t.err}`, sender: t.name || "?", kind: "middleware" });
+        return;
+      case "ack_in":
+        return this.logRow({ t, what: `ack from client (#${t.ackId})`, sender: t.name || this.nameOf(t.socket), ack: short(t.args ?? [], 40), kind: "ack_in" });
+      default:
+        return; // event_in and ack_out would repeat what the message rows show
+    }
+  }
+
+  // ----- messages: receipts (real) × the tap (cross-check) -------------------------------------
+
+  keyOf(nsp, event, args) {
+    return nsp + "\u0000" + event + "\u0000" + stable(args ?? []);
+  }
+
+  newMessage(key, nsp, event, args) {
+    const m = { key, nsp, event, args, time: new Date(), tap: null, receivedSids: new Set(), send: null, settled: false, waiters: [], born: performance.now() };
+    this.messages.push(m);
+    if (this.messages.length > MAX_MESSAGES) this.messages.splice(0, this.messages.length - MAX_MESSAGES);
+    this.current = m;
+    m.noTapTimer = setTimeout(() => this.settle(m), NO_TAP_MS);
+    return m;
+  }
+
+  onReceipt(c, socket, nsp, event, args) {
+    const sid = socket.id;
+    const key = this.keyOf(nsp, event, args);
+    let m = this.messages.find((m) => !m.settled && m.key === key && !m.receivedSids.has(sid) && (!m.tap || m.tap.recipients?.includes(sid)));
+    if (!m) m = this.newMessage(key, nsp, event, args);
+    m.receivedSids.add(sid);
+    c.received.unshift({ icon: ICON.received, text: `${event} ${argText(args)}${nsp !== c.namespace ? " on " + nsp : ""}` });
+    if (c.received.length > MAX_RECEIVED) c.received.length = MAX_RECEIVED;
+    c.flash = true;
+    this.update(m);
+  }
+
+  onTapOut(t) {
+    const key = this.keyOf(t.nsp, t.event, t.args ?? []);
+    const recips = t.recipients ?? [];
+    let m = this.messages.find((m) => !m.tap && m.key === key && [...m.receivedSids].every((s) => recips.includes(s)));
+    if (!m) m = this.newMessage(key, t.nsp, t.event, t.args ?? []);
+    m.tap = t;
+    m.time = new Date(t.time ?? Date.now());
+    const p = this.pending.findIndex((p) => p.key === key || (p.event === t.event && p.nsp === t.nsp && p.loose));
+    if (p >= 0) {
+      m.send = this.pending[p];
+      this.pending.splice(p, 1);
+      m.send.message = m;
+    }
+    clearTimeout(m.noTapTimer);
+    m.settleTimer = setTimeout(() => this.settle(m), SETTLE_MS);
+    this.update(m);
+  }
+
+  /** Remembers a send in flight, so the tap's event_out can be tied to the call that caused it. */
+  expectSend(c, entry, { event, args, scope, room, except, js, go }) {
+    const nsp = entry?.nsp ?? c.namespace;
+    const call = callFor({ scope, event, args: args ?? [], room, except, nsp });
+    const p = {
+      key: args ? this.keyOf(nsp, event, args) : null,
+      loose: !args, // chat: the server builds the payload, match by event name
+      event, nsp, scope, room, except,
+      sender: c.name,
+      senderSid: entry?.socket.id,
+      js: js ?? call.js,
+      go: go ?? call.go,
+      message: null,
+    };
+    p.done = new Promise((resolve) => (p.resolve = resolve));
+    this.pending.push(p);
+    if (this.pending.length > 50) this.pending.shift();
+    setTimeout(() => {
+      if (!p.message) {
+        this.pending = this.pending.filter((x) => x !== p);
+        p.resolve(null);
+      }
+    }, NO_TAP_MS + SETTLE_MS);
+    return p;
+  }
+
+  /** The composer's emit: the `send` handler runs the scoped emit on the server. */
+  sendFrom(c, entry, { event, args, scope, room, except }) {
+    if (!entry?.socket.connected) {
+      this.setStatus(`${c.name} is offline: reconnect it first.`);
+      return Promise.resolve(null);
+    }
+    const body = { event, args, scope };
+    if (scope === "room" || scope === "socket-room") body.room = room;
+    if (scope === "except") body.except = except;
+    const p = this.expectSend(c, entry, { event, args, scope, room, except });
+    this.sent++;
+    this.section.dataset.sent = String(this.sent);
+    entry.socket.timeout(5000).emit("send", body, (err, res) => {
+      if (err) {
+        p.error = err.message;
+      } else if (res?.error) {
+        p.error = res.error;
+      } else {
+        p.ack = res;
+        if (res?.call) p.js = res.call;
+        if (res?.go) p.go = res.go;
+      }
+      if (p.error) {
+        this.setStatus(`${c.name}'s emit failed: ${p.error}`);
+        p.resolve(null);
+      }
+      if (p.message) this.update(p.message);
+    });
+    return p.done;
+  }
+
+  settle(m) {
+    if (m.settled) return;
+    m.settled = true;
+    clearTimeout(m.settleTimer);
+    clearTimeout(m.noTapTimer);
+    this.settledCount++;
+    this.section.dataset.settled = String(this.settledCount);
+    this.update(m);
+    if (m.send) m.send.resolve(m);
+  }
+
+  roleOf(m, c) {
+    const sids = c.sids();
+    const t = m.tap;
+    const received = sids.some((s) => m.receivedSids.has(s));
+    const sender = (t?.socket && sids.includes(t.socket)) || m.send?.sender === c.name;
+    let excluded = false;
+    if (t) {
+      const except = new Set(t.except ?? []);
+      for (const s of sids) {
+        if (except.has(s)) excluded = true;
+        for (const r of this.stateSockets.get(s)?.rooms ?? []) if (except.has(r)) excluded = true;
+      }
+    }
+    let mismatch = "";
+    if (t && m.settled) {
+      const announced = sids.some((s) => t.recipients?.includes(s));
+      if (announced && !received) mismatch = "the server sent it, the socket never got it";
+      if (!announced && received) mismatch = "received, but the tap did not list it";
+    }
+    // The sender of a broadcast is left out too (its own room is in except); "sender" says it.
+    return { received, sender: !!sender, excluded: excluded && !received && !sender, mismatch };
+  }
+
+  update(m) {
+    this.dirty.add(m);
+    this.schedule("messages");
+    if (m.tap && !m.settled) {
+      const local = (m.tap.recipients ?? []).filter((s) => this.bySid.has(s));
+      if (local.every((s) => m.receivedSids.has(s))) this.settle(m);
+    }
+  }
+
+  drawMessage(m) {
+    const recipientNames = (ids) => ids.map((s) => this.nameOf(s));
+    const receivedNames = [...m.receivedSids].map((s) => this.nameOf(s));
+    const tapNames = m.tap ? recipientNames(m.tap.recipients ?? []) : null;
+    const call = m.send ? { js: m.send.js, go: m.send.go } : m.tap ? callFromTap(m.tap, !!m.tap.socket) : { js: `…emit(${q(m.event)})`, go: "" };
+    const sender = m.send?.sender ?? (m.tap?.socket ? this.nameOf(m.tap.socket) : "server");
+    const rooms = m.tap?.rooms?.length ? m.tap.rooms.map((r) => (this.stateSockets.has(r) || this.bySid.has(r) ? `${this.nameOf(r)}'s id` : r)).join(", ") : "—";
+    const recipients = tapNames ?? receivedNames;
+    const ack = m.send?.ack ? `acked by the server (sent to ${recipients.length})` : m.send?.error ? `error: ${m.send.error}` : m.tap?.ackId >= 0 ? `waits for ack #${m.tap.ackId}` : "—";
+
+    if (!m.row) {
+      m.cells = Array.from({ length: 8 }, (_, i) => h("span", { role: "cell", class: i === 5 ? "demo-mono" : null }));
+      m.row = h("div", { role: "row", class: "demo-log-row", "data-testid": "log-row", "data-kind": "message" }, m.cells);
+      this.queueRow(m.row);
+    }
+    const vals = [clock(m.time), m.nsp, `${m.event} ${argText(m.args)}`, rooms, sender, call.js, names(recipients), ack];
+    vals.forEach((v, i) => {
+      if (m.cells[i].textContent !== v) m.cells[i].textContent = v;
+    });
+    if (m.row.isConnected) this.applyFilter(m.row);
+
+    if (m !== this.current) return;
+    // The "who got it" panel and the column roles show the latest message.
+    const roles = this.clients.map((c) => [c, this.roleOf(m, c)]);
+    for (const [c, r] of roles) {
+      c.role = r;
+      this.dirty.add(c);
+    }
+    const got = roles.filter(([, r]) => r.received).map(([c]) => c.name);
+    const excluded = roles.filter(([, r]) => r.excluded).map(([c]) => c.name);
+    const outside = (m.tap?.recipients ?? []).filter((s) => !this.bySid.has(s)).map((s) => this.nameOf(s));
+    const lines = [
+      h("p", { class: "demo-result-head" }, h("strong", {}, sender), ` emitted `, h("code", {}, m.event), m.args.length ? ` with ${argText(m.args)}` : ""),
+      h("p", { class: "demo-callline" }, h("span", { class: "demo-lang" }, "JS"), h("code", { class: "demo-call", "data-testid": "result-call" }, call.js)),
+      call.go ? h("p", { class: "demo-callline" }, h("span", { class: "demo-lang" }, "Go"), h("code", { class: "demo-call", "data-testid": "result-call-go" }, call.go)) : null,
+      h("ul", { class: "demo-result-list" },
+        h("li", { "data-testid": "result-received" }, `${ICON.received} Received: ${names(got)}`),
+        h("li", { "data-testid": "result-sender" }, `${ICON.sender} Sender: ${sender}`),
+        excluded.length ? h("li", { "data-testid": "result-excluded" }, `${ICON.excluded} Excluded: ${excluded.join(", ")}`) : null,
+        outside.length ? h("li", {}, `Also delivered to outside clients: ${outside.join(", ")}`) : null,
+        m.settled ? h("li", { class: "demo-muted", "data-testid": "result-check" }, tapNames ? (sameSet(tapNames.filter((n) => this.clients.some((c) => c.name === n)), got) ? "Checked against the server's tap: it sent to exactly these." : `${ICON.warn} The server's tap lists ${names(tapNames)}.`) : "The server's tap did not report this message.") : null),
+    ];
+    setChildren(this.resultEl, lines);
+    this.resultEl.dataset.settled = m.settled ? "true" : "false";
+  }
+
+  logRow({ t, what, room = "", sender = "", ack = "—", kind }) {
+    const row = h("div", { role: "row", class: "demo-log-row", "data-testid": "log-row", "data-kind": kind },
+      [clock(t.time), t.nsp ?? "", what, room || "—", sender, t.kind, "—", ack].map((v) => h("span", { role: "cell" }, v)));
+    this.queueRow(row);
+  }
+
+  queueRow(row) {
+    if (this.paused) {
+      this.heldRows.push(row);
+      if (this.heldRows.length > MAX_LOG_ROWS) this.heldRows.splice(0, this.heldRows.length - MAX_LOG_ROWS);
+      this.updateHeld();
+      return;
+    }
+    this.rowQueue.push(row);
+    this.schedule("rows");
+  }
+
+  // ----- one DOM pass per frame ---------------------------------------------------------------
+
+  schedule(what) {
+    this.dirty.add(what);
+    if (this.frame) return;
+    this.frame = requestAnimationFrame(() => this.flush());
+  }
+
+  flush() {
+    this.frame = 0;
+    const dirty = this.dirty;
+    this.dirty = new Set();
+    for (const x of dirty) if (typeof x === "object" && x.key !== undefined) this.drawMessage(x);
+    for (const x of this.dirty) dirty.add(x); // drawMessage marks columns
+    this.dirty = new Set();
+    for (const x of dirty) if (x instanceof VClient && this.clients.includes(x)) this.drawClient(x);
+    if (dirty.has("diagram")) this.drawDiagram();
+    if (dirty.has("rows") && this.rowQueue.length) {
+      let rows = this.rowQueue;
+      this.rowQueue = [];
+      if (rows.length > MAX_LOG_ROWS) rows = rows.slice(-MAX_LOG_ROWS);
+      for (const r of rows) this.applyFilter(r);
+      // Newest first: new rows go on top, the oldest fall off the bottom; no scrolling needed.
+      this.logBody.prepend(...rows.reverse());
+      let extra = this.logBody.childElementCount - MAX_LOG_ROWS;
+      while (extra-- > 0) this.logBody.lastElementChild.remove();
+    }
+    if (dirty.has("console") && this.consoleQueue.length) {
+      const lines = this.consoleQueue.splice(0);
+      this.consoleEl.append(...lines.map((l) => h("div", { class: "demo-console-line" }, l)));
+      let extra = this.consoleEl.childElementCount - MAX_CONSOLE_LINES;
+      while (extra-- > 0) this.consoleEl.firstElementChild.remove();
+      this.consoleEl.scrollTop = this.consoleEl.scrollHeight;
+    }
+  }
+}
+
+function sameSet(a, b) {
+  const x = new Set(a);
+  const y = new Set(b);
+  return x.size === y.size && [...x].every((v) => y.has(v));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Start every demo on the page
+// ---------------------------------------------------------------------------------------------
+
+export function hydrate(root = document) {
+  const started = [];
+  for (const section of root.querySelectorAll("section.demo[data-demo]")) {
+    if (section.dataset.hydrated !== undefined) continue;
+    section.dataset.hydrated = "";
+    const w = new DemoWidget(section);
+    widgets.push(w);
+    if (section.hasAttribute("data-playground")) {
+      started.push(import("./demo-playground.js").then((m) => m.startPlayground(w)));
+    } else {
+      started.push(w.start());
+    }
+  }
+  return Promise.all(started);
+}
+
+if (typeof document !== "undefined") {
+  globalThis.socketlabDemos = widgets;
+  addEventListener("pagehide", () => {
+    for (const w of widgets) w.destroy();
+  });
+  hydrate();
+}
