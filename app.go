@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"sync"
+	"sync/atomic"
 
 	"socketlab/lessons"
 	"socketlab/lessons/blocks"
@@ -28,6 +29,10 @@ type app struct {
 	play    *playground.Registry
 	handler http.Handler
 	close   sync.Once
+
+	content atomic.Pointer[content] // the pages served now; swapped whole by live reload
+	reload  *reloadHub              // -watch only: tells open tabs which pages changed
+	watcher *lessonWatcher          // -watch only
 }
 
 // lessonOptions wires the lesson loader to our components and demo validation.
@@ -42,7 +47,7 @@ func lessonOptions(prefix string, drafts bool) lessons.Options {
 			RenderQuiz: func(ctx context.Context, w io.Writer, q blocks.Quiz) error {
 				return templates.Quiz(quizView(q)).Render(ctx, w)
 			},
-			ValidateDemo: playground.ValidateDemo,
+			ValidateDemo: validateDemo,
 		},
 	}
 }
@@ -82,9 +87,19 @@ func loadLessons(dir string, drafts bool) (*lessons.Index, error) {
 }
 
 func newApp(log *slog.Logger, cfg serveConfig) (*app, error) {
-	idx, err := loadLessons(cfg.lessonDir, cfg.drafts)
-	if err != nil {
-		return nil, err
+	var idx *lessons.Index
+	var loadErr error
+	if cfg.watch {
+		// A course being edited starts even with broken lessons: their pages show the errors.
+		idx, loadErr = lessons.LoadPartial(os.DirFS(cfg.lessonDir), lessonOptions(cfg.lessonDir, cfg.drafts))
+		if idx == nil {
+			return nil, fmt.Errorf("loading lessons: %w", loadErr)
+		}
+	} else {
+		var err error
+		if idx, err = loadLessons(cfg.lessonDir, cfg.drafts); err != nil {
+			return nil, err
+		}
 	}
 	assets, err := static.New()
 	if err != nil {
@@ -97,6 +112,18 @@ func newApp(log *slog.Logger, cfg serveConfig) (*app, error) {
 		CSS:  []string{assets.URL("css/site.css"), assets.URL("css/highlight.css"), assets.URL("css/demos.css")},
 		JS:   []string{assets.URL("js/site.js"), assets.URL("js/demos.js")},
 	}
+	if cfg.watch {
+		a.site.JS = append(a.site.JS, assets.URL("js/reload.js"))
+		a.reload = newReloadHub()
+		a.content.Store(a.buildContent(idx, a.brokenViews(idx)))
+		a.reportLessons(loadErr, false)
+		if a.watcher, err = watchLessons(cfg.lessonDir, watchDebounce, log, a.reloadLessons); err != nil {
+			a.Close()
+			return nil, err
+		}
+	} else {
+		a.content.Store(a.buildContent(idx, nil))
+	}
 	a.handler = a.routes()
 	return a, nil
 }
@@ -106,6 +133,12 @@ func (a *app) Handler() http.Handler { return a.handler }
 // Close releases the hubs; safe to call more than once.
 func (a *app) Close() {
 	a.close.Do(func() {
+		if a.watcher != nil {
+			a.watcher.Close()
+		}
+		if a.reload != nil {
+			a.reload.Close()
+		}
 		if a.play != nil {
 			a.play.Close()
 		}

@@ -20,6 +20,8 @@ const usage = `Usage: socketlab [command] [flags]
 
 Commands:
   serve         serve the lessons and the live demos (the default)
+  check         check every lesson of a folder (default: the embedded course) without serving
+  new           write the next numbered lesson of a folder, ready to edit
   conformance   serve the hub as the official Engine.IO/Socket.IO test suites expect (:3000)
   bench-server  serve the hub with the benchmark handlers
   loadgen       drive a load against a Socket.IO server over loopback
@@ -36,6 +38,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	switch cmd {
 	case "serve":
 		return runServe(ctx, rest, getenv, stdout, stderr)
+	case "check":
+		return ignoreHelp(runCheck(rest, stdout, stderr))
+	case "new":
+		return ignoreHelp(runNew(rest, stdout, stderr))
 	case "conformance":
 		return runConformance(ctx, rest, getenv, stdout, stderr)
 	case "bench-server":

@@ -33,6 +33,8 @@ type serveConfig struct {
 	extraOrigins string
 	lessonDir    string
 	drafts       bool
+	watch        bool      // live reload of lessonDir
+	term         io.Writer // -watch: where lesson errors are printed for the author (stderr)
 	logLevel     slog.Level
 }
 
@@ -50,6 +52,7 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	fs.StringVar(&origins, "origins", origins, "comma-separated extra `origins` allowed to open sockets, exactly scheme://host:port (env SOCKETLAB_ORIGINS)")
 	fs.StringVar(&cfg.lessonDir, "lessons", "", "serve lessons from this `dir` instead of the embedded course")
 	fs.BoolVar(&cfg.drafts, "drafts", false, "show draft lessons")
+	fs.BoolVar(&cfg.watch, "watch", false, "with -lessons: re-render a lesson when its file changes and reload the browser tabs showing it")
 	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
@@ -57,6 +60,10 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	if fs.NArg() > 0 {
 		return cfg, fmt.Errorf("serve: unexpected argument %q", fs.Arg(0))
 	}
+	if cfg.watch && cfg.lessonDir == "" {
+		return cfg, errors.New("serve: -watch needs -lessons DIR (the embedded course cannot change)")
+	}
+	cfg.term = stderr
 	if err := cfg.logLevel.UnmarshalText([]byte(*level)); err != nil {
 		return cfg, fmt.Errorf("serve: -log-level: %w", err)
 	}

@@ -24,25 +24,31 @@ func Suggest(s string, options []string) string {
 	return best
 }
 
-// editDistance is the Levenshtein distance between a and b, in bytes.
+// editDistance is the optimal-string-alignment distance between a and b,
+// in bytes: insertions, deletions, substitutions and swaps of neighbours
+// ("titel" → "title") cost one each.
 func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
+	d := make([][]int, len(a)+1)
+	for i := range d {
+		d[i] = make([]int, len(b)+1)
+		d[i][0] = i
+	}
+	for j := range d[0] {
+		d[0][j] = j
 	}
 	for i := 1; i <= len(a); i++ {
-		cur[0] = i
 		for j := 1; j <= len(b); j++ {
 			cost := 1
 			if a[i-1] == b[j-1] {
 				cost = 0
 			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
 		}
-		prev, cur = cur, prev
 	}
-	return prev[len(b)]
+	return d[len(a)][len(b)]
 }
 
 var (
@@ -50,7 +56,8 @@ var (
 	pathSegRE = regexp.MustCompile(`^([a-z][a-z0-9_-]*)(?:\[(\d+)\])?(?: \(.*\))?$`)
 	// encoding/json: "unknown field "x"" and "Go struct field T.a.b of type".
 	unknownFieldRE = regexp.MustCompile(`unknown field "([^"]*)"`)
-	structFieldRE  = regexp.MustCompile(`Go struct field [^ .]+\.(\S+) of type`)
+	structFieldRE  = regexp.MustCompile(`into (?:Go struct field [^ .]+\.(\S+)|field "([^"]+)") of type`)
+	jsonKindRE     = regexp.MustCompile(`cannot unmarshal (\w+) into`)
 	quotedRE       = regexp.MustCompile(`"((?:[^"\\]|\\.)*)"`)
 )
 
@@ -89,7 +96,14 @@ func locateConfigError(root *yaml.Node, msg string) *yaml.Node {
 		return findNode(root, m[1], true)
 	}
 	if m := structFieldRE.FindStringSubmatch(msg); m != nil {
-		parts := strings.Split(m[1], ".")
+		parts := strings.Split(m[1]+m[2], ".")
+		kind := ""
+		if k := jsonKindRE.FindStringSubmatch(msg); k != nil {
+			kind = k[1]
+		}
+		if n := findTyped(root, parts[len(parts)-1], kind); n != nil {
+			return n
+		}
 		if n := findNode(root, parts[len(parts)-1], true); n != nil {
 			return n
 		}
@@ -143,4 +157,50 @@ func findNode(n *yaml.Node, s string, key bool) *yaml.Node {
 		}
 	}
 	return nil
+}
+
+// findTyped finds, under a key named key, the value (or list element) of
+// the JSON kind encoding/json complained about: "object", "array",
+// "number", "string" or "bool".
+func findTyped(n *yaml.Node, key, kind string) *yaml.Node {
+	is := func(v *yaml.Node) bool {
+		switch kind {
+		case "object":
+			return v.Kind == yaml.MappingNode
+		case "array":
+			return v.Kind == yaml.SequenceNode
+		case "number":
+			return v.Kind == yaml.ScalarNode && (v.Tag == "!!int" || v.Tag == "!!float")
+		case "string":
+			return v.Kind == yaml.ScalarNode && v.Tag == "!!str"
+		case "bool":
+			return v.Kind == yaml.ScalarNode && v.Tag == "!!bool"
+		}
+		return false
+	}
+	var found *yaml.Node
+	var walk func(n *yaml.Node)
+	walk = func(n *yaml.Node) {
+		for i := 0; found == nil && i < len(n.Content); i++ {
+			c := n.Content[i]
+			if n.Kind == yaml.MappingNode && i%2 == 0 && c.Value == key && i+1 < len(n.Content) {
+				v := n.Content[i+1]
+				if is(v) {
+					found = v
+					return
+				}
+				if v.Kind == yaml.SequenceNode {
+					for _, e := range v.Content {
+						if is(e) {
+							found = e
+							return
+						}
+					}
+				}
+			}
+			walk(c)
+		}
+	}
+	walk(n)
+	return found
 }

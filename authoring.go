@@ -1,0 +1,621 @@
+package main
+
+// Instructor authoring (issue 6): live reload of a lesson folder (serve -lessons DIR -watch), the
+// lesson checker (socketlab check) and the lesson scaffold (socketlab new).
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"html"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/fsnotify/fsnotify"
+
+	"socketlab/lessons"
+	"socketlab/lessons/blocks"
+	"socketlab/playground"
+	"socketlab/templates"
+)
+
+// validateDemo is playground.ValidateDemo with the nearest demo name or config field suggested
+// for a misspelt one; the loader reports the message at the offending line and column.
+func validateDemo(name string, config json.RawMessage) error {
+	err := playground.ValidateDemo(name, config)
+	if err == nil {
+		return nil
+	}
+	msg := err.Error()
+	if !slices.Contains(playground.DemoNames, name) {
+		if s := blocks.Suggest(name, playground.DemoNames); s != "" {
+			return fmt.Errorf("unknown demo %q (did you mean %q?)", name, s)
+		}
+		return err
+	}
+	msg = structFieldRE.ReplaceAllString(msg, `field "$1" of type $2`)
+	if m := unknownFieldRE.FindStringSubmatch(msg); m != nil {
+		if s := blocks.Suggest(m[1], demoFields()); s != "" {
+			return fmt.Errorf("%s (did you mean %q?)", msg, s)
+		}
+		return fmt.Errorf("%s (see docs/authoring.md for the fields)", msg)
+	}
+	return errors.New(msg)
+}
+
+var structFieldRE = regexp.MustCompile(`Go struct field \w+\.(\S+) of type (\S+)`)
+
+var unknownFieldRE = regexp.MustCompile(`unknown field "([^"]*)"`)
+
+// demoFields are the JSON names of every field a demo config may have, at any depth.
+var demoFields = sync.OnceValue(func() []string {
+	var out []string
+	seen := map[reflect.Type]bool{}
+	var walk func(t reflect.Type)
+	walk = func(t reflect.Type) {
+		for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice {
+			t = t.Elem()
+		}
+		if t.Kind() != reflect.Struct || seen[t] {
+			return
+		}
+		seen[t] = true
+		for f := range t.Fields() {
+			if f.Anonymous {
+				walk(f.Type)
+				continue
+			}
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if name != "" && name != "-" && !slices.Contains(out, name) {
+				out = append(out, name)
+			}
+			walk(f.Type)
+		}
+	}
+	walk(reflect.TypeFor[playground.DemoConfig]())
+	return out
+})
+
+// ---- socketlab check ----
+
+// runCheck validates every lesson of a folder (default: the embedded course) without serving it.
+func runCheck(args []string, stdout, stderr io.Writer) error {
+	fset := flagSet("check", stderr)
+	asJSON := fset.Bool("json", false, "print the problems as a JSON array of {file, line, col, severity, message}")
+	fset.Usage = func() {
+		fmt.Fprint(stderr, "Usage: socketlab check [-json] [DIR]\n\nCheck every lesson of DIR (default: the embedded course) and print each problem as\nfile:line:col: message. Exits non-zero when there is an error.\n\n")
+		fset.PrintDefaults()
+	}
+	if err := fset.Parse(args); err != nil {
+		return err
+	}
+	if fset.NArg() > 1 {
+		return fmt.Errorf("check: want at most one folder, got %q", fset.Args())
+	}
+	var fsys fs.FS = lessons.Content
+	prefix := "lessons"
+	if dir := fset.Arg(0); dir != "" {
+		st, err := os.Stat(dir)
+		if err != nil {
+			return fmt.Errorf("check: %w", err)
+		}
+		if !st.IsDir() {
+			return fmt.Errorf("check: %s is not a folder", dir)
+		}
+		fsys, prefix = os.DirFS(dir), filepath.ToSlash(filepath.Clean(dir))
+	}
+	ds := lessons.Check(fsys, lessonOptions(prefix, true))
+	if *asJSON {
+		if ds == nil {
+			ds = []lessons.Diagnostic{}
+		}
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(ds); err != nil {
+			return fmt.Errorf("check: %w", err)
+		}
+	} else {
+		for _, d := range ds {
+			fmt.Fprintln(stdout, d)
+		}
+	}
+	if n := lessons.Errors(ds); n > 0 {
+		return fmt.Errorf("check: %d error(s) in %s", n, prefix)
+	}
+	if !*asJSON {
+		fmt.Fprintf(stderr, "check: %s: no errors\n", prefix)
+	}
+	return nil
+}
+
+// ---- socketlab new ----
+
+var (
+	numberedRE = regexp.MustCompile(`^([0-9]+)-`)
+	nonSlugRE  = regexp.MustCompile(`[^a-z0-9]+`)
+)
+
+// slugify turns a title into a slug: "Rooms & Namespaces!" → "rooms-namespaces".
+func slugify(title string) string {
+	s := strings.Trim(nonSlugRE.ReplaceAllString(strings.ToLower(title), "-"), "-")
+	if len(s) > 48 {
+		s = strings.TrimRight(s[:48], "-")
+	}
+	return s
+}
+
+// runNew writes the next numbered lesson of a folder with front matter, a demo and a quiz that
+// pass check, and prints its path.
+func runNew(args []string, stdout, stderr io.Writer) error {
+	fset := flagSet("new", stderr)
+	dir := fset.String("dir", "lessons", "the lessons `folder` (or a chapter folder) to add the lesson to")
+	fset.Usage = func() {
+		fmt.Fprint(stderr, "Usage: socketlab new [-dir DIR] \"Lesson title\"\n\nWrite DIR/NN-slug.md, the next numbered lesson, ready for check; print its path.\n\n")
+		fset.PrintDefaults()
+	}
+	// Flags may come after the title too: socketlab new "Title" -dir x.
+	var title []string
+	rest := args
+	for {
+		if err := fset.Parse(rest); err != nil {
+			return err
+		}
+		if fset.NArg() == 0 {
+			break
+		}
+		title = append(title, fset.Arg(0))
+		rest = fset.Args()[1:]
+	}
+	if len(title) != 1 || strings.TrimSpace(title[0]) == "" {
+		fset.Usage()
+		return errors.New("new: want one lesson title, quoted")
+	}
+	path, err := newLesson(*dir, strings.TrimSpace(title[0]))
+	if err != nil {
+		return fmt.Errorf("new: %w", err)
+	}
+	fmt.Fprintln(stdout, path)
+	return nil
+}
+
+// newLesson writes the scaffold into dir and returns its path.
+func newLesson(dir, title string) (string, error) {
+	slug := slugify(title)
+	if slug == "" {
+		return "", fmt.Errorf("title %q has no letters or digits to make a slug from", title)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return "", err
+	}
+	next, width := 1, 2
+	for _, e := range entries {
+		m := numberedRE.FindStringSubmatch(e.Name())
+		if m == nil {
+			continue
+		}
+		var n int
+		fmt.Sscan(strings.TrimLeft(m[1], "0"), &n)
+		next = max(next, n+1)
+		width = max(width, len(m[1]))
+		if strings.TrimSuffix(strings.TrimPrefix(e.Name(), m[0]), ".md") == slug {
+			return "", fmt.Errorf("%s already has a lesson named %s", dir, e.Name())
+		}
+	}
+	name := fmt.Sprintf("%0*d-%s.md", width, next, slug)
+	path := filepath.Join(dir, name)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return "", err
+	}
+	if _, err := f.WriteString(scaffold(title)); err != nil {
+		f.Close()
+		return "", err
+	}
+	return path, f.Close()
+}
+
+func scaffold(title string) string {
+	t, _ := json.Marshal(title) // a JSON string is a valid YAML scalar, whatever the title holds
+	return `---
+title: ` + string(t) + `
+summary: One sentence on what the student can do after this lesson.
+objectives:
+  - Say what happens when a client emits an event
+draft: true # remove when the lesson is ready; drafts show only under serve -drafts
+---
+
+Start with the question this lesson answers, in one or two sentences.
+
+## Try it
+
+Press **Play**: client A says hello to everyone in the room.
+
+` + "```demo chat" + `
+title: Say hello
+clients: [A, B, C]
+script:
+  - {client: A, emit: message, args: ["hello"], scope: all}
+` + "```" + `
+
+## Check yourself
+
+` + "```quiz" + `
+- question: Who receives an event sent with ` + "`io.emit`" + `?
+  choices:
+    - text: Every connected client, the sender included
+      correct: true
+      explain: io.emit sends to every socket of the namespace.
+    - text: Every client except the sender
+      explain: That is socket.broadcast.emit.
+` + "```" + `
+`
+}
+
+// ---- serve -watch ----
+
+// watchDebounce is how long the lesson folder must be quiet before a rebuild: editors write a
+// file in bursts (truncate, write, rename, chmod) and a save of several files comes as one.
+const watchDebounce = 40 * time.Millisecond
+
+// reloadEvent tells the open tabs which pages changed.
+type reloadEvent struct {
+	Slugs []string `json:"slugs"` // lesson pages whose HTML changed (or appeared, or went away)
+	Home  bool     `json:"home"`  // the home page changed
+}
+
+// reloadLessons reloads the lesson folder, swaps the whole site at once, prints the problems and
+// tells the tabs showing a changed page to reload. It runs on the watcher's goroutine.
+func (a *app) reloadLessons() {
+	start := time.Now()
+	idx, err := lessons.LoadPartial(os.DirFS(a.cfg.lessonDir), lessonOptions(a.cfg.lessonDir, a.cfg.drafts))
+	if idx == nil {
+		a.log.Error("reloading lessons", "err", err)
+		return
+	}
+	next := a.buildContent(idx, a.brokenViews(idx))
+	prev := a.content.Swap(next)
+	ev := diffContent(prev, next)
+	a.reportLessons(err, prev != nil && len(prev.idx.Failed()) > 0)
+	a.log.Info("lessons reloaded", "lessons", len(idx.Lessons()), "broken", len(idx.Failed()), "changed", strings.Join(ev.Slugs, " "), "dur", time.Since(start).Round(time.Microsecond))
+	if len(ev.Slugs) > 0 || ev.Home {
+		a.reload.Publish(ev)
+	}
+}
+
+// reportLessons prints the lesson problems for the author, one "file:line: message" each, or that
+// they are fixed.
+func (a *app) reportLessons(err error, wasBroken bool) {
+	w := a.cfg.term
+	if w == nil {
+		w = io.Discard
+	}
+	if err != nil {
+		fmt.Fprintf(w, "lesson errors (the pages show them until fixed):\n%v\n", err)
+		return
+	}
+	if wasBroken {
+		fmt.Fprintln(w, "lessons: all errors fixed")
+	}
+}
+
+// diffContent lists the pages whose bytes differ between two builds.
+func diffContent(prev, next *content) reloadEvent {
+	var ev reloadEvent
+	if prev == nil {
+		return ev
+	}
+	for slug, p := range next.pages {
+		if q, ok := prev.pages[slug]; !ok || !q.equal(p) {
+			ev.Slugs = append(ev.Slugs, slug)
+		}
+	}
+	for slug := range prev.pages {
+		if _, ok := next.pages[slug]; !ok {
+			ev.Slugs = append(ev.Slugs, slug)
+		}
+	}
+	slices.Sort(ev.Slugs)
+	ev.Home = !prev.home.equal(next.home)
+	return ev
+}
+
+func (p *prerendered) equal(q *prerendered) bool {
+	if p.size != q.size || len(p.parts) != len(q.parts) || (p.err == nil) != (q.err == nil) {
+		return false
+	}
+	for i := range p.parts {
+		if !bytes.Equal(p.parts[i], q.parts[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// brokenViews are the pages shown in place of lessons that failed to load: the errors as
+// "file:line: message" and the offending lines of the file.
+func (a *app) brokenViews(idx *lessons.Index) map[string]templates.LessonView {
+	failed := idx.Failed()
+	if len(failed) == 0 {
+		return nil
+	}
+	fsys := os.DirFS(a.cfg.lessonDir)
+	out := make(map[string]templates.LessonView, len(failed))
+	for _, f := range failed {
+		src, _ := fs.ReadFile(fsys, f.File)
+		out[f.Slug] = templates.LessonView{
+			Slug:    f.Slug,
+			Title:   "This lesson has errors",
+			Summary: f.File + " did not load. Fix it and save: this page reloads by itself.",
+			Body:    errorHTML(f.Errors, src),
+		}
+	}
+	return out
+}
+
+// excerptLines is how many lines around an error the broken-lesson page shows.
+const excerptLines = 2
+
+// errorHTML renders lesson errors and the lines around each as escaped HTML.
+func errorHTML(errs []*lessons.Error, src []byte) string {
+	lines := strings.Split(string(src), "\n")
+	var b strings.Builder
+	b.WriteString(`<div class="lesson-errors" role="alert" data-testid="lesson-errors">`)
+	for _, e := range errs {
+		b.WriteString(`<p class="lesson-error" data-testid="lesson-error"><code>`)
+		b.WriteString(html.EscapeString(e.Error()))
+		b.WriteString("</code></p>\n")
+		if e.Line < 1 || e.Line > len(lines) || len(src) == 0 {
+			continue
+		}
+		b.WriteString(`<div class="code"><pre><code data-testid="lesson-error-lines">`)
+		for n := max(1, e.Line-excerptLines); n <= min(len(lines), e.Line+excerptLines); n++ {
+			mark := "  "
+			if n == e.Line {
+				mark = "&gt; "
+			}
+			fmt.Fprintf(&b, "%s%4d | %s\n", mark, n, html.EscapeString(strings.TrimRight(lines[n-1], "\r")))
+		}
+		b.WriteString("</code></pre></div>\n")
+	}
+	b.WriteString("</div>\n")
+	return b.String()
+}
+
+// reloadHub fans reload events out to the open tabs (benbjohnson/wtf inmem/event.go): a buffered
+// channel per subscriber, a send that never waits (a tab that is behind misses an event, and the
+// next one reloads it), and Close ending every stream.
+type reloadHub struct {
+	mu     sync.Mutex
+	subs   map[chan reloadEvent]struct{}
+	done   chan struct{}
+	closed bool
+}
+
+func newReloadHub() *reloadHub {
+	return &reloadHub{subs: map[chan reloadEvent]struct{}{}, done: make(chan struct{})}
+}
+
+// Subscribe returns a channel of events and the function that ends the subscription.
+func (h *reloadHub) Subscribe() (<-chan reloadEvent, func()) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	ch := make(chan reloadEvent, 4)
+	if h.closed {
+		close(ch)
+		return ch, func() {}
+	}
+	h.subs[ch] = struct{}{}
+	return ch, func() {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		if _, ok := h.subs[ch]; ok {
+			delete(h.subs, ch)
+			close(ch)
+		}
+	}
+}
+
+// Publish sends ev to every subscriber that has room for it.
+func (h *reloadHub) Publish(ev reloadEvent) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for ch := range h.subs {
+		select {
+		case ch <- ev:
+		default:
+		}
+	}
+}
+
+// Close ends every subscription; later ones get a closed channel.
+func (h *reloadHub) Close() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return
+	}
+	h.closed = true
+	close(h.done)
+	for ch := range h.subs {
+		delete(h.subs, ch)
+		close(ch)
+	}
+}
+
+// reloadPing keeps an idle event stream from being closed by proxies.
+const reloadPing = 20 * time.Second
+
+// handleReload is the Server-Sent Events stream reload.js listens to (serve -watch only).
+func (a *app) handleReload() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		events, cancel := a.reload.Subscribe()
+		defer cancel()
+		rc := http.NewResponseController(w)
+		h := w.Header()
+		h.Set("Content-Type", "text/event-stream")
+		h.Set("Cache-Control", "no-store")
+		w.WriteHeader(http.StatusOK)
+		fmt.Fprint(w, "retry: 1000\n\n")
+		if err := rc.Flush(); err != nil {
+			return
+		}
+		ping := time.NewTicker(reloadPing)
+		defer ping.Stop()
+		for {
+			select {
+			case <-r.Context().Done():
+				return
+			case ev, ok := <-events:
+				if !ok {
+					return
+				}
+				data, _ := json.Marshal(ev)
+				fmt.Fprintf(w, "event: reload\ndata: %s\n\n", data)
+			case <-ping.C:
+				fmt.Fprint(w, ": ping\n\n")
+			}
+			if err := rc.Flush(); err != nil {
+				return
+			}
+		}
+	})
+}
+
+// lessonWatcher watches a lesson folder and its subfolders (chapters, folder lessons) and calls
+// onChange once the folder has been quiet for the debounce time after a change. Watching folders,
+// not files, sees editors that save by writing a temporary file and renaming it over the lesson.
+type lessonWatcher struct {
+	fsw  *fsnotify.Watcher
+	log  *slog.Logger
+	done chan struct{}
+	once sync.Once
+}
+
+func watchLessons(dir string, debounce time.Duration, log *slog.Logger, onChange func()) (*lessonWatcher, error) {
+	fsw, err := fsnotify.NewWatcher()
+	if err != nil {
+		return nil, fmt.Errorf("watching %s: %w", dir, err)
+	}
+	w := &lessonWatcher{fsw: fsw, log: log, done: make(chan struct{})}
+	if err := w.addTree(dir); err != nil {
+		fsw.Close()
+		return nil, fmt.Errorf("watching %s: %w", dir, err)
+	}
+	changes := make(chan struct{}, 1)
+	go w.events(changes)
+	go func() {
+		defer close(w.done)
+		debounceLoop(changes, debounce, func() {
+			defer func() {
+				if v := recover(); v != nil {
+					log.Error("panic reloading lessons", "panic", fmt.Sprint(v))
+				}
+			}()
+			onChange()
+		})
+	}()
+	return w, nil
+}
+
+// addTree watches dir and every folder below it that can hold lessons.
+func (w *lessonWatcher) addTree(dir string) error {
+	return filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() {
+			return nil
+		}
+		if p != dir && (strings.HasPrefix(d.Name(), ".") || d.Name() == "node_modules") {
+			return filepath.SkipDir
+		}
+		return w.fsw.Add(p)
+	})
+}
+
+// events turns fsnotify events into change signals (coalesced: the channel holds one) and closes
+// changes when the watcher is closed.
+func (w *lessonWatcher) events(changes chan<- struct{}) {
+	defer close(changes)
+	for {
+		select {
+		case ev, ok := <-w.fsw.Events:
+			if !ok {
+				return
+			}
+			if ev.Has(fsnotify.Create) {
+				if st, err := os.Stat(ev.Name); err == nil && st.IsDir() {
+					if err := w.addTree(ev.Name); err != nil {
+						w.log.Warn("watching new folder", "dir", ev.Name, "err", err)
+					}
+				}
+			}
+			if ev.Op == fsnotify.Chmod {
+				continue // touch, attributes: the content is unchanged
+			}
+			select {
+			case changes <- struct{}{}:
+			default:
+			}
+		case err, ok := <-w.fsw.Errors:
+			if !ok {
+				return
+			}
+			w.log.Warn("watching lessons", "err", err)
+		}
+	}
+}
+
+// debounceLoop calls fire once changes has been quiet for d after a signal; it returns when
+// changes is closed (a pending fire is dropped).
+func debounceLoop(changes <-chan struct{}, d time.Duration, fire func()) {
+	var timer *time.Timer
+	var timeout <-chan time.Time
+	for {
+		select {
+		case _, ok := <-changes:
+			if !ok {
+				if timer != nil {
+					timer.Stop()
+				}
+				return
+			}
+			if timer == nil {
+				timer = time.NewTimer(d)
+			} else {
+				timer.Reset(d)
+			}
+			timeout = timer.C
+		case <-timeout:
+			timeout = nil
+			fire()
+		}
+	}
+}
+
+// Close stops watching and waits for a reload in progress to finish.
+func (w *lessonWatcher) Close() {
+	w.once.Do(func() {
+		w.fsw.Close()
+		<-w.done
+	})
+}
+
+func flagSet(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}

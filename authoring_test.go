@@ -1,0 +1,562 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"testing/fstest"
+	"testing/synctest"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/google/go-cmp/cmp"
+
+	"socketlab/lessons"
+)
+
+// TestCheckRules runs the checker on the bad courses of lessons/testdata/check, one per rule
+// family, and wants exactly these diagnostics, in the form editors jump to.
+func TestCheckRules(t *testing.T) {
+	const dir = "lessons/testdata/check"
+	tests := []struct {
+		name string
+		want []string
+	}{
+		{"good", nil},
+		{"frontmatter", []string{
+			`CASE/01-a.md:3:1: front matter: unknown key "sumary" (did you mean "summary"?)`,
+			"CASE/02-b.md:4:8: front matter: cannot unmarshal !!str `maybe` into bool",
+		}},
+		{"demos", []string{
+			`CASE/01-a.md:6:9: unknown demo "room" (did you mean "rooms"?)`,
+			`CASE/01-a.md:11:1: demo chat: json: unknown field "scirpt" (did you mean "script"?)`,
+			`CASE/01-a.md:19:23: demo rooms: script[1]: room "kitchen" is never created by this demo's config (declare it in rooms)`,
+			`CASE/01-a.md:24:26: demo namespaces: clients[0] (A): namespace "/orders" is not declared in namespaces or tenants`,
+			`CASE/01-a.md:31:12: demo chat: client: json: cannot unmarshal object into field "rooms" of type []string`,
+		}},
+		{"quiz", []string{
+			`CASE/01-a.md:7:3: quiz question 1: exactly one choice must be correct, got 2 (set multiple: true for several)`,
+			`CASE/01-a.md:14:7: quiz question 2 choice 2: "explain" is required`,
+			`CASE/01-a.md:14:17: quiz question 2 choice 2: unknown key "explian" (did you mean "explain"?)`,
+		}},
+		{"links", []string{
+			`CASE/01-a.md:8:24: link "/lessons/room": no lesson with slug "room"`,
+			`CASE/01-a.md:8:59: link "/lessons/b#joinning": no heading with anchor "joinning" in 02-b.md (did you mean "#joining"?)`,
+			`CASE/01-a.md:9:9: link "#getting-startd": no heading with anchor "getting-startd" in this lesson (did you mean "#getting-started"?)`,
+			`CASE/01-a.md:9:38: link "02-b.md" points at a lesson file: write /lessons/b`,
+			`CASE/01-a.md:9:61: warning: link "/lessons/c": 03-c.md is a draft, hidden unless served with -drafts`,
+			`CASE/01-a.md:12:12: image "missing.png" not found (looked for missing.png)`,
+		}},
+		{"dups", []string{
+			`CASE/02-b.md:4:1: duplicate order 1 (also 01-a.md)`,
+			`CASE/03-c.md:4:1: duplicate slug "a" (also 01-a.md)`,
+		}},
+		{"chapter", []string{
+			`CASE/02-basics/chapter.yaml:4:3: chapter defaults: unknown key "objetives" (did you mean "objectives"?)`,
+			`CASE/03-more/chapter.yaml:1:1: chapter: unknown key "titel" (did you mean "title"?)`,
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			caseDir := dir + "/" + tt.name
+			var got []string
+			for _, d := range lessons.Check(os.DirFS(caseDir), lessonOptions(caseDir, true)) {
+				got = append(got, d.String())
+			}
+			var want []string
+			for _, w := range tt.want {
+				want = append(want, strings.Replace(w, "CASE", caseDir, 1))
+			}
+			if d := cmp.Diff(want, got); d != "" {
+				t.Errorf("diagnostics (-want +got):\n%s", d)
+			}
+		})
+	}
+}
+
+// runCmd drives the binary's run like main does.
+func runCmd(t *testing.T, args ...string) (stdout, stderr string, err error) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	err = run(context.Background(), append([]string{"socketlab"}, args...), func(string) string { return "" }, &out, &errb)
+	return out.String(), errb.String(), err
+}
+
+func TestCheckCommand(t *testing.T) {
+	t.Run("embedded course passes", func(t *testing.T) {
+		out, errOut, err := runCmd(t, "check")
+		if err != nil {
+			t.Fatalf("check: %v\n%s", err, out)
+		}
+		if !strings.Contains(errOut, "no errors") {
+			t.Errorf("got stderr %q, want it to say no errors", errOut)
+		}
+	})
+	t.Run("errors exit non-zero", func(t *testing.T) {
+		out, _, err := runCmd(t, "check", "lessons/testdata/check/dups")
+		if err == nil || err.Error() != "check: 2 error(s) in lessons/testdata/check/dups" {
+			t.Errorf("got error %v, want 2 errors", err)
+		}
+		if want := "lessons/testdata/check/dups/02-b.md:4:1: duplicate order 1 (also 01-a.md)\n"; !strings.HasPrefix(out, want) {
+			t.Errorf("got %q, want it to start with %q", out, want)
+		}
+	})
+	t.Run("json", func(t *testing.T) {
+		out, _, err := runCmd(t, "check", "-json", "lessons/testdata/check/links")
+		if err == nil {
+			t.Fatal("got no error for a course with errors")
+		}
+		var got []lessons.Diagnostic
+		if err := json.Unmarshal([]byte(out), &got); err != nil {
+			t.Fatalf("output is not JSON: %v\n%s", err, out)
+		}
+		if len(got) != 6 {
+			t.Fatalf("got %d diagnostics, want 6: %+v", len(got), got)
+		}
+		want := lessons.Diagnostic{File: "lessons/testdata/check/links/01-a.md", Line: 9, Col: 61, Severity: "warning",
+			Message: `link "/lessons/c": 03-c.md is a draft, hidden unless served with -drafts`}
+		if got[4] != want {
+			t.Errorf("got %+v, want %+v", got[4], want)
+		}
+	})
+	t.Run("json when clean is []", func(t *testing.T) {
+		out, _, err := runCmd(t, "check", "-json", "lessons/testdata/check/good")
+		if err != nil || strings.TrimSpace(out) != "[]" {
+			t.Errorf("got %q, %v, want [] and no error", out, err)
+		}
+	})
+	t.Run("not a folder", func(t *testing.T) {
+		if _, _, err := runCmd(t, "check", "lessons/testdata/nope"); err == nil {
+			t.Error("got no error for a missing folder")
+		}
+	})
+}
+
+// copyCourse copies the embedded lessons into a new temp dir.
+func copyCourse(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, lessons.Content); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func TestNewLesson(t *testing.T) {
+	t.Run("empty folder", func(t *testing.T) {
+		dir := t.TempDir()
+		out, _, err := runCmd(t, "new", "Rooms & Namespaces!", "-dir", dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := strings.TrimSpace(out), filepath.Join(dir, "01-rooms-namespaces.md"); got != want {
+			t.Errorf("got path %q, want %q", got, want)
+		}
+		if ds := lessons.Check(os.DirFS(dir), lessonOptions(dir, true)); len(ds) > 0 {
+			t.Errorf("the scaffold does not pass check: %v", ds)
+		}
+	})
+	t.Run("after the course", func(t *testing.T) {
+		dir := copyCourse(t)
+		entries, _ := os.ReadDir(dir)
+		out, _, err := runCmd(t, "new", "-dir", dir, `A "quoted": title`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := filepath.Join(dir, fmt.Sprintf("%02d-a-quoted-title.md", len(entries)+1))
+		if got := strings.TrimSpace(out); got != want {
+			t.Errorf("got path %q, want %q", got, want)
+		}
+		ds := lessons.Check(os.DirFS(dir), lessonOptions(dir, true))
+		if lessons.Errors(ds) > 0 {
+			t.Errorf("the course with the new lesson does not pass check: %v", ds)
+		}
+		idx, err := lessons.Load(os.DirFS(dir), lessonOptions(dir, true))
+		if err != nil {
+			t.Fatal(err)
+		}
+		all := idx.Lessons()
+		if last := all[len(all)-1]; last.Title != `A "quoted": title` || !last.Draft || len(last.Demos) != 1 || len(last.Quizzes) != 1 {
+			t.Errorf("got last lesson %q draft %v with %d demos and %d quizzes, want the scaffold", last.Title, last.Draft, len(last.Demos), len(last.Quizzes))
+		}
+		if _, _, err := runCmd(t, "new", "-dir", dir, `A "quoted": title`); err == nil {
+			t.Error("a second lesson with the same name was written")
+		}
+	})
+	t.Run("no title", func(t *testing.T) {
+		if _, _, err := runCmd(t, "new", "-dir", t.TempDir()); err == nil {
+			t.Error("got no error without a title")
+		}
+	})
+}
+
+// TestAuthoringGuideExample checks the complete example lesson of docs/authoring.md, so the
+// guide cannot drift from what the checker accepts.
+func TestAuthoringGuideExample(t *testing.T) {
+	doc, err := os.ReadFile("docs/authoring.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile("(?s)<!-- example-lesson -->\\s*````markdown\n(.*?)\n````").FindSubmatch(doc)
+	if m == nil {
+		t.Fatal("docs/authoring.md has no ````markdown block after <!-- example-lesson -->")
+	}
+	fsys := fstest.MapFS{"05-rooms.md": {Data: append(m[1], '\n')}}
+	ds := lessons.Check(fsys, lessonOptions("docs/authoring.md example", true))
+	if len(ds) > 0 {
+		t.Errorf("the guide's example lesson does not pass check:\n%v", ds)
+	}
+	idx, err := lessons.Load(fsys, lessonOptions("example", true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := idx.Lessons()[0]
+	if len(l.Demos) == 0 || len(l.Quizzes) == 0 {
+		t.Errorf("the example has %d demos and %d quizzes, want at least one of each", len(l.Demos), len(l.Quizzes))
+	}
+}
+
+func TestServeWatchNeedsLessons(t *testing.T) {
+	_, err := parseServeFlags([]string{"-watch"}, func(string) string { return "" }, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "-watch needs -lessons") {
+		t.Errorf("got %v, want -watch to need -lessons", err)
+	}
+}
+
+// TestDebounce: a burst of changes fires once, after the folder has been quiet for the debounce
+// time; changes after a fire fire again; closing the input ends the loop without a late fire.
+func TestDebounce(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		changes := make(chan struct{})
+		fired := make(chan time.Duration, 10)
+		start := time.Now()
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			debounceLoop(changes, 40*time.Millisecond, func() { fired <- time.Since(start) })
+		}()
+		for range 5 { // a burst: one write every 10 ms
+			changes <- struct{}{}
+			time.Sleep(10 * time.Millisecond)
+		}
+		synctest.Wait()
+		if len(fired) != 0 {
+			t.Fatalf("fired during the burst")
+		}
+		time.Sleep(40 * time.Millisecond)
+		synctest.Wait()
+		if got := len(fired); got != 1 {
+			t.Fatalf("got %d fires after the burst, want 1", got)
+		}
+		if got, want := <-fired, 80*time.Millisecond; got != want {
+			t.Errorf("fired at %v, want %v (40 ms after the last change)", got, want)
+		}
+		changes <- struct{}{}
+		time.Sleep(40 * time.Millisecond)
+		synctest.Wait()
+		if got := len(fired); got != 1 {
+			t.Errorf("got %d fires for a later change, want 1", got)
+		}
+		changes <- struct{}{}
+		close(changes)
+		<-done
+		time.Sleep(time.Second)
+		synctest.Wait()
+		if got := len(fired); got != 1 {
+			t.Errorf("fired after the input closed")
+		}
+	})
+}
+
+const watchLesson = `---
+title: %s
+summary: A lesson being edited.
+---
+
+## Section
+
+%s
+`
+
+func lessonText(title, body string) string {
+	return strings.Replace(strings.Replace(watchLesson, "%s", title, 1), "%s", body, 1)
+}
+
+// watchApp serves a temp lesson folder with -watch and subscribes to its reload events.
+func watchApp(t *testing.T, files map[string]string) (dir string, a *app, srv *httptest.Server, events <-chan reloadEvent, term *syncBuffer) {
+	t.Helper()
+	dir = t.TempDir()
+	for name, text := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	term = &syncBuffer{}
+	a, err := newApp(slog.New(slog.DiscardHandler), serveConfig{lessonDir: dir, watch: true, term: term, origins: []string{"http://127.0.0.1"}})
+	if err != nil {
+		t.Fatalf("newApp: %v", err)
+	}
+	srv = httptest.NewServer(a.Handler())
+	ch, cancel := a.reload.Subscribe()
+	t.Cleanup(func() { cancel(); srv.Close(); a.Close() })
+	return dir, a, srv, ch, term
+}
+
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// waitReload waits for a reload event that names slug (events for other pages are skipped).
+func waitReload(t *testing.T, events <-chan reloadEvent, slug string) reloadEvent {
+	t.Helper()
+	timeout := time.After(10 * time.Second)
+	for {
+		select {
+		case ev := <-events:
+			for _, s := range ev.Slugs {
+				if s == slug {
+					return ev
+				}
+			}
+		case <-timeout:
+			t.Fatalf("no reload event for %q within 10 s", slug)
+		}
+	}
+}
+
+func getPage(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// TestWatch edits a lesson folder the ways an editor does and checks each change reaches the
+// served pages and the reload stream: write in place, save by rename, a broken file (its page
+// shows the error and the lines, the others stay up), the fix, a new file, a delete.
+func TestWatch(t *testing.T) {
+	dir, _, srv, events, term := watchApp(t, map[string]string{
+		"01-one.md": lessonText("One", "First version."),
+		"02-two.md": lessonText("Two", "Second lesson."),
+	})
+	if code, body := getPage(t, srv.URL+"/lessons/one"); code != 200 || !strings.Contains(body, "First version.") {
+		t.Fatalf("before any change: got %d %q", code, body)
+	}
+	write := func(name, text string) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	t.Run("write in place", func(t *testing.T) {
+		write("01-one.md", lessonText("One", "Second version."))
+		ev := waitReload(t, events, "one")
+		if cmp.Equal(ev.Slugs, []string{"one", "two"}) {
+			t.Errorf("got %v: an edit of one lesson reloads only its page (and pages whose links changed)", ev.Slugs)
+		}
+		if _, body := getPage(t, srv.URL+"/lessons/one"); !strings.Contains(body, "Second version.") {
+			t.Errorf("page does not show the edit")
+		}
+	})
+	t.Run("save by rename", func(t *testing.T) {
+		tmp := filepath.Join(dir, ".01-one.md.swp")
+		if err := os.WriteFile(tmp, []byte(lessonText("One", "Renamed into place.")), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(tmp, filepath.Join(dir, "01-one.md")); err != nil {
+			t.Fatal(err)
+		}
+		waitReload(t, events, "one")
+		if _, body := getPage(t, srv.URL+"/lessons/one"); !strings.Contains(body, "Renamed into place.") {
+			t.Errorf("page does not show the renamed file")
+		}
+	})
+	t.Run("broken file", func(t *testing.T) {
+		write("01-one.md", lessonText("One", "```quiz\n- question: q\n  choices: [{text: a, explain: x}, {text: b, explain: y}]\n```"))
+		waitReload(t, events, "one")
+		code, body := getPage(t, srv.URL+"/lessons/one")
+		want := filepath.ToSlash(dir) + "/01-one.md:9: quiz question 1: exactly one choice must be correct, got 0 (set multiple: true for several)"
+		if code != 200 || !strings.Contains(body, `data-testid="lesson-errors"`) || !strings.Contains(body, want) {
+			t.Errorf("broken page: got %d, want the error %q in:\n%s", code, want, body)
+		}
+		if !strings.Contains(body, "&gt;    9 | - question: q") {
+			t.Errorf("broken page does not show the offending line")
+		}
+		if _, body := getPage(t, srv.URL+"/lessons/two"); !strings.Contains(body, "Second lesson.") {
+			t.Errorf("the other lesson went down with the broken one")
+		}
+		if !strings.Contains(term.String(), want) {
+			t.Errorf("terminal: got %q, want the error printed", term.String())
+		}
+	})
+	t.Run("fix", func(t *testing.T) {
+		write("01-one.md", lessonText("One", "Fixed."))
+		waitReload(t, events, "one")
+		if _, body := getPage(t, srv.URL+"/lessons/one"); !strings.Contains(body, "Fixed.") || strings.Contains(body, "lesson-errors") {
+			t.Errorf("fixed page still broken")
+		}
+		if !strings.Contains(term.String(), "all errors fixed") {
+			t.Errorf("terminal does not say the errors are fixed: %q", term.String())
+		}
+	})
+	t.Run("new file", func(t *testing.T) {
+		write("03-three.md", lessonText("Three", "New lesson."))
+		ev := waitReload(t, events, "three")
+		if !ev.Home {
+			t.Errorf("a new lesson does not reload the home page")
+		}
+		if code, _ := getPage(t, srv.URL+"/lessons/three"); code != 200 {
+			t.Errorf("new lesson: got %d", code)
+		}
+	})
+	t.Run("delete", func(t *testing.T) {
+		if err := os.Remove(filepath.Join(dir, "02-two.md")); err != nil {
+			t.Fatal(err)
+		}
+		waitReload(t, events, "two")
+		if code, _ := getPage(t, srv.URL+"/lessons/two"); code != 404 {
+			t.Errorf("deleted lesson: got %d, want 404", code)
+		}
+	})
+}
+
+// TestReloadStream reads the SSE stream as a browser would and ends it with the app.
+func TestReloadStream(t *testing.T) {
+	dir, a, srv, _, _ := watchApp(t, map[string]string{"01-one.md": lessonText("One", "v1")})
+	resp, err := http.Get(srv.URL + "/__reload")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if ct := resp.Header.Get("Content-Type"); ct != "text/event-stream" {
+		t.Errorf("got Content-Type %q, want text/event-stream", ct)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "01-one.md"), []byte(lessonText("One", "v2")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	lines := make(chan string)
+	go func() {
+		defer close(lines)
+		buf := make([]byte, 4096)
+		var acc string
+		for {
+			n, err := resp.Body.Read(buf)
+			acc += string(buf[:n])
+			for {
+				i := strings.Index(acc, "\n\n")
+				if i < 0 {
+					break
+				}
+				lines <- acc[:i]
+				acc = acc[i+2:]
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	want := "event: reload\ndata: {\"slugs\":[\"one\"],\"home\":false}"
+	for got := range lines {
+		if got == want {
+			a.Close() // ends the stream: the body reaches EOF
+			for range lines {
+			}
+			return
+		}
+	}
+	t.Errorf("stream ended without %q", want)
+}
+
+// TestEmbeddedCourseHasNoReload: without -watch there is no reload script or endpoint.
+func TestEmbeddedCourseHasNoReload(t *testing.T) {
+	_, srv := newTestApp(t)
+	if code, _ := getPage(t, srv.URL+"/__reload"); code != 404 {
+		t.Errorf("/__reload without -watch: got %d, want 404", code)
+	}
+	if _, body := getPage(t, srv.URL+"/"); strings.Contains(body, "reload.") {
+		t.Errorf("home page loads reload.js without -watch")
+	}
+}
+
+// TestBrowserLiveReload opens a lesson served with -watch, scrolls down, changes the file on disk
+// and sees the page show the change at the same scroll position; then a broken save shows the
+// error in place of the lesson, and the fix brings it back.
+func TestBrowserLiveReload(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test skipped in -short mode")
+	}
+	var long strings.Builder
+	for i := range 60 {
+		fmt.Fprintf(&long, "Paragraph %d of a long lesson, so that the page scrolls.\n\n", i)
+	}
+	dir, _, srv, events, _ := watchApp(t, map[string]string{
+		"01-one.md": lessonText("One", long.String()+"Original ending."),
+		"02-two.md": lessonText("Two", "Second lesson."),
+	})
+	file := filepath.Join(dir, "01-one.md")
+	ctx := e2eBrowser(t)
+	e2eDo(t, ctx, "open the lesson", chromedp.Navigate(srv.URL+"/lessons/one"))
+	e2eWait(t, ctx, `"reloadReady" in document.documentElement.dataset`)
+	y := e2eEval[float64](t, ctx, `window.scrollTo({top: 900, behavior: "instant"}), window.scrollY`)
+	if y < 800 {
+		t.Fatalf("scrolled to %v, want 900: the page is too short", y)
+	}
+
+	start := time.Now()
+	if err := os.WriteFile(file, []byte(lessonText("One", long.String()+"Edited on disk.")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e2eWait(t, ctx, `document.body.textContent.includes("Edited on disk.") && "reloadReady" in document.documentElement.dataset`)
+	took := time.Since(start)
+	t.Logf("save → page showing the change: %v", took)
+	if took > 2*time.Second {
+		t.Errorf("the change took %v to show, want well under a second", took)
+	}
+	if got := e2eEval[float64](t, ctx, `window.scrollY`); got < y-2 || got > y+2 {
+		t.Errorf("after the reload the page is at %v, want %v", got, y)
+	}
+	waitReload(t, events, "one")
+
+	if err := os.WriteFile(file, []byte(lessonText("One", "```demo room\n```")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e2eWait(t, ctx, `document.querySelector("[data-testid=lesson-error]") !== null`)
+	if got := e2eEval[string](t, ctx, `document.querySelector("[data-testid=lesson-error]").textContent`); !strings.HasSuffix(got, `01-one.md:8: unknown demo "room" (did you mean "rooms"?)`) {
+		t.Errorf("error shown: %q", got)
+	}
+	e2eScreenshot(t, ctx, "live-reload-broken-lesson")
+
+	if err := os.WriteFile(file, []byte(lessonText("One", "Fixed again.")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e2eWait(t, ctx, `document.body.textContent.includes("Fixed again.") && !document.querySelector("[data-testid=lesson-error]")`)
+}
