@@ -1,12 +1,14 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"runtime/debug"
 	"strconv"
@@ -30,6 +32,9 @@ func (a *app) routes() http.Handler {
 	mux.Handle("/play/", a.play.Handler())
 	mux.Handle("GET /playground", a.static(templates.PlaygroundPage(templates.PlaygroundView{Site: a.site, Origin: a.cfg.publicURL}), http.StatusOK))
 	a.classRoutes(mux)
+	if a.cfg.watch {
+		mux.Handle("GET /__reload", a.handleReload())
+	}
 	mux.Handle("/", a.handleNotFound())
 
 	var h http.Handler = mux
@@ -48,17 +53,40 @@ func lessonLink(l *lessons.Lesson, i int) templates.LessonLink {
 }
 
 func (a *app) handleHome() http.Handler {
-	all := a.idx.Lessons()
-	view := templates.HomeView{Site: a.site}
-	for i, l := range all {
-		view.Lessons = append(view.Lessons, lessonLink(l, i))
-	}
-	return a.static(templates.HomePage(view), http.StatusOK)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		a.content.Load().home.serve(w, r, http.StatusOK)
+	})
 }
 
 func (a *app) handleLesson() http.Handler {
-	all := a.idx.Lessons()
-	pages := make(map[string]*prerendered, len(all))
+	notFound := a.handleNotFound()
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, ok := a.content.Load().pages[r.PathValue("slug")]
+		if !ok {
+			notFound.ServeHTTP(w, r)
+			return
+		}
+		p.serve(w, r, http.StatusOK)
+	})
+}
+
+// content is one build of the lesson pages, pre-rendered and immutable: live reload (serve -watch)
+// swaps the whole of it at once, so a request never sees half an update.
+type content struct {
+	idx   *lessons.Index
+	home  *prerendered
+	pages map[string]*prerendered // by slug; under -watch, a broken lesson's slug shows its errors
+}
+
+// buildContent pre-renders the home page and every lesson page of idx. broken maps the slugs of
+// lessons that failed to load (only under -watch) to the error view shown in their place.
+func (a *app) buildContent(idx *lessons.Index, broken map[string]templates.LessonView) *content {
+	all := idx.Lessons()
+	home := templates.HomeView{Site: a.site}
+	for i, l := range all {
+		home.Lessons = append(home.Lessons, lessonLink(l, i))
+	}
+	c := &content{idx: idx, home: a.prerender(templates.HomePage(home)), pages: make(map[string]*prerendered, len(all)+len(broken))}
 	for i, l := range all {
 		v := templates.LessonView{
 			Site: a.site, Slug: l.Slug, Title: l.Title, Summary: l.Summary,
@@ -76,17 +104,15 @@ func (a *app) handleLesson() http.Handler {
 			n := lessonLink(all[i+1], i+1)
 			v.Next = &n
 		}
-		pages[l.Slug] = a.prerender(templates.LessonPage(v))
+		c.pages[l.Slug] = a.prerender(templates.LessonPage(v))
 	}
-	notFound := a.handleNotFound()
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p, ok := pages[r.PathValue("slug")]
-		if !ok {
-			notFound.ServeHTTP(w, r)
-			return
+	for slug, v := range broken {
+		if _, ok := c.pages[slug]; !ok {
+			v.Site, v.Total = a.site, len(all)
+			c.pages[slug] = a.prerender(templates.LessonPage(v))
 		}
-		p.serve(w, r, http.StatusOK)
-	})
+	}
+	return c
 }
 
 func (a *app) handleNotFound() http.Handler {
@@ -243,8 +269,18 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 	return n, err
 }
 
-// Unwrap lets http.ResponseController and the WebSocket upgrader reach the real writer.
+// Unwrap lets http.ResponseController reach the real writer.
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// Hijack lets gorilla/websocket, which asserts http.Hijacker on the writer it is given, upgrade
+// through the request log. The status logged for an upgraded request is 101.
+func (w *statusWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	c, rw, err := http.NewResponseController(w.ResponseWriter).Hijack()
+	if err == nil && w.status == 0 {
+		w.status = http.StatusSwitchingProtocols
+	}
+	return c, rw, err
+}
 
 // logRequests writes one record per request (at Debug for socket traffic, which has its own log).
 func logRequests(log *slog.Logger, next http.Handler) http.Handler {
@@ -261,7 +297,8 @@ func logRequests(log *slog.Logger, next http.Handler) http.Handler {
 }
 
 func isSocketPath(p string) bool {
-	return len(p) >= 6 && p[:6] == "/play/" || len(p) >= 11 && p[:11] == "/socket.io/"
+	return strings.HasPrefix(p, "/play/") || strings.HasPrefix(p, "/socket.io/") ||
+		strings.HasPrefix(p, "/class/") && strings.Contains(p, "/socket.io/")
 }
 
 func truncate(s string, n int) string {

@@ -12,9 +12,9 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-// e2eBrowser starts headless Debian Chromium for a test. Without Chromium a developer's run skips;
-// CI (env CI set) must have it.
-func e2eBrowser(t *testing.T) context.Context {
+// chromiumPath finds headless Debian Chromium (SOCKETLAB_CHROMIUM, else chromium on PATH).
+// Without it a developer's run skips the browser tests; CI (env CI set) must have it.
+func chromiumPath(t *testing.T) string {
 	t.Helper()
 	chrome := os.Getenv("SOCKETLAB_CHROMIUM")
 	if chrome == "" {
@@ -26,20 +26,47 @@ func e2eBrowser(t *testing.T) context.Context {
 		}
 		t.Skip("no chromium: browser tests skipped")
 	}
+	return chrome
+}
+
+// e2eAllocator starts nothing yet: the first context run on it launches the browser, with the
+// flags our browser tests always use.
+func e2eAllocator(t *testing.T) context.Context {
+	t.Helper()
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chrome), chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.ExecPath(chromiumPath(t)), chromedp.NoSandbox, chromedp.DisableGPU,
 		chromedp.Flag("disable-background-networking", true),
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.WindowSize(1280, 900),
 	)
-	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancel := chromedp.NewContext(actx)
-	t.Cleanup(func() { cancel(); cancelA() })
+	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancel)
+	return actx
+}
+
+// e2eBrowser starts headless Chromium for a test and returns its first tab.
+func e2eBrowser(t *testing.T) context.Context {
+	t.Helper()
+	ctx, cancel := chromedp.NewContext(e2eAllocator(t))
+	t.Cleanup(cancel)
 	// The first Run starts the browser and must not carry a timeout: cancelling it would end the browser.
 	if err := chromedp.Do(ctx, chromedp.Steps()); err != nil {
 		t.Fatalf("starting chromium: %v", err)
 	}
 	return ctx
+}
+
+// e2eTab opens another tab of the browser ctx runs in (chromedp.WithNewBrowserContext: another
+// device, with its own storage). Like the browser, a tab is created by a Run without a timeout:
+// the context of that first Run is the tab's lifetime.
+func e2eTab(t *testing.T, ctx context.Context, opts ...chromedp.ContextOption) context.Context {
+	t.Helper()
+	tab, cancel := chromedp.NewContext(ctx, opts...)
+	t.Cleanup(cancel)
+	if err := chromedp.Do(tab, chromedp.Steps()); err != nil {
+		t.Fatalf("opening a tab: %v", err)
+	}
+	return tab
 }
 
 func e2eDo(t *testing.T, ctx context.Context, what string, steps ...chromedp.Action[chromedp.Void]) {
@@ -53,21 +80,53 @@ func e2eDo(t *testing.T, ctx context.Context, what string, steps ...chromedp.Act
 
 func e2eEval[T any](t *testing.T, ctx context.Context, expr string) T {
 	t.Helper()
-	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr))
+	tctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(tctx, chromedp.Evaluate[T](expr))
 	if err != nil {
-		t.Fatalf("evaluate %s: %v", expr, err)
+		t.Fatalf("evaluate %.200s: %v", expr, err)
 	}
 	return v
 }
 
-// e2eWait polls a JavaScript condition until it holds.
+// e2eWait polls a JavaScript condition until it holds (10 s at most). A poll cut short by a
+// navigation (a link, a form, a live reload) starts again on the new page.
 func e2eWait(t *testing.T, ctx context.Context, cond string) {
 	t.Helper()
-	tctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	if _, err := chromedp.Run(tctx, chromedp.Poll[bool](cond, chromedp.WithPollingTimeout(10*time.Second))); err != nil {
-		t.Fatalf("waiting for %s: %v", cond, err)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		left := time.Until(deadline)
+		if left <= 0 {
+			t.Fatalf("waiting for %s: timed out\npage: %s", cond, e2ePageState(ctx))
+		}
+		tctx, cancel := context.WithTimeout(ctx, left)
+		_, err := chromedp.Run(tctx, chromedp.Poll[bool](cond, chromedp.WithPollingTimeout(left)))
+		cancel()
+		if err == nil {
+			return
+		}
+		if !navigatedAway(err) {
+			t.Fatalf("waiting for %s: %v\npage: %s", cond, err, e2ePageState(ctx))
+		}
 	}
+}
+
+// e2ePageState describes the page for a failure message: its address and the start of its text.
+func e2ePageState(ctx context.Context) string {
+	tctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(tctx, chromedp.Evaluate[string](`location.href + "\n" + document.body.innerText.slice(0, 600)`))
+	if err != nil {
+		return "(unavailable: " + err.Error() + ")"
+	}
+	return v
+}
+
+// navigatedAway reports whether err is Chromium saying the page's JavaScript context went away.
+func navigatedAway(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "navigated") || strings.Contains(msg, "Execution context was destroyed") ||
+		strings.Contains(msg, "Cannot find context")
 }
 
 func e2eScreenshot(t *testing.T, ctx context.Context, name string) {

@@ -28,11 +28,16 @@ function start(root) {
     e.preventDefault();
     join(form.elements.name.value);
   });
-  const saved = session.get(nameKey);
+  // A name typed before this script ran arrives as ?name= (the form's plain GET): use it once.
+  const params = new URLSearchParams(location.search);
+  const typed = params.get("name");
+  if (typed !== null) history.replaceState(null, "", location.pathname);
+  const saved = typed || session.get(nameKey);
   if (saved) {
     form.elements.name.value = saved;
     join(saved);
   }
+  root.dataset.ready = "";
 
   function join(wanted) {
     if (socket) socket.disconnect();

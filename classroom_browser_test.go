@@ -1,0 +1,144 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+)
+
+// TestBrowserClassroom: the instructor starts a class from a lesson and gets the projector view;
+// three students join on their own pages; a random breakout into two rooms and a room-only message
+// reach exactly the students in that room.
+func TestBrowserClassroom(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test skipped in -short mode")
+	}
+	a, base := newClassTestApp(t)
+	lesson := a.idx.Lessons()[0]
+	present := e2eBrowser(t)
+
+	e2eDo(t, present, "open the start page", chromedp.Navigate(base+"/class?lesson="+lesson.Slug))
+	e2eDo(t, present, "start the class", chromedp.Click(chromedp.CSS(`[data-testid=class-start-submit]`)), chromedp.WaitVisible(chromedp.CSS(`[data-testid=class-joinbox]`)))
+	e2eWait(t, present, `document.querySelector("[data-testid=class-status]")?.textContent.includes("live")`)
+	if hash := e2eEval[string](t, present, `location.hash`); hash != "" {
+		t.Errorf("the presenter key is still in the address bar: %q", hash)
+	}
+	code := e2eEval[string](t, present, `document.querySelector("[data-testid=class-code]").textContent`)
+	if len(code) != 6 {
+		t.Fatalf("join code %q", code)
+	}
+
+	names := []string{"Ada", "Zoë O'Neil", "Linus"}
+	students := map[string]context.Context{}
+	for _, n := range names {
+		tab := e2eTab(t, present, chromedp.WithNewBrowserContext()) // a device of its own
+		students[n] = tab
+		e2eDo(t, tab, "open /join", chromedp.Navigate(base+"/join"))
+		fill(t, tab, "join-code", strings.ToLower(code))
+		e2eWait(t, tab, `location.pathname === "/join/`+code+`" && "ready" in (document.querySelector("[data-class-student]")?.dataset ?? {})`)
+		fill(t, tab, "student-name", n)
+		e2eWait(t, tab, `!document.querySelector("[data-testid=student-client]").hidden`)
+		if got := e2eEval[string](t, tab, `document.querySelector("[data-testid=student-me]").textContent`); got != n {
+			t.Errorf("student page says %q, want %q", got, n)
+		}
+	}
+	// A fourth device picks a name already taken: refused with a message, stays on the form.
+	dup := e2eTab(t, present, chromedp.WithNewBrowserContext())
+	e2eDo(t, dup, "open the class", chromedp.Navigate(base+"/join/"+code))
+	e2eWait(t, dup, `"ready" in (document.querySelector("[data-class-student]")?.dataset ?? {})`)
+	fill(t, dup, "student-name", "ada")
+	e2eWait(t, dup, `document.querySelector("[data-testid=name-error]").textContent.includes("taken")`)
+
+	e2eWait(t, present, `document.querySelector("[data-testid=class-count]").textContent === "3"`)
+	for _, n := range names {
+		if !e2eEval[bool](t, present, fmt.Sprintf(`[...document.querySelectorAll("[data-testid=class-roster] .class-name")].some(e => e.textContent === %q)`, n)) {
+			t.Errorf("roster lacks %q", n)
+		}
+	}
+
+	// Breakout: two rooms at random.
+	e2eEval[bool](t, present, `(() => {
+		document.querySelector("[data-testid=breakout-n]").value = "2";
+		document.querySelector("[data-testid=breakout]").click();
+		return true;
+	})()`)
+	e2eWait(t, present, `document.querySelector("[data-call-js]").textContent.includes("socket.join")`)
+	room := map[string]string{}
+	for _, n := range names {
+		tab := students[n]
+		e2eWait(t, tab, `/^room-[12]$/.test(document.querySelector("[data-testid=student-rooms]").textContent)`)
+		room[n] = e2eEval[string](t, tab, `document.querySelector("[data-testid=student-rooms]").textContent`)
+	}
+	e2eWait(t, present, `document.querySelectorAll("[data-testid=class-rooms] [data-room=room-1] .class-chip, [data-testid=class-rooms] [data-room=room-2] .class-chip").length === 3`)
+
+	// A message to room-1 only, then one to everyone as a barrier (per-connection order).
+	send := func(to, text string) {
+		t.Helper()
+		e2eEval[bool](t, present, fmt.Sprintf(`(() => {
+			const f = document.querySelector("[data-emit-form]");
+			f.elements.to.value = %q;
+			f.elements.to.dispatchEvent(new Event("change"));
+			f.elements.room.value = "room-1";
+			f.elements.text.value = %q;
+			f.requestSubmit();
+			return true;
+		})()`, to, text))
+		e2eWait(t, present, fmt.Sprintf(`document.querySelector("[data-testid=emit-text]").value === "" && document.querySelector("[data-call-js]").textContent.includes(%q)`, map[string]string{"room": `io.to("room-1")`, "all": `io.emit`}[to]))
+	}
+	send("room", "Only room one sees this")
+	send("all", "Everyone sees this")
+	inRoom1 := 0
+	for _, n := range names {
+		tab := students[n]
+		e2eWait(t, tab, `[...document.querySelectorAll("[data-msg-text]")].some(e => e.textContent === "Everyone sees this")`)
+		got := e2eEval[bool](t, tab, `[...document.querySelectorAll("[data-msg-text]")].some(e => e.textContent === "Only room one sees this")`)
+		want := room[n] == "room-1"
+		if want {
+			inRoom1++
+		}
+		if got != want {
+			t.Errorf("%s (in %s) received the room-1 message: %v, want %v", n, room[n], got, want)
+		}
+	}
+	if inRoom1 != 2 {
+		t.Errorf("%d students in room-1, want 2 of 3 (split i%%2)", inRoom1)
+	}
+
+	// A student's message goes to their own room; follow me shows the lesson in the student pages.
+	var room1Student string
+	for _, n := range names {
+		if room[n] == "room-1" {
+			room1Student = n
+		}
+	}
+	tab := students[room1Student]
+	fill(t, tab, "say-text", "hello room")
+	e2eWait(t, tab, `[...document.querySelectorAll("[data-msg-text]")].some(e => e.textContent === "hello room")`)
+	e2eEval[bool](t, present, `(() => { document.querySelector("[data-testid=follow]").click(); return true; })()`)
+	e2eWait(t, tab, `!document.querySelector("[data-testid=student-follow]").hidden && document.querySelector("[data-follow-content] h2, [data-follow-content] p") !== null`)
+
+	e2eWait(t, present, `document.querySelectorAll("[data-testid=class-serverlog] li").length > 0 && document.querySelectorAll("[data-testid=class-events] li").length > 0`)
+	e2eScreenshot(t, present, "class-presenter")
+	e2eDo(t, tab, "phone size", chromedp.EmulateViewport(390, 844))
+	e2eWait(t, tab, `document.readyState === "complete"`)
+	if overflow := e2eEval[bool](t, tab, `document.documentElement.scrollWidth > window.innerWidth + 1`); overflow {
+		t.Errorf("student page scrolls sideways at 390 px")
+	}
+	e2eScreenshot(t, tab, "class-student-phone")
+}
+
+// fill types into a field and submits its form (in a background tab, where input events are not
+// delivered, like a user pressing Enter). The submit runs after the evaluation has returned: a
+// form that navigates would otherwise take the evaluation's context away with it.
+func fill(t *testing.T, ctx context.Context, testid, value string) {
+	t.Helper()
+	e2eEval[bool](t, ctx, fmt.Sprintf(`(() => {
+		const el = document.querySelector("[data-testid=%s]");
+		el.value = %q;
+		setTimeout(() => el.form.requestSubmit());
+		return true;
+	})()`, testid, value))
+}
