@@ -632,22 +632,34 @@ func TestDemosBrowser(t *testing.T) {
 const socket = io(process.env.URL, { path: process.env.SIO_PATH, auth: { name: "outsider" }, transports: ["websocket"] });
 socket.on("connect", () => setTimeout(() => socket.emit("send", { event: "chat", args: ["from node"], scope: "all" }, () => console.log("sent")), 300));
 socket.on("connect_error", (e) => { console.error("connect_error", e.message); process.exit(2); });
-setTimeout(() => { socket.close(); }, 4000);`
+process.stdin.on("end", () => socket.close()); // stay until the test closes our stdin
+process.stdin.resume();`
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()
 		cmd := exec.CommandContext(ctx, node, "--input-type=module", "-e", script)
 		cmd.Dir = "node"
 		cmd.Env = append(os.Environ(), "URL="+srv.URL+"/", "SIO_PATH="+path)
-		var out strings.Builder
+		var out syncBuffer
 		cmd.Stdout, cmd.Stderr = &out, &out
+		stdin, err := cmd.StdinPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
 		defer cmd.Wait()
+		defer stdin.Close()
+		t.Cleanup(func() {
+			if t.Failed() {
+				t.Logf("node client output:\n%s", out.String())
+			}
+		})
 		b.waitFor("outsider in the diagram", `document.querySelector("[data-member=outsider].is-external") !== null`)
 		b.waitFor("outsider's message", `[...document.querySelectorAll("[data-testid=log-row]")].some(r => r.textContent.includes("from node") && r.textContent.includes("outsider"))`)
 		wantReceived(t, b.received(0), "A", "B", "C")
 		b.screenshot("playground")
+		stdin.Close()
 		if err := cmd.Wait(); err != nil {
 			t.Errorf("node client: %v\n%s", err, out.String())
 		}
