@@ -3,7 +3,7 @@ GO      ?= go
 ADDR    ?= localhost:8080
 TEMPL   := $(GO) tool templ
 
-.PHONY: run build test generate fmt vet check-generated go-test node-test bench fuzz tools
+.PHONY: run build test generate fmt vet check-generated check-lessons go-test node-test bench fuzz tools
 
 run:
 	$(GO) run . serve -addr $(ADDR)
@@ -28,7 +28,12 @@ check-generated:
 	cd templates && $(TEMPL) generate
 	@git diff --exit-code -- templates || { echo "templ generate changed committed files: run make generate and commit"; exit 1; }
 
-go-test:
+# The course itself passes the lesson checker (file:line:col: message on any problem).
+check-lessons:
+	$(GO) run . check lessons
+
+# The Node peers are installed first: the Go tests drive the npm socket.io-client.
+go-test: node/node_modules
 	$(GO) test -race -count=1 ./...
 
 node/node_modules: node/package.json node/package-lock.json
@@ -40,10 +45,17 @@ node/node_modules: node/package.json node/package-lock.json
 node-test: node/node_modules
 	cd node && node --test --test-concurrency=1 sio/ truth/
 
-test: vet check-generated go-test node-test
+test: vet check-generated check-lessons go-test node-test
 
 bench:
 	./bench.sh
 
+# Every fuzz target for FUZZTIME each (go test -fuzz takes one target at a time).
+FUZZTIME ?= 30s
+FUZZ_TARGETS := ./lessons:FuzzLoad ./lessons/blocks:FuzzDemo ./lessons/blocks:FuzzQuiz \
+	./lessons/blocks:FuzzAllowedURL ./playground/socketio:FuzzDecode ./playground/socketio:FuzzClient \
+	./playground/engineio:FuzzDecodePayload ./playground/engineio:FuzzParsePacket
 fuzz:
-	$(GO) test -run=NONE -fuzz=. -fuzztime=30s ./lessons/blocks/
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		echo "fuzz $$t"; $(GO) test -run=NONE -fuzz="^$${t#*:}\$$" -fuzztime=$(FUZZTIME) $${t%%:*}; \
+	done
