@@ -9,9 +9,9 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-// TestBrowserClassroom: the instructor starts a class from a lesson and gets the projector view;
-// three students join on their own pages; a random breakout into two rooms and a room-only message
-// reach exactly the students in that room.
+// TestBrowserClassroom: the instructor starts a class with the button on a lesson page and gets
+// the projector view; three students join on their own pages; a random breakout into two rooms and
+// a room-only message reach exactly the students in that room.
 func TestBrowserClassroom(t *testing.T) {
 	if testing.Short() {
 		t.Skip("browser test skipped in -short mode")
@@ -20,8 +20,11 @@ func TestBrowserClassroom(t *testing.T) {
 	lesson := a.idx.Lessons()[0]
 	present := e2eBrowser(t)
 
-	e2eDo(t, present, "open the start page", chromedp.Navigate(base+"/class?lesson="+lesson.Slug))
-	e2eDo(t, present, "start the class", chromedp.Click(chromedp.CSS(`[data-testid=class-start-submit]`)), chromedp.WaitVisible(chromedp.CSS(`[data-testid=class-joinbox]`)))
+	e2eDo(t, present, "open a lesson", chromedp.Navigate(base+"/lessons/"+lesson.Slug))
+	e2eDo(t, present, "start the class from the lesson", chromedp.Click(chromedp.CSS(`[data-testid=class-start-button]`)), chromedp.WaitVisible(chromedp.CSS(`[data-testid=class-joinbox]`)))
+	if got := e2eEval[string](t, present, `document.querySelector("[data-testid=class-present]").dataset.lesson`); got != lesson.Slug {
+		t.Errorf("class started from lesson %q, presenter view says %q", lesson.Slug, got)
+	}
 	e2eWait(t, present, `document.querySelector("[data-testid=class-status]")?.textContent.includes("live")`)
 	if hash := e2eEval[string](t, present, `location.hash`); hash != "" {
 		t.Errorf("the presenter key is still in the address bar: %q", hash)

@@ -191,3 +191,67 @@ func TestClassPublicURL(t *testing.T) {
 		t.Errorf("joinURL = %q, want %q", got, want)
 	}
 }
+
+// TestClassStartButton: every lesson page and the playground carry a "Start a class" form that
+// posts to /class (no script: strict CSP), and submitting it starts a class from that page.
+func TestClassStartButton(t *testing.T) {
+	a, base := newClassTestApp(t)
+	type page struct{ name, path, lesson, label string }
+	pages := []page{{"playground", "/playground", "", "Start a class from the playground"}}
+	for _, l := range a.idx.Lessons() {
+		pages = append(pages, page{"lesson " + l.Slug, "/lessons/" + l.Slug, l.Slug, "Start a class with this lesson"})
+	}
+	for _, p := range pages {
+		t.Run(p.name, func(t *testing.T) {
+			resp, body := get(t, base+p.path)
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("GET %s = %d", p.path, resp.StatusCode)
+			}
+			doc, err := goquery.NewDocumentFromReader(strings.NewReader(body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			form := doc.Find(`form[data-testid="class-start"]`)
+			if form.Length() != 1 {
+				t.Fatalf("%d start forms, want 1", form.Length())
+			}
+			if m, _ := form.Attr("method"); m != "post" {
+				t.Errorf("method = %q, want post", m)
+			}
+			if act, _ := form.Attr("action"); act != "/class" {
+				t.Errorf("action = %q, want /class", act)
+			}
+			if got := strings.TrimSpace(form.Find(`button[type="submit"]`).Text()); got != p.label {
+				t.Errorf("button says %q, want %q", got, p.label)
+			}
+			vals := url.Values{}
+			form.Find("input").Each(func(_ int, in *goquery.Selection) {
+				n, _ := in.Attr("name")
+				v, _ := in.Attr("value")
+				vals.Set(n, v)
+			})
+			if vals.Get("lesson") != p.lesson {
+				t.Errorf("form posts lesson=%q, want %q", vals.Get("lesson"), p.lesson)
+			}
+			// Submit it as the browser would (same-origin form POST) and open the presenter view.
+			req, _ := http.NewRequest("POST", base+"/class", strings.NewReader(vals.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.Header.Set("Origin", base)
+			req.Header.Set("Sec-Fetch-Site", "same-origin")
+			resp, err = noRedirect.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			loc := resp.Header.Get("Location")
+			if resp.StatusCode != http.StatusSeeOther || !strings.Contains(loc, "/present#key=") {
+				t.Fatalf("submitting the form: %d Location %q", resp.StatusCode, loc)
+			}
+			_, body = get(t, base+strings.Split(loc, "#")[0])
+			doc, _ = goquery.NewDocumentFromReader(strings.NewReader(body))
+			if got, _ := doc.Find(`[data-testid="class-present"]`).Attr("data-lesson"); got != p.lesson {
+				t.Errorf("presenter view's lesson = %q, want %q", got, p.lesson)
+			}
+		})
+	}
+}
