@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -531,18 +532,36 @@ func TestBrowserLiveReload(t *testing.T) {
 		t.Fatalf("scrolled to %v, want 900: the page is too short", y)
 	}
 
-	start := time.Now()
-	if err := os.WriteFile(file, []byte(lessonText("One", long.String()+"Edited on disk.")), 0o644); err != nil {
-		t.Fatal(err)
+	// Each save is timed from just before the write to the moment the reloaded page had shown the
+	// new text at the old scroll position: the later of its first contentful paint and the end of
+	// its load event (reload.js restores the scroll then), read from the page's own performance
+	// timeline on the wall clock, so the test's polling adds nothing to the figure.
+	const saves = 5
+	var took []time.Duration
+	for n := range saves {
+		text := fmt.Sprintf("Edited on disk, save %d.", n+1)
+		written := float64(time.Now().UnixNano()) / 1e6
+		if err := os.WriteFile(file, []byte(lessonText("One", long.String()+text)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		e2eWait(t, ctx, fmt.Sprintf(`document.body.textContent.includes(%q) && "reloadReady" in document.documentElement.dataset &&
+			performance.getEntriesByType("navigation")[0].loadEventEnd > 0`, text))
+		shown := e2eEval[float64](t, ctx, `(() => {
+			const nav = performance.getEntriesByType("navigation")[0];
+			const fcp = performance.getEntriesByName("first-contentful-paint")[0];
+			return performance.timeOrigin + Math.max(nav.loadEventEnd, fcp ? fcp.startTime : 0);
+		})()`)
+		took = append(took, time.Duration((shown-written)*float64(time.Millisecond)))
+		if got := e2eEval[float64](t, ctx, `window.scrollY`); got < y-2 || got > y+2 {
+			t.Errorf("save %d: after the reload the page is at %v, want %v", n+1, got, y)
+		}
 	}
-	e2eWait(t, ctx, `document.body.textContent.includes("Edited on disk.") && "reloadReady" in document.documentElement.dataset`)
-	took := time.Since(start)
-	t.Logf("save → page showing the change: %v", took)
-	if took > 2*time.Second {
-		t.Errorf("the change took %v to show, want well under a second", took)
-	}
-	if got := e2eEval[float64](t, ctx, `window.scrollY`); got < y-2 || got > y+2 {
-		t.Errorf("after the reload the page is at %v, want %v", got, y)
+	sorted := slices.Clone(took)
+	slices.Sort(sorted)
+	median := sorted[len(sorted)/2]
+	t.Logf("save → page showing the change, %d saves: %v; median %v, max %v (budget %v)", saves, took, median, sorted[len(sorted)-1], liveReloadBudget)
+	if median > liveReloadBudget {
+		t.Errorf("a save took a median %v to show in the page (%v), want at most %v", median, took, liveReloadBudget)
 	}
 	waitReload(t, events, "one")
 
