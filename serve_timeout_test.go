@@ -1,0 +1,143 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+)
+
+// TestLongLivedRequestsOutliveReadTimeout: the real server's ReadTimeout bounds reading a request,
+// not how long a healthy Engine.IO long-poll or an event stream stays open. A polling client idle
+// for longer than readTimeout still gets its next packet (the server's ping), and its session lives.
+func TestLongLivedRequestsOutliveReadTimeout(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		a, err := newApp(slog.New(slog.DiscardHandler), serveConfig{})
+		if err != nil {
+			t.Fatalf("newApp: %v", err)
+		}
+		ln := newPipeListener()
+		ctx, stop := context.WithCancel(t.Context())
+		served := make(chan error, 1)
+		go func() { served <- serveUntilDone(ctx, slog.New(slog.DiscardHandler), ln, a.Handler(), a.Close) }()
+		tr := &http.Transport{DialContext: ln.DialContext}
+		client := &http.Client{Transport: tr}
+		base := "http://" + ln.Addr().String()
+		do := func(method, url, body string) (int, string) {
+			t.Helper()
+			req, err := http.NewRequest(method, base+url, strings.NewReader(body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp, err := client.Do(req)
+			if err != nil {
+				t.Fatalf("%s %s: %v", method, url, err)
+			}
+			defer resp.Body.Close()
+			b, err := io.ReadAll(resp.Body)
+			if err != nil {
+				t.Fatalf("%s %s: reading: %v", method, url, err)
+			}
+			return resp.StatusCode, string(b)
+		}
+
+		status, body := do("POST", "/play/console", `{"clients":["Ada"]}`)
+		var inst struct{ Path, Tap string }
+		if err := json.Unmarshal([]byte(body), &inst); status != http.StatusCreated || err != nil {
+			t.Fatalf("create instance: %d %s (%v)", status, body, err)
+		}
+		status, body = do("GET", inst.Path+"?EIO=4&transport=polling", "")
+		var open struct {
+			SID          string `json:"sid"`
+			PingInterval int    `json:"pingInterval"`
+		}
+		if err := json.Unmarshal([]byte(strings.TrimPrefix(body, "0")), &open); status != http.StatusOK || err != nil {
+			t.Fatalf("handshake: %d %s (%v)", status, body, err)
+		}
+		if time.Duration(open.PingInterval)*time.Millisecond <= 2*readTimeout {
+			t.Fatalf("pingInterval %d ms: this test needs a poll that outlasts readTimeout (%v)", open.PingInterval, readTimeout)
+		}
+
+		// Socket.IO CONNECT to "/", and its answer, so the hub's connect timeout is not what ends it.
+		if status, body := do("POST", inst.Path+"?EIO=4&transport=polling&sid="+open.SID, "40"); status != http.StatusOK || body != "ok" {
+			t.Fatalf("CONNECT: %d %q", status, body)
+		}
+		if status, body := do("GET", inst.Path+"?EIO=4&transport=polling&sid="+open.SID, ""); status != http.StatusOK || !strings.HasPrefix(body, "40{") {
+			t.Fatalf("CONNECT answer: %d %q", status, body)
+		}
+
+		var wg sync.WaitGroup
+		var pollStatus int
+		var pollBody string
+		start := time.Now()
+		var took time.Duration
+		wg.Go(func() {
+			pollStatus, pollBody = do("GET", inst.Path+"?EIO=4&transport=polling&sid="+open.SID, "")
+			took = time.Since(start)
+		})
+		wg.Wait()
+		if pollStatus != http.StatusOK || pollBody != "2" {
+			t.Errorf("a poll held %v (readTimeout %v): got %d %q, want 200 \"2\" (the ping)", took, readTimeout, pollStatus, pollBody)
+		}
+		if want := time.Duration(open.PingInterval) * time.Millisecond; took != want {
+			t.Errorf("the poll returned after %v, want the ping interval %v", took, want)
+		}
+		// The session is alive: the pong is accepted.
+		if status, body := do("POST", inst.Path+"?EIO=4&transport=polling&sid="+open.SID, "3"); status != http.StatusOK || body != "ok" {
+			t.Errorf("pong after the long poll: %d %q, want 200 ok", status, body)
+		}
+
+		tr.CloseIdleConnections()
+		stop()
+		if err := <-served; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	})
+}
+
+// pipeListener hands out net.Pipe ends, so a real http.Server runs inside a synctest bubble
+// (loopback sockets would keep the bubble from going idle).
+type pipeListener struct {
+	conns chan net.Conn
+	done  chan struct{}
+	once  sync.Once
+}
+
+func newPipeListener() *pipeListener {
+	return &pipeListener{conns: make(chan net.Conn), done: make(chan struct{})}
+}
+
+func (l *pipeListener) Accept() (net.Conn, error) {
+	select {
+	case c := <-l.conns:
+		return c, nil
+	case <-l.done:
+		return nil, net.ErrClosed
+	}
+}
+
+func (l *pipeListener) Close() error {
+	l.once.Do(func() { close(l.done) })
+	return nil
+}
+
+func (l *pipeListener) Addr() net.Addr { return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 8080} }
+
+func (l *pipeListener) DialContext(ctx context.Context, _, _ string) (net.Conn, error) {
+	srv, cli := net.Pipe()
+	select {
+	case l.conns <- srv:
+		return cli, nil
+	case <-l.done:
+		return nil, net.ErrClosed
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
