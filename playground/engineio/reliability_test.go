@@ -224,11 +224,17 @@ func TestT04Origin(t *testing.T) {
 			h.wsOpen()
 		})
 	})
-	t.Run("nil CheckOrigin never answers *", func(t *testing.T) {
+	t.Run("nil CheckOrigin refuses every browser origin", func(t *testing.T) {
 		relTest(t, nil, func(t *testing.T, h *harness) {
-			_, _, hdr := h.do(http.MethodGet, "EIO=4&transport=polling", "", "Origin", "https://a.example")
-			if got := hdr.Get("Access-Control-Allow-Origin"); got != "https://a.example" {
-				t.Errorf("got ACAO %q, want the exact origin", got)
+			st, body, hdr := h.do(http.MethodGet, "EIO=4&transport=polling", "", "Origin", "https://a.example")
+			if st != http.StatusForbidden || body != `{"code":4,"message":"Forbidden"}` || hdr.Get("Access-Control-Allow-Origin") != "" {
+				t.Errorf("polling: got %d %s ACAO %q, want 403 Forbidden and no CORS headers", st, body, hdr.Get("Access-Control-Allow-Origin"))
+			}
+			if _, resp, err := h.dial("EIO=4&transport=websocket", "Origin", "https://a.example"); err == nil || resp == nil || resp.StatusCode != http.StatusForbidden {
+				t.Errorf("websocket: got err %v, want a 403 before the upgrade", err)
+			}
+			if st, _, _ := h.do(http.MethodGet, "EIO=4&transport=polling", ""); st != http.StatusOK {
+				t.Errorf("no Origin: got %d, want 200", st)
 			}
 		})
 	})

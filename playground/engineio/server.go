@@ -37,9 +37,11 @@ type Options struct {
 	// MaxSessions caps concurrent sessions (0 = unlimited); handshakes over
 	// the cap get HTTP 503 before any upgrade.
 	MaxSessions int
-	// CheckOrigin decides requests that carry an Origin header; nil allows
-	// all. Refused: 403 {"code":4,"message":"Forbidden"} on polling, 403
-	// before a WebSocket upgrade. Requests without Origin are always allowed.
+	// CheckOrigin decides requests that carry an Origin header (browsers);
+	// nil refuses every one of them, so a server is closed to other sites
+	// until its caller names who may connect. Refused: 403
+	// {"code":4,"message":"Forbidden"} on polling, 403 before a WebSocket
+	// upgrade. Requests without Origin (Node, curl) are always allowed.
 	CheckOrigin func(r *http.Request) bool
 	Logger      *slog.Logger // nil: discard
 	Handler     Handler      // nil: sessions whose messages are dropped
@@ -270,7 +272,7 @@ func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if origin := r.Header.Get("Origin"); origin != "" {
 		h := w.Header()
 		h.Add("Vary", "Origin")
-		if srv.opts.CheckOrigin != nil && !srv.opts.CheckOrigin(r) {
+		if srv.opts.CheckOrigin == nil || !srv.opts.CheckOrigin(r) {
 			srv.log.Debug("origin refused", "origin", truncate([]byte(origin)), "remote", r.RemoteAddr)
 			if websocket.IsWebSocketUpgrade(r) {
 				http.Error(w, "Forbidden", http.StatusForbidden)
