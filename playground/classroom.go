@@ -21,6 +21,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"socketlab/playground/engineio"
 	"socketlab/playground/socketio"
 )
 
@@ -43,8 +44,9 @@ const ClassCodeAlphabet = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 const (
 	ClassCodeLen       = 6
 	DefaultMaxStudents = 500
-	// DefaultFailBurst is the per-address budget of failed class codes. It is raised to twice the
-	// largest live class when that is bigger, so a whole class behind one NAT can mistype at once.
+	// DefaultFailBurst is the per-address budget of failed class codes (and, in a bucket of its
+	// own, of wrong instructor keys). The code budget is raised to twice the largest live class
+	// when that is bigger, so a whole class behind one NAT can mistype at once.
 	DefaultFailBurst = 100
 	// DefaultFailEvery refills one failed attempt per address: a guesser behind one address makes
 	// ~86 400 guesses a day against 8.9·10^8 codes.
@@ -60,6 +62,7 @@ const (
 var (
 	ErrUnknownClass     = errors.New("no class with this code (it may have ended)")
 	ErrTooManyAttempts  = errors.New("too many wrong class codes from this address; wait a minute")
+	errTooManyKeys      = errors.New("too many wrong presenter keys from this address; wait a minute")
 	ErrNotAuthorized    = errors.New("not authorized")
 	ErrClassLocked      = errors.New("sending is locked by the instructor")
 	errClassEnded       = errors.New("the class has ended")
@@ -77,14 +80,20 @@ type ClassOptions struct {
 }
 
 // Classroom finds classes by join code and rate-limits failed codes per client address.
+//
+// Only a new Engine.IO handshake (or a join page) for a code that is not live spends an address's
+// code budget, and only those are refused once it is spent: requests of a session the class
+// already has (a "sid" it issued) always pass, so the students behind one NAT'd address keep
+// working while one of them mistypes. Wrong instructor keys spend a bucket of their own.
 type Classroom struct {
 	reg  *Registry
 	opts ClassOptions
 	log  *slog.Logger
 
-	mu     sync.Mutex
-	byCode map[string]*Class
-	fails  map[string]*failBucket
+	mu         sync.Mutex
+	byCode     map[string]*Class
+	fails      map[string]*failBucket // wrong or unknown class codes
+	tokenFails map[string]*failBucket // wrong instructor keys
 }
 
 // failBucket counts an address's recent failures; they decay at one per FailEvery. The limit is
@@ -105,7 +114,7 @@ func NewClassroom(reg *Registry, opts ClassOptions) *Classroom {
 	if opts.FailEvery <= 0 {
 		opts.FailEvery = DefaultFailEvery
 	}
-	return &Classroom{reg: reg, opts: opts, log: reg.log, byCode: map[string]*Class{}, fails: map[string]*failBucket{}}
+	return &Classroom{reg: reg, opts: opts, log: reg.log, byCode: map[string]*Class{}, fails: map[string]*failBucket{}, tokenFails: map[string]*failBucket{}}
 }
 
 // Class is one live class session.
@@ -115,6 +124,9 @@ type Class struct {
 	lesson string
 	in     *Instance
 	cr     *Classroom
+	// sessions are the Engine.IO session ids the class's hub has open: their requests bypass the
+	// code budget.
+	sessions *sessionSet
 
 	mu       sync.Mutex
 	students map[string]*classStudent // socket id (on "/") → student
@@ -197,10 +209,10 @@ func (c *Classroom) Create(lesson string) (cl *Class, secret string, err error) 
 		code = randomCode()
 	}
 	cl = &Class{
-		code: code, secret: secret, lesson: lesson, cr: c,
+		code: code, secret: secret, lesson: lesson, cr: c, sessions: &sessionSet{ids: map[string]struct{}{}},
 		students: map[string]*classStudent{}, byName: map[string]string{}, banned: map[string]bool{},
 	}
-	in, err := c.reg.add(func(id string) *Instance { return newClassInstance(id, c.reg.opts) })
+	in, err := c.reg.add(func(id string) *Instance { return newClassInstance(id, c.reg.opts, cl.sessions) })
 	if err != nil {
 		return nil, "", err
 	}
@@ -235,8 +247,50 @@ func (r *Registry) remove(in *Instance) {
 	in.close()
 }
 
-// newClassInstance is newInstance without a demo's handlers: the class sets up its own.
-func newClassInstance(id string, opts Options) *Instance {
+// sessionSet is the set of a class's open Engine.IO session ids.
+type sessionSet struct {
+	mu  sync.Mutex
+	ids map[string]struct{}
+}
+
+func (ss *sessionSet) has(sid string) bool {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	_, ok := ss.ids[sid]
+	return ok
+}
+
+// trackSessions records every session of an Engine.IO server in set, from its Open (before the
+// handshake's answer is written) to its Closed.
+type trackSessions struct {
+	next engineio.Handler
+	set  *sessionSet
+}
+
+func (t trackSessions) Open(s *engineio.Session) engineio.SessionHandler {
+	t.set.mu.Lock()
+	t.set.ids[s.ID()] = struct{}{}
+	t.set.mu.Unlock()
+	return trackedSession{next: t.next.Open(s), id: s.ID(), set: t.set}
+}
+
+type trackedSession struct {
+	next engineio.SessionHandler
+	id   string
+	set  *sessionSet
+}
+
+func (ts trackedSession) Message(m engineio.Message) { ts.next.Message(m) }
+func (ts trackedSession) Closed(reason string) {
+	ts.set.mu.Lock()
+	delete(ts.set.ids, ts.id)
+	ts.set.mu.Unlock()
+	ts.next.Closed(reason)
+}
+
+// newClassInstance is newInstance without a demo's handlers: the class sets up its own. Its hub
+// records its open sessions in sessions.
+func newClassInstance(id string, opts Options, sessions *sessionSet) *Instance {
 	in := &Instance{
 		id: id, demo: "class", cfg: &DemoConfig{}, now: opts.now,
 		subs: map[chan []byte]struct{}{}, names: map[string]string{}, state: map[string]map[string][]string{},
@@ -251,7 +305,10 @@ func newClassInstance(id string, opts Options) *Instance {
 	sopts.Logger = in.log
 	// Dynamic tenant namespaces are closed by reset; empty ones go away.
 	sopts.CleanupEmptyChildNamespaces = true
-	in.hub = NewHub(eopts, sopts)
+	hub := &Hub{IO: socketio.NewServer(sopts)} // NewHub, with the session tracker around the adapter
+	eopts.Handler = trackSessions{next: adapter{io: hub.IO}, set: sessions}
+	hub.Engine = engineio.NewServer(eopts)
+	in.hub = hub
 	taps, cancel := in.hub.IO.Subscribe(tapBuffer)
 	in.cancelTap = cancel
 	go in.watch(taps)
@@ -272,9 +329,11 @@ func (c *Classroom) pruneLocked() {
 		}
 	}
 	now := c.reg.opts.now()
-	for a, b := range c.fails {
-		if now.Sub(b.last) > time.Duration(b.spent+1)*c.opts.FailEvery {
-			delete(c.fails, a)
+	for _, m := range []map[string]*failBucket{c.fails, c.tokenFails} {
+		for a, b := range m {
+			if now.Sub(b.last) > time.Duration(b.spent+1)*c.opts.FailEvery {
+				delete(m, a)
+			}
 		}
 	}
 }
@@ -325,12 +384,12 @@ func ClientAddress(remoteAddr string) string {
 	return remoteAddr
 }
 
-func (c *Classroom) bucketLocked(addr string) *failBucket {
+func (c *Classroom) bucketLocked(m map[string]*failBucket, addr string) *failBucket {
 	now := c.reg.opts.now()
-	b := c.fails[addr]
+	b := m[addr]
 	if b == nil {
 		b = &failBucket{last: now}
-		c.fails[addr] = b
+		m[addr] = b
 	}
 	b.spent = max(0, b.spent-now.Sub(b.last).Seconds()/c.opts.FailEvery.Seconds())
 	b.last = now
@@ -341,14 +400,24 @@ func (c *Classroom) bucketLocked(addr string) *failBucket {
 func (c *Classroom) Blocked(addr string) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return math.Ceil(c.bucketLocked(addr).spent) >= float64(c.burstLocked())
+	return math.Ceil(c.bucketLocked(c.fails, addr).spent) >= float64(c.burstLocked())
 }
 
-// Fail spends one failed attempt of addr's budget.
+// Fail spends one failed attempt of addr's code budget.
 func (c *Classroom) Fail(addr string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.bucketLocked(addr).spent++
+	c.bucketLocked(c.fails, addr).spent++
+}
+
+// tokenFail spends one wrong instructor key of addr's key budget (not its code budget) and
+// reports whether that budget is now spent.
+func (c *Classroom) tokenFail(addr string) (blocked bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	b := c.bucketLocked(c.tokenFails, addr)
+	b.spent++
+	return math.Ceil(b.spent) > float64(c.opts.FailBurst)
 }
 
 // Join looks a typed code up for a client address: ErrTooManyAttempts when the address is over its
@@ -384,10 +453,19 @@ func (cl *Class) End() {
 	cl.cr.log.Info("class ended", "class", cl.code)
 }
 
-// SocketHandler serves /class/{code}/socket.io/: a known code reaches the class's hub; unknown
-// codes spend the address's failure budget and get the Engine.IO error shape.
+// SocketHandler serves /class/{code}/socket.io/: a request of a session the class's hub has open
+// (its "sid") always reaches the hub; anything else is a new handshake, looked up with Join: an
+// unknown code spends the address's failure budget and gets the Engine.IO error shape, and an
+// address over its budget gets 429 for every code. A made-up sid is no way around the budget.
 func (c *Classroom) SocketHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if sid := r.URL.Query().Get("sid"); sid != "" {
+			if cl := c.Lookup(r.PathValue("code")); cl != nil && cl.sessions.has(sid) {
+				cl.in.touch()
+				cl.in.hub.ServeHTTP(w, r)
+				return
+			}
+		}
 		cl, err := c.Join(ClientAddress(r.RemoteAddr), r.PathValue("code"))
 		if err != nil {
 			status := http.StatusNotFound
@@ -461,14 +539,14 @@ func (cl *Class) setup() {
 }
 
 func (cl *Class) studentMiddleware(s *socketio.Socket, next func(error)) {
-	addr := ClientAddress(s.Handshake().Address)
 	a, ok := decodeAuth(s)
 	if !ok {
 		next(connectErr("auth must be {name, code}"))
 		return
 	}
+	// The Engine.IO path already carried the right code, so a wrong one here guesses nothing:
+	// refused, but it spends no one's budget (a student's typo must not block their classmates).
 	if code, _ := NormalizeCode(a.Code); code != cl.code {
-		cl.cr.Fail(addr)
 		next(connectErr("wrong class code"))
 		return
 	}
@@ -586,17 +664,20 @@ func (cl *Class) say(e *socketio.Event, st *classStudent, tenant *socketio.Names
 	e.Ack(map[string]string{"call": call})
 }
 
+// instructorMiddleware admits the holder of the class's key. Wrong keys spend the address's key
+// budget, never its code budget; once that is spent they are refused as too many attempts (and no
+// longer logged one by one). The right key is always admitted: it is 256 random bits, so the
+// limit is not what keeps it secret, and a student behind the instructor's own NAT'd address
+// must not be able to lock the instructor out of their class.
 func (cl *Class) instructorMiddleware(s *socketio.Socket, next func(error)) {
-	addr := ClientAddress(s.Handshake().Address)
-	if cl.cr.Blocked(addr) {
-		next(connectErr(ErrTooManyAttempts.Error()))
-		return
-	}
 	var a struct {
 		Token string `json:"token"`
 	}
 	if json.Unmarshal(s.Handshake().Auth, &a) != nil || !cl.Authorized(a.Token) {
-		cl.cr.Fail(addr)
+		if cl.cr.tokenFail(ClientAddress(s.Handshake().Address)) {
+			next(connectErr(errTooManyKeys.Error()))
+			return
+		}
 		cl.in.log.Warn("instructor refused", "nsp", "/instructor") // the token is never logged
 		next(&socketio.ConnectError{Message: "not authorized", Data: map[string]string{"content": "only the instructor who started the class can connect here"}})
 		return

@@ -3,6 +3,7 @@ package playground
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -326,41 +327,197 @@ func TestClassAuthorization(t *testing.T) {
 	}
 }
 
-// TestClassJoinRateLimit: wrong codes are limited per address, but never below the class size.
-func TestClassJoinRateLimit(t *testing.T) {
-	f := newClassFixture(t, ClassOptions{FailBurst: 5, FailEvery: time.Hour})
-	t.Run("wrong code in auth", func(t *testing.T) {
-		c := f.dial()
-		if got, _ := c.connectNsp("/", `{"name":"Mallory","code":"ZZZZZZ"}`); !strings.Contains(got, "wrong class code") {
-			t.Errorf("got %q", got)
-		}
-	})
-	// 20 students behind one address (127.0.0.1) all get in: success costs nothing.
-	for i := range 20 {
-		f.student(fmt.Sprintf("s%d", i))
-	}
-	// The budget is now 2×20 = 40, not 5: one failure is spent above; 39 more are allowed.
-	bad := "/class/ZZZZZZ/socket.io/?EIO=4&transport=polling"
-	var codes []int
-	for range 41 {
-		resp, err := http.Get(f.srv + bad)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		codes = append(codes, resp.StatusCode)
-	}
-	if codes[0] != 404 || codes[38] != 404 || codes[39] != 429 || codes[40] != 429 {
-		t.Errorf("statuses = %v, want 39×404 then 429", codes)
-	}
-	// The right code is refused too once blocked (no guessing by timing the difference).
-	resp, err := http.Get(f.srv + f.cl.SocketPath() + "?EIO=4&transport=polling")
+// httpStatus GETs (or POSTs body to) srv+path from 127.0.0.1 and returns the status and body.
+func httpStatus(t *testing.T, method, u, body string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, u, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp.Body.Close()
-	if resp.StatusCode != 429 {
-		t.Errorf("right code while blocked: %d, want 429", resp.StatusCode)
+	if body != "" {
+		req.Header.Set("Content-Type", "text/plain;charset=UTF-8")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// pollingStudent is a student on the HTTP long-polling transport (every request a new one, like
+// a phone whose WebSocket is blocked): it returns the Engine.IO sid after the student's CONNECT.
+func (f *classFixture) pollingStudent(name string) string {
+	f.t.Helper()
+	base := f.srv + f.cl.SocketPath() + "?EIO=4&transport=polling"
+	st, body := httpStatus(f.t, "GET", base, "")
+	var open struct{ Sid string }
+	if st != 200 || json.Unmarshal([]byte(strings.TrimPrefix(body, "0")), &open) != nil || open.Sid == "" {
+		f.t.Fatalf("polling handshake: %d %q", st, body)
+	}
+	if st, body := httpStatus(f.t, "POST", base+"&sid="+open.Sid, fmt.Sprintf(`40{"name":%q,"code":%q}`, name, f.cl.Code())); st != 200 {
+		f.t.Fatalf("polling CONNECT: %d %q", st, body)
+	}
+	if st, body := httpStatus(f.t, "GET", base+"&sid="+open.Sid, ""); st != 200 || !strings.HasPrefix(body, `40{"sid"`) {
+		f.t.Fatalf("polling CONNECT answer: %d %q", st, body)
+	}
+	return open.Sid
+}
+
+// pollUntil long-polls an existing session until what it received contains want (at most 10 s).
+func pollUntil(t *testing.T, pollURL, want string) string {
+	t.Helper()
+	var got string
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(got, want); {
+		if time.Now().After(deadline) {
+			t.Fatalf("polling: no %q in %q", want, got)
+		}
+		st, body := httpStatus(t, "GET", pollURL, "")
+		if st != 200 {
+			t.Fatalf("poll of an existing session: %d %q", st, body)
+		}
+		got += body
+	}
+	return got
+}
+
+// spendCodes makes n new handshakes for a code no class has and returns their statuses.
+func (f *classFixture) spendCodes(n int) []int {
+	f.t.Helper()
+	var codes []int
+	for range n {
+		st, _ := httpStatus(f.t, "GET", f.srv+"/class/ZZZZZZ/socket.io/?EIO=4&transport=polling", "")
+		codes = append(codes, st)
+	}
+	return codes
+}
+
+func countStatus(codes []int, status int) int {
+	n := 0
+	for _, c := range codes {
+		if c == status {
+			n++
+		}
+	}
+	return n
+}
+
+// TestClassRateLimit: only new handshakes with an unknown code spend an address's budget, and
+// only new handshakes are refused once it is spent; sessions the class already has keep working,
+// so one student mistyping cannot lock out the classmates behind the same NAT'd address (every
+// client here is 127.0.0.1). Wrong instructor keys spend a budget of their own.
+func TestClassRateLimit(t *testing.T) {
+	const burst = 5
+	tests := []struct {
+		name string
+		run  func(t *testing.T, f *classFixture)
+	}{
+		{"unknown codes are limited per address, never below twice the class", func(t *testing.T, f *classFixture) {
+			for i := range 20 {
+				f.student(fmt.Sprintf("s%d", i)) // success costs nothing
+			}
+			codes := f.spendCodes(41) // the budget is 2×20 = 40, not 5
+			if countStatus(codes[:40], 404) != 40 || codes[40] != 429 {
+				t.Errorf("statuses = %v, want 40×404 then 429", codes)
+			}
+		}},
+		{"a blocked address's new handshakes are refused, the right code too", func(t *testing.T, f *classFixture) {
+			f.spendCodes(burst)
+			// No guessing by telling the right code's answer from a wrong one's.
+			if st, _ := httpStatus(t, "GET", f.srv+f.cl.SocketPath()+"?EIO=4&transport=polling", ""); st != 429 {
+				t.Errorf("right code while blocked: %d, want 429", st)
+			}
+			if _, err := dialClass(f.srv, f.cl.SocketPath(), nil); err == nil || !strings.Contains(err.Error(), "429") {
+				t.Errorf("WebSocket handshake while blocked: %v, want HTTP 429", err)
+			}
+		}},
+		{"a made-up sid is no way around the budget", func(t *testing.T, f *classFixture) {
+			for i := range burst {
+				st, _ := httpStatus(t, "GET", f.srv+"/class/ZZZZZZ/socket.io/?EIO=4&transport=polling&sid=guess"+fmt.Sprint(i), "")
+				if st != 404 {
+					t.Errorf("unknown code with a sid: %d, want 404", st)
+				}
+			}
+			for _, path := range []string{"/class/ZZZZZZ/socket.io/", f.cl.SocketPath()} {
+				if st, _ := httpStatus(t, "GET", f.srv+path+"?EIO=4&transport=polling&sid=guess", ""); st != 429 {
+					t.Errorf("%s with a made-up sid once blocked: %d, want 429", path, st)
+				}
+			}
+		}},
+		{"existing sessions keep polling and sending while the address is blocked", func(t *testing.T, f *classFixture) {
+			f.instructor()
+			sid := f.pollingStudent("Ada")
+			if codes := f.spendCodes(burst + 3); codes[burst] != 429 {
+				t.Fatalf("statuses = %v, want 429 once the budget is spent", codes)
+			}
+			base := f.srv + f.cl.SocketPath() + "?EIO=4&transport=polling&sid=" + sid
+			if st, body := httpStatus(t, "POST", base, `42["say",{"text":"still here"}]`); st != 200 {
+				t.Fatalf("POST of an existing session while blocked: %d %q", st, body)
+			}
+			f.ctl("emit", map[string]any{"to": "all", "text": "hello Ada"})
+			got := pollUntil(t, base, "hello Ada")
+			if !strings.Contains(got, "still here") {
+				t.Errorf("the polling student's own message did not come back: %q", got)
+			}
+		}},
+		{"a wrong code in the CONNECT auth spends nothing", func(t *testing.T, f *classFixture) {
+			c := f.dial()
+			for range 3 * burst {
+				if got, _ := c.connectNsp("/", `{"name":"Mallory","code":"ZZZZZZ"}`); !strings.Contains(got, "wrong class code") {
+					t.Fatalf("got %q", got)
+				}
+			}
+			f.student("Ada") // a new handshake from the same address still gets in
+		}},
+		{"wrong instructor keys have their own budget", func(t *testing.T, f *classFixture) {
+			c := f.dial()
+			var last string
+			for range burst + 2 {
+				last, _ = c.connectNsp("/instructor", `{"token":"guess"}`)
+			}
+			if !strings.Contains(last, errTooManyKeys.Error()) {
+				t.Errorf("wrong key over budget: %q, want %q", last, errTooManyKeys)
+			}
+			f.instructor() // the right key still works: a classmate's script cannot lock the instructor out
+			f.student("Ada")
+			if codes := f.spendCodes(burst + 1); countStatus(codes, 404) != burst || codes[burst] != 429 {
+				t.Errorf("code budget after wrong keys: %v, want all %d (untouched) then 429", codes, burst)
+			}
+		}},
+		{"a class behind one address keeps working after a student makes many wrong-code attempts", func(t *testing.T, f *classFixture) {
+			f.instructor()
+			const n = 12
+			cs := make([]*classClient, n)
+			for i := range cs {
+				cs[i], _ = f.student(fmt.Sprintf("Student %d", i))
+			}
+			poller := f.pollingStudent("Poller")
+			codes := f.spendCodes(2*(n+1) + 20) // the budget is twice the class: 2(n+1)
+			if countStatus(codes[:2*(n+1)], 404) != 2*(n+1) || countStatus(codes, 429) != 20 {
+				t.Fatalf("statuses = %v, want %d×404 then 429s", codes, 2*(n+1))
+			}
+			res := f.ctl("emit", map[string]any{"to": "all", "text": "still together"})
+			if res["recipients"] != float64(n+1) {
+				t.Errorf("emit to all reached %v, want %d", res["recipients"], n+1)
+			}
+			for i, c := range cs {
+				if _, err := c.waitFor(`2["msg",{"from":"Instructor","text":"still together"`, 5*time.Second); err != nil {
+					t.Errorf("student %d: %v", i, err)
+				}
+				if ack := f.control(c, "/", "say", map[string]any{"text": fmt.Sprint("from ", i)}); ack["error"] != nil {
+					t.Errorf("student %d say: %v", i, ack)
+				}
+			}
+			base := f.srv + f.cl.SocketPath() + "?EIO=4&transport=polling&sid=" + poller
+			pollUntil(t, base, "from "+fmt.Sprint(n-1))
+			f.ctl("info", nil) // the instructor's session is unaffected too
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.run(t, newClassFixture(t, ClassOptions{FailBurst: burst, FailEvery: time.Hour}))
+		})
 	}
 }
 
