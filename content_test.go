@@ -1,16 +1,21 @@
 package main
 
 import (
+	"fmt"
+	"io/fs"
 	"net/url"
+	"os"
 	"path"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"socketlab/lessons"
 )
 
-// TestContent checks the real embedded course: every lesson loads with its demos validated, has a
-// live demo and a quiz, and every internal link and heading anchor resolves.
+// TestContent checks the real embedded course: every lesson loads with its demos validated, has
+// what issue 5 asks of a lesson (lessonShape), and every internal link and heading anchor resolves.
 func TestContent(t *testing.T) {
 	idx, err := loadLessons("", true)
 	if err != nil {
@@ -30,14 +35,12 @@ func TestContent(t *testing.T) {
 	}
 	for _, l := range all {
 		t.Run(l.Slug, func(t *testing.T) {
-			if len(l.Objectives) == 0 {
-				t.Errorf("%s: no objectives in the front matter", l.File)
+			src, err := fs.ReadFile(lessons.Content, l.File)
+			if err != nil {
+				t.Fatalf("%s: %v", l.File, err)
 			}
-			if len(l.Demos) == 0 {
-				t.Errorf("%s: no live demo", l.File)
-			}
-			if len(l.Quizzes) == 0 {
-				t.Errorf("%s: no quiz", l.File)
+			for _, p := range lessonShape(l, src) {
+				t.Errorf("%s: %s", l.File, p)
 			}
 			for _, link := range append(append([]lessons.Link{}, l.Links...), l.Images...) {
 				u, err := url.Parse(link.Href)
@@ -67,6 +70,94 @@ func TestContent(t *testing.T) {
 				if u.Fragment != "" && !ids[u.Fragment] && !strings.HasPrefix(u.Fragment, "demo-") && !strings.HasPrefix(u.Fragment, "quiz-") {
 					t.Errorf("%s:%d: link %q: lesson %q has no heading #%s", l.File, link.Line, link.Href, slug, u.Fragment)
 				}
+			}
+		})
+	}
+}
+
+// lessonShape lists what a lesson lacks of what every lesson must have: objectives, the reading
+// questions it answers, a live demo, a quiz of two to five questions, and code on both sides in
+// JavaScript (```js) and in Go (```go). src is the lesson's Markdown.
+func lessonShape(l *lessons.Lesson, src []byte) []string {
+	var problems []string
+	if len(l.Objectives) == 0 {
+		problems = append(problems, "no objectives in the front matter")
+	}
+	if len(l.Questions) == 0 {
+		problems = append(problems, "no reading questions (questions:) in the front matter")
+	}
+	if len(l.Demos) == 0 {
+		problems = append(problems, "no live demo")
+	}
+	questions := 0
+	for _, q := range l.Quizzes {
+		questions += len(q.Questions)
+	}
+	switch {
+	case len(l.Quizzes) == 0:
+		problems = append(problems, "no quiz")
+	case questions < 2 || questions > 5:
+		problems = append(problems, fmt.Sprintf("the quiz has %d questions, want 2 to 5", questions))
+	}
+	langs := map[string]bool{}
+	for _, f := range fences(src) {
+		if strings.TrimSpace(f.Code) != "" {
+			langs[f.lang()] = true
+		}
+	}
+	if !langs["js"] && !langs["javascript"] {
+		problems = append(problems, "no JavaScript code (```js)")
+	}
+	if !langs["go"] {
+		problems = append(problems, "no Go code (```go)")
+	}
+	return problems
+}
+
+// TestLessonShape proves lessonShape fails a lesson for each thing it lacks.
+func TestLessonShape(t *testing.T) {
+	const head = "---\ntitle: T\nsummary: S.\nobjectives: [Learn]\nquestions: [Why]\n---\n\n"
+	const demo = "```demo chat\n```\n\n"
+	quiz := func(n int) string {
+		var b strings.Builder
+		b.WriteString("```quiz\n")
+		for i := range n {
+			fmt.Fprintf(&b, "- question: Question %d\n  choices:\n    - text: Yes\n      correct: true\n      explain: Because.\n    - text: No\n      explain: Not so.\n", i+1)
+		}
+		b.WriteString("```\n\n")
+		return b.String()
+	}
+	const js = "```js\nio.on(\"connection\", () => {});\n```\n\n"
+	const goCode = "```go\nio.OnConnection(func(s *socketio.Socket) {})\n```\n\n"
+	tests := []struct {
+		name, src string
+		want      []string
+	}{
+		{"complete", head + demo + quiz(2) + js + goCode, nil},
+		{"five questions", head + demo + quiz(5) + js + goCode, nil},
+		{"no objectives", strings.Replace(head, "objectives: [Learn]\n", "", 1) + demo + quiz(2) + js + goCode, []string{"no objectives in the front matter"}},
+		{"no reading questions", strings.Replace(head, "questions: [Why]\n", "", 1) + demo + quiz(2) + js + goCode, []string{"no reading questions (questions:) in the front matter"}},
+		{"no demo", head + quiz(2) + js + goCode, []string{"no live demo"}},
+		{"no quiz", head + demo + js + goCode, []string{"no quiz"}},
+		{"one question", head + demo + quiz(1) + js + goCode, []string{"the quiz has 1 questions, want 2 to 5"}},
+		{"six questions", head + demo + quiz(6) + js + goCode, []string{"the quiz has 6 questions, want 2 to 5"}},
+		{"no JavaScript", head + demo + quiz(2) + goCode, []string{"no JavaScript code (```js)"}},
+		{"no Go", head + demo + quiz(2) + js, []string{"no Go code (```go)"}},
+		{"Go only in prose", head + demo + quiz(2) + js + "Call `io.OnConnection` in Go.\n", []string{"no Go code (```go)"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := os.WriteFile(filepath.Join(dir, "01-t.md"), []byte(tt.src), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			idx, err := loadLessons(dir, true)
+			if err != nil {
+				t.Fatalf("the test lesson does not load: %v", err)
+			}
+			got := lessonShape(idx.Lessons()[0], []byte(tt.src))
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("lessonShape = %q, want %q", got, tt.want)
 			}
 		})
 	}
