@@ -111,6 +111,8 @@ func newApp(log *slog.Logger, cfg serveConfig) (*app, error) {
 		Name: "Socket Lab",
 		CSS:  []string{assets.URL("css/site.css"), assets.URL("css/highlight.css"), assets.URL("css/demos.css")},
 		JS:   []string{assets.URL("js/site.js"), assets.URL("js/demos.js")},
+		// demos.js imports ./sio.js: the import map sends that to its hashed, cached URL too.
+		ImportMap: assets.ImportMap(),
 	}
 	if cfg.watch {
 		a.site.JS = append(a.site.JS, assets.URL("js/reload.js"))

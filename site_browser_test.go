@@ -162,6 +162,12 @@ func TestBrowserLessonFlow(t *testing.T) {
 
 	e2eDo(t, ctx, "open the first lesson", chromedp.Navigate(srv.URL+"/lessons/"+first.Slug))
 	e2eWait(t, ctx, `document.querySelector("[data-done-wrap]:not([hidden])") !== null`)
+	// Every module, also those only imported by other modules (./sio.js), loads from its
+	// content-hashed URL through the page's import map: cached forever, never revalidated.
+	e2eWait(t, ctx, `performance.getEntriesByType("resource").some(e => /\/static\/js\/sio\.[0-9a-f]{8}\.js$/.test(e.name))`)
+	if plain := e2eEval[[]string](t, ctx, `performance.getEntriesByType("resource").map(e => new URL(e.name).pathname).filter(p => /^\/static\/js\/[a-z-]+\.js$/.test(p))`); len(plain) > 0 {
+		t.Errorf("modules loaded from unhashed URLs: %v", plain)
+	}
 	// Answer every question of the first quiz correctly, then check.
 	e2eEval[bool](t, ctx, `(() => {
 		const form = document.querySelector("form[data-quiz]");

@@ -113,6 +113,20 @@ func (a *Assets) URL(name string) string {
 	return Prefix + name
 }
 
+// ImportMap maps the plain URL of every JavaScript module to its hashed URL
+// ("/static/js/sio.js" → "/static/js/sio.3f9a1c2b.js"), for a page's
+// <script type="importmap">: a module's own imports ("./sio.js") resolve to
+// plain URLs, which the map sends to the cached-forever hashed ones.
+func (a *Assets) ImportMap() map[string]string {
+	m := map[string]string{}
+	for name, as := range a.byName {
+		if path.Ext(name) == ".js" {
+			m[Prefix+name] = Prefix + as.hashed
+		}
+	}
+	return m
+}
+
 // Has reports whether the named asset exists ("js/site.js").
 func (a *Assets) Has(name string) bool {
 	_, ok := a.byName[strings.TrimPrefix(name, "/")]

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -63,6 +64,30 @@ func TestURL(t *testing.T) {
 	}
 	if a.Has("css/.DS_Store") {
 		t.Error("dot files must not be served")
+	}
+}
+
+func TestImportMap(t *testing.T) {
+	a, err := newFromFS(fstest.MapFS{
+		"js/app.js": {Data: []byte(`import { io } from "./sio.js";`)},
+		"js/sio.js": {Data: []byte(`export const io = 1;`)},
+		"css/a.css": {Data: []byte(`a{}`)},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := a.ImportMap()
+	want := map[string]string{
+		"/static/js/app.js": a.URL("js/app.js"),
+		"/static/js/sio.js": a.URL("js/sio.js"),
+	}
+	if !maps.Equal(got, want) {
+		t.Errorf("ImportMap: got %v, want %v (JavaScript only, plain URL → hashed URL)", got, want)
+	}
+	for plain, hashed := range got {
+		if plain == hashed || !strings.HasPrefix(hashed, Prefix+"js/") {
+			t.Errorf("%s maps to %s, want a hashed URL under %sjs/", plain, hashed, Prefix)
+		}
 	}
 }
 

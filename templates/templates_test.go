@@ -266,6 +266,28 @@ func TestLayout(t *testing.T) {
 	}
 }
 
+// TestImportMapFirst: the import map that sends module imports to hashed URLs is the first script
+// of the page (a map after a module has started loading is ignored), carries the nonce, and is JSON.
+func TestImportMapFirst(t *testing.T) {
+	site := testSite
+	site.ImportMap = map[string]string{"/static/js/sio.js": "/static/js/sio.0123abcd.js"}
+	doc, _ := render(t, HomePage(HomeView{Site: site, Lessons: lessonsList}))
+	first := doc.Find("script").First()
+	if got := first.AttrOr("type", ""); got != "importmap" {
+		t.Fatalf("first script type: got %q, want importmap", got)
+	}
+	if got := first.AttrOr("nonce", ""); got != "n0nce" {
+		t.Errorf("import map nonce: got %q, want n0nce", got)
+	}
+	var m struct{ Imports map[string]string }
+	if err := json.Unmarshal([]byte(first.Text()), &m); err != nil || m.Imports["/static/js/sio.js"] != "/static/js/sio.0123abcd.js" {
+		t.Errorf("import map %q: got %v (%v)", first.Text(), m.Imports, err)
+	}
+	if doc.Find(`script[type=importmap]`).Length() != 1 {
+		t.Errorf("want exactly one import map")
+	}
+}
+
 func TestScriptsAreNoncedModules(t *testing.T) {
 	pages := map[string]templ.Component{
 		"home":     HomePage(HomeView{Site: testSite, Lessons: lessonsList}),

@@ -10,6 +10,9 @@ import "strconv"
 type Site struct {
 	CSS  []string // stylesheet URLs, in order (site.css, then chroma's)
 	JS   []string // ES module URLs, each rendered as <script type="module">
+	// ImportMap maps module URLs to the URLs to load instead (content-hashed), rendered as the
+	// page's <script type="importmap">, before any module.
+	ImportMap map[string]string
 	Name string   // shown in the header and the <title>; "Socket Lab" if empty
 }
 
@@ -139,4 +142,9 @@ func tocLevelClass(level int) string {
 		return "toc-sub"
 	}
 	return "toc-top"
+}
+
+// importMap is the JSON of a <script type="importmap">.
+type importMap struct {
+	Imports map[string]string `json:"imports"`
 }
