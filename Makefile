@@ -1,12 +1,13 @@
 # Socket Lab. `make run` serves http://localhost:8080; `make test` runs every check CI runs.
 GO      ?= go
-ADDR    ?= localhost:8080
+ADDR    ?=
 TEMPL   := $(GO) tool templ
 
 .PHONY: run build test generate fmt vet check-generated check-lessons go-test node-test bench fuzz tools
 
+# ADDR=host:port overrides SOCKETLAB_ADDR and the default (localhost:8080).
 run:
-	$(GO) run . serve -addr $(ADDR)
+	$(GO) run . serve $(if $(ADDR),-addr $(ADDR))
 
 build:
 	$(GO) build -o socketlab .
