@@ -37,7 +37,26 @@ func TestCheckRules(t *testing.T) {
 		{"good", nil},
 		{"frontmatter", []string{
 			`CASE/01-a.md:3:1: front matter: unknown key "sumary" (did you mean "summary"?)`,
+			"CASE/01-a.md:4:8: front matter: cannot unmarshal !!str `first` into int",
 			"CASE/02-b.md:4:8: front matter: cannot unmarshal !!str `maybe` into bool",
+		}},
+		{"fm-title", []string{`CASE/01-a.md:1:1: front matter: "title" is required`}},
+		{"fm-summary", []string{`CASE/01-a.md:1:1: front matter: "summary" is required`}},
+		{"fm-type", []string{ // a title of the wrong type is not also reported missing
+			"CASE/01-a.md:2:9: front matter: cannot unmarshal !!seq into string",
+			"CASE/01-a.md:4:13: front matter: cannot unmarshal !!str `Join a ...` into []string",
+		}},
+		{"fm-syntax", []string{ // the body is checked even when the YAML cannot be read
+			"CASE/01-a.md:5:1: front matter: found character that cannot start any token",
+			`CASE/01-a.md:8:9: unknown demo "room" (did you mean "rooms"?)`,
+		}},
+		{"fm-several", []string{ // every problem of the file in one run, the body's links and images included
+			`CASE/01-a.md:1:1: front matter: "summary" is required`,
+			`CASE/01-a.md:2:1: front matter: unknown key "tittle" (did you mean "title"?)`,
+			"CASE/01-a.md:3:8: front matter: cannot unmarshal !!str `first` into int",
+			"CASE/01-a.md:4:8: front matter: cannot unmarshal !!str `maybe` into bool",
+			`CASE/01-a.md:9:71: link "/lessons/room": no lesson with slug "room"`,
+			`CASE/01-a.md:11:12: image "missing.png" not found (looked for missing.png)`,
 		}},
 		{"demos", []string{
 			`CASE/01-a.md:6:9: unknown demo "room" (did you mean "rooms"?)`,

@@ -63,10 +63,18 @@ func Check(fsys fs.FS, opts Options) []Diagnostic {
 		failed[f.Slug] = true
 	}
 	byFile := map[string]*Lesson{}
-	for _, l := range x.lessons {
+	// Lessons whose front matter is wrong still have their links and images
+	// checked, so one run reports every problem of a file.
+	checked := slices.Clone(x.lessons)
+	for _, f := range x.failed {
+		if f.partial != nil {
+			checked = append(checked, f.partial)
+		}
+	}
+	for _, l := range checked {
 		byFile[l.File] = l
 	}
-	for _, l := range x.lessons {
+	for _, l := range checked {
 		c := &checker{fsys: fsys, x: x, l: l, failed: failed, byFile: byFile, file: path.Join(opts.Prefix, l.File)}
 		c.src, _ = readCapped(fsys, l.File)
 		for _, k := range l.Links {

@@ -24,8 +24,9 @@ type frontMatter struct {
 	Slug       string   `yaml:"slug"`
 	Draft      bool     `yaml:"draft"`
 
-	keyLines map[string]int `yaml:"-"` // file line of each top-level key
+	keyLines map[string]int `yaml:"-"` // file line of each known top-level key
 	keyCols  map[string]int `yaml:"-"` // and its column
+	broken   bool           `yaml:"-"` // the YAML could not be read as key: value lines
 }
 
 // frontMatterKeys are the keys a lesson's front matter may have, in the
@@ -74,7 +75,11 @@ var (
 
 // parseFrontMatter splits src into its front matter and body. The body
 // keeps the file's line numbers: the front matter lines become blank lines.
-// A nil *frontMatter means the file cannot be parsed further.
+// Every front-matter problem is returned (unknown keys, wrong types,
+// missing title or summary, YAML syntax), not just the first. A nil body
+// means the file has no front matter block and cannot be parsed further;
+// otherwise the *frontMatter is non-nil, holding what could be read, and
+// the body can be checked even when the front matter has errors.
 func parseFrontMatter(src []byte, d *defaults) (*frontMatter, []byte, []*Error) {
 	src = bytes.TrimPrefix(src, bom)
 	first, rest, _ := bytes.Cut(src, []byte("\n"))
@@ -108,53 +113,75 @@ func parseFrontMatter(src []byte, d *defaults) (*frontMatter, []byte, []*Error) 
 	const offset = 1
 	var node yaml.Node
 	if err := yaml.Unmarshal(yamlText, &node); err != nil {
-		return nil, nil, yamlErrors(err, offset)
+		fm.broken = true
+		return fm, body, yamlErrors(err, offset)
 	}
 	if len(node.Content) == 0 {
-		return nil, nil, []*Error{lineErr(1, "front matter: title and summary are required")}
+		fm.broken = true
+		return fm, body, []*Error{lineErr(1, "front matter: title and summary are required")}
 	}
 	root := node.Content[0]
 	if root.Kind != yaml.MappingNode {
-		return nil, nil, []*Error{lineErr(root.Line+offset, "front matter: want key: value lines (title:, summary:, ...)")}
+		fm.broken = true
+		return fm, body, []*Error{lineErr(root.Line+offset, "front matter: want key: value lines (title:, summary:, ...)")}
 	}
 	var errs []*Error
+	suggested := map[string]bool{} // known keys an unknown one was taken for
 	for i := 0; i+1 < len(root.Content); i += 2 {
 		k := root.Content[i]
-		fm.keyLines[k.Value] = k.Line + offset
-		fm.keyCols[k.Value] = k.Column
 		if !slices.Contains(frontMatterKeys, k.Value) {
 			errs = append(errs, &Error{Line: k.Line + offset, Col: k.Column, Err: unknownKey("front matter", k.Value, frontMatterKeys)})
+			suggested[blocks.Suggest(k.Value, frontMatterKeys)] = true
+			continue
 		}
+		fm.keyLines[k.Value] = k.Line + offset
+		fm.keyCols[k.Value] = k.Column
 	}
-	if len(errs) > 0 {
-		return nil, nil, errs
-	}
-	dec := yaml.NewDecoder(bytes.NewReader(yamlText))
-	if err := dec.Decode(fm); err != nil && !errors.Is(err, io.EOF) {
-		errs := yamlErrors(err, offset)
-		for _, e := range errs {
+	// Decode the known keys; a value of the wrong type is reported and the
+	// others are still decoded (yaml.v3 keeps going after a TypeError).
+	badLines := map[int]bool{}
+	if err := root.Decode(fm); err != nil && !errors.Is(err, io.EOF) {
+		terrs := yamlErrors(err, offset)
+		for _, e := range terrs {
 			e.Col = valueCol(root, e.Line-offset)
+			badLines[e.Line] = true
 		}
-		return nil, nil, errs
+		errs = append(errs, terrs...)
+	}
+	if line, set := fm.keyLines["order"]; set && badLines[line] {
+		fm.Order = nil // yaml.v3 leaves a zero behind: not an order the author gave
 	}
 	fm.inherit(d)
-	if strings.TrimSpace(fm.Title) == "" {
-		errs = append(errs, lineErr(fm.line("title"), "front matter: \"title\" is required"))
+	// A key that is there with a value of the wrong type, or whose
+	// misspelling was already reported with it suggested, is not also missing.
+	required := func(key, value string) {
+		if line, set := fm.keyLines[key]; (set && badLines[line]) || suggested[key] {
+			return
+		}
+		if strings.TrimSpace(value) == "" {
+			errs = append(errs, &Error{Line: fm.line(key), Col: fm.keyCols[key], Err: fmt.Errorf("front matter: %q is required", key)})
+		}
 	}
-	if strings.TrimSpace(fm.Summary) == "" {
-		errs = append(errs, lineErr(fm.line("summary"), "front matter: \"summary\" is required"))
-	}
-	for key, list := range map[string][]string{"objectives": fm.Objectives, "questions": fm.Questions} {
+	required("title", fm.Title)
+	required("summary", fm.Summary)
+	for _, key := range []string{"objectives", "questions"} {
+		list := fm.Objectives
+		if key == "questions" {
+			list = fm.Questions
+		}
 		for i, s := range list {
 			if strings.TrimSpace(s) == "" {
 				errs = append(errs, lineErr(fm.line(key), "front matter: %s item %d is empty", key, i+1))
 			}
 		}
 	}
-	if len(errs) > 0 {
-		return nil, nil, errs
-	}
-	return fm, body, nil
+	slices.SortStableFunc(errs, func(a, b *Error) int {
+		if a.Line != b.Line {
+			return a.Line - b.Line
+		}
+		return a.Col - b.Col
+	})
+	return fm, body, errs
 }
 
 // yamlErrors maps yaml.v3 errors to file lines.

@@ -127,6 +127,8 @@ type Failed struct {
 	File   string   // path inside the fs.FS
 	Slug   string   // its slug as far as it could be read (from the front matter or the file name)
 	Errors []*Error // with File prefixed, as in Load's error
+
+	partial *Lesson // the lesson as far as it loaded when only its front matter is wrong, else nil
 }
 
 // Index is the immutable set of loaded lessons.
@@ -235,7 +237,8 @@ func load(fsys fs.FS, opts Options) (*Index, []error) {
 			errs = append(errs, e)
 		}
 		if len(r.errs) > 0 {
-			x.failed = append(x.failed, &Failed{File: files[i].file, Slug: r.slug, Errors: r.errs})
+			x.failed = append(x.failed, &Failed{File: files[i].file, Slug: r.slug, Errors: r.errs, partial: r.l})
+			continue
 		}
 		if r.l != nil && (!r.l.Draft || opts.Drafts) {
 			all = append(all, r.l)
@@ -394,9 +397,11 @@ func loadFile(fsys fs.FS, f lessonFile, md goldmark.Markdown, reserved []string)
 		d = f.chapter.defaults
 	}
 	fm, body, errs := parseFrontMatter(src, d)
-	if fm == nil {
+	if body == nil {
 		return nil, slug, errs
 	}
+	// With front-matter errors the body is still checked, so one run of
+	// check reports every problem of the file.
 	l := &Lesson{
 		File: f.file, Title: fm.Title, Summary: fm.Summary,
 		Objectives: fm.Objectives, Questions: fm.Questions, Draft: fm.Draft,
@@ -415,13 +420,13 @@ func loadFile(fsys fs.FS, f lessonFile, md goldmark.Markdown, reserved []string)
 		if l.Order < 1 {
 			errs = append(errs, &Error{Line: fm.line("order"), Col: fm.keyCols["order"], Err: fmt.Errorf("order must be 1 or more, got %d", l.Order)})
 		}
-	} else if l.Order < 1 {
+	} else if _, set := fm.keyLines["order"]; l.Order < 1 && !set && !fm.broken {
 		errs = append(errs, lineErr(1, "no order: set \"order\" in the front matter or name the file NN-%s.md", f.name))
 	}
 	if fm.Slug != "" {
 		slug = fm.Slug
 	}
-	if !slugRE.MatchString(slug) {
+	if _, set := fm.keyLines["slug"]; !slugRE.MatchString(slug) && (fm.Slug != "" || !set) {
 		errs = append(errs, &Error{Line: fm.line("slug"), Col: fm.keyCols["slug"], Err: fmt.Errorf("invalid slug %q (want lower-case letters, digits and single dashes)", slug)})
 	}
 	l.Slug = slug
@@ -429,12 +434,12 @@ func loadFile(fsys fs.FS, f lessonFile, md goldmark.Markdown, reserved []string)
 	if serrs := checkShape(body); len(serrs) > 0 {
 		return nil, slug, append(errs, serrs...)
 	}
-	perr := render(md, body, l, reserved)
-	errs = append(errs, perr...)
-	if len(errs) > 0 {
-		return nil, slug, errs
+	if perr := render(md, body, l, reserved); len(perr) > 0 {
+		return nil, slug, append(errs, perr...)
 	}
-	return l, slug, nil
+	// With only front-matter errors the body rendered: the lesson comes
+	// back with its errors, for Check to check its links and images too.
+	return l, slug, errs
 }
 
 func readCapped(fsys fs.FS, name string) ([]byte, error) {

@@ -111,6 +111,13 @@ func TestLoadErrors(t *testing.T) {
 			"lessons/01-a.md:4: front matter: cannot unmarshal !!str `first` into int"},
 		{"YAML syntax", fstest.MapFS{"01-a.md": md(ok+"objectives:\n\t- x\n", "")},
 			"lessons/01-a.md:5: front matter: found character that cannot start any token"},
+		{"every front-matter problem, then the body", fstest.MapFS{"01-a.md": md("sumary: S\norder: [1]\n", "\n```demo room\n```\n")},
+			"lessons/01-a.md:1: front matter: \"title\" is required\n" +
+				"lessons/01-a.md:2: front matter: unknown key \"sumary\" (did you mean \"summary\"?)\n" +
+				"lessons/01-a.md:3: front matter: cannot unmarshal !!seq into int\n" +
+				"lessons/01-a.md:6: unknown demo \"room\""},
+		{"YAML syntax, then the body", fstest.MapFS{"01-a.md": md("title: [\n", "```demo room\n```\n")},
+			"lessons/01-a.md:2: front matter: did not find expected node content\nlessons/01-a.md:4: unknown demo \"room\""},
 		{"empty objective", fstest.MapFS{"01-a.md": md(ok+"\nobjectives: [a, '']\n", "")},
 			"lessons/01-a.md:5: front matter: objectives item 2 is empty"},
 		{"no order", fstest.MapFS{"intro.md": md(ok, "")},
