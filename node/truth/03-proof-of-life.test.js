@@ -43,6 +43,13 @@ test("the transport starts as HTTP long-polling and upgrades to WebSocket", asyn
   c.disconnect();
 });
 
+test("with transports: [\"websocket\"] the client connects over WebSocket from the start, no polling", async () => {
+  const c = await srv.client("/", { transports: ["websocket"] });
+  assert.equal(c.io.engine.transport.name, "websocket");
+  assert.equal(serverSocket(srv.io, c).conn.transport.name, "websocket", "the server sees WebSocket on connection");
+  c.disconnect();
+});
+
 test("every message the client sends can be logged with onAny", async () => {
   const c = await srv.client();
   const s = serverSocket(srv.io, c);
