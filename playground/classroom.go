@@ -612,13 +612,20 @@ func (cl *Class) onStudent(s *socketio.Socket) {
 		}
 	})
 	s.On("say", func(e *socketio.Event) { cl.say(e, st, nil) })
+	cl.refuseControls(s, name)
+	s.Emit("welcome", welcome)
+}
+
+// refuseControls answers every control event a student's socket sends with an error ack: a
+// forged control packet gets an error, never silence and never an effect.
+func (cl *Class) refuseControls(s *socketio.Socket, name string) {
+	nsp := s.Namespace().Name()
 	for _, ev := range controlEvents {
 		s.On(ev, func(e *socketio.Event) {
-			cl.in.log.Warn("control event from a student refused", "nsp", "/", "client", name, "event", ev)
+			cl.in.log.Warn("control event from a student refused", "nsp", nsp, "client", name, "event", ev)
 			e.AckError(ErrNotAuthorized)
 		})
 	}
-	s.Emit("welcome", welcome)
 }
 
 type sayArgs struct {
@@ -1071,6 +1078,7 @@ func (cl *Class) onTenant(s *socketio.Socket) {
 	})
 	nsp := s.Namespace()
 	s.On("say", func(e *socketio.Event) { cl.say(e, st, nsp) })
+	cl.refuseControls(s, st.name)
 	s.Emit("welcome", map[string]any{"name": st.name, "nsp": nsp.Name()})
 }
 

@@ -1,8 +1,10 @@
 package playground
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -27,8 +29,12 @@ type classClient struct {
 var errClientClosed = errors.New("connection closed")
 
 func dialClass(srvURL, path string, onPacket func(string)) (*classClient, error) {
+	return dialClassWith(&websocket.Dialer{HandshakeTimeout: 10 * time.Second}, srvURL, path, onPacket)
+}
+
+// dialClassWith dials with d (a synctest test's in-memory dialer).
+func dialClassWith(d *websocket.Dialer, srvURL, path string, onPacket func(string)) (*classClient, error) {
 	u := "ws" + strings.TrimPrefix(srvURL, "http") + path + "?EIO=4&transport=websocket"
-	d := websocket.Dialer{HandshakeTimeout: 10 * time.Second}
 	ws, resp, err := d.Dial(u, nil)
 	if err != nil {
 		if resp != nil {
@@ -167,3 +173,48 @@ func newClassServer(reg *Registry, cr *Classroom) *httptest.Server {
 	mux.Handle("/play/", reg.Handler())
 	return httptest.NewServer(mux)
 }
+
+// pipeListener hands out net.Pipe ends, so a real http.Server runs inside a synctest bubble
+// (loopback sockets would keep the bubble from idling).
+type pipeListener struct {
+	conns chan net.Conn
+	done  chan struct{}
+	once  sync.Once
+}
+
+func newPipeListener() *pipeListener {
+	return &pipeListener{conns: make(chan net.Conn), done: make(chan struct{})}
+}
+
+func (l *pipeListener) Accept() (net.Conn, error) {
+	select {
+	case c := <-l.conns:
+		return c, nil
+	case <-l.done:
+		return nil, net.ErrClosed
+	}
+}
+
+func (l *pipeListener) Close() error {
+	l.once.Do(func() { close(l.done) })
+	return nil
+}
+
+func (l *pipeListener) Addr() net.Addr { return pipeAddr{} }
+
+func (l *pipeListener) DialContext(ctx context.Context, _, _ string) (net.Conn, error) {
+	srv, cli := net.Pipe()
+	select {
+	case l.conns <- srv:
+		return cli, nil
+	case <-l.done:
+		return nil, net.ErrClosed
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+type pipeAddr struct{}
+
+func (pipeAddr) Network() string { return "pipe" }
+func (pipeAddr) String() string  { return "127.0.0.1:3000" }

@@ -4,11 +4,15 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
-	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
+
+	"github.com/gorilla/websocket"
 )
 
 type classFixture struct {
@@ -283,14 +287,52 @@ func TestClassLifecycle(t *testing.T) {
 	}
 }
 
-// TestClassAuthorization: forged control packets change nothing.
+// classState is everything a control event could change, as one comparable string: the class's
+// settings and each student's room, tenant, ticket and connections.
+func (f *classFixture) classState() string {
+	f.t.Helper()
+	cl := f.cl
+	info, err := cl.control("info", controlArgs{}) // not over a socket: the per-socket rate limit is not under test
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	cl.mu.Lock()
+	var studs []string
+	for _, st := range cl.students {
+		studs = append(studs, fmt.Sprintf("%s room=%q tenant=%q ticket=%v tenantSock=%v connected=%v",
+			st.name, st.room, st.tenant, st.ticket != "", st.tenantSock != nil, st.s.Connected()))
+	}
+	ended := cl.ended
+	cl.mu.Unlock()
+	slices.Sort(studs)
+	b, _ := json.Marshal(info)
+	return fmt.Sprintf("%s\nended=%v live=%v\n%s", b, ended, f.cr.Lookup(cl.Code()) != nil, strings.Join(studs, "\n"))
+}
+
+// drain returns every packet c receives within d.
+func drain(c *classClient, d time.Duration) []string {
+	var out []string
+	deadline := time.Now().Add(d)
+	for {
+		p, err := c.next(time.Until(deadline))
+		if err != nil {
+			return out
+		}
+		out = append(out, p)
+	}
+}
+
+// TestClassAuthorization: a forged control packet, for every control event, on every channel a
+// non-instructor has (a student's "/" and tenant sockets with the right key in the packet, the
+// instructor's own socket with a wrong key), gets an error ack and changes nothing.
 func TestClassAuthorization(t *testing.T) {
 	f := newClassFixture(t, ClassOptions{})
 	f.instructor()
-	ada, _ := f.student("Ada")
-	eve, _ := f.student("Eve")
+	ada, adaID := f.student("Ada")
+	eve, eveID := f.student("Eve")
+	_, malloryID := f.student("Mallory")
 
-	t.Run("instructor namespace refuses wrong tokens", func(t *testing.T) {
+	t.Run("instructor namespace refuses wrong keys", func(t *testing.T) {
 		for _, auth := range []string{`{"token":"wrong"}`, ``, `"` + f.tok + `"`, `{"token":"` + f.cl.Code() + `"}`} {
 			c := f.dial()
 			got, err := c.connectNsp("/instructor", auth)
@@ -299,31 +341,138 @@ func TestClassAuthorization(t *testing.T) {
 			}
 		}
 	})
-	forged := []struct{ ev, nsp string }{{"breakout", "/"}, {"lock", "/"}, {"kick", "/"}, {"end", "/"}, {"emit", "/"}, {"breakout", "/instructor"}, {"end", "/instructor"}}
-	for _, fc := range forged {
-		t.Run(fc.ev+" on "+fc.nsp, func(t *testing.T) {
-			args := map[string]any{"token": "guess", "rooms": 2, "locked": true, "to": "all", "text": "forged"}
-			sender := eve
-			if fc.nsp == "/" {
-				args["token"] = f.tok // even the right token does not make "/" a control channel
-			} else {
-				sender = f.inst // an authorized socket with a wrong per-message token
-			}
-			res := f.control(sender, fc.nsp, fc.ev, args)
-			if res["error"] != ErrNotAuthorized.Error() {
-				t.Errorf("ack = %v, want error %q", res, ErrNotAuthorized)
-			}
-		})
+
+	// A state every control would visibly change: two breakout rooms, a tenant with Eve in it,
+	// a banned name, a follow target, sending unlocked.
+	f.ctl("breakout", map[string]any{"rooms": 2})
+	f.ctl("move", map[string]any{"student": adaID, "room": "room-1"})
+	f.ctl("tenants", map[string]any{"names": []string{"red"}})
+	f.ctl("moveTenant", map[string]any{"student": eveID, "tenant": "red"})
+	p, err := eve.waitFor(`2["tenant"`, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
 	}
-	info := f.ctl("info", nil)
-	if info["rooms"] != float64(0) || info["locked"] != false {
-		t.Errorf("state changed by forged packets: %v", info)
+	var tn struct{ Ticket string }
+	json.Unmarshal([]byte(strings.TrimSuffix(strings.TrimPrefix(p, `2["tenant",`), "]")), &tn)
+	if got, _ := eve.connectNsp("/org-red", `{"name":"Eve","ticket":"`+tn.Ticket+`"}`); !strings.HasPrefix(got, "0/org-red,{") {
+		t.Fatalf("Eve into /org-red: %q", got)
 	}
-	if got := msgs(ada, 200*time.Millisecond); len(got) != 0 {
+	f.ctl("kick", map[string]any{"student": malloryID})
+	f.ctl("follow", map[string]any{"url": "/lessons/rooms#join", "title": "Rooms"})
+	drain(ada, 200*time.Millisecond)
+	drain(eve, 0)
+	before := f.classState()
+
+	// Arguments that would make each event act, were it authorized.
+	args := map[string]any{
+		"rooms": 3, "locked": true, "to": "all", "text": "forged", "student": adaID, "room": "room-2",
+		"tenant": "red", "names": []string{"blue"}, "name": "Mallory", "url": "/lessons/forged",
+	}
+	student := func() *classClient { return eve }
+	// The instructor's connection is authorized, but every packet is checked again; one new
+	// connection per channel keeps each under the per-socket rate limit (20/s, burst 40).
+	instructor := func() *classClient { return f.instructor() }
+	channels := []struct {
+		name, nsp, token string
+		c                func() *classClient
+	}{
+		{"student on /", "/", f.tok, student}, // even the right key does not make "/" a control channel
+		{"student in a tenant", "/org-red", f.tok, student},
+		{"instructor socket, wrong key", "/instructor", "guess", instructor},
+		{"instructor socket, no key", "/instructor", "", instructor},
+		{"instructor socket, the join code as key", "/instructor", f.cl.Code(), instructor},
+	}
+	if len(controlEvents) != 12 {
+		t.Errorf("%d control events; this test was written for 12: check the new ones' arguments", len(controlEvents))
+	}
+	for _, ch := range channels {
+		c := ch.c()
+		for _, ev := range controlEvents {
+			t.Run(ch.name+"/"+ev, func(t *testing.T) {
+				a := maps.Clone(args)
+				a["token"] = ch.token
+				res := f.control(c, ch.nsp, ev, a)
+				if res["error"] != ErrNotAuthorized.Error() || len(res) != 1 {
+					t.Errorf("ack = %v, want only error %q", res, ErrNotAuthorized)
+				}
+				if after := f.classState(); after != before {
+					t.Errorf("state changed:\n%s\nwant\n%s", after, before)
+				}
+			})
+		}
+	}
+	if got := drain(ada, 300*time.Millisecond); len(got) != 0 {
 		t.Errorf("Ada received %q from forged packets", got)
 	}
-	if f.cr.Lookup(f.cl.Code()) == nil {
-		t.Error("class ended by a forged packet")
+}
+
+// TestClassReset: reset puts everyone back in the main room: students are told rooms [] and no
+// tenant, their tenant sockets are closed, and their old tickets no longer open the namespace.
+func TestClassReset(t *testing.T) {
+	f := newClassFixture(t, ClassOptions{})
+	f.instructor()
+	ada, adaID := f.student("Ada")
+	grace, graceID := f.student("Grace")
+	f.ctl("breakout", map[string]any{"rooms": 2})
+	f.ctl("tenants", map[string]any{"names": []string{"red", "blue"}})
+	f.ctl("lock", map[string]any{"locked": true})
+	tickets := map[string]string{}
+	for name, c := range map[string]*classClient{"Ada": ada, "Grace": grace} {
+		id := map[string]string{"Ada": adaID, "Grace": graceID}[name]
+		tenant := map[string]string{"Ada": "red", "Grace": "blue"}[name]
+		f.ctl("moveTenant", map[string]any{"student": id, "tenant": tenant})
+		p, err := c.waitFor(`2["tenant",{"nsp":"/org-`+tenant, 5*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var tn struct{ Ticket string }
+		json.Unmarshal([]byte(strings.TrimSuffix(strings.TrimPrefix(p, `2["tenant",`), "]")), &tn)
+		tickets[name] = tn.Ticket
+		if got, _ := c.connectNsp("/org-"+tenant, `{"name":"`+name+`","ticket":"`+tn.Ticket+`"}`); !strings.HasPrefix(got, "0/org-"+tenant+",{") {
+			t.Fatalf("%s into /org-%s: %q", name, tenant, got)
+		}
+	}
+	drain(ada, 200*time.Millisecond)
+	drain(grace, 0)
+
+	res := f.ctl("reset", nil)
+	if res["recipients"] != float64(2) {
+		t.Errorf("reset ack = %v", res)
+	}
+	for name, c := range map[string]*classClient{"Ada": ada, "Grace": grace} {
+		tenant := map[string]string{"Ada": "red", "Grace": "blue"}[name]
+		want := []string{
+			"1/org-" + tenant + ",", // the tenant socket is closed by the server
+			`2["tenant",{"nsp":"","ticket":""}]`,
+			`2["rooms",{"rooms":[],"tenant":""}]`,
+			`2["locked",false]`,
+			`2["reset"]`,
+		}
+		for _, w := range want {
+			if _, err := c.waitFor(w, 5*time.Second); err != nil {
+				t.Errorf("%s: %v", name, err)
+			}
+		}
+		if got, _ := c.connectNsp("/org-"+tenant, `{"name":"`+name+`","ticket":"`+tickets[name]+`"}`); !strings.HasPrefix(got, "4/org-"+tenant+",") {
+			t.Errorf("%s back into /org-%s with the old ticket: %q, want refused", name, tenant, got)
+		}
+	}
+	if info := f.ctl("info", nil); info["rooms"] != float64(0) || info["locked"] != false || info["tenants"] != nil {
+		t.Errorf("info after reset = %v", info)
+	}
+	f.cl.mu.Lock()
+	for _, st := range f.cl.students {
+		if st.room != "" || st.tenant != "" || st.tenantSock != nil {
+			t.Errorf("%s after reset: room %q tenant %q tenant socket %v", st.name, st.room, st.tenant, st.tenantSock != nil)
+		}
+	}
+	f.cl.mu.Unlock()
+	// Back in the main room: a student's message reaches everyone again.
+	if ack := f.control(ada, "/", "say", map[string]any{"text": "all together"}); ack["call"] != `io.emit("msg", …)` {
+		t.Errorf("say after reset: %v", ack)
+	}
+	if _, err := grace.waitFor(`2["msg",{"from":"Ada","text":"all together"`, 5*time.Second); err != nil {
+		t.Error(err)
 	}
 }
 
@@ -521,52 +670,88 @@ func TestClassRateLimit(t *testing.T) {
 	}
 }
 
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *fakeClock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
-// TestClassExpiry: a class nobody is connected to ends after the idle timeout; one in use does not.
+// TestClassExpiry: a class ends after the idle timeout with nobody connected, and only then: a
+// class whose students stay connected for longer than the timeout lives on, and once everyone
+// has left it ends one idle timeout later. In a synctest bubble (fake time; the real sweeper and
+// Engine.IO timers) with the server on in-memory pipes.
 func TestClassExpiry(t *testing.T) {
-	clock := &fakeClock{t: time.Date(2026, 1, 1, 9, 0, 0, 0, time.UTC)}
-	reg := NewRegistry(Options{now: clock.Now, IdleTimeout: 10 * time.Minute})
-	defer reg.Close()
-	cr := NewClassroom(reg, ClassOptions{})
-	srv := newClassServer(reg, cr)
-	defer srv.Close()
-	idle, _, _ := cr.Create("")
-	busy, _, _ := cr.Create("")
-	c, err := dialClass(srv.URL, busy.SocketPath(), nil)
-	if err != nil {
-		t.Fatal(err)
+	const idle = 10 * time.Minute
+	tests := []struct {
+		name     string
+		students int
+		stay     time.Duration // how long they stay connected
+	}{
+		{"nobody ever joined", 0, 0},
+		{"everyone joined, everyone left, then idle", 3, 25 * time.Minute},
 	}
-	defer c.Close()
-	if got, _ := c.connectNsp("/", `{"name":"Ada","code":"`+busy.Code()+`"}`); !strings.HasPrefix(got, "0{") {
-		t.Fatalf("connect %q", got)
-	}
-	clock.Add(9 * time.Minute)
-	if n := reg.Sweep(); n != 0 {
-		t.Fatalf("swept %d classes before the timeout", n)
-	}
-	clock.Add(2 * time.Minute)
-	if n := reg.Sweep(); n != 1 {
-		t.Fatalf("swept %d, want the idle class only", n)
-	}
-	if cr.Lookup(idle.Code()) != nil {
-		t.Error("idle class still found")
-	}
-	if cr.Lookup(busy.Code()) == nil {
-		t.Error("class with a student connected was reclaimed")
-	}
-	if got := cr.Len(); got != 1 {
-		t.Errorf("Len = %d, want 1", got)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				reg := NewRegistry(Options{IdleTimeout: idle})
+				cr := NewClassroom(reg, ClassOptions{})
+				ln := newPipeListener()
+				mux := http.NewServeMux()
+				mux.Handle("/class/{code}/socket.io/", cr.SocketHandler())
+				hs := &http.Server{Handler: mux}
+				go hs.Serve(ln)
+				defer func() {
+					reg.Close()
+					hs.Close()
+					time.Sleep(time.Second) // let net/http's lingering close pass on the fake clock
+				}()
+				dialer := &websocket.Dialer{NetDialContext: ln.DialContext, HandshakeTimeout: 5 * time.Second}
+				const srv = "http://127.0.0.1:3000"
+				cl, _, err := cr.Create("")
+				if err != nil {
+					t.Fatal(err)
+				}
+				alive := func(when string, want bool) {
+					t.Helper()
+					synctest.Wait() // the sweeper has done what it had to do by now
+					if got := cr.Lookup(cl.Code()) != nil; got != want {
+						t.Fatalf("%s: class live = %v, want %v", when, got, want)
+					}
+				}
+
+				var cs []*classClient
+				for i := range tt.students {
+					c, err := dialClassWith(dialer, srv, cl.SocketPath(), nil)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if got, _ := c.connectNsp("/", fmt.Sprintf(`{"name":"Student %d","code":%q}`, i, cl.Code())); !strings.HasPrefix(got, "0{") {
+						t.Fatalf("student %d: %q", i, got)
+					}
+					cs = append(cs, c)
+				}
+				time.Sleep(tt.stay) // the clients answer every ping meanwhile
+				if tt.students > 0 {
+					alive(fmt.Sprintf("%v with %d students connected", tt.stay, tt.students), true)
+					if got := cl.Students(); got != tt.students {
+						t.Fatalf("%d students still connected, want %d", got, tt.students)
+					}
+				}
+				for _, c := range cs {
+					c.Close()
+				}
+				synctest.Wait()
+				if got := cl.Students(); got != 0 {
+					t.Fatalf("%d students after everyone left", got)
+				}
+				// Sweeps run every sweepEvery, so the class goes between idle and idle+sweepEvery
+				// after the last one left.
+				time.Sleep(idle - sweepEvery)
+				alive("idle for less than the timeout", true)
+				time.Sleep(2 * sweepEvery)
+				alive("idle for longer than the timeout", false)
+				if reg.Len() != 0 || cr.Len() != 0 {
+					t.Errorf("after expiry: %d instances, %d classes; want 0", reg.Len(), cr.Len())
+				}
+				if _, err := dialClassWith(dialer, srv, cl.SocketPath(), nil); err == nil || !strings.Contains(err.Error(), "404") {
+					t.Errorf("joining the expired class: %v, want HTTP 404", err)
+				}
+			})
+		})
 	}
 }
 
