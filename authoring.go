@@ -619,3 +619,28 @@ func flagSet(name string, stderr io.Writer) *flag.FlagSet {
 	fs.SetOutput(stderr)
 	return fs
 }
+
+// ---- chapters on the home page ----
+
+// lessonGroups splits the home page's lessons (links, in course order, one per lesson of all) into
+// runs of lessons outside any chapter and chapters, with each chapter's title and summary.
+func lessonGroups(links []templates.LessonLink, all []*lessons.Lesson) []templates.LessonGroup {
+	var out []templates.LessonGroup
+	var dir string // the chapter folder of the last group, "" outside chapters
+	for i, l := range all {
+		d := ""
+		if l.Chapter != nil {
+			d = l.Chapter.Dir
+		}
+		if len(out) == 0 || d != dir {
+			g := templates.LessonGroup{}
+			if l.Chapter != nil {
+				g.Chapter = &templates.ChapterHeading{ID: "chapter-" + slugify(d), Title: l.Chapter.Title, Summary: l.Chapter.Summary}
+			}
+			out = append(out, g)
+			dir = d
+		}
+		out[len(out)-1].Lessons = append(out[len(out)-1].Lessons, links[i])
+	}
+	return out
+}

@@ -20,6 +20,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/PuerkitoBio/goquery"
 	"github.com/chromedp/chromedp"
 	"github.com/google/go-cmp/cmp"
 
@@ -597,4 +598,123 @@ func TestBrowserLiveReload(t *testing.T) {
 		t.Fatal(err)
 	}
 	e2eWait(t, ctx, `document.body.textContent.includes("Fixed again.") && !document.querySelector("[data-testid=lesson-error]")`)
+}
+
+// writeCourse writes files (slash paths) into a new temp folder.
+func writeCourse(t *testing.T, files map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for name, text := range files {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// chapterCourse is a course with lessons before, in and after a chapter whose defaults make its
+// lessons drafts unless they say otherwise.
+var chapterCourse = map[string]string{
+	"01-intro.md": lessonText("Intro", "Start here."),
+	"02-basics/chapter.yaml": "title: The basics\nsummary: Events, rooms and namespaces, one at a time.\n" +
+		"defaults:\n  draft: true\n  objectives: [Use the chapter's objective]\n",
+	"02-basics/01-events.md": "---\ntitle: Events\nsummary: Emit and listen.\ndraft: false\n---\nText.\n",
+	"02-basics/02-rooms.md":  "---\ntitle: Rooms\nsummary: Join and leave.\ndraft: false\nobjectives: [Join a room]\n---\nText.\n",
+	"02-basics/03-wip.md":    lessonText("Work in progress", "Inherits draft: true."),
+	"03-outro.md":            lessonText("Outro", "The end."),
+}
+
+// TestHomeChapters: the home page lists lessons outside chapters as before and each chapter as a
+// section with its title and summary, numbering the lessons through the whole course (the lesson
+// pages' "n of N" agrees); a chapter's draft default hides the lessons that do not override it.
+func TestHomeChapters(t *testing.T) {
+	type item struct{ Group, Number, Title string }
+	tests := []struct {
+		name     string
+		drafts   bool
+		want     []item
+		start    []string // the start= of each list ("" for 1)
+		summary  string
+		position map[string]string // slug → its page's "Lesson n of N"
+	}{
+		{"published", false, []item{
+			{"", "Lesson 1", "Intro"},
+			{"The basics", "Lesson 2", "Events"},
+			{"The basics", "Lesson 3", "Rooms"},
+			{"", "Lesson 4", "Outro"},
+		}, []string{"", "2", "4"}, "Events, rooms and namespaces, one at a time.",
+			map[string]string{"intro": "Lesson 1 of 4", "rooms": "Lesson 3 of 4", "outro": "Lesson 4 of 4"}},
+		{"with drafts", true, []item{
+			{"", "Lesson 1", "Intro"},
+			{"The basics", "Lesson 2", "Events"},
+			{"The basics", "Lesson 3", "Rooms"},
+			{"The basics", "Lesson 4", "Work in progress"},
+			{"", "Lesson 5", "Outro"},
+		}, []string{"", "2", "5"}, "Events, rooms and namespaces, one at a time.",
+			map[string]string{"wip": "Lesson 4 of 5", "outro": "Lesson 5 of 5"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := writeCourse(t, chapterCourse)
+			a, err := newApp(slog.New(slog.DiscardHandler), serveConfig{lessonDir: dir, drafts: tt.drafts, origins: []string{"http://127.0.0.1"}})
+			if err != nil {
+				t.Fatalf("newApp: %v", err)
+			}
+			srv := httptest.NewServer(a.Handler())
+			t.Cleanup(func() { srv.Close(); a.Close() })
+
+			doc := getDoc(t, srv.URL+"/")
+			var got []item
+			doc.Find("[data-testid=lesson-item]").Each(func(_ int, s *goquery.Selection) {
+				got = append(got, item{
+					Group:  s.Closest("[data-testid=chapter]").Find("[data-testid=chapter-title]").Text(),
+					Number: s.Find("[data-testid=lesson-number]").Text(),
+					Title:  s.Find("[data-testid=lesson-title]").Text(),
+				})
+			})
+			if d := cmp.Diff(tt.want, got); d != "" {
+				t.Errorf("home page lessons (-want +got):\n%s", d)
+			}
+			var starts []string
+			doc.Find("[data-testid=lesson-list]").Each(func(_ int, s *goquery.Selection) {
+				starts = append(starts, s.AttrOr("start", ""))
+			})
+			if d := cmp.Diff(tt.start, starts); d != "" {
+				t.Errorf("lists' start= (-want +got):\n%s", d)
+			}
+			ch := doc.Find("[data-testid=chapter]")
+			if ch.Length() != 1 {
+				t.Fatalf("got %d chapter sections, want 1", ch.Length())
+			}
+			if got := ch.Find("[data-testid=chapter-summary]").Text(); got != tt.summary {
+				t.Errorf("chapter summary: got %q, want %q", got, tt.summary)
+			}
+			title := ch.Find("[data-testid=chapter-title]")
+			if id, _ := title.Attr("id"); id == "" || ch.AttrOr("aria-labelledby", "") != id || ch.Find("ol").AttrOr("aria-labelledby", "") != id {
+				t.Errorf("the chapter section and its list are not labelled by its heading (id %q)", id)
+			}
+			for slug, want := range tt.position {
+				if got := getDoc(t, srv.URL+"/lessons/"+slug).Find("[data-testid=lesson-position]").Text(); got != want {
+					t.Errorf("/lessons/%s: got %q, want %q", slug, got, want)
+				}
+			}
+		})
+	}
+}
+
+func getDoc(t *testing.T, url string) *goquery.Document {
+	t.Helper()
+	code, body := getPage(t, url)
+	if code != http.StatusOK {
+		t.Fatalf("GET %s: %d", url, code)
+	}
+	doc, err := goquery.NewDocumentFromReader(strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return doc
 }

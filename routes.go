@@ -86,6 +86,7 @@ func (a *app) buildContent(idx *lessons.Index, broken map[string]templates.Lesso
 	for i, l := range all {
 		home.Lessons = append(home.Lessons, lessonLink(l, i))
 	}
+	home.Groups = lessonGroups(home.Lessons, all)
 	c := &content{idx: idx, home: a.prerender(templates.HomePage(home)), pages: make(map[string]*prerendered, len(all)+len(broken))}
 	for i, l := range all {
 		v := templates.LessonView{

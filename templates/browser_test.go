@@ -16,6 +16,7 @@ import (
 
 	"github.com/a-h/templ"
 	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
@@ -469,6 +470,29 @@ func TestBrowserSiteJS(t *testing.T) {
 			t.Errorf("resume href: got %q, want /lessons/rooms (the last lesson opened)", got)
 		}
 		noErrors(t, ctx)
+	})
+
+	t.Run("reduced motion", func(t *testing.T) {
+		do(t, ctx, "open lesson", chromedp.Navigate(lesson), ready(`[data-done-wrap]:not([hidden])`))
+		motion := `[getComputedStyle(document.documentElement).scrollBehavior, getComputedStyle(document.querySelector(".pager-link")).transitionDuration]`
+		setMotion := func(v string) {
+			t.Helper()
+			do(t, ctx, "emulate prefers-reduced-motion: "+v, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+				_, err := cdp.Call(ctx, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+					Features: []*emulation.MediaFeature{{Name: "prefers-reduced-motion", Value: v}},
+				})
+				return err
+			}))
+		}
+		setMotion("no-preference")
+		if got := eval[[]string](t, ctx, motion); got[0] != "smooth" || got[1] == "0s" {
+			t.Errorf("no preference: scroll-behavior %q, transition %q; want smooth and a transition", got[0], got[1])
+		}
+		setMotion("reduce")
+		defer setMotion("")
+		if got := eval[[]string](t, ctx, motion); got[0] != "auto" || (got[1] != "0s" && got[1] != "1e-05s") {
+			t.Errorf("reduced motion: scroll-behavior %q, transition %q; want auto and none", got[0], got[1])
+		}
 	})
 
 	t.Run("back to home shows fresh progress", func(t *testing.T) {

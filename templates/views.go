@@ -8,12 +8,12 @@ import "strconv"
 // Site is what every page needs from the wiring: hashed asset URLs (from
 // package static) and the site name.
 type Site struct {
-	CSS  []string // stylesheet URLs, in order (site.css, then chroma's)
-	JS   []string // ES module URLs, each rendered as <script type="module">
+	CSS []string // stylesheet URLs, in order (site.css, then chroma's)
+	JS  []string // ES module URLs, each rendered as <script type="module">
 	// ImportMap maps module URLs to the URLs to load instead (content-hashed), rendered as the
 	// page's <script type="importmap">, before any module.
 	ImportMap map[string]string
-	Name string   // shown in the header and the <title>; "Socket Lab" if empty
+	Name      string // shown in the header and the <title>; "Socket Lab" if empty
 }
 
 // LessonLink is one lesson as listed on the home page or linked from prev/next.
@@ -27,6 +27,21 @@ type LessonLink struct {
 type HomeView struct {
 	Site    Site
 	Lessons []LessonLink // in course order
+	// Groups are Lessons split into runs of lessons outside any chapter and
+	// chapters, in course order; nil lists Lessons as one run.
+	Groups []LessonGroup
+}
+
+// LessonGroup is a run of consecutive lessons of the home page: a chapter
+// (Chapter set) or lessons outside any chapter.
+type LessonGroup struct {
+	Chapter *ChapterHeading
+	Lessons []LessonLink
+}
+
+// ChapterHeading is a chapter as the home page shows it. ID is its heading's element id.
+type ChapterHeading struct {
+	ID, Title, Summary string
 }
 
 // TOCItem is one heading of a lesson (Level 2 or 3), ID is its anchor.
@@ -41,6 +56,7 @@ type LessonView struct {
 	Slug, Title, Summary string
 	Objectives           []string
 	Questions            []string
+	QuestionsHTML        []string // Questions as safe HTML from inline Markdown (lessons.InlineHTML), rendered raw
 	Number, Total        int
 	Prev, Next           *LessonLink
 	TOC                  []TOCItem
