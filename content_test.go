@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io/fs"
+	"net/http"
 	"net/url"
 	"os"
 	"path"
@@ -10,6 +11,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/PuerkitoBio/goquery"
 
 	"socketlab/lessons"
 )
@@ -158,6 +161,77 @@ func TestLessonShape(t *testing.T) {
 			got := lessonShape(idx.Lessons()[0], []byte(tt.src))
 			if !slices.Equal(got, tt.want) {
 				t.Errorf("lessonShape = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestReadingQuestionsRendered: the reading questions at the top of each real lesson page show
+// their inline Markdown rendered (code, emphasis), never as raw backticks or asterisks.
+func TestReadingQuestionsRendered(t *testing.T) {
+	_, srv := newTestApp(t)
+	idx, err := loadLessons("", false)
+	if err != nil {
+		t.Fatalf("the embedded course does not load:\n%v", err)
+	}
+	tests := []struct {
+		slug       string
+		code, em   []string // text of the <code> and <em> elements the questions must contain
+		wantPrefix string   // start of the first question as the student reads it
+	}{
+		{slug: "emit-and-broadcast", code: []string{"io.emit()"}, em: []string{"except"},
+			wantPrefix: "io.emit() sends an event to everyone."},
+	}
+	checked := map[string]bool{}
+	for _, tt := range tests {
+		checked[tt.slug] = true
+	}
+	for _, l := range idx.Lessons() {
+		if !checked[l.Slug] {
+			tests = append(tests, struct {
+				slug       string
+				code, em   []string
+				wantPrefix string
+			}{slug: l.Slug})
+		}
+	}
+	for _, tt := range tests {
+		t.Run(tt.slug, func(t *testing.T) {
+			resp, body := get(t, srv.URL+"/lessons/"+tt.slug)
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("GET /lessons/%s: %s", tt.slug, resp.Status)
+			}
+			doc, err := goquery.NewDocumentFromReader(strings.NewReader(body))
+			if err != nil {
+				t.Fatalf("parsing the page: %v", err)
+			}
+			items := doc.Find(`[data-testid="reading-questions"] li`)
+			if items.Length() == 0 {
+				t.Fatal("no reading questions on the page")
+			}
+			items.Each(func(i int, li *goquery.Selection) {
+				if text := li.Text(); strings.ContainsAny(text, "`*") {
+					t.Errorf("question %d shows raw Markdown: %q", i+1, text)
+				}
+			})
+			texts := func(sel string) []string {
+				return doc.Find(`[data-testid="reading-questions"] ` + sel).Map(func(_ int, s *goquery.Selection) string { return s.Text() })
+			}
+			for _, want := range tt.code {
+				if !slices.Contains(texts("code"), want) {
+					t.Errorf("no <code>%s</code> in the reading questions (got %q)", want, texts("code"))
+				}
+			}
+			for _, want := range tt.em {
+				if !slices.Contains(texts("em"), want) {
+					t.Errorf("no <em>%s</em> in the reading questions (got %q)", want, texts("em"))
+				}
+			}
+			if first := strings.TrimSpace(items.First().Text()); !strings.HasPrefix(first, tt.wantPrefix) {
+				t.Errorf("first question reads %q, want it to start %q", first, tt.wantPrefix)
+			}
+			if n := doc.Find(`[data-testid="reading-questions"] script, [data-testid="reading-questions"] p p`).Length(); n != 0 {
+				t.Errorf("%d unexpected elements in the reading questions", n)
 			}
 		})
 	}

@@ -91,7 +91,7 @@ func (a *app) buildContent(idx *lessons.Index, broken map[string]templates.Lesso
 	for i, l := range all {
 		v := templates.LessonView{
 			Site: a.site, Slug: l.Slug, Title: l.Title, Summary: l.Summary,
-			Objectives: l.Objectives, Questions: l.Questions,
+			Objectives: l.Objectives, Questions: l.Questions, QuestionsHTML: l.QuestionsHTML,
 			Number: i + 1, Total: len(all), Body: l.HTML,
 		}
 		for _, h := range l.TOC {

@@ -96,6 +96,8 @@ type Lesson struct {
 	Anchors    []string // the id of every heading, any level
 	Chapter    *Chapter // nil for a lesson outside any chapter
 
+	QuestionsHTML []string // Questions rendered from inline Markdown (InlineHTML): safe HTML
+
 	keyLines map[string]int // front-matter key → file line
 }
 
@@ -406,6 +408,9 @@ func loadFile(fsys fs.FS, f lessonFile, md goldmark.Markdown, reserved []string)
 		File: f.file, Title: fm.Title, Summary: fm.Summary,
 		Objectives: fm.Objectives, Questions: fm.Questions, Draft: fm.Draft,
 		keyLines: fm.keyLines,
+	}
+	for _, q := range l.Questions {
+		l.QuestionsHTML = append(l.QuestionsHTML, InlineHTML(q))
 	}
 	if f.chapter != nil {
 		l.Chapter = &f.chapter.Chapter

@@ -233,3 +233,50 @@ func (collector) Transform(doc *ast.Document, reader text.Reader, pc parser.Cont
 	})
 	pc.Set(collectedKey, c)
 }
+
+// inlineMarkdown renders a line of inline Markdown only: every block is a
+// paragraph (no headings, lists, code blocks or quotes), and the inline
+// syntax is code spans, emphasis, strikethrough, links and autolinks. Raw
+// HTML is not parsed (it stays text, escaped), link reference definitions
+// are not read, and link URLs pass the same allowlist as lesson bodies.
+var inlineMarkdown = sync.OnceValue(func() goldmark.Markdown {
+	return goldmark.New(
+		goldmark.WithParser(parser.NewParser(
+			parser.WithBlockParsers(util.Prioritized(parser.NewParagraphParser(), 100)),
+			parser.WithInlineParsers(
+				util.Prioritized(parser.NewCodeSpanParser(), 100),
+				util.Prioritized(parser.NewLinkParser(), 200),
+				util.Prioritized(parser.NewAutoLinkParser(), 300),
+				util.Prioritized(parser.NewEmphasisParser(), 500),
+			),
+		)),
+		goldmark.WithExtensions(extension.Strikethrough, blocks.SafeURLs()),
+	)
+})
+
+// InlineHTML renders s, one line of inline Markdown (a reading question),
+// to safe HTML with no block element around it: `code`, *emphasis*,
+// **strong**, ~~strike~~ and links, everything else escaped text.
+// Paragraphs (text split by a blank line) are joined with a space.
+func InlineHTML(s string) string {
+	md := inlineMarkdown()
+	// Indentation means nothing inline; the paragraph parser would drop a line indented 4 spaces.
+	lines := strings.Split(s, "\n")
+	for i, line := range lines {
+		lines[i] = strings.TrimLeft(line, " \t")
+	}
+	src := []byte(strings.Join(lines, "\n"))
+	doc := md.Parser().Parse(text.NewReader(src))
+	var buf bytes.Buffer
+	for block := doc.FirstChild(); block != nil; block = block.NextSibling() {
+		if block != doc.FirstChild() {
+			buf.WriteByte(' ')
+		}
+		for n := block.FirstChild(); n != nil; n = n.NextSibling() {
+			if err := md.Renderer().Render(&buf, src, n); err != nil {
+				return html.EscapeString(s) // a bytes.Buffer never fails; plain text if it did
+			}
+		}
+	}
+	return strings.TrimSpace(buf.String())
+}
