@@ -180,6 +180,13 @@ func (ns *Namespace) add(c *Client, auth json.RawMessage) {
 func (ns *Namespace) finishConnect(s *Socket, mwErr error) {
 	c := s.client
 	defer ns.connectDone()
+	if s.ranMiddleware {
+		if mwErr != nil {
+			ns.srv.log.Info("middleware refused a connection", "nsp", ns.name, "err", truncate([]byte(mwErr.Error())))
+		} else {
+			ns.srv.log.Debug("middleware allowed a connection", "nsp", ns.name, "sid", s.id)
+		}
+	}
 	if s.ranMiddleware && ns.srv.tap.active() {
 		ev := TapEvent{Kind: TapMiddleware, Nsp: ns.name, Socket: s.id, AckID: -1}
 		if mwErr != nil {

@@ -227,6 +227,7 @@ func (s *Socket) Join(rooms ...string) error {
 	ns.mu.Unlock()
 	if st == stateConnected {
 		for _, r := range added {
+			ns.srv.log.Info("joined room", "nsp", ns.name, "sid", s.id, "room", truncate([]byte(r)))
 			ns.srv.tap.publish(TapEvent{Kind: TapJoin, Nsp: ns.name, Socket: s.id, Room: r, AckID: -1})
 		}
 	}
@@ -254,6 +255,7 @@ func (s *Socket) Leave(room string) {
 	}
 	ns.mu.Unlock()
 	if in && connected {
+		ns.srv.log.Info("left room", "nsp", ns.name, "sid", s.id, "room", truncate([]byte(room)))
 		ns.srv.tap.publish(TapEvent{Kind: TapLeave, Nsp: ns.name, Socket: s.id, Room: room, AckID: -1})
 	}
 }

@@ -96,3 +96,32 @@ func TestLogs(t *testing.T) {
 		t.Error("debug enabled at info level")
 	}
 }
+
+// TestLogsRoomsAndMiddleware: joins and leaves of named rooms and a middleware refusal are records
+// of the proof-of-life log, at Info; the socket's own room is not announced.
+func TestLogsRoomsAndMiddleware(t *testing.T) {
+	var buf bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	srv := newTestServer(t, Options{Logger: log})
+	var sock *Socket
+	srv.OnConnection(func(s *Socket) { sock = s })
+	srv.Of("/admin").Use(func(s *Socket, next func(error)) { next(&ConnectError{Message: "not authorized"}) })
+	p := dial(t, srv)
+	p.connect("/")
+	sock.Join("room-1")
+	sock.Leave("room-1")
+	p.send("0/admin,")
+	out := buf.String()
+	for _, want := range []string{
+		`msg="joined room" nsp=/ sid=` + sock.ID() + ` room=room-1`,
+		`msg="left room" nsp=/ sid=` + sock.ID() + ` room=room-1`,
+		`msg="middleware refused a connection" nsp=/admin err="not authorized"`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("log lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "room="+sock.ID()) {
+		t.Errorf("the socket's own room is logged:\n%s", out)
+	}
+}
