@@ -133,6 +133,112 @@ func TestBrowserClassroom(t *testing.T) {
 	e2eScreenshot(t, tab, "class-student-phone")
 }
 
+// joinClass opens /join/CODE on a device of its own and joins as name; it returns the tab.
+func joinClass(t *testing.T, browser context.Context, base, code, name string) context.Context {
+	t.Helper()
+	tab := e2eTab(t, browser, chromedp.WithNewBrowserContext())
+	e2eDo(t, tab, "open the class", chromedp.Navigate(base+"/join/"+code))
+	e2eWait(t, tab, `"ready" in (document.querySelector("[data-class-student]")?.dataset ?? {})`)
+	fill(t, tab, "student-name", name)
+	e2eWait(t, tab, `!document.querySelector("[data-testid=student-client]").hidden`)
+	return tab
+}
+
+// dragJS drags the chip named name onto the box for room (a "room-N", "main" or "/org-x") in the
+// presenter view, with the DragEvents and DataTransfer a real drag and drop dispatches.
+func dragJS(name, room string) string {
+	return fmt.Sprintf(`(() => {
+		const chip = [...document.querySelectorAll("[data-testid=class-rooms] .class-chip[draggable=true]")].find(e => e.textContent === %q);
+		const box = document.querySelector('[data-testid=class-rooms] [data-room=%q]');
+		if (!chip || !box) return false;
+		const dataTransfer = new DataTransfer();
+		const fire = (el, type) => el.dispatchEvent(new DragEvent(type, {bubbles: true, cancelable: true, dataTransfer}));
+		fire(chip, "dragstart");
+		fire(box, "dragenter");
+		fire(box, "dragover");
+		fire(box, "drop");
+		fire(chip, "dragend");
+		return true;
+	})()`, name, room)
+}
+
+// TestBrowserClassroomDragDrop: started from the playground's button, the instructor opens three
+// empty rooms, drags one student into a room, moves another with the per-student Move menu (the
+// keyboard path), drags a student into a tenant namespace and back out; each student's own page
+// shows where they are.
+func TestBrowserClassroomDragDrop(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test skipped in -short mode")
+	}
+	_, base := newClassTestApp(t)
+	present := e2eBrowser(t)
+	e2eDo(t, present, "open the playground", chromedp.Navigate(base+"/playground"))
+	e2eDo(t, present, "start a class from the playground", chromedp.Click(chromedp.CSS(`[data-testid=class-start-button]`)), chromedp.WaitVisible(chromedp.CSS(`[data-testid=class-joinbox]`)))
+	e2eWait(t, present, `document.querySelector("[data-testid=class-status]")?.textContent.includes("live")`)
+	code := e2eEval[string](t, present, `document.querySelector("[data-testid=class-code]").textContent`)
+
+	ada := joinClass(t, present, base, code, "Ada")
+	grace := joinClass(t, present, base, code, "Grace")
+	where := func(tab context.Context, want string) {
+		t.Helper()
+		e2eWait(t, tab, fmt.Sprintf(`document.querySelector("[data-testid=student-rooms]").textContent === %q`, want))
+	}
+	e2eWait(t, present, `document.querySelector("[data-testid=class-count]").textContent === "2"`)
+
+	// Three empty rooms: nobody moves.
+	e2eEval[bool](t, present, `(() => {
+		document.querySelector("[data-testid=breakout-n]").value = "3";
+		document.querySelector("[data-testid=open-rooms]").click();
+		return true;
+	})()`)
+	e2eWait(t, present, `document.querySelectorAll("[data-testid=class-rooms] [data-room^=room-]").length === 3 && document.querySelector("[data-call-js]").textContent.includes("socketsJoin")`)
+	if n := e2eEval[int](t, present, `document.querySelectorAll("[data-testid=class-rooms] [data-room=main] .class-chip").length`); n != 2 {
+		t.Errorf("%d students in the main room after opening empty rooms, want 2", n)
+	}
+	where(ada, "main room")
+
+	// Drag Ada into room-3.
+	if !e2eEval[bool](t, present, dragJS("Ada", "room-3")) {
+		t.Fatal("no Ada chip or room-3 box to drag between")
+	}
+	where(ada, "room-3")
+	e2eWait(t, present, `[...document.querySelectorAll('[data-testid=class-rooms] [data-room=room-3] .class-chip')].map(e => e.textContent).join() === "Ada"`)
+	where(grace, "main room")
+
+	// The keyboard path: Grace's Move menu in the roster.
+	e2eEval[bool](t, present, `(() => {
+		const li = [...document.querySelectorAll("[data-testid=class-roster] li")].find(e => e.dataset.student === "Grace");
+		const sel = li.querySelector("select[data-move]");
+		sel.focus();
+		sel.value = "room-2";
+		sel.dispatchEvent(new Event("change", {bubbles: true}));
+		return true;
+	})()`)
+	where(grace, "room-2")
+
+	// Tenant boxes are drop targets: Grace into /org-red, then back out onto the main room.
+	e2eEval[bool](t, present, `(() => { document.querySelector("[data-testid=tenants]").click(); return true; })()`)
+	e2eWait(t, present, `document.querySelector('[data-testid=class-rooms] [data-room="/org-red"]') !== null`)
+	if !e2eEval[bool](t, present, dragJS("Grace", "/org-red")) {
+		t.Fatal("no Grace chip or /org-red box to drag between")
+	}
+	where(grace, "room-2 · namespace /org-red")
+	e2eWait(t, present, `[...document.querySelectorAll('[data-testid=class-rooms] [data-room="/org-red"] .class-chip')].map(e => e.textContent).join() === "Grace"`)
+	e2eWait(t, present, `document.querySelector('[data-testid=class-rooms] [data-room="/org-red"] .class-chip[draggable=true]') !== null`)
+	if !e2eEval[bool](t, present, fmt.Sprintf(`(() => {
+		const chip = document.querySelector('[data-testid=class-rooms] [data-room="/org-red"] .class-chip');
+		const box = document.querySelector("[data-testid=class-rooms] [data-room=main]");
+		const dataTransfer = new DataTransfer();
+		const fire = (el, type) => el.dispatchEvent(new DragEvent(type, {bubbles: true, cancelable: true, dataTransfer}));
+		fire(chip, "dragstart"); fire(box, "dragover"); fire(box, "drop"); fire(chip, "dragend");
+		return chip.textContent === %q;
+	})()`, "Grace")) {
+		t.Fatal("Grace's chip is not in the /org-red box")
+	}
+	where(grace, "room-2")
+	where(ada, "room-3")
+}
+
 // fill types into a field and submits its form (in a background tab, where input events are not
 // delivered, like a user pressing Enter). The submit runs after the evaluation has returned: a
 // form that navigates would otherwise take the evaluation's context away with it.

@@ -696,7 +696,7 @@ func (cl *Class) instructorMiddleware(s *socketio.Socket, next func(error)) {
 }
 
 // controlEvents are the instructor's actions; each carries {token, ...} and is authorized again.
-var controlEvents = []string{"info", "emit", "breakout", "move", "tenants", "moveTenant", "lock", "kick", "allow", "reset", "follow", "end"}
+var controlEvents = []string{"info", "emit", "breakout", "openRooms", "move", "tenants", "moveTenant", "lock", "kick", "allow", "reset", "follow", "end"}
 
 type controlArgs struct {
 	Token   string   `json:"token"`
@@ -705,7 +705,7 @@ type controlArgs struct {
 	Student string   `json:"student"` // socket id on "/": emit except, move, kick, moveTenant
 	Tenant  string   `json:"tenant"`  // "red" (namespace /org-red)
 	Text    string   `json:"text"`
-	Rooms   int      `json:"rooms"`  // breakout
+	Rooms   int      `json:"rooms"`  // breakout, openRooms
 	Names   []string `json:"names"`  // tenants
 	Locked  bool     `json:"locked"` // lock
 	Name    string   `json:"name"`   // allow
@@ -761,6 +761,8 @@ func (cl *Class) control(ev string, a controlArgs) (any, error) {
 		return cl.emit(a)
 	case "breakout":
 		return cl.breakout(a.Rooms)
+	case "openRooms":
+		return cl.openRooms(a.Rooms)
 	case "move":
 		st := cl.lookupStudent(a.Student)
 		if st == nil {
@@ -953,6 +955,45 @@ func (cl *Class) breakout(n int) (any, error) {
 		JS:         "sockets.forEach((socket, i) => socket.join(`room-${i % " + strconv.Itoa(n) + " + 1}`))",
 		Go:         "for i, s := range sockets { s.Join(fmt.Sprintf(\"room-%d\", i%" + strconv.Itoa(n) + "+1)) }",
 		Recipients: len(studs),
+	}, nil
+}
+
+// openRooms makes room-1..room-n the class's breakout rooms without moving anyone in: the
+// instructor then moves students one by one (drag and drop). Students in a room beyond n go back
+// to the main room.
+func (cl *Class) openRooms(n int) (any, error) {
+	if n < 1 || n > maxBreakoutRooms {
+		return nil, fmt.Errorf("open 1 to %d rooms", maxBreakoutRooms)
+	}
+	type leave struct {
+		st   *classStudent
+		room string
+	}
+	var out []leave
+	cl.mu.Lock()
+	cl.rooms = n
+	for _, st := range cl.students {
+		if st.room == "" {
+			continue
+		}
+		if m := breakoutRoomPattern.FindStringSubmatch(st.room); m != nil {
+			if k, _ := strconv.Atoi(m[1]); k <= n {
+				continue
+			}
+		}
+		out = append(out, leave{st, st.room})
+		st.room = ""
+	}
+	cl.mu.Unlock()
+	for _, l := range out {
+		cl.in.hub.IO.In(l.st.id).SocketsLeave(l.room)
+		cl.tellRooms(l.st)
+	}
+	cl.in.log.Info("breakout rooms opened", "rooms", n, "back_to_main", len(out))
+	return callInfo{
+		JS:         `// nothing to create: a Socket.IO room exists while a socket is in it; "room-1"…"room-` + strconv.Itoa(n) + `" fill as you move students: io.in(socketId).socketsJoin("room-1")`,
+		Go:         `// rooms need no creating: io.In(socketID).SocketsJoin("room-1")`,
+		Recipients: len(out),
 	}, nil
 }
 

@@ -382,8 +382,8 @@ func TestClassAuthorization(t *testing.T) {
 		{"instructor socket, no key", "/instructor", "", instructor},
 		{"instructor socket, the join code as key", "/instructor", f.cl.Code(), instructor},
 	}
-	if len(controlEvents) != 12 {
-		t.Errorf("%d control events; this test was written for 12: check the new ones' arguments", len(controlEvents))
+	if len(controlEvents) != 13 {
+		t.Errorf("%d control events; this test was written for 13: check the new ones' arguments", len(controlEvents))
 	}
 	for _, ch := range channels {
 		c := ch.c()
@@ -788,5 +788,54 @@ func TestClassTenants(t *testing.T) {
 	}
 	if got := msgs(grace, 200*time.Millisecond); len(got) != 0 {
 		t.Errorf("Grace got %q", got)
+	}
+}
+
+// TestClassOpenRooms: the instructor opens empty breakout rooms and moves students in one by one
+// (what drag and drop does); shrinking the rooms sends the students of the closed ones back.
+func TestClassOpenRooms(t *testing.T) {
+	f := newClassFixture(t, ClassOptions{})
+	f.instructor()
+	ada, adaID := f.student("Ada")
+	grace, _ := f.student("Grace")
+	for _, n := range []int{0, maxBreakoutRooms + 1} {
+		args := map[string]any{"token": f.tok, "rooms": n}
+		if res := f.control(f.inst, "/instructor", "openRooms", args); res["error"] == nil {
+			t.Errorf("openRooms %d: ack %v, want an error", n, res)
+		}
+	}
+	res := f.ctl("openRooms", map[string]any{"rooms": 3})
+	if res["recipients"] != float64(0) || !strings.Contains(res["call"].(string), "socketsJoin") {
+		t.Errorf("openRooms ack = %v", res)
+	}
+	if info := f.ctl("info", nil); info["rooms"] != float64(3) {
+		t.Errorf("rooms = %v, want 3", info["rooms"])
+	}
+	if got := drain(ada, 200*time.Millisecond); len(got) != 0 {
+		t.Errorf("opening empty rooms moved Ada: %q", got)
+	}
+	f.ctl("move", map[string]any{"student": adaID, "room": "room-3"})
+	if _, err := ada.waitFor(`2["rooms",{"rooms":["room-3"]`, 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if res := f.ctl("emit", map[string]any{"to": "room", "room": "room-3", "text": "three"}); res["recipients"] != float64(1) {
+		t.Errorf("emit to room-3: %v", res)
+	}
+	if got := msgs(ada, 200*time.Millisecond); strings.Join(got, "|") != "three" {
+		t.Errorf("Ada got %q, want [three]", got)
+	}
+	if got := msgs(grace, 100*time.Millisecond); len(got) != 0 {
+		t.Errorf("Grace (main room) got %q", got)
+	}
+	res = f.ctl("openRooms", map[string]any{"rooms": 2})
+	if res["recipients"] != float64(1) {
+		t.Errorf("shrinking to 2 rooms: %v, want Ada sent back", res)
+	}
+	if _, err := ada.waitFor(`2["rooms",{"rooms":[]`, 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	args := map[string]any{"token": f.tok, "to": "room", "room": "room-3", "text": "x"}
+	if res := f.control(f.inst, "/instructor", "emit", args); res["error"] == nil {
+		t.Errorf("emit to a closed room: %v, want an error", res)
 	}
 }

@@ -97,12 +97,15 @@ function start(root) {
       emitForm.elements.text.value = "";
     });
   });
+  // One number, two buttons: split everyone at random, or open empty rooms to drag students into.
   $("[data-breakout-form]").addEventListener("submit", (e) => {
     e.preventDefault();
     const n = Number(e.target.elements.rooms.value);
-    act("breakout", { rooms: n }, () => {
+    const empty = e.submitter && e.submitter.hasAttribute("data-open-rooms");
+    act(empty ? "openRooms" : "breakout", { rooms: n }, () => {
       state.rooms = n;
       refreshSelects();
+      render();
     });
   });
   $("[data-tenants]").addEventListener("click", () =>
@@ -252,31 +255,60 @@ function start(root) {
           h(
             "ul",
             {},
-            members.map((s) => {
-              const chip = h("li", { class: "class-chip", draggable: true, "data-chip": s.id }, s.name);
-              chip.addEventListener("dragstart", (e) => e.dataTransfer.setData("text/plain", s.id));
-              return chip;
-            }),
+            members.map((s) => chip(s.id, s.name, "room")),
           ),
         );
-        box.addEventListener("dragover", (e) => e.preventDefault());
-        box.addEventListener("drop", (e) => {
-          e.preventDefault();
-          const id = e.dataTransfer.getData("text/plain");
-          if (state.byId.has(id)) act("move", { student: id, room });
-        });
+        // Onto a room: io.in(id).socketsJoin(room). A chip from a tenant box dropped on the main
+        // room takes the student out of the tenant.
+        dropTarget(box, (id, from) => (from === "tenant" && room === "" ? act("moveTenant", { student: id, tenant: "" }) : act("move", { student: id, room })));
         return box;
       }),
       ...state.tenants.map((t) => {
         const names = [...tenantOf].filter(([, n]) => n === t).map(([name]) => name);
-        return h(
+        const box = h(
           "div",
           { class: "class-room class-room-tenant", "data-room": t },
           h("p", { class: "class-room-title" }, `namespace ${t} (${names.length})`),
-          h("ul", {}, names.map((n) => h("li", { class: "class-chip" }, n))),
+          h(
+            "ul",
+            {},
+            names.map((n) => {
+              const s = state.students.find((x) => x.name === n);
+              return s ? chip(s.id, n, "tenant") : h("li", { class: "class-chip" }, n);
+            }),
+          ),
         );
+        dropTarget(box, (id) => act("moveTenant", { student: id, tenant: t.replace("/org-", "") }));
+        return box;
       }),
     );
+  }
+
+  /** A student's name to drag; from says which kind of box it is in ("room" or "tenant"). */
+  function chip(id, name, from) {
+    const el = h("li", { class: "class-chip", draggable: true, "data-chip": id, title: "Drag onto a room or a namespace (or use the Move menu in the roster)" }, name);
+    el.addEventListener("dragstart", (e) => {
+      e.dataTransfer.setData("text/plain", id);
+      e.dataTransfer.setData("application/x-socketlab-from", from);
+      e.dataTransfer.effectAllowed = "move";
+    });
+    return el;
+  }
+
+  /** Makes box accept a dropped student chip; onDrop(id, from) runs for a student in the class. */
+  function dropTarget(box, onDrop) {
+    box.addEventListener("dragover", (e) => {
+      e.preventDefault();
+      e.dataTransfer.dropEffect = "move";
+      box.classList.add("class-drop-over");
+    });
+    box.addEventListener("dragleave", () => box.classList.remove("class-drop-over"));
+    box.addEventListener("drop", (e) => {
+      e.preventDefault();
+      box.classList.remove("class-drop-over");
+      const id = e.dataTransfer.getData("text/plain");
+      if (state.byId.has(id)) onDrop(id, e.dataTransfer.getData("application/x-socketlab-from"));
+    });
   }
 
   function onTap(m) {
