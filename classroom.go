@@ -8,10 +8,12 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"github.com/a-h/templ"
 	"rsc.io/qr"
 
+	"socketlab/lessons"
 	"socketlab/playground"
 	"socketlab/templates"
 )
@@ -27,26 +29,38 @@ import (
 //	GET  /join/{code}                pick a name, then the phone-sized client
 func (a *app) classRoutes(mux *http.ServeMux) {
 	cr := playground.NewClassroom(a.play, playground.ClassOptions{})
-	lessons := a.classLessons()
-	bySlug := map[string]bool{}
-	for _, l := range lessons {
-		bySlug[l.Slug] = true
+	var cache atomic.Pointer[classLessonSet]
+	// current is the lesson list of the pages served now: under serve -watch it follows the
+	// lesson folder (rebuilt once per reload, on first use).
+	current := func() *classLessonSet {
+		idx := a.idx
+		if c := a.content.Load(); c != nil {
+			idx = c.idx
+		}
+		if set := cache.Load(); set != nil && set.idx == idx {
+			return set
+		}
+		set := newClassLessonSet(idx)
+		cache.Store(set)
+		return set
 	}
 	presentSite := a.classSite("js/class-present.js")
 	studentSite := a.classSite("js/class-student.js")
 	plainSite := a.classSite("")
 
 	mux.Handle("GET /class", a.page(func(r *http.Request) (templ.Component, int) {
+		ls := current()
 		sel := r.URL.Query().Get("lesson")
-		if !bySlug[sel] {
+		if !ls.bySlug[sel] {
 			sel = ""
 		}
-		return templates.ClassStartPage(templates.ClassStartView{Site: plainSite, Lessons: lessons, Selected: sel}), http.StatusOK
+		return templates.ClassStartPage(templates.ClassStartView{Site: plainSite, Lessons: ls.list, Selected: sel}), http.StatusOK
 	}))
 	mux.HandleFunc("POST /class", func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
+		ls := current()
 		lesson := r.PostFormValue("lesson")
-		if !bySlug[lesson] {
+		if !ls.bySlug[lesson] {
 			lesson = ""
 		}
 		cl, secret, err := cr.Create(lesson)
@@ -54,7 +68,7 @@ func (a *app) classRoutes(mux *http.ServeMux) {
 			a.log.Warn("class not started", "err", err)
 			w.Header().Set("Retry-After", "60")
 			a.page(func(*http.Request) (templ.Component, int) {
-				return templates.ClassStartPage(templates.ClassStartView{Site: plainSite, Lessons: lessons, Error: "Could not start a class: " + err.Error()}), http.StatusServiceUnavailable
+				return templates.ClassStartPage(templates.ClassStartView{Site: plainSite, Lessons: ls.list, Error: "Could not start a class: " + err.Error()}), http.StatusServiceUnavailable
 			}).ServeHTTP(w, r)
 			return
 		}
@@ -84,7 +98,7 @@ func (a *app) classRoutes(mux *http.ServeMux) {
 		}
 		return templates.ClassPresentPage(templates.ClassPresentView{
 			Site: presentSite, Code: cl.Code(), JoinURL: join, QR: q, SocketPath: cl.SocketPath(),
-			Lesson: cl.Lesson(), Lessons: lessons,
+			Lesson: cl.Lesson(), Lessons: current().list,
 		}), http.StatusOK
 	}))
 	mux.Handle("/class/{code}/socket.io/", cr.SocketHandler())
@@ -135,9 +149,24 @@ func (a *app) classSite(js string) templates.Site {
 	return s
 }
 
-func (a *app) classLessons() []templates.ClassLesson {
+// classLessonSet is the lessons a class can start from or follow, built from one lesson index.
+type classLessonSet struct {
+	idx    *lessons.Index
+	list   []templates.ClassLesson
+	bySlug map[string]bool
+}
+
+func newClassLessonSet(idx *lessons.Index) *classLessonSet {
+	set := &classLessonSet{idx: idx, list: classLessons(idx), bySlug: map[string]bool{}}
+	for _, l := range set.list {
+		set.bySlug[l.Slug] = true
+	}
+	return set
+}
+
+func classLessons(idx *lessons.Index) []templates.ClassLesson {
 	var out []templates.ClassLesson
-	for _, l := range a.idx.Lessons() {
+	for _, l := range idx.Lessons() {
 		cl := templates.ClassLesson{Slug: l.Slug, Title: l.Title}
 		for _, h := range l.TOC {
 			if h.Level == 2 {

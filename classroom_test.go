@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -253,5 +255,47 @@ func TestClassStartButton(t *testing.T) {
 				t.Errorf("presenter view's lesson = %q, want %q", got, p.lesson)
 			}
 		})
+	}
+}
+
+// TestClassLessonsFollowReload: under serve -watch the class pages list the lessons of the
+// current content: a lesson added while serving can be picked, started from and followed.
+func TestClassLessonsFollowReload(t *testing.T) {
+	dir, _, srv, events, _ := watchApp(t, map[string]string{"01-one.md": lessonText("One", "First lesson.")})
+	options := func(path string) (values []string, selected string) {
+		t.Helper()
+		_, body := get(t, srv.URL+path)
+		doc, err := goquery.NewDocumentFromReader(strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		doc.Find(`#class-lesson option`).Each(func(_ int, o *goquery.Selection) {
+			v, _ := o.Attr("value")
+			values = append(values, v)
+			if _, ok := o.Attr("selected"); ok {
+				selected = v
+			}
+		})
+		return values, selected
+	}
+	if got, _ := options("/class"); strings.Join(got, ",") != ",one" {
+		t.Fatalf("lessons before the reload = %q, want [\"\" one]", got)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "02-two.md"), []byte(lessonText("Two", "A new lesson.")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	waitReload(t, events, "two")
+	got, sel := options("/class?lesson=two")
+	if strings.Join(got, ",") != ",one,two" || sel != "two" {
+		t.Errorf("lessons after the reload = %q (selected %q), want [\"\" one two] with two selected", got, sel)
+	}
+	code, _ := startClass(t, srv.URL, "two")
+	_, body := get(t, srv.URL+"/class/"+code+"/present")
+	doc, _ := goquery.NewDocumentFromReader(strings.NewReader(body))
+	if l, _ := doc.Find(`[data-testid="class-present"]`).Attr("data-lesson"); l != "two" {
+		t.Errorf("class started from %q, want two", l)
+	}
+	if doc.Find(`[data-testid="follow-url"] option[value="/lessons/two"]`).Length() != 1 {
+		t.Errorf("follow me does not offer the new lesson")
 	}
 }
