@@ -37,6 +37,9 @@ type Options struct {
 	// MaxSessions caps concurrent sessions (0 = unlimited); handshakes over
 	// the cap get HTTP 503 before any upgrade.
 	MaxSessions int
+	// Admission, when set, must also admit every new session: a cap and a
+	// connection rate shared by the servers that share it (503 otherwise).
+	Admission *Admission
 	// CheckOrigin decides requests that carry an Origin header (browsers);
 	// nil refuses every one of them, so a server is closed to other sites
 	// until its caller names who may connect. Refused: 403
@@ -225,6 +228,9 @@ func (srv *Server) released() {
 	srv.mu.Lock()
 	srv.open--
 	srv.mu.Unlock()
+	if a := srv.opts.Admission; a != nil {
+		a.release()
+	}
 }
 
 // register creates a session for a handshake, or reports why not (503).
@@ -243,6 +249,11 @@ func (srv *Server) register(r *http.Request, transport string) (*Session, error)
 	}
 	if _, dup := srv.sessions[id]; dup {
 		return nil, errors.New("duplicate session id")
+	}
+	if a := srv.opts.Admission; a != nil {
+		if err := a.acquire(); err != nil {
+			return nil, err
+		}
 	}
 	s := newSession(srv, id, r, transport)
 	srv.sessions[id] = s
