@@ -15,6 +15,7 @@ import (
 	"socketlab/lessons"
 	"socketlab/lessons/blocks"
 	"socketlab/playground"
+	"socketlab/playground/engineio"
 	"socketlab/static"
 	"socketlab/templates"
 )
@@ -106,7 +107,10 @@ func newApp(log *slog.Logger, cfg serveConfig) (*app, error) {
 		return nil, fmt.Errorf("static assets: %w", err)
 	}
 	a := &app{log: log, cfg: cfg, idx: idx, assets: assets}
-	a.play = playground.NewRegistry(playground.Options{Logger: log, Origins: cfg.origins})
+	a.play = playground.NewRegistry(playground.Options{
+		Logger: log, Origins: cfg.origins,
+		Engine: engineio.Options{Admission: engineio.NewAdmission(maxSessions, sessionRate, sessionBurst)},
+	})
 	a.site = templates.Site{
 		Name: "Socket Lab",
 		CSS:  []string{assets.URL("css/site.css"), assets.URL("css/highlight.css"), assets.URL("css/demos.css")},

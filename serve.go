@@ -24,6 +24,14 @@ const (
 	idleTimeout       = 60 * time.Second
 	maxHeaderBytes    = 64 << 10
 	shutdownTimeout   = 10 * time.Second
+
+	// Every demo and class hub of the process shares one admission (reliability.md T09): at most
+	// maxSessions Engine.IO sessions open, new ones at sessionRate per second after a burst that
+	// lets a few classes' lesson pages (12 demo clients each) and a 300-student class join at once.
+	// Refused handshakes get 503 and socket.io-client retries; there is no per-address limit.
+	maxSessions  = 10_000
+	sessionRate  = 200
+	sessionBurst = 1_000
 )
 
 type serveConfig struct {

@@ -102,6 +102,70 @@ func TestLongLivedRequestsOutliveReadTimeout(t *testing.T) {
 	})
 }
 
+// TestSessionAdmission: the real server's demo hubs share one admission: a burst of sessionBurst
+// handshakes in the same instant is admitted (a class joining from one address), the next is
+// refused with 503 before any session exists, and a moment later handshakes succeed again.
+func TestSessionAdmission(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		a, err := newApp(slog.New(slog.DiscardHandler), serveConfig{})
+		if err != nil {
+			t.Fatalf("newApp: %v", err)
+		}
+		ln := newPipeListener()
+		ctx, stop := context.WithCancel(t.Context())
+		served := make(chan error, 1)
+		go func() { served <- serveUntilDone(ctx, slog.New(slog.DiscardHandler), ln, a.Handler(), a.Close) }()
+		tr := &http.Transport{DialContext: ln.DialContext, MaxIdleConnsPerHost: 8}
+		client := &http.Client{Transport: tr}
+		base := "http://" + ln.Addr().String()
+		status := func(method, url, body string) int {
+			t.Helper()
+			req, _ := http.NewRequest(method, base+url, strings.NewReader(body))
+			resp, err := client.Do(req)
+			if err != nil {
+				t.Fatalf("%s %s: %v", method, url, err)
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			return resp.StatusCode
+		}
+		var paths []string
+		for range 2 { // two demos on a page: two hubs, one admission
+			req, _ := http.NewRequest("POST", base+"/play/console", strings.NewReader(`{"clients":["Ada"]}`))
+			resp, err := client.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var inst struct{ Path string }
+			json.NewDecoder(resp.Body).Decode(&inst)
+			resp.Body.Close()
+			paths = append(paths, inst.Path+"?EIO=4&transport=polling")
+		}
+		counts := map[int]int{}
+		for i := range sessionBurst {
+			counts[status("GET", paths[i%2], "")]++
+		}
+		if counts[http.StatusOK] != sessionBurst {
+			t.Fatalf("a burst of %d handshakes: got %v, want all 200", sessionBurst, counts)
+		}
+		if got := status("GET", paths[0], ""); got != http.StatusServiceUnavailable {
+			t.Errorf("handshake past the burst: got %d, want 503", got)
+		}
+		time.Sleep(time.Second / sessionRate)
+		if got := status("GET", paths[1], ""); got != http.StatusOK {
+			t.Errorf("handshake a moment later: got %d, want 200", got)
+		}
+		tr.CloseIdleConnections()
+		stop()
+		if err := <-served; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+		// The highlighter's regexp clock (started while lessons rendered) ends after a few idle
+		// seconds; let the bubble's fake clock get there.
+		time.Sleep(time.Minute)
+	})
+}
+
 // pipeListener hands out net.Pipe ends, so a real http.Server runs inside a synctest bubble
 // (loopback sockets would keep the bubble from going idle).
 type pipeListener struct {
