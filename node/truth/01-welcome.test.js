@@ -30,3 +30,36 @@ test("new Server(port) listens, and a client gets the event pushed on connection
     await new Promise((resolve) => io.close(() => resolve()));
   }
 });
+
+test("an event the server has no handler for reaches the server and stops there", async () => {
+  const io = new Server(0);
+  const arrived = [];
+  io.on("connection", (socket) => {
+    socket.onAny((event, ...args) => arrived.push([socket.id, event, ...args])); // watches, handles nothing
+    socket.emit("chat message", "welcome!");
+  });
+  if (!io.httpServer.listening) await once(io.httpServer, "listening");
+  const url = `http://127.0.0.1:${io.httpServer.address().port}`;
+  const ada = ioc(url, { forceNew: true, reconnection: false });
+  const grace = ioc(url, { forceNew: true, reconnection: false });
+  const got = { ada: [], grace: [] };
+  ada.onAny((ev, ...args) => got.ada.push([ev, ...args]));
+  grace.onAny((ev, ...args) => got.grace.push([ev, ...args]));
+  try {
+    await Promise.all([once(ada, "connect"), once(grace, "connect")]);
+    ada.emit("chat message", "hello from Ada");
+    // Packets on one connection stay in order: once Ada's "done" has arrived, so has her message.
+    io.of("/").sockets.get(ada.id).once("done", () => io.emit("done"));
+    const fences = [once(ada, "done"), once(grace, "done")];
+    ada.emit("done");
+    await Promise.all(fences);
+    assert.deepEqual(arrived, [[ada.id, "chat message", "hello from Ada"], [ada.id, "done"]]);
+    assert.deepEqual(got.ada, [["chat message", "welcome!"], ["done"]], "nothing came back to Ada");
+    assert.deepEqual(got.grace, [["chat message", "welcome!"], ["done"]], "nothing was passed on to Grace");
+    assert.equal(ada.connected, true, "an unhandled event is no error: Ada stays connected");
+  } finally {
+    ada.disconnect();
+    grace.disconnect();
+    await new Promise((resolve) => io.close(() => resolve()));
+  }
+});
