@@ -131,7 +131,7 @@ func navigatedAway(err error) bool {
 
 func e2eScreenshot(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(90))
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)) // quality 100 is PNG; below, JPEG
 	if err != nil {
 		t.Fatalf("screenshot %s: %v", name, err)
 	}
