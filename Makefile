@@ -25,6 +25,7 @@ vet:
 # templ generate and fmt must change nothing that is committed.
 check-generated:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
+	$(GO) mod tidy -diff
 	$(TEMPL) fmt -fail templates
 	cd templates && $(TEMPL) generate
 	@git diff --exit-code -- templates || { echo "templ generate changed committed files: run make generate and commit"; exit 1; }
