@@ -204,9 +204,24 @@ func vetLessonGo(t *testing.T, blocks []lessonGoBlock) []string {
 // course against the real hub API, as the body of a function with io, s, socket and ctx in scope.
 func TestLessonGoCompiles(t *testing.T) {
 	blocks := lessonGoBlocks(t, lessons.Content, "lessons")
-	if len(blocks) < 10 {
-		t.Fatalf("found only %d ```go blocks in the lessons: the extraction is broken", len(blocks))
+	// Every line opening a ```go fence (fragments aside) must have become a block.
+	fenceRE := regexp.MustCompile("(?m)^\\s*```go[ \\t]*(.*)$")
+	want := 0
+	_ = fs.WalkDir(lessons.Content, ".", func(name string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.HasSuffix(name, ".md") {
+			src, _ := fs.ReadFile(lessons.Content, name)
+			for _, m := range fenceRE.FindAllStringSubmatch(string(src), -1) {
+				if !slices.Contains(strings.Fields(m[1]), goFragmentMarker) {
+					want++
+				}
+			}
+		}
+		return nil
+	})
+	if len(blocks) != want || want < 10 {
+		t.Fatalf("extracted %d ```go blocks, but the lessons open %d ```go fences: the extraction is broken", len(blocks), want)
 	}
+	t.Logf("%d ```go blocks compile and vet clean", len(blocks))
 	for _, msg := range vetLessonGo(t, blocks) {
 		t.Error(msg)
 	}
