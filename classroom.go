@@ -86,11 +86,20 @@ func (a *app) classRoutes(mux *http.ServeMux) {
 		// The presenter page moves it to sessionStorage and removes it from the address bar.
 		http.Redirect(w, r, present+"#key="+secret, http.StatusSeeOther)
 	})
-	mux.Handle("GET /class/{code}/present", a.page(func(r *http.Request) (templ.Component, int) {
-		cl, err := cr.Join(playground.ClientAddress(r.RemoteAddr), r.PathValue("code"))
-		if err != nil {
-			return a.joinError(plainSite, r.PathValue("code"), err)
-		}
+	// The class pages admit a device with cr.Admit: it sets the class's member cookie, which lets
+	// the device reload and reconnect while its (shared) address is over the wrong-code budget.
+	admitted := func(pick func(r *http.Request, cl *playground.Class) (templ.Component, int)) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			cl, err := cr.Admit(w, r, r.PathValue("code"))
+			a.page(func(r *http.Request) (templ.Component, int) {
+				if err != nil {
+					return a.joinError(plainSite, r.PathValue("code"), err)
+				}
+				return pick(r, cl)
+			}).ServeHTTP(w, r)
+		})
+	}
+	mux.Handle("GET /class/{code}/present", admitted(func(r *http.Request, cl *playground.Class) (templ.Component, int) {
 		join := a.joinURL(r, cl.Code())
 		q, err := classQR(join)
 		if err != nil {
@@ -113,11 +122,7 @@ func (a *app) classRoutes(mux *http.ServeMux) {
 		}).ServeHTTP(w, r)
 	})
 	mux.Handle("GET /join", joinForm)
-	mux.Handle("GET /join/{code}", a.page(func(r *http.Request) (templ.Component, int) {
-		cl, err := cr.Join(playground.ClientAddress(r.RemoteAddr), r.PathValue("code"))
-		if err != nil {
-			return a.joinError(plainSite, r.PathValue("code"), err)
-		}
+	mux.Handle("GET /join/{code}", admitted(func(r *http.Request, cl *playground.Class) (templ.Component, int) {
 		return templates.ClassStudentPage(templates.ClassStudentView{Site: studentSite, Code: cl.Code(), SocketPath: cl.SocketPath()}), http.StatusOK
 	}))
 }

@@ -15,6 +15,8 @@ import (
 	"testing"
 
 	"github.com/PuerkitoBio/goquery"
+
+	"socketlab/playground"
 )
 
 // newClassTestApp serves the real app with the test server's own origin allowed, so browser
@@ -140,6 +142,23 @@ func TestClassPages(t *testing.T) {
 		})
 	}
 
+	t.Run("class pages admit the device with the member cookie", func(t *testing.T) {
+		for _, path := range []string{"/join/" + strings.ToLower(code), "/class/" + code + "/present"} {
+			resp, _ := get(t, base+path)
+			var got *http.Cookie
+			for _, c := range resp.Cookies() {
+				if c.Name == playground.MemberCookie(code) {
+					got = c
+				}
+			}
+			if got == nil || !got.HttpOnly || got.SameSite != http.SameSiteLaxMode || got.Value == "" || strings.Contains(got.Value, key) {
+				t.Errorf("%s: member cookie %+v, want an HttpOnly SameSite=Lax cookie (not the presenter key)", path, got)
+			}
+		}
+		if resp, _ := get(t, base+"/join/ZZZZZZ"); len(resp.Cookies()) != 0 {
+			t.Errorf("unknown code: cookies %v", resp.Cookies())
+		}
+	})
 	t.Run("join redirect normalizes the code", func(t *testing.T) {
 		resp, err := noRedirect.Get(base + "/join?code=+" + strings.ToLower(code) + "+")
 		if err != nil {

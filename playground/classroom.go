@@ -56,6 +56,8 @@ const (
 	maxBreakoutRooms = 50
 	maxTenants       = 8
 	classSecretBytes = 32
+	// classMemberMaxAge is how long a device admitted to a class keeps its member cookie.
+	classMemberMaxAge = 12 * time.Hour
 )
 
 // Errors a student or the HTTP layer can see.
@@ -127,6 +129,9 @@ type Class struct {
 	// sessions are the Engine.IO session ids the class's hub has open: their requests bypass the
 	// code budget.
 	sessions *sessionSet
+	// member is the value of the cookie a device gets when it is admitted (see Admit): it lets that
+	// device back in (a reload, a reconnection) while its address is over the code budget.
+	member string
 
 	mu       sync.Mutex
 	students map[string]*classStudent // socket id (on "/") → student
@@ -209,7 +214,7 @@ func (c *Classroom) Create(lesson string) (cl *Class, secret string, err error) 
 		code = randomCode()
 	}
 	cl = &Class{
-		code: code, secret: secret, lesson: lesson, cr: c, sessions: &sessionSet{ids: map[string]struct{}{}},
+		code: code, secret: secret, lesson: lesson, cr: c, sessions: &sessionSet{ids: map[string]struct{}{}}, member: newTicket(),
 		students: map[string]*classStudent{}, byName: map[string]string{}, banned: map[string]bool{},
 	}
 	in, err := c.reg.add(func(id string) *Instance { return newClassInstance(id, c.reg.opts, cl.sessions) })
@@ -434,6 +439,37 @@ func (c *Classroom) Join(addr, code string) (*Class, error) {
 	return cl, nil
 }
 
+// MemberCookie is the name of the cookie that marks a device admitted to the class with code.
+func MemberCookie(code string) string { return "sl-class-" + code }
+
+// Admit is Join for an HTTP request (a class page or a new Engine.IO handshake): a device that
+// was admitted to this class before shows it with its member cookie, and is let in even when its
+// address is over the code budget, so the students behind one NAT'd address can reload and
+// reconnect while a classmate mistypes (the cookie is 128 random bits per class: no way to guess
+// a code). An admitted request gets the cookie, when w is not nil.
+func (c *Classroom) Admit(w http.ResponseWriter, r *http.Request, code string) (*Class, error) {
+	var cl *Class
+	norm, _ := NormalizeCode(code)
+	if ck, err := r.Cookie(MemberCookie(norm)); err == nil {
+		if found := c.Lookup(code); found != nil && subtle.ConstantTimeCompare([]byte(ck.Value), []byte(found.member)) == 1 {
+			cl = found
+		}
+	}
+	if cl == nil {
+		var err error
+		if cl, err = c.Join(ClientAddress(r.RemoteAddr), code); err != nil {
+			return nil, err
+		}
+	}
+	if w != nil {
+		http.SetCookie(w, &http.Cookie{
+			Name: MemberCookie(cl.code), Value: cl.member, Path: "/", MaxAge: int(classMemberMaxAge / time.Second),
+			HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode,
+		})
+	}
+	return cl, nil
+}
+
 // End closes a class: everyone is told, then disconnected; the code stops working.
 func (cl *Class) End() {
 	cl.mu.Lock()
@@ -454,9 +490,10 @@ func (cl *Class) End() {
 }
 
 // SocketHandler serves /class/{code}/socket.io/: a request of a session the class's hub has open
-// (its "sid") always reaches the hub; anything else is a new handshake, looked up with Join: an
+// (its "sid") always reaches the hub; anything else is a new handshake, looked up with Admit: an
 // unknown code spends the address's failure budget and gets the Engine.IO error shape, and an
-// address over its budget gets 429 for every code. A made-up sid is no way around the budget.
+// address over its budget gets 429 for every code, unless the device shows the class's member
+// cookie. A made-up sid is no way around the budget.
 func (c *Classroom) SocketHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if sid := r.URL.Query().Get("sid"); sid != "" {
@@ -466,7 +503,7 @@ func (c *Classroom) SocketHandler() http.Handler {
 				return
 			}
 		}
-		cl, err := c.Join(ClientAddress(r.RemoteAddr), r.PathValue("code"))
+		cl, err := c.Admit(w, r, r.PathValue("code"))
 		if err != nil {
 			status := http.StatusNotFound
 			if errors.Is(err, ErrTooManyAttempts) {

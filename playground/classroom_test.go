@@ -610,6 +610,55 @@ func TestClassRateLimit(t *testing.T) {
 				t.Errorf("the polling student's own message did not come back: %q", got)
 			}
 		}},
+		{"a device admitted before gets back in while the address is blocked", func(t *testing.T, f *classFixture) {
+			hs := f.srv + f.cl.SocketPath() + "?EIO=4&transport=polling"
+			resp, err := http.Get(hs) // admitted: the answer carries the class's member cookie
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			var member *http.Cookie
+			for _, c := range resp.Cookies() {
+				if c.Name == MemberCookie(f.cl.Code()) {
+					member = c
+				}
+			}
+			if member == nil || !member.HttpOnly || member.SameSite != http.SameSiteLaxMode || member.Path != "/" || len(member.Value) < 22 {
+				t.Fatalf("member cookie = %+v, want HttpOnly, SameSite=Lax, Path=/, 128 bits", member)
+			}
+			f.spendCodes(burst)
+			tests := []struct {
+				name, url, cookie string
+				status            int
+			}{
+				{"with the cookie", hs, MemberCookie(f.cl.Code()) + "=" + member.Value, 200},
+				{"without it", hs, "", 429},
+				{"with a made-up value", hs, MemberCookie(f.cl.Code()) + "=" + newTicket(), 429},
+				{"with the cookie under another code", f.srv + "/class/ZZZZZZ/socket.io/?EIO=4&transport=polling", MemberCookie("ZZZZZZ") + "=" + member.Value, 429},
+			}
+			for _, tt := range tests {
+				req, _ := http.NewRequest("GET", tt.url, nil)
+				if tt.cookie != "" {
+					req.Header.Set("Cookie", tt.cookie)
+				}
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp.Body.Close()
+				if resp.StatusCode != tt.status {
+					t.Errorf("new handshake %s while blocked: %d, want %d", tt.name, resp.StatusCode, tt.status)
+				}
+			}
+			// A WebSocket-only client (no polling first) with the cookie gets in too.
+			d := websocket.Dialer{HandshakeTimeout: 5 * time.Second}
+			ws, _, err := d.Dial("ws"+strings.TrimPrefix(f.srv, "http")+f.cl.SocketPath()+"?EIO=4&transport=websocket",
+				http.Header{"Cookie": {MemberCookie(f.cl.Code()) + "=" + member.Value}})
+			if err != nil {
+				t.Fatalf("WebSocket handshake with the cookie while blocked: %v", err)
+			}
+			ws.Close()
+		}},
 		{"a wrong code in the CONNECT auth spends nothing", func(t *testing.T, f *classFixture) {
 			c := f.dial()
 			for range 3 * burst {
