@@ -79,6 +79,10 @@ func TestCheckRules(t *testing.T) {
 			`CASE/01-a.md:9:61: warning: link "/lessons/c": 03-c.md is a draft, hidden unless served with -drafts`,
 			`CASE/01-a.md:12:12: image "missing.png" not found (looked for missing.png)`,
 		}},
+		{"images", []string{
+			`CASE/01-a.md:8:10: image "notes.txt" is not served: the lessons folder serves only png, jpg, jpeg, gif, webp, svg files`,
+			`CASE/01-a.md:10:11: image "_private/x.png" is not served: no folder or file on its path may start with "." or "_"`,
+		}},
 		{"dups", []string{
 			`CASE/02-b.md:4:1: duplicate order 1 (also 01-a.md)`,
 			`CASE/03-c.md:4:1: duplicate slug "a" (also 01-a.md)`,
@@ -233,7 +237,15 @@ func TestAuthoringGuideExample(t *testing.T) {
 	if m == nil {
 		t.Fatal("docs/authoring.md has no ````markdown block after <!-- example-lesson -->")
 	}
-	fsys := fstest.MapFS{"05-rooms.md": {Data: append(m[1], '\n')}}
+	ch := regexp.MustCompile("(?s)<!-- example-chapter -->.*?```yaml\n(.*?)```").FindSubmatch(doc)
+	if ch == nil {
+		t.Fatal("docs/authoring.md has no ```yaml block after <!-- example-chapter -->")
+	}
+	fsys := fstest.MapFS{
+		"05-rooms.md":               {Data: append(m[1], '\n')},
+		"06-scaling/chapter.yaml":   {Data: ch[1]},
+		"06-scaling/01-adapters.md": {Data: []byte(lessonText("Adapters", "Two servers."))},
+	}
 	ds := lessons.Check(fsys, lessonOptions("docs/authoring.md example", true))
 	if len(ds) > 0 {
 		t.Errorf("the guide's example lesson does not pass check:\n%v", ds)
@@ -242,7 +254,17 @@ func TestAuthoringGuideExample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := idx.Lessons()[0]
+	var l *lessons.Lesson
+	for _, x := range idx.Lessons() {
+		if x.File == "05-rooms.md" {
+			l = x
+		} else if x.Chapter == nil || x.Chapter.Title != "Scaling out" {
+			t.Errorf("the example chapter did not load: %+v", x.Chapter)
+		}
+	}
+	if l == nil {
+		t.Fatal("the example lesson did not load")
+	}
 	if len(l.Demos) == 0 || len(l.Quizzes) == 0 {
 		t.Errorf("the example has %d demos and %d quizzes, want at least one of each", len(l.Demos), len(l.Quizzes))
 	}
@@ -720,4 +742,121 @@ func getDoc(t *testing.T, url string) *goquery.Document {
 		t.Fatal(err)
 	}
 	return doc
+}
+
+// TestLessonImages serves a folder lesson's images at the URLs its rendered page uses (the body's
+// and a quiz's, a chapter lesson's, one in a shared folder), SVG sandboxed; everything that is not
+// an image of the lessons folder is a 404: other files, folders, hidden names, traversal, and a
+// symbolic link out of the folder.
+func TestLessonImages(t *testing.T) {
+	png := "\x89PNG\r\n\x1a\nnot really"
+	svg := `<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>`
+	dir := writeCourse(t, map[string]string{
+		"01-pics/index.md": lessonText("Pics", "![diagram](diagram.png)\n\n![logo](../shared/logo.svg)\n\n"+
+			"```quiz\n- question: Which?\n  choices:\n    - {text: a, correct: true, explain: \"![big](img/big.JPG)\"}\n    - {text: b, explain: no}\n```"),
+		"01-pics/diagram.png":        png,
+		"01-pics/img/big.JPG":        "jpeg bytes",
+		"01-pics/notes.txt":          "secret notes",
+		"01-pics/.hidden.png":        png,
+		"01-pics/_private/x.png":     png,
+		"01-pics/folder.png/a.png":   png,
+		"shared/logo.svg":            svg,
+		"02-basics/chapter.yaml":     "title: Basics\n",
+		"02-basics/01-rooms.md":      lessonText("Rooms", "![rooms](rooms.gif)"),
+		"02-basics/rooms.gif":        "GIF89a",
+		"02-basics/page.html":        "<script>alert(1)</script>",
+		"02-basics/renamed.svg.html": "<script>alert(1)</script>",
+	})
+	outside := filepath.Join(t.TempDir(), "outside.png")
+	if err := os.WriteFile(outside, []byte("OUTSIDE THE FOLDER"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(outside, filepath.Join(dir, "01-pics", "link.png")); err != nil {
+		t.Fatal(err)
+	}
+	a, err := newApp(slog.New(slog.DiscardHandler), serveConfig{lessonDir: dir, origins: []string{"http://127.0.0.1"}})
+	if err != nil {
+		t.Fatalf("newApp: %v", err)
+	}
+	srv := httptest.NewServer(a.Handler())
+	t.Cleanup(func() { srv.Close(); a.Close() })
+
+	// The pages use the served URLs.
+	var srcs []string
+	for _, slug := range []string{"pics", "rooms"} {
+		getDoc(t, srv.URL+"/lessons/"+slug).Find("main img").Each(func(_ int, s *goquery.Selection) {
+			srcs = append(srcs, s.AttrOr("src", ""))
+		})
+	}
+	wantSrcs := []string{"/lesson-files/01-pics/diagram.png", "/lesson-files/shared/logo.svg", "/lesson-files/01-pics/img/big.JPG", "/lesson-files/02-basics/rooms.gif"}
+	if d := cmp.Diff(wantSrcs, srcs); d != "" {
+		t.Errorf("image URLs in the pages (-want +got):\n%s", d)
+	}
+
+	served := []struct{ path, ctype, body string }{
+		{"/lesson-files/01-pics/diagram.png", "image/png", png},
+		{"/lesson-files/shared/logo.svg", "image/svg+xml", svg},
+		{"/lesson-files/01-pics/img/big.JPG", "image/jpeg", "jpeg bytes"},
+		{"/lesson-files/02-basics/rooms.gif", "image/gif", "GIF89a"},
+	}
+	for _, tt := range served {
+		t.Run("serves "+tt.path, func(t *testing.T) {
+			resp, err := http.Get(srv.URL + tt.path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			body, _ := io.ReadAll(resp.Body)
+			if resp.StatusCode != 200 || string(body) != tt.body {
+				t.Fatalf("got %d %q, want 200 %q", resp.StatusCode, body, tt.body)
+			}
+			h := resp.Header
+			if h.Get("Content-Type") != tt.ctype || h.Get("X-Content-Type-Options") != "nosniff" {
+				t.Errorf("got Content-Type %q, nosniff %q; want %q, nosniff", h.Get("Content-Type"), h.Get("X-Content-Type-Options"), tt.ctype)
+			}
+			csp := h.Get("Content-Security-Policy")
+			if isSVG := tt.ctype == "image/svg+xml"; isSVG != strings.HasPrefix(csp, "sandbox;") {
+				t.Errorf("got Content-Security-Policy %q: want a sandbox exactly for SVG", csp)
+			}
+		})
+	}
+
+	notServed := []string{
+		"/lesson-files/01-pics/notes.txt",
+		"/lesson-files/01-pics/index.md",
+		"/lesson-files/02-basics/chapter.yaml",
+		"/lesson-files/02-basics/page.html",
+		"/lesson-files/02-basics/renamed.svg.html",
+		"/lesson-files/01-pics/",
+		"/lesson-files/01-pics",
+		"/lesson-files/",
+		"/lesson-files/01-pics/missing.png",
+		"/lesson-files/01-pics/.hidden.png",
+		"/lesson-files/01-pics/_private/x.png",
+		"/lesson-files/01-pics/folder.png",
+		"/lesson-files/01-pics/link.png",
+		"/lesson-files/01-pics/..%2f..%2fgo.mod.png",
+		"/lesson-files/%2e%2e/outside.png",
+		"/lesson-files/01-pics/%5c..%5cnotes.png",
+		"/lesson-files/../authoring.go",
+		"/lesson-files//etc/passwd.png",
+	}
+	for _, p := range notServed {
+		t.Run("404 "+p, func(t *testing.T) {
+			resp, err := http.Get(srv.URL + p) // redirects (the mux cleans "..") are followed
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			body, _ := io.ReadAll(resp.Body)
+			if resp.StatusCode != http.StatusNotFound {
+				t.Errorf("got %d, want 404", resp.StatusCode)
+			}
+			for _, leak := range []string{"secret notes", "OUTSIDE THE FOLDER", "<script>alert", "\x89PNG", "module socketlab"} {
+				if strings.Contains(string(body), leak) {
+					t.Errorf("the response leaks %q", leak)
+				}
+			}
+		})
+	}
 }

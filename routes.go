@@ -27,6 +27,7 @@ func (a *app) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /{$}", a.handleHome())
 	mux.Handle("GET /lessons/{slug}", a.handleLesson())
+	mux.Handle("GET "+lessons.FilesURL+"{path...}", a.handleLessonFile())
 	mux.Handle("GET /static/", http.StripPrefix("/static/", a.assets.Handler()))
 	mux.Handle("GET /healthz", handleHealthz())
 	mux.Handle("/play/", a.play.Handler())

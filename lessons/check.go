@@ -232,6 +232,14 @@ func (c *checker) image(k Link) {
 	}
 	if _, err := fs.Stat(c.fsys, p); err != nil {
 		c.report(k, SeverityError, "image %q not found (looked for %s)", k.Href, p)
+		return
+	}
+	if _, ok := ImageType(p); !ok {
+		c.report(k, SeverityError, "image %q is not served: the lessons folder serves only %s files", k.Href, ImageExtensions)
+		return
+	}
+	if !ServedFile(p) {
+		c.report(k, SeverityError, "image %q is not served: no folder or file on its path may start with \".\" or \"_\"", k.Href)
 	}
 }
 

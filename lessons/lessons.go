@@ -490,6 +490,7 @@ func render(md goldmark.Markdown, body []byte, l *Lesson, reserved []string) []*
 	if c != nil {
 		l.Links, l.Images = c.links, c.images
 	}
+	rewriteImages(doc, l.File)
 	_ = ast.Walk(doc, func(n ast.Node, entering bool) (ast.WalkStatus, error) {
 		if !entering {
 			return ast.WalkContinue, nil

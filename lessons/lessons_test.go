@@ -213,7 +213,7 @@ Intro with [a link](/lessons/rooms#join "t") and <https://socket.io>.
 	wantHTML := `<h1 id="title-in-the-body">Title in the body</h1>
 <p>Intro with <a href="/lessons/rooms#join" title="t">a link</a> and <a href="https://socket.io">https://socket.io</a>.</p>
 <h2 id="emit-to-a-room">Emit to a room</h2>
-<p><img src="rooms.svg" alt="diagram"></p>
+<p><img src="/lesson-files/rooms.svg" alt="diagram"></p>
 <div class="code" data-copy data-lang="js"><pre class="chroma"><code><span class="line"><span class="cl"><span class="nx">socket</span><span class="p">.</span><span class="nx">to</span><span class="p">(</span><span class="s2">&#34;lobby&#34;</span><span class="p">).</span><span class="nx">emit</span><span class="p">(</span><span class="s2">&#34;hi&#34;</span><span class="p">);</span>
 </span></span></code></pre></div>
 <h3 id="no-language--more">No language &amp; more</h3>
@@ -229,7 +229,7 @@ Intro with [a link](/lessons/rooms#join "t") and <https://socket.io>.
 <label class="quiz-choice"><input type="radio" name="quiz-1-q1" value="quiz-1-q1-c1" data-correct> a</label>
 <div class="quiz-explain" data-explains="quiz-1-q1-c1" hidden>ok</div>
 <label class="quiz-choice"><input type="radio" name="quiz-1-q1" value="quiz-1-q1-c2"> b</label>
-<div class="quiz-explain" data-explains="quiz-1-q1-c2" hidden><img src="b.png" alt="x"></div>
+<div class="quiz-explain" data-explains="quiz-1-q1-c2" hidden><img src="/lesson-files/b.png" alt="x"></div>
 </fieldset>
 </div>
 <h2 id="emit-to-a-room-1">Emit to a room</h2>
