@@ -163,8 +163,10 @@ func NewServer(opts Options) *Server {
 		sessions: make(map[string]*Session),
 	}
 	srv.upgrader = websocket.Upgrader{
-		HandshakeTimeout:  opts.WriteTimeout,
-		ReadBufferSize:    4096,
+		HandshakeTimeout: opts.WriteTimeout,
+		// Frames are read through a 1 KiB buffer (not the hijacked 4 KiB one): an idle connection
+		// costs 3 KiB less; larger messages just take more reads.
+		ReadBufferSize:    1024,
 		WriteBufferPool:   &sync.Pool{},                             // we frame writes ourselves; gorilla never needs a write buffer
 		CheckOrigin:       func(*http.Request) bool { return true }, // checked before, against the allowlist
 		EnableCompression: false,
