@@ -808,7 +808,11 @@ func TestLessonImages(t *testing.T) {
 	var srcs []string
 	for _, slug := range []string{"pics", "rooms"} {
 		getDoc(t, srv.URL+"/lessons/"+slug).Find("main img").Each(func(_ int, s *goquery.Selection) {
-			srcs = append(srcs, s.AttrOr("src", ""))
+			src, version, _ := strings.Cut(s.AttrOr("src", ""), "?")
+			if !regexp.MustCompile(`^v=[0-9a-z]+$`).MatchString(version) {
+				t.Errorf("image %s: got query %q, want the file's version v=...", src, version)
+			}
+			srcs = append(srcs, src)
 		})
 	}
 	wantSrcs := []string{"/lesson-files/01-pics/diagram.png", "/lesson-files/shared/logo.svg", "/lesson-files/01-pics/img/big.JPG", "/lesson-files/02-basics/rooms.gif"}
@@ -937,5 +941,51 @@ func TestBrowserChaptersAndImages(t *testing.T) {
 	e2eDo(t, ctx, "open the SVG", chromedp.Navigate(srv.URL+"/lesson-files/shared/logo.svg"))
 	if title := e2eEval[string](t, ctx, `document.title`); title == "svg ran" {
 		t.Error("the SVG's script ran")
+	}
+}
+
+// TestWatchImage: saving an image reloads exactly the lessons that show it (its URL carries the
+// file's version), and the page then refers to the new version; other files reload nothing.
+func TestWatchImage(t *testing.T) {
+	dir, _, srv, events, _ := watchApp(t, map[string]string{
+		"01-one.md":   lessonText("One", "![diagram](diagram.png)"),
+		"02-two.md":   lessonText("Two", "No images."),
+		"diagram.png": "first version",
+	})
+	src := func() string {
+		return getDoc(t, srv.URL+"/lessons/one").Find("main img").AttrOr("src", "")
+	}
+	before := src()
+	tests := []struct {
+		name, file, text string
+		want             *reloadEvent // nil: no reload
+	}{
+		{"the image", "diagram.png", "second, longer version", &reloadEvent{Slugs: []string{"one"}}},
+		{"an image no lesson shows", "other.png", "unused", nil},
+		{"another file", "notes.txt", "notes", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := os.WriteFile(filepath.Join(dir, tt.file), []byte(tt.text), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if tt.want != nil {
+				wantReload(t, events, *tt.want)
+				return
+			}
+			// The folder is reloaded (nothing tells which file changed) but no page differs.
+			select {
+			case ev := <-events:
+				t.Errorf("got reload event %+v, want none", ev)
+			case <-time.After(10 * watchDebounce):
+			}
+		})
+	}
+	after := src()
+	if p, _, _ := strings.Cut(after, "?"); p != "/lesson-files/diagram.png" || after == before {
+		t.Errorf("image URL: before %q, after %q: want the same file, a new version", before, after)
+	}
+	if code, body := getPage(t, srv.URL+after); code != 200 || body != "second, longer version" {
+		t.Errorf("GET %s: got %d %q", after, code, body)
 	}
 }

@@ -1,8 +1,12 @@
 package lessons
 
 import (
+	"fmt"
+	"hash/fnv"
+	"io/fs"
 	"net/url"
 	"path"
+	"strconv"
 	"strings"
 
 	"github.com/yuin/goldmark/ast"
@@ -69,16 +73,24 @@ func imagePath(file, dest string) (p, fragment string) {
 	return p, u.Fragment
 }
 
-// fileURL is the URL the server serves lessons-folder file p at.
-func fileURL(p, fragment string) string {
+// fileURL is the URL the server serves lessons-folder file p at, with a
+// version of the file's size and modification time in the query: a page
+// changes when one of its images does, so live reload (serve -watch)
+// reloads the tabs showing it, and a browser never shows a stale copy.
+func fileURL(fsys fs.FS, p, fragment string) string {
 	u := url.URL{Path: FilesURL + p, Fragment: fragment}
+	if st, err := fs.Stat(fsys, p); err == nil {
+		h := fnv.New64a()
+		fmt.Fprintf(h, "%d %d", st.Size(), st.ModTime().UnixNano())
+		u.RawQuery = "v=" + strconv.FormatUint(h.Sum64()&0xffffffffff, 36)
+	}
 	return u.String()
 }
 
 // rewriteImages points the relative images of a lesson body, and of its
 // quizzes, at the URL the server serves them at: as written they would
 // resolve against /lessons/SLUG, where two lessons' "diagram.png" collide.
-func rewriteImages(doc ast.Node, file string) {
+func rewriteImages(doc ast.Node, fsys fs.FS, file string) {
 	_ = ast.Walk(doc, func(n ast.Node, entering bool) (ast.WalkStatus, error) {
 		if !entering {
 			return ast.WalkContinue, nil
@@ -86,7 +98,7 @@ func rewriteImages(doc ast.Node, file string) {
 		switch n := n.(type) {
 		case *ast.Image:
 			if p, frag := imagePath(file, string(blocks.ResolveURL(n.Destination))); p != "" {
-				n.Destination = []byte(fileURL(p, frag))
+				n.Destination = []byte(fileURL(fsys, p, frag))
 			}
 		case *blocks.QuizNode:
 			for _, k := range n.Quiz.Images {
@@ -94,7 +106,7 @@ func rewriteImages(doc ast.Node, file string) {
 				if p == "" {
 					continue
 				}
-				to := `src="` + string(util.EscapeHTML(util.URLEscape([]byte(fileURL(p, frag)), true))) + `"`
+				to := `src="` + string(util.EscapeHTML(util.URLEscape([]byte(fileURL(fsys, p, frag)), true))) + `"`
 				from := `src="` + string(util.EscapeHTML(util.URLEscape([]byte(k.Href), true))) + `"`
 				for i := range n.Quiz.Questions {
 					q := &n.Quiz.Questions[i]

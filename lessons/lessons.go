@@ -439,7 +439,7 @@ func loadFile(fsys fs.FS, f lessonFile, md goldmark.Markdown, reserved []string)
 	if serrs := checkShape(body); len(serrs) > 0 {
 		return nil, slug, append(errs, serrs...)
 	}
-	if perr := render(md, body, l, reserved); len(perr) > 0 {
+	if perr := render(fsys, md, body, l, reserved); len(perr) > 0 {
 		return nil, slug, append(errs, perr...)
 	}
 	// With only front-matter errors the body rendered: the lesson comes
@@ -468,7 +468,7 @@ func readCapped(fsys fs.FS, name string) ([]byte, error) {
 
 // render parses body (file lines kept: the front matter is blanked), fills
 // the rendered fields of l and returns the problems found, with file lines.
-func render(md goldmark.Markdown, body []byte, l *Lesson, reserved []string) []*Error {
+func render(fsys fs.FS, md goldmark.Markdown, body []byte, l *Lesson, reserved []string) []*Error {
 	pc := parser.NewContext()
 	ids := pc.IDs()
 	for i := 1; i <= maxWidgetIDs; i++ {
@@ -490,7 +490,7 @@ func render(md goldmark.Markdown, body []byte, l *Lesson, reserved []string) []*
 	if c != nil {
 		l.Links, l.Images = c.links, c.images
 	}
-	rewriteImages(doc, l.File)
+	rewriteImages(doc, fsys, l.File)
 	_ = ast.Walk(doc, func(n ast.Node, entering bool) (ast.WalkStatus, error) {
 		if !entering {
 			return ast.WalkContinue, nil
