@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 
 	"socketlab/loadgen"
@@ -38,8 +39,20 @@ func runBenchServer(ctx context.Context, args []string, getenv func(string) stri
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", "127.0.0.1:3002", "`host:port` to listen on")
 	level := fs.String("log-level", "warn", "log level")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to `file` (go tool pprof)")
 	if err := fs.Parse(args); err != nil {
 		return ignoreHelp(err)
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return fmt.Errorf("-cpuprofile: %w", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fmt.Errorf("-cpuprofile: %w", err)
+		}
+		defer pprof.StopCPUProfile()
 	}
 	return serveHandler(ctx, *addr, *level, stdout, stderr, "bench server", func(log *slog.Logger) (handlerCloser, error) {
 		return playground.NewBenchServer(log), nil
