@@ -95,6 +95,13 @@ func TestCheckRules(t *testing.T) {
 			`CASE/02-basics/chapter.yaml:4:3: chapter defaults: unknown key "objetives" (did you mean "objectives"?)`,
 			`CASE/03-more/chapter.yaml:1:1: chapter: unknown key "titel" (did you mean "title"?)`,
 		}},
+		{"chapter-several", []string{ // every problem of a chapter.yaml in one run
+			`CASE/basics/chapter.yaml:1:1: chapter: unknown key "titel" (did you mean "title"?)`,
+			"CASE/basics/chapter.yaml:2:11: chapter: cannot unmarshal !!seq into string",
+			"CASE/basics/chapter.yaml:3:8: chapter: cannot unmarshal !!str `first` into int",
+			"CASE/basics/chapter.yaml:5:10: chapter: cannot unmarshal !!str `maybe` into bool",
+			`CASE/basics/chapter.yaml:6:3: chapter defaults: unknown key "objetives" (did you mean "objectives"?)`,
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"socketlab/lessons/blocks"
 )
 
 // chapterKeys are the keys of a chapter.yaml.
@@ -54,15 +56,19 @@ func loadChapter(fsys fs.FS, dir string) (*chapterInfo, []*Error) {
 		return fail(1, 0, "chapter: want key: value lines (title:, summary:, order:, defaults:)")
 	}
 	root := node.Content[0]
+	// Every problem of the file is collected: unknown keys, values of the
+	// wrong type, a missing title or order.
 	var errs []*Error
 	lines := map[string]int{}
+	suggested := map[string]bool{}
 	for i := 0; i+1 < len(root.Content); i += 2 {
 		k, v := root.Content[i], root.Content[i+1]
-		lines[k.Value] = k.Line
 		if !slices.Contains(chapterKeys, k.Value) {
 			errs = append(errs, &Error{File: file, Line: k.Line, Col: k.Column, Err: unknownKey("chapter", k.Value, chapterKeys)})
+			suggested[blocks.Suggest(k.Value, chapterKeys)] = true
 			continue
 		}
+		lines[k.Value] = k.Line
 		if k.Value == "defaults" && v.Kind == yaml.MappingNode {
 			for j := 0; j+1 < len(v.Content); j += 2 {
 				dk := v.Content[j]
@@ -72,31 +78,39 @@ func loadChapter(fsys fs.FS, dir string) (*chapterInfo, []*Error) {
 			}
 		}
 	}
-	if len(errs) > 0 {
-		return nil, errs
-	}
 	var cf chapterFile
+	bad := map[int]bool{}
 	if err := root.Decode(&cf); err != nil && !errors.Is(err, io.EOF) {
-		errs := yamlErrors(err, 0)
-		for _, e := range errs {
+		terrs := yamlErrors(err, 0)
+		for _, e := range terrs {
 			e.File = file
 			e.Col = valueCol(root, e.Line)
 			e.Err = fmt.Errorf("chapter: %s", strings.TrimPrefix(e.Err.Error(), "front matter: "))
+			bad[e.Line] = true
 		}
-		return nil, errs
+		errs = append(errs, terrs...)
 	}
-	if strings.TrimSpace(cf.Title) == "" {
-		return fail(max(lines["title"], 1), 1, "chapter: \"title\" is required")
+	if l, set := lines["title"]; strings.TrimSpace(cf.Title) == "" && !(set && bad[l]) && !suggested["title"] {
+		errs = append(errs, &Error{File: file, Line: max(l, 1), Col: 1, Err: errors.New(`chapter: "title" is required`)})
 	}
 	ch := &chapterInfo{Chapter: Chapter{Dir: dir, Title: cf.Title, Summary: cf.Summary}, defaults: cf.Defaults}
 	if m := orderPrefixRE.FindStringSubmatch(dir); m != nil {
 		ch.Order, _ = strconv.Atoi(m[1])
 	}
-	if cf.Order != nil {
+	if cf.Order != nil && !bad[lines["order"]] {
 		ch.Order = *cf.Order
 	}
-	if ch.Order < 1 {
-		return fail(max(lines["order"], 1), 1, "chapter: no order: set \"order\" or name the folder NN-%s", dir)
+	if l, set := lines["order"]; ch.Order < 1 && !(set && bad[l]) && !suggested["order"] {
+		errs = append(errs, &Error{File: file, Line: max(l, 1), Col: 1, Err: fmt.Errorf("chapter: no order: set \"order\" or name the folder NN-%s", dir)})
+	}
+	if len(errs) > 0 {
+		slices.SortStableFunc(errs, func(a, b *Error) int {
+			if a.Line != b.Line {
+				return a.Line - b.Line
+			}
+			return a.Col - b.Col
+		})
+		return nil, errs
 	}
 	return ch, nil
 }

@@ -118,6 +118,9 @@ func TestLoadErrors(t *testing.T) {
 				"lessons/01-a.md:6: unknown demo \"room\""},
 		{"YAML syntax, then the body", fstest.MapFS{"01-a.md": md("title: [\n", "```demo room\n```\n")},
 			"lessons/01-a.md:2: front matter: did not find expected node content\nlessons/01-a.md:4: unknown demo \"room\""},
+		{"chapter: every problem", fstest.MapFS{"basics/chapter.yaml": {Data: []byte("summary: S\n")}, "basics/01-a.md": md(ok, "")},
+			"lessons/basics/chapter.yaml:1: chapter: \"title\" is required\n" +
+				"lessons/basics/chapter.yaml:1: chapter: no order: set \"order\" or name the folder NN-basics"},
 		{"empty objective", fstest.MapFS{"01-a.md": md(ok+"\nobjectives: [a, '']\n", "")},
 			"lessons/01-a.md:5: front matter: objectives item 2 is empty"},
 		{"no order", fstest.MapFS{"intro.md": md(ok, "")},
