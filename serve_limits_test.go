@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -19,10 +21,7 @@ import (
 // for longer than readTimeout still gets its next packet (the server's ping), and its session lives.
 func TestLongLivedRequestsOutliveReadTimeout(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		a, err := newApp(slog.New(slog.DiscardHandler), serveConfig{})
-		if err != nil {
-			t.Fatalf("newApp: %v", err)
-		}
+		a := bubbleApp(t)
 		ln := newPipeListener()
 		ctx, stop := context.WithCancel(t.Context())
 		served := make(chan error, 1)
@@ -99,24 +98,31 @@ func TestLongLivedRequestsOutliveReadTimeout(t *testing.T) {
 		if err := <-served; err != nil {
 			t.Errorf("serve: %v", err)
 		}
-		settleBubble()
 	})
 }
 
-// settleBubble lets the fake clock of a synctest bubble run past the highlighter's regexp clock
-// (a goroutine regexp2 starts when lessons render with no clock running yet, which ends after a
-// few idle seconds), so the bubble can end.
-func settleBubble() { time.Sleep(time.Minute) }
+// bubbleApp is the real app inside a synctest bubble, serving one plain lesson from disk: the
+// embedded course's code blocks would start the highlighter's regexp clock (regexp2) in the
+// bubble, and that clock, measured against a start time taken outside, never ends there.
+func bubbleApp(t *testing.T) *app {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "01-one.md"), []byte(lessonText("One", "Plain text.")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	a, err := newApp(slog.New(slog.DiscardHandler), serveConfig{lessonDir: dir})
+	if err != nil {
+		t.Fatalf("newApp: %v", err)
+	}
+	return a
+}
 
 // TestSessionAdmission: the real server's demo hubs share one admission: a burst of sessionBurst
 // handshakes in the same instant is admitted (a class joining from one address), the next is
 // refused with 503 before any session exists, and a moment later handshakes succeed again.
 func TestSessionAdmission(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		a, err := newApp(slog.New(slog.DiscardHandler), serveConfig{})
-		if err != nil {
-			t.Fatalf("newApp: %v", err)
-		}
+		a := bubbleApp(t)
 		ln := newPipeListener()
 		ctx, stop := context.WithCancel(t.Context())
 		served := make(chan error, 1)
@@ -166,7 +172,6 @@ func TestSessionAdmission(t *testing.T) {
 		if err := <-served; err != nil {
 			t.Errorf("serve: %v", err)
 		}
-		settleBubble()
 	})
 }
 
