@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -21,6 +22,7 @@ import (
 	"github.com/chromedp/chromedp/kb"
 
 	"socketlab/playground"
+	"socketlab/playground/socketio"
 	"socketlab/templates"
 )
 
@@ -49,6 +51,7 @@ script:
   - {client: C, join: room-1}
   - {client: B, emit: news, args: [step two], scope: room, room: room-1}
   - {client: C, leave: room-1}
+  - {client: A, emit: news, args: [two rooms], scope: room, to: [room-1, room-2]}
 ` + "```\n",
 	"04-namespaces.md": "```demo namespaces\n" + `clients:
   - A
@@ -74,6 +77,13 @@ clients:
 // demoServer serves the real app with the test lessons on 127.0.0.1 (its origin allowed).
 func demoServer(t *testing.T) *httptest.Server {
 	t.Helper()
+	return demoServerWith(t, nil)
+}
+
+// demoServerWith is demoServer; with sopts, the demo instances (/play/) are served by a registry
+// of its own whose hubs use these Socket.IO options (the rest of the app is unchanged).
+func demoServerWith(t *testing.T, sopts *socketio.Options) *httptest.Server {
+	t.Helper()
 	dir := t.TempDir()
 	for name, body := range demoLessons {
 		slug := strings.TrimSuffix(name[3:], ".md")
@@ -92,11 +102,25 @@ func demoServer(t *testing.T) *httptest.Server {
 		t.Fatalf("newApp: %v", err)
 	}
 	handler := a.Handler()
+	var reg *playground.Registry
+	if sopts != nil {
+		reg = playground.NewRegistry(playground.Options{Logger: slog.New(slog.DiscardHandler), Origins: []string{origin}, Socket: *sopts})
+		mux := http.NewServeMux()
+		mux.Handle("/play/", reg.Handler())
+		mux.Handle("/", handler)
+		handler = mux
+	}
 	srv := httptest.NewUnstartedServer(handler)
 	srv.Listener.Close()
 	srv.Listener = ln
 	srv.Start()
-	t.Cleanup(func() { srv.Close(); a.Close() })
+	t.Cleanup(func() {
+		if reg != nil {
+			reg.Close() // first: it ends the demos' event streams and sockets, which Close waits for
+		}
+		srv.Close()
+		a.Close()
+	})
 	return srv
 }
 
@@ -303,6 +327,35 @@ func TestDemosBrowser(t *testing.T) {
 			t.Errorf("Ada's received list: got %q", got)
 		}
 		b.screenshot("chat")
+
+		t.Run("rename", func(t *testing.T) {
+			b.t = t
+			b.js(0, col("Linus", "[data-testid=client-rename]")+".click()")
+			b.js(0, `{ const i = d.querySelector("[data-testid=client-rename-input]"); i.value = "Margaret"; i.form.requestSubmit(); }`)
+			b.waitFor("Margaret connected", `document.querySelector("[data-client=Margaret] [data-testid=client-status]")?.textContent === "● connected"`)
+			b.waitFor("the server knows Margaret", `document.querySelector("[data-member=Margaret]") !== null && document.querySelector("[data-member=Linus]") === null`)
+			got := b.act(0, setv("[data-testid=chat-from]", "Margaret")+";"+setv("[data-testid=chat-text]", "new name")+";"+click("[data-testid=chat-send]"))
+			wantReceived(t, got, "Ada", "Grace", "Margaret")
+			if got := b.text(0, "[data-testid=result-received]"); got != "✔ Received: Ada, Grace, Margaret" {
+				t.Errorf("who got it: %q", got)
+			}
+			if got := b.text(0, "[data-client=Ada] [data-testid=client-received]"); !strings.Contains(got, `"from":"Margaret"`) {
+				t.Errorf("Ada's received list: %q, want the message from Margaret", got)
+			}
+		})
+		t.Run("remove", func(t *testing.T) {
+			b.t = t
+			b.js(0, col("Grace", "[data-testid=client-remove]")+".click()")
+			b.waitFor("Grace gone from the server", `document.querySelector("[data-member=Grace]") === null`)
+			if n := evalJS[int](t, b, `document.querySelectorAll("[data-testid=client][data-client=Grace]").length`); n != 0 {
+				t.Errorf("Grace's column is still there")
+			}
+			if got := evalJS[[]string](t, b, `[...document.querySelector("[data-testid=chat-from]").options].map(o => o.value)`); strings.Join(got, ",") != "Ada,Margaret" {
+				t.Errorf("senders after remove: %q", got)
+			}
+			wantReceived(t, b.act(0, setv("[data-testid=chat-from]", "Ada")+";"+click("[data-testid=chat-send]")), "Ada", "Margaret")
+		})
+		b.t = t
 	})
 
 	t.Run("emit-scopes", func(t *testing.T) {
@@ -396,6 +449,35 @@ func TestDemosBrowser(t *testing.T) {
 			if r := b.roles(0); r["A"] != "excluded" || r["B"] != "excluded" {
 				t.Errorf("except room-1: roles %v, want A and B excluded", r)
 			}
+
+			// Several rooms at once: B joins room-2 too, so B is in both; it receives the message once.
+			b.js(0, setv(`[data-testid=client][data-client=B] [data-testid=client-room]`, "room-2")+";"+col("B", "[data-testid=client-join]")+".click()")
+			b.waitFor("B in room-1 and room-2", `document.querySelector("[data-client=B] [data-testid=client-rooms]").textContent === "room-1, room-2"`)
+			toBoth := func(from, scope, text string) string {
+				return setv("[data-testid=composer-from]", from+"\x000") + ";" + setv("[data-testid=composer-scope]", scope) + ";" +
+					`{ const r = $("[data-testid=composer-room]"); for (const o of r.options) o.selected = o.value === "room-1" || o.value === "room-2"; r.dispatchEvent(new Event("change", {bubbles: true})); }` + ";" +
+					setv("[data-testid=composer-payload]", text) + ";" + click("[data-testid=composer-send]")
+			}
+			for _, tt := range []struct {
+				scope, text, js, goCall string
+				want                    []string
+			}{
+				{"room", "to both", `io.to(["room-1", "room-2"]).emit("chat"`, `io.To("room-1", "room-2").Emit("chat"`, []string{"A", "B", "C"}},
+				{"socket-room", "to both but me", `socket.to(["room-1", "room-2"]).emit("chat"`, `s.To("room-1", "room-2").Emit("chat"`, []string{"B", "C"}},
+			} {
+				wantReceived(t, b.act(0, toBoth("A", tt.scope, tt.text)), tt.want...)
+				if got := b.text(0, "[data-testid=result-call]"); !strings.HasPrefix(got, tt.js) {
+					t.Errorf("%s to two rooms: JS call %q, want prefix %q", tt.scope, got, tt.js)
+				}
+				if got := b.text(0, "[data-testid=result-call-go]"); !strings.HasPrefix(got, tt.goCall) {
+					t.Errorf("%s to two rooms: Go call %q, want prefix %q", tt.scope, got, tt.goCall)
+				}
+				if n := evalJS[int](t, b, fmt.Sprintf(`[...document.querySelectorAll("[data-client=B] [data-testid=client-received] li")].filter(li => li.textContent.includes(%q)).length`, `"`+tt.text+`"`)); n != 1 {
+					t.Errorf("%s to two rooms: B (in both rooms) received it %d times, want once", tt.scope, n)
+				}
+			}
+			b.js(0, setv(`[data-testid=client][data-client=B] [data-testid=client-room]`, "room-2")+";"+col("B", "[data-testid=client-leave]")+".click()")
+			b.waitFor("B back in room-1 only", `document.querySelector("[data-client=B] [data-testid=client-rooms]").textContent === "room-1"`)
 			bid := evalJS[string](t, b, `document.querySelector("[data-client=B] [data-testid=client-id]").textContent`)
 			wantReceived(t, b.act(0, compose("A", "room", bid, "")), "B")
 			if got := b.text(0, "[data-testid=result-call]"); !strings.Contains(got, bid) {
@@ -405,12 +487,18 @@ func TestDemosBrowser(t *testing.T) {
 		t.Run("script", func(t *testing.T) {
 			b.t = t
 			b.js(0, click("[data-testid=script-step]"))
-			b.waitFor("step 1", `document.querySelector("[data-testid=script-status]").textContent === "Step 2 of 3 is next."`)
+			b.waitFor("step 1", `document.querySelector("[data-testid=script-status]").textContent === "Step 2 of 4 is next."`)
 			b.waitFor("C in room-1", `document.querySelector("[data-client=C] [data-testid=client-rooms]").textContent.includes("room-1")`)
 			wantReceived(t, b.act(0, click("[data-testid=script-step]")), "A", "B", "C")
 			b.js(0, click("[data-testid=script-step]"))
-			b.waitFor("done", `document.querySelector("[data-testid=script-status]").textContent === "All 3 steps played."`)
+			b.waitFor("step 3", `document.querySelector("[data-testid=script-status]").textContent === "Step 4 of 4 is next."`)
 			b.waitFor("C left room-1", `!document.querySelector("[data-client=C] [data-testid=client-rooms]").textContent.includes("room-1")`)
+			// to: [room-1, room-2]: A and B are in room-1, B and C in room-2; each gets it once.
+			wantReceived(t, b.act(0, click("[data-testid=script-step]")), "A", "B", "C")
+			if got := b.text(0, "[data-testid=result-call]"); !strings.HasPrefix(got, `io.to(["room-1", "room-2"]).emit("news"`) {
+				t.Errorf("script step to two rooms: call %q", got)
+			}
+			b.waitFor("done", `document.querySelector("[data-testid=script-status]").textContent === "All 4 steps played."`)
 		})
 		b.t = t
 		b.noErrors()
@@ -433,6 +521,68 @@ func TestDemosBrowser(t *testing.T) {
 		if got := b.text(0, `[data-nsp="/orders"]`); !strings.Contains(got, "A") || !strings.Contains(got, "B") {
 			t.Errorf("diagram /orders: got %q", got)
 		}
+
+		t.Run("the /orders handler", func(t *testing.T) {
+			b.t = t
+			order := func(from, item string) string {
+				return setv("[data-testid=order-from]", from) + ";" + setv("[data-testid=order-item]", item) + ";" + click("[data-testid=order-send]")
+			}
+			// B emits "order" on /orders: its own handler broadcasts "order:new" to /orders only.
+			wantReceived(t, b.act(0, order("B\x000", "2 teas")), "A", "B")
+			b.waitFor("order taken", `document.querySelector("[data-testid=order-result]").dataset.state === "ok"`)
+			if got := b.text(0, "[data-client=A] [data-testid=client-received]"); !strings.Contains(got, `order:new {"from":"B","item":"2 teas"} on /orders`) {
+				t.Errorf("A's received list: got %q, want order:new on /orders", got)
+			}
+			// A emits "order" on "/": no handler there, nobody gets anything.
+			b.js(0, order("A\x000", "1 cake"))
+			b.waitFor("no handler on /", `document.querySelector("[data-testid=order-result]").dataset.state === "error"`)
+			if got := b.text(0, "[data-testid=order-result]"); !strings.Contains(got, `No "order" handler on /`) {
+				t.Errorf("order on /: got %q", got)
+			}
+			if got := evalJS[string](t, b, `document.querySelector("[data-testid=log-body]").textContent`); strings.Contains(got, "1 cake") {
+				t.Errorf(`"order" on "/" was broadcast: %q`, got)
+			}
+		})
+
+		t.Run("rooms are per namespace", func(t *testing.T) {
+			b.t = t
+			for _, c := range []string{"A", "B"} {
+				b.js(0, `{ const i = `+col(c, "[data-testid=client-room-new]")+`; i.value = "room-1"; }`+";"+col(c, "[data-testid=client-join]")+".click()")
+			}
+			b.waitFor("room-1 in both namespaces", `document.querySelector('[data-nsp="/"] [data-room=room-1]') !== null && document.querySelector('[data-nsp="/orders"] [data-room=room-1]') !== null`)
+			members := func(nsp string) string {
+				return evalJS[string](t, b, fmt.Sprintf(`[...document.querySelectorAll('[data-nsp=%q] [data-room=room-1] [data-member]')].map(m => m.dataset.member).join(",")`, nsp))
+			}
+			if got := members("/"); got != "A" {
+				t.Errorf(`diagram: room-1 of "/" has %q, want A`, got)
+			}
+			if got := members("/orders"); got != "B" {
+				t.Errorf(`diagram: room-1 of "/orders" has %q, want B`, got)
+			}
+			to := func(from string) string {
+				return setv("[data-testid=composer-from]", from) + ";" + setv("[data-testid=composer-scope]", "room") + ";" +
+					setv("[data-testid=composer-room]", "room-1") + ";" + click("[data-testid=composer-send]")
+			}
+			wantReceived(t, b.act(0, to("B\x000")), "B")
+			if got := b.text(0, "[data-testid=result-call]"); !strings.HasPrefix(got, `io.of("/orders").to("room-1").emit(`) {
+				t.Errorf("call: got %q", got)
+			}
+			wantReceived(t, b.act(0, to("A\x000")), "A")
+		})
+
+		t.Run("middleware refuses a connection without a token", func(t *testing.T) {
+			b.t = t
+			b.js(0, col("A", "[data-testid=client-no-token]")+".click()")
+			b.waitFor("refused", `document.querySelector("[data-client=A] [data-testid=client-note]").textContent.includes("connect_error")`)
+			if got := b.text(0, "[data-client=A] [data-testid=client-note]"); got != `⚠ no token: connect_error "token required" from /orders` {
+				t.Errorf("no token: got %q", got)
+			}
+			if got := b.text(0, "[data-testid=server-code-js]"); !strings.Contains(got, `next(new Error("token required"))`) || !strings.Contains(got, `io.of("/orders").emit("order:new"`) {
+				t.Errorf("the server code shown lacks the /orders middleware or handler:\n%s", got)
+			}
+		})
+		b.t = t
+		b.noErrors()
 		b.screenshot("namespaces")
 	})
 
@@ -466,6 +616,26 @@ func TestDemosBrowser(t *testing.T) {
 		if got := b.text(0, "[data-testid=ask-result]"); !strings.Contains(got, "operation has timed out") {
 			t.Errorf("never answers: got %q", got)
 		}
+		// A slow responder (answers after 2 s): too slow for a 500 ms timeout, in time for 3 s.
+		b.js(0, setv("[data-client=B] [data-testid=client-answer]", "slow"))
+		for _, tt := range []struct {
+			timeout, state, text string
+		}{
+			{"500", "error", "operation has timed out"},
+			{"3000", "ok", "B: yes"},
+		} {
+			ask := setv("[data-testid=ask-from]", "A") + ";" + setv("[data-testid=ask-to]", "B") + ";" + setv("[data-testid=ask-timeout]", tt.timeout) + ";" + click("[data-testid=ask-send]")
+			wantReceived(t, b.act(0, ask), "B")
+			b.waitFor("slow answer "+tt.timeout, `document.querySelector("[data-testid=ask-result]").dataset.state === "`+tt.state+`"`)
+			got := b.text(0, "[data-testid=ask-result]")
+			if !strings.Contains(got, tt.text) {
+				t.Errorf("slow responder, timeout %s ms: got %q, want %q", tt.timeout, got, tt.text)
+			}
+			var took int
+			if _, err := fmt.Sscanf(got[strings.Index(got, "after "):], "after %d ms", &took); err != nil || tt.state == "ok" && (took < 1900 || took > 3000) || tt.state == "error" && took > 1900 {
+				t.Errorf("slow responder, timeout %s ms: %q (took %d ms)", tt.timeout, got, took)
+			}
+		}
 		b.screenshot("acks")
 	})
 
@@ -480,8 +650,8 @@ func TestDemosBrowser(t *testing.T) {
 			b.js(0, `$("[data-testid=deliver-result]").textContent = ""`)
 		}
 		b.waitFor("server queue", `document.querySelector("[data-queue=B]")?.dataset.count === "2"`)
-		if got := b.received(0); len(got) != 0 {
-			t.Errorf("received while B is offline: %q", got)
+		if got := b.text(0, "[data-client=B] [data-testid=client-received]"); strings.Contains(got, "order #") {
+			t.Errorf("B received while offline: %q", got)
 		}
 		b.screenshot("queue")
 		b.js(0, col("B", "[data-testid=client-toggle]")+".click()")
@@ -491,6 +661,42 @@ func TestDemosBrowser(t *testing.T) {
 		if i1, i2 := strings.Index(got, "order #1"), strings.Index(got, "order #2"); i1 < 0 || i2 < 0 || strings.Count(got, "acked") < 2 {
 			t.Errorf("B's deliveries: got %q, want both orders acked", got)
 		}
+
+		// Connection state recovery (node/truth/09-queues.test.js): the network drops (the
+		// WebSocket closes, no DISCONNECT packet), the server keeps B's session; when the
+		// network is back B gets the same id, and what was sent meanwhile arrives.
+		t.Run("lose network, recover", func(t *testing.T) {
+			b.t = t
+			id := b.text(0, "[data-client=B] [data-testid=client-id]")
+			b.js(0, col("B", "[data-testid=client-network]")+".click()")
+			b.waitFor("B lost the network", `document.querySelector("[data-client=B] [data-testid=client-status]").textContent.includes("offline") && document.querySelector("[data-client=B] [data-testid=client-network]").textContent === "Network back"`)
+			b.waitFor("the server saw B go", `![...document.querySelectorAll("[data-member=B]")].length`)
+			if got := b.text(0, "[data-testid=log-body]"); !strings.Contains(got, "disconnect (transport close)") {
+				t.Errorf("log: no \"disconnect (transport close)\" row for B")
+			}
+			// Sent while B is away: a broadcast (kept by recovery) and a queued delivery.
+			wantReceived(t, b.act(0, setv("[data-testid=composer-from]", "A\x000")+";"+setv("[data-testid=composer-scope]", "all")+";"+
+				setv("[data-testid=composer-payload]", `"sent while B was away"`)+";"+click("[data-testid=composer-send]")), "A")
+			b.js(0, setv("[data-testid=deliver-from]", "A")+";"+setv("[data-testid=deliver-to]", "B")+";"+setv("[data-testid=deliver-text]", "order #3")+";"+click("[data-testid=deliver-send]"))
+			b.waitFor("order #3 queued", `document.querySelector("[data-queue=B]")?.dataset.count === "1"`)
+
+			b.js(0, col("B", "[data-testid=client-network]")+".click()")
+			b.waitFor("recovered", `document.querySelector("[data-client=B] [data-testid=client-note]").textContent.includes("recovered")`)
+			if got, want := b.text(0, "[data-client=B] [data-testid=client-note]"), "↻ recovered: same socket id "+id+";"; !strings.HasPrefix(got, want) {
+				t.Errorf("B's note: got %q, want prefix %q", got, want)
+			}
+			if got := b.text(0, "[data-client=B] [data-testid=client-id]"); got != id {
+				t.Errorf("B's id after recovery: %q, want %q", got, id)
+			}
+			b.waitFor("missed broadcast replayed", `document.querySelector("[data-client=B] [data-testid=client-received]").textContent.includes("sent while B was away")`)
+			b.waitFor("order #3 delivered", `document.querySelector("[data-client=B] [data-testid=client-received]").textContent.includes("order #3")`)
+			b.waitFor("queue empty", `document.querySelector("[data-testid=queue-empty]") !== null`)
+			if got := b.text(0, "[data-testid=console]"); !strings.Contains(got, "connection recovered") {
+				t.Errorf("server console: no \"connection recovered\" line")
+			}
+			b.noErrors()
+			b.screenshot("queue-recovered")
+		})
 	})
 
 	t.Run("console", func(t *testing.T) {
@@ -522,20 +728,29 @@ func TestDemosBrowser(t *testing.T) {
 		}
 	})
 
+	// Issue 4, item 8: a lesson page with three demos of four clients each is interactive within
+	// 300 ms (demoStartBudget, loosened under -race): from navigation start to the last of the
+	// three "socketlab:demo-ready" marks on the page's performance timeline (a demo is ready when
+	// its hub instance exists, its tap is open and all its clients are connected). Median of 5.
 	t.Run("three demos of four clients: start-up", func(t *testing.T) {
 		b.t = t
-		var best, worst float64
-		for i := range 3 {
+		const runs = 5
+		var all []float64
+		var timelines []string
+		for range runs {
 			b.open(lesson("three"), 3)
-			ms := evalJS[float64](t, b, `Math.max(...[...document.querySelectorAll("section.demo")].map(s => Number(s.dataset.readyMs)))`)
-			if i == 0 || ms < best {
-				best = ms
+			marks := evalJS[[]float64](t, b, `performance.getEntriesByName("socketlab:demo-ready").map(m => m.startTime)`)
+			if len(marks) != 3 {
+				t.Fatalf("%d demo-ready marks on the timeline, want 3", len(marks))
 			}
-			worst = max(worst, ms)
+			all = append(all, slices.Max(marks))
+			timelines = append(timelines, evalJS[string](t, b, `JSON.stringify({nav: (({responseEnd, domInteractive, domContentLoadedEventEnd}) => ({responseEnd, domInteractive, domContentLoadedEventEnd}))(performance.getEntriesByType("navigation")[0]), res: performance.getEntriesByType("resource").filter(r => r.name.includes("/play/")).map(r => [r.name.replace(location.origin, ""), Math.round(r.startTime), Math.round(r.responseEnd)]), marks: performance.getEntriesByType("mark").map(m => m.name.slice(15) + " " + m.detail.demo + " " + Math.round(m.startTime))})`))
 		}
-		t.Logf("three demos × four clients interactive %.0f ms after navigation start (best of 3; worst %.0f ms)", best, worst)
-		if best > 1000 {
-			t.Errorf("interactive after %.0f ms, want ≤ 300 ms (1 s tolerated under -race)", best)
+		slices.Sort(all)
+		median := all[runs/2]
+		t.Logf("three demos × four clients interactive %.0f ms after navigation start (median of %d; all %.0f ms; budget %v)", median, runs, all, demoStartBudget)
+		if time.Duration(median*float64(time.Millisecond)) > demoStartBudget {
+			t.Errorf("interactive after %.0f ms (median of %d), want ≤ %v; the page timelines:\n%s", median, runs, demoStartBudget, strings.Join(timelines, "\n"))
 		}
 		if n := evalJS[int](t, b, `document.querySelectorAll("[data-testid=client-status]").length`); n != 12 {
 			t.Errorf("%d client columns, want 12", n)
@@ -543,49 +758,63 @@ func TestDemosBrowser(t *testing.T) {
 		b.screenshot("three-demos")
 	})
 
+	// 1,000 real messages through the hub while the page is watched for long tasks and frame gaps
+	// (figures in docs/benchmarks.md, "Demos (issue 4)").
+	// The production hub limits a socket to 20 events/s (burst 40), which would stretch 1,000 emits
+	// over 50 s; this subtest's demo instances run with that limit off (demoServerWith), and
+	// nothing else differs: real emits, the real send handler, the real tap and receipts.
 	t.Run("1000 messages stay smooth", func(t *testing.T) {
 		b.t = t
-		b.open(lesson("scopes"), 1)
-		// The hub limits a socket to 20 events/s (burst 40), so 1,000 real emits would take 50 s:
-		// a real burst of 40 first, then 1,000 messages fed through the same tap and receipt
-		// handlers the sockets use, 50 per task, as they would arrive from the network.
+		fast := demoServerWith(t, &socketio.Options{RateLimit: -1})
+		defer b.run("leave the page", chromedp.Navigate("about:blank"))
+		b.open(fast.URL+"/lessons/scopes", 1)
 		wantReceived(t, b.act(0, setv("[data-testid=composer-from]", "A\x000")+";"+setv("[data-testid=composer-scope]", "all")+";"+click("[data-testid=composer-send]")), "A", "B", "C")
-		res := evalJS[map[string]float64](t, b, `(async () => {
+		// Up to 50 s in the page: the race detector slows the hub (not the page) several times over.
+		ctx, cancel := context.WithTimeout(b.ctx, 60*time.Second)
+		defer cancel()
+		res, err := chromedp.Run(ctx, chromedp.Evaluate[map[string]float64](`(async () => {
 			const w = socketlabDemos.at(-1);
 			const d = w.section;
 			const start = Number(d.dataset.settled || 0);
-			let longest = 0, frames = 0, last = performance.now(), worstGap = 0, running = true;
-			const obs = new PerformanceObserver((l) => { for (const e of l.getEntries()) longest = Math.max(longest, e.duration); });
-			try { obs.observe({type: "longtask"}); } catch {}
-			const tick = (t) => { worstGap = Math.max(worstGap, t - last); last = t; frames++; if (running) requestAnimationFrame(tick); };
+			let longest = 0, longTasks = 0, frames = 0, last = performance.now(), worstGap = 0, running = true;
+			const obs = new PerformanceObserver((l) => { for (const e of l.getEntries()) { longTasks++; longest = Math.max(longest, e.duration); } });
+			obs.observe({type: "longtask"});
+			const gaps = [];
+			const tick = (t) => { gaps.push(t - last); worstGap = Math.max(worstGap, t - last); last = t; frames++; if (running) requestAnimationFrame(tick); };
 			requestAnimationFrame(tick);
 			const t0 = performance.now();
-			for (let i = 0; i < 40; i++) w.clients[i % 3].socket.emit("send", {event: "burst", args: [i], scope: "all"});
-			const sids = w.clients.map(c => c.socket.id);
-			let chunkMax = 0;
-			for (let i = 0; i < 1000; i += 50) {
-				const c0 = performance.now();
-				for (let j = i; j < i + 50; j++) {
-					w.onTap({type: "tap", kind: "event_out", time: new Date().toISOString(), nsp: "/", socket: sids[j % 3], event: "flood", args: [j], ackId: -1, scope: "namespace", recipients: [...sids].sort()});
-					for (const c of w.clients) w.onReceipt(c, c.socket, "/", "flood", [j]);
-				}
-				chunkMax = Math.max(chunkMax, performance.now() - c0);
+			const a = w.clients[0].socket;
+			let acked = 0;
+			const drops = [];
+			for (const c of w.clients) c.socket.on("disconnect", (reason) => drops.push(c.name + ": " + reason));
+			// 1,000 real emits of A's "send" (io.emit to A, B and C) as fast as the hub acks them,
+			// at most 100 in flight (the hub drops a client whose outbound queue passes 256 packets).
+			let sent = 0;
+			while (sent < 1000) {
+				while (sent < 1000 && sent - acked < 100) { const j = sent++; a.emit("send", {event: "flood", args: [j], scope: "all"}, () => acked++); }
 				await new Promise(r => setTimeout(r, 0));
 			}
-			while (Number(d.dataset.settled || 0) < start + 1040 && performance.now() - t0 < 15000) await new Promise(r => setTimeout(r, 20));
+			while (Number(d.dataset.settled || 0) < start + 1000 && performance.now() - t0 < 50000) await new Promise(r => setTimeout(r, 20));
+			const ms = performance.now() - t0;
 			await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
 			running = false;
 			obs.disconnect();
-			return {settled: Number(d.dataset.settled || 0) - start, ms: performance.now() - t0, rows: d.querySelectorAll("[data-testid=log-row]").length,
-				longest, worstGap, frames, chunkMax, received: d.querySelectorAll("[data-client=C] [data-testid=client-received] li").length};
-		})()`)
-		t.Logf("40 real + 1000 fed messages × 3 clients: settled %v in %.0f ms, %v log rows in the DOM, longest task %.0f ms, worst frame gap %.0f ms over %v frames, longest feeding task %.0f ms",
-			res["settled"], res["ms"], res["rows"], res["longest"], res["worstGap"], res["frames"], res["chunkMax"])
-		if res["worstGap"] > 500 {
-			t.Errorf("the page froze for %.0f ms", res["worstGap"])
+			return {settled: Number(d.dataset.settled || 0) - start, acked, ms, rows: d.querySelectorAll("[data-testid=log-row]").length,
+				longest, longTasks, worstGap, frames, medianGap: gaps.sort((x, y) => x - y)[gaps.length >> 1], drops: drops.length, received: d.querySelectorAll("[data-client=C] [data-testid=client-received] li").length};
+		})()`, chromedp.EvalAwaitPromise))
+		if err != nil {
+			t.Fatalf("1,000 messages: %v", err)
 		}
-		if res["settled"] < 1040 {
-			t.Errorf("settled %v messages, want 1040", res["settled"])
+		t.Logf("1000 real messages × 3 clients: %v acked, %v settled in %.0f ms; %v log rows in the DOM; %v long tasks (> 50 ms), longest %.0f ms; frame gaps: median %.0f ms, worst %.0f ms over %v frames",
+			res["acked"], res["settled"], res["ms"], res["rows"], res["longTasks"], res["longest"], res["medianGap"], res["worstGap"], res["frames"])
+		if time.Duration(res["worstGap"]*float64(time.Millisecond)) > demoFrameBudget {
+			t.Errorf("the page froze for %.0f ms (worst gap between frames), want ≤ %v", res["worstGap"], demoFrameBudget)
+		}
+		if res["drops"] > 0 {
+			t.Errorf("%v client connections dropped during the flood", res["drops"])
+		}
+		if res["settled"] < 1000 || res["acked"] != 1000 {
+			t.Errorf("%v messages settled and %v acked, want 1000", res["settled"], res["acked"])
 		}
 		if res["rows"] > 500 {
 			t.Errorf("%v log rows in the DOM, want ≤ 500", res["rows"])

@@ -83,11 +83,41 @@ type Step struct {
 	Args       []json.RawMessage `json:"args,omitempty"`
 	Scope      string            `json:"scope,omitempty"`
 	Room       string            `json:"room,omitempty"`
+	To         Rooms             `json:"to,omitempty"` // several rooms at once: to: [room-1, room-2]
 	Except     string            `json:"except,omitempty"`
 	Join       string            `json:"join,omitempty"`
 	Leave      string            `json:"leave,omitempty"`
 	Disconnect bool              `json:"disconnect,omitempty"`
 	Connect    bool              `json:"connect,omitempty"`
+}
+
+// Rooms is one room or a list of rooms; in YAML `to: room-1` or `to: [room-1, room-2]`.
+type Rooms []string
+
+// UnmarshalJSON accepts a string or a list of strings.
+func (r *Rooms) UnmarshalJSON(b []byte) error {
+	var one string
+	if err := json.Unmarshal(b, &one); err == nil {
+		*r = Rooms{one}
+		return nil
+	}
+	var list []string
+	if err := json.Unmarshal(b, &list); err != nil {
+		return errors.New("to: a room name or a list of room names")
+	}
+	*r = list
+	return nil
+}
+
+// targets are the rooms a step emits to: to, or room.
+func (s *Step) targets() []string {
+	if len(s.To) > 0 {
+		return s.To
+	}
+	if s.Room != "" {
+		return []string{s.Room}
+	}
+	return nil
 }
 
 // Prediction is a predict-then-run check: a step plus the question asked.
@@ -228,7 +258,13 @@ func (c *DemoConfig) validate() error {
 		if actions != 1 {
 			return fmt.Errorf("%s: a step does exactly one of emit, join, leave, disconnect, connect", where)
 		}
-		for _, r := range []string{s.Room, s.Except, s.Join, s.Leave} {
+		if s.Room != "" && len(s.To) > 0 {
+			return fmt.Errorf("%s: use room (one room) or to (a list), not both", where)
+		}
+		if len(s.To) > maxListLen {
+			return fmt.Errorf("%s: to: %d rooms, at most %d", where, len(s.To), maxListLen)
+		}
+		for _, r := range append([]string{s.Room, s.Except, s.Join, s.Leave}, s.To...) {
 			if r != "" && !rooms[r] {
 				return fmt.Errorf("%s: room %q is never created by this demo's config (declare it in rooms)", where, r)
 			}
@@ -241,8 +277,11 @@ func (c *DemoConfig) validate() error {
 			if _, ok := Scopes[scope]; !ok {
 				return fmt.Errorf("%s: unknown scope %q (known: %s)", where, s.Scope, strings.Join(sortedKeys(Scopes), ", "))
 			}
-			if (scope == "room" || scope == "socket-room") && s.Room == "" {
-				return fmt.Errorf("%s: scope %q needs a room", where, scope)
+			if (scope == "room" || scope == "socket-room") && len(s.targets()) == 0 {
+				return fmt.Errorf("%s: scope %q needs a room (room: ROOM or to: [ROOM, …])", where, scope)
+			}
+			if len(s.To) > 0 && scope != "room" && scope != "socket-room" {
+				return fmt.Errorf("%s: to: is for the scopes room and socket-room, not %q", where, scope)
 			}
 			if scope == "except" && s.Except == "" && s.Room == "" {
 				return fmt.Errorf("%s: scope \"except\" needs except: ROOM", where)

@@ -3,9 +3,11 @@ package playground
 import (
 	"bufio"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -153,22 +155,72 @@ func TestInstancesAreIsolated(t *testing.T) {
 	}
 }
 
+// TestSendScopesAndCalls: the send handler's scoped emits reach exactly the right sockets, and its
+// ack names the exact call (JS and Go) and how many sockets it was sent to (docs/play-api.md).
 func TestSendScopesAndCalls(t *testing.T) {
 	_, srv := newTestRegistry(t, Options{})
-	_, in := create(t, srv.URL, "rooms", `{"rooms":["room-1"]}`)
+	_, in := create(t, srv.URL, "rooms", `{"rooms":["room-1","room-2"]}`)
 	ada := dialRaw(t, srv.URL, in.Path, "/", `{"name":"Ada"}`)
 	ada.expect("40{")
 	grace := dialRaw(t, srv.URL, in.Path, "/", `{"name":"Grace"}`)
 	grace.expect("40{")
-	grace.write(`421["join","room-1"]`)
-	grace.expect("431")
-	ada.write(`422["send",{"event":"chat","args":["hi"],"scope":"socket-room","room":"room-1"}]`)
-	ack := ada.expect("432")
-	if want := `432[{"call":"socket.to(\"room-1\").emit(\"chat\", …)","go":"s.To(\"room-1\").Emit(\"chat\", …)"}]`; ack != want {
-		t.Errorf("ack = %s, want %s", ack, want)
+	linus := dialRaw(t, srv.URL, in.Path, "/", `{"name":"Linus"}`)
+	linus.expect("40{")
+	for i, j := range []struct {
+		c    *rawClient
+		room string
+	}{{grace, "room-1"}, {grace, "room-2"}, {linus, "room-2"}, {ada, "room-1"}} {
+		j.c.write(fmt.Sprintf(`42%d["join",%q]`, 10+i, j.room))
+		j.c.expect(fmt.Sprintf("43%d", 10+i))
 	}
-	if got := grace.expect(`42["chat"`); got != `42["chat","hi"]` {
-		t.Errorf("Grace got %q", got)
+	tests := []struct {
+		name, send, ack string
+		got             []*rawClient
+	}{
+		{"socket.to one room", `{"event":"chat","args":["one"],"scope":"socket-room","room":"room-1"}`,
+			`{"call":"socket.to(\"room-1\").emit(\"chat\", …)","go":"s.To(\"room-1\").Emit(\"chat\", …)","recipients":1}`, []*rawClient{grace}},
+		{"io.to several rooms, once each", `{"event":"chat","args":["two"],"scope":"room","to":["room-1","room-2"]}`,
+			`{"call":"io.to([\"room-1\", \"room-2\"]).emit(\"chat\", …)","go":"io.To(\"room-1\", \"room-2\").Emit(\"chat\", …)","recipients":3}`, []*rawClient{ada, grace, linus}},
+		{"socket.to several rooms", `{"event":"chat","args":["three"],"scope":"socket-room","to":["room-2","room-1"]}`,
+			`{"call":"socket.to([\"room-2\", \"room-1\"]).emit(\"chat\", …)","go":"s.To(\"room-2\", \"room-1\").Emit(\"chat\", …)","recipients":2}`, []*rawClient{grace, linus}},
+		{"all", `{"event":"chat","args":["four"],"scope":"all"}`,
+			`{"call":"io.emit(\"chat\", …)","go":"io.Emit(\"chat\", …)","recipients":3}`, []*rawClient{ada, grace, linus}},
+		{"self", `{"event":"chat","args":["five"],"scope":"self"}`,
+			`{"call":"socket.emit(\"chat\", …)","go":"s.Emit(\"chat\", …)","recipients":1}`, []*rawClient{ada}},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, c := range []*rawClient{ada, grace, linus} {
+				c.t = t
+			}
+			id := 20 + i
+			ada.write(fmt.Sprintf(`42%d["send",%s]`, id, tt.send))
+			// Then a fence to everyone: a socket that got the message sees it exactly once before
+			// the fence, the others see the fence first.
+			ada.write(fmt.Sprintf(`42%d["send",{"event":"fence","args":[%d],"scope":"all"}]`, 50+i, i))
+			ack := ""
+			for _, c := range []*rawClient{ada, grace, linus} {
+				var chats int
+				for f := c.read(); !strings.HasPrefix(f, `42["fence"`); f = c.read() {
+					if strings.HasPrefix(f, `42["chat"`) {
+						chats++
+					}
+					if strings.HasPrefix(f, fmt.Sprintf("43%d[", id)) {
+						ack = f
+					}
+				}
+				want := 0
+				if slices.Contains(tt.got, c) {
+					want = 1
+				}
+				if chats != want {
+					t.Errorf("%s got the message %d times, want %d", map[*rawClient]string{ada: "Ada", grace: "Grace", linus: "Linus"}[c], chats, want)
+				}
+			}
+			if want := fmt.Sprintf("43%d[%s]", id, tt.ack); ack != want {
+				t.Errorf("ack = %s, want %s", ack, want)
+			}
+		})
 	}
 }
 
@@ -270,6 +322,7 @@ func TestQueueDeliversAfterReconnect(t *testing.T) {
 	// Grace comes online: she gets both, in order, each only after acking the previous.
 	grace := dialRaw(t, srv.URL, in.Path, "/", `{"name":"Grace"}`)
 	grace.expect("40{")
+	grace.expect(`42["welcome"`) // recovery's bookmark (see TestQueueRecovery)
 	for i, want := range []string{`"parcel 1"`, `"parcel 2"`} {
 		f := grace.expect(`42`)
 		if !strings.Contains(f, `"delivery"`) || !strings.Contains(f, want) {
@@ -277,5 +330,60 @@ func TestQueueDeliversAfterReconnect(t *testing.T) {
 		}
 		id := strings.TrimPrefix(f[:strings.Index(f, "[")], "42")
 		grace.write("43" + id + `["ok"]`)
+	}
+}
+
+// TestNamespacesDemo: /orders has its own middleware (no token, no connection) and its own
+// "order" handler, which "/" does not have.
+func TestNamespacesDemo(t *testing.T) {
+	_, srv := newTestRegistry(t, Options{})
+	_, in := create(t, srv.URL, "namespaces", `{"clients":["A",{"name":"B","namespace":"/orders","auth":{"token":"t"}}],"namespaces":["/orders"]}`)
+	for _, s := range []string{in.Server.JS, in.Server.Go} {
+		if !strings.Contains(s, `"token required"`) || !strings.Contains(s, `"order:new"`) {
+			t.Errorf("server code shown does not have the /orders middleware and handler:\n%s", s)
+		}
+	}
+	refused := dialRaw(t, srv.URL, in.Path, "/orders", `{"name":"C"}`)
+	if got := refused.expect("4"); got != `44/orders,{"message":"token required"}` {
+		t.Errorf("no token: got %q", got)
+	}
+	b := dialRaw(t, srv.URL, in.Path, "/orders", `{"name":"B","token":"t"}`)
+	b.expect("40/orders,{")
+	a := dialRaw(t, srv.URL, in.Path, "/", `{"name":"A"}`)
+	a.expect("40{")
+	b.write(`42/orders,1["order","tea"]`)
+	if got := b.expect(`42/orders,["order:new"`); got != `42/orders,["order:new",{"from":"B","item":"tea"}]` {
+		t.Errorf("order on /orders: got %q", got)
+	}
+	b.expect(`43/orders,1[{"ok":true}]`)
+	// On "/" nobody listens for "order": no broadcast. (socket.io would send no ack at all; this
+	// hub answers an unknown event's ack with {"error":"unknown event"}.)
+	a.write(`421["order","tea"]`)
+	a.write(`422["send",{"event":"ping","args":[],"scope":"self"}]`)
+	for f := a.read(); f != `42["ping"]`; f = a.read() {
+		if f != `431[{"error":"unknown event"}]` {
+			t.Errorf(`"order" on "/": got %q, want nothing but the ping`, f)
+		}
+	}
+}
+
+func TestStepTo(t *testing.T) {
+	tests := []struct {
+		name, config, err string
+	}{
+		{"list", `{"rooms":["r1","r2"],"script":[{"client":"A","emit":"x","scope":"room","to":["r1","r2"]}]}`, ""},
+		{"one as a string", `{"rooms":["r1"],"script":[{"client":"A","emit":"x","scope":"socket-room","to":"r1"}]}`, ""},
+		{"undeclared", `{"rooms":["r1"],"script":[{"client":"A","emit":"x","scope":"room","to":["r1","r9"]}]}`, `room "r9" is never created`},
+		{"both", `{"rooms":["r1"],"script":[{"client":"A","emit":"x","scope":"room","room":"r1","to":["r1"]}]}`, "not both"},
+		{"wrong scope", `{"rooms":["r1"],"script":[{"client":"A","emit":"x","scope":"all","to":["r1"]}]}`, "to: is for the scopes"},
+		{"not rooms", `{"script":[{"client":"A","emit":"x","scope":"room","to":{"a":1}}]}`, "a room name or a list"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := ValidateDemo("rooms", json.RawMessage(tt.config))
+			if tt.err == "" && err != nil || tt.err != "" && (err == nil || !strings.Contains(err.Error(), tt.err)) {
+				t.Errorf("ValidateDemo = %v, want %q", err, tt.err)
+			}
+		})
 	}
 }

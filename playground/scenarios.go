@@ -65,6 +65,12 @@ func (in *Instance) setup() {
 	io := in.hub.IO
 	for _, name := range in.cfg.namespacesOf() {
 		nsp := io.Of(name)
+		if in.demo == "namespaces" && name != "/" {
+			// The namespaces demo: every other namespace has its own middleware and handlers.
+			in.tokenMiddleware(nsp)
+			nsp.OnConnection(in.onOrdersConnection)
+			continue
+		}
 		in.middleware(nsp)
 		nsp.OnConnection(in.onConnection)
 	}
@@ -96,13 +102,49 @@ func (in *Instance) middleware(nsp *socketio.Namespace) {
 	})
 }
 
-func (in *Instance) onConnection(s *socketio.Socket) {
-	name := clientName(s)
-	in.mu.Lock()
-	in.names[s.ID()] = name
-	in.mu.Unlock()
-	nsp := s.Namespace()
+// tokenMiddleware is the namespaces demo's guard on its other namespaces: a connection whose
+// CONNECT payload has no token is refused (the client gets connect_error "token required").
+func (in *Instance) tokenMiddleware(nsp *socketio.Namespace) {
+	nsp.Use(func(s *socketio.Socket, next func(error)) {
+		var auth struct {
+			Token string `json:"token"`
+		}
+		json.Unmarshal(s.Handshake().Auth, &auth)
+		if auth.Token == "" {
+			in.log.Info("middleware", "nsp", s.Namespace().Name(), "client", clientName(s), "decision", "refused: no token")
+			next(&socketio.ConnectError{Message: "token required"})
+			return
+		}
+		in.log.Info("middleware", "nsp", s.Namespace().Name(), "client", clientName(s), "decision", "allowed")
+		next(nil)
+	})
+}
 
+// onOrdersConnection is the namespaces demo's handler for its other namespaces (/orders): rooms and
+// the scoped emits like "/", plus an "order" event that "/" does not have.
+func (in *Instance) onOrdersConnection(s *socketio.Socket) {
+	in.common(s)
+	name := clientName(s)
+	nsp := s.Namespace()
+	s.On("order", func(e *socketio.Event) {
+		var item string
+		if e.Decode(0, &item) != nil || item == "" || len(item) > maxChatLen {
+			e.AckError(errors.New("an order is a non-empty string of at most 2048 bytes"))
+			return
+		}
+		if err := nsp.Emit("order:new", map[string]string{"from": name, "item": item}); err != nil {
+			e.AckError(err)
+			return
+		}
+		e.Ack(map[string]any{"ok": true})
+	})
+}
+
+// common registers what every namespace of a demo handles: names, send, join and leave.
+func (in *Instance) common(s *socketio.Socket) {
+	in.mu.Lock()
+	in.names[s.ID()] = clientName(s)
+	in.mu.Unlock()
 	s.On("send", func(e *socketio.Event) { in.send(s, e) })
 	s.On("join", func(e *socketio.Event) {
 		var room string
@@ -122,6 +164,18 @@ func (in *Instance) onConnection(s *socketio.Socket) {
 		s.Leave(room)
 		e.Ack(map[string]any{"rooms": s.Rooms()})
 	})
+	s.OnDisconnect(func(string) {
+		in.mu.Lock()
+		delete(in.names, s.ID())
+		in.mu.Unlock()
+	})
+}
+
+func (in *Instance) onConnection(s *socketio.Socket) {
+	in.common(s)
+	name := clientName(s)
+	nsp := s.Namespace()
+
 	s.On("chat message", func(e *socketio.Event) {
 		var text string
 		if e.Decode(0, &text) != nil || len(text) > maxChatLen {
@@ -132,12 +186,15 @@ func (in *Instance) onConnection(s *socketio.Socket) {
 	})
 	s.On("ask", func(e *socketio.Event) { in.ask(s, e) })
 	s.On("deliver", func(e *socketio.Event) { in.deliver(s, e) })
-	s.OnDisconnect(func(string) {
-		in.mu.Lock()
-		delete(in.names, s.ID())
-		in.mu.Unlock()
-	})
 	if in.demo == "queue" && nsp.Name() == "/" {
+		if s.Recovered() {
+			// Connection state recovery: same id, same rooms, and the missed broadcasts replayed.
+			in.log.Info("connection recovered", "client", name, "sid", s.ID())
+		} else {
+			// Recovery resumes from the last event the client got without an ack (its offset);
+			// a fresh connection gets this one so that a later drop can be recovered.
+			s.Emit("welcome", map[string]string{"id": s.ID()})
+		}
 		go in.flush(s, name)
 	}
 }
@@ -147,16 +204,42 @@ type sendRequest struct {
 	Args   []json.RawMessage `json:"args"`
 	Scope  string            `json:"scope"`
 	Room   string            `json:"room"`
+	To     Rooms             `json:"to"` // several rooms at once (room is the one-room form)
 	Except string            `json:"except"`
 }
 
+// rooms are the rooms the send targets: to, or room.
+func (r *sendRequest) rooms() []string {
+	if len(r.To) > 0 {
+		return r.To
+	}
+	if r.Room != "" {
+		return []string{r.Room}
+	}
+	return nil
+}
+
+// roomArg renders the rooms of a to() call: one room as a string, several as an array in
+// JavaScript (io.to(["a", "b"])) and as arguments in Go (io.To("a", "b")).
+func roomArg(rooms []string) (js, goArgs string) {
+	q := make([]string, len(rooms))
+	for i, r := range rooms {
+		q[i] = fmt.Sprintf("%q", r)
+	}
+	if len(rooms) == 1 {
+		return q[0], q[0]
+	}
+	return "[" + strings.Join(q, ", ") + "]", strings.Join(q, ", ")
+}
+
 // calls renders the server call for a scope, in JavaScript and in Go.
-func calls(nspName, scope, event, room, except string) (js, goCall string) {
+func calls(nspName, scope, event string, rooms []string, except string) (js, goCall string) {
 	io, goIO := "io", "io"
 	if nspName != "/" {
 		io, goIO = fmt.Sprintf("io.of(%q)", nspName), fmt.Sprintf("io.Of(%q)", nspName)
 	}
 	ev := fmt.Sprintf("%q, …", event)
+	jsRooms, goRooms := roomArg(rooms)
 	switch scope {
 	case "self":
 		return "socket.emit(" + ev + ")", "s.Emit(" + ev + ")"
@@ -165,9 +248,9 @@ func calls(nspName, scope, event, room, except string) (js, goCall string) {
 	case "broadcast":
 		return "socket.broadcast.emit(" + ev + ")", "s.Broadcast().Emit(" + ev + ")"
 	case "room":
-		js, goCall = fmt.Sprintf("%s.to(%q)", io, room), fmt.Sprintf("%s.To(%q)", goIO, room)
+		js, goCall = fmt.Sprintf("%s.to(%s)", io, jsRooms), fmt.Sprintf("%s.To(%s)", goIO, goRooms)
 	case "socket-room":
-		js, goCall = fmt.Sprintf("socket.to(%q)", room), fmt.Sprintf("s.To(%q)", room)
+		js, goCall = fmt.Sprintf("socket.to(%s)", jsRooms), fmt.Sprintf("s.To(%s)", goRooms)
 	case "except":
 		return fmt.Sprintf("%s.except(%q).emit(%s)", io, except, ev), fmt.Sprintf("%s.Except(%q).Emit(%s)", goIO, except, ev)
 	}
@@ -178,6 +261,8 @@ func calls(nspName, scope, event, room, except string) (js, goCall string) {
 	return js + ".emit(" + ev + ")", goCall + ".Emit(" + ev + ")"
 }
 
+// send runs the scoped emit and acks the exact call, in JavaScript and Go, and how many sockets it
+// was sent to (the target's sockets, fetched just before the emit).
 func (in *Instance) send(s *socketio.Socket, e *socketio.Event) {
 	var req sendRequest
 	if err := e.Decode(0, &req); err != nil || req.Event == "" {
@@ -189,41 +274,58 @@ func (in *Instance) send(s *socketio.Socket, e *socketio.Event) {
 		args[i] = a
 	}
 	nsp := s.Namespace()
-	if req.Scope == "except" && req.Except == "" {
-		req.Except = req.Room
+	rooms := req.rooms()
+	if req.Scope == "except" && req.Except == "" && len(rooms) == 1 {
+		req.Except = rooms[0]
 	}
-	var err error
+	if len(rooms) > maxListLen {
+		e.AckError(fmt.Errorf("at most %d rooms in one emit", maxListLen))
+		return
+	}
+	var op *socketio.Operator
 	switch req.Scope {
 	case "self", "":
 		req.Scope = "self"
-		err = s.Emit(req.Event, args...)
 	case "all":
-		err = nsp.Emit(req.Event, args...)
+		op = nsp.To()
 	case "broadcast":
-		err = s.Broadcast().Emit(req.Event, args...)
-	case "room":
-		op := nsp.To(req.Room)
+		op = s.Broadcast()
+	case "room", "socket-room":
+		if len(rooms) == 0 {
+			e.AckError(fmt.Errorf("scope %q needs a room", req.Scope))
+			return
+		}
+		if req.Scope == "room" {
+			op = nsp.To(rooms...)
+		} else {
+			op = s.To(rooms...)
+		}
 		if req.Except != "" {
 			op = op.Except(req.Except)
 		}
-		err = op.Emit(req.Event, args...)
-	case "socket-room":
-		op := s.To(req.Room)
-		if req.Except != "" {
-			op = op.Except(req.Except)
-		}
-		err = op.Emit(req.Event, args...)
 	case "except":
-		err = nsp.Except(req.Except).Emit(req.Event, args...)
+		op = nsp.Except(req.Except)
 	default:
-		err = fmt.Errorf("unknown scope %q", req.Scope)
+		e.AckError(fmt.Errorf("unknown scope %q", req.Scope))
+		return
+	}
+	var err error
+	recipients := 1
+	if op == nil {
+		err = s.Emit(req.Event, args...)
+	} else {
+		recipients = len(op.FetchSockets())
+		err = op.Emit(req.Event, args...)
 	}
 	if err != nil {
 		e.AckError(err)
 		return
 	}
-	js, goCall := calls(nsp.Name(), req.Scope, req.Event, req.Room, req.Except)
-	e.Ack(map[string]string{"call": js, "go": goCall})
+	if req.Scope != "room" && req.Scope != "socket-room" {
+		rooms = nil
+	}
+	js, goCall := calls(nsp.Name(), req.Scope, req.Event, rooms, req.Except)
+	e.Ack(map[string]any{"call": js, "go": goCall, "recipients": recipients})
 }
 
 // socketByName finds a connected client by name in a namespace.

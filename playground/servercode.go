@@ -94,6 +94,13 @@ async function flush(socket, name) {
 
 io.on("connection", (socket) => {
   const name = socket.handshake.auth.name;
+  if (socket.recovered) {
+    // A short drop (lost network, no DISCONNECT): same id, same rooms, missed emits replayed.
+    console.log("connection recovered", name, socket.id);
+  } else {
+    // Recovery resumes after the last event received without an ack: give it one.
+    socket.emit("welcome", { id: socket.id });
+  }
   flush(socket, name); // catch up on everything sent while offline
 
   socket.on("deliver", ({ to, text }, ack) => {
@@ -110,6 +117,13 @@ io.on("connection", (socket) => {
 io := socketio.NewServer(socketio.Options{Recovery: &socketio.RecoveryOptions{}})
 io.OnConnection(func(s *socketio.Socket) {
 	name := clientName(s)
+	if s.Recovered() {
+		// A short drop (lost network, no DISCONNECT): same id, same rooms, missed emits replayed.
+		log.Info("connection recovered", "client", name, "sid", s.ID())
+	} else {
+		// Recovery resumes after the last event received without an ack: give it one.
+		s.Emit("welcome", map[string]string{"id": s.ID()})
+	}
 	go flush(s, name) // catch up on everything sent while offline
 	s.On("deliver", func(e *socketio.Event) {
 		var req struct{ To, Text string }
@@ -134,62 +148,109 @@ func flush(s *socketio.Socket, name string) {
 		return j.String(), g.String()
 	}
 
-	// The common handlers: rooms and the scoped emits, on every namespace of the demo.
+	// The common handlers: rooms and the scoped emits, on every namespace of the demo. The
+	// namespaces demo guards its other namespaces with a token and gives them their own events.
 	for _, n := range nsps {
 		jv, gv := "io", "io"
 		if n != "/" {
 			jv, gv = fmt.Sprintf("io.of(%q)", n), fmt.Sprintf("io.Of(%q)", n)
 		}
-		fmt.Fprintf(&j, `
+		guarded := demo == "namespaces" && n != "/"
+		if guarded {
+			fmt.Fprintf(&j, `
+// %[2]s has its own middleware: no token, no connection.
+%[1]s.use((socket, next) => {
+  if (!socket.handshake.auth.token) return next(new Error("token required")); // connect_error on the client
+  next();
+});
+`, jv, n)
+			fmt.Fprintf(&g, `
+// %[2]s has its own middleware: no token, no connection.
+%[1]s.Use(func(s *socketio.Socket, next func(error)) {
+	if tokenOf(s.Handshake().Auth) == "" {
+		next(&socketio.ConnectError{Message: "token required"}) // connect_error on the client
+		return
+	}
+	next(nil)
+})
+`, gv, n)
+		} else {
+			fmt.Fprintf(&j, `
 %[1]s.use((socket, next) => {
   console.log("middleware", socket.nsp.name, socket.handshake.auth.name, "allowed");
   next(); // next(new Error("not authorized")) would refuse: connect_error on the client
 });
-
-%[1]s.on("connection", (socket) => {
-  socket.on("join", (room, ack) => { socket.join(room); ack({ rooms: [...socket.rooms] }); });
-  socket.on("leave", (room, ack) => { socket.leave(room); ack({ rooms: [...socket.rooms] }); });
-
-  socket.on("send", ({ event, args, scope, room, except }, ack) => {
-    switch (scope) {
-      case "self":        socket.emit(event, ...args); break;             // only the sender
-      case "all":         %[1]s.emit(event, ...args); break;                 // everyone in %[2]s
-      case "broadcast":   socket.broadcast.emit(event, ...args); break;   // everyone but the sender
-      case "room":        %[1]s.to(room).emit(event, ...args); break;        // the room, sender included
-      case "socket-room": socket.to(room).emit(event, ...args); break;    // the room, sender excluded
-      case "except":      %[1]s.except(except).emit(event, ...args); break;  // everyone not in the room
-    }
-    ack();
-  });
-});
-`, jv, n)
-		fmt.Fprintf(&g, `
+`, jv)
+			fmt.Fprintf(&g, `
 %[1]s.Use(func(s *socketio.Socket, next func(error)) {
 	log.Info("middleware", "nsp", s.Namespace().Name(), "decision", "allowed")
 	next(nil) // next(&socketio.ConnectError{Message: "not authorized"}) would refuse
 })
-%[1]s.OnConnection(func(s *socketio.Socket) {
+`, gv)
+		}
+		fmt.Fprintf(&j, `
+%[1]s.on("connection", (socket) => {
+  socket.on("join", (room, ack) => { socket.join(room); ack({ rooms: [...socket.rooms] }); });
+  socket.on("leave", (room, ack) => { socket.leave(room); ack({ rooms: [...socket.rooms] }); });
+
+  socket.on("send", ({ event, args, scope, room, to = room, except }, ack) => {
+    // to: one room ("room-1") or several (["room-1", "room-2"]): a socket in both gets it once
+    switch (scope) {
+      case "self":        socket.emit(event, ...args); break;             // only the sender
+      case "all":         %[1]s.emit(event, ...args); break;                 // everyone in %[2]s
+      case "broadcast":   socket.broadcast.emit(event, ...args); break;   // everyone but the sender
+      case "room":        %[1]s.to(to).emit(event, ...args); break;          // the rooms, sender included
+      case "socket-room": socket.to(to).emit(event, ...args); break;      // the rooms, sender excluded
+      case "except":      %[1]s.except(except).emit(event, ...args); break;  // everyone not in the room
+    }
+    ack(); // the playground also acks {call, go, recipients}: the exact call and how many it reached
+  });
+`, jv, n)
+		if guarded {
+			fmt.Fprintf(&j, `
+  // Only %[2]s has this event: on "/" no handler runs for "order" (socket.io sends no ack, so the
+  // client's timeout fires; this playground's hub answers {error: "unknown event"} at once).
+  socket.on("order", (item, ack) => {
+    %[1]s.emit("order:new", { from: socket.handshake.auth.name, item });
+    ack({ ok: true });
+  });
+`, jv, n)
+		}
+		j.WriteString("});\n")
+		fmt.Fprintf(&g, `%[1]s.OnConnection(func(s *socketio.Socket) {
 	s.On("join", func(e *socketio.Event) { var room string; e.Decode(0, &room); s.Join(room); e.Ack(map[string]any{"rooms": s.Rooms()}) })
 	s.On("leave", func(e *socketio.Event) { var room string; e.Decode(0, &room); s.Leave(room); e.Ack(map[string]any{"rooms": s.Rooms()}) })
 	s.On("send", func(e *socketio.Event) {
-		var req sendRequest // {event, args, scope, room, except}
+		var req sendRequest // {event, args, scope, room, to, except}
 		e.Decode(0, &req)
 		args := make([]any, len(req.Args)) // json.RawMessage values are sent byte for byte
 		for i, a := range req.Args {
 			args[i] = a
 		}
+		to := req.rooms() // to: ["room-1", "room-2"] or room: "room-1"; a socket in both gets it once
 		switch req.Scope {
 		case "self":        s.Emit(req.Event, args...)
 		case "all":         %[1]s.Emit(req.Event, args...)
 		case "broadcast":   s.Broadcast().Emit(req.Event, args...)
-		case "room":        %[1]s.To(req.Room).Emit(req.Event, args...)
-		case "socket-room": s.To(req.Room).Emit(req.Event, args...)
+		case "room":        %[1]s.To(to...).Emit(req.Event, args...)
+		case "socket-room": s.To(to...).Emit(req.Event, args...)
 		case "except":      %[1]s.Except(req.Except).Emit(req.Event, args...)
 		}
-		e.Ack()
+		e.Ack() // the playground also acks {call, go, recipients}
 	})
-})
 `, gv)
+		if guarded {
+			fmt.Fprintf(&g, `	// Only %[2]s has this event: on "/" no handler runs for "order" (this hub acks
+	// {"error": "unknown event"}; socket.io would send no ack and the client's timeout fires).
+	s.On("order", func(e *socketio.Event) {
+		var item string
+		e.Decode(0, &item)
+		%[1]s.Emit("order:new", map[string]string{"from": clientName(s), "item": item})
+		e.Ack(map[string]any{"ok": true})
+	})
+`, gv, n)
+		}
+		g.WriteString("})\n")
 	}
 	if demo == "tenants" || len(cfg.Tenants) > 0 {
 		j.WriteString(`

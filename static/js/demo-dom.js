@@ -6,7 +6,7 @@
 /**
  * h("button", {class: "x", type: "button", onclick: fn}, "label", child, [more]) → Element.
  * Attribute values are set with setAttribute (strings) or as properties for "text", "value",
- * "checked", "disabled", "hidden"; null/undefined/false skip the attribute.
+ * "checked", "disabled", "hidden", "selected"; null/undefined/false skip the attribute.
  */
 export function h(tag, attrs, ...children) {
   const el = document.createElement(tag);
@@ -15,7 +15,7 @@ export function h(tag, attrs, ...children) {
       if (v === null || v === undefined || v === false) continue;
       if (k === "class") el.className = v;
       else if (k === "text") el.textContent = v;
-      else if (k === "value" || k === "checked" || k === "disabled" || k === "hidden") el[k] = v;
+      else if (k === "value" || k === "checked" || k === "disabled" || k === "hidden" || k === "selected") el[k] = v;
       else if (k.startsWith("on") && typeof v === "function") el.addEventListener(k.slice(2), v);
       else if (k === "dataset") Object.assign(el.dataset, v);
       else if (v === true) el.setAttribute(k, "");
@@ -49,6 +49,13 @@ export function select(attrs, options, value) {
 }
 
 export function fillSelect(el, options, value) {
+  if (el.multiple) {
+    // a multiple select keeps every option that was selected and still exists
+    const keep = new Set(value ?? [...el.selectedOptions].map((o) => o.value));
+    el.replaceChildren(...options.map(([v, label]) => h("option", { value: v, selected: keep.has(v) }, label)));
+    if (!el.selectedOptions.length && el.options.length) el.options[0].selected = true;
+    return el;
+  }
   const keep = value ?? el.value;
   el.replaceChildren(...options.map(([v, label]) => h("option", { value: v }, label)));
   if (options.some(([v]) => v === keep)) el.value = keep;

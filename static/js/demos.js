@@ -31,7 +31,7 @@ const SCOPES = [
   ["except", "io.except(room).emit", "Everyone but a room"],
 ];
 
-const ICON = { received: "✔", sender: "➚", excluded: "⊘", none: "·", warn: "⚠" };
+const ICON = { received: "✔", sender: "➚", excluded: "⊘", none: "·", warn: "⚠", recovered: "↻" };
 
 let widgetSeq = 0;
 export const widgets = [];
@@ -48,20 +48,31 @@ function argText(args) {
   return args.map((a) => short(a, 40)).join(", ");
 }
 
-/** The server call a scope stands for, in JS and Go. */
+/**
+ * The rooms of a to() call: one room as a string; several as an array in JavaScript
+ * (io.to(["room-1", "room-2"])) and as arguments in Go (io.To("room-1", "room-2")).
+ */
+function roomArgs(room) {
+  const rooms = (Array.isArray(room) ? room : [room]).filter((r) => r !== "" && r !== undefined && r !== null);
+  if (rooms.length === 1) return { js: q(rooms[0]), go: q(rooms[0]) };
+  return { js: "[" + rooms.map(q).join(", ") + "]", go: rooms.map(q).join(", ") };
+}
+
+/** The server call a scope stands for, in JS and Go; room may be a list of rooms. */
 export function callFor({ scope, event, args = [], room = "", except = "", nsp = "/" }) {
   const a = args.length ? ", " + argText(args) : "";
   const ioJS = nsp === "/" ? "io" : `io.of(${q(nsp)})`;
   const ioGo = nsp === "/" ? "io" : `io.Of(${q(nsp)})`;
+  const to = roomArgs(room);
   switch (scope) {
     case "self":
       return { js: `socket.emit(${q(event)}${a})`, go: `s.Emit(${q(event)}${a})` };
     case "broadcast":
       return { js: `socket.broadcast.emit(${q(event)}${a})`, go: `s.Broadcast().Emit(${q(event)}${a})` };
     case "room":
-      return { js: `${ioJS}.to(${q(room)}).emit(${q(event)}${a})`, go: `${ioGo}.To(${q(room)}).Emit(${q(event)}${a})` };
+      return { js: `${ioJS}.to(${to.js}).emit(${q(event)}${a})`, go: `${ioGo}.To(${to.go}).Emit(${q(event)}${a})` };
     case "socket-room":
-      return { js: `socket.to(${q(room)}).emit(${q(event)}${a})`, go: `s.To(${q(room)}).Emit(${q(event)}${a})` };
+      return { js: `socket.to(${to.js}).emit(${q(event)}${a})`, go: `s.To(${to.go}).Emit(${q(event)}${a})` };
     case "except":
       return {
         js: `${ioJS}.except(${q(except)}).emit(${q(event)}${a})`,
@@ -185,7 +196,17 @@ class VClient {
 
   wire(socket, nsp) {
     socket.on("connect", () => {
-      this.note = "";
+      if (this.netLost && nsp === this.namespace) {
+        // After a dropped network: did the server restore the session (connection state recovery)?
+        const same = socket.id === this.netLost.id;
+        this.note = socket.recovered
+          ? `${ICON.recovered} recovered: same socket id ${socket.id}${same ? "" : " (?)"}; what the server sent meanwhile is replayed`
+          : `new socket id ${socket.id}: not recovered (the server had no session to restore)`;
+        this.noteState = socket.recovered ? "recovered" : "error";
+        this.netLost = null;
+      } else {
+        this.note = "";
+      }
       this.w.index();
       this.w.renderClient(this);
       this.w.refreshSenders();
@@ -246,6 +267,30 @@ class VClient {
   }
 
   reconnect() {
+    for (const { socket } of this.sockets) socket.connect();
+  }
+
+  /**
+   * Like a dropped Wi-Fi: the WebSocket closes without a DISCONNECT packet, so the server sees
+   * "transport close" and keeps the session for recovery. Reconnection waits for networkBack().
+   */
+  loseNetwork() {
+    const mgr = this.socket?.io;
+    if (!mgr?.engine || !this.connected) return;
+    this.netLost = { id: this.socket.id };
+    mgr.reconnection(false);
+    mgr.engine.close();
+    this.note = "network lost: the connection dropped without saying goodbye (no DISCONNECT packet)";
+    this.w.index();
+    this.w.renderClient(this);
+  }
+
+  networkBack() {
+    const mgr = this.socket?.io;
+    if (!mgr) return;
+    mgr.reconnection(true);
+    this.note = "network back: reconnecting…";
+    this.w.renderClient(this);
     for (const { socket } of this.sockets) socket.connect();
   }
 
@@ -328,20 +373,28 @@ export class DemoWidget {
       body = {};
     }
     if (!res.ok) return this.fail(body.error ?? `The server answered ${res.status}.`);
+    performance.mark("socketlab:demo-created", { detail: { demo: this.kind } });
     this.instance = body;
     this.cfg = body.config ?? cfg;
     if (!Array.isArray(this.cfg.clients) || this.cfg.clients.length === 0) {
       this.cfg.clients = ["A", "B", "C"].map((name) => ({ name }));
     }
     this.cfg.clients = this.cfg.clients.map((c) => (typeof c === "string" ? { name: c } : c));
-    this.build();
+    // The connections first, the DOM while they are being opened: the handshakes overlap the
+    // layout work instead of following it.
     this.openTap();
-    this.clients = this.cfg.clients.map((c) => this.tenantDefaults(new VClient(this, c)));
+    this.clients = [];
+    for (const cfg of this.cfg.clients) this.clients.push(this.tenantDefaults(new VClient(this, cfg)));
+    const opened = Promise.all(this.clients.map((c) => c.open()));
+    this.build();
     for (const c of this.clients) this.addColumn(c);
-    await Promise.all(this.clients.map((c) => c.open()));
+    performance.mark("socketlab:demo-built", { detail: { demo: this.kind } });
+    await opened;
     this.refreshSenders();
     this.setStatus(`Ready: ${this.clients.filter((c) => c.connected).length} of ${this.clients.length} clients connected to this demo's own server.`);
     this.section.dataset.ready = "";
+    // On the page's performance timeline: its startTime is the time since navigation start.
+    performance.mark("socketlab:demo-ready", { detail: { demo: this.kind, clients: this.clients.length } });
     this.section.dataset.readyMs = String(Math.round(performance.now()));
     this.section.dataset.startMs = String(Math.round(performance.now() - t0));
     this.section.dispatchEvent(new CustomEvent("demo:ready", { bubbles: true }));
@@ -358,6 +411,10 @@ export class DemoWidget {
   }
 
   tenantDefaults(c) {
+    if (this.kind === "namespaces" && c.auth.token === undefined) {
+      // The namespaces demo's other namespaces refuse a connection without a token.
+      c.auth.token = "token-" + c.name;
+    }
     const tenants = this.cfg.tenants ?? [];
     if (this.kind !== "tenants" || tenants.length === 0) return c;
     let t = tenants.find((t) => "/org-" + t.name === c.namespace);
@@ -467,24 +524,25 @@ export class DemoWidget {
     args.value = payload;
     const scope = select({ id: id("scope"), "data-testid": "composer-scope" }, SCOPES.map(([v, js, what]) => [v, `${js} (${what.toLowerCase()})`]),
       this.kind === "emit-scopes" ? "broadcast" : "all");
-    const room = select({ id: id("room"), "data-room-pick": "", "data-testid": "composer-room" }, []);
+    const room = select({ id: id("room"), multiple: true, size: "3", "data-room-pick": "", "data-testid": "composer-room" }, []);
+    const rooms = () => [...room.selectedOptions].map((o) => o.value);
     const except = select({ id: id("except"), "data-room-pick": "", "data-testid": "composer-except" }, []);
     const preview = h("code", { class: "demo-call", "data-testid": "composer-call" });
     const previewGo = h("code", { class: "demo-call", "data-testid": "composer-call-go" });
-    const roomField = field("Room (to)", room);
+    const roomField = field("Rooms (to; Ctrl/⌘ or Shift to pick several)", room);
     const exceptField = field("Except room", except);
     const update = () => {
       const s = scope.value;
       roomField.hidden = !(s === "room" || s === "socket-room");
       exceptField.hidden = s !== "except";
       const sender = this.pickSender(from.value);
-      const c = callFor({ scope: s, event: event.value, args: parseJSONish(args.value), room: room.value, except: except.value, nsp: sender?.entry?.nsp ?? "/" });
+      const c = callFor({ scope: s, event: event.value, args: parseJSONish(args.value), room: rooms(), except: except.value, nsp: sender?.entry?.nsp ?? "/" });
       preview.textContent = c.js;
       previewGo.textContent = c.go;
     };
     for (const el of [from, event, args, scope, room, except]) el.addEventListener("input", update);
     for (const el of [from, scope, room, except]) el.addEventListener("change", update);
-    this.composer = { from, event, args, scope, room, except, update };
+    this.composer = { from, event, args, scope, room, rooms, except, update };
 
     const send = (s) => {
       const sender = this.pickSender(from.value);
@@ -493,7 +551,7 @@ export class DemoWidget {
         event: event.value.trim() || "chat",
         args: parseJSONish(args.value),
         scope: s ?? scope.value,
-        room: room.value,
+        room: rooms(),
         except: except.value,
       });
     };
@@ -522,6 +580,7 @@ export class DemoWidget {
     if (this.kind === "chat") extra.push(this.buildChat(id));
     if (this.kind === "acks") extra.push(this.buildAsk(id));
     if (this.kind === "queue") extra.push(this.buildDeliver(id));
+    if (this.kind === "namespaces") extra.push(this.buildOrder(id));
     queueMicrotask(update);
     const wrap = h("section", { class: "demo-panel demo-compose-panel", "aria-labelledby": id("compose-h") },
       h("h3", { class: "demo-h", id: id("compose-h") }, extra.length ? "Send" : "Composer"), ...extra);
@@ -544,6 +603,40 @@ export class DemoWidget {
       c.socket.emit("chat message", text.value);
       this.setStatus(`${c.name} sent a chat message.`);
     } }, field("From", from), field("Message", text), h("button", { type: "submit", class: "demo-btn demo-primary", "data-testid": "chat-send" }, "Send chat message"));
+  }
+
+  /** Namespaces demo: "order" is an event only the other namespaces (/orders) handle. */
+  buildOrder(id) {
+    const from = select({ id: id("order-from"), "data-sender": "", "data-testid": "order-from" }, []);
+    const item = h("input", { type: "text", id: id("order-item"), value: "1 coffee", maxlength: "200", "data-testid": "order-item" });
+    const out = h("p", { class: "demo-answer", role: "status", "data-testid": "order-result" });
+    return h("div", {}, h("form", { class: "demo-row", onsubmit: (e) => {
+      e.preventDefault();
+      const sender = this.pickSender(from.value);
+      if (!sender?.entry?.socket.connected) {
+        out.textContent = `${from.value.split("\u0000")[0]} is not connected on that namespace.`;
+        return;
+      }
+      const { client: c, entry } = sender;
+      const io = entry.nsp === "/" ? "io" : `io.of(${q(entry.nsp)})`;
+      this.expectSend(c, entry, {
+        event: "order:new", scope: "all",
+        js: `socket.emit("order", ${q(item.value)}) → the ${entry.nsp} handler runs ${io}.emit("order:new", {from, item})`,
+        go: `${entry.nsp === "/" ? "io" : `io.Of(${q(entry.nsp)})`}.Emit("order:new", order)`,
+      });
+      out.dataset.state = "waiting";
+      out.textContent = `${c.name} emits "order" on ${entry.nsp}…`;
+      entry.socket.timeout(2000).emit("order", item.value, (err, res) => {
+        if (err || res?.error) {
+          out.dataset.state = "error";
+          out.textContent = `${ICON.warn} No "order" handler on ${entry.nsp}: ${err ? err.message : res.error}. Only the namespaces whose handlers listen for "order" answer.`;
+        } else {
+          out.dataset.state = "ok";
+          out.textContent = `${ICON.received} The ${entry.nsp} handler took the order and broadcast "order:new" to ${entry.nsp}.`;
+        }
+      });
+    } }, field("From (client, namespace)", from), field("Item", item),
+    h("button", { type: "submit", class: "demo-btn demo-primary", "data-testid": "order-send" }, 'Emit "order"')), out);
   }
 
   buildAsk(id) {
@@ -634,7 +727,7 @@ export class DemoWidget {
     if (s.leave) return `${s.client} leaves ${q(s.leave)} (socket.leave)`;
     if (s.disconnect) return `${s.client} disconnects`;
     if (s.connect) return `${s.client} connects again`;
-    const c = callFor({ scope: s.scope || "self", event: s.emit, args: s.args ?? [], room: s.room, except: s.except || s.room });
+    const c = callFor({ scope: s.scope || "self", event: s.emit, args: s.args ?? [], room: s.to?.length ? s.to : s.room, except: s.except || s.room });
     return `${s.client}: ${c.js}`;
   }
 
@@ -695,7 +788,7 @@ export class DemoWidget {
       event: s.emit,
       args: s.args ?? [],
       scope: s.scope || "self",
-      room: s.room ?? "",
+      room: s.to?.length ? s.to : s.room ?? "",
       except: s.except || s.room || "",
     });
   }
@@ -903,7 +996,7 @@ export class DemoWidget {
 
   buildControls(c) {
     const btn = (label, testid, fn) => h("button", { type: "button", class: "demo-btn demo-small", "data-testid": testid, onclick: fn }, label);
-    const conn = btn("Disconnect", "client-toggle", () => (c.connected ? c.disconnect() : c.reconnect()));
+    const conn = btn("Disconnect", "client-toggle", () => (c.connected ? c.disconnect() : c.netLost ? c.networkBack() : c.reconnect()));
     c.ui.toggle = conn;
     const say = h("input", { type: "text", value: "", placeholder: "say…", size: "8", "aria-label": `Message from ${c.name}`, "data-testid": "client-say" });
     const sayForm = h("form", { class: "demo-say", onsubmit: (e) => {
@@ -915,7 +1008,7 @@ export class DemoWidget {
         c.socket.emit("chat message", text);
       } else {
         const cmp = this.composer;
-        this.sendFrom(c, c.sockets[0], { event: cmp.event.value.trim() || "chat", args: [text], scope: cmp.scope.value, room: cmp.room.value, except: cmp.except.value });
+        this.sendFrom(c, c.sockets[0], { event: cmp.event.value.trim() || "chat", args: [text], scope: cmp.scope.value, room: cmp.rooms(), except: cmp.except.value });
       }
       say.value = "";
     } }, say, h("button", { type: "submit", class: "demo-btn demo-small", "data-testid": "client-say-send" }, "Send"));
@@ -947,6 +1040,11 @@ export class DemoWidget {
     });
     const row1 = h("div", { class: "demo-buttons" }, conn, rename, remove);
     setChildren(c.ui.controls, sayForm, row1);
+    if (this.kind === "queue") {
+      // Connection state recovery: lose the network (no DISCONNECT), then get it back.
+      c.ui.net = btn("Lose network", "client-network", () => (c.netLost ? c.networkBack() : c.loseNetwork()));
+      c.ui.controls.append(h("div", { class: "demo-buttons" }, c.ui.net));
+    }
 
     if (["rooms", "namespaces", "tenants"].includes(this.kind) || this.playground) {
       const room = select({ "aria-label": `Room for ${c.name}`, "data-testid": "client-room" }, (this.cfg.rooms ?? []).map((r) => [r, r]));
@@ -969,6 +1067,14 @@ export class DemoWidget {
         [["fast", "Answers at once"], ["slow", "Answers after 2 s"], ["never", "Never answers"]], c.answerMode);
       mode.addEventListener("change", () => (c.answerMode = mode.value));
       c.ui.controls.append(field("Acks", mode));
+    }
+    if (this.kind === "namespaces") {
+      const guarded = this.namespaceOptions().map(([n]) => n).filter((n) => n !== "/");
+      if (guarded.length) {
+        const pick = select({ "aria-label": `Namespace ${c.name} tries without a token`, "data-testid": "client-no-token-nsp" }, guarded.map((n) => [n, n]));
+        c.ui.controls.append(h("div", { class: "demo-buttons" }, pick,
+          btn("Connect without a token", "client-no-token", () => this.tryConnect(c, pick.value, undefined, "no token"))));
+      }
     }
     if (this.kind === "tenants") {
       const tenants = this.cfg.tenants ?? [];
@@ -1039,6 +1145,10 @@ export class DemoWidget {
     u.status.textContent = c.connected ? "● connected" : "○ offline";
     u.status.dataset.state = c.connected ? "on" : "off";
     u.toggle.textContent = c.connected ? "Disconnect" : "Reconnect";
+    if (u.net) {
+      u.net.textContent = c.netLost ? "Network back" : "Lose network";
+      u.net.disabled = !c.netLost && !c.connected;
+    }
     const facts = [];
     for (const { nsp, socket } of c.sockets) {
       const st = socket.id ? this.stateSockets.get(socket.id) : null;
@@ -1050,8 +1160,11 @@ export class DemoWidget {
     if (c.sockets.length > 1) facts.push(h("dt", {}, "connection"), h("dd", { "data-testid": "client-multiplex" }, `1 WebSocket carries ${c.sockets.map((s) => s.nsp).join(" and ")}`));
     setChildren(u.details, facts);
     u.note.textContent = c.note;
-    u.note.dataset.state = c.noteState ?? "";
-    c.noteState = "";
+    if (c.noteState) {
+      c.noteMark = { text: c.note, state: c.noteState }; // the colour lasts as long as the note
+      c.noteState = "";
+    }
+    u.note.dataset.state = c.noteMark?.text === c.note ? c.noteMark.state : "";
     setChildren(u.received, c.received.length ? c.received.map((r) => h("li", {}, h("span", { "aria-hidden": "true" }, r.icon + " "), r.text)) : h("li", { class: "demo-muted" }, "nothing yet"));
     const role = c.role;
     if (!role) {
@@ -1258,7 +1371,11 @@ export class DemoWidget {
       return Promise.resolve(null);
     }
     const body = { event, args, scope };
-    if (scope === "room" || scope === "socket-room") body.room = room;
+    if (scope === "room" || scope === "socket-room") {
+      const rooms = Array.isArray(room) ? room : [room];
+      if (rooms.length > 1) body.to = rooms; // several rooms at once: a socket in both gets it once
+      else body.room = rooms[0];
+    }
     if (scope === "except") body.except = except;
     const p = this.expectSend(c, entry, { event, args, scope, room, except });
     this.sent++;
