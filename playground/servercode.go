@@ -6,7 +6,8 @@ import (
 )
 
 // serverCode is the demo's server side as a student would write it: JavaScript for socket.io 4.x
-// and Go for this hub. It mirrors scenarios.go; TestServerCodeMatchesHandlers keeps them together.
+// and Go for this hub. It mirrors scenarios.go; TestServerCodeMatchesHandlers (registry_test.go)
+// checks that every event shown is handled by the running demo.
 func serverCode(demo string, cfg *DemoConfig) (js, goCode string) {
 	var j, g strings.Builder
 	nsps := cfg.namespacesOf()
