@@ -129,6 +129,8 @@ window.__errors = [];
 window.addEventListener("error", (e) => window.__errors.push(String(e.message)));
 window.addEventListener("unhandledrejection", (e) => window.__errors.push(String(e.reason)));
 document.addEventListener("securitypolicyviolation", (e) => window.__errors.push("CSP: " + e.violatedDirective + " " + e.blockedURI));
+window.__longtasks = [];
+try { new PerformanceObserver((l) => { for (const e of l.getEntries()) window.__longtasks.push([Math.round(e.startTime), Math.round(e.duration)]); }).observe({type: "longtask"}); } catch {}
 `
 
 type browser struct {
@@ -744,7 +746,7 @@ func TestDemosBrowser(t *testing.T) {
 				t.Fatalf("%d demo-ready marks on the timeline, want 3", len(marks))
 			}
 			all = append(all, slices.Max(marks))
-			timelines = append(timelines, evalJS[string](t, b, `JSON.stringify({nav: (({responseEnd, domInteractive, domContentLoadedEventEnd}) => ({responseEnd, domInteractive, domContentLoadedEventEnd}))(performance.getEntriesByType("navigation")[0]), res: performance.getEntriesByType("resource").filter(r => r.name.includes("/play/")).map(r => [r.name.replace(location.origin, ""), Math.round(r.startTime), Math.round(r.responseEnd)]), marks: performance.getEntriesByType("mark").map(m => m.name.slice(15) + " " + m.detail.demo + " " + Math.round(m.startTime))})`))
+			timelines = append(timelines, evalJS[string](t, b, `JSON.stringify({nav: (({responseEnd, domInteractive, domContentLoadedEventEnd}) => ({responseEnd, domInteractive, domContentLoadedEventEnd}))(performance.getEntriesByType("navigation")[0]), res: performance.getEntriesByType("resource").filter(r => r.name.includes("/play/")).map(r => [r.name.replace(location.origin, ""), Math.round(r.startTime), Math.round(r.responseEnd)]), marks: performance.getEntriesByType("mark").map(m => m.name.slice(15) + " " + m.detail.demo + " " + Math.round(m.startTime)), longtasks: window.__longtasks})`))
 		}
 		slices.Sort(all)
 		median := all[runs/2]

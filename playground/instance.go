@@ -1,12 +1,14 @@
 package playground
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"log/slog"
 	"net/http"
 	"slices"
 	"sort"
+	"strconv"
 	"sync"
 	"time"
 
@@ -23,6 +25,8 @@ type Instance struct {
 
 	mu       sync.Mutex
 	subs     map[chan []byte]struct{}
+	seq      uint64                         // id of the last tap or log message published
+	history  [][]byte                       // the last historySize tap and log messages, as SSE events with their id
 	names    map[string]string              // socket id → client name
 	state    map[string]map[string][]string // nsp → socket id → rooms
 	queues   map[string][]queued            // queue demo: client name → waiting deliveries
@@ -43,6 +47,10 @@ type queued struct {
 const (
 	tapBuffer       = 4096
 	subscriberQueue = 1024
+	// historySize is how many tap and log messages a new tap subscriber is sent after the state:
+	// a widget opens its tap once its clients are connected (the connections start sooner), and
+	// still shows their connects and the server's "a user connected".
+	historySize = 256
 )
 
 func newInstance(id, demo string, cfg *DemoConfig, opts Options) *Instance {
@@ -132,15 +140,39 @@ func (in *Instance) publish(msg []byte) {
 	in.publishLocked(msg)
 }
 
+// publishLocked sends one message as an SSE event. Tap and log messages get an id (the SSE
+// "id:" line, which EventSource sends back as Last-Event-ID when it reconnects) and are kept in
+// the history; state messages are snapshots and are not.
 func (in *Instance) publishLocked(msg []byte) {
+	var ev []byte
+	if bytes.HasPrefix(msg, []byte(`{"type":"state"`)) {
+		ev = sseEvent(0, msg)
+	} else {
+		in.seq++
+		ev = sseEvent(in.seq, msg)
+		if len(in.history) == historySize {
+			in.history = in.history[1:] // append reallocates now and then; the old array is freed
+		}
+		in.history = append(in.history, ev)
+	}
 	for c := range in.subs {
 		select {
-		case c <- msg:
+		case c <- ev:
 		default:
 			delete(in.subs, c)
 			close(c)
 		}
 	}
+}
+
+// sseEvent frames msg as one Server-Sent Event, with an id unless id is 0.
+func sseEvent(id uint64, msg []byte) []byte {
+	var b []byte
+	if id > 0 {
+		b = append(strconv.AppendUint(append(b, "id: "...), id, 10), '\n')
+	}
+	b = append(append(b, "data: "...), msg...)
+	return append(b, '\n', '\n')
 }
 
 type socketState struct {
@@ -256,7 +288,15 @@ func (r *Registry) handleTap(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 	in.subs[c] = struct{}{}
-	first := in.stateLocked()
+	// The state first, then what happened before this subscriber came (or since the event it
+	// saw last, when EventSource reconnects with Last-Event-ID).
+	first := [][]byte{sseEvent(0, in.stateLocked())}
+	after, _ := strconv.ParseUint(req.Header.Get("Last-Event-ID"), 10, 64)
+	for i, ev := range in.history {
+		if id := in.seq - uint64(len(in.history)) + 1 + uint64(i); id > after {
+			first = append(first, ev)
+		}
+	}
 	in.mu.Unlock()
 	defer func() {
 		in.mu.Lock()
@@ -273,15 +313,17 @@ func (r *Registry) handleTap(w http.ResponseWriter, req *http.Request) {
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Accel-Buffering", "no")
 	w.WriteHeader(http.StatusOK)
-	write := func(msg []byte) error {
+	write := func(ev []byte) error {
 		rc.SetWriteDeadline(time.Now().Add(10 * time.Second))
-		if _, err := w.Write(append(append([]byte("data: "), msg...), '\n', '\n')); err != nil {
+		if _, err := w.Write(ev); err != nil {
 			return err
 		}
 		return rc.Flush()
 	}
-	if write(first) != nil {
-		return
+	for _, ev := range first {
+		if write(ev) != nil {
+			return
+		}
 	}
 	keepalive := time.NewTicker(20 * time.Second)
 	defer keepalive.Stop()

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -441,4 +442,84 @@ func TestServerCodeMatchesHandlers(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestTapReplaysHistory: a tap opened after the clients connected still gets their connects and
+// the server's "a user connected" (after the state), and a reconnecting EventSource that sends
+// Last-Event-ID gets only what came after that event.
+func TestTapReplaysHistory(t *testing.T) {
+	_, srv := newTestRegistry(t, Options{})
+	_, in := create(t, srv.URL, "console", `{}`)
+	ada := dialRaw(t, srv.URL, in.Path, "/", `{"name":"Ada"}`)
+	ada.expect("40{")
+	type event struct {
+		id  string
+		msg map[string]any
+	}
+	open := func(lastID string) func() event {
+		req, _ := http.NewRequest("GET", srv.URL+in.Tap, nil)
+		if lastID != "" {
+			req.Header.Set("Last-Event-ID", lastID)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { resp.Body.Close() })
+		lines := bufio.NewScanner(resp.Body)
+		return func() event {
+			t.Helper()
+			var ev event
+			for lines.Scan() {
+				if id, ok := strings.CutPrefix(lines.Text(), "id: "); ok {
+					ev.id = id
+				}
+				if data, ok := strings.CutPrefix(lines.Text(), "data: "); ok {
+					json.Unmarshal([]byte(data), &ev.msg)
+					return ev
+				}
+			}
+			t.Fatalf("tap stream ended: %v", lines.Err())
+			return ev
+		}
+	}
+	next := open("")
+	if ev := next(); ev.msg["type"] != "state" || ev.id != "" || !strings.Contains(toJSON(ev.msg), `"name":"Ada"`) {
+		t.Fatalf("first event = %+v, want the state with Ada and no id", ev)
+	}
+	var connectID string
+	for sawLog := false; connectID == "" || !sawLog; {
+		ev := next()
+		if ev.id == "" {
+			t.Fatalf("a replayed event without an id: %v", ev.msg)
+		}
+		if ev.msg["kind"] == "connect" && ev.msg["name"] == "Ada" {
+			connectID = ev.id
+		}
+		sawLog = sawLog || ev.msg["msg"] == "a user connected"
+	}
+	// Reconnecting after the connect: the state, then nothing from before it.
+	again := open(connectID)
+	if ev := again(); ev.msg["type"] != "state" {
+		t.Fatalf("first event after reconnecting = %+v, want the state", ev)
+	}
+	grace := dialRaw(t, srv.URL, in.Path, "/", `{"name":"Grace"}`)
+	grace.expect("40{")
+	for {
+		ev := again()
+		id, _ := strconv.Atoi(ev.id)
+		if ev.id != "" && id <= must(strconv.Atoi(connectID)) {
+			t.Fatalf("replayed event %s again after Last-Event-ID %s: %v", ev.id, connectID, ev.msg)
+		}
+		if ev.msg["kind"] == "connect" && ev.msg["name"] == "Grace" {
+			break
+		}
+	}
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
 }

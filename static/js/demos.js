@@ -380,9 +380,10 @@ export class DemoWidget {
       this.cfg.clients = ["A", "B", "C"].map((name) => ({ name }));
     }
     this.cfg.clients = this.cfg.clients.map((c) => (typeof c === "string" ? { name: c } : c));
-    // The connections first, the DOM while they are being opened: the handshakes overlap the
-    // layout work instead of following it.
-    this.openTap();
+    // The connections first, the DOM while they are being opened (the handshakes overlap the
+    // layout work), and the tap last: an event stream opened before the WebSockets delayed the
+    // first handshake by tens of ms in Chromium. The tap replays what happened before it opened
+    // (the clients' connects, "a user connected"), after the current state.
     this.clients = [];
     for (const cfg of this.cfg.clients) this.clients.push(this.tenantDefaults(new VClient(this, cfg)));
     const opened = Promise.all(this.clients.map((c) => c.open()));
@@ -390,6 +391,7 @@ export class DemoWidget {
     for (const c of this.clients) this.addColumn(c);
     performance.mark("socketlab:demo-built", { detail: { demo: this.kind } });
     await opened;
+    this.openTap();
     this.refreshSenders();
     this.setStatus(`Ready: ${this.clients.filter((c) => c.connected).length} of ${this.clients.length} clients connected to this demo's own server.`);
     this.section.dataset.ready = "";
