@@ -200,7 +200,7 @@ class VClient {
         // After a dropped network: did the server restore the session (connection state recovery)?
         const same = socket.id === this.netLost.id;
         this.note = socket.recovered
-          ? `${ICON.recovered} recovered: same socket id ${socket.id}${same ? "" : " (?)"}; what the server sent meanwhile is replayed`
+          ? `${ICON.recovered} recovered: same socket id ${socket.id}${same ? "" : " (?)"}; the events it missed (those sent without an ack) are replayed`
           : `new socket id ${socket.id}: not recovered (the server had no session to restore)`;
         this.noteState = socket.recovered ? "recovered" : "error";
         this.netLost = null;
