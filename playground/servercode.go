@@ -209,8 +209,8 @@ func flush(s *socketio.Socket, name string) {
 `, jv, n)
 		if guarded {
 			fmt.Fprintf(&j, `
-  // Only %[2]s has this event: on "/" no handler runs for "order" (socket.io sends no ack, so the
-  // client's timeout fires; this playground's hub answers {error: "unknown event"} at once).
+  // Only %[2]s has this event: on "/" no handler runs for "order", no ack is sent, and the
+  // client's timeout fires.
   socket.on("order", (item, ack) => {
     %[1]s.emit("order:new", { from: socket.handshake.auth.name, item });
     ack({ ok: true });
@@ -241,8 +241,8 @@ func flush(s *socketio.Socket, name string) {
 	})
 `, gv)
 		if guarded {
-			fmt.Fprintf(&g, `	// Only %[2]s has this event: on "/" no handler runs for "order" (this hub acks
-	// {"error": "unknown event"}; socket.io would send no ack and the client's timeout fires).
+			fmt.Fprintf(&g, `	// Only %[2]s has this event: on "/" no handler runs for "order", no ack is sent, and the
+	// client's timeout fires.
 	s.On("order", func(e *socketio.Event) {
 		var item string
 		e.Decode(0, &item)

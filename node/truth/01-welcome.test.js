@@ -63,3 +63,18 @@ test("an event the server has no handler for reaches the server and stops there"
     await new Promise((resolve) => io.close(() => resolve()));
   }
 });
+
+test("an event with an ack that no handler takes gets no answer: the client's timeout fires", async () => {
+  const io = new Server(0);
+  io.on("connection", () => {}); // no handlers at all
+  if (!io.httpServer.listening) await once(io.httpServer, "listening");
+  const c = ioc(`http://127.0.0.1:${io.httpServer.address().port}`, { forceNew: true, reconnection: false });
+  try {
+    await once(c, "connect");
+    await assert.rejects(c.timeout(300).emitWithAck("nobody-listens", 1), /operation has timed out/);
+    assert.equal(c.connected, true, "still connected: an unhandled event is no error");
+  } finally {
+    c.disconnect();
+    await new Promise((resolve) => io.close(() => resolve()));
+  }
+});

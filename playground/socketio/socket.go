@@ -547,7 +547,9 @@ func (s *Socket) deliver(e *Event, numeric bool) {
 		s.mu.Unlock()
 	}
 	if len(hs) == 0 && len(any) == 0 {
-		s.ackError(e.id, "unknown event")
+		// As in socket.io: an event nobody listens for is dropped, and an ack it asked for is
+		// never sent (the client's timeout, if any, fires).
+		s.ns.srv.log.Debug("event without a handler", "nsp", s.ns.name, "sid", s.id, "event", truncate([]byte(e.Name)))
 		return
 	}
 	for _, fn := range any {
