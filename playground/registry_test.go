@@ -2,6 +2,7 @@ package playground
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -228,7 +229,10 @@ func TestSendScopesAndCalls(t *testing.T) {
 func TestTapStream(t *testing.T) {
 	_, srv := newTestRegistry(t, Options{})
 	_, in := create(t, srv.URL, "console", `{}`)
-	resp, err := http.Get(srv.URL + in.Tap)
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second) // a missing message fails, not hangs
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL+in.Tap, nil)
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -248,10 +252,9 @@ func TestTapStream(t *testing.T) {
 				return m
 			}
 		}
-		t.Fatalf("tap stream ended: %v", lines.Err())
 		return nil
 	}
-	if m := next(); m["type"] != "state" {
+	if m := next(); m == nil || m["type"] != "state" {
 		t.Fatalf("first message = %v, want the state", m)
 	}
 	ada := dialRaw(t, srv.URL, in.Path, "/", `{"name":"Ada"}`)
@@ -259,6 +262,10 @@ func TestTapStream(t *testing.T) {
 	var sawConnect, sawState, sawLog bool
 	for !(sawConnect && sawState && sawLog) {
 		m := next()
+		if m == nil {
+			t.Fatalf("tap stream ended (%v) before all of: connect %v, a state naming Ada %v, the log line %v",
+				lines.Err(), sawConnect, sawState, sawLog)
+		}
 		switch {
 		case m["type"] == "tap" && m["kind"] == "connect" && m["name"] == "Ada":
 			sawConnect = true

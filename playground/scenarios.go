@@ -84,6 +84,7 @@ func (in *Instance) setup() {
 			json.Unmarshal(s.Handshake().Auth, &auth)
 			for _, t := range in.cfg.Tenants {
 				if t.Name == org && auth.Token != "" && auth.Token == t.Token {
+					in.admit(s)
 					next(nil)
 					return
 				}
@@ -94,10 +95,20 @@ func (in *Instance) setup() {
 	}
 }
 
+// admit records the name of a socket its middleware lets in. It runs in the middleware, before
+// the hub announces the connect, so the tap's connect event and the membership state published
+// with it already carry the name (the disconnect handler forgets it).
+func (in *Instance) admit(s *socketio.Socket) {
+	in.mu.Lock()
+	in.names[s.ID()] = clientName(s)
+	in.mu.Unlock()
+}
+
 // middleware records who connects to each namespace: every namespace has its own.
 func (in *Instance) middleware(nsp *socketio.Namespace) {
 	nsp.Use(func(s *socketio.Socket, next func(error)) {
 		in.log.Info("middleware", "nsp", s.Namespace().Name(), "client", clientName(s), "decision", "allowed")
+		in.admit(s)
 		next(nil)
 	})
 }
@@ -116,6 +127,7 @@ func (in *Instance) tokenMiddleware(nsp *socketio.Namespace) {
 			return
 		}
 		in.log.Info("middleware", "nsp", s.Namespace().Name(), "client", clientName(s), "decision", "allowed")
+		in.admit(s)
 		next(nil)
 	})
 }
@@ -142,9 +154,7 @@ func (in *Instance) onOrdersConnection(s *socketio.Socket) {
 
 // common registers what every namespace of a demo handles: names, send, join and leave.
 func (in *Instance) common(s *socketio.Socket) {
-	in.mu.Lock()
-	in.names[s.ID()] = clientName(s)
-	in.mu.Unlock()
+	in.admit(s)
 	s.On("send", func(e *socketio.Event) { in.send(s, e) })
 	s.On("join", func(e *socketio.Event) {
 		var room string
