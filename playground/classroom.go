@@ -773,6 +773,11 @@ func (cl *Class) onInstructor(s *socketio.Socket) {
 				return
 			}
 			e.Ack(res)
+			if ev == "end" {
+				// After the ack is queued (closing flushes it), and not on this socket's own
+				// reader goroutine: End closes it.
+				go cl.End()
+			}
 		})
 	}
 }
@@ -876,8 +881,7 @@ func (cl *Class) control(ev string, a controlArgs) (any, error) {
 		n := len(io.FetchSockets())
 		io.Emit("follow", f)
 		return callInfo{JS: `io.emit("follow", {url: ` + jsString(a.URL) + `})`, Go: `io.Emit("follow", map[string]string{"url": ` + jsString(a.URL) + `})`, Recipients: n}, nil
-	case "end":
-		go cl.End() // not on this socket's own reader goroutine: End closes it
+	case "end": // the caller ends the class once the instructor has its answer
 		return callInfo{JS: `io.emit("ended"); io.disconnectSockets(true)`, Go: `io.Emit("ended"); io.DisconnectSockets(true)`}, nil
 	}
 	return nil, fmt.Errorf("unknown control %q", ev)
