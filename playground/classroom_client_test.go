@@ -1,10 +1,8 @@
 package playground
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -12,6 +10,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"socketlab/pipenet"
 )
 
 // classClient is a small Socket.IO v5 client over an Engine.IO v4 WebSocket, for the classroom
@@ -174,47 +174,5 @@ func newClassServer(reg *Registry, cr *Classroom) *httptest.Server {
 	return httptest.NewServer(mux)
 }
 
-// pipeListener hands out net.Pipe ends, so a real http.Server runs inside a synctest bubble
-// (loopback sockets would keep the bubble from idling).
-type pipeListener struct {
-	conns chan net.Conn
-	done  chan struct{}
-	once  sync.Once
-}
-
-func newPipeListener() *pipeListener {
-	return &pipeListener{conns: make(chan net.Conn), done: make(chan struct{})}
-}
-
-func (l *pipeListener) Accept() (net.Conn, error) {
-	select {
-	case c := <-l.conns:
-		return c, nil
-	case <-l.done:
-		return nil, net.ErrClosed
-	}
-}
-
-func (l *pipeListener) Close() error {
-	l.once.Do(func() { close(l.done) })
-	return nil
-}
-
-func (l *pipeListener) Addr() net.Addr { return pipeAddr{} }
-
-func (l *pipeListener) DialContext(ctx context.Context, _, _ string) (net.Conn, error) {
-	srv, cli := net.Pipe()
-	select {
-	case l.conns <- srv:
-		return cli, nil
-	case <-l.done:
-		return nil, net.ErrClosed
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-}
-
-type pipeAddr struct{}
-
-func (pipeAddr) Network() string { return "pipe" }
-func (pipeAddr) String() string  { return "127.0.0.1:3000" }
+// newPipeListener serves a real http.Server inside a synctest bubble (pipenet).
+func newPipeListener() *pipenet.Listener { return pipenet.Listen() }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -13,6 +12,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"socketlab/pipenet"
 )
 
 // Test timing of reliability.md §4 (and the official suite).
@@ -21,50 +22,8 @@ const (
 	testPingTimeout  = 200 * time.Millisecond
 )
 
-// pipeListener hands out net.Pipe ends, so a real http.Server can run inside
-// a synctest bubble (loopback sockets would keep the bubble from idling).
-type pipeListener struct {
-	conns chan net.Conn
-	done  chan struct{}
-	once  sync.Once
-}
-
-func newPipeListener() *pipeListener {
-	return &pipeListener{conns: make(chan net.Conn), done: make(chan struct{})}
-}
-
-func (l *pipeListener) Accept() (net.Conn, error) {
-	select {
-	case c := <-l.conns:
-		return c, nil
-	case <-l.done:
-		return nil, net.ErrClosed
-	}
-}
-
-func (l *pipeListener) Close() error {
-	l.once.Do(func() { close(l.done) })
-	return nil
-}
-
-func (l *pipeListener) Addr() net.Addr { return pipeAddr{} }
-
-func (l *pipeListener) DialContext(ctx context.Context, _, _ string) (net.Conn, error) {
-	srv, cli := net.Pipe()
-	select {
-	case l.conns <- srv:
-		return cli, nil
-	case <-l.done:
-		return nil, net.ErrClosed
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-}
-
-type pipeAddr struct{}
-
-func (pipeAddr) Network() string { return "pipe" }
-func (pipeAddr) String() string  { return "127.0.0.1:3000" }
+// newPipeListener serves a real http.Server inside a synctest bubble (pipenet).
+func newPipeListener() *pipenet.Listener { return pipenet.Listen() }
 
 // recorder is a Handler that records what its sessions saw, and echoes
 // every message back when echo is set (the official suite's server).
@@ -135,7 +94,7 @@ type harness struct {
 	t      *testing.T
 	srv    *Server
 	rec    *recorder
-	ln     *pipeListener
+	ln     *pipenet.Listener
 	hs     *http.Server
 	client *http.Client
 	dialer *websocket.Dialer
