@@ -22,14 +22,7 @@ import (
 // for longer than readTimeout still gets its next packet (the server's ping), and its session lives.
 func TestLongLivedRequestsOutliveReadTimeout(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		a := bubbleApp(t)
-		ln := newPipeListener()
-		ctx, stop := context.WithCancel(t.Context())
-		served := make(chan error, 1)
-		go func() { served <- serveUntilDone(ctx, slog.New(slog.DiscardHandler), ln, a.Handler(), a.Close) }()
-		tr := &http.Transport{DialContext: ln.DialContext}
-		client := &http.Client{Transport: tr}
-		base := "http://" + ln.Addr().String()
+		base, client, stop := serveInBubble(t)
 		do := func(method, url, body string) (int, string) {
 			t.Helper()
 			req, err := http.NewRequest(method, base+url, strings.NewReader(body))
@@ -94,12 +87,29 @@ func TestLongLivedRequestsOutliveReadTimeout(t *testing.T) {
 			t.Errorf("pong after the long poll: %d %q, want 200 ok", status, body)
 		}
 
-		tr.CloseIdleConnections()
 		stop()
+	})
+}
+
+// serveInBubble serves the real app (bubbleApp) with serveUntilDone on an in-memory listener, in
+// the calling synctest bubble. stop shuts the server down gracefully and reports its error.
+func serveInBubble(t *testing.T) (base string, client *http.Client, stop func()) {
+	t.Helper()
+	a := bubbleApp(t)
+	ln := newPipeListener()
+	ctx, cancel := context.WithCancel(t.Context())
+	served := make(chan error, 1)
+	go func() { served <- serveUntilDone(ctx, slog.New(slog.DiscardHandler), ln, a.Handler(), a.Close) }()
+	tr := &http.Transport{DialContext: ln.DialContext, MaxIdleConnsPerHost: 8}
+	stop = func() {
+		t.Helper()
+		tr.CloseIdleConnections()
+		cancel()
 		if err := <-served; err != nil {
 			t.Errorf("serve: %v", err)
 		}
-	})
+	}
+	return "http://" + ln.Addr().String(), &http.Client{Transport: tr}, stop
 }
 
 // bubbleApp is the real app inside a synctest bubble, serving one plain lesson from disk: the
@@ -123,14 +133,7 @@ func bubbleApp(t *testing.T) *app {
 // refused with 503 before any session exists, and a moment later handshakes succeed again.
 func TestSessionAdmission(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		a := bubbleApp(t)
-		ln := newPipeListener()
-		ctx, stop := context.WithCancel(t.Context())
-		served := make(chan error, 1)
-		go func() { served <- serveUntilDone(ctx, slog.New(slog.DiscardHandler), ln, a.Handler(), a.Close) }()
-		tr := &http.Transport{DialContext: ln.DialContext, MaxIdleConnsPerHost: 8}
-		client := &http.Client{Transport: tr}
-		base := "http://" + ln.Addr().String()
+		base, client, stop := serveInBubble(t)
 		status := func(method, url, body string) int {
 			t.Helper()
 			req, _ := http.NewRequest(method, base+url, strings.NewReader(body))
@@ -168,11 +171,7 @@ func TestSessionAdmission(t *testing.T) {
 		if got := status("GET", paths[1], ""); got != http.StatusOK {
 			t.Errorf("handshake a moment later: got %d, want 200", got)
 		}
-		tr.CloseIdleConnections()
 		stop()
-		if err := <-served; err != nil {
-			t.Errorf("serve: %v", err)
-		}
 	})
 }
 
