@@ -3,8 +3,10 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -95,8 +97,15 @@ func TestLongLivedRequestsOutliveReadTimeout(t *testing.T) {
 // the calling synctest bubble. stop shuts the server down gracefully and reports its error.
 func serveInBubble(t *testing.T) (base string, client *http.Client, stop func()) {
 	t.Helper()
+	base, client, stop, _ = serveInBubbleLn(t)
+	return base, client, stop
+}
+
+// serveInBubbleLn is serveInBubble that also returns the listener, to dial raw connections.
+func serveInBubbleLn(t *testing.T) (base string, client *http.Client, stop func(), ln *pipenet.Listener) {
+	t.Helper()
 	a := bubbleApp(t)
-	ln := newPipeListener()
+	ln = newPipeListener()
 	ctx, cancel := context.WithCancel(t.Context())
 	served := make(chan error, 1)
 	go func() { served <- serveUntilDone(ctx, slog.New(slog.DiscardHandler), ln, a.Handler(), a.Close) }()
@@ -109,7 +118,7 @@ func serveInBubble(t *testing.T) (base string, client *http.Client, stop func())
 			t.Errorf("serve: %v", err)
 		}
 	}
-	return "http://" + ln.Addr().String(), &http.Client{Transport: tr}, stop
+	return "http://" + ln.Addr().String(), &http.Client{Transport: tr}, stop, ln
 }
 
 // bubbleApp is the real app inside a synctest bubble, serving one plain lesson from disk: the
@@ -177,3 +186,111 @@ func TestSessionAdmission(t *testing.T) {
 
 // newPipeListener serves the real server inside a synctest bubble (pipenet).
 func newPipeListener() *pipenet.Listener { return pipenet.Listen() }
+
+// TestSlowloris is reliability.md T06 on the real server: a WebSocket handshake whose headers
+// trickle in is closed by ReadHeaderTimeout, a polling POST whose body trickles in is cut at
+// readTimeout, and meanwhile a fresh client is served at once.
+func TestSlowloris(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		base, client, stop, dial := serveInBubbleRaw(t)
+		defer stop()
+		inst := createInstance(t, client, base)
+		var writers sync.WaitGroup // the tricklers, ended by closing their connections
+		defer writers.Wait()
+
+		// A handshake that sends one header byte every second.
+		slowHeaders := dial()
+		defer slowHeaders.Close() // runs before writers.Wait
+		fmt.Fprintf(slowHeaders, "GET %s?EIO=4&transport=websocket HTTP/1.1\r\nHost: 127.0.0.1\r\n", inst)
+		start := time.Now()
+		headerClosed := make(chan time.Duration, 1)
+		writers.Go(func() {
+			for _, b := range []byte("X-Slow: aaaaaaaaaaaaaaaaaaaa") {
+				if _, err := slowHeaders.Write([]byte{b}); err != nil {
+					break
+				}
+				time.Sleep(time.Second)
+			}
+		})
+		go func() {
+			io.Copy(io.Discard, slowHeaders) // returns when the server closes the connection
+			headerClosed <- time.Since(start)
+		}()
+
+		// A polling session whose POST body trickles in at 1 byte a second.
+		resp, err := client.Get(base + inst + "?EIO=4&transport=polling")
+		if err != nil {
+			t.Fatal(err)
+		}
+		open, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		sid := string(open[len(`0{"sid":"`):][:20])
+		slowBody := dial()
+		defer slowBody.Close()
+		fmt.Fprintf(slowBody, "POST %s?EIO=4&transport=polling&sid=%s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/plain;charset=UTF-8\r\nContent-Length: 100\r\n\r\n", inst, sid)
+		bodyStart := time.Now()
+		bodyCut := make(chan time.Duration, 1)
+		writers.Go(func() {
+			for range 100 {
+				if _, err := slowBody.Write([]byte("4")); err != nil {
+					break
+				}
+				time.Sleep(time.Second)
+			}
+		})
+		go func() {
+			io.Copy(io.Discard, slowBody)
+			bodyCut <- time.Since(bodyStart)
+		}()
+
+		// Meanwhile a fresh client is served at once.
+		time.Sleep(3 * time.Second)
+		fresh := time.Now()
+		if resp, err := client.Get(base + "/healthz"); err != nil || resp.StatusCode != http.StatusOK {
+			t.Errorf("a fresh request during the attack: %v %v", resp, err)
+		} else {
+			resp.Body.Close()
+		}
+		if d := time.Since(fresh); d > 0 {
+			t.Errorf("a fresh request took %v of (fake) time, want none", d)
+		}
+
+		dh, db := <-headerClosed, <-bodyCut
+		t.Logf("trickling headers closed after %v, trickling body cut after %v", dh, db)
+		if dh > readHeaderTimeout+time.Second {
+			t.Errorf("trickling headers: closed after %v, want by ReadHeaderTimeout (%v)", dh, readHeaderTimeout)
+		}
+		if db > readTimeout+time.Second {
+			t.Errorf("trickling body: cut after %v, want by readTimeout (%v)", db, readTimeout)
+		}
+	})
+}
+
+// serveInBubbleRaw is serveInBubble plus raw connections to the server.
+func serveInBubbleRaw(t *testing.T) (base string, client *http.Client, stop func(), dial func() net.Conn) {
+	t.Helper()
+	base, client, stop, ln := serveInBubbleLn(t)
+	dial = func() net.Conn {
+		c, err := ln.DialContext(t.Context(), "tcp", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	return base, client, stop, dial
+}
+
+// createInstance creates a console demo instance and returns its Engine.IO path.
+func createInstance(t *testing.T, client *http.Client, base string) string {
+	t.Helper()
+	resp, err := client.Post(base+"/play/console", "application/json", strings.NewReader(`{"clients":["Ada"]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var inst struct{ Path string }
+	if err := json.NewDecoder(resp.Body).Decode(&inst); err != nil || resp.StatusCode != http.StatusCreated {
+		t.Fatalf("create instance: %d %v", resp.StatusCode, err)
+	}
+	return inst.Path
+}
