@@ -2,9 +2,6 @@ package main
 
 import (
 	"fmt"
-	"log/slog"
-	"net"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -12,27 +9,6 @@ import (
 
 	"socketlab/lessons"
 )
-
-// courseServer serves the real embedded course (as `socketlab serve` does) on a loopback port
-// whose origin the demos' WebSockets are allowed from.
-func courseServer(t *testing.T) *httptest.Server {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := newApp(slog.New(slog.DiscardHandler), serveConfig{origins: []string{"http://" + ln.Addr().String()}})
-	if err != nil {
-		ln.Close()
-		t.Fatalf("newApp: %v", err)
-	}
-	srv := httptest.NewUnstartedServer(a.Handler())
-	srv.Listener.Close()
-	srv.Listener = ln
-	srv.Start()
-	t.Cleanup(func() { srv.Close(); a.Close() })
-	return srv
-}
 
 // TestLessonsBrowser opens every lesson of the embedded course in one headless Chromium, one
 // after another, and checks what a student would notice first: every live demo on the page
@@ -47,12 +23,12 @@ func TestLessonsBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the embedded course does not load:\n%v", err)
 	}
-	srv := courseServer(t)
+	_, base := newClassTestApp(t) // the real embedded course, its own origin allowed
 	b := newBrowser(t, e2eAllocator(t))
 	for _, l := range idx.Lessons() {
 		t.Run(l.Slug, func(t *testing.T) {
 			b.t = t
-			b.run("open /lessons/"+l.Slug, chromedp.Navigate(srv.URL+"/lessons/"+l.Slug))
+			b.run("open /lessons/"+l.Slug, chromedp.Navigate(base+"/lessons/"+l.Slug))
 			b.waitFor(fmt.Sprintf("%d demos started", len(l.Demos)), fmt.Sprintf(`(() => {
 				const s = [...document.querySelectorAll("section.demo")];
 				return s.length === %d && s.every(d => d.dataset.ready !== undefined || d.dataset.failed !== undefined);
@@ -95,7 +71,7 @@ func TestLessonsBrowser(t *testing.T) {
 		if demo < 0 {
 			t.Fatal("the rooms lesson has no private-message demo (title mentioning \"own room\")")
 		}
-		b.open(srv.URL+"/lessons/rooms", len(l.Demos))
+		b.open(base+"/lessons/rooms", len(l.Demos))
 		pickRoom := func(owner string) string {
 			return fmt.Sprintf(`{ const r = $("[data-testid=composer-room]"); let n = 0;
 				for (const o of r.options) { o.selected = o.textContent.startsWith(%q); if (o.selected) n++; }
