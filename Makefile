@@ -12,8 +12,10 @@ run:
 build:
 	$(GO) build -o socketlab .
 
+# From the module root, as `go tool templ generate` is usually run: the generated files name
+# their sources templates/*.templ.
 generate:
-	cd templates && $(TEMPL) generate
+	$(TEMPL) generate
 
 fmt:
 	gofmt -w .
@@ -27,7 +29,7 @@ check-generated:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 	$(GO) mod tidy -diff
 	$(TEMPL) fmt -fail templates
-	cd templates && $(TEMPL) generate
+	$(TEMPL) generate
 	@git diff --exit-code -- templates || { echo "templ generate changed committed files: run make generate and commit"; exit 1; }
 
 # The course itself passes the lesson checker (file:line:col: message on any problem).

@@ -50,7 +50,7 @@ func NotFoundPage(v NotFoundView) templ.Component {
 				var templ_7745c5c3_Var3 string
 				templ_7745c5c3_Var3, templ_7745c5c3_Err = templ.JoinStringErrs(v.Path)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `notfound.templ`, Line: 8, Col: 70}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/notfound.templ`, Line: 8, Col: 70}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var3))
 				if templ_7745c5c3_Err != nil {
