@@ -187,6 +187,8 @@ func runNew(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("new: %w", err)
 	}
 	fmt.Fprintln(stdout, path)
+	// The scaffold is a draft: a plain serve -watch would answer its page with 404.
+	fmt.Fprintf(stderr, "It is a draft until you remove draft: true. Preview it with:\n  socketlab serve -lessons %s -watch -drafts\n", *dir)
 	return nil
 }
 

@@ -192,12 +192,15 @@ func copyCourse(t *testing.T) string {
 func TestNewLesson(t *testing.T) {
 	t.Run("empty folder", func(t *testing.T) {
 		dir := t.TempDir()
-		out, _, err := runCmd(t, "new", "Rooms & Namespaces!", "-dir", dir)
+		out, errOut, err := runCmd(t, "new", "Rooms & Namespaces!", "-dir", dir)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if got, want := strings.TrimSpace(out), filepath.Join(dir, "01-rooms-namespaces.md"); got != want {
 			t.Errorf("got path %q, want %q", got, want)
+		}
+		if want := "socketlab serve -lessons " + dir + " -watch -drafts"; !strings.Contains(errOut, want) {
+			t.Errorf("stderr %q does not say how to preview the draft (%q)", errOut, want)
 		}
 		if ds := lessons.Check(os.DirFS(dir), lessonOptions(dir, true)); len(ds) > 0 {
 			t.Errorf("the scaffold does not pass check: %v", ds)
