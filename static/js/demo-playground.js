@@ -3,7 +3,7 @@
  * from the URL (#c=base64url(JSON config)), a shareable link recreates it, and "bring your own
  * client" shows the URL and a Node snippet for an outside socket.io-client.
  */
-import { h, field, setChildren, toBase64URL, fromBase64URL } from "./demo-dom.js";
+import { h, field, toBase64URL, fromBase64URL } from "./demo-dom.js";
 
 function fromHash() {
   const m = /^#c=([A-Za-z0-9_-]+)$/.exec(location.hash);

@@ -141,7 +141,6 @@ class VClient {
     this.namespace = cfg.namespace || "/";
     this.auth = cfg.auth && typeof cfg.auth === "object" ? { ...cfg.auth } : {};
     this.initialRooms = cfg.rooms ?? [];
-    this.external = false;
     this.sockets = []; // [{nsp, socket}], the first one is the client's own namespace
     this.received = []; // newest first: {icon, text}
     this.answerMode = "fast"; // acks demo: fast | slow | never
@@ -325,7 +324,6 @@ export class DemoWidget {
     this.messages = [];
     this.pending = []; // sends waiting for their tap event
     this.current = null;
-    this.sent = 0;
     this.settledCount = 0;
     this.paused = false;
     this.heldRows = [];
@@ -349,7 +347,6 @@ export class DemoWidget {
   }
 
   async start(configOverride) {
-    const t0 = performance.now();
     const stage = this.section.querySelector("[data-demo-stage]") ?? this.section;
     this.stage = stage;
     this.statusEl = h("p", { class: "demo-status", role: "status", "data-testid": "demo-status" }, "Starting a server for this demo…");
@@ -397,9 +394,6 @@ export class DemoWidget {
     this.section.dataset.ready = "";
     // On the page's performance timeline: its startTime is the time since navigation start.
     performance.mark("socketlab:demo-ready", { detail: { demo: this.kind, clients: this.clients.length } });
-    this.section.dataset.readyMs = String(Math.round(performance.now()));
-    this.section.dataset.startMs = String(Math.round(performance.now() - t0));
-    this.section.dispatchEvent(new CustomEvent("demo:ready", { bubbles: true }));
   }
 
   fail(msg) {
@@ -448,7 +442,6 @@ export class DemoWidget {
     this.columnsEl = h("div", { class: "demo-columns", "data-testid": "demo-columns" });
     const addName = h("input", { type: "text", id: id("add-name"), maxlength: "32", placeholder: "Name", size: "8" });
     const addNsp = select({ id: id("add-nsp") }, this.namespaceOptions());
-    this.addNspSelect = addNsp;
     const addForm = h("form", { class: "demo-add", "data-testid": "add-client", onsubmit: (e) => {
       e.preventDefault();
       const name = addName.value.trim() || this.freeName();
@@ -696,7 +689,6 @@ export class DemoWidget {
       try {
         const res = await c.ack("deliver", { to: target, text: text.value });
         out.textContent = `Server: queued for ${target} (${res?.queued ?? "?"} waiting in its queue).`;
-        item.serverCount = res?.queued;
       } catch (err) {
         out.textContent = `${ICON.warn} ${err.message}`;
       }
@@ -951,7 +943,6 @@ export class DemoWidget {
       ["Time", "Namespace", "What", "Room", "Sender", "Scope / call", "Recipients", "Ack"].map((t) => h("span", { role: "columnheader" }, t)));
     const table = h("div", { role: "table", class: "demo-log-table", "aria-label": "Event log, newest first" }, h("div", { role: "rowgroup" }, head), this.logBody);
     const wrap = h("div", { class: "demo-log-wrap", role: "log", "aria-live": "polite", "aria-relevant": "additions", "aria-label": "Event log", tabindex: "0" }, table);
-    this.logWrap = wrap;
     return h("section", { class: "demo-panel demo-log", "aria-labelledby": id("log-h") },
       h("div", { class: "demo-log-bar" }, h("h3", { class: "demo-h", id: id("log-h") }, "Event log"), field("Filter", filter), this.pauseBtn, clear, this.heldEl),
       wrap);
@@ -1302,7 +1293,7 @@ export class DemoWidget {
   }
 
   newMessage(key, nsp, event, args) {
-    const m = { key, nsp, event, args, time: new Date(), tap: null, receivedSids: new Set(), send: null, settled: false, waiters: [], born: performance.now() };
+    const m = { key, nsp, event, args, time: new Date(), tap: null, receivedSids: new Set(), send: null, settled: false };
     this.messages.push(m);
     if (this.messages.length > MAX_MESSAGES) this.messages.splice(0, this.messages.length - MAX_MESSAGES);
     this.current = m;
@@ -1319,6 +1310,7 @@ export class DemoWidget {
     c.received.unshift({ icon: ICON.received, text: `${event} ${argText(args)}${nsp !== c.namespace ? " on " + nsp : ""}` });
     if (c.received.length > MAX_RECEIVED) c.received.length = MAX_RECEIVED;
     c.flash = true;
+    this.renderClient(c); // its received list changed, whether or not m is the message on show
     this.update(m);
   }
 
@@ -1380,8 +1372,6 @@ export class DemoWidget {
     }
     if (scope === "except") body.except = except;
     const p = this.expectSend(c, entry, { event, args, scope, room, except });
-    this.sent++;
-    this.section.dataset.sent = String(this.sent);
     entry.socket.timeout(5000).emit("send", body, (err, res) => {
       if (err) {
         p.error = err.message;
