@@ -402,12 +402,11 @@ func errorHTML(errs []*lessons.Error, src []byte) string {
 type reloadHub struct {
 	mu     sync.Mutex
 	subs   map[chan reloadEvent]struct{}
-	done   chan struct{}
 	closed bool
 }
 
 func newReloadHub() *reloadHub {
-	return &reloadHub{subs: map[chan reloadEvent]struct{}{}, done: make(chan struct{})}
+	return &reloadHub{subs: map[chan reloadEvent]struct{}{}}
 }
 
 // Subscribe returns a channel of events and the function that ends the subscription.
@@ -450,7 +449,6 @@ func (h *reloadHub) Close() {
 		return
 	}
 	h.closed = true
-	close(h.done)
 	for ch := range h.subs {
 		delete(h.subs, ch)
 		close(ch)

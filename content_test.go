@@ -230,7 +230,7 @@ func TestReadingQuestionsRendered(t *testing.T) {
 			if first := strings.TrimSpace(items.First().Text()); !strings.HasPrefix(first, tt.wantPrefix) {
 				t.Errorf("first question reads %q, want it to start %q", first, tt.wantPrefix)
 			}
-			if n := doc.Find(`[data-testid="reading-questions"] script, [data-testid="reading-questions"] p p`).Length(); n != 0 {
+			if n := doc.Find(`[data-testid="reading-questions"] script, [data-testid="reading-questions"] li p, [data-testid="reading-questions"] li div`).Length(); n != 0 {
 				t.Errorf("%d unexpected elements in the reading questions", n)
 			}
 		})

@@ -41,9 +41,12 @@ type fence struct {
 }
 
 // fences returns the fenced code blocks of a Markdown source, in order.
+// fenceParser parses lessons for their fenced blocks; one parser serves every call.
+var fenceParser = goldmark.New().Parser()
+
 func fences(src []byte) []fence {
 	var out []fence
-	doc := goldmark.New().Parser().Parse(text.NewReader(src))
+	doc := fenceParser.Parse(text.NewReader(src))
 	_ = ast.Walk(doc, func(n ast.Node, entering bool) (ast.WalkStatus, error) {
 		cb, ok := n.(*ast.FencedCodeBlock)
 		if !entering || !ok {

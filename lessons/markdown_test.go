@@ -47,7 +47,15 @@ func TestLoadQuestionsHTML(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Load: %v", err)
 	}
+	const want04 = "<code>io.emit()</code> sends an event to everyone. What do you use to send to everyone <em>except</em> the emitting socket?"
+	seen04 := false
 	for _, l := range idx.Lessons() {
+		if l.Slug == "emit-and-broadcast" {
+			seen04 = true
+			if len(l.QuestionsHTML) == 0 || l.QuestionsHTML[0] != want04 {
+				t.Errorf("lesson 4's question rendered %q, want %q", l.QuestionsHTML, want04)
+			}
+		}
 		if len(l.QuestionsHTML) != len(l.Questions) {
 			t.Fatalf("%s: %d questions, %d rendered", l.File, len(l.Questions), len(l.QuestionsHTML))
 		}
@@ -56,5 +64,8 @@ func TestLoadQuestionsHTML(t *testing.T) {
 				t.Errorf("%s: question %d rendered %q, want %q", l.File, i+1, l.QuestionsHTML[i], want)
 			}
 		}
+	}
+	if !seen04 {
+		t.Error("no lesson emit-and-broadcast in the course")
 	}
 }
