@@ -180,9 +180,11 @@ func (ns *Namespace) add(c *Client, auth json.RawMessage) {
 func (ns *Namespace) finishConnect(s *Socket, mwErr error) {
 	c := s.client
 	defer ns.connectDone()
-	if s.ranMiddleware {
+	// The decision is a Debug record (the tap carries it too): the app's middleware logs its own
+	// refusals as it sees fit, and a client retrying a wrong token must not flood a console.
+	if s.ranMiddleware && ns.srv.log.Enabled(context.Background(), slog.LevelDebug) {
 		if mwErr != nil {
-			ns.srv.log.Info("middleware refused a connection", "nsp", ns.name, "err", truncate([]byte(mwErr.Error())))
+			ns.srv.log.Debug("middleware refused a connection", "nsp", ns.name, "err", truncate([]byte(mwErr.Error())))
 		} else {
 			ns.srv.log.Debug("middleware allowed a connection", "nsp", ns.name, "sid", s.id)
 		}

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
+	"log/slog"
 	"maps"
 	"sort"
 	"sync"
@@ -227,7 +228,9 @@ func (s *Socket) Join(rooms ...string) error {
 	ns.mu.Unlock()
 	if st == stateConnected {
 		for _, r := range added {
-			ns.srv.log.Info("joined room", "nsp", ns.name, "sid", s.id, "room", truncate([]byte(r)))
+			if ns.srv.log.Enabled(context.Background(), slog.LevelInfo) {
+				ns.srv.log.Info("joined room", "nsp", ns.name, "sid", s.id, "room", truncate([]byte(r)))
+			}
 			ns.srv.tap.publish(TapEvent{Kind: TapJoin, Nsp: ns.name, Socket: s.id, Room: r, AckID: -1})
 		}
 	}
@@ -255,7 +258,9 @@ func (s *Socket) Leave(room string) {
 	}
 	ns.mu.Unlock()
 	if in && connected {
-		ns.srv.log.Info("left room", "nsp", ns.name, "sid", s.id, "room", truncate([]byte(room)))
+		if ns.srv.log.Enabled(context.Background(), slog.LevelInfo) {
+			ns.srv.log.Info("left room", "nsp", ns.name, "sid", s.id, "room", truncate([]byte(room)))
+		}
 		ns.srv.tap.publish(TapEvent{Kind: TapLeave, Nsp: ns.name, Socket: s.id, Room: room, AckID: -1})
 	}
 }
@@ -549,7 +554,9 @@ func (s *Socket) deliver(e *Event, numeric bool) {
 	if len(hs) == 0 && len(any) == 0 {
 		// As in socket.io: an event nobody listens for is dropped, and an ack it asked for is
 		// never sent (the client's timeout, if any, fires).
-		s.ns.srv.log.Debug("event without a handler", "nsp", s.ns.name, "sid", s.id, "event", truncate([]byte(e.Name)))
+		if s.ns.srv.log.Enabled(context.Background(), slog.LevelDebug) {
+			s.ns.srv.log.Debug("event without a handler", "nsp", s.ns.name, "sid", s.id, "event", truncate([]byte(e.Name)))
+		}
 		return
 	}
 	for _, fn := range any {
