@@ -110,12 +110,15 @@ func (r *Rooms) UnmarshalJSON(b []byte) error {
 }
 
 // targets are the rooms a step emits to: to, or room.
-func (s *Step) targets() []string {
-	if len(s.To) > 0 {
-		return s.To
+func (s *Step) targets() []string { return roomsOf(s.To, s.Room) }
+
+// roomsOf is the rooms of a to: list, else of a single room: field (none when both are empty).
+func roomsOf(to []string, room string) []string {
+	if len(to) > 0 {
+		return to
 	}
-	if s.Room != "" {
-		return []string{s.Room}
+	if room != "" {
+		return []string{room}
 	}
 	return nil
 }

@@ -219,15 +219,7 @@ type sendRequest struct {
 }
 
 // rooms are the rooms the send targets: to, or room.
-func (r *sendRequest) rooms() []string {
-	if len(r.To) > 0 {
-		return r.To
-	}
-	if r.Room != "" {
-		return []string{r.Room}
-	}
-	return nil
-}
+func (r *sendRequest) rooms() []string { return roomsOf(r.To, r.Room) }
 
 // roomArg renders the rooms of a to() call: one room as a string, several as an array in
 // JavaScript (io.to(["a", "b"])) and as arguments in Go (io.To("a", "b")).

@@ -248,13 +248,19 @@ func (s *Session) SendPrepared(p *Prepared) error {
 		s.shutdown(ReasonSlow, closeError, websocket.ClosePolicyViolation, true)
 		return ErrSlow
 	}
+	s.enqueuePreparedLocked(p)
+	s.mu.Unlock()
+	return nil
+}
+
+// enqueuePreparedLocked queues p's shared encodings and wakes the writer. Called with s.mu held,
+// after fitsLocked.
+func (s *Session) enqueuePreparedLocked(p *Prepared) {
 	for i := range p.msgs {
 		s.queue = append(s.queue, outPacket{typ: typeMessage, pm: &p.msgs[i]})
 	}
 	s.queueBytes += p.bytes
 	s.wakeLocked()
-	s.mu.Unlock()
-	return nil
 }
 
 func (s *Session) fitsLocked(packets, bytes int) bool {
@@ -507,11 +513,7 @@ func (s *Session) SendVolatile(p *Prepared) (sent bool, err error) {
 		s.mu.Unlock()
 		return false, nil
 	}
-	for i := range p.msgs {
-		s.queue = append(s.queue, outPacket{typ: typeMessage, pm: &p.msgs[i]})
-	}
-	s.queueBytes += p.bytes
-	s.wakeLocked()
+	s.enqueuePreparedLocked(p)
 	s.mu.Unlock()
 	return true, nil
 }
