@@ -33,10 +33,7 @@ func (a *app) classRoutes(mux *http.ServeMux) {
 	// current is the lesson list of the pages served now: under serve -watch it follows the
 	// lesson folder (rebuilt once per reload, on first use).
 	current := func() *classLessonSet {
-		idx := a.idx
-		if c := a.content.Load(); c != nil {
-			idx = c.idx
-		}
+		idx := a.content.Load().idx // stored by newApp before the routes exist
 		if set := cache.Load(); set != nil && set.idx == idx {
 			return set
 		}
