@@ -21,7 +21,6 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"socketlab/playground/engineio"
 	"socketlab/playground/socketio"
 )
 
@@ -126,9 +125,6 @@ type Class struct {
 	lesson string
 	in     *Instance
 	cr     *Classroom
-	// sessions are the Engine.IO session ids the class's hub has open: their requests bypass the
-	// code budget.
-	sessions *sessionSet
 	// member is the value of the cookie a device gets when it is admitted (see Admit): it lets that
 	// device back in (a reload, a reconnection) while its address is over the code budget.
 	member string
@@ -214,10 +210,10 @@ func (c *Classroom) Create(lesson string) (cl *Class, secret string, err error) 
 		code = randomCode()
 	}
 	cl = &Class{
-		code: code, secret: secret, lesson: lesson, cr: c, sessions: &sessionSet{ids: map[string]struct{}{}}, member: newTicket(),
+		code: code, secret: secret, lesson: lesson, cr: c, member: newTicket(),
 		students: map[string]*classStudent{}, byName: map[string]string{}, banned: map[string]bool{},
 	}
-	in, err := c.reg.add(func(id string) *Instance { return newClassInstance(id, c.reg.opts, cl.sessions) })
+	in, err := c.reg.add(func(id string) *Instance { return newClassInstance(id, c.reg.opts) })
 	if err != nil {
 		return nil, "", err
 	}
@@ -252,50 +248,8 @@ func (r *Registry) remove(in *Instance) {
 	in.close()
 }
 
-// sessionSet is the set of a class's open Engine.IO session ids.
-type sessionSet struct {
-	mu  sync.Mutex
-	ids map[string]struct{}
-}
-
-func (ss *sessionSet) has(sid string) bool {
-	ss.mu.Lock()
-	defer ss.mu.Unlock()
-	_, ok := ss.ids[sid]
-	return ok
-}
-
-// trackSessions records every session of an Engine.IO server in set, from its Open (before the
-// handshake's answer is written) to its Closed.
-type trackSessions struct {
-	next engineio.Handler
-	set  *sessionSet
-}
-
-func (t trackSessions) Open(s *engineio.Session) engineio.SessionHandler {
-	t.set.mu.Lock()
-	t.set.ids[s.ID()] = struct{}{}
-	t.set.mu.Unlock()
-	return trackedSession{next: t.next.Open(s), id: s.ID(), set: t.set}
-}
-
-type trackedSession struct {
-	next engineio.SessionHandler
-	id   string
-	set  *sessionSet
-}
-
-func (ts trackedSession) Message(m engineio.Message) { ts.next.Message(m) }
-func (ts trackedSession) Closed(reason string) {
-	ts.set.mu.Lock()
-	delete(ts.set.ids, ts.id)
-	ts.set.mu.Unlock()
-	ts.next.Closed(reason)
-}
-
-// newClassInstance is newInstance without a demo's handlers: the class sets up its own. Its hub
-// records its open sessions in sessions.
-func newClassInstance(id string, opts Options, sessions *sessionSet) *Instance {
+// newClassInstance is newInstance without a demo's handlers: the class sets up its own.
+func newClassInstance(id string, opts Options) *Instance {
 	in := &Instance{
 		id: id, demo: "class", cfg: &DemoConfig{}, now: opts.now,
 		subs: map[chan []byte]struct{}{}, names: map[string]string{}, state: map[string]map[string][]string{},
@@ -310,10 +264,7 @@ func newClassInstance(id string, opts Options, sessions *sessionSet) *Instance {
 	sopts.Logger = in.log
 	// Dynamic tenant namespaces are closed by reset; empty ones go away.
 	sopts.CleanupEmptyChildNamespaces = true
-	hub := &Hub{IO: socketio.NewServer(sopts)} // NewHub, with the session tracker around the adapter
-	eopts.Handler = trackSessions{next: adapter{io: hub.IO}, set: sessions}
-	hub.Engine = engineio.NewServer(eopts)
-	in.hub = hub
+	in.hub = NewHub(eopts, sopts)
 	taps, cancel := in.hub.IO.Subscribe(tapBuffer)
 	in.cancelTap = cancel
 	go in.watch(taps)
@@ -497,7 +448,7 @@ func (cl *Class) End() {
 func (c *Classroom) SocketHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if sid := r.URL.Query().Get("sid"); sid != "" {
-			if cl := c.Lookup(r.PathValue("code")); cl != nil && cl.sessions.has(sid) {
+			if cl := c.Lookup(r.PathValue("code")); cl != nil && cl.in.hub.Engine.HasSession(sid) { // the session's own requests bypass the code budget
 				cl.in.touch()
 				cl.in.hub.ServeHTTP(w, r)
 				return

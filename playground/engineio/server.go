@@ -210,6 +210,10 @@ func (srv *Server) Close() {
 	srv.wg.Wait()
 }
 
+// HasSession reports whether sid names a session of this server (open, or closed and waiting for
+// its last poll): a request carrying it is that session's own.
+func (srv *Server) HasSession(sid string) bool { return srv.lookup(sid) != nil }
+
 func (srv *Server) lookup(sid string) *Session {
 	srv.mu.Lock()
 	defer srv.mu.Unlock()
