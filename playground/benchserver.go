@@ -74,9 +74,16 @@ func (b *BenchServer) stats(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Query().Get("gc") == "1" {
 		runtime.GC()
 	}
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(map[string]any{
 		"rss":         residentBytes(),
+		"heap_alloc":  ms.HeapAlloc,
+		"heap_inuse":  ms.HeapInuse,
+		"heap_idle":   ms.HeapIdle - ms.HeapReleased,
+		"stack_inuse": ms.StackInuse,
+		"sys":         ms.Sys - ms.HeapReleased,
 		"connections": b.hub.Engine.SessionCount(),
 		"goroutines":  runtime.NumGoroutine(),
 		"runtime":     runtime.Version(),

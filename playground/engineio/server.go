@@ -4,6 +4,7 @@
 package engineio
 
 import (
+	"bufio"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -11,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"strconv"
 	"sync"
@@ -164,9 +166,7 @@ func NewServer(opts Options) *Server {
 	}
 	srv.upgrader = websocket.Upgrader{
 		HandshakeTimeout: opts.WriteTimeout,
-		// Frames are read through a 1 KiB buffer (not the hijacked 4 KiB one): an idle connection
-		// costs 3 KiB less; larger messages just take more reads.
-		ReadBufferSize:    1024,
+		// ReadBufferSize 0: gorilla reads through the bufio.Reader our hijack returns (upgrade).
 		WriteBufferPool:   &sync.Pool{},                             // we frame writes ourselves; gorilla never needs a write buffer
 		CheckOrigin:       func(*http.Request) bool { return true }, // checked before, against the allowlist
 		EnableCompression: false,
@@ -384,7 +384,7 @@ func (srv *Server) handshake(w http.ResponseWriter, r *http.Request, transport s
 		}
 		return
 	}
-	conn, err := srv.upgrader.Upgrade(w, r, nil)
+	conn, br, err := srv.upgrade(w, r)
 	if err != nil {
 		// gorilla has answered (400/403/405/426/500).
 		srv.remove(s)
@@ -392,11 +392,10 @@ func (srv *Server) handshake(w http.ResponseWriter, r *http.Request, transport s
 		srv.log.Debug("websocket upgrade failed", "err", err, "remote", r.RemoteAddr)
 		return
 	}
-	ws := newWSConn(s, conn)
+	ws := newWSConn(s, conn, br)
 	s.mu.Lock()
 	s.ws = ws
 	ws.direct = append(ws.direct, outPacket{typ: typeOpen, data: srv.openJSON(s.id, true)})
-	ws.signal()
 	s.mu.Unlock()
 	s.start()
 	if !ws.run() {
@@ -419,12 +418,12 @@ func (srv *Server) serveUpgrade(w http.ResponseWriter, r *http.Request, s *Sessi
 		writeError(w, http.StatusBadRequest, codeUnknownSID)
 		return
 	}
-	conn, err := srv.upgrader.Upgrade(w, r, nil)
+	conn, br, err := srv.upgrade(w, r)
 	if err != nil {
 		s.log.Debug("websocket upgrade failed", "err", err)
 		return
 	}
-	ws := newWSConn(s, conn)
+	ws := newWSConn(s, conn, br)
 	s.mu.Lock()
 	ok := !s.closed && s.transport == transportPolling && s.probe == nil
 	if ok {
@@ -442,6 +441,41 @@ func (srv *Server) serveUpgrade(w http.ResponseWriter, r *http.Request, s *Sessi
 		_ = conn.Close()
 	}
 }
+
+// readBufferSize is the size of a WebSocket connection's read buffer: frames are read through
+// 1 KiB (not the hijacked 4 KiB), so an idle connection costs less; a larger message just
+// takes more reads (gorilla reads a payload longer than the buffer straight into the message).
+const readBufferSize = 1024
+
+// upgrade answers the WebSocket handshake. gorilla reads the connection through br, a reader of
+// our own, so the connection's reader can see whether a frame is already buffered before it
+// waits for the socket (waitReadable).
+func (srv *Server) upgrade(w http.ResponseWriter, r *http.Request) (*websocket.Conn, *bufio.Reader, error) {
+	h := &hijacker{ResponseWriter: w}
+	c, err := srv.upgrader.Upgrade(h, r, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	return c, h.br, nil
+}
+
+// hijacker hands gorilla the hijacked connection with a read buffer of readBufferSize (gorilla
+// uses the hijacked reader when its own ReadBufferSize is 0 and the reader is over 256 bytes).
+type hijacker struct {
+	http.ResponseWriter
+	br *bufio.Reader
+}
+
+func (h *hijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	c, brw, err := http.NewResponseController(h.ResponseWriter).Hijack()
+	if err != nil || brw.Reader.Buffered() > 0 {
+		return c, brw, err // gorilla refuses data sent before the handshake completed
+	}
+	h.br = bufio.NewReaderSize(c, readBufferSize)
+	return c, bufio.NewReadWriter(h.br, brw.Writer), nil
+}
+
+func (h *hijacker) Unwrap() http.ResponseWriter { return h.ResponseWriter }
 
 func validHeaderList(s string) bool {
 	for i := 0; i < len(s); i++ {

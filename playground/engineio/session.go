@@ -260,6 +260,9 @@ func (s *Session) enqueuePreparedLocked(p *Prepared) {
 		s.queue = append(s.queue, outPacket{typ: typeMessage, pm: &p.msgs[i]})
 	}
 	s.queueBytes += p.bytes
+	if s.ws != nil {
+		s.ws.yield = true
+	}
 	s.wakeLocked()
 }
 
@@ -270,7 +273,7 @@ func (s *Session) fitsLocked(packets, bytes int) bool {
 // wakeLocked tells the current writer (WebSocket writer or pending GET).
 func (s *Session) wakeLocked() {
 	if s.ws != nil {
-		s.ws.signal()
+		s.ws.kickLocked()
 		return
 	}
 	signal(s.pollWake)

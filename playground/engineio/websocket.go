@@ -1,11 +1,13 @@
 package engineio
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
 	"net"
 	"runtime"
 	"runtime/debug"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -26,48 +28,69 @@ const maxPendingControl = 8
 // closeGrace bounds how long the writer waits for the peer's close frame.
 const closeGrace = time.Second
 
-// wsConn is one WebSocket connection of a session, with its two pumps.
+// wsConn is one WebSocket connection of a session. Its reader goroutine lives as long as the
+// connection; its writer goroutine runs only while there is something to write (kickLocked starts
+// it, it ends when the queue is empty), so an idle connection costs one goroutine, not two. There
+// is never more than one writer at a time.
 type wsConn struct {
 	s        *Session
 	c        *websocket.Conn
 	nc       net.Conn
-	wake     chan struct{}
+	br       *bufio.Reader // gorilla's read buffer (nil: unknown)
 	readDone chan struct{}
+	peek     [1]byte // waitReadable's MSG_PEEK target
+	reads    int     // messages read (reader goroutine only)
 
 	// guarded by s.mu
 	direct    []outPacket // packets for this connection only (open, 3probe)
 	ctrl      [][]byte    // complete control frames (pongs)
+	started   bool        // run has started the reader: writers may start
+	writing   bool        // a writer goroutine is running
+	yield     bool        // a broadcast was queued: let the rest of the burst be queued first
+	ended     bool        // the writer has closed the connection: no writer starts again
 	closing   bool
 	closeCode int // 0: no close frame
 	closeText string
 	closePkt  bool // send the Engine.IO close packet before the close frame
 }
 
-func newWSConn(s *Session, c *websocket.Conn) *wsConn {
+func newWSConn(s *Session, c *websocket.Conn, br *bufio.Reader) *wsConn {
 	ws := &wsConn{
 		s:        s,
 		c:        c,
 		nc:       c.NetConn(),
-		wake:     make(chan struct{}, 1),
+		br:       br,
 		readDone: make(chan struct{}),
 	}
 	c.SetReadLimit(s.srv.opts.MaxPayload)
-	c.SetPingHandler(func(data string) error {
-		f := appendFrameHeader(make([]byte, 0, 2+len(data)), opPong, len(data))
-		f = append(f, data...)
-		s.mu.Lock()
-		if len(ws.ctrl) < maxPendingControl {
-			ws.ctrl = append(ws.ctrl, f)
-		}
-		s.mu.Unlock()
-		ws.signal()
-		return nil
-	})
+	c.SetPingHandler(ws.onPing)
 	c.SetCloseHandler(func(int, string) error { return nil })
 	return ws
 }
 
-func (ws *wsConn) signal() { signal(ws.wake) }
+func (ws *wsConn) onPing(data string) error {
+	f := appendFrameHeader(make([]byte, 0, 2+len(data)), opPong, len(data))
+	f = append(f, data...)
+	s := ws.s
+	s.mu.Lock()
+	if len(ws.ctrl) < maxPendingControl {
+		ws.ctrl = append(ws.ctrl, f)
+	}
+	ws.kickLocked()
+	s.mu.Unlock()
+	return nil
+}
+
+// kickLocked starts the writer unless one is running (it will see what was just queued).
+// Called with s.mu held. The reader is running (counted in srv.wg) whenever a writer can start:
+// it only ends after the connection is closing, and the closing writer is the last one.
+func (ws *wsConn) kickLocked() {
+	if !ws.started || ws.writing || ws.ended {
+		return
+	}
+	ws.writing = true
+	ws.s.srv.wg.Go(ws.writeLoop)
+}
 
 // closeLocked asks the writer to finish with a close frame. Called with s.mu held.
 func (ws *wsConn) closeLocked(code int, text string, closePkt bool) {
@@ -81,38 +104,65 @@ func (ws *wsConn) closeLocked(code int, text string, closePkt bool) {
 	}
 	ws.closeText = text
 	ws.closePkt = closePkt
-	ws.signal()
+	ws.kickLocked()
 }
 
-// run starts the reader and writer, unless the server is closed.
+// run starts the reader, and the writer for what is already queued (the open packet, a close),
+// unless the server is closed.
 func (ws *wsConn) run() bool {
 	srv := ws.s.srv
 	srv.mu.Lock()
-	defer srv.mu.Unlock()
 	if srv.closed {
+		srv.mu.Unlock()
 		return false
 	}
-	srv.wg.Go(ws.writeLoop)
 	srv.wg.Go(ws.readLoop)
+	srv.mu.Unlock()
+	ws.s.mu.Lock()
+	ws.started = true
+	ws.kickLocked()
+	ws.s.mu.Unlock()
 	return true
 }
 
-func (ws *wsConn) readLoop() {
+func (ws *wsConn) readLoop() { ws.read(false) }
+
+// read runs the reader. A fresh reader (started by a handover) first waits for the socket from a shallow
+// stack (waitReadable), so that waiting fits in the minimum stack.
+func (ws *wsConn) read(fresh bool) {
 	s := ws.s
-	defer close(ws.readDone)
+	handOver := false
 	defer func() {
 		if v := recover(); v != nil {
 			s.log.Error("panic in websocket reader", "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
 			s.closeWith(ReasonTransportError, closeError, websocket.CloseInternalServerErr)
 		}
+		if !handOver {
+			close(ws.readDone)
+		}
 	}()
+	if fresh && ws.br != nil && ws.br.Buffered() == 0 {
+		ws.waitReadable()
+	}
 	for {
 		mt, data, err := ws.c.ReadMessage()
 		if err != nil {
 			ws.readFailed(err)
 			return
 		}
+		ws.reads++
+		// Going idle after a message that grew this goroutine's stack (the first one runs the
+		// Socket.IO connect) or after a pong (an idle connection's only traffic): a new reader
+		// waits instead, on the minimum stack. The garbage collector cannot shrink a 4 KiB stack
+		// in use by more than a few hundred bytes, and gorilla's read needs more than that. A
+		// busy connection pays nothing; an idle one costs one 2 KiB stack.
+		compact := ws.reads == 1 || (mt == websocket.TextMessage && len(data) == 1 && data[0] == typePong)
 		if !ws.handle(mt, data) {
+			return
+		}
+		if compact && (ws.br == nil || ws.br.Buffered() == 0) {
+			handOver = true
+			s.srv.wg.Go(func() { ws.read(true) })
 			return
 		}
 	}
@@ -190,7 +240,7 @@ func (ws *wsConn) handleProbe(mt int, data []byte) bool {
 	case mt == websocket.TextMessage && string(data) == "2probe" && !s.probed:
 		s.probed = true
 		ws.direct = append(ws.direct, outPacket{typ: typePong, data: []byte("probe")})
-		ws.signal()
+		ws.kickLocked()
 		signal(s.pollWake)
 		return true
 	case mt == websocket.TextMessage && string(data) == "5" && s.probed:
@@ -201,7 +251,7 @@ func (ws *wsConn) handleProbe(mt int, data []byte) bool {
 		s.ws = ws
 		s.transport = transportWebSocket
 		s.log.Debug("upgraded to websocket")
-		ws.signal()
+		ws.kickLocked()
 		signal(s.pollWake)
 		return true
 	default:
@@ -233,124 +283,195 @@ func (s *Session) cancelUpgrade(ws *wsConn, gen uint64) {
 	}
 }
 
-// writeLoop is the only writer of the connection: it writes everything
-// queued as frames in one writev, with a write deadline.
-func (ws *wsConn) writeLoop() {
-	s := ws.s
-	defer ws.c.Close()
-	defer func() {
-		if v := recover(); v != nil {
-			s.log.Error("panic in websocket writer", "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
-			s.closeWith(ReasonTransportError, closeError, 0)
-		}
-	}()
-	var (
-		q    []outPacket // queue taken from the session (recycled)
-		hdr  []byte      // frame headers, referenced by bufs
-		bufs net.Buffers
-		all  net.Buffers // consumed by WriteTo; outside the loop so it is allocated once
-		flat []byte      // one buffer for conns without writev
-	)
-	// A single write must stay atomic: gorilla's reader may write a close
-	// frame (1002, 1009) concurrently. On a TCP conn, net.Buffers is one
-	// writev under the fd's write lock; other conns (TLS, net.Pipe) would
-	// get one Write per buffer, so flatten first.
-	_, tcp := ws.nc.(*net.TCPConn)
-	timeout := s.srv.opts.WriteTimeout
-	for range ws.wake {
-		// Let whatever else is ready run first (the reader still enqueueing the next broadcasts
-		// of a burst): one writev then carries several messages. On a 10,000-receiver fan-out
-		// with 16 messages in flight this doubled deliveries/s (docs/benchmarks.md).
-		runtime.Gosched()
-		s.mu.Lock()
-		ctrl, direct := ws.ctrl, ws.direct
-		ws.ctrl, ws.direct = nil, nil
-		if s.ws == ws {
-			q, s.queue = s.queue, q[:0]
-			s.queueBytes = 0
-			s.pingLeftQueueLocked()
-		}
-		closing, code, text, closePkt := ws.closing, ws.closeCode, ws.closeText, ws.closePkt
-		s.mu.Unlock()
+// wsWriter is a writer's scratch space, kept in a pool between bursts rather than per connection.
+type wsWriter struct {
+	q    []outPacket // queue taken from the session
+	hdr  []byte      // frame headers, referenced by bufs
+	bufs net.Buffers
+	all  net.Buffers // consumed by WriteTo
+	flat []byte      // one buffer for conns without writev
 
-		need := (len(ctrl)+len(direct)+len(q)+1)*maxFrameHeader + 4 + len(text)
-		if cap(hdr) < need {
-			hdr = make([]byte, 0, need)
+	closing bool // this batch ends with the close (then the writer closes the connection)
+	code    int  // its close frame's code (0: none)
+}
+
+var wsWriters = sync.Pool{New: func() any { return new(wsWriter) }}
+
+// release returns w to the pool, unless a burst grew it beyond what is worth keeping.
+func (w *wsWriter) release() {
+	if cap(w.q) > 1024 || cap(w.hdr) > 64<<10 || cap(w.flat) > 64<<10 {
+		return
+	}
+	clear(w.q)
+	w.q = w.q[:0]
+	wsWriters.Put(w)
+}
+
+// writeLoop is the only writer of the connection while it runs: it writes everything queued as
+// frames in one writev, with a write deadline, until nothing is left; then it ends (or, once the
+// connection is closing, writes the close and closes the connection).
+//
+// A writer starts on the minimum stack for each burst, so the loop keeps its own frame small and
+// frames the batch in take, which returns before the write: the write path then fits in that
+// stack, where a stack copy on every burst cost about a tenth of the acked-echo CPU.
+func (ws *wsConn) writeLoop() {
+	w := wsWriters.Get().(*wsWriter)
+	defer ws.recoverWriter()
+	for ws.take(w) {
+		if err := ws.write(w); err != nil {
+			ws.s.log.Debug("websocket write failed", "err", err)
+			ws.s.closeWith(ReasonTransportError, closeError, 0)
+			w.release()
+			ws.end()
+			return
 		}
-		hdr = hdr[:0]
-		bufs = bufs[:0]
-		add := func(typ byte, bin bool, data []byte) {
-			start := len(hdr)
-			if bin {
-				hdr = appendFrameHeader(hdr, opBinary, len(data))
-			} else {
-				hdr = appendFrameHeader(hdr, opText, len(data)+1)
-				hdr = append(hdr, typ)
+		if w.closing {
+			if w.code != 0 {
+				ws.awaitPeerClose()
 			}
-			bufs = append(bufs, hdr[start:len(hdr):len(hdr)])
-			if len(data) > 0 {
-				bufs = append(bufs, data)
-			}
-		}
-		for i := range direct { // the open packet must be the first frame
-			add(direct[i].typ, direct[i].bin, direct[i].data)
-		}
-		for _, f := range ctrl {
-			bufs = append(bufs, f)
-		}
-		for i := range q {
-			if pm := q[i].pm; pm != nil {
-				bufs = append(bufs, pm.wsFrame())
-			} else {
-				add(q[i].typ, q[i].bin, q[i].data)
-			}
-		}
-		if closing {
-			if closePkt {
-				add(typeClose, false, nil)
-			}
-			if code != 0 {
-				start := len(hdr)
-				hdr = appendFrameHeader(hdr, opClose, 2+len(text))
-				hdr = append(hdr, byte(code>>8), byte(code))
-				hdr = append(hdr, text...)
-				bufs = append(bufs, hdr[start:])
-			}
-		}
-		if len(bufs) > 0 {
-			_ = ws.nc.SetWriteDeadline(time.Now().Add(timeout))
-			var err error
-			if tcp {
-				all = bufs
-				_, err = all.WriteTo(ws.nc)
-			} else {
-				flat = flat[:0]
-				for _, b := range bufs {
-					flat = append(flat, b...)
-				}
-				_, err = ws.nc.Write(flat)
-				if cap(flat) > 64<<10 {
-					flat = nil // don't pin a burst's worth of memory per idle conn
-				}
-			}
-			clear(q)
-			clear(bufs)
-			if err != nil {
-				s.log.Debug("websocket write failed", "err", err)
-				s.closeWith(ReasonTransportError, closeError, 0)
-				return
-			}
-		}
-		if closing {
-			if code != 0 {
-				t := time.NewTimer(min(timeout, closeGrace))
-				select {
-				case <-ws.readDone:
-				case <-t.C:
-				}
-				t.Stop()
-			}
+			w.release()
+			ws.end()
 			return
 		}
 	}
+	w.release()
+}
+
+func (ws *wsConn) recoverWriter() {
+	if v := recover(); v != nil {
+		ws.s.log.Error("panic in websocket writer", "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+		ws.s.closeWith(ReasonTransportError, closeError, 0)
+		ws.end()
+	}
+}
+
+// end marks the writer finished for good and closes the connection (the reader then stops).
+func (ws *wsConn) end() {
+	ws.s.mu.Lock()
+	ws.writing, ws.ended = false, true
+	ws.s.mu.Unlock()
+	_ = ws.c.Close()
+}
+
+// awaitPeerClose gives the peer a moment to answer the close frame.
+func (ws *wsConn) awaitPeerClose() {
+	t := time.NewTimer(min(ws.s.srv.opts.WriteTimeout, closeGrace))
+	select {
+	case <-ws.readDone:
+	case <-t.C:
+	}
+	t.Stop()
+}
+
+// take moves what is queued for the connection into w and frames it in w.bufs. It reports false
+// when there is nothing left: the writer is then done (ws.writing is cleared under the same lock,
+// so the next enqueue starts a new writer).
+func (ws *wsConn) take(w *wsWriter) bool {
+	s := ws.s
+	s.mu.Lock()
+	if ws.yield {
+		// A broadcast was queued: whoever is sending it (and the next ones of a burst) runs
+		// first, so one writev carries several messages. On a 10,000-receiver fan-out with 16
+		// messages in flight this doubled deliveries/s (docs/benchmarks.md). Direct sends
+		// (acks) are written at once.
+		ws.yield = false
+		s.mu.Unlock()
+		runtime.Gosched()
+		s.mu.Lock()
+	}
+	ctrl, direct := ws.ctrl, ws.direct
+	ws.ctrl, ws.direct = nil, nil
+	q := w.q[:0]
+	if s.ws == ws && len(s.queue) > 0 {
+		q, s.queue = s.queue, q
+		s.queueBytes = 0
+		s.pingLeftQueueLocked()
+	}
+	closing, code, text, closePkt := ws.closing, ws.closeCode, ws.closeText, ws.closePkt
+	if !closing && len(ctrl)+len(direct)+len(q) == 0 {
+		// Idle: the session keeps no queue array; the next burst starts a new writer.
+		if s.ws == ws && cap(s.queue) > 0 {
+			q, s.queue = s.queue, nil
+		}
+		ws.writing = false
+		s.mu.Unlock()
+		w.q = q
+		return false
+	}
+	s.mu.Unlock()
+	w.q, w.closing, w.code = q, closing, code
+
+	need := (len(ctrl)+len(direct)+len(q)+1)*maxFrameHeader + 4 + len(text)
+	if cap(w.hdr) < need {
+		w.hdr = make([]byte, 0, need)
+	}
+	hdr := w.hdr[:0]
+	bufs := w.bufs[:0]
+	add := func(typ byte, bin bool, data []byte) {
+		start := len(hdr)
+		if bin {
+			hdr = appendFrameHeader(hdr, opBinary, len(data))
+		} else {
+			hdr = appendFrameHeader(hdr, opText, len(data)+1)
+			hdr = append(hdr, typ)
+		}
+		bufs = append(bufs, hdr[start:len(hdr):len(hdr)])
+		if len(data) > 0 {
+			bufs = append(bufs, data)
+		}
+	}
+	for i := range direct { // the open packet must be the first frame
+		add(direct[i].typ, direct[i].bin, direct[i].data)
+	}
+	for _, f := range ctrl {
+		bufs = append(bufs, f)
+	}
+	for i := range q {
+		if pm := q[i].pm; pm != nil {
+			bufs = append(bufs, pm.wsFrame())
+		} else {
+			add(q[i].typ, q[i].bin, q[i].data)
+		}
+	}
+	if closing {
+		if closePkt {
+			add(typeClose, false, nil)
+		}
+		if code != 0 {
+			start := len(hdr)
+			hdr = appendFrameHeader(hdr, opClose, 2+len(text))
+			hdr = append(hdr, byte(code>>8), byte(code))
+			hdr = append(hdr, text...)
+			bufs = append(bufs, hdr[start:])
+		}
+	}
+	w.hdr, w.bufs = hdr, bufs
+	return true
+}
+
+// write writes w.bufs in one write, with a deadline, and clears the batch.
+//
+// A single write must stay atomic: gorilla's reader may write a close frame (1002, 1009)
+// concurrently. On a TCP conn, net.Buffers is one writev under the fd's write lock; other conns
+// (TLS, net.Pipe) would get one Write per buffer, so they get one flattened buffer.
+func (ws *wsConn) write(w *wsWriter) error {
+	var err error
+	if len(w.bufs) > 0 {
+		_ = ws.nc.SetWriteDeadline(time.Now().Add(ws.s.srv.opts.WriteTimeout))
+		if _, tcp := ws.nc.(*net.TCPConn); tcp {
+			w.all = w.bufs
+			_, err = w.all.WriteTo(ws.nc)
+		} else {
+			flat := w.flat[:0]
+			for _, b := range w.bufs {
+				flat = append(flat, b...)
+			}
+			_, err = ws.nc.Write(flat)
+			w.flat = flat
+		}
+	}
+	clear(w.q)
+	clear(w.bufs)
+	w.bufs = w.bufs[:0]
+	return err
 }
