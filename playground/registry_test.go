@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -280,13 +281,14 @@ func TestTapStream(t *testing.T) {
 func toJSON(v any) string { b, _ := json.Marshal(v); return string(b) }
 
 func TestSweepReclaimsIdleInstances(t *testing.T) {
-	now := time.Unix(1_000_000, 0)
-	r, srv := newTestRegistry(t, Options{IdleTimeout: time.Minute, now: func() time.Time { return now }})
+	var now atomic.Int64 // the server's handlers read the clock while the test moves it
+	now.Store(1_000_000)
+	r, srv := newTestRegistry(t, Options{IdleTimeout: time.Minute, now: func() time.Time { return time.Unix(now.Load(), 0) }})
 	_, idle := create(t, srv.URL, "chat", `{}`)
 	_, busy := create(t, srv.URL, "chat", `{}`)
 	c := dialRaw(t, srv.URL, busy.Path, "/", `{"name":"Ada"}`)
 	c.expect("40{")
-	now = now.Add(2 * time.Minute)
+	now.Add(int64(2 * time.Minute / time.Second))
 	if n := r.Sweep(); n != 1 {
 		t.Fatalf("Sweep reclaimed %d instances, want 1", n)
 	}

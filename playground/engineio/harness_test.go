@@ -33,6 +33,7 @@ type recorder struct {
 
 	mu       sync.Mutex
 	sessions []*Session
+	requests []*http.Request // each session's Request, seen during Open
 	msgs     map[string][]Message
 	closed   map[string][]string
 	late     int // messages after Closed
@@ -45,6 +46,7 @@ func newRecorder(echo bool) *recorder {
 func (rc *recorder) Open(s *Session) SessionHandler {
 	rc.mu.Lock()
 	rc.sessions = append(rc.sessions, s)
+	rc.requests = append(rc.requests, s.Request())
 	rc.mu.Unlock()
 	return &recSession{rc: rc, s: s}
 }

@@ -42,7 +42,7 @@ func (s *Session) servePoll(w http.ResponseWriter, r *http.Request) {
 	}
 	if s.getActive {
 		s.mu.Unlock()
-		s.log.Debug("overlapping poll requests")
+		s.debug("overlapping poll requests")
 		s.closeWith(ReasonTransportError, closeError, 0)
 		writeError(w, http.StatusBadRequest, codeBadRequest)
 		return
@@ -97,7 +97,7 @@ loop:
 			closed := s.closed
 			s.mu.Unlock()
 			if !closed {
-				s.log.Debug("poll request aborted")
+				s.debug("poll request aborted")
 				s.closeWith(ReasonTransportError, closeError, 0)
 			}
 			return
@@ -144,7 +144,7 @@ func (s *Session) writePoll(w http.ResponseWriter, body []byte) {
 	rc := http.NewResponseController(w)
 	_ = rc.SetWriteDeadline(time.Now().Add(s.srv.opts.WriteTimeout))
 	if _, err := w.Write(body); err != nil {
-		s.log.Debug("poll write failed", "err", err)
+		s.debug("poll write failed", "err", err)
 		s.closeWith(ReasonTransportError, closeError, 0)
 	}
 }
@@ -164,7 +164,7 @@ func (s *Session) serveData(w http.ResponseWriter, r *http.Request) {
 	}
 	if s.postActive {
 		s.mu.Unlock()
-		s.log.Debug("overlapping data requests")
+		s.debug("overlapping data requests")
 		s.closeWith(ReasonTransportError, closeError, 0)
 		writeError(w, http.StatusBadRequest, codeBadRequest)
 		return
@@ -198,14 +198,14 @@ func (s *Session) serveData(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, "Payload Too Large", http.StatusRequestEntityTooLarge)
 			return
 		}
-		s.log.Debug("reading poll body", "err", err)
+		s.debug("reading poll body", "err", err)
 		s.closeWith(ReasonTransportError, closeError, 0)
 		writeError(w, http.StatusBadRequest, codeBadRequest)
 		return
 	}
 	pkts, err := decodePayload(body)
 	if err != nil {
-		s.log.Debug("invalid payload", "err", err)
+		s.debug("invalid payload", "err", err)
 		s.closeWith(ReasonParseError, closeError, websocket.ClosePolicyViolation)
 		writeError(w, http.StatusBadRequest, codeBadRequest)
 		return

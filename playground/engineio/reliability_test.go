@@ -743,12 +743,15 @@ func TestSessionRequestAndIDs(t *testing.T) {
 			}
 			seen[sid] = true
 		}
-		s := h.rec.sessions[0]
-		if got := s.Request().URL.Query().Get("transport"); got != "polling" {
+		r := h.rec.requests[0]
+		if got := r.URL.Query().Get("transport"); got != "polling" {
 			t.Errorf("got transport query %q", got)
 		}
-		if s.Request().Context() == nil || s.Request().Context().Err() != nil {
+		if r.Context() == nil || r.Context().Err() != nil {
 			t.Error("request context should stay usable")
+		}
+		if h.rec.sessions[0].Request() != nil {
+			t.Error("Request after Open: want nil (the session no longer keeps it)")
 		}
 	})
 }

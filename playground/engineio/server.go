@@ -384,21 +384,27 @@ func (srv *Server) handshake(w http.ResponseWriter, r *http.Request, transport s
 		}
 		return
 	}
-	conn, br, err := srv.upgrade(w, r)
+	// The open packet goes out in the same write as the 101 response, after Open ran (as on
+	// polling).
+	open := srv.openJSON(s.id, true)
+	frame := appendFrameHeader(make([]byte, 0, maxFrameHeader+1+len(open)), opText, 1+len(open))
+	frame = append(append(frame, typeOpen), open...)
+	s.start()
+	conn, u, err := srv.upgrade(w, r, frame)
 	if err != nil {
 		// gorilla has answered (400/403/405/426/500).
-		srv.remove(s)
-		srv.released()
 		srv.log.Debug("websocket upgrade failed", "err", err, "remote", r.RemoteAddr)
+		s.closeWith(ReasonTransportError, closeError, 0)
 		return
 	}
-	ws := newWSConn(s, conn, br)
+	ws := newWSConn(s, conn, u)
 	s.mu.Lock()
-	s.ws = ws
-	ws.direct = append(ws.direct, outPacket{typ: typeOpen, data: srv.openJSON(s.id, true)})
+	closed := s.closed // by the handler's Open, or a heartbeat already
+	if !closed {
+		s.ws = ws
+	}
 	s.mu.Unlock()
-	s.start()
-	if !ws.run() {
+	if closed || !ws.run() {
 		s.closeWith(ReasonShuttingDown, closeError, 0)
 		_ = conn.Close()
 	}
@@ -418,12 +424,12 @@ func (srv *Server) serveUpgrade(w http.ResponseWriter, r *http.Request, s *Sessi
 		writeError(w, http.StatusBadRequest, codeUnknownSID)
 		return
 	}
-	conn, br, err := srv.upgrade(w, r)
+	conn, u, err := srv.upgrade(w, r, nil)
 	if err != nil {
-		s.log.Debug("websocket upgrade failed", "err", err)
+		s.debug("websocket upgrade failed", "err", err)
 		return
 	}
-	ws := newWSConn(s, conn, br)
+	ws := newWSConn(s, conn, u)
 	s.mu.Lock()
 	ok := !s.closed && s.transport == transportPolling && s.probe == nil
 	if ok {
@@ -447,23 +453,27 @@ func (srv *Server) serveUpgrade(w http.ResponseWriter, r *http.Request, s *Sessi
 // takes more reads (gorilla reads a payload longer than the buffer straight into the message).
 const readBufferSize = 1024
 
-// upgrade answers the WebSocket handshake. gorilla reads the connection through br, a reader of
-// our own, so the connection's reader can see whether a frame is already buffered before it
-// waits for the socket (waitReadable).
-func (srv *Server) upgrade(w http.ResponseWriter, r *http.Request) (*websocket.Conn, *bufio.Reader, error) {
-	h := &hijacker{ResponseWriter: w}
+// upgrade answers the WebSocket handshake, with first (a complete frame, or nil) written in the
+// same write as the 101 response. gorilla reads the connection through a reader of our own, so
+// the connection's reader can see whether a frame is already buffered before it waits for the
+// socket (waitReadable).
+func (srv *Server) upgrade(w http.ResponseWriter, r *http.Request, first []byte) (*websocket.Conn, *hijacker, error) {
+	h := &hijacker{ResponseWriter: w, first: first}
 	c, err := srv.upgrader.Upgrade(h, r, nil)
 	if err != nil {
 		return nil, nil, err
 	}
-	return c, h.br, nil
+	return c, h, nil
 }
 
 // hijacker hands gorilla the hijacked connection with a read buffer of readBufferSize (gorilla
-// uses the hijacked reader when its own ReadBufferSize is 0 and the reader is over 256 bytes).
+// uses the hijacked reader when its own ReadBufferSize is 0 and the reader is over 256 bytes),
+// and a net.Conn whose first write (gorilla's 101 response) carries the first frame too.
 type hijacker struct {
 	http.ResponseWriter
-	br *bufio.Reader
+	first []byte
+	raw   net.Conn      // the hijacked connection
+	br    *bufio.Reader // gorilla's read buffer
 }
 
 func (h *hijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
@@ -471,11 +481,36 @@ func (h *hijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	if err != nil || brw.Reader.Buffered() > 0 {
 		return c, brw, err // gorilla refuses data sent before the handshake completed
 	}
+	h.raw = c
 	h.br = bufio.NewReaderSize(c, readBufferSize)
-	return c, bufio.NewReadWriter(h.br, brw.Writer), nil
+	var nc net.Conn = c
+	if h.first != nil {
+		nc = &firstWriteConn{Conn: c, first: h.first}
+	}
+	return nc, bufio.NewReadWriter(h.br, brw.Writer), nil
 }
 
 func (h *hijacker) Unwrap() http.ResponseWriter { return h.ResponseWriter }
+
+// firstWriteConn appends first to its first write (one writev on TCP).
+type firstWriteConn struct {
+	net.Conn
+	mu    sync.Mutex
+	first []byte
+}
+
+func (c *firstWriteConn) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	first := c.first
+	c.first = nil
+	c.mu.Unlock()
+	if first == nil {
+		return c.Conn.Write(p)
+	}
+	bufs := net.Buffers{p, first}
+	n, err := bufs.WriteTo(c.Conn)
+	return int(min(n, int64(len(p)))), err
+}
 
 func validHeaderList(s string) bool {
 	for i := 0; i < len(s); i++ {

@@ -1,6 +1,7 @@
 package engineio
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -15,8 +16,7 @@ import (
 type Session struct {
 	srv *Server
 	id  string
-	req *http.Request
-	log *slog.Logger
+	req *http.Request // until Open returns (guarded by mu)
 
 	// dmu serializes handler calls (Open, Message, Closed) for this session.
 	// It is never held for I/O; s.mu is never held while calling the handler.
@@ -74,17 +74,33 @@ func newSession(srv *Server, id string, r *http.Request, transport string) *Sess
 		srv:       srv,
 		id:        id,
 		req:       cloneRequest(r),
-		log:       srv.log.With("sid", id),
 		transport: transport,
 		pollWake:  make(chan struct{}, 1),
+	}
+}
+
+// logger returns the server's logger with this session's sid. It is built when something is
+// logged rather than kept: a logger per session costs an idle connection about 300 bytes.
+func (s *Session) logger() *slog.Logger { return s.srv.log.With("sid", s.id) }
+
+// debug logs at Debug level with the sid, when that level is on.
+func (s *Session) debug(msg string, args ...any) {
+	if s.srv.log.Enabled(context.Background(), slog.LevelDebug) {
+		s.logger().Debug(msg, args...)
 	}
 }
 
 // ID returns the session id (20 characters of URL-safe base64).
 func (s *Session) ID() string { return s.id }
 
-// Request returns a copy of the handshake request (without body).
-func (s *Session) Request() *http.Request { return s.req }
+// Request returns a copy of the handshake request (without body) while the handler's Open runs,
+// nil afterwards: a handler copies what it keeps (the Socket.IO layer keeps its handshake), so
+// an idle session does not hold a whole request.
+func (s *Session) Request() *http.Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.req
+}
 
 // Transport returns "polling" or "websocket"; it changes after an upgrade.
 func (s *Session) Transport() string {
@@ -117,6 +133,7 @@ func (s *Session) start() {
 	}
 	s.mu.Lock()
 	s.h = sh
+	s.req = nil
 	s.finishCallLocked()
 	pending, reason := s.takeClosedPendingLocked()
 	s.mu.Unlock()
@@ -145,7 +162,7 @@ func (s *Session) call(f func()) (panicked bool) {
 	defer func() {
 		if v := recover(); v != nil {
 			panicked = true
-			s.log.Error("panic in session handler", "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+			s.logger().Error("panic in session handler", "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
 		}
 	}()
 	f()
@@ -157,7 +174,7 @@ func (s *Session) call(f func()) (panicked bool) {
 func (s *Session) safely(f func()) {
 	defer func() {
 		if v := recover(); v != nil {
-			s.log.Error("panic in session goroutine", "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+			s.logger().Error("panic in session goroutine", "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
 			s.closeWith(ReasonTransportError, closeError, websocket.CloseInternalServerErr)
 		}
 	}()
@@ -199,7 +216,7 @@ func (s *Session) dispatch(msgs ...Message) {
 }
 
 func (s *Session) notifyClosed(h SessionHandler, reason string) {
-	s.log.Debug("session closed", "reason", reason)
+	s.debug("session closed", "reason", reason)
 	if h == nil {
 		return
 	}
@@ -472,11 +489,11 @@ func (s *Session) handlePackets(pkts []packet) bool {
 		switch p.typ {
 		case typeMessage, typePong, typeClose, typeNoop:
 		case typePing:
-			s.log.Debug("invalid heartbeat direction")
+			s.debug("invalid heartbeat direction")
 			s.closeWith(ReasonParseError, closeError, websocket.ClosePolicyViolation)
 			return false
 		default:
-			s.log.Debug("unexpected packet type", "type", string(p.typ))
+			s.debug("unexpected packet type", "type", string(p.typ))
 			s.closeWith(ReasonParseError, closeError, websocket.ClosePolicyViolation)
 			return false
 		}

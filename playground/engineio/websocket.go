@@ -54,12 +54,12 @@ type wsConn struct {
 	closePkt  bool // send the Engine.IO close packet before the close frame
 }
 
-func newWSConn(s *Session, c *websocket.Conn, br *bufio.Reader) *wsConn {
+func newWSConn(s *Session, c *websocket.Conn, h *hijacker) *wsConn {
 	ws := &wsConn{
 		s:        s,
 		c:        c,
-		nc:       c.NetConn(),
-		br:       br,
+		nc:       h.raw,
+		br:       h.br,
 		readDone: make(chan struct{}),
 	}
 	c.SetReadLimit(s.srv.opts.MaxPayload)
@@ -134,7 +134,7 @@ func (ws *wsConn) read(fresh bool) {
 	handOver := false
 	defer func() {
 		if v := recover(); v != nil {
-			s.log.Error("panic in websocket reader", "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+			s.logger().Error("panic in websocket reader", "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
 			s.closeWith(ReasonTransportError, closeError, websocket.CloseInternalServerErr)
 		}
 		if !handOver {
@@ -186,12 +186,12 @@ func (ws *wsConn) readFailed(err error) {
 	case errors.As(err, &ce):
 		s.closeWith(ReasonTransportClose, closeError, websocket.CloseNormalClosure)
 	case errors.Is(err, websocket.ErrReadLimit):
-		s.log.Debug("websocket message too big")
+		s.debug("websocket message too big")
 		s.closeWith(ReasonTransportError, closeError, 0) // gorilla sent 1009
 	default:
 		// A protocol error was answered by gorilla (1002); a network error
 		// leaves nothing to write to.
-		s.log.Debug("websocket read failed", "err", err)
+		s.debug("websocket read failed", "err", err)
 		s.closeWith(ReasonTransportError, closeError, 0)
 	}
 }
@@ -213,13 +213,13 @@ func (ws *wsConn) handle(mt int, data []byte) bool {
 		return true
 	}
 	if !utf8.Valid(data) {
-		s.log.Debug("invalid UTF-8 in text frame")
+		s.debug("invalid UTF-8 in text frame")
 		s.closeWith(ReasonParseError, closeError, websocket.CloseInvalidFramePayloadData)
 		return false
 	}
 	p, err := parsePacket(data)
 	if err != nil {
-		s.log.Debug("invalid packet", "err", err)
+		s.debug("invalid packet", "err", err)
 		s.closeWith(ReasonParseError, closeError, websocket.ClosePolicyViolation)
 		return false
 	}
@@ -250,12 +250,12 @@ func (ws *wsConn) handleProbe(mt int, data []byte) bool {
 		s.probed = false
 		s.ws = ws
 		s.transport = transportWebSocket
-		s.log.Debug("upgraded to websocket")
+		s.debug("upgraded to websocket")
 		ws.kickLocked()
 		signal(s.pollWake)
 		return true
 	default:
-		s.log.Debug("unexpected packet during upgrade")
+		s.debug("unexpected packet during upgrade")
 		s.cancelProbeLocked()
 		return false
 	}
@@ -278,7 +278,7 @@ func (s *Session) cancelUpgrade(ws *wsConn, gen uint64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.probe == ws && s.upgradeGen == gen {
-		s.log.Debug("upgrade timed out")
+		s.debug("upgrade timed out")
 		s.cancelProbeLocked()
 	}
 }
@@ -319,7 +319,7 @@ func (ws *wsConn) writeLoop() {
 	defer ws.recoverWriter()
 	for ws.take(w) {
 		if err := ws.write(w); err != nil {
-			ws.s.log.Debug("websocket write failed", "err", err)
+			ws.s.debug("websocket write failed", "err", err)
 			ws.s.closeWith(ReasonTransportError, closeError, 0)
 			w.release()
 			ws.end()
@@ -339,7 +339,7 @@ func (ws *wsConn) writeLoop() {
 
 func (ws *wsConn) recoverWriter() {
 	if v := recover(); v != nil {
-		ws.s.log.Error("panic in websocket writer", "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+		ws.s.logger().Error("panic in websocket writer", "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
 		ws.s.closeWith(ReasonTransportError, closeError, 0)
 		ws.end()
 	}
