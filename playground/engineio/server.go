@@ -131,6 +131,27 @@ type Server struct {
 	open     int                 // open sessions
 	closed   bool
 	wg       sync.WaitGroup // goroutines started by the server (pumps)
+
+	idle       *idlePoller // idle WebSocket connections (started on first use)
+	idleFailed bool        // could not start one: readers keep waiting on goroutines
+	onIdlePark func()      // tests: called (under the poller's lock) after a connection is parked
+}
+
+// idlePoller returns the server's idle poller, starting it if start is set (from a goroutine
+// counted in wg, while the server is open); nil if there is none.
+func (srv *Server) idlePoller(start bool) *idlePoller {
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	if srv.idle == nil && start && !srv.closed && !srv.idleFailed {
+		p, err := startIdlePoller(srv)
+		if err != nil {
+			srv.idleFailed = true
+			srv.log.Debug("no idle poller", "err", err)
+			return nil
+		}
+		srv.idle = p
+	}
+	return srv.idle
 }
 
 // NewServer returns a Server with opts (defaults filled in).
@@ -206,6 +227,9 @@ func (srv *Server) Close() {
 		// Synchronous: when Close returns, every Closed has run (or runs
 		// as soon as a Message in progress returns, before the pumps end).
 		s.shutdown(ReasonShuttingDown, closeGraceful, websocket.CloseGoingAway, false)
+	}
+	if p := srv.idlePoller(false); p != nil {
+		p.stop() // it ends once the closing connections are gone
 	}
 	srv.wg.Wait()
 }

@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"sync"
+	"syscall"
 	"time"
 	"unicode/utf8"
 
@@ -40,6 +41,11 @@ type wsConn struct {
 	readDone chan struct{}
 	peek     [1]byte // waitReadable's MSG_PEEK target
 	reads    int     // messages read (reader goroutine only)
+
+	// guarded by the idle poller's mu
+	idleKey   int32 // its key in the poller (0: none yet)
+	idleAdded bool  // in the poller's epoll set
+	forgotten bool  // the writer closed the connection: never park it again
 
 	// guarded by s.mu
 	direct    []outPacket // packets for this connection only (open, 3probe)
@@ -151,17 +157,23 @@ func (ws *wsConn) read(fresh bool) {
 			return
 		}
 		ws.reads++
-		// Going idle after a message that grew this goroutine's stack (the first one runs the
-		// Socket.IO connect) or after a pong (an idle connection's only traffic): a new reader
-		// waits instead, on the minimum stack. The garbage collector cannot shrink a 4 KiB stack
-		// in use by more than a few hundred bytes, and gorilla's read needs more than that. A
-		// busy connection pays nothing; an idle one costs one 2 KiB stack.
+		// Going idle after the first message (it ran the Socket.IO connect) or after a pong (an
+		// idle connection's only traffic): on Linux the socket is parked in the idle poller and
+		// this goroutine ends, so an idle connection has no goroutine at all; elsewhere a new
+		// reader waits instead, on the minimum stack (the garbage collector cannot shrink a
+		// 4 KiB stack in use by more than a few hundred bytes, and gorilla's read needs more).
+		// A busy connection pays nothing.
 		compact := ws.reads == 1 || (mt == websocket.TextMessage && len(data) == 1 && data[0] == typePong)
 		if !ws.handle(mt, data) {
 			return
 		}
 		if compact && (ws.br == nil || ws.br.Buffered() == 0) {
 			handOver = true
+			if _, ok := ws.nc.(syscall.Conn); ok { // a socket (not a pipe in tests)
+				if p := s.srv.idlePoller(true); p != nil && p.park(ws) {
+					return // the poller starts the next reader
+				}
+			}
 			s.srv.wg.Go(func() { ws.read(true) })
 			return
 		}
@@ -350,6 +362,9 @@ func (ws *wsConn) end() {
 	ws.s.mu.Lock()
 	ws.writing, ws.ended = false, true
 	ws.s.mu.Unlock()
+	if p := ws.s.srv.idlePoller(false); p != nil {
+		p.forget(ws) // while the descriptor is still open
+	}
 	_ = ws.c.Close()
 }
 
