@@ -473,9 +473,9 @@ func (srv *Server) serveUpgrade(w http.ResponseWriter, r *http.Request, s *Sessi
 }
 
 // readBufferSize is the size of a WebSocket connection's read buffer: frames are read through
-// 1 KiB (not the hijacked 4 KiB), so an idle connection costs less; a larger message just
+// 260 bytes (not the hijacked 4 KiB), so a connection costs less; a larger message just
 // takes more reads (gorilla reads a payload longer than the buffer straight into the message).
-const readBufferSize = 1024
+const readBufferSize = 260
 
 // upgrade answers the WebSocket handshake, with first (a complete frame, or nil) written in the
 // same write as the 101 response. gorilla reads the connection through a reader of our own, so

@@ -40,9 +40,9 @@ type Session struct {
 	// polling
 	getActive  bool
 	postActive bool
-	pollWake   chan struct{}
-	pollReply  byte // '1' or '6': what a GET gets once the session is closed
-	lingering  bool // closed, but the next GET still gets the queue and pollReply
+	pollWake   chan struct{} // nil for a WebSocket-only session (signal on nil does nothing)
+	pollReply  byte          // '1' or '6': what a GET gets once the session is closed
+	lingering  bool          // closed, but the next GET still gets the queue and pollReply
 
 	// websocket / upgrade
 	ws           *wsConn // the active WebSocket (after the handshake or the upgrade)
@@ -70,13 +70,16 @@ const (
 )
 
 func newSession(srv *Server, id string, r *http.Request, transport string) *Session {
-	return &Session{
+	s := &Session{
 		srv:       srv,
 		id:        id,
 		req:       cloneRequest(r),
 		transport: transport,
-		pollWake:  make(chan struct{}, 1),
 	}
+	if transport == transportPolling { // a WebSocket-only session never waits for a poll
+		s.pollWake = make(chan struct{}, 1)
+	}
+	return s
 }
 
 // logger returns the server's logger with this session's sid. It is built when something is

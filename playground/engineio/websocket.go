@@ -34,13 +34,12 @@ const closeGrace = time.Second
 // it, it ends when the queue is empty), so an idle connection costs one goroutine, not two. There
 // is never more than one writer at a time.
 type wsConn struct {
-	s        *Session
-	c        *websocket.Conn
-	nc       net.Conn
-	br       *bufio.Reader // gorilla's read buffer (nil: unknown)
-	readDone chan struct{}
-	peek     [1]byte // waitReadable's MSG_PEEK target
-	reads    int     // messages read (reader goroutine only)
+	s     *Session
+	c     *websocket.Conn
+	nc    net.Conn
+	br    *bufio.Reader // gorilla's read buffer (nil: unknown)
+	peek  [1]byte       // waitReadable's MSG_PEEK target
+	reads int           // messages read (reader goroutine only)
 
 	// guarded by the idle poller's mu
 	idleKey   int32 // its key in the poller (0: none yet)
@@ -57,16 +56,17 @@ type wsConn struct {
 	closing   bool
 	closeCode int // 0: no close frame
 	closeText string
-	closePkt  bool // send the Engine.IO close packet before the close frame
+	readEnded bool          // the reader has ended for good
+	readDone  chan struct{} // closed when it does; made only when someone waits (awaitPeerClose)
+	closePkt  bool          // send the Engine.IO close packet before the close frame
 }
 
 func newWSConn(s *Session, c *websocket.Conn, h *hijacker) *wsConn {
 	ws := &wsConn{
-		s:        s,
-		c:        c,
-		nc:       h.raw,
-		br:       h.br,
-		readDone: make(chan struct{}),
+		s:  s,
+		c:  c,
+		nc: h.raw,
+		br: h.br,
 	}
 	c.SetReadLimit(s.srv.opts.MaxPayload)
 	c.SetPingHandler(ws.onPing)
@@ -144,7 +144,12 @@ func (ws *wsConn) read(fresh bool) {
 			s.closeWith(ReasonTransportError, closeError, websocket.CloseInternalServerErr)
 		}
 		if !handOver {
-			close(ws.readDone)
+			s.mu.Lock()
+			ws.readEnded = true
+			if ws.readDone != nil {
+				close(ws.readDone)
+			}
+			s.mu.Unlock()
 		}
 	}()
 	if fresh && ws.br != nil && ws.br.Buffered() == 0 {
@@ -370,9 +375,19 @@ func (ws *wsConn) end() {
 
 // awaitPeerClose gives the peer a moment to answer the close frame.
 func (ws *wsConn) awaitPeerClose() {
+	ws.s.mu.Lock()
+	if ws.readEnded {
+		ws.s.mu.Unlock()
+		return
+	}
+	if ws.readDone == nil {
+		ws.readDone = make(chan struct{})
+	}
+	done := ws.readDone
+	ws.s.mu.Unlock()
 	t := time.NewTimer(min(ws.s.srv.opts.WriteTimeout, closeGrace))
 	select {
-	case <-ws.readDone:
+	case <-done:
 	case <-t.C:
 	}
 	t.Stop()

@@ -24,7 +24,7 @@ type Client struct {
 	mu         sync.Mutex
 	closed     bool
 	sockets    map[string]*Socket // by namespace name
-	connecting map[string]bool    // CONNECT in progress (middleware running)
+	connecting map[string]bool    // CONNECT in progress (middleware running); nil when none
 	timer      *time.Timer
 	bin        *decoded // binary packet awaiting attachments
 	// transportReason is the reason of a Closed call made from inside Send.
@@ -153,6 +153,9 @@ func (c *Client) connect(d *decoded) {
 		ns.connectDone()
 		return
 	}
+	if c.connecting == nil {
+		c.connecting = make(map[string]bool, 1)
+	}
 	c.connecting[d.nsp] = true
 	c.mu.Unlock()
 	ns.add(c, auth)
@@ -218,6 +221,23 @@ func (c *Client) connectTimeout() {
 		c.srv.log.Debug("no namespace joined in time", "transport", c.conn.Transport())
 		c.teardown("forced server close")
 		c.conn.Close("forced server close")
+	}
+}
+
+// connectedLocked forgets nsp's CONNECT in progress and, with s (the namespace joined), stops
+// the connect timeout (socket.io clears it at the first namespace). Called with c.mu held.
+func (c *Client) connectedLocked(nsp string, s *Socket) {
+	delete(c.connecting, nsp)
+	if len(c.connecting) == 0 {
+		c.connecting = nil // an idle client keeps no map
+	}
+	if s == nil {
+		return
+	}
+	c.sockets[nsp] = s
+	if c.timer != nil {
+		c.timer.Stop()
+		c.timer = nil
 	}
 }
 

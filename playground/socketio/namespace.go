@@ -198,7 +198,7 @@ func (ns *Namespace) finishConnect(s *Socket, mwErr error) {
 	}
 	if mwErr != nil {
 		c.mu.Lock()
-		delete(c.connecting, ns.name)
+		c.connectedLocked(ns.name, nil)
 		closed := c.closed
 		c.mu.Unlock()
 		if !closed {
@@ -224,9 +224,10 @@ func (ns *Namespace) finishConnect(s *Socket, mwErr error) {
 	}
 	c.mu.Lock()
 	closed := c.closed
-	delete(c.connecting, ns.name)
-	if !closed {
-		c.sockets[ns.name] = s
+	if closed {
+		c.connectedLocked(ns.name, nil)
+	} else {
+		c.connectedLocked(ns.name, s)
 	}
 	c.mu.Unlock()
 	if closed {
@@ -273,7 +274,12 @@ func (ns *Namespace) finishConnect(s *Socket, mwErr error) {
 	s.markReady()
 }
 
+// addToRoomLocked indexes s under room. A socket's own room (its id) is not indexed: ownLocked
+// finds it through ns.sockets, so an idle socket costs no room map of its own in the namespace.
 func (ns *Namespace) addToRoomLocked(room string, s *Socket) {
+	if room == s.id {
+		return
+	}
 	m := ns.rooms[room]
 	if m == nil {
 		m = make(map[string]*Socket)
@@ -283,6 +289,9 @@ func (ns *Namespace) addToRoomLocked(room string, s *Socket) {
 }
 
 func (ns *Namespace) removeFromRoomLocked(room string, s *Socket) {
+	if room == s.id {
+		return
+	}
 	if m := ns.rooms[room]; m != nil {
 		delete(m, s.id)
 		if len(m) == 0 {
@@ -308,6 +317,17 @@ func (ns *Namespace) gc() {
 	}
 }
 
+// ownLocked returns the socket whose own room is room, while it is in it (socket.leave(socket.id)
+// takes it out, as in socket.io).
+func (ns *Namespace) ownLocked(room string) *Socket {
+	if s := ns.sockets[room]; s != nil {
+		if _, in := s.rooms[room]; in {
+			return s
+		}
+	}
+	return nil
+}
+
 // selectLocked returns the sockets in any of rooms (all when none) and in
 // none of except, each once.
 func (ns *Namespace) selectLocked(rooms, except []string) []*Socket {
@@ -317,6 +337,9 @@ func (ns *Namespace) selectLocked(rooms, except []string) []*Socket {
 		for _, r := range except {
 			for id := range ns.rooms[r] {
 				ex[id] = struct{}{}
+			}
+			if s := ns.ownLocked(r); s != nil {
+				ex[s.id] = struct{}{}
 			}
 		}
 	}
@@ -331,26 +354,37 @@ func (ns *Namespace) selectLocked(rooms, except []string) []*Socket {
 		return out
 	}
 	if len(rooms) == 1 { // the common case: no duplicates possible
-		m := ns.rooms[rooms[0]]
-		out = make([]*Socket, 0, len(m))
+		m, own := ns.rooms[rooms[0]], ns.ownLocked(rooms[0])
+		out = make([]*Socket, 0, len(m)+1)
 		for id, s := range m {
 			if _, skip := ex[id]; !skip {
 				out = append(out, s)
 			}
 		}
+		if own != nil {
+			if _, skip := ex[own.id]; !skip {
+				out = append(out, own)
+			}
+		}
 		return out
 	}
 	seen := make(map[string]struct{})
+	add := func(s *Socket) {
+		if _, skip := ex[s.id]; skip {
+			return
+		}
+		if _, dup := seen[s.id]; dup {
+			return
+		}
+		seen[s.id] = struct{}{}
+		out = append(out, s)
+	}
 	for _, r := range rooms {
-		for id, s := range ns.rooms[r] {
-			if _, skip := ex[id]; skip {
-				continue
-			}
-			if _, dup := seen[id]; dup {
-				continue
-			}
-			seen[id] = struct{}{}
-			out = append(out, s)
+		for _, s := range ns.rooms[r] {
+			add(s)
+		}
+		if own := ns.ownLocked(r); own != nil {
+			add(own)
 		}
 	}
 	return out

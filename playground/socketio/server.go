@@ -298,7 +298,6 @@ func (srv *Server) Accept(c Conn, hs Handshake) *Client {
 		conn:       c,
 		hs:         hs,
 		sockets:    make(map[string]*Socket),
-		connecting: make(map[string]bool),
 		connBucket: newBucket(srv.opts),
 	}
 	srv.mu.Lock()
