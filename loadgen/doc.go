@@ -34,6 +34,9 @@
 //	{"rss": <resident set size, bytes>, "connections": <open Engine.IO sessions>,
 //	 "goroutines": <optional>, "runtime": <optional description>}
 //
+// (socketlab bench-server adds Go's own accounting, in bytes: "heap_alloc" live heap,
+// "heap_inuse", "heap_idle" kept but unused, "stack_inuse", "sys" obtained from the OS.)
+//
 // With ?gc=1 the server first collects garbage if it can (Node started with --expose-gc: gc();
 // Go: runtime.GC()). "rss" is required; "connections" lets loadgen wait for the server to see
 // every idle connection and to drain between scenarios (without it loadgen waits one second).
