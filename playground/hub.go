@@ -67,16 +67,21 @@ type conn struct{ s *engineio.Session }
 
 // prepare frames a packet once for every recipient: the first Send builds the Engine.IO framing
 // and the others reuse the same bytes.
-func prepare(p *socketio.Packet) any {
+func prepare(p *socketio.Packet) any { return engineio.Prepare(messages(p)...) }
+
+func messages(p *socketio.Packet) []engineio.Message {
 	msgs := make([]engineio.Message, 0, 1+len(p.Attachments))
 	msgs = append(msgs, engineio.Message{Data: []byte(p.Text)})
 	for _, a := range p.Attachments {
 		msgs = append(msgs, engineio.Message{Binary: true, Data: a})
 	}
-	return engineio.Prepare(msgs...)
+	return msgs
 }
 
 func (c conn) Send(p *socketio.Packet) error {
+	if p.Direct && !p.Volatile {
+		return c.s.Send(messages(p)...) // one recipient: framed by its writer, nothing to share
+	}
 	prepared := p.Prepared(prepare).(*engineio.Prepared)
 	if p.Volatile {
 		_, err := c.s.SendVolatile(prepared) // dropped, not queued, when the transport is busy

@@ -166,7 +166,7 @@ func (c *Client) connectError(nsp string, ce *ConnectError) {
 	if err != nil {
 		data, _ = marshalNoEscape(&ConnectError{Message: ce.Message})
 	}
-	c.send(encodePacket(typeConnectError, nsp, -1, data, nil))
+	c.send(encodeDirect(typeConnectError, nsp, -1, data, nil))
 	c.srv.tap.publish(TapEvent{Kind: TapConnectError, Nsp: nsp, AckID: -1, Err: ce.Message})
 	c.srv.log.Debug("connect error", "nsp", nsp, "err", ce.Message)
 }

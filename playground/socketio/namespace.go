@@ -253,7 +253,7 @@ func (ns *Namespace) finishConnect(s *Socket, mwErr error) {
 		reply["pid"] = s.pid
 	}
 	data, _ := json.Marshal(reply)
-	failed = failed || c.sendLocked(encodePacket(typeConnect, ns.name, -1, data, nil)) != nil
+	failed = failed || c.sendLocked(encodeDirect(typeConnect, ns.name, -1, data, nil)) != nil
 	ns.emitMu.Unlock()
 	if failed {
 		c.sendFailed()

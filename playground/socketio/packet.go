@@ -18,6 +18,9 @@ type Packet struct {
 	Text        string
 	Attachments [][]byte
 	Volatile    bool // may be dropped if the connection is not ready to write
+	// Direct: the packet goes to one connection only (an ack, a CONNECT reply), so a transport
+	// need not frame it once for sharing (Prepared).
+	Direct bool
 
 	once     sync.Once
 	prepared any
@@ -228,6 +231,13 @@ func appendHeader(b []byte, typ byte, attachments int, nsp string, id int64) []b
 		b = strconv.AppendInt(b, id, 10)
 	}
 	return b
+}
+
+// encodeDirect builds a packet for one connection (Packet.Direct).
+func encodeDirect(typ byte, nsp string, id int64, data []byte, atts [][]byte) *Packet {
+	p := encodePacket(typ, nsp, id, data, atts)
+	p.Direct = true
+	return p
 }
 
 // encodePacket builds one packet; typ EVENT/ACK become BINARY_* when there

@@ -381,7 +381,7 @@ func (e *SocketEmitter) EmitWithAck(ctx context.Context, event string, args ...a
 	if err := s.registerAck(id, timeout, func(p Payload, err error) { ch <- result{p, err} }); err != nil {
 		return Payload{}, err
 	}
-	pkt := encodePacket(typeEvent, s.ns.name, id, closeArgs(open, ""), atts)
+	pkt := encodeDirect(typeEvent, s.ns.name, id, closeArgs(open, ""), atts)
 	pkt.Volatile = e.volatile
 	if err := s.client.send(pkt); err != nil {
 		s.resolveAck(id, Payload{}, ErrDisconnected)
@@ -475,7 +475,7 @@ func (s *Socket) sendAck(id int64, data []byte, atts [][]byte) error {
 	if s.state.Load() != stateConnected {
 		return ErrDisconnected
 	}
-	if err := s.client.send(encodePacket(typeAck, s.ns.name, id, data, atts)); err != nil {
+	if err := s.client.send(encodeDirect(typeAck, s.ns.name, id, data, atts)); err != nil {
 		return ErrDisconnected
 	}
 	if s.ns.srv.tap.active() {
@@ -623,7 +623,7 @@ func (s *Socket) onclose(reason string, notify bool) {
 	ns, c := s.ns, s.client
 	sendFailed := false
 	if notify {
-		sendFailed = c.sendLocked(encodePacket(typeDisconnect, ns.name, -1, nil, nil)) != nil
+		sendFailed = c.sendLocked(encodeDirect(typeDisconnect, ns.name, -1, nil, nil)) != nil
 	}
 	c.mu.Lock()
 	if c.sockets[ns.name] == s {
