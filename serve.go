@@ -112,7 +112,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 }
 
 // serveUntilDone serves handler on ln with our server limits until ctx ends, then shuts down
-// gracefully. closeHubs ends the hijacked WebSocket connections, which Shutdown does not track.
+// gracefully: closeHubs (the hubs' sessions, including hijacked WebSocket connections, which
+// Shutdown does not track), then the HTTP server, within shutdownTimeout.
 func serveUntilDone(ctx context.Context, log *slog.Logger, ln net.Listener, handler http.Handler, closeHubs func()) error {
 	srv := &http.Server{
 		Handler:           handler,
@@ -122,7 +123,6 @@ func serveUntilDone(ctx context.Context, log *slog.Logger, ln net.Listener, hand
 		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	srv.RegisterOnShutdown(closeHubs)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -131,8 +131,18 @@ func serveUntilDone(ctx context.Context, log *slog.Logger, ln net.Listener, hand
 	case <-ctx.Done():
 	}
 	log.Info("shutting down")
+	// The hubs first, while the server still serves: their sessions flush what is queued and
+	// close (WebSocket 1001), and polling clients fetch their last poll (reliability.md T43);
+	// new handshakes get 503. Then Shutdown ends the HTTP side (hijacked connections are
+	// the hubs' own, which Shutdown does not track).
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
+	hubsClosed := make(chan struct{})
+	go func() { closeHubs(); close(hubsClosed) }()
+	select {
+	case <-hubsClosed:
+	case <-sctx.Done():
+	}
 	if err := srv.Shutdown(sctx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}

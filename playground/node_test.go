@@ -53,6 +53,22 @@ func testHandlers(io *socketio.Server) {
 		s.On("leave", func(e *socketio.Event) { s.Leave(str(e, 0)); e.Ack(s.Rooms()) })
 		s.On("never-acks", func(*socketio.Event) {})
 		s.On("kick", func(e *socketio.Event) { s.Disconnect(false) })
+		// burst(room, count, ack): emits tick(0) … tick(count-1) to room, then acks count (T43).
+		s.On("burst", func(e *socketio.Event) {
+			var room string
+			var count int
+			if e.Decode(0, &room) != nil || e.Decode(1, &count) != nil || count < 0 || count > 1000 {
+				e.AckError(errors.New("burst(room, count ≤ 1000)"))
+				return
+			}
+			for i := range count {
+				if err := io.To(room).Emit("tick", i); err != nil {
+					e.AckError(err)
+					return
+				}
+			}
+			e.Ack(count)
+		})
 		s.On("scope", func(e *socketio.Event) {
 			var op struct {
 				Kind   string            `json:"kind"`
@@ -163,7 +179,12 @@ func (r *restartable) stop() {
 	hub, srv := r.hub, r.srv
 	r.mu.Unlock()
 	hub.Close()
-	srv.Close()
+	// As the real server does (serveUntilDone): Shutdown lets the last polls be written.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(ctx); err != nil {
+		srv.Close()
+	}
 }
 
 func (r *restartable) restart() {

@@ -215,3 +215,48 @@ test("reconnect storm: 300 clients come back after a restart, each once in its r
   assert.equal(twice, 0, `${twice} clients did not get the room broadcast exactly once`);
   clients.forEach((s) => s.disconnect());
 });
+
+// reliability.md T43: a graceful shutdown in the middle of a class broadcast. What the server had
+// queued is delivered (every client gets every tick, in order, exactly once), then the close: the
+// client sees "transport close" (WebSocket: the Engine.IO close and close frame 1001; polling: the
+// Engine.IO close in the last poll), and every client comes back on the restarted server. 10 % are
+// on long-polling. socket.io-client hands decoded packets to the socket on a later tick while it
+// handles the close at once, so ticks that arrive together with the close reach the app after
+// "disconnect", from its receive buffer, when it connects again; the check is made after that.
+test("graceful shutdown: queued ticks are delivered before the close, then everyone reconnects", async () => {
+  const n = 100;
+  const ticks = 200;
+  const clients = [];
+  for (let i = 0; i < n; i++) {
+    const s = io(URL, {
+      forceNew: true,
+      transports: i % 10 === 0 ? ["polling"] : ["websocket"],
+      reconnectionDelay: 100,
+      reconnectionDelayMax: 500,
+    });
+    opened.push(s);
+    clients.push(s);
+  }
+  await Promise.all(clients.map(async (s) => {
+    await connected(s);
+    await s.timeout(10000).emitWithAck("join", "t43");
+  }));
+  const got = clients.map(() => []);
+  clients.forEach((s, i) => s.on("tick", (seq) => got[i].push(seq)));
+  const reasons = clients.map((s) => once(s, "disconnect", 15000).then(([reason]) => reason));
+  const back = clients.map((s) => reasons[clients.indexOf(s)].then(() => once(s, "connect", 30000)));
+
+  assert.equal(await clients[1].timeout(10000).emitWithAck("burst", "t43", ticks), ticks);
+  await fetch(URL + "/__restart", { method: "POST" });
+
+  const why = await Promise.all(reasons);
+  await Promise.all(back);
+  const want = Array.from({ length: ticks }, (_, i) => i);
+  for (let i = 0; i < n; i++) {
+    const kind = i % 10 === 0 ? "polling" : "websocket";
+    assert.equal(why[i], "transport close", `client ${i} (${kind}) disconnected with ${why[i]}`);
+    assert.deepEqual(got[i], want, `client ${i} (${kind}) got ${got[i].length} of ${ticks} ticks`);
+  }
+  assert.equal(await clients[2].timeout(10000).emitWithAck("echo", "back"), "back");
+  clients.forEach((s) => s.disconnect());
+});

@@ -25,8 +25,8 @@ func (s *Session) servePoll(w http.ResponseWriter, r *http.Request) {
 		body := s.takePollingLocked(nil)
 		body = appendSep(body, s.pollReply)
 		s.mu.Unlock()
-		s.srv.remove(s)
 		s.writePoll(w, body)
+		s.srv.remove(s) // after the write: a closing server waits for this last poll (Close)
 		return
 	}
 	if s.transport != transportPolling {

@@ -132,9 +132,10 @@ type Server struct {
 	closed   bool
 	wg       sync.WaitGroup // goroutines started by the server (pumps)
 
-	idle       *idlePoller // idle WebSocket connections (started on first use)
-	idleFailed bool        // could not start one: readers keep waiting on goroutines
-	onIdlePark func()      // tests: called (under the poller's lock) after a connection is parked
+	drained    chan struct{} // Close: closed when the last lingering polling session is gone
+	idle       *idlePoller   // idle WebSocket connections (started on first use)
+	idleFailed bool          // could not start one: readers keep waiting on goroutines
+	onIdlePark func()        // tests: called (under the poller's lock) after a connection is parked
 }
 
 // idlePoller returns the server's idle poller, starting it if start is set (from a goroutine
@@ -214,7 +215,9 @@ func (srv *Server) SessionCount() int {
 
 // Close closes every session with reason "server shutting down" (queued
 // packets flushed, then the Engine.IO close) and waits for the connection
-// goroutines to end (each bounded by WriteTimeout); later handshakes get 503.
+// goroutines to end (each bounded by WriteTimeout) and, for up to a second, for
+// polling sessions to fetch their last poll; later handshakes get 503. Call it
+// before the HTTP server stops serving.
 func (srv *Server) Close() {
 	srv.mu.Lock()
 	srv.closed = true
@@ -232,7 +235,28 @@ func (srv *Server) Close() {
 		p.stop() // it ends once the closing connections are gone
 	}
 	srv.wg.Wait()
+	// A polling session closed between two polls keeps its queue and the close packet for its
+	// next GET (reliability.md T43: queued packets are flushed); a well-behaved client asks at
+	// once, so wait a moment for those last polls (the HTTP server must still be serving).
+	srv.mu.Lock()
+	var drained chan struct{}
+	if len(srv.sessions) > 0 {
+		drained = make(chan struct{})
+		srv.drained = drained
+	}
+	srv.mu.Unlock()
+	if drained != nil {
+		t := time.NewTimer(min(srv.opts.PingTimeout, lastPollGrace))
+		select {
+		case <-drained:
+		case <-t.C:
+		}
+		t.Stop()
+	}
 }
+
+// lastPollGrace bounds how long Close waits for the last poll of polling sessions.
+const lastPollGrace = time.Second
 
 // HasSession reports whether sid names a session of this server (open, or closed and waiting for
 // its last poll): a request carrying it is that session's own.
@@ -248,6 +272,10 @@ func (srv *Server) remove(s *Session) {
 	srv.mu.Lock()
 	if srv.sessions[s.id] == s {
 		delete(srv.sessions, s.id)
+	}
+	if srv.drained != nil && len(srv.sessions) == 0 {
+		close(srv.drained)
+		srv.drained = nil
 	}
 	srv.mu.Unlock()
 }
