@@ -40,10 +40,11 @@ type Target struct {
 	URL  string `json:"url"`
 }
 
-// Config says what to run. Every scenario runs against every target, in order.
+// Config says what to run. Every scenario runs against every target in turn, Rounds times.
 type Config struct {
 	Targets   []Target
 	Scenarios []string // Fanout, Echo, Connect, Idle
+	Rounds    int      // times the scenario list is run (0: once)
 	Namespace string   // "/" or e.g. "/ns"
 
 	Receivers []int    // fan-out receiver counts (one room each)
@@ -131,6 +132,9 @@ func (cfg *Config) validate() error {
 		if n < 1 || n > MaxConns {
 			errs = append(errs, fmt.Errorf("%s %d not in 1..%d", name, n, MaxConns))
 		}
+	}
+	if cfg.Rounds < 0 || cfg.Rounds > 10 {
+		errs = append(errs, fmt.Errorf("rounds %d not in [0, 10]", cfg.Rounds))
 	}
 	if cfg.Duration <= 0 || cfg.Duration > MaxDuration {
 		errs = append(errs, fmt.Errorf("duration %v not in (0, %v]", cfg.Duration, MaxDuration))
@@ -289,6 +293,7 @@ func ParseFlags(args []string, stderr io.Writer) (Config, error) {
 	fs.StringVar(&cfg.Namespace, "nsp", cfg.Namespace, "Socket.IO `namespace` (/ or /ns)")
 	fs.StringVar(&cfg.Room, "room", cfg.Room, "fan-out `room`; empty means socket.broadcast.emit")
 	fs.IntVar(&cfg.InFlight, "inflight", cfg.InFlight, "closed fan-out: messages in flight")
+	fs.IntVar(&cfg.Rounds, "rounds", 1, "run the scenario list this many times (each scenario against every target in turn)")
 	fs.Float64Var(&cfg.Rate, "rate", cfg.Rate, "paced fan-out: deliveries per second")
 	fs.IntVar(&cfg.Payload, "payload", cfg.Payload, "extra padding `bytes` in each fan-out or echo message")
 	fs.DurationVar(&cfg.Grace, "grace", cfg.Grace, "fan-out: wait this long for late deliveries before counting losses")

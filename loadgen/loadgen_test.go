@@ -374,3 +374,36 @@ func TestRunCancel(t *testing.T) {
 		t.Errorf("took %v after cancel", d)
 	}
 }
+
+func TestRatios(t *testing.T) {
+	res := func(round int, target, sc string, conns int, perSec, kib float64) Result {
+		return Result{Round: round, Target: target, Scenario: sc, Conns: conns, PerSec: perSec, KiBPerConn: kib}
+	}
+	tests := []struct {
+		name string
+		rep  Report
+		want string
+	}{
+		{"one target: no ratios", Report{Results: []Result{res(1, "go", Echo, 100, 80, 0)}}, ""},
+		{"two targets, three rounds", Report{Results: []Result{
+			res(1, "node", Idle, 10, 0, 16), res(1, "go", Idle, 10, 0, 8),
+			res(1, "node", Echo, 100, 40, 0), res(1, "go", Echo, 100, 80, 0),
+			res(2, "node", Echo, 100, 50, 0), res(2, "go", Echo, 100, 75, 0),
+			res(3, "node", Echo, 100, 20, 0), res(3, "go", Echo, 100, 90, 0),
+		}}, "go / node, by round, then the median:\n" +
+			"  idle  10: 0.50  median 0.50\n" +
+			"  echo  100: 2.00 1.50 4.50  median 2.00\n"},
+		{"an errored row is left out", Report{Results: []Result{
+			res(1, "node", Echo, 100, 40, 0), {Round: 1, Target: "go", Scenario: Echo, Conns: 100, Error: "stalled"},
+		}}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var b strings.Builder
+			tt.rep.writeRatios(&b)
+			if b.String() != tt.want {
+				t.Errorf("got\n%s\nwant\n%s", b.String(), tt.want)
+			}
+		})
+	}
+}

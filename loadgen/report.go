@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -18,6 +19,7 @@ type Report struct {
 
 // Result is one row: a scenario (and fan-out mode) against one target.
 type Result struct {
+	Round    int     `json:"round"`
 	Target   string  `json:"target"`
 	Scenario string  `json:"scenario"`       // fanout, echo, connect, idle
 	Mode     string  `json:"mode,omitempty"` // fan-out: closed, paced
@@ -76,7 +78,10 @@ func (rep Report) Write(w io.Writer, asJSON bool) error {
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "TARGET\tSCENARIO\tCONNS\tRESULT\t\tP50 MS\tP99 MS\tNOTES")
-	for _, r := range rep.Results {
+	for i, r := range rep.Results {
+		if r.Round > 1 && rep.Results[i-1].Round != r.Round {
+			fmt.Fprintf(tw, "(round %d)\t\t\t\t\t\t\t\n", r.Round)
+		}
 		name := r.Scenario
 		if r.Mode != "" {
 			name += " " + r.Mode
@@ -109,8 +114,69 @@ func (rep Report) Write(w io.Writer, asJSON bool) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	rep.writeRatios(w)
 	_, err := fmt.Fprintf(w, "(generator GOMAXPROCS=%d)\n", rep.GoMaxProcs)
 	return err
+}
+
+// writeRatios prints, when two targets were measured, the second's figure over the first's for
+// each row, round by round (the rate; for idle, KiB per connection), then the median.
+func (rep Report) writeRatios(w io.Writer) {
+	var names []string
+	for _, r := range rep.Results {
+		if !slices.Contains(names, r.Target) {
+			names = append(names, r.Target)
+		}
+	}
+	if len(names) != 2 {
+		return
+	}
+	type key struct {
+		sc, mode string
+		conns    int
+	}
+	var order []key
+	ratios := map[key][]float64{}
+	firsts := map[key]Result{}
+	for _, r := range rep.Results {
+		k := key{r.Scenario, r.Mode, r.Conns}
+		if r.Target == names[0] {
+			firsts[k] = r
+			continue
+		}
+		a, ok := firsts[k]
+		if !ok || a.Round != r.Round || a.Error != "" || r.Error != "" {
+			continue
+		}
+		x, y := a.PerSec, r.PerSec
+		if r.Scenario == Idle {
+			x, y = a.KiBPerConn, r.KiBPerConn
+		}
+		if x <= 0 {
+			continue
+		}
+		if _, seen := ratios[k]; !seen {
+			order = append(order, k)
+		}
+		ratios[k] = append(ratios[k], y/x)
+	}
+	if len(order) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "%s / %s, by round, then the median:\n", names[1], names[0])
+	for _, k := range order {
+		rs := ratios[k]
+		parts := make([]string, len(rs))
+		for i, v := range rs {
+			parts[i] = strconv.FormatFloat(v, 'f', 2, 64)
+		}
+		sorted := slices.Sorted(slices.Values(rs))
+		med := sorted[len(sorted)/2]
+		if len(sorted)%2 == 0 {
+			med = (sorted[len(sorted)/2-1] + sorted[len(sorted)/2]) / 2
+		}
+		fmt.Fprintf(w, "  %s %s %d: %s  median %.2f\n", k.sc, k.mode, k.conns, strings.Join(parts, " "), med)
+	}
 }
 
 // thousands formats f rounded to an integer with thin separators: 118234.4 → "118,234".

@@ -48,16 +48,22 @@ func Run(ctx context.Context, cfg Config, stdout io.Writer) (Report, error) {
 	defer r.http.CloseIdleConnections()
 	rep := Report{GoMaxProcs: runtime.GOMAXPROCS(0)}
 	var errs []error
-	for _, t := range cfg.Targets {
+	// Scenario by scenario, every target in turn: the targets of one scenario are measured
+	// minutes apart at most, so a shared machine's drift weighs less on their ratio. Rounds
+	// repeat the whole list.
+	for round := 1; round <= max(cfg.Rounds, 1); round++ {
 		for _, sc := range cfg.Scenarios {
-			if ctx.Err() != nil {
-				break
-			}
-			for _, res := range r.scenario(ctx, t, sc) {
-				if res.Error != "" {
-					errs = append(errs, fmt.Errorf("%s %s %s: %s", t.Name, res.Scenario, res.Mode, res.Error))
+			for _, t := range cfg.Targets {
+				if ctx.Err() != nil {
+					break
 				}
-				rep.Results = append(rep.Results, res)
+				for _, res := range r.scenario(ctx, t, sc) {
+					res.Round = round
+					if res.Error != "" {
+						errs = append(errs, fmt.Errorf("%s %s %s: %s", t.Name, res.Scenario, res.Mode, res.Error))
+					}
+					rep.Results = append(rep.Results, res)
+				}
 			}
 		}
 	}
