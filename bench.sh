@@ -25,4 +25,5 @@ taskset -c 1 wrk -t1 -c32 -d10s "http://127.0.0.1:8181/lessons/$slug"
 
 echo "== hub vs Node socket.io 4.8 (servers on core 1, load generator on core 0)"
 (cd node && [ -d node_modules ] || npm ci --no-audit --no-fund)
-SOCKETLAB="$tmp/socketlab" GO_HUB=1 node/bench/compare.sh "$@"
+# Three rounds, node and go in turn per scenario: the ratios are read per round, then the median.
+SOCKETLAB="$tmp/socketlab" GO_HUB=1 node/bench/compare.sh -rounds 3 "$@"
