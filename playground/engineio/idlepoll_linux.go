@@ -112,7 +112,7 @@ func (p *idlePoller) forget(ws *wsConn) {
 	defer p.mu.Unlock()
 	ws.forgotten = true
 	delete(p.conns, ws.idleKey)
-	if ws.idleAdded {
+	if ws.idleAdded && !p.closed { // a closed epoll set has no registrations (and its number may be reused)
 		if sc, ok := ws.nc.(syscall.Conn); ok {
 			if rc, err := sc.SyscallConn(); err == nil {
 				_ = rc.Control(func(fd uintptr) { _ = syscall.EpollCtl(p.epfd, syscall.EPOLL_CTL_DEL, int(fd), nil) })
