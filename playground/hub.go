@@ -40,7 +40,6 @@ func (a adapter) Open(s *engineio.Session) engineio.SessionHandler {
 	r := s.Request()
 	hs := socketio.Handshake{
 		Headers: r.Header,
-		Query:   r.URL.Query(),
 		Address: r.RemoteAddr,
 		Time:    time.Now(),
 		URL:     r.URL.RequestURI(),

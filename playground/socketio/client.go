@@ -23,8 +23,8 @@ type Client struct {
 
 	mu         sync.Mutex
 	closed     bool
-	sockets    map[string]*Socket // by namespace name
-	connecting map[string]bool    // CONNECT in progress (middleware running); nil when none
+	sockets    []*Socket       // one per namespace joined (a slice: a client joins a few; a map cost ~200 bytes)
+	connecting map[string]bool // CONNECT in progress (middleware running); nil when none
 	timer      *time.Timer
 	bin        *decoded // binary packet awaiting attachments
 	// transportReason is the reason of a Closed call made from inside Send.
@@ -108,7 +108,7 @@ func (c *Client) Closed(reason string) {
 
 func (c *Client) dispatch(d *decoded, atts [][]byte) {
 	c.mu.Lock()
-	s, pending := c.sockets[d.nsp], c.connecting[d.nsp]
+	s, pending := c.socketLocked(d.nsp), c.connecting[d.nsp]
 	c.mu.Unlock()
 	switch {
 	case d.typ == typeConnect:
@@ -234,11 +234,21 @@ func (c *Client) connectedLocked(nsp string, s *Socket) {
 	if s == nil {
 		return
 	}
-	c.sockets[nsp] = s
+	c.sockets = append(c.sockets, s)
 	if c.timer != nil {
 		c.timer.Stop()
 		c.timer = nil
 	}
+}
+
+// socketLocked returns the client's socket on namespace nsp, or nil. Called with c.mu held.
+func (c *Client) socketLocked(nsp string) *Socket {
+	for _, s := range c.sockets {
+		if s.ns.name == nsp {
+			return s
+		}
+	}
+	return nil
 }
 
 // teardown closes every socket of the client once.

@@ -548,9 +548,9 @@ func TestHandshake(t *testing.T) {
 	var hs Handshake
 	srv.OnConnection(func(s *Socket) { hs = s.Handshake() })
 	f := &fakeConn{transport: "polling"}
-	c := srv.Accept(f, Handshake{Address: "10.0.0.1", Query: map[string][]string{"EIO": {"4"}}, Auth: json.RawMessage(`"ignored"`)})
+	c := srv.Accept(f, Handshake{Address: "10.0.0.1", URL: "/socket.io/?EIO=4&transport=polling", Auth: json.RawMessage(`"ignored"`)})
 	c.OnText([]byte(`0{"token":"t"}`))
-	if hs.Address != "10.0.0.1" || hs.Query.Get("EIO") != "4" || string(hs.Auth) != `{"token":"t"}` {
+	if hs.Address != "10.0.0.1" || hs.Query().Get("EIO") != "4" || string(hs.Auth) != `{"token":"t"}` {
 		t.Errorf("got %+v", hs)
 	}
 	c.Closed("transport close")

@@ -38,6 +38,7 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -69,13 +70,20 @@ type Conn interface {
 // Handshake describes the connection, like socket.handshake in JavaScript.
 type Handshake struct {
 	Headers http.Header
-	Query   url.Values
 	Address string
 	Time    time.Time
-	URL     string
+	URL     string // the request URI of the first request, query included
 	Secure  bool
 	Issued  int64           // Unix milliseconds
 	Auth    json.RawMessage // the CONNECT payload of this namespace; nil when absent
+}
+
+// Query returns the query parameters of the first request (socket.handshake.query), parsed from
+// URL on each call: a parsed copy kept per connection cost an idle one about 370 bytes.
+func (h Handshake) Query() url.Values {
+	_, q, _ := strings.Cut(h.URL, "?")
+	v, _ := url.ParseQuery(q)
+	return v
 }
 
 // RecoveryOptions enables connection state recovery (protocol.md §3.8).
@@ -297,7 +305,6 @@ func (srv *Server) Accept(c Conn, hs Handshake) *Client {
 		srv:        srv,
 		conn:       c,
 		hs:         hs,
-		sockets:    make(map[string]*Socket),
 		connBucket: newBucket(srv.opts),
 	}
 	srv.mu.Lock()

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"maps"
+	"slices"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -626,8 +627,8 @@ func (s *Socket) onclose(reason string, notify bool) {
 		sendFailed = c.sendLocked(encodeDirect(typeDisconnect, ns.name, -1, nil, nil)) != nil
 	}
 	c.mu.Lock()
-	if c.sockets[ns.name] == s {
-		delete(c.sockets, ns.name)
+	if i := slices.Index(c.sockets, s); i >= 0 {
+		c.sockets = slices.Delete(c.sockets, i, i+1)
 	}
 	c.mu.Unlock()
 
