@@ -53,6 +53,9 @@ func Run(ctx context.Context, cfg Config, stdout io.Writer) (Report, error) {
 	// repeat the whole list.
 	for round := 1; round <= max(cfg.Rounds, 1); round++ {
 		for _, sc := range cfg.Scenarios {
+			if sc == Idle && round > 1 {
+				continue // RSS growth means something on a fresh server only
+			}
 			for _, t := range cfg.Targets {
 				if ctx.Err() != nil {
 					break
