@@ -294,3 +294,66 @@ func createInstance(t *testing.T, client *http.Client, base string) string {
 	}
 	return inst.Path
 }
+
+// TestShutdownFlushesPolling (reliability.md T43, on the real server): a polling client with
+// packets queued between two polls still gets them, and the Engine.IO close, when the server
+// shuts down: the hubs close while the HTTP server still serves the last poll (serveUntilDone).
+func TestShutdownFlushesPolling(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		a := bubbleApp(t)
+		ln := newPipeListener()
+		ctx, cancel := context.WithCancel(t.Context())
+		served := make(chan error, 1)
+		go func() { served <- serveUntilDone(ctx, slog.New(slog.DiscardHandler), ln, a.Handler(), a.Close) }()
+		tr := &http.Transport{DialContext: ln.DialContext}
+		defer tr.CloseIdleConnections()
+		client := &http.Client{Transport: tr}
+		base := "http://" + ln.Addr().String()
+		do := func(method, url, body string) (int, string) {
+			t.Helper()
+			req, _ := http.NewRequest(method, base+url, strings.NewReader(body))
+			resp, err := client.Do(req)
+			if err != nil {
+				t.Fatalf("%s %s: %v", method, url, err)
+			}
+			defer resp.Body.Close()
+			b, _ := io.ReadAll(resp.Body)
+			return resp.StatusCode, string(b)
+		}
+
+		status, body := do("POST", "/play/console", `{"clients":["Ada"]}`)
+		var inst struct{ Path string }
+		if err := json.Unmarshal([]byte(body), &inst); status != http.StatusCreated || err != nil {
+			t.Fatalf("create instance: %d %s (%v)", status, body, err)
+		}
+		_, body = do("GET", inst.Path+"?EIO=4&transport=polling", "")
+		var open struct{ SID string }
+		if err := json.Unmarshal([]byte(strings.TrimPrefix(body, "0")), &open); err != nil {
+			t.Fatalf("handshake: %q (%v)", body, err)
+		}
+		q := inst.Path + "?EIO=4&transport=polling&sid=" + open.SID
+		do("POST", q, "40")
+		if _, body := do("GET", q, ""); !strings.HasPrefix(body, "40{") {
+			t.Fatalf("CONNECT answer: %q", body)
+		}
+		// Three events queued for the client while no poll is waiting.
+		for i := range 3 {
+			do("POST", q, fmt.Sprintf(`42["send",{"event":"tick","args":[%d],"scope":"self"}]`, i))
+		}
+
+		cancel() // SIGTERM
+		synctest.Wait()
+		status, body = do("GET", q, "")
+		want := "42[\"tick\",0]\x1e42[\"tick\",1]\x1e42[\"tick\",2]\x1e1"
+		if status != http.StatusOK || body != want {
+			t.Errorf("the last poll during shutdown: %d %q, want 200 %q", status, body, want)
+		}
+		if err := <-served; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+		// And the server is gone.
+		if _, err := client.Get(base + "/healthz"); err == nil {
+			t.Error("the server still answers after shutdown")
+		}
+	})
+}

@@ -120,14 +120,23 @@ func (r *Registry) Close() {
 		return
 	}
 	r.closed = true
-	all := r.instances
-	r.instances = map[string]*Instance{}
+	all := make([]*Instance, 0, len(r.instances))
+	for _, in := range r.instances {
+		all = append(all, in)
+	}
 	r.mu.Unlock()
 	close(r.stop)
 	<-r.done
+	// In parallel, and still routable meanwhile: each hub flushes its sessions and waits up to a
+	// second for its polling clients' last poll (reliability.md T43), which must reach it.
+	var wg sync.WaitGroup
 	for _, in := range all {
-		in.close()
+		wg.Go(in.close)
 	}
+	wg.Wait()
+	r.mu.Lock()
+	r.instances = map[string]*Instance{}
+	r.mu.Unlock()
 }
 
 func newInstanceID() string {
