@@ -159,7 +159,9 @@ type restartable struct {
 }
 
 func (r *restartable) start(ln net.Listener) {
-	hub := NewHub(engineio.Options{PingInterval: time.Second, PingTimeout: time.Second}, socketio.Options{})
+	// PingTimeout also bounds how long a closing session waits for its last poll (T43), and the
+	// Node process may be busy for a moment with 100 clients' ticks.
+	hub := NewHub(engineio.Options{PingInterval: time.Second, PingTimeout: 5 * time.Second}, socketio.Options{})
 	testHandlers(hub.IO)
 	mux := http.NewServeMux()
 	mux.Handle("/socket.io/", hub)

@@ -127,8 +127,8 @@ func (r *Registry) Close() {
 	r.mu.Unlock()
 	close(r.stop)
 	<-r.done
-	// In parallel, and still routable meanwhile: each hub flushes its sessions and waits up to a
-	// second for its polling clients' last poll (reliability.md T43), which must reach it.
+	// In parallel, and still routable meanwhile: each hub flushes its sessions and waits up to 3
+	// seconds for its polling clients' last poll (reliability.md T43), which must reach it.
 	var wg sync.WaitGroup
 	for _, in := range all {
 		wg.Go(in.close)

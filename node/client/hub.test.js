@@ -225,7 +225,7 @@ test("reconnect storm: 300 clients come back after a restart, each once in its r
 // "disconnect", from its receive buffer, when it connects again; the check is made after that.
 test("graceful shutdown: queued ticks are delivered before the close, then everyone reconnects", async () => {
   const n = 100;
-  const ticks = 200;
+  const ticks = 100;
   const clients = [];
   for (let i = 0; i < n; i++) {
     const s = io(URL, {

@@ -215,8 +215,8 @@ func (srv *Server) SessionCount() int {
 
 // Close closes every session with reason "server shutting down" (queued
 // packets flushed, then the Engine.IO close) and waits for the connection
-// goroutines to end (each bounded by WriteTimeout) and, for up to a second, for
-// polling sessions to fetch their last poll; later handshakes get 503. Call it
+// goroutines to end (each bounded by WriteTimeout) and, for up to 3 seconds (at most
+// PingTimeout), for polling sessions to fetch their last poll; later handshakes get 503. Call it
 // before the HTTP server stops serving.
 func (srv *Server) Close() {
 	srv.mu.Lock()
@@ -236,8 +236,9 @@ func (srv *Server) Close() {
 	}
 	srv.wg.Wait()
 	// A polling session closed between two polls keeps its queue and the close packet for its
-	// next GET (reliability.md T43: queued packets are flushed); a well-behaved client asks at
-	// once, so wait a moment for those last polls (the HTTP server must still be serving).
+	// next GET (reliability.md T43: queued packets are flushed); a well-behaved client asks
+	// again at once, so wait a little for those last polls (the HTTP server must still be
+	// serving).
 	srv.mu.Lock()
 	var drained chan struct{}
 	if len(srv.sessions) > 0 {
@@ -255,8 +256,9 @@ func (srv *Server) Close() {
 	}
 }
 
-// lastPollGrace bounds how long Close waits for the last poll of polling sessions.
-const lastPollGrace = time.Second
+// lastPollGrace bounds how long Close waits for the last poll of polling sessions (a busy client,
+// a phone, may take a moment to ask again; serveUntilDone allows 10 s for all of shutdown).
+const lastPollGrace = 3 * time.Second
 
 // HasSession reports whether sid names a session of this server (open, or closed and waiting for
 // its last poll): a request carrying it is that session's own.
