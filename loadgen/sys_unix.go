@@ -20,7 +20,7 @@ func raiseNoFile(need uint64) error {
 			return fmt.Errorf("setrlimit: %w", err)
 		}
 	}
-	if lim.Cur < need {
+	if uint64(lim.Cur) < need { // Cur is int64 on FreeBSD
 		return fmt.Errorf("open file limit %d < %d needed: raise it (ulimit -n) or use fewer connections", lim.Cur, need)
 	}
 	return nil
