@@ -99,13 +99,6 @@ func (p *idlePoller) park(ws *wsConn) bool {
 	return true
 }
 
-// parked reports how many connections are parked.
-func (p *idlePoller) parked() int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return len(p.conns)
-}
-
 // forget removes ws for good; its writer calls it before closing the connection.
 func (p *idlePoller) forget(ws *wsConn) {
 	p.mu.Lock()

@@ -12,6 +12,13 @@ import (
 	"go.uber.org/goleak"
 )
 
+// parked reports how many connections are parked.
+func (p *idlePoller) parked() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.conns)
+}
+
 // TestIdlePoller: over real loopback sockets, idle WebSocket connections are held by the idle
 // poller with no goroutine each, wake up for their next message, and are noticed when the peer
 // goes away while parked; Close ends the poller.

@@ -14,4 +14,3 @@ func startIdlePoller(*Server) (*idlePoller, error) {
 func (*idlePoller) park(*wsConn) bool { return false }
 func (*idlePoller) forget(*wsConn)    {}
 func (*idlePoller) stop()             {}
-func (*idlePoller) parked() int       { return 0 }

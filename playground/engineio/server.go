@@ -509,8 +509,8 @@ const readBufferSize = 260
 
 // upgrade answers the WebSocket handshake, with first (a complete frame, or nil) written in the
 // same write as the 101 response. gorilla reads the connection through a reader of our own, so
-// the connection's reader can see whether a frame is already buffered before it waits for the
-// socket (waitReadable).
+// the connection's reader can see whether a frame is already buffered before it parks the socket
+// in the idle poller.
 func (srv *Server) upgrade(w http.ResponseWriter, r *http.Request, first []byte) (*websocket.Conn, *hijacker, error) {
 	h := &hijacker{ResponseWriter: w, first: first}
 	c, err := srv.upgrader.Upgrade(h, r, nil)
@@ -546,21 +546,19 @@ func (h *hijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 
 func (h *hijacker) Unwrap() http.ResponseWriter { return h.ResponseWriter }
 
-// firstWriteConn appends first to its first write (one writev on TCP).
+// firstWriteConn appends first to its first write (one writev on TCP). That write is gorilla's
+// 101 response, made by the handler before any other goroutine has the connection.
 type firstWriteConn struct {
 	net.Conn
-	mu    sync.Mutex
 	first []byte
 }
 
 func (c *firstWriteConn) Write(p []byte) (int, error) {
-	c.mu.Lock()
 	first := c.first
-	c.first = nil
-	c.mu.Unlock()
 	if first == nil {
 		return c.Conn.Write(p)
 	}
+	c.first = nil
 	bufs := net.Buffers{p, first}
 	n, err := bufs.WriteTo(c.Conn)
 	return int(min(n, int64(len(p)))), err

@@ -38,7 +38,6 @@ type wsConn struct {
 	c     *websocket.Conn
 	nc    net.Conn
 	br    *bufio.Reader // gorilla's read buffer (nil: unknown)
-	peek  [1]byte       // waitReadable's MSG_PEEK target
 	reads int           // messages read (reader goroutine only)
 
 	// guarded by the idle poller's mu
@@ -131,19 +130,17 @@ func (ws *wsConn) run() bool {
 	return true
 }
 
-func (ws *wsConn) readLoop() { ws.read(false) }
-
-// read runs the reader. A fresh reader (started by a handover) first waits for the socket from a shallow
-// stack (waitReadable), so that waiting fits in the minimum stack.
-func (ws *wsConn) read(fresh bool) {
+// readLoop is the connection's reader. It ends when the connection does, or when it parks the
+// connection in the server's idle poller, which starts a new readLoop once the socket is readable.
+func (ws *wsConn) readLoop() {
 	s := ws.s
-	handOver := false
+	parked := false
 	defer func() {
 		if v := recover(); v != nil {
 			s.logger().Error("panic in websocket reader", "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
 			s.closeWith(ReasonTransportError, closeError, websocket.CloseInternalServerErr)
 		}
-		if !handOver {
+		if !parked {
 			s.mu.Lock()
 			ws.readEnded = true
 			if ws.readDone != nil {
@@ -152,9 +149,6 @@ func (ws *wsConn) read(fresh bool) {
 			s.mu.Unlock()
 		}
 	}()
-	if fresh && ws.br != nil && ws.br.Buffered() == 0 {
-		ws.waitReadable()
-	}
 	for {
 		mt, data, err := ws.c.ReadMessage()
 		if err != nil {
@@ -163,24 +157,20 @@ func (ws *wsConn) read(fresh bool) {
 		}
 		ws.reads++
 		// Going idle after the first message (it ran the Socket.IO connect) or after a pong (an
-		// idle connection's only traffic): on Linux the socket is parked in the idle poller and
-		// this goroutine ends, so an idle connection has no goroutine at all; elsewhere a new
-		// reader waits instead, on the minimum stack (the garbage collector cannot shrink a
-		// 4 KiB stack in use by more than a few hundred bytes, and gorilla's read needs more).
-		// A busy connection pays nothing.
-		compact := ws.reads == 1 || (mt == websocket.TextMessage && len(data) == 1 && data[0] == typePong)
+		// idle connection's only traffic): the socket waits in the idle poller (Linux) and this
+		// goroutine ends, so an idle connection has no goroutine at all. A busy connection pays
+		// nothing; where parking is not possible (a pipe in tests, another OS) reading goes on.
+		idle := ws.reads == 1 || (mt == websocket.TextMessage && len(data) == 1 && data[0] == typePong)
 		if !ws.handle(mt, data) {
 			return
 		}
-		if compact && (ws.br == nil || ws.br.Buffered() == 0) {
-			handOver = true
-			if _, ok := ws.nc.(syscall.Conn); ok { // a socket (not a pipe in tests)
+		if idle && ws.br != nil && ws.br.Buffered() == 0 {
+			if _, ok := ws.nc.(syscall.Conn); ok { // a socket
 				if p := s.srv.idlePoller(true); p != nil && p.park(ws) {
-					return // the poller starts the next reader
+					parked = true
+					return
 				}
 			}
-			s.srv.wg.Go(func() { ws.read(true) })
-			return
 		}
 	}
 }
