@@ -31,6 +31,9 @@ type app struct {
 	handler http.Handler
 	close   sync.Once
 
+	lessonFiles fs.FS    // images beside the lessons: the embedded course, or lessonRoot's
+	lessonRoot  *os.Root // -lessons: the folder, opened once (nil for the embedded course)
+
 	content atomic.Pointer[content] // the pages served now; swapped whole by live reload
 	reload  *reloadHub              // -watch only: tells open tabs which pages changed
 	watcher *lessonWatcher          // -watch only
@@ -106,7 +109,13 @@ func newApp(log *slog.Logger, cfg serveConfig) (*app, error) {
 	if err != nil {
 		return nil, fmt.Errorf("static assets: %w", err)
 	}
-	a := &app{log: log, cfg: cfg, idx: idx, assets: assets}
+	a := &app{log: log, cfg: cfg, idx: idx, assets: assets, lessonFiles: lessons.Content}
+	if cfg.lessonDir != "" {
+		if a.lessonRoot, err = os.OpenRoot(cfg.lessonDir); err != nil {
+			return nil, fmt.Errorf("opening the lessons folder: %w", err)
+		}
+		a.lessonFiles = a.lessonRoot.FS()
+	}
 	a.play = playground.NewRegistry(playground.Options{
 		Logger: log, Origins: cfg.origins,
 		Engine: engineio.Options{Admission: engineio.NewAdmission(maxSessions, sessionRate, sessionBurst)},
@@ -147,6 +156,9 @@ func (a *app) Close() {
 		}
 		if a.play != nil {
 			a.play.Close()
+		}
+		if a.lessonRoot != nil {
+			a.lessonRoot.Close()
 		}
 	})
 }

@@ -10,7 +10,6 @@ import (
 	"io"
 	"io/fs"
 	"net/http"
-	"os"
 	"time"
 
 	"socketlab/lessons"
@@ -25,7 +24,7 @@ func (a *app) handleLessonFile() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p := r.PathValue("path")
 		ctype, ok := lessons.ImageType(p)
-		if !ok || !lessons.ServedFile(p) || !fs.ValidPath(p) {
+		if !ok || !lessons.ServedFile(p) {
 			notFound.ServeHTTP(w, r)
 			return
 		}
@@ -65,16 +64,7 @@ var errNotAFile = errors.New("not a regular file")
 // openLessonFile opens p inside the lessons folder (or the embedded course) and checks it is a
 // regular file.
 func (a *app) openLessonFile(p string) (fs.File, fs.FileInfo, error) {
-	var fsys fs.FS = lessons.Content
-	if a.cfg.lessonDir != "" {
-		root, err := os.OpenRoot(a.cfg.lessonDir)
-		if err != nil {
-			return nil, nil, fmt.Errorf("opening the lessons folder: %w", err)
-		}
-		defer root.Close() // files opened through it stay open
-		fsys = root.FS()
-	}
-	f, err := fsys.Open(p)
+	f, err := a.lessonFiles.Open(p)
 	if err != nil {
 		return nil, nil, err
 	}
