@@ -1,7 +1,6 @@
 package playground
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"log/slog"
@@ -140,21 +139,28 @@ func (in *Instance) publish(msg []byte) {
 	in.publishLocked(msg)
 }
 
-// publishLocked sends one message as an SSE event. Tap and log messages get an id (the SSE
-// "id:" line, which EventSource sends back as Last-Event-ID when it reconnects) and are kept in
-// the history; state messages are snapshots and are not.
+// publishLocked sends one tap or log message as an SSE event, with an id (the SSE "id:" line,
+// which EventSource sends back as Last-Event-ID when it reconnects), and keeps it in the history.
 func (in *Instance) publishLocked(msg []byte) {
-	var ev []byte
-	if bytes.HasPrefix(msg, []byte(`{"type":"state"`)) {
-		ev = sseEvent(0, msg)
-	} else {
-		in.seq++
-		ev = sseEvent(in.seq, msg)
-		if len(in.history) == historySize {
-			in.history = in.history[1:] // append reallocates now and then; the old array is freed
-		}
-		in.history = append(in.history, ev)
+	in.seq++
+	ev := sseEvent(in.seq, msg)
+	if len(in.history) == historySize {
+		in.history = in.history[1:] // append reallocates now and then; the old array is freed
 	}
+	in.history = append(in.history, ev)
+	in.sendLocked(ev)
+}
+
+// publishStateLocked sends the current state to the subscribers. A state is a snapshot: it has no
+// id, is not kept (a new subscriber gets one first), and is not even built when nobody listens.
+func (in *Instance) publishStateLocked() {
+	if len(in.subs) > 0 {
+		in.sendLocked(sseEvent(0, in.stateLocked()))
+	}
+}
+
+// sendLocked hands ev to every subscriber; a full one is dropped.
+func (in *Instance) sendLocked(ev []byte) {
 	for c := range in.subs {
 		select {
 		case c <- ev:
@@ -267,7 +273,7 @@ func (in *Instance) watch(taps <-chan socketio.TapEvent) {
 		})
 		in.publishLocked(msg)
 		if changed {
-			in.publishLocked(in.stateLocked())
+			in.publishStateLocked()
 		}
 		in.mu.Unlock()
 	}

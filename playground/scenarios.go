@@ -399,7 +399,7 @@ func (in *Instance) deliver(s *socketio.Socket, e *socketio.Event) {
 	item := queued{ID: in.nextID, Text: req.Text}
 	in.queues[req.To] = append(in.queues[req.To], item)
 	n := len(in.queues[req.To])
-	in.publishLocked(in.stateLocked())
+	in.publishStateLocked()
 	in.mu.Unlock()
 	e.Ack(map[string]any{"queued": n, "id": item.ID})
 	in.log.Info("message queued", "to", req.To, "id", item.ID, "waiting", n)
@@ -442,7 +442,7 @@ func (in *Instance) flush(s *socketio.Socket, name string) {
 		if len(in.queues[name]) == 0 {
 			delete(in.queues, name)
 		}
-		in.publishLocked(in.stateLocked())
+		in.publishStateLocked()
 		in.mu.Unlock()
 		in.log.Info("delivery acknowledged", "to", name, "id", item.ID)
 	}
