@@ -665,10 +665,7 @@ func (cl *Class) say(e *socketio.Event, st *classStudent, tenant *socketio.Names
 // limit is not what keeps it secret, and a student behind the instructor's own NAT'd address
 // must not be able to lock the instructor out of their class.
 func (cl *Class) instructorMiddleware(s *socketio.Socket, next func(error)) {
-	var a struct {
-		Token string `json:"token"`
-	}
-	if json.Unmarshal(s.Handshake().Auth, &a) != nil || !cl.Authorized(a.Token) {
+	if !cl.Authorized(tokenOf(s.Handshake().Auth)) {
 		if cl.cr.tokenFail(ClientAddress(s.Handshake().Address)) {
 			next(connectErr(errTooManyKeys.Error()))
 			return

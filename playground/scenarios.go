@@ -78,12 +78,9 @@ func (in *Instance) setup() {
 		orgs := io.OfRegexp(tenantNamespace)
 		orgs.Use(func(s *socketio.Socket, next func(error)) {
 			org := strings.TrimPrefix(s.Namespace().Name(), "/org-")
-			var auth struct {
-				Token string `json:"token"`
-			}
-			json.Unmarshal(s.Handshake().Auth, &auth)
+			tok := tokenOf(s.Handshake().Auth)
 			for _, t := range in.cfg.Tenants {
-				if t.Name == org && auth.Token != "" && auth.Token == t.Token {
+				if t.Name == org && tok != "" && tok == t.Token {
 					in.admit(s)
 					next(nil)
 					return
@@ -93,6 +90,16 @@ func (in *Instance) setup() {
 		})
 		orgs.OnConnection(in.onConnection)
 	}
+}
+
+// tokenOf returns the "token" of a CONNECT payload ({"token": "..."}), or "" (the Go code the
+// demos show calls it too).
+func tokenOf(auth json.RawMessage) string {
+	var a struct {
+		Token string `json:"token"`
+	}
+	json.Unmarshal(auth, &a)
+	return a.Token
 }
 
 // admit records the name of a socket its middleware lets in. It runs in the middleware, before
@@ -117,11 +124,7 @@ func (in *Instance) middleware(nsp *socketio.Namespace) {
 // CONNECT payload has no token is refused (the client gets connect_error "token required").
 func (in *Instance) tokenMiddleware(nsp *socketio.Namespace) {
 	nsp.Use(func(s *socketio.Socket, next func(error)) {
-		var auth struct {
-			Token string `json:"token"`
-		}
-		json.Unmarshal(s.Handshake().Auth, &auth)
-		if auth.Token == "" {
+		if tokenOf(s.Handshake().Auth) == "" {
 			in.log.Info("middleware", "nsp", s.Namespace().Name(), "client", clientName(s), "decision", "refused: no token")
 			next(&socketio.ConnectError{Message: "token required"})
 			return
