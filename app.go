@@ -24,7 +24,6 @@ import (
 type app struct {
 	log     *slog.Logger
 	cfg     serveConfig
-	idx     *lessons.Index
 	assets  *static.Assets
 	site    templates.Site
 	play    *playground.Registry
@@ -109,7 +108,7 @@ func newApp(log *slog.Logger, cfg serveConfig) (*app, error) {
 	if err != nil {
 		return nil, fmt.Errorf("static assets: %w", err)
 	}
-	a := &app{log: log, cfg: cfg, idx: idx, assets: assets, lessonFiles: lessons.Content}
+	a := &app{log: log, cfg: cfg, assets: assets, lessonFiles: lessons.Content}
 	if cfg.lessonDir != "" {
 		if a.lessonRoot, err = os.OpenRoot(cfg.lessonDir); err != nil {
 			return nil, fmt.Errorf("opening the lessons folder: %w", err)

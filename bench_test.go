@@ -66,7 +66,7 @@ func BenchmarkLessonPage(b *testing.B) {
 	}
 	srv := httptest.NewServer(a.Handler())
 	defer srv.Close()
-	url := srv.URL + "/lessons/" + a.idx.Lessons()[0].Slug
+	url := srv.URL + "/lessons/" + a.content.Load().idx.Lessons()[0].Slug
 	tr := &http.Transport{MaxIdleConnsPerHost: 64}
 	client := &http.Client{Transport: tr}
 	b.SetParallelism(16) // 32 connections in flight on 2 cores

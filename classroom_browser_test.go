@@ -17,7 +17,7 @@ func TestBrowserClassroom(t *testing.T) {
 		t.Skip("browser test skipped in -short mode")
 	}
 	a, base := newClassTestApp(t)
-	lesson := a.idx.Lessons()[0]
+	lesson := a.content.Load().idx.Lessons()[0]
 	present := e2eBrowser(t)
 
 	e2eDo(t, present, "open a lesson", chromedp.Navigate(base+"/lessons/"+lesson.Slug))

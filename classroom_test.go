@@ -66,7 +66,7 @@ func startClass(t *testing.T, base, lesson string) (code, key string) {
 
 func TestClassPages(t *testing.T) {
 	a, base := newClassTestApp(t)
-	lesson := a.idx.Lessons()[0].Slug
+	lesson := a.content.Load().idx.Lessons()[0].Slug
 	code, key := startClass(t, base, lesson)
 
 	t.Run("cross-origin start refused", func(t *testing.T) {
@@ -219,7 +219,7 @@ func TestClassStartButton(t *testing.T) {
 	a, base := newClassTestApp(t)
 	type page struct{ name, path, lesson, label string }
 	pages := []page{{"playground", "/playground", "", "Start a class from the playground"}}
-	for _, l := range a.idx.Lessons() {
+	for _, l := range a.content.Load().idx.Lessons() {
 		pages = append(pages, page{"lesson " + l.Slug, "/lessons/" + l.Slug, l.Slug, "Start a class with this lesson"})
 	}
 	for _, p := range pages {

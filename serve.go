@@ -106,7 +106,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	defer app.Close()
-	log.Info("serving Socket Lab", "url", "http://"+ln.Addr().String(), "lessons", len(app.idx.Lessons()), "startup", time.Since(start).Round(time.Microsecond), "origins", strings.Join(cfg.origins, " "))
+	log.Info("serving Socket Lab", "url", "http://"+ln.Addr().String(), "lessons", len(app.content.Load().idx.Lessons()), "startup", time.Since(start).Round(time.Microsecond), "origins", strings.Join(cfg.origins, " "))
 	fmt.Fprintf(stdout, "Socket Lab is running at http://%s\n", ln.Addr())
 	return serveUntilDone(ctx, log, ln, app.Handler(), app.Close)
 }

@@ -43,7 +43,7 @@ func get(t *testing.T, url string) (*http.Response, string) {
 
 func TestRoutes(t *testing.T) {
 	a, srv := newTestApp(t)
-	first := a.idx.Lessons()[0]
+	first := a.content.Load().idx.Lessons()[0]
 	tests := []struct {
 		name, path  string
 		status      int
@@ -80,7 +80,7 @@ func TestRoutes(t *testing.T) {
 
 func TestSecurityHeaders(t *testing.T) {
 	a, srv := newTestApp(t)
-	paths := []string{"/", "/lessons/" + a.idx.Lessons()[0].Slug, "/nope", "/playground"}
+	paths := []string{"/", "/lessons/" + a.content.Load().idx.Lessons()[0].Slug, "/nope", "/playground"}
 	nonceRe := regexp.MustCompile(`script-src 'nonce-([A-Za-z0-9_-]{22,})' 'strict-dynamic'`)
 	for _, p := range paths {
 		t.Run(p, func(t *testing.T) {

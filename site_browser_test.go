@@ -153,7 +153,7 @@ func TestBrowserLessonFlow(t *testing.T) {
 		t.Skip("browser test skipped in -short mode")
 	}
 	a, srv := newTestApp(t)
-	all := a.idx.Lessons()
+	all := a.content.Load().idx.Lessons()
 	if len(all) < 2 {
 		t.Fatalf("the course has %d lessons; this flow needs two", len(all))
 	}
