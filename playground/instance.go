@@ -26,7 +26,7 @@ type Instance struct {
 	subs     map[chan []byte]struct{}
 	seq      uint64                         // id of the last tap or log message published
 	history  [][]byte                       // the last historySize tap and log messages, as SSE events with their id
-	names    map[string]string              // socket id → client name
+	names    map[string]string              // socket id → client name; watch forgets one after its disconnect
 	state    map[string]map[string][]string // nsp → socket id → rooms
 	queues   map[string][]queued            // queue demo: client name → waiting deliveries
 	flushing map[string]bool                // queue demo: a delivery loop runs for this name
@@ -272,6 +272,9 @@ func (in *Instance) watch(taps <-chan socketio.TapEvent) {
 			Room: ev.Room, Reason: ev.Reason, Err: ev.Err,
 		})
 		in.publishLocked(msg)
+		if ev.Kind == socketio.TapDisconnect {
+			delete(in.names, ev.Socket) // after its last tap event, which still carries the name
+		}
 		if changed {
 			in.publishStateLocked()
 		}

@@ -104,7 +104,7 @@ func tokenOf(auth json.RawMessage) string {
 
 // admit records the name of a socket its middleware lets in. It runs in the middleware, before
 // the hub announces the connect, so the tap's connect event and the membership state published
-// with it already carry the name (the disconnect handler forgets it).
+// with it already carry the name (watch forgets it after the disconnect).
 func (in *Instance) admit(s *socketio.Socket) {
 	in.mu.Lock()
 	in.names[s.ID()] = clientName(s)
@@ -176,11 +176,6 @@ func (in *Instance) common(s *socketio.Socket) {
 		e.Decode(0, &room)
 		s.Leave(room)
 		e.Ack(map[string]any{"rooms": s.Rooms()})
-	})
-	s.OnDisconnect(func(string) {
-		in.mu.Lock()
-		delete(in.names, s.ID())
-		in.mu.Unlock()
 	})
 }
 
