@@ -6,7 +6,7 @@
 /**
  * h("button", {class: "x", type: "button", onclick: fn}, "label", child, [more]) → Element.
  * Attribute values are set with setAttribute (strings) or as properties for "text", "value",
- * "checked", "disabled", "hidden", "selected"; null/undefined/false skip the attribute.
+ * "checked", "disabled", "hidden", "selected", "draggable"; null/undefined/false skip the attribute.
  */
 export function h(tag, attrs, ...children) {
   const el = document.createElement(tag);
@@ -15,7 +15,7 @@ export function h(tag, attrs, ...children) {
       if (v === null || v === undefined || v === false) continue;
       if (k === "class") el.className = v;
       else if (k === "text") el.textContent = v;
-      else if (k === "value" || k === "checked" || k === "disabled" || k === "hidden" || k === "selected") el[k] = v;
+      else if (k === "value" || k === "checked" || k === "disabled" || k === "hidden" || k === "selected" || k === "draggable") el[k] = v;
       else if (k.startsWith("on") && typeof v === "function") el.addEventListener(k.slice(2), v);
       else if (k === "dataset") Object.assign(el.dataset, v);
       else if (v === true) el.setAttribute(k, "");
