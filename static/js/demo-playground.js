@@ -4,6 +4,7 @@
  * client" shows the URL and a Node snippet for an outside socket.io-client.
  */
 import { h, field, toBase64URL, fromBase64URL } from "./demo-dom.js";
+import { copyText } from "./site.js";
 
 function fromHash() {
   const m = /^#c=([A-Za-z0-9_-]+)$/.exec(location.hash);
@@ -87,12 +88,7 @@ export async function startPlayground(w) {
   const copied = h("span", { class: "demo-muted", role: "status" });
   const copy = async (input) => {
     input.select();
-    try {
-      await navigator.clipboard.writeText(input.value);
-      copied.textContent = "Copied.";
-    } catch {
-      copied.textContent = "Select the text and copy it (Ctrl+C).";
-    }
+    copied.textContent = (await copyText(input.value)) ? "Copied." : "Select the text and copy it (Ctrl+C).";
   };
   const share = h("section", { class: "demo-panel", "aria-labelledby": uid + "-share-h" },
     h("h2", { class: "demo-h", id: uid + "-share-h" }, "Share this setup"),
@@ -119,12 +115,7 @@ export async function startPlayground(w) {
       ". Connect from Node (", h("code", {}, "npm install socket.io-client"), ") and your client appears in the diagram and the log like the ones in this page:"),
     h("pre", { class: "demo-snippet" }, code),
     h("button", { type: "button", class: "demo-btn", "data-testid": "pg-copy-snippet", onclick: async () => {
-      try {
-        await navigator.clipboard.writeText(snippet);
-        copied.textContent = "Snippet copied.";
-      } catch {
-        copied.textContent = "Select the snippet and copy it.";
-      }
+      copied.textContent = (await copyText(snippet)) ? "Snippet copied." : "Select the snippet and copy it.";
     } }, "Copy snippet"),
     h("p", { class: "demo-muted" }, "The sandbox is yours alone and is reclaimed a few minutes after everyone has left."));
 

@@ -372,7 +372,8 @@ function gradeQuiz(form) {
 
 // ---- copy buttons on [data-copy] code blocks
 
-async function copyText(text) {
+/** Copies text to the clipboard (with a fallback for plain http, e.g. a LAN address); true when done. */
+export async function copyText(text) {
   if (navigator.clipboard && window.isSecureContext) {
     try {
       await navigator.clipboard.writeText(text);
