@@ -11,8 +11,6 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
-
-	"socketlab/lessons/blocks"
 )
 
 // chapterKeys are the keys of a chapter.yaml.
@@ -64,8 +62,9 @@ func loadChapter(fsys fs.FS, dir string) (*chapterInfo, []*Error) {
 	for i := 0; i+1 < len(root.Content); i += 2 {
 		k, v := root.Content[i], root.Content[i+1]
 		if !slices.Contains(chapterKeys, k.Value) {
-			errs = append(errs, &Error{File: file, Line: k.Line, Col: k.Column, Err: unknownKey("chapter", k.Value, chapterKeys)})
-			suggested[blocks.Suggest(k.Value, chapterKeys)] = true
+			s, err := unknownKeySuggest("chapter", k.Value, chapterKeys)
+			errs = append(errs, &Error{File: file, Line: k.Line, Col: k.Column, Err: err})
+			suggested[s] = true
 			continue
 		}
 		lines[k.Value] = k.Line
@@ -104,12 +103,7 @@ func loadChapter(fsys fs.FS, dir string) (*chapterInfo, []*Error) {
 		errs = append(errs, &Error{File: file, Line: max(l, 1), Col: 1, Err: fmt.Errorf("chapter: no order: set \"order\" or name the folder NN-%s", dir)})
 	}
 	if len(errs) > 0 {
-		slices.SortStableFunc(errs, func(a, b *Error) int {
-			if a.Line != b.Line {
-				return a.Line - b.Line
-			}
-			return a.Col - b.Col
-		})
+		sortErrors(errs)
 		return nil, errs
 	}
 	return ch, nil

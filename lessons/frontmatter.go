@@ -2,6 +2,7 @@ package lessons
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -130,8 +131,9 @@ func parseFrontMatter(src []byte, d *defaults) (*frontMatter, []byte, []*Error) 
 	for i := 0; i+1 < len(root.Content); i += 2 {
 		k := root.Content[i]
 		if !slices.Contains(frontMatterKeys, k.Value) {
-			errs = append(errs, &Error{Line: k.Line + offset, Col: k.Column, Err: unknownKey("front matter", k.Value, frontMatterKeys)})
-			suggested[blocks.Suggest(k.Value, frontMatterKeys)] = true
+			s, err := unknownKeySuggest("front matter", k.Value, frontMatterKeys)
+			errs = append(errs, &Error{Line: k.Line + offset, Col: k.Column, Err: err})
+			suggested[s] = true
 			continue
 		}
 		fm.keyLines[k.Value] = k.Line + offset
@@ -175,12 +177,7 @@ func parseFrontMatter(src []byte, d *defaults) (*frontMatter, []byte, []*Error) 
 			}
 		}
 	}
-	slices.SortStableFunc(errs, func(a, b *Error) int {
-		if a.Line != b.Line {
-			return a.Line - b.Line
-		}
-		return a.Col - b.Col
-	})
+	sortErrors(errs)
 	return fm, body, errs
 }
 
@@ -214,10 +211,23 @@ func yamlErrors(err error, offset int) []*Error {
 // unknownKey is the error for a key that is not in known, with the
 // nearest known key suggested when one is close.
 func unknownKey(what, key string, known []string) error {
+	_, err := unknownKeySuggest(what, key, known)
+	return err
+}
+
+// unknownKeySuggest is unknownKey that also returns the known key it suggests ("" if none).
+func unknownKeySuggest(what, key string, known []string) (string, error) {
 	if s := blocks.Suggest(key, known); s != "" {
-		return fmt.Errorf("%s: unknown key %q (did you mean %q?)", what, key, s)
+		return s, fmt.Errorf("%s: unknown key %q (did you mean %q?)", what, key, s)
 	}
-	return fmt.Errorf("%s: unknown key %q (want %s)", what, key, strings.Join(known, ", "))
+	return "", fmt.Errorf("%s: unknown key %q (want %s)", what, key, strings.Join(known, ", "))
+}
+
+// sortErrors orders errs by line, then column (stable: same place, order of finding).
+func sortErrors(errs []*Error) {
+	slices.SortStableFunc(errs, func(a, b *Error) int {
+		return cmp.Or(cmp.Compare(a.Line, b.Line), cmp.Compare(a.Col, b.Col))
+	})
 }
 
 // valueCol is the column of the value of the mapping entry on YAML line
