@@ -461,7 +461,10 @@ func TestTapReplaysHistory(t *testing.T) {
 		msg map[string]any
 	}
 	open := func(lastID string) func() event {
-		req, _ := http.NewRequest("GET", srv.URL+in.Tap, nil)
+		// Bounded: a missing event fails the test instead of hanging it.
+		ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+		t.Cleanup(cancel)
+		req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL+in.Tap, nil)
 		if lastID != "" {
 			req.Header.Set("Last-Event-ID", lastID)
 		}
@@ -485,6 +488,13 @@ func TestTapReplaysHistory(t *testing.T) {
 			}
 			t.Fatalf("tap stream ended: %v", lines.Err())
 			return ev
+		}
+	}
+	// The instance learns of Ada's connect from the hub's tap, just after Ada's client does: wait
+	// on a first subscription until a state has her, so the one under test starts after that.
+	for warm := open(""); ; {
+		if ev := warm(); ev.msg["type"] == "state" && strings.Contains(toJSON(ev.msg), `"name":"Ada"`) {
+			break
 		}
 	}
 	next := open("")
