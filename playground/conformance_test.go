@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestConformanceServer checks `socketlab conformance` as the official Engine.IO v4 and
@@ -115,9 +116,13 @@ func (p *pollingClient) post(payload string) {
 // packet by prefix); pings are answered and skipped.
 func (p *pollingClient) want(packets ...string) {
 	p.t.Helper()
+	deadline := time.Now().Add(10 * time.Second) // only pings for that long: the packet is not coming
 	for _, w := range packets {
 		for {
 			for len(p.got) == 0 {
+				if time.Now().After(deadline) {
+					p.t.Fatalf("no packet %q within 10 s (only pings)", w)
+				}
 				for pkt := range strings.SplitSeq(p.do(http.MethodGet, ""), "\x1e") {
 					if pkt == "2" {
 						p.post("3")
