@@ -1378,9 +1378,7 @@ export class DemoWidget {
       } else if (res?.error) {
         p.error = res.error;
       } else {
-        p.ack = res;
-        if (res?.call) p.js = res.call;
-        if (res?.go) p.go = res.go;
+        p.ack = res; // its call/go say "…" for the arguments: the row keeps the call with them
       }
       if (p.error) {
         this.setStatus(`${c.name}'s emit failed: ${p.error}`);
