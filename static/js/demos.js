@@ -84,7 +84,7 @@ export function callFor({ scope, event, args = [], room = "", except = "", nsp =
 }
 
 /** Reconstructs the call from a tap event_out (for emits the server made on its own). */
-function callFromTap(t, senderIsSocket) {
+function callFromTap(t) {
   const rooms = t.rooms ?? [];
   const except = (t.except ?? []).filter((r) => r !== t.socket);
   const ev = t.event;
@@ -92,10 +92,10 @@ function callFromTap(t, senderIsSocket) {
   if (t.scope === "socket") return callFor({ scope: "self", event: ev, args });
   let js, go;
   const a = args.length ? ", " + argText(args) : "";
-  if (senderIsSocket && t.socket && (t.except ?? []).includes(t.socket) && rooms.length === 0 && except.length === 0) {
+  if (t.socket && (t.except ?? []).includes(t.socket) && rooms.length === 0 && except.length === 0) {
     return callFor({ scope: "broadcast", event: ev, args });
   }
-  const base = senderIsSocket && t.socket ? ["socket", "s"] : t.nsp === "/" ? ["io", "io"] : [`io.of(${q(t.nsp)})`, `io.Of(${q(t.nsp)})`];
+  const base = t.socket ? ["socket", "s"] : t.nsp === "/" ? ["io", "io"] : [`io.of(${q(t.nsp)})`, `io.Of(${q(t.nsp)})`];
   js = base[0];
   go = base[1];
   if (rooms.length) {
@@ -537,7 +537,7 @@ export class DemoWidget {
     };
     for (const el of [from, event, args, scope, room, except]) el.addEventListener("input", update);
     for (const el of [from, scope, room, except]) el.addEventListener("change", update);
-    this.composer = { from, event, args, scope, room, rooms, except, update };
+    this.composer = { event, args, scope, rooms, except }; // read by a client's "say" and the playground's share link
 
     const send = (s) => {
       const sender = this.pickSender(from.value);
@@ -759,7 +759,6 @@ export class DemoWidget {
     this.renderScript();
     while (this.scriptIndex < (this.cfg.script ?? []).length && !this.closed) {
       await this.playNext();
-      this.playing = true;
       await new Promise((r) => setTimeout(r, reducedMotion() ? 150 : 600)); // one step at a time, visibly
     }
     this.playing = false;
@@ -1436,7 +1435,7 @@ export class DemoWidget {
     const recipientNames = (ids) => ids.map((s) => this.nameOf(s));
     const receivedNames = [...m.receivedSids].map((s) => this.nameOf(s));
     const tapNames = m.tap ? recipientNames(m.tap.recipients ?? []) : null;
-    const call = m.send ? { js: m.send.js, go: m.send.go } : m.tap ? callFromTap(m.tap, !!m.tap.socket) : { js: `…emit(${q(m.event)})`, go: "" };
+    const call = m.send ? { js: m.send.js, go: m.send.go } : m.tap ? callFromTap(m.tap) : { js: `…emit(${q(m.event)})`, go: "" };
     const sender = m.send?.sender ?? (m.tap?.socket ? this.nameOf(m.tap.socket) : "server");
     const rooms = m.tap?.rooms?.length ? m.tap.rooms.map((r) => (this.stateSockets.has(r) || this.bySid.has(r) ? `${this.nameOf(r)}'s id` : r)).join(", ") : "—";
     const recipients = tapNames ?? receivedNames;
