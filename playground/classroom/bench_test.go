@@ -1,6 +1,8 @@
-package playground
+package classroom
 
 import (
+	"socketlab/playground"
+
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -67,9 +69,9 @@ func textOf(pkt string) string {
 
 func runClassLoad(b *testing.B, nStudents, nRooms, broadcasts, chatSecs int) loadResult {
 	b.Helper()
-	reg := NewRegistry(Options{})
+	reg := playground.NewRegistry(playground.Options{})
 	defer reg.Close()
-	cr := NewClassroom(reg, ClassOptions{})
+	cr := New(reg, Options{})
 	srv := newClassServer(reg, cr)
 	defer srv.Close()
 	cl, tok, err := cr.Create("")
