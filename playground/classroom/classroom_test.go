@@ -79,6 +79,16 @@ func (f *classFixture) student(name string) (*classClient, string) {
 	return c, sid.Sid
 }
 
+// newClassWithTwo is a class with its instructor and two students, Ada and Grace.
+func newClassWithTwo(t *testing.T) (f *classFixture, ada *classClient, adaID string, grace *classClient, graceID string) {
+	t.Helper()
+	f = newClassFixture(t, Options{})
+	f.instructor()
+	ada, adaID = f.student("Ada")
+	grace, graceID = f.student("Grace")
+	return f, ada, adaID, grace, graceID
+}
+
 var ackSeq = 100
 
 // control sends one instructor control and returns its ack's JSON object.
@@ -119,18 +129,14 @@ func (f *classFixture) ctl(ev string, args map[string]any) map[string]any {
 // msgs collects the "msg" texts a client receives within d.
 func msgs(c *classClient, d time.Duration) []string {
 	var out []string
-	deadline := time.Now().Add(d)
-	for {
-		p, err := c.next(time.Until(deadline))
-		if err != nil {
-			return out
-		}
+	for _, p := range drain(c, d) {
 		if rest, ok := strings.CutPrefix(p, `2["msg",`); ok {
 			var m struct{ Text string }
 			json.Unmarshal([]byte(strings.TrimSuffix(rest, "]")), &m)
 			out = append(out, m.Text)
 		}
 	}
+	return out
 }
 
 func TestClassCode(t *testing.T) {
@@ -414,10 +420,7 @@ func TestClassAuthorization(t *testing.T) {
 // TestClassReset: reset puts everyone back in the main room: students are told rooms [] and no
 // tenant, their tenant sockets are closed, and their old tickets no longer open the namespace.
 func TestClassReset(t *testing.T) {
-	f := newClassFixture(t, Options{})
-	f.instructor()
-	ada, adaID := f.student("Ada")
-	grace, graceID := f.student("Grace")
+	f, ada, adaID, grace, graceID := newClassWithTwo(t)
 	f.ctl("breakout", map[string]any{"rooms": 2})
 	f.ctl("tenants", map[string]any{"names": []string{"red", "blue"}})
 	f.ctl("lock", map[string]any{"locked": true})
@@ -811,10 +814,7 @@ func TestClassExpiry(t *testing.T) {
 
 // TestClassTenants: a student moved into a tenant namespace enters it with the ticket only.
 func TestClassTenants(t *testing.T) {
-	f := newClassFixture(t, Options{})
-	f.instructor()
-	ada, adaID := f.student("Ada")
-	grace, _ := f.student("Grace")
+	f, ada, adaID, grace, _ := newClassWithTwo(t)
 	f.ctl("tenants", map[string]any{"names": []string{"red", "blue"}})
 	res := f.ctl("moveTenant", map[string]any{"student": adaID, "tenant": "red"})
 	if !strings.Contains(res["call"].(string), `"/org-red"`) {
@@ -848,10 +848,7 @@ func TestClassTenants(t *testing.T) {
 // TestClassOpenRooms: the instructor opens empty breakout rooms and moves students in one by one
 // (what drag and drop does); shrinking the rooms sends the students of the closed ones back.
 func TestClassOpenRooms(t *testing.T) {
-	f := newClassFixture(t, Options{})
-	f.instructor()
-	ada, adaID := f.student("Ada")
-	grace, _ := f.student("Grace")
+	f, ada, adaID, grace, _ := newClassWithTwo(t)
 	for _, n := range []int{0, maxBreakoutRooms + 1} {
 		args := map[string]any{"token": f.tok, "rooms": n}
 		if res := f.control(f.inst, "/instructor", "openRooms", args); res["error"] == nil {
