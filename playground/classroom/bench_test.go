@@ -19,7 +19,7 @@ import (
 // everyone, then per-room chatter (every student says something once a second to their room).
 // It reports delivery latency p50/p99 (send → receipt, same clock) and lost messages.
 //
-//	go test -run=NONE -bench=Class -benchtime=1x ./playground
+//	go test -run=NONE -bench=Class -benchtime=1x ./playground/classroom
 func BenchmarkClass(b *testing.B) {
 	const (
 		students   = 300
