@@ -925,6 +925,17 @@ func TestClassHubHasOneEntrance(t *testing.T) {
 			if status != tt.status || !strings.HasPrefix(body, tt.body) {
 				t.Errorf("GET %s = %d %q, want %d %q…", tt.path, status, body, tt.status, tt.body)
 			}
+			var open struct{ Sid string }
+			if json.Unmarshal([]byte(strings.TrimPrefix(body, "0")), &open) == nil && open.Sid != "" {
+				// Close the session (an Engine.IO close packet), as a leaving client does, so closing the
+				// registry need not wait for its last poll.
+				resp, err := http.Post(f.srv+f.cl.SocketPath()+"?EIO=4&transport=polling&sid="+open.Sid, "text/plain;charset=UTF-8", strings.NewReader("1"))
+				if err != nil || resp.StatusCode != http.StatusOK {
+					t.Errorf("closing the polling session: %v %v", resp, err)
+				}
+				resp.Body.Close()
+				get(t, f.cl.SocketPath()+"?EIO=4&transport=polling&sid="+open.Sid) // its last poll: the hub forgets it
+			}
 		})
 	}
 	if !strings.Contains(unknown, `"code":1`) {
