@@ -14,7 +14,7 @@ import (
 	"rsc.io/qr"
 
 	"socketlab/lessons"
-	"socketlab/playground"
+	"socketlab/playground/classroom"
 	"socketlab/templates"
 )
 
@@ -28,7 +28,7 @@ import (
 //	GET  /join, /join?code=X          type a code
 //	GET  /join/{code}                pick a name, then the phone-sized client
 func (a *app) classRoutes(mux *http.ServeMux) {
-	cr := playground.NewClassroom(a.play, playground.ClassOptions{})
+	cr := classroom.New(a.play, classroom.Options{})
 	var cache atomic.Pointer[classLessonSet]
 	// current is the lesson list of the pages served now: under serve -watch it follows the
 	// lesson folder (rebuilt once per reload, on first use).
@@ -85,7 +85,7 @@ func (a *app) classRoutes(mux *http.ServeMux) {
 	})
 	// The class pages admit a device with cr.Admit: it sets the class's member cookie, which lets
 	// the device reload and reconnect while its (shared) address is over the wrong-code budget.
-	admitted := func(pick func(r *http.Request, cl *playground.Class) (templ.Component, int)) http.Handler {
+	admitted := func(pick func(r *http.Request, cl *classroom.Class) (templ.Component, int)) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			cl, err := cr.Admit(w, r, r.PathValue("code"))
 			a.page(func(r *http.Request) (templ.Component, int) {
@@ -96,7 +96,7 @@ func (a *app) classRoutes(mux *http.ServeMux) {
 			}).ServeHTTP(w, r)
 		})
 	}
-	mux.Handle("GET /class/{code}/present", admitted(func(r *http.Request, cl *playground.Class) (templ.Component, int) {
+	mux.Handle("GET /class/{code}/present", admitted(func(r *http.Request, cl *classroom.Class) (templ.Component, int) {
 		join := a.joinURL(r, cl.Code())
 		q, err := classQR(join)
 		if err != nil {
@@ -110,7 +110,7 @@ func (a *app) classRoutes(mux *http.ServeMux) {
 	mux.Handle("/class/{code}/socket.io/", cr.SocketHandler())
 	joinForm := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if code := r.URL.Query().Get("code"); code != "" {
-			norm, _ := playground.NormalizeCode(code)
+			norm, _ := classroom.NormalizeCode(code)
 			http.Redirect(w, r, "/join/"+url.PathEscape(norm), http.StatusSeeOther)
 			return
 		}
@@ -119,22 +119,22 @@ func (a *app) classRoutes(mux *http.ServeMux) {
 		}).ServeHTTP(w, r)
 	})
 	mux.Handle("GET /join", joinForm)
-	mux.Handle("GET /join/{code}", admitted(func(r *http.Request, cl *playground.Class) (templ.Component, int) {
+	mux.Handle("GET /join/{code}", admitted(func(r *http.Request, cl *classroom.Class) (templ.Component, int) {
 		return templates.ClassStudentPage(templates.ClassStudentView{Site: studentSite, Code: cl.Code(), SocketPath: cl.SocketPath()}), http.StatusOK
 	}))
 }
 
 func (a *app) joinError(site templates.Site, code string, err error) (templ.Component, int) {
 	status := http.StatusNotFound
-	if errors.Is(err, playground.ErrTooManyAttempts) {
+	if errors.Is(err, classroom.ErrTooManyAttempts) {
 		status = http.StatusTooManyRequests
 	}
-	norm, _ := playground.NormalizeCode(code)
-	if len(norm) > playground.ClassCodeLen {
-		norm = norm[:playground.ClassCodeLen]
+	norm, _ := classroom.NormalizeCode(code)
+	if len(norm) > classroom.CodeLen {
+		norm = norm[:classroom.CodeLen]
 	}
 	msg := err.Error()
-	if errors.Is(err, playground.ErrUnknownClass) {
+	if errors.Is(err, classroom.ErrUnknownClass) {
 		msg = fmt.Sprintf("No class has the code %q right now. Check it with your instructor (codes never use 0, O, 1, I or L).", norm)
 	}
 	return templates.ClassJoinPage(templates.ClassJoinView{Site: site, Code: norm, Error: msg, Status: status}), status

@@ -16,7 +16,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
-	"socketlab/playground"
+	"socketlab/playground/classroom"
 )
 
 // newClassTestApp serves the real app with the test server's own origin allowed, so browser
@@ -147,7 +147,7 @@ func TestClassPages(t *testing.T) {
 			resp, _ := get(t, base+path)
 			var got *http.Cookie
 			for _, c := range resp.Cookies() {
-				if c.Name == playground.MemberCookie(code) {
+				if c.Name == classroom.MemberCookie(code) {
 					got = c
 				}
 			}

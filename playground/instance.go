@@ -33,6 +33,8 @@ type Instance struct {
 	nextID   int
 	lastSeen time.Time
 	closed   bool
+	private  bool // Spec.Private: not served under /play/{id}/socket.io/
+	reg      *Registry
 
 	cancelTap func()
 	tapDone   chan struct{}
@@ -52,9 +54,15 @@ const (
 	historySize = 256
 )
 
-func newInstance(id, demo string, cfg *DemoConfig, opts Options) *Instance {
+// newInstance is the one instance constructor (Registry.Open calls it): a hub of its own with the
+// registry's engine and socket templates, its tap watched, then spec.Setup's handlers installed.
+func newInstance(id string, spec Spec, opts Options) *Instance {
+	cfg := spec.Config
+	if cfg == nil {
+		cfg = &DemoConfig{}
+	}
 	in := &Instance{
-		id: id, demo: demo, cfg: cfg, now: opts.now,
+		id: id, demo: spec.Demo, cfg: cfg, now: opts.now, private: spec.Private,
 		subs:     map[chan []byte]struct{}{},
 		names:    map[string]string{},
 		state:    map[string]map[string][]string{},
@@ -70,14 +78,19 @@ func newInstance(id, demo string, cfg *DemoConfig, opts Options) *Instance {
 	eopts.CheckOrigin = OriginAllowlist(opts.Origins)
 	sopts := opts.Socket
 	sopts.Logger = in.log
-	if demo == "queue" {
+	if spec.Demo == "queue" {
 		sopts.Recovery = &socketio.RecoveryOptions{MaxDisconnectionDuration: 2 * time.Minute, SkipMiddlewares: true}
+	}
+	if spec.Socket != nil {
+		spec.Socket(&sopts)
 	}
 	in.hub = NewHub(eopts, sopts)
 	taps, cancel := in.hub.IO.Subscribe(tapBuffer)
 	in.cancelTap = cancel
 	go in.watch(taps)
-	in.setup()
+	if spec.Setup != nil {
+		spec.Setup(in)
+	}
 	return in
 }
 

@@ -21,7 +21,8 @@ const (
 	DefaultMaxInstances = 1000
 	DefaultIdleTimeout  = 5 * time.Minute
 	maxConfigBytes      = 16 << 10
-	sweepEvery          = 30 * time.Second
+	// SweepEvery is how often a registry closes its idle instances (Sweep).
+	SweepEvery = 30 * time.Second
 )
 
 // Options configure a Registry.
@@ -74,7 +75,7 @@ func NewRegistry(opts Options) *Registry {
 
 func (r *Registry) sweeper() {
 	defer close(r.done)
-	t := time.NewTicker(sweepEvery)
+	t := time.NewTicker(SweepEvery)
 	defer t.Stop()
 	for {
 		select {
@@ -147,6 +148,12 @@ func newInstanceID() string {
 
 // Create starts a new instance running demo with cfg.
 func (r *Registry) Create(demo string, cfg *DemoConfig) (*Instance, error) {
+	return r.Open(Spec{Demo: demo, Config: cfg, Setup: (*Instance).setup})
+}
+
+// Open is the one way an instance is made: under the registry's cap, registered (so it is swept
+// when idle and closed with the registry), built by newInstance from spec.
+func (r *Registry) Open(spec Spec) (*Instance, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.closed {
@@ -155,7 +162,8 @@ func (r *Registry) Create(demo string, cfg *DemoConfig) (*Instance, error) {
 	if len(r.instances) >= r.opts.MaxInstances {
 		return nil, ErrFull
 	}
-	in := newInstance(newInstanceID(), demo, cfg, r.opts)
+	in := newInstance(newInstanceID(), spec, r.opts)
+	in.reg = r
 	r.instances[in.id] = in
 	return in, nil
 }
@@ -205,7 +213,7 @@ func (r *Registry) handleCreate(w http.ResponseWriter, req *http.Request) {
 
 func (r *Registry) handleSocket(w http.ResponseWriter, req *http.Request) {
 	in := r.lookup(req.PathValue("id"))
-	if in == nil {
+	if in == nil || in.private { // a private hub has one entrance, its owner's (Spec.Private)
 		// The Engine.IO error shape, so a client sees "Session ID unknown"-style JSON.
 		writeJSON(w, http.StatusNotFound, map[string]any{"code": 1, "message": "Demo instance unknown or expired"})
 		return

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"sync"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
 // Admission decides whether a new session may open, across every Server that shares it (one
@@ -13,21 +15,21 @@ import (
 // HTTP 503 before any upgrade, which socket.io-client retries with backoff; sessions already
 // open are never affected. Admission is safe for concurrent use.
 type Admission struct {
-	max   int     // 0: no cap
-	rate  float64 // new sessions per second; 0: no rate limit
-	burst float64
+	max  int           // 0: no cap
+	rate *rate.Limiter // new sessions; nil: no rate limit
 
-	mu     sync.Mutex
-	open   int
-	tokens float64
-	last   time.Time
+	mu   sync.Mutex
+	open int
 }
 
 // NewAdmission returns an Admission allowing maxOpen open sessions (0: any number) and new ones at
-// rate per second with the given burst (rate 0: no rate limit; burst below 1 counts as 1).
-func NewAdmission(maxOpen int, rate float64, burst int) *Admission {
-	b := float64(max(burst, 1))
-	return &Admission{max: maxOpen, rate: rate, burst: b, tokens: b, last: time.Now()}
+// r per second with the given burst (r 0: no rate limit; burst below 1 counts as 1).
+func NewAdmission(maxOpen int, r float64, burst int) *Admission {
+	a := &Admission{max: maxOpen}
+	if r > 0 {
+		a.rate = rate.NewLimiter(rate.Limit(r), max(burst, 1))
+	}
+	return a
 }
 
 var (
@@ -42,14 +44,9 @@ func (a *Admission) acquire() error {
 	if a.max > 0 && a.open >= a.max {
 		return errAtCapacity
 	}
-	if a.rate > 0 {
-		now := time.Now()
-		a.tokens = min(a.burst, a.tokens+now.Sub(a.last).Seconds()*a.rate)
-		a.last = now
-		if a.tokens < 1 {
-			return errRateLimit
-		}
-		a.tokens--
+	// A token bucket (golang.org/x/time/rate), at an explicit time so synctest's clock drives it.
+	if a.rate != nil && !a.rate.AllowN(time.Now(), 1) {
+		return errRateLimit
 	}
 	a.open++
 	return nil

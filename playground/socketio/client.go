@@ -10,6 +10,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
 // Client is one Engine.IO connection carrying sockets of several
@@ -305,30 +307,25 @@ func truncate(b []byte) string {
 	return string(b)
 }
 
-// bucket is a token bucket; a breach lasting longer than kickAfter (excess
-// packets at least once a second) asks for a disconnect.
+// bucket is a socket's (or, for CONNECTs, a client's) inbound rate limit: a token bucket
+// (golang.org/x/time/rate, read at explicit times so synctest's clock drives it). A breach lasting
+// longer than kickAfter (excess packets at least once a second) asks for a disconnect.
 type bucket struct {
-	rate, burst, tokens float64
-	kickAfter           time.Duration
-	last                time.Time
-	breachStart         time.Time
-	lastReject          time.Time
+	lim         *rate.Limiter // nil: no limit
+	kickAfter   time.Duration
+	breachStart time.Time
+	lastReject  time.Time
 }
 
 func newBucket(o Options) bucket {
-	return bucket{rate: o.RateLimit, burst: float64(o.RateBurst), tokens: float64(o.RateBurst), kickAfter: o.RateKickAfter}
+	if o.RateLimit < 0 {
+		return bucket{}
+	}
+	return bucket{lim: rate.NewLimiter(rate.Limit(o.RateLimit), o.RateBurst), kickAfter: o.RateKickAfter}
 }
 
 func (b *bucket) allow(now time.Time) (ok, kick bool) {
-	if b.rate < 0 {
-		return true, false
-	}
-	if !b.last.IsZero() {
-		b.tokens = min(b.burst, b.tokens+now.Sub(b.last).Seconds()*b.rate)
-	}
-	b.last = now
-	if b.tokens >= 1 {
-		b.tokens--
+	if b.lim == nil || b.lim.AllowN(now, 1) {
 		return true, false
 	}
 	if b.breachStart.IsZero() || now.Sub(b.lastReject) > time.Second {

@@ -1,6 +1,10 @@
-package playground
+package classroom
 
 import (
+	"bufio"
+	"context"
+	"socketlab/playground"
+
 	"encoding/json"
 	"fmt"
 	"io"
@@ -17,7 +21,7 @@ import (
 
 type classFixture struct {
 	t    *testing.T
-	reg  *Registry
+	reg  *playground.Registry
 	cr   *Classroom
 	srv  string
 	cl   *Class
@@ -25,10 +29,10 @@ type classFixture struct {
 	inst *classClient
 }
 
-func newClassFixture(t *testing.T, opts ClassOptions) *classFixture {
+func newClassFixture(t *testing.T, opts Options) *classFixture {
 	t.Helper()
-	reg := NewRegistry(Options{})
-	cr := NewClassroom(reg, opts)
+	reg := playground.NewRegistry(playground.Options{})
+	cr := New(reg, opts)
 	srv := newClassServer(reg, cr)
 	t.Cleanup(func() { srv.Close(); reg.Close() })
 	cl, tok, err := cr.Create("welcome")
@@ -75,6 +79,16 @@ func (f *classFixture) student(name string) (*classClient, string) {
 	return c, sid.Sid
 }
 
+// newClassWithTwo is a class with its instructor and two students, Ada and Grace.
+func newClassWithTwo(t *testing.T) (f *classFixture, ada *classClient, adaID string, grace *classClient, graceID string) {
+	t.Helper()
+	f = newClassFixture(t, Options{})
+	f.instructor()
+	ada, adaID = f.student("Ada")
+	grace, graceID = f.student("Grace")
+	return f, ada, adaID, grace, graceID
+}
+
 var ackSeq = 100
 
 // control sends one instructor control and returns its ack's JSON object.
@@ -115,18 +129,14 @@ func (f *classFixture) ctl(ev string, args map[string]any) map[string]any {
 // msgs collects the "msg" texts a client receives within d.
 func msgs(c *classClient, d time.Duration) []string {
 	var out []string
-	deadline := time.Now().Add(d)
-	for {
-		p, err := c.next(time.Until(deadline))
-		if err != nil {
-			return out
-		}
+	for _, p := range drain(c, d) {
 		if rest, ok := strings.CutPrefix(p, `2["msg",`); ok {
 			var m struct{ Text string }
 			json.Unmarshal([]byte(strings.TrimSuffix(rest, "]")), &m)
 			out = append(out, m.Text)
 		}
 	}
+	return out
 }
 
 func TestClassCode(t *testing.T) {
@@ -181,7 +191,7 @@ func TestValidateName(t *testing.T) {
 
 // TestClassLifecycle: join, breakout, room-only and except emits, lock, kick and allow, end.
 func TestClassLifecycle(t *testing.T) {
-	f := newClassFixture(t, ClassOptions{})
+	f := newClassFixture(t, Options{})
 	f.instructor()
 	names := []string{"Ada", "Grace", "Linus", "Barbara"}
 	cs := map[string]*classClient{}
@@ -326,7 +336,7 @@ func drain(c *classClient, d time.Duration) []string {
 // non-instructor has (a student's "/" and tenant sockets with the right key in the packet, the
 // instructor's own socket with a wrong key), gets an error ack and changes nothing.
 func TestClassAuthorization(t *testing.T) {
-	f := newClassFixture(t, ClassOptions{})
+	f := newClassFixture(t, Options{})
 	f.instructor()
 	ada, adaID := f.student("Ada")
 	eve, eveID := f.student("Eve")
@@ -382,12 +392,13 @@ func TestClassAuthorization(t *testing.T) {
 		{"instructor socket, no key", "/instructor", "", instructor},
 		{"instructor socket, the join code as key", "/instructor", f.cl.Code(), instructor},
 	}
-	if len(controlEvents) != 13 {
-		t.Errorf("%d control events; this test was written for 13: check the new ones' arguments", len(controlEvents))
+	if len(controls) != 13 {
+		t.Errorf("%d control events; this test was written for 13: check the new ones' arguments", len(controls))
 	}
 	for _, ch := range channels {
 		c := ch.c()
-		for _, ev := range controlEvents {
+		for _, ctl := range controls {
+			ev := ctl.event
 			t.Run(ch.name+"/"+ev, func(t *testing.T) {
 				a := maps.Clone(args)
 				a["token"] = ch.token
@@ -409,10 +420,7 @@ func TestClassAuthorization(t *testing.T) {
 // TestClassReset: reset puts everyone back in the main room: students are told rooms [] and no
 // tenant, their tenant sockets are closed, and their old tickets no longer open the namespace.
 func TestClassReset(t *testing.T) {
-	f := newClassFixture(t, ClassOptions{})
-	f.instructor()
-	ada, adaID := f.student("Ada")
-	grace, graceID := f.student("Grace")
+	f, ada, adaID, grace, graceID := newClassWithTwo(t)
 	f.ctl("breakout", map[string]any{"rooms": 2})
 	f.ctl("tenants", map[string]any{"names": []string{"red", "blue"}})
 	f.ctl("lock", map[string]any{"locked": true})
@@ -714,7 +722,7 @@ func TestClassRateLimit(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tt.run(t, newClassFixture(t, ClassOptions{FailBurst: burst, FailEvery: time.Hour}))
+			tt.run(t, newClassFixture(t, Options{FailBurst: burst, FailEvery: time.Hour}))
 		})
 	}
 }
@@ -736,8 +744,8 @@ func TestClassExpiry(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				reg := NewRegistry(Options{IdleTimeout: idle})
-				cr := NewClassroom(reg, ClassOptions{})
+				reg := playground.NewRegistry(playground.Options{IdleTimeout: idle})
+				cr := New(reg, Options{})
 				ln := newPipeListener()
 				mux := http.NewServeMux()
 				mux.Handle("/class/{code}/socket.io/", cr.SocketHandler())
@@ -787,11 +795,11 @@ func TestClassExpiry(t *testing.T) {
 				if got := cl.Students(); got != 0 {
 					t.Fatalf("%d students after everyone left", got)
 				}
-				// Sweeps run every sweepEvery, so the class goes between idle and idle+sweepEvery
+				// Sweeps run every playground.SweepEvery, so the class goes between idle and idle+playground.SweepEvery
 				// after the last one left.
-				time.Sleep(idle - sweepEvery)
+				time.Sleep(idle - playground.SweepEvery)
 				alive("idle for less than the timeout", true)
-				time.Sleep(2 * sweepEvery)
+				time.Sleep(2 * playground.SweepEvery)
 				alive("idle for longer than the timeout", false)
 				if reg.Len() != 0 || cr.Len() != 0 {
 					t.Errorf("after expiry: %d instances, %d classes; want 0", reg.Len(), cr.Len())
@@ -806,10 +814,7 @@ func TestClassExpiry(t *testing.T) {
 
 // TestClassTenants: a student moved into a tenant namespace enters it with the ticket only.
 func TestClassTenants(t *testing.T) {
-	f := newClassFixture(t, ClassOptions{})
-	f.instructor()
-	ada, adaID := f.student("Ada")
-	grace, _ := f.student("Grace")
+	f, ada, adaID, grace, _ := newClassWithTwo(t)
 	f.ctl("tenants", map[string]any{"names": []string{"red", "blue"}})
 	res := f.ctl("moveTenant", map[string]any{"student": adaID, "tenant": "red"})
 	if !strings.Contains(res["call"].(string), `"/org-red"`) {
@@ -843,10 +848,7 @@ func TestClassTenants(t *testing.T) {
 // TestClassOpenRooms: the instructor opens empty breakout rooms and moves students in one by one
 // (what drag and drop does); shrinking the rooms sends the students of the closed ones back.
 func TestClassOpenRooms(t *testing.T) {
-	f := newClassFixture(t, ClassOptions{})
-	f.instructor()
-	ada, adaID := f.student("Ada")
-	grace, _ := f.student("Grace")
+	f, ada, adaID, grace, _ := newClassWithTwo(t)
 	for _, n := range []int{0, maxBreakoutRooms + 1} {
 		args := map[string]any{"token": f.tok, "rooms": n}
 		if res := f.control(f.inst, "/instructor", "openRooms", args); res["error"] == nil {
@@ -887,4 +889,71 @@ func TestClassOpenRooms(t *testing.T) {
 	if res := f.control(f.inst, "/instructor", "emit", args); res["error"] == nil {
 		t.Errorf("emit to a closed room: %v, want an error", res)
 	}
+}
+
+// TestClassHubHasOneEntrance: a class's hub answers Engine.IO only at its class path, behind the
+// class's admission (member cookie, wrong-code budget). Its instance id (in the instructor's tap
+// URL) opens no way around that: /play/ID/socket.io/ answers like an unknown instance. The tap
+// itself stays served (a capability URL given to the instructor only).
+func TestClassHubHasOneEntrance(t *testing.T) {
+	f := newClassFixture(t, Options{})
+	get := func(t *testing.T, path string) (int, string) {
+		t.Helper()
+		resp, err := http.Get(f.srv + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	_, unknown := get(t, "/play/no-such-instance/socket.io/?EIO=4&transport=polling")
+	id := f.cl.in.ID()
+	tests := []struct {
+		name, path string
+		status     int
+		body       string // prefix
+	}{
+		{"polling handshake at the class path", f.cl.SocketPath() + "?EIO=4&transport=polling", http.StatusOK, "0{"},
+		{"polling handshake at the instance's /play/ path", "/play/" + id + "/socket.io/?EIO=4&transport=polling", http.StatusNotFound, unknown},
+		{"websocket at the instance's /play/ path", "/play/" + id + "/socket.io/?EIO=4&transport=websocket", http.StatusNotFound, unknown},
+		{"a class session's sid at the instance's /play/ path", "/play/" + id + "/socket.io/?EIO=4&transport=polling&sid=x", http.StatusNotFound, unknown},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			status, body := get(t, tt.path)
+			if status != tt.status || !strings.HasPrefix(body, tt.body) {
+				t.Errorf("GET %s = %d %q, want %d %q…", tt.path, status, body, tt.status, tt.body)
+			}
+			var open struct{ Sid string }
+			if json.Unmarshal([]byte(strings.TrimPrefix(body, "0")), &open) == nil && open.Sid != "" {
+				// Close the session (an Engine.IO close packet), as a leaving client does, so closing the
+				// registry need not wait for its last poll.
+				resp, err := http.Post(f.srv+f.cl.SocketPath()+"?EIO=4&transport=polling&sid="+open.Sid, "text/plain;charset=UTF-8", strings.NewReader("1"))
+				if err != nil || resp.StatusCode != http.StatusOK {
+					t.Errorf("closing the polling session: %v %v", resp, err)
+				}
+				resp.Body.Close()
+				get(t, f.cl.SocketPath()+"?EIO=4&transport=polling&sid="+open.Sid) // its last poll: the hub forgets it
+			}
+		})
+	}
+	if !strings.Contains(unknown, `"code":1`) {
+		t.Errorf("unknown instance answered %q, want the Engine.IO error shape", unknown)
+	}
+
+	t.Run("the tap stays served", func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+		defer cancel()
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, f.srv+f.cl.TapPath(), nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		line, err := bufio.NewReader(resp.Body).ReadString('\n')
+		if resp.StatusCode != http.StatusOK || !strings.HasPrefix(line, `data: {"type":"state"`) {
+			t.Errorf("GET %s = %d, first line %q (%v); want 200 and the state", f.cl.TapPath(), resp.StatusCode, line, err)
+		}
+	})
 }

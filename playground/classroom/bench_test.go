@@ -1,6 +1,8 @@
-package playground
+package classroom
 
 import (
+	"socketlab/playground"
+
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -17,7 +19,7 @@ import (
 // everyone, then per-room chatter (every student says something once a second to their room).
 // It reports delivery latency p50/p99 (send → receipt, same clock) and lost messages.
 //
-//	go test -run=NONE -bench=Class -benchtime=1x ./playground
+//	go test -run=NONE -bench=Class -benchtime=1x ./playground/classroom
 func BenchmarkClass(b *testing.B) {
 	const (
 		students   = 300
@@ -67,9 +69,9 @@ func textOf(pkt string) string {
 
 func runClassLoad(b *testing.B, nStudents, nRooms, broadcasts, chatSecs int) loadResult {
 	b.Helper()
-	reg := NewRegistry(Options{})
+	reg := playground.NewRegistry(playground.Options{})
 	defer reg.Close()
-	cr := NewClassroom(reg, ClassOptions{})
+	cr := New(reg, Options{})
 	srv := newClassServer(reg, cr)
 	defer srv.Close()
 	cl, tok, err := cr.Create("")

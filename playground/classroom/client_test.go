@@ -1,6 +1,8 @@
-package playground
+package classroom
 
 import (
+	"socketlab/playground"
+
 	"errors"
 	"fmt"
 	"net/http"
@@ -167,7 +169,7 @@ func (c *classClient) connectNsp(nsp, auth string) (string, error) {
 }
 
 // newClassServer serves a registry's classes like the root package does.
-func newClassServer(reg *Registry, cr *Classroom) *httptest.Server {
+func newClassServer(reg *playground.Registry, cr *Classroom) *httptest.Server {
 	mux := http.NewServeMux()
 	mux.Handle("/class/{code}/socket.io/", cr.SocketHandler())
 	mux.Handle("/play/", reg.Handler())
