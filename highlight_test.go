@@ -50,10 +50,12 @@ var (
 	baseText = regexp.MustCompile(`(?m)^/\* PreWrapper \*/ \.chroma \{(?:[^}]*;)? ?color: (#[0-9a-fA-F]{3,8})`)
 )
 
-// fixContrast applies contrastFixes, and gives the dark style a colour for every class that has
-// one in the light style but not in the dark: github-dark leaves the classes it paints in its
-// base colour (.nx .p .na .nb .bp .ge) without a rule, so the light rule's near-black text would
-// show through on the dark background (1.2:1). Those get the dark style's base text colour.
+// fixContrast applies contrastFixes, and in the dark style resets what the light style sets
+// and the dark one does not. github-dark has no rule for the classes it paints in its base
+// colour (.nx .p .na .nb .bp .ge), so the light rule's near-black text showed through on the
+// dark background (1.2:1); those get the dark base text colour. Its .err sets a colour but no
+// background, so the light style's dark red background stayed under red text (3.1:1); a
+// background the dark style does not set becomes transparent.
 func fixContrast(light, dark string) (string, string, error) {
 	recolour := func(css string, fixes map[string]string) string {
 		return cssRule.ReplaceAllStringFunc(css, func(rule string) string {
@@ -70,14 +72,22 @@ func fixContrast(light, dark string) (string, string, error) {
 	if base == nil {
 		return "", "", fmt.Errorf("the %s style has no base text colour", lessons.DarkStyle)
 	}
-	darkColoured := map[string]bool{}
+	type props struct{ color, background bool }
+	darkSets := map[string]props{}
 	for _, m := range cssRule.FindAllStringSubmatch(dark, -1) {
-		darkColoured[m[2]] = cssColor.MatchString(m[3])
+		darkSets[m[2]] = props{cssColor.MatchString(m[3]), strings.Contains(m[3], "background-color:")}
 	}
 	var extra strings.Builder
 	for _, m := range cssRule.FindAllStringSubmatch(light, -1) {
-		if cssColor.MatchString(m[3]) && !darkColoured[m[2]] && m[2] != "w" {
-			fmt.Fprintf(&extra, "%s.chroma .%s { color: %s }\n", m[1], m[2], base[1])
+		var reset []string
+		if cssColor.MatchString(m[3]) && !darkSets[m[2]].color && m[2] != "w" {
+			reset = append(reset, "color: "+base[1])
+		}
+		if strings.Contains(m[3], "background-color:") && !darkSets[m[2]].background {
+			reset = append(reset, "background-color: transparent")
+		}
+		if len(reset) > 0 {
+			fmt.Fprintf(&extra, "%s.chroma .%s { %s }\n", m[1], m[2], strings.Join(reset, "; "))
 		}
 	}
 	return light, dark + extra.String(), nil
