@@ -355,6 +355,39 @@ func TestEditorBrowser(t *testing.T) {
 		noErrors(t)
 	})
 
+	t.Run("tokenizer", func(t *testing.T) {
+		tests := []struct {
+			name, src string
+			want      string // the non-blank tokens as kind:text, space-separated
+		}{
+			{"division after a name", "a / b / c", "id:a punct:/ id:b punct:/ id:c"},
+			{"regex after =", "x = /[/]\\//gi;", "id:x punct:= re:/[/]\\//gi punct:;"},
+			{"regex after return", "return /a/.test(s)", "kw:return re:/a/ punct:. prop:test punct:( id:s punct:)"},
+			{"after ) it is division", "if (x) /a/", "kw:if punct:( id:x punct:) punct:/ id:a punct:/"},
+			{"a slash that never closes is not a regex", "x = / 2", "id:x punct:= punct:/ num:2"},
+			{"template with nested template", "`a${`b${c}`}d`", "str:`a punct:${ str:`b punct:${ id:c punct:} str:` punct:} str:d`"},
+			{"braces inside an interpolation", "`${ {a: 1}.a }`", "str:` punct:${ punct:{ prop:a punct:: num:1 punct:} punct:. prop:a punct:} str:`"},
+			{"comments", "a // b\n/* c\nd */ e", "id:a com:// b com:/* c\nd */ id:e"},
+			{"object keys, not ternaries", "({ k: 1, 'q': 2, v: c ? d : e })", "punct:( punct:{ prop:k punct:: num:1 punct:, str:'q' punct:: num:2 punct:, prop:v punct:: id:c punct:? id:d punct:: id:e punct:} punct:)"},
+			{"numbers", "0x1F 1_000n .5e-3 0b1 1.5", "num:0x1F num:1_000n num:.5e-3 num:0b1 num:1.5"},
+			{"keywords, constants, optional chaining", "const a = this?.b ?? null; await f()", "kw:const id:a punct:= const:this punct:?. prop:b punct:?? const:null punct:; kw:await id:f punct:( punct:)"},
+			{"unterminated string stops at the line end", "\"ab\nc", "str:\"ab id:c"},
+			{"unicode names", "const café = ünï;", "kw:const id:café punct:= id:ünï punct:;"},
+		}
+		edEval[bool](t, ctx, `import("/static/js/code-editor.js").then(m => (window.__tok = m.tokenize, true))`)
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				js, _ := json.Marshal(tt.src)
+				got := edEval[[]string](t, ctx, `(() => { const toks = __tok(`+string(js)+`);
+					if (toks.map(t => t[1]).join("") !== `+string(js)+`) return ["tokens do not join back to the source"];
+					return toks.filter(t => t[0] !== "ws").map(t => t[0] + ":" + t[1]); })()`)
+				if g := strings.Join(got, " "); g != tt.want {
+					t.Errorf("tokenize(%q):\n got %s\nwant %s", tt.src, g, tt.want)
+				}
+			})
+		}
+	})
+
 	t.Run("typing: auto-close, step over, Enter indents", func(t *testing.T) {
 		setCode(t, "", 0)
 		edDo(t, ctx, "type", edKeys(`io.on("connection", (socket) => {`), edKeys(kb.Enter),
@@ -652,6 +685,12 @@ func TestEditorBrowser(t *testing.T) {
 				edEval[bool](t, ctx, `document.querySelector(".demo").scrollIntoView(), true`)
 				shot(t, ctx, shots, fmt.Sprintf("editor-%s-%s", vp.name, th.name))
 			}
+			// Focused with a selection: the textarea's selection and caret over the coloured text.
+			setTheme(t, themes[0])
+			edEval[bool](t, ctx, `(() => { const ta = document.querySelector(".ce-input"), i = ta.value.indexOf("connection");
+				ta.focus(); ta.setSelectionRange(i, i + "connection".length); return true; })()`)
+			edEval[bool](t, ctx, `document.querySelector(".ce-scroll").scrollLeft = 0, document.querySelector(".demo").scrollIntoView(), true`)
+			shot(t, ctx, shots, fmt.Sprintf("editor-%s-light-selection", vp.name))
 			noErrors(t)
 		})
 	}
