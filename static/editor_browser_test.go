@@ -129,7 +129,7 @@ import { createEditor } from "/static/js/code-editor.js";
 window.__runs = [];
 window.__changes = [];
 window.__ed = createEditor(document.getElementById("ed"), {
-  label: "The server's handlers",
+  labelledBy: "ed-title",
   onRun: (code) => window.__runs.push(code),
   onChange: (code) => window.__changes.push(code),
 });
@@ -137,7 +137,7 @@ window.__ed = createEditor(document.getElementById("ed"), {
 <body><main id="main-content">
 <h1>Write the server</h1>
 <div class="demo demo-live"><div class="demo-grid"><div class="demo-main">
-<section class="demo-panel"><h3 class="demo-h">The server's handlers</h3>
+<section class="demo-panel"><h3 class="demo-h" id="ed-title">The server's handlers</h3>
 <div id="ed"><pre><code>%[4]s</code></pre></div>
 <button type="button" class="demo-btn" id="run">Run</button>
 </section></div><div class="demo-side"><section class="demo-panel"><h3 class="demo-h">Clients</h3><p>Ada, Grace</p></section></div></div></div>
@@ -322,6 +322,9 @@ func TestEditorBrowser(t *testing.T) {
 		if got := value(t); got != sampleServer {
 			t.Errorf("initial value from the host's <pre>: got %q, want %q", got, sampleServer)
 		}
+		if got := edEval[string](t, ctx, `document.getElementById(document.querySelector(".ce-input").getAttribute("aria-labelledby")).textContent`); got != "The server's handlers" {
+			t.Errorf("the textarea is named %q", got)
+		}
 		if !edEval[bool](t, ctx, `performance.getEntriesByType("resource").some(e => /\/static\/js\/code-editor\.[0-9a-f]{8}\.js$/.test(e.name))`) {
 			t.Errorf("code-editor.js was not loaded from its hashed URL through the import map")
 		}
@@ -502,6 +505,16 @@ func TestEditorBrowser(t *testing.T) {
 			t.Errorf("destroy left %q in the host", got)
 		}
 		edEval[bool](t, ctx, `document.getElementById("ro").remove(), true`)
+	})
+
+	t.Run("long code is recoloured by the next frame", func(t *testing.T) {
+		setCode(t, strings.Repeat("socket.emit(\"tick\", 1);\n", 1000), -1) // 24 KB: drawn lazily
+		edDo(t, ctx, "type", edKeys("x"))
+		ok := edEval[bool](t, ctx, `new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(() =>
+			resolve(document.querySelector(".ce-mirror").textContent === __ed.value && document.querySelectorAll(".ce-ln").length === 1001))))`)
+		if !ok {
+			t.Errorf("two frames after typing, the mirror or the gutter still shows the old code")
+		}
 	})
 
 	t.Run("Ctrl+Enter runs", func(t *testing.T) {

@@ -15,6 +15,7 @@
 // events to keep in step), and the line-number gutter is sticky beside them.
 
 const INDENT = "  ";
+const LAZY_RENDER = 16384; // characters; above this the mirror is redrawn once per frame
 const PAIRS = { "(": ")", "[": "]", "{": "}", '"': '"', "'": "'", "`": "`" };
 const CLOSERS = new Set([")", "]", "}"]);
 const QUOTES = new Set(['"', "'", "`"]);
@@ -184,7 +185,7 @@ function regexAt(src, i) {
 // ---- highlighting ---------------------------------------------------------
 
 const ESCAPES = { "&": "&amp;", "<": "&lt;", ">": "&gt;" };
-const escapeHTML = (s) => s.replace(/[&<>]/g, (c) => ESCAPES[c]);
+const escapeHTML = (s) => (/[&<>]/.test(s) ? s.replace(/[&<>]/g, (c) => ESCAPES[c]) : s);
 
 // highlight returns the mirror's HTML for src: one <span class="tok-KIND">
 // per token (whitespace and plain text unwrapped).
@@ -221,6 +222,7 @@ const lineEnd = (text, pos) => {
  * destroy() puts back). Options:
  *   value     initial code; default: the text of a <textarea> or <pre> in host
  *   label     the accessible name of the text box (default "Code")
+ *   labelledBy  or: the id of a visible heading or label that names it
  *   onRun     called with the code on Ctrl+Enter (Cmd+Enter on a Mac)
  *   onChange  called with the code after every edit
  *   readOnly  the code can be read, selected and copied, not changed
@@ -243,7 +245,6 @@ export function createEditor(host, opts = {}) {
   const mirror = el("pre", "ce-mirror", { "aria-hidden": "true" });
   const input = el("textarea", "ce-input", {
     id: `${id}-input`,
-    "aria-label": label,
     "aria-describedby": `${id}-hint ${id}-errors`,
     "aria-multiline": "true",
     spellcheck: "false",
@@ -255,6 +256,9 @@ export function createEditor(host, opts = {}) {
     cols: "1",
     "data-gramm": "false",
   });
+  // A visible heading names the box best (labelledBy: its id); else the label.
+  if (opts.labelledBy) input.setAttribute("aria-labelledby", opts.labelledBy);
+  else input.setAttribute("aria-label", label);
   input.readOnly = !!readOnly;
   const hint = el("p", "ce-hint", { id: `${id}-hint` });
   const mod = isMac() ? "Cmd" : "Ctrl";
@@ -295,8 +299,21 @@ export function createEditor(host, opts = {}) {
     }
   }
 
+  // Colouring takes about 1 ms per 3 KB on a laptop: short code is redrawn at
+  // once (no frame with stale colours), long code once per frame at most, so
+  // typing never waits for it.
+  let frame = 0;
   const changed = () => {
-    render();
+    if (input.value.length < LAZY_RENDER) {
+      cancelAnimationFrame(frame);
+      frame = 0;
+      render();
+    } else if (!frame) {
+      frame = requestAnimationFrame(() => {
+        frame = 0;
+        render();
+      });
+    }
     onChange?.(input.value);
   };
 
@@ -528,6 +545,11 @@ export function createEditor(host, opts = {}) {
      * (col 1-based). A line of 0 or null shows the message alone.
      */
     markError(line, col, message, { focus = false } = {}) {
+      if (frame) {
+        cancelAnimationFrame(frame);
+        frame = 0;
+        render();
+      }
       const l = line ? Math.min(Math.max(1, Math.trunc(line)), lineCount) : 0;
       const c = col ? Math.max(1, Math.trunc(col)) : 0;
       const item = el("p", "ce-error");
@@ -563,6 +585,7 @@ export function createEditor(host, opts = {}) {
       root.classList.remove("ce-has-errors");
     },
     destroy() {
+      cancelAnimationFrame(frame);
       input.removeEventListener("keydown", onKeyDown);
       input.removeEventListener("input", changed);
       input.removeEventListener("blur", onBlur);
