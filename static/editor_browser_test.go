@@ -442,6 +442,21 @@ func TestEditorBrowser(t *testing.T) {
 		if got := value(t); got != "  a\nb\nc" {
 			t.Errorf("Shift+Tab over three lines: got %q", got)
 		}
+		// Shift+Tab with the caret inside the indentation: the caret stays on its line.
+		setCode(t, "x\n  a", 3)
+		edDo(t, ctx, "shift+tab in the indentation", edKeys(kb.Tab, chromedp.ModifierShift))
+		if got, c := value(t), edEval[int](t, ctx, `document.querySelector(".ce-input").selectionEnd`); got != "x\na" || c != 2 {
+			t.Errorf("Shift+Tab with the caret in the indentation: %q, caret %d, want %q, caret 2", got, c, "x\na")
+		}
+		// Backspace in the indentation goes back one step.
+		setCode(t, "{\n    ", -1)
+		edDo(t, ctx, "backspace", edKeys(kb.Backspace))
+		if got := value(t); got != "{\n  " {
+			t.Errorf("Backspace in the indentation: got %q, want %q", got, "{\n  ")
+		}
+		setCode(t, "    a\n  b\n  c", 0)
+		edEval[bool](t, ctx, `document.querySelector(".ce-input").setSelectionRange(2, 13), true`)
+		edDo(t, ctx, "shift+tab", edKeys(kb.Tab, chromedp.ModifierShift))
 		edDo(t, ctx, "undo", edKeys("z", chromedp.ModifierCtrl))
 		if got := value(t); got != "    a\n  b\n  c" {
 			t.Errorf("Ctrl+Z after Shift+Tab: got %q (the edit is not on the undo stack)", got)

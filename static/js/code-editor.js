@@ -358,8 +358,11 @@ export function createEditor(host, opts = {}) {
       return line;
     });
     if (total === 0) return;
+    // The selection keeps its place in the text; an end inside the removed
+    // indentation stays on its line.
+    const lastLine = from + out.length - 1 + out.slice(0, -1).reduce((n, l) => n + l.length, 0);
     const ns = Math.max(from, s + firstDelta);
-    replace(from, to, out.join("\n"), s === e ? ns : ns, e + total);
+    replace(from, to, out.join("\n"), ns, s === e ? ns : Math.max(ns, lastLine, e + total));
   }
 
   function onKeyDown(ev) {
@@ -414,9 +417,14 @@ export function createEditor(host, opts = {}) {
     }
     if (ev.key === "Backspace" && s === e && s > 0) {
       const open = text[s - 1];
+      const lead = text.slice(lineStart(text, s), s);
       if (autoClose && PAIRS[open] && text[s] === PAIRS[open]) {
         ev.preventDefault();
         replace(s - 1, s + 1, "");
+      } else if (lead.length >= 2 && /^ +$/.test(lead)) {
+        // In the indentation, Backspace takes one indent step back.
+        ev.preventDefault();
+        replace(s - (lead.length % INDENT.length || INDENT.length), s, "");
       }
       return;
     }
