@@ -590,6 +590,14 @@ func TestEditorBrowser(t *testing.T) {
 		if c := edEval[int](t, ctx, `document.querySelector(".ce-input").selectionStart`); c != int(got["caret"].(float64)) {
 			t.Errorf("'Line 3, column 7' put the caret at %d", c)
 		}
+		// A second error on the same line adds its message; one without a line marks nothing;
+		// a line past the end marks the last line.
+		edEval[bool](t, ctx, `__ed.markError(3, 1, "second"), __ed.markError(0, 0, "Error: no position"), __ed.markError(999, 1, "past the end"), true`)
+		counts := edEval[[]int](t, ctx, `[document.querySelectorAll(".ce-error").length, document.querySelectorAll(".ce-error-line").length,
+			document.querySelectorAll(".ce-error-at").length, document.querySelectorAll(".ce-ln")[document.querySelectorAll(".ce-ln").length - 1].classList.contains("ce-ln-error") ? 1 : 0]`)
+		if !slices.Equal(counts, []int{4, 2, 3, 1}) {
+			t.Errorf("messages, bands, line buttons, last line marked: got %v, want [4 2 3 1]", counts)
+		}
 		edEval[bool](t, ctx, `__ed.clearErrors(), true`)
 		if n := edEval[int](t, ctx, `document.querySelectorAll(".ce-ln-error, .ce-error-line, .ce-error").length`); n != 0 {
 			t.Errorf("clearErrors left %d marks", n)
