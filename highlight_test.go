@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"regexp"
 	"strings"
@@ -20,6 +21,10 @@ func highlightCSS() (string, error) {
 	if err != nil {
 		return "", err
 	}
+	light, dark, err = fixContrast(light, dark)
+	if err != nil {
+		return "", err
+	}
 	selector := regexp.MustCompile(`(?m)^(/\*[^*]*\*/ )?(\.(?:bg|chroma)\b)`)
 	scope := func(css, prefix string) string { return selector.ReplaceAllString(css, "$1"+prefix+" $2") }
 	var b strings.Builder
@@ -30,6 +35,62 @@ func highlightCSS() (string, error) {
 	b.WriteString(scope(dark, `:root:not([data-theme="light"]) .code`))
 	b.WriteString("}\n")
 	return b.String(), nil
+}
+
+// contrastFixes are token colours the chroma styles leave below WCAG AA (4.5:1) against their
+// own background: github's NameBuiltinPseudo (4.49:1 on #f7f7f7) and both styles' line numbers.
+var contrastFixes = map[string]map[string]string{
+	lessons.LightStyle: {"bp": "#57606a", "ln": "#57606a", "lnt": "#57606a"},
+	lessons.DarkStyle:  {"ln": "#8b949e", "lnt": "#8b949e"},
+}
+
+var (
+	cssRule  = regexp.MustCompile(`(?m)^(/\* \w+ \*/ )\.chroma \.(\w+) \{([^}]*)\}`)
+	cssColor = regexp.MustCompile(`(^|[;{\s])color: #[0-9a-fA-F]{3,8}`)
+	baseText = regexp.MustCompile(`(?m)^/\* PreWrapper \*/ \.chroma \{(?:[^}]*;)? ?color: (#[0-9a-fA-F]{3,8})`)
+)
+
+// fixContrast applies contrastFixes, and in the dark style resets what the light style sets
+// and the dark one does not. github-dark has no rule for the classes it paints in its base
+// colour (.nx .p .na .nb .bp .ge), so the light rule's near-black text showed through on the
+// dark background (1.2:1); those get the dark base text colour. Its .err sets a colour but no
+// background, so the light style's dark red background stayed under red text (3.1:1); a
+// background the dark style does not set becomes transparent.
+func fixContrast(light, dark string) (string, string, error) {
+	recolour := func(css string, fixes map[string]string) string {
+		return cssRule.ReplaceAllStringFunc(css, func(rule string) string {
+			m := cssRule.FindStringSubmatch(rule)
+			if c, ok := fixes[m[2]]; ok {
+				return cssColor.ReplaceAllString(rule, "${1}color: "+c)
+			}
+			return rule
+		})
+	}
+	light = recolour(light, contrastFixes[lessons.LightStyle])
+	dark = recolour(dark, contrastFixes[lessons.DarkStyle])
+	base := baseText.FindStringSubmatch(dark)
+	if base == nil {
+		return "", "", fmt.Errorf("the %s style has no base text colour", lessons.DarkStyle)
+	}
+	type props struct{ color, background bool }
+	darkSets := map[string]props{}
+	for _, m := range cssRule.FindAllStringSubmatch(dark, -1) {
+		darkSets[m[2]] = props{cssColor.MatchString(m[3]), strings.Contains(m[3], "background-color:")}
+	}
+	var extra strings.Builder
+	for _, m := range cssRule.FindAllStringSubmatch(light, -1) {
+		var reset []string
+		if cssColor.MatchString(m[3]) && !darkSets[m[2]].color && m[2] != "w" {
+			reset = append(reset, "color: "+base[1])
+		}
+		if strings.Contains(m[3], "background-color:") && !darkSets[m[2]].background {
+			reset = append(reset, "background-color: transparent")
+		}
+		if len(reset) > 0 {
+			fmt.Fprintf(&extra, "%s.chroma .%s { %s }\n", m[1], m[2], strings.Join(reset, "; "))
+		}
+	}
+	return light, dark + extra.String(), nil
 }
 
 // TestHighlightCSS keeps static/css/highlight.css equal to what the highlighter's classes need.
