@@ -122,10 +122,11 @@ class Client {
 
 // open creates a client without waiting; connect waits until it is connected or refused.
 // opts: nsp ("/"), user (auth name, default the label), token ("secret"; null for none),
-// auth (replaces {name, token}), query, transports (["websocket"]; ["polling"] for long-polling).
+// auth (replaces {name, token}), query, transports (["websocket"]; ["polling"] for long-polling),
+// answers ({event: fn}: answer these from the very first packet, e.g. ones sent on connection).
 function open(label, opts = {}) {
   if (logs[label]) throw new Error(`client label ${label} used twice`);
-  const { nsp = "/", user = label, token = "secret", transports = ["websocket"], ...rest } = opts;
+  const { nsp = "/", user = label, token = "secret", transports = ["websocket"], answers = {}, ...rest } = opts;
   const auth = opts.auth ?? (token === null ? { name: user } : { name: user, token });
   delete rest.auth;
   logs[label] = [];
@@ -138,7 +139,9 @@ function open(label, opts = {}) {
   socket.on("connect_error", (err) => observe(label, ["#connect_error", err.message, err.data ?? null]));
   socket.on("disconnect", (reason) => observe(label, ["#disconnect", reason]));
   socket.onAny((event, ...args) => observe(label, [event, ...args]));
-  return new Client(label, socket);
+  const client = new Client(label, socket);
+  for (const [event, fn] of Object.entries(answers)) client.answer(event, fn);
+  return client;
 }
 
 async function connect(label, opts) {

@@ -5,8 +5,8 @@ export default async function ({ connect }) {
   await a.ask("send", "B", "first");
   await a.ask("send", "B", "second");
 
-  const b = await connect("B");
-  b.answer("message", () => "thanks");
+  // The queued messages come right after the connection: answer from the first packet on.
+  const b = await connect("B", { answers: { message: () => "thanks" } });
   await b.waitFor("message", 2);
   await a.waitFor("delivered", 2);
   await b.ask("pending");
@@ -20,8 +20,7 @@ export default async function ({ connect }) {
   await c.ask("pending");
   c.disconnect();
 
-  const b2 = await connect("B-again", { user: "B" });
-  b2.answer("message", () => "thanks");
+  const b2 = await connect("B-again", { user: "B", answers: { message: () => "thanks" } });
   await b2.ask("pending");
   await a.ask("send", "B", "third");
   await b2.waitFor("message", 1);
