@@ -45,12 +45,24 @@ const (
 	diffConsoleBound = 5 * time.Second
 )
 
-// startSocketLab runs `socketlab run -addr 127.0.0.1:0 PROGRAM` in this process, so the race
-// detector and the test's goroutine checks cover the sandbox and the hub.
+// socketlabRunBuilt turns on every test of `socketlab run`: the Socket Lab side of TestDiff and
+// TestRunCommand.
 //
-// TODO(lead): once `socketlab run` exists, delete the t.Skip line: that is the only switch.
+// TODO(lead): set to true once `socketlab run` exists; that is the only switch.
+const socketlabRunBuilt = false
+
+func requireSocketLabRun(t *testing.T) {
+	t.Helper()
+	if !socketlabRunBuilt {
+		t.Skip("socketlab run not built yet (socketlabRunBuilt in run_diff_test.go)")
+	}
+}
+
+// startSocketLab runs `socketlab run -addr 127.0.0.1:0 PROGRAM` in this process, so the race
+// detector covers the sandbox and the hub.
 func startSocketLab(t *testing.T, program string) *diffServer {
-	t.Skip("socketlab run not built yet")
+	t.Helper()
+	requireSocketLabRun(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	outR, outW := io.Pipe()
 	errb := new(syncBuffer)
@@ -323,6 +335,70 @@ func TestDiff(t *testing.T) {
 					t.Errorf("socketlab run differs from socket.io 4.8 (-node +socketlab):\n%s", diff)
 				}
 			})
+		})
+	}
+}
+
+// TestRunCommand is the command-line contract of `socketlab run` that TestDiff relies on and a
+// teacher sees: the ready line, console.log on stdout, Socket.IO at /socket.io/, the playground
+// at /, and a program that cannot start is an error naming the file (and line) instead of a
+// server that runs something else.
+func TestRunCommand(t *testing.T) {
+	requireSocketLabRun(t)
+	dir := t.TempDir()
+	write := func(name, code string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(code), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+
+	t.Run("serves", func(t *testing.T) {
+		p := write("hello.js", "console.log(\"top level\", 1 + 1);\nio.on(\"connection\", (socket) => socket.emit(\"hi\"));\n")
+		srv := startSocketLab(t, p)
+		if got := srv.firstLines(1); !cmp.Equal(got, []string{"top level 2"}) {
+			t.Errorf("console = %q, want [\"top level 2\"]", got)
+		}
+		resp, body := get(t, srv.url+"/socket.io/?EIO=4&transport=polling")
+		if resp.StatusCode != 200 || !strings.HasPrefix(body, `0{"sid":`) {
+			t.Errorf("Engine.IO handshake at /socket.io/ = %d %q", resp.StatusCode, body)
+		}
+		resp, _ = get(t, srv.url+"/")
+		if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
+			t.Errorf("the playground at / = %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+		}
+	})
+
+	for _, tt := range []struct {
+		name string
+		args []string
+		want []string // substrings of the error
+	}{
+		{"no file", []string{"run"}, []string{"FILE"}},
+		{"two files", []string{"run", "a.js", "b.js"}, []string{"FILE"}},
+		{"missing file", []string{"run", filepath.Join(dir, "nope.js")}, []string{"nope.js"}},
+		{"syntax error", []string{"run", write("bad.js", "io.on(\"connection\", (socket) => {\n  socket.emit(\"x\";\n});\n")},
+			[]string{"bad.js:2:", "SyntaxError"}},
+		{"throws at the top level", []string{"run", write("boom.js", "// fine\nthrow new Error(\"boom\");\n")},
+			[]string{"boom.js:2:", "boom"}},
+		{"bad address", []string{"run", "-addr", "256.0.0.1:80", write("ok.js", "io.on(\"connection\", () => {});\n")},
+			[]string{"listen"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var out syncBuffer
+			err := run(t.Context(), append([]string{"socketlab"}, tt.args...), func(string) string { return "" }, &out, io.Discard)
+			if err == nil {
+				t.Fatalf("socketlab %q: no error; stdout %q", tt.args, out.String())
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("socketlab %q: error %q does not contain %q", tt.args, err, w)
+				}
+			}
+			if diffReady.MatchString(out.String()) {
+				t.Errorf("socketlab %q printed a ready line: %q", tt.args, out.String())
+			}
 		})
 	}
 }
