@@ -243,8 +243,9 @@ func drive(t *testing.T, node string, srv *diffServer, program string) observati
 	return obs
 }
 
-// diffNode finds node and the npm packages: CI must have them, a developer without Node skips.
-func diffNode(t *testing.T) string {
+// requireNode finds node and the npm socket.io and socket.io-client in node/: CI must have them,
+// a developer without Node gets a skip.
+func requireNode(t *testing.T) string {
 	t.Helper()
 	node, err := exec.LookPath("node")
 	if err == nil {
@@ -257,7 +258,7 @@ func diffNode(t *testing.T) string {
 		if os.Getenv("CI") != "" {
 			t.Fatalf("CI needs node and `npm ci` in node/: %v", err)
 		}
-		t.Skipf("the differential test needs node and `cd node && npm ci`: %v", err)
+		t.Skipf("needs node and `cd node && npm ci`: %v", err)
 	}
 	return node
 }
@@ -315,7 +316,7 @@ func TestDiff(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts node servers")
 	}
-	node := diffNode(t)
+	node := requireNode(t)
 	for _, program := range diffPrograms(t) {
 		t.Run(strings.TrimSuffix(filepath.Base(program), ".js"), func(t *testing.T) {
 			t.Parallel()

@@ -3,7 +3,7 @@
 io.on("connection", (socket) => {
   socket.on("quiz", async (question, ack) => {
     try {
-      const answer = await socket.timeout(300).emitWithAck("question", question);
+      const answer = await socket.timeout(1000).emitWithAck("question", question);
       ack({ answer });
     } catch (err) {
       ack({ error: err.message });
@@ -11,7 +11,7 @@ io.on("connection", (socket) => {
   });
 
   socket.on("quiz-cb", (question) => {
-    socket.timeout(300).emit("question", question, (err, answer) => {
+    socket.timeout(1000).emit("question", question, (err, answer) => {
       socket.emit("result", err ? err.message : null, answer ?? null);
     });
   });

@@ -2,14 +2,14 @@
 // someone stays silent, "operation has timed out" with the answers that did arrive.
 io.on("connection", (socket) => {
   socket.on("poll", (room, ack) => {
-    io.to(room).timeout(400).emit("vote", "tea or coffee?", (err, responses) => {
+    io.to(room).timeout(1000).emit("vote", "tea or coffee?", (err, responses) => {
       ack(err ? err.message : null, responses.sort());
     });
   });
 
   socket.on("poll-others", async (ack) => {
     try {
-      const responses = await socket.broadcast.timeout(400).emitWithAck("vote", "lunch?");
+      const responses = await socket.broadcast.timeout(1000).emitWithAck("vote", "lunch?");
       ack("ok", responses.sort());
     } catch (err) {
       ack(err.message);
