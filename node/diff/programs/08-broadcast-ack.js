@@ -7,6 +7,12 @@ io.on("connection", (socket) => {
     });
   });
 
+  socket.on("poll-everyone", (ack) => {
+    io.timeout(1000).emit("vote", "cake?", (err, responses) => {
+      ack(err ? err.message : null, responses.sort());
+    });
+  });
+
   socket.on("poll-others", async (ack) => {
     try {
       const responses = await socket.broadcast.timeout(1000).emitWithAck("vote", "lunch?");

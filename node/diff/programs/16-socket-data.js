@@ -19,6 +19,7 @@ io.on("connection", (socket) => {
   socket.on("scores", async (ack) => {
     const sockets = await io.in(room).fetchSockets();
     console.log("scores for", room, sockets.length);
+    console.log({ room, names: sockets.map((s) => s.data.name), first: sockets[0].data });
     ack(Object.fromEntries(sockets.map((s) => [s.data.name, s.data.score])));
   });
 

@@ -1,4 +1,4 @@
-export const consoleLines = 2;
+export const consoleLines = 4;
 
 export default async function ({ connect }) {
   const a = await connect("A", { query: { room: "blue" } });
