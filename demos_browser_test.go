@@ -841,16 +841,7 @@ func TestDemosBrowser(t *testing.T) {
 
 	t.Run("playground with an outside client", func(t *testing.T) {
 		b.t = t
-		node, err := exec.LookPath("node")
-		if err == nil {
-			_, err = os.Stat(filepath.Join("node", "node_modules", "socket.io-client"))
-		}
-		if err != nil {
-			if os.Getenv("CI") != "" {
-				t.Fatalf("CI needs node and socket.io-client: %v", err)
-			}
-			t.Skipf("needs node and node/node_modules/socket.io-client: %v", err)
-		}
+		node := requireNode(t)
 		b.open(srv.URL+"/playground", 1)
 		b.waitFor("extras", `document.querySelector("[data-playground-ready]") !== null`)
 		path := b.text(0, "[data-testid=pg-path]")
