@@ -253,7 +253,6 @@ func newClassInstance(id string, opts Options) *Instance {
 	in := &Instance{
 		id: id, demo: "class", cfg: &DemoConfig{}, now: opts.now,
 		subs: map[chan []byte]struct{}{}, names: map[string]string{}, state: map[string]map[string][]string{},
-		queues: map[string][]queued{}, flushing: map[string]bool{},
 		lastSeen: opts.now(), tapDone: make(chan struct{}),
 	}
 	in.log = slog.New(&consoleHandler{next: opts.Logger.Handler().WithAttrs([]slog.Attr{slog.String("instance", id)}), in: in})

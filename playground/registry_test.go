@@ -176,20 +176,26 @@ func TestSendScopesAndCalls(t *testing.T) {
 		j.c.write(fmt.Sprintf(`42%d["join",%q]`, 10+i, j.room))
 		j.c.expect(fmt.Sprintf("43%d", 10+i))
 	}
+	tap := openTap(t, srv.URL+in.Tap)
+	// The ack says how many sockets the emit reached; the tap's event_out carries the exact call.
 	tests := []struct {
-		name, send, ack string
-		got             []*rawClient
+		name, send, ack, call, goCall string
+		got                           []*rawClient
 	}{
-		{"socket.to one room", `{"event":"chat","args":["one"],"scope":"socket-room","room":"room-1"}`,
-			`{"call":"socket.to(\"room-1\").emit(\"chat\", …)","go":"s.To(\"room-1\").Emit(\"chat\", …)","recipients":1}`, []*rawClient{grace}},
-		{"io.to several rooms, once each", `{"event":"chat","args":["two"],"scope":"room","to":["room-1","room-2"]}`,
-			`{"call":"io.to([\"room-1\", \"room-2\"]).emit(\"chat\", …)","go":"io.To(\"room-1\", \"room-2\").Emit(\"chat\", …)","recipients":3}`, []*rawClient{ada, grace, linus}},
-		{"socket.to several rooms", `{"event":"chat","args":["three"],"scope":"socket-room","to":["room-2","room-1"]}`,
-			`{"call":"socket.to([\"room-2\", \"room-1\"]).emit(\"chat\", …)","go":"s.To(\"room-2\", \"room-1\").Emit(\"chat\", …)","recipients":2}`, []*rawClient{grace, linus}},
-		{"all", `{"event":"chat","args":["four"],"scope":"all"}`,
-			`{"call":"io.emit(\"chat\", …)","go":"io.Emit(\"chat\", …)","recipients":3}`, []*rawClient{ada, grace, linus}},
-		{"self", `{"event":"chat","args":["five"],"scope":"self"}`,
-			`{"call":"socket.emit(\"chat\", …)","go":"s.Emit(\"chat\", …)","recipients":1}`, []*rawClient{ada}},
+		{"socket.to one room", `{"event":"chat","args":["one"],"scope":"socket-room","room":"room-1"}`, `{"recipients":1}`,
+			`socket.to("room-1").emit("chat", "one")`, `s.To("room-1").Emit("chat", "one")`, []*rawClient{grace}},
+		{"io.to several rooms, once each", `{"event":"chat","args":["two"],"scope":"room","to":["room-1","room-2"]}`, `{"recipients":3}`,
+			`io.to(["room-1", "room-2"]).emit("chat", "two")`, `io.To("room-1", "room-2").Emit("chat", "two")`, []*rawClient{ada, grace, linus}},
+		{"socket.to several rooms", `{"event":"chat","args":["three"],"scope":"socket-room","to":["room-2","room-1"]}`, `{"recipients":2}`,
+			`socket.to(["room-2", "room-1"]).emit("chat", "three")`, `s.To("room-2", "room-1").Emit("chat", "three")`, []*rawClient{grace, linus}},
+		{"all", `{"event":"chat","args":["four"],"scope":"all"}`, `{"recipients":3}`,
+			`io.emit("chat", "four")`, `io.Emit("chat", "four")`, []*rawClient{ada, grace, linus}},
+		{"self", `{"event":"chat","args":["five"],"scope":"self"}`, `{"recipients":1}`,
+			`socket.emit("chat", "five")`, `s.Emit("chat", "five")`, []*rawClient{ada}},
+		{"broadcast", `{"event":"chat","args":[{"b":1,"a":"six"}],"scope":"broadcast"}`, `{"recipients":2}`,
+			`socket.broadcast.emit("chat", {"a":"six","b":1})`, `s.Broadcast().Emit("chat", {"a":"six","b":1})`, []*rawClient{grace, linus}},
+		{"except", `{"event":"chat","args":[7],"scope":"except","except":"room-2"}`, `{"recipients":1}`,
+			`io.except("room-2").emit("chat", 7)`, `io.Except("room-2").Emit("chat", 7)`, []*rawClient{ada}},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -222,6 +228,16 @@ func TestSendScopesAndCalls(t *testing.T) {
 			}
 			if want := fmt.Sprintf("43%d[%s]", id, tt.ack); ack != want {
 				t.Errorf("ack = %s, want %s", ack, want)
+			}
+			for {
+				m := tap(t)
+				if m["kind"] != "event_out" || m["event"] != "chat" {
+					continue
+				}
+				if m["call"] != tt.call || m["go"] != tt.goCall {
+					t.Errorf("tap call = %v / %v, want %s / %s", m["call"], m["go"], tt.call, tt.goCall)
+				}
+				break
 			}
 		})
 	}
