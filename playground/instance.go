@@ -23,15 +23,15 @@ type Instance struct {
 	log      *slog.Logger
 	now      func() time.Time
 
-	mu       sync.Mutex
-	subs     map[chan []byte]struct{}
-	seq      uint64                         // id of the last tap or log message published
-	history  [][]byte                       // the last historySize tap and log messages, as SSE events with their id
-	names    map[string]string              // socket id → client name; watch forgets one after its disconnect
-	state    map[string]map[string][]string // nsp → socket id → rooms
-	kindState any                           // the kind's own state (Kind.NewState)
-	lastSeen time.Time
-	closed   bool
+	mu        sync.Mutex
+	subs      map[chan []byte]struct{}
+	seq       uint64                         // id of the last tap or log message published
+	history   [][]byte                       // the last historySize tap and log messages, as SSE events with their id
+	names     map[string]string              // socket id → client name; watch forgets one after its disconnect
+	state     map[string]map[string][]string // nsp → socket id → rooms
+	kindState any                            // the kind's own state (Kind.NewState)
+	lastSeen  time.Time
+	closed    bool
 
 	cancelTap func()
 	tapDone   chan struct{}
