@@ -413,57 +413,6 @@ func TestStepTo(t *testing.T) {
 
 // TestServerCodeMatchesHandlers: every event the code shown to students handles is handled by the
 // running demo (it answers), in JavaScript and in Go, on the namespace it is shown on.
-func TestServerCodeMatchesHandlers(t *testing.T) {
-	_, srv := newTestRegistry(t, Options{})
-	tests := []struct {
-		demo, config, nsp, auth string
-		events                  []string // handled, each answered with an ack
-		shown                   []string // also in both languages' code
-	}{
-		{"chat", `{}`, "/", `{"name":"A"}`, []string{"chat message"}, nil},
-		{"rooms", `{"rooms":["r"]}`, "/", `{"name":"A"}`, []string{"join", "leave", "send"}, nil},
-		{"acks", `{}`, "/", `{"name":"A"}`, []string{"ask"}, nil},
-		{"queue", `{}`, "/", `{"name":"A"}`, []string{"deliver"}, []string{`"welcome"`, "recovered"}},
-		{"namespaces", `{"namespaces":["/orders"]}`, "/orders", `{"name":"A","token":"t"}`, []string{"join", "leave", "send", "order"}, []string{`"token required"`, `"order:new"`}},
-		{"tenants", `{"tenants":[{"name":"acme","token":"a"}]}`, "/org-acme", `{"name":"A","token":"a"}`, []string{"join", "leave", "send"}, []string{`"not authorized"`}},
-	}
-	args := map[string]string{"chat message": `"hi"`, "join": `"r"`, "leave": `"r"`, "send": `{"event":"x","args":[],"scope":"self"}`,
-		"ask": `{"to":"A","question":"q","timeout":100}`, "deliver": `{"to":"Z","text":"t"}`, "order": `"tea"`}
-	for _, tt := range tests {
-		t.Run(tt.demo, func(t *testing.T) {
-			_, in := create(t, srv.URL, tt.demo, tt.config)
-			nsp := ""
-			if tt.nsp != "/" {
-				nsp = tt.nsp + ","
-			}
-			c := dialRaw(t, srv.URL, in.Path, tt.nsp, tt.auth)
-			c.expect("40" + nsp)
-			for i, ev := range tt.events {
-				for lang, code := range map[string]string{"js": in.Server.JS, "go": in.Server.Go} {
-					if want := map[string]string{"js": `socket.on("` + ev + `"`, "go": `s.On("` + ev + `"`}[lang]; !strings.Contains(code, want) {
-						t.Errorf("%s code shown does not handle %q (no %s)", lang, ev, want)
-					}
-				}
-				id := 70 + i
-				c.write(fmt.Sprintf(`42%s%d["%s",%s]`, nsp, id, ev, args[ev]))
-				want := fmt.Sprintf("43%s%d[", nsp, id)
-				if ev == "chat message" { // answered with a broadcast, not an ack
-					want = `42["chat message"`
-				}
-				// An event the running demo does not handle gets no answer (as in socket.io):
-				// read times out and fails the test.
-				for got := c.read(); !strings.HasPrefix(got, want); got = c.read() {
-				}
-			}
-			for _, s := range tt.shown {
-				if !strings.Contains(in.Server.JS, s) || !strings.Contains(in.Server.Go, s) {
-					t.Errorf("%s is not in both languages' code", s)
-				}
-			}
-		})
-	}
-}
-
 // TestTapReplaysHistory: a tap opened after the clients connected still gets their connects and
 // the server's "a user connected" (after the state), and a reconnecting EventSource that sends
 // Last-Event-ID gets only what came after that event.

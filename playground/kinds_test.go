@@ -1,0 +1,422 @@
+package playground
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// TestKindJSMatchesGo runs each kind's JavaScript (the code the demo shows, and the code issue
+// "Write the server yourself" will run) on npm socket.io 4.8 in Node, drives the same client
+// actions against it and against the kind's Go handlers on a demo instance, and requires the
+// same observations: what each client received, in order, its acks and its connect errors.
+func TestKindJSMatchesGo(t *testing.T) {
+	node := requireNode(t)
+	_, srv := newTestRegistry(t, Options{})
+	for _, sc := range kindScenarios {
+		t.Run(sc.name, func(t *testing.T) {
+			kind := KindOf(sc.kind)
+			cfg, err := ParseDemo(sc.kind, json.RawMessage(sc.config))
+			if err != nil {
+				t.Fatal(err)
+			}
+			code, err := kind.ServerJS(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			nodeURL := startNodeKind(t, node, code, kind.ServerOptions())
+			status, in := create(t, srv.URL, sc.kind, sc.config)
+			if status != 201 {
+				t.Fatalf("create %s: %d %s", sc.kind, status, in.Error)
+			}
+			recovery := kind.Recovery != nil
+			goObs := runScenario(t, srv.URL, in.Path, sc, recovery)
+			nodeObs := runScenario(t, nodeURL, "/socket.io/", sc, recovery)
+			for _, name := range slices.Sorted(maps.Keys(goObs)) {
+				g, n := strings.Join(goObs[name], "\n  "), strings.Join(nodeObs[name], "\n  ")
+				if g != n {
+					t.Errorf("%s observed on the Go hub:\n  %s\non socket.io in Node:\n  %s", name, g, n)
+				}
+			}
+			if testing.Verbose() {
+				t.Logf("observations: %v", goObs)
+			}
+		})
+	}
+}
+
+// startNodeKind runs node/kinds/serve.js with the code and returns its base URL.
+func startNodeKind(t *testing.T, node, code string, options map[string]any) string {
+	t.Helper()
+	cmd := exec.Command(node, "kinds/serve.js")
+	cmd.Dir = filepath.Join("..", "node")
+	in, _ := json.Marshal(map[string]any{"code": code, "options": options})
+	cmd.Stdin = strings.NewReader(string(in))
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	lines := bufio.NewScanner(out)
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		for lines.Scan() { // drain, so that Wait returns
+		}
+		cmd.Wait()
+	})
+	if !lines.Scan() {
+		t.Fatalf("node kinds/serve.js printed nothing: %v", lines.Err())
+	}
+	var ready struct{ Port int }
+	if err := json.Unmarshal(lines.Bytes(), &ready); err != nil || ready.Port == 0 {
+		t.Fatalf("node kinds/serve.js: first line %q", lines.Text())
+	}
+	return "http://127.0.0.1:" + strconv.Itoa(ready.Port)
+}
+
+// A kindScenario is clients and the steps they take.
+type kindScenario struct {
+	name, kind, config string
+	clients            []scenarioClient
+	steps              []scenarioStep
+}
+
+type scenarioClient struct {
+	name, nsp, auth string
+	answer          bool // acks "question" (with "NAME: yes") and "delivery" (with "ok")
+	later           bool // connects at its first step, not at the start
+}
+
+// A scenarioStep: client emits event with the JSON args (with an ack unless noAck), or connects.
+type scenarioStep struct {
+	client, event, args string
+	noAck, connect      bool
+}
+
+var kindScenarios = []kindScenario{
+	{name: "chat", kind: "chat", config: `{}`,
+		clients: []scenarioClient{{name: "Ada"}, {name: "Grace"}, {name: "Linus"}},
+		steps: []scenarioStep{
+			{client: "Ada", event: "chat message", args: `"hello"`, noAck: true},
+			{client: "Grace", event: "chat message", args: `"hi Ada"`, noAck: true},
+			{client: "Linus", event: "chat message", args: `42`},
+			{client: "Linus", event: "send", args: `{"event":"chat","args":["x"],"scope":"broadcast"}`},
+		}},
+	{name: "emit-scopes", kind: "emit-scopes", config: `{}`,
+		clients: []scenarioClient{{name: "A"}, {name: "B"}, {name: "C"}},
+		steps: []scenarioStep{
+			{client: "B", event: "send", args: `{"event":"chat","args":["one"],"scope":"self"}`},
+			{client: "B", event: "send", args: `{"event":"chat","args":["two",{"n":2}],"scope":"all"}`},
+			{client: "B", event: "send", args: `{"event":"chat","args":[],"scope":"broadcast"}`},
+			{client: "B", event: "send", args: `{"args":[],"scope":"all"}`},
+			{client: "B", event: "send", args: `{"event":"chat","args":[],"scope":"room"}`},
+			{client: "B", event: "send", args: `{"event":"chat","args":[],"scope":"nowhere"}`},
+		}},
+	{name: "rooms", kind: "rooms", config: `{"rooms":["room-1","room-2"]}`,
+		clients: []scenarioClient{{name: "A"}, {name: "B"}, {name: "C"}},
+		steps: []scenarioStep{
+			{client: "A", event: "join", args: `"room-1"`},
+			{client: "B", event: "join", args: `"room-1"`},
+			{client: "B", event: "join", args: `"room-2"`},
+			{client: "C", event: "join", args: `"room-2"`},
+			{client: "C", event: "join", args: `""`},
+			{client: "A", event: "send", args: `{"event":"news","args":["to room-1"],"scope":"room","room":"room-1"}`},
+			{client: "A", event: "send", args: `{"event":"news","args":["to both"],"scope":"room","to":["room-1","room-2"]}`},
+			{client: "A", event: "send", args: `{"event":"news","args":["not me"],"scope":"socket-room","to":["room-1","room-2"]}`},
+			{client: "A", event: "send", args: `{"event":"news","args":["but room-2"],"scope":"room","to":"room-1","except":"room-2"}`},
+			{client: "C", event: "send", args: `{"event":"news","args":["not room-1"],"scope":"except","except":"room-1"}`},
+			{client: "C", event: "send", args: `{"event":"news","args":["room as except"],"scope":"except","room":"room-2"}`},
+			{client: "B", event: "leave", args: `"room-1"`},
+			{client: "C", event: "send", args: `{"event":"news","args":["after leave"],"scope":"room","room":"room-1"}`},
+		}},
+	{name: "namespaces", kind: "namespaces", config: `{"namespaces":["/orders"]}`,
+		clients: []scenarioClient{
+			{name: "A"}, {name: "B", nsp: "/orders", auth: `"token":"t"`}, {name: "C", nsp: "/orders"}, {name: "D", nsp: "/orders", auth: `"token":"u"`}},
+		steps: []scenarioStep{
+			{client: "B", event: "order", args: `"2 teas"`},
+			{client: "B", event: "order", args: `""`},
+			{client: "A", event: "order", args: `"1 cake"`, noAck: true},
+			{client: "D", event: "send", args: `{"event":"chat","args":["orders only"],"scope":"all"}`},
+			{client: "A", event: "send", args: `{"event":"chat","args":["slash only"],"scope":"all"}`},
+		}},
+	{name: "tenants", kind: "tenants", config: `{"tenants":[{"name":"acme","token":"a"},{"name":"globex","token":"g"}]}`,
+		clients: []scenarioClient{
+			{name: "A", nsp: "/org-acme", auth: `"token":"a"`}, {name: "B", nsp: "/org-acme", auth: `"token":"g"`},
+			{name: "C", nsp: "/org-globex", auth: `"token":"g"`}, {name: "D", nsp: "/org-acme", auth: `"token":"a"`}, {name: "E", nsp: "/org-nobody"}},
+		steps: []scenarioStep{
+			{client: "A", event: "send", args: `{"event":"chat","args":["acme"],"scope":"all"}`},
+			{client: "C", event: "send", args: `{"event":"chat","args":["globex"],"scope":"broadcast"}`},
+		}},
+	{name: "acks", kind: "acks", config: `{}`,
+		clients: []scenarioClient{{name: "A"}, {name: "B", answer: true}, {name: "C"}},
+		steps: []scenarioStep{
+			{client: "A", event: "ask", args: `{"to":"B","question":"are you there?","timeout":1000}`},
+			{client: "A", event: "ask", args: `{"to":"C","question":"and you?","timeout":100}`},
+			{client: "A", event: "ask", args: `{"to":"Z","question":"?","timeout":100}`},
+			{client: "A", event: "ask", args: `"bad"`},
+		}},
+	{name: "queue", kind: "queue", config: `{}`,
+		clients: []scenarioClient{{name: "A", answer: true}, {name: "B", answer: true}, {name: "Z", answer: true, later: true}},
+		steps: []scenarioStep{
+			{client: "A", event: "deliver", args: `{"to":"B","text":"parcel 1"}`},
+			{client: "A", event: "deliver", args: `{"to":"Z","text":"parcel 2"}`},
+			{client: "A", event: "deliver", args: `{"to":"Z","text":"parcel 3"}`},
+			{client: "A", event: "deliver", args: `{"text":"nobody"}`},
+			{client: "Z", connect: true},
+			{client: "A", event: "send", args: `{"event":"chat","args":["recovery offsets"],"scope":"all"}`},
+		}},
+	{name: "console", kind: "console", config: `{"clients":["Ada","Grace"]}`,
+		clients: []scenarioClient{{name: "Ada"}, {name: "Grace"}},
+		steps: []scenarioStep{
+			{client: "Ada", event: "chat message", args: `"nobody listens"`, noAck: true},
+			{client: "Ada", event: "send", args: `{"event":"chat message","args":["hello"],"scope":"all"}`},
+		}},
+}
+
+// scenarioConn is one client: a reader goroutine answers pings (and questions, deliveries when
+// the client answers) and passes every other packet on.
+type scenarioConn struct {
+	t       *testing.T
+	ws      *websocket.Conn
+	name    string
+	nsp     string // "" for "/", else "/orders,"
+	sid     string
+	packets chan string
+	nextAck int
+}
+
+func dialScenario(t *testing.T, base, path string, c scenarioClient) *scenarioConn {
+	t.Helper()
+	u := "ws" + strings.TrimPrefix(base, "http") + path + "?EIO=4&transport=websocket"
+	ws, _, err := websocket.DefaultDialer.Dial(u, nil)
+	if err != nil {
+		t.Fatalf("dial %s: %v", u, err)
+	}
+	sc := &scenarioConn{t: t, ws: ws, name: c.name, packets: make(chan string, 256), nextAck: 100}
+	if c.nsp != "" && c.nsp != "/" {
+		sc.nsp = c.nsp + ","
+	}
+	done := make(chan struct{})
+	t.Cleanup(func() { ws.Close(); <-done })
+	go func() {
+		defer close(done)
+		defer close(sc.packets)
+		for {
+			ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+			_, b, err := ws.ReadMessage()
+			if err != nil {
+				return
+			}
+			f := string(b)
+			switch {
+			case f == "2":
+				sc.write("3")
+				continue
+			case !strings.HasPrefix(f, "4"):
+				continue // the open packet
+			}
+			if c.answer {
+				if id, ev, ok := parseEvent(strings.TrimPrefix(f[2:], sc.nsp)); ok && f[1] == '2' {
+					switch ev {
+					case "question":
+						sc.write(fmt.Sprintf("43%s%d[%q]", sc.nsp, id, c.name+": yes"))
+					case "delivery":
+						sc.write(fmt.Sprintf(`43%s%d["ok"]`, sc.nsp, id))
+					}
+				}
+			}
+			sc.packets <- f[1:]
+		}
+	}()
+	auth := `{"name":"` + c.name + `"`
+	if c.auth != "" {
+		auth += "," + c.auth
+	}
+	sc.write("40" + sc.nsp + auth + "}")
+	return sc
+}
+
+var eventRE = regexp.MustCompile(`^(\d*)\["((?:[^"\\]|\\.)*)"`)
+
+// parseEvent reads the ack id (-1 without) and the event name of an EVENT packet's body.
+func parseEvent(body string) (id int, event string, ok bool) {
+	m := eventRE.FindStringSubmatch(body)
+	if m == nil {
+		return 0, "", false
+	}
+	id = -1
+	if m[1] != "" {
+		id, _ = strconv.Atoi(m[1])
+	}
+	event, _ = strconv.Unquote(`"` + m[2] + `"`)
+	return id, event, true
+}
+
+func (c *scenarioConn) write(s string) {
+	c.ws.WriteMessage(websocket.TextMessage, []byte(s))
+}
+
+// next is the next packet (without the Engine.IO "4"); the test fails after 5 s without one.
+func (c *scenarioConn) next() string {
+	c.t.Helper()
+	select {
+	case p, ok := <-c.packets:
+		if !ok {
+			c.t.Fatalf("%s: connection closed", c.name)
+		}
+		return p
+	case <-time.After(5 * time.Second):
+		c.t.Fatalf("%s: no packet for 5 s", c.name)
+		return ""
+	}
+}
+
+// runScenario plays a scenario on a server and returns, per client, what it observed with
+// socket ids replaced by client names and JSON normalized (sorted keys, recovery offsets cut).
+func runScenario(t *testing.T, base, path string, sc kindScenario, recovery bool) map[string][]string {
+	conns := map[string]*scenarioConn{}
+	obs := map[string][]string{}
+	connect := func(c scenarioClient) {
+		conn := dialScenario(t, base, path, c)
+		conns[c.name] = conn
+		p := conn.next()
+		if sid, ok := strings.CutPrefix(p, "0"+conn.nsp); ok {
+			var v struct{ Sid string }
+			json.Unmarshal([]byte(sid), &v)
+			conn.sid = v.Sid
+			obs[c.name] = append(obs[c.name], "connected")
+		} else {
+			obs[c.name] = append(obs[c.name], "packet "+p)
+		}
+	}
+	for _, c := range sc.clients {
+		if !c.later {
+			connect(c)
+		}
+	}
+	normalize := func(p string) string {
+		for name, c := range conns {
+			if c.sid != "" {
+				p = strings.ReplaceAll(p, c.sid, "<id of "+name+">")
+			}
+		}
+		return p
+	}
+	// record reads c's packets until stop says so, keeping those stop does not skip.
+	record := func(c *scenarioConn, stop func(p string) (done, skip bool)) {
+		for {
+			p := c.next()
+			done, skip := stop(p)
+			if !skip {
+				obs[c.name] = append(obs[c.name], normalize(canonicalPacket(c.nsp, p, recovery)))
+			}
+			if done {
+				return
+			}
+		}
+	}
+	// fence makes sure c received everything the server sent it so far: it emits to itself.
+	fence := func(c *scenarioConn) {
+		c.nextAck++
+		c.write(fmt.Sprintf(`42%s%d["send",{"event":"fence","args":[],"scope":"self"}]`, c.nsp, c.nextAck))
+		id := c.nextAck
+		sawFence, sawAck := false, false
+		record(c, func(p string) (bool, bool) {
+			switch {
+			case strings.HasPrefix(p, "2"+c.nsp+`["fence"`):
+				sawFence = true
+			case strings.HasPrefix(p, fmt.Sprintf("3%s%d[", c.nsp, id)):
+				sawAck = true
+			default:
+				return false, false
+			}
+			return sawFence && sawAck, true
+		})
+	}
+	for i, st := range sc.steps {
+		if st.connect {
+			for _, c := range sc.clients {
+				if c.name == st.client {
+					connect(c)
+				}
+			}
+		} else {
+			c := conns[st.client]
+			if st.noAck {
+				c.write(fmt.Sprintf(`42%s[%q,%s]`, c.nsp, st.event, st.args))
+			} else {
+				c.nextAck++
+				id := c.nextAck
+				c.write(fmt.Sprintf(`42%s%d[%q,%s]`, c.nsp, id, st.event, st.args))
+				record(c, func(p string) (bool, bool) {
+					if strings.HasPrefix(p, fmt.Sprintf("3%s%d[", c.nsp, id)) {
+						obs[c.name] = append(obs[c.name], fmt.Sprintf("step %d: ack %s", i, normalize(canonicalJSON(p[len(fmt.Sprintf("3%s%d", c.nsp, id)):]))))
+						return true, true
+					}
+					return false, false
+				})
+			}
+		}
+		// The actor first: once its fence is back, the server has handled its step (and made
+		// the step's emits to the others, which then precede their own fences).
+		if c := conns[st.client]; c.sid != "" {
+			fence(c)
+		}
+		for _, c := range sc.clients {
+			if conn := conns[c.name]; conn != nil && conn.sid != "" && c.name != st.client {
+				fence(conn)
+			}
+		}
+	}
+	return obs
+}
+
+// canonicalPacket prints a Socket.IO packet (type digit, nsp, ack id, JSON) with its JSON
+// re-encoded with sorted keys and its ack id and recovery offset left out.
+func canonicalPacket(nsp, p string, recovery bool) string {
+	typ, body := p[:1], strings.TrimPrefix(p[1:], nsp)
+	withAck := false
+	for len(body) > 0 && body[0] >= '0' && body[0] <= '9' {
+		body, withAck = body[1:], true
+	}
+	var v []any
+	if typ != "2" || json.Unmarshal([]byte(body), &v) != nil {
+		return "packet " + typ + " " + canonicalJSON(body)
+	}
+	// With connection state recovery, an event without an ack ends with its offset, which
+	// differs from server to server.
+	if recovery && !withAck && len(v) > 1 {
+		if _, ok := v[len(v)-1].(string); ok {
+			v[len(v)-1] = "<offset>"
+		}
+	}
+	b, _ := json.Marshal(v)
+	if withAck {
+		return "event with ack " + string(b)
+	}
+	return "event " + string(b)
+}
+
+func canonicalJSON(s string) string {
+	var v any
+	if json.Unmarshal([]byte(s), &v) != nil {
+		return s
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}
