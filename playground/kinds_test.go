@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -193,6 +194,7 @@ var kindScenarios = []kindScenario{
 type scenarioConn struct {
 	t       *testing.T
 	ws      *websocket.Conn
+	wmu     sync.Mutex // the reader answers pings and questions while the test writes
 	name    string
 	nsp     string // "" for "/", else "/orders,"
 	sid     string
@@ -268,6 +270,8 @@ func parseEvent(body string) (id int, event string, ok bool) {
 }
 
 func (c *scenarioConn) write(s string) {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
 	c.ws.WriteMessage(websocket.TextMessage, []byte(s))
 }
 
@@ -291,6 +295,7 @@ func (c *scenarioConn) next() string {
 func runScenario(t *testing.T, base, path string, sc kindScenario, recovery bool) map[string][]string {
 	conns := map[string]*scenarioConn{}
 	obs := map[string][]string{}
+	var fenceLater []*scenarioConn
 	connect := func(c scenarioClient) {
 		conn := dialScenario(t, base, path, c)
 		conns[c.name] = conn
@@ -300,6 +305,9 @@ func runScenario(t *testing.T, base, path string, sc kindScenario, recovery bool
 			json.Unmarshal([]byte(sid), &v)
 			conn.sid = v.Sid
 			obs[c.name] = append(obs[c.name], "connected")
+			// On the hub the connection handler runs after the CONNECT reply (in socket.io, in
+			// the same tick): the next step waits until it ran (its "send" handler answers).
+			fenceLater = append(fenceLater, conn)
 		} else {
 			obs[c.name] = append(obs[c.name], "packet "+p)
 		}
@@ -309,6 +317,7 @@ func runScenario(t *testing.T, base, path string, sc kindScenario, recovery bool
 			connect(c)
 		}
 	}
+
 	normalize := func(p string) string {
 		for name, c := range conns {
 			if c.sid != "" {
@@ -348,6 +357,13 @@ func runScenario(t *testing.T, base, path string, sc kindScenario, recovery bool
 			return sawFence && sawAck, true
 		})
 	}
+	fences := func() {
+		for _, c := range fenceLater {
+			fence(c)
+		}
+		fenceLater = nil
+	}
+	fences()
 	for i, st := range sc.steps {
 		if st.connect {
 			for _, c := range sc.clients {
@@ -355,6 +371,7 @@ func runScenario(t *testing.T, base, path string, sc kindScenario, recovery bool
 					connect(c)
 				}
 			}
+			fences()
 		} else {
 			c := conns[st.client]
 			if st.noAck {
@@ -402,7 +419,7 @@ func canonicalPacket(nsp, p string, recovery bool) string {
 	// differs from server to server.
 	if recovery && !withAck && len(v) > 1 {
 		if _, ok := v[len(v)-1].(string); ok {
-			v[len(v)-1] = "<offset>"
+			v[len(v)-1] = "(offset)"
 		}
 	}
 	b, _ := json.Marshal(v)
