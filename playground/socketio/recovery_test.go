@@ -120,7 +120,6 @@ func TestRecovery(t *testing.T) {
 	})
 }
 
-
 func TestRecoveryRefused(t *testing.T) {
 	tests := []struct {
 		name string
