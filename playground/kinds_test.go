@@ -437,3 +437,58 @@ func canonicalJSON(s string) string {
 	b, _ := json.Marshal(v)
 	return string(b)
 }
+
+// TestKindRegistry: every kind registered here has its panel module in static/js/kinds/ and is
+// listed by static/js/kinds/index.js, and the other way round; its Go code shows real source;
+// its JavaScript needs nothing but a global io.
+func TestKindRegistry(t *testing.T) {
+	dir := filepath.Join("..", "static", "js", "kinds")
+	index, err := os.ReadFile(filepath.Join(dir, "index.js"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var listed []string
+	for _, m := range regexp.MustCompile(`(?m)^import \w+ from "\./([a-z0-9-]+)\.js";$`).FindAllStringSubmatch(string(index), -1) {
+		listed = append(listed, m[1])
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "*.js"))
+	var modules []string
+	for _, f := range files {
+		if name := strings.TrimSuffix(filepath.Base(f), ".js"); name != "index" {
+			modules = append(modules, name)
+			src, _ := os.ReadFile(f)
+			if !strings.Contains(string(src), `name: "`+name+`"`) {
+				t.Errorf("%s: its default export has no name: %q", f, name)
+			}
+		}
+	}
+	want := slices.Sorted(slices.Values(DemoNames))
+	if slices.Sort(listed); !slices.Equal(listed, want) {
+		t.Errorf("static/js/kinds/index.js imports %q, the Go registry (playground/kind.go) has %q", listed, want)
+	}
+	if !slices.Equal(modules, want) {
+		t.Errorf("static/js/kinds/ has modules %q, the Go registry has %q", modules, want)
+	}
+	regions := showRegions()
+	for _, k := range kinds {
+		if k.Setup == nil {
+			t.Errorf("%s: no Setup", k.Name)
+		}
+		for _, r := range k.Show {
+			if strings.TrimSpace(regions[r]) == "" {
+				t.Errorf("%s: no // show:%s region in the kind files", k.Name, r)
+			}
+		}
+		js, err := k.ServerJS(&DemoConfig{Namespaces: []string{"/x"}})
+		if err != nil {
+			t.Errorf("%s: %v", k.Name, err)
+		}
+		for _, bad := range []string{"require(", "import ", "new Server("} {
+			for line := range strings.Lines(js) {
+				if strings.Contains(line, bad) && !strings.HasPrefix(strings.TrimSpace(line), "//") {
+					t.Errorf("%s: its JavaScript has %q outside a comment: %s", k.Name, bad, line)
+				}
+			}
+		}
+	}
+}
