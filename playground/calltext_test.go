@@ -22,6 +22,9 @@ func openTap(t *testing.T, url string) func(*testing.T) map[string]any {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { resp.Body.Close() })
+	if ct := resp.Header.Get("Content-Type"); ct != "text/event-stream" {
+		t.Fatalf("tap Content-Type = %q", ct)
+	}
 	lines := bufio.NewScanner(resp.Body)
 	return func(t *testing.T) map[string]any {
 		t.Helper()

@@ -246,43 +246,15 @@ func TestSendScopesAndCalls(t *testing.T) {
 func TestTapStream(t *testing.T) {
 	_, srv := newTestRegistry(t, Options{})
 	_, in := create(t, srv.URL, "console", `{}`)
-	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second) // a missing message fails, not hangs
-	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL+in.Tap, nil)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	if ct := resp.Header.Get("Content-Type"); ct != "text/event-stream" {
-		t.Fatalf("Content-Type = %q", ct)
-	}
-	lines := bufio.NewScanner(resp.Body)
-	next := func() map[string]any {
-		t.Helper()
-		for lines.Scan() {
-			if data, ok := strings.CutPrefix(lines.Text(), "data: "); ok {
-				var m map[string]any
-				if err := json.Unmarshal([]byte(data), &m); err != nil {
-					t.Fatalf("bad SSE data %q: %v", data, err)
-				}
-				return m
-			}
-		}
-		return nil
-	}
-	if m := next(); m == nil || m["type"] != "state" {
+	next := openTap(t, srv.URL+in.Tap) // a missing message fails, not hangs
+	if m := next(t); m["type"] != "state" {
 		t.Fatalf("first message = %v, want the state", m)
 	}
 	ada := dialRaw(t, srv.URL, in.Path, "/", `{"name":"Ada"}`)
 	ada.expect("40{")
 	var sawConnect, sawState, sawLog bool
 	for !(sawConnect && sawState && sawLog) {
-		m := next()
-		if m == nil {
-			t.Fatalf("tap stream ended (%v) before all of: connect %v, a state naming Ada %v, the log line %v",
-				lines.Err(), sawConnect, sawState, sawLog)
-		}
+		m := next(t)
 		switch {
 		case m["type"] == "tap" && m["kind"] == "connect" && m["name"] == "Ada":
 			sawConnect = true
