@@ -144,7 +144,7 @@ var showRegions = sync.OnceValue(func() map[string]string {
 			marker, isMarker := strings.CutPrefix(strings.TrimSpace(line), "// show:")
 			switch {
 			case isMarker && marker == "end":
-				out[name] = b.String()
+				out[name] = strings.TrimRight(b.String(), "\n") + "\n"
 				name = ""
 				b.Reset()
 			case isMarker:

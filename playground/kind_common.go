@@ -43,7 +43,8 @@ function common(socket) {
   // send {event, args, scope, room | to, except}: to is one room or several (["room-1", "room-2"]);
   // a socket in several of them gets the message once. Acks how many sockets it reached.
   socket.on("send", async (req, ack) => {
-    const { event, args = [], scope = "self" } = req ?? {};
+    const { event, args = [] } = req ?? {};
+    const scope = req?.scope || "self";
     if (typeof event !== "string" || event === "") return ack({ error: "send needs {event, args, scope}" });
     const rooms = [].concat(req.to?.length ? req.to : req.room || []);
     const except = req.except || (scope === "except" && rooms.length === 1 ? rooms[0] : "");

@@ -122,6 +122,8 @@ var kindScenarios = []kindScenario{
 		clients: []scenarioClient{{name: "A"}, {name: "B"}, {name: "C"}},
 		steps: []scenarioStep{
 			{client: "B", event: "send", args: `{"event":"chat","args":["one"],"scope":"self"}`},
+			{client: "B", event: "send", args: `{"event":"chat","args":["one again"],"scope":""}`},
+			{client: "C", event: "send", args: `{"event":"chat","args":["no scope"]}`},
 			{client: "B", event: "send", args: `{"event":"chat","args":["two",{"n":2}],"scope":"all"}`},
 			{client: "B", event: "send", args: `{"event":"chat","args":[],"scope":"broadcast"}`},
 			{client: "B", event: "send", args: `{"args":[],"scope":"all"}`},
