@@ -8,7 +8,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"regexp"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -480,6 +482,12 @@ func TestKindRegistry(t *testing.T) {
 			if strings.TrimSpace(regions[r]) == "" {
 				t.Errorf("%s: no // show:%s region in the kind files", k.Name, r)
 			}
+		}
+		// The Go code shown starts where the kind starts: its Setup function.
+		setup := runtime.FuncForPC(reflect.ValueOf(k.Setup).Pointer()).Name()
+		setup = setup[strings.LastIndex(setup, ".")+1:]
+		if !strings.Contains(k.ServerGo(), "func "+setup+"(") {
+			t.Errorf("%s: the Go code shown does not have its Setup, func %s", k.Name, setup)
 		}
 		js, err := k.ServerJS(&DemoConfig{Namespaces: []string{"/x"}})
 		if err != nil {
