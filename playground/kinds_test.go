@@ -109,6 +109,10 @@ type scenarioClient struct {
 type scenarioStep struct {
 	client, event, args string
 	noAck, connect      bool
+	// drop closes the client's WebSocket without a DISCONNECT (a lost network) and waits until
+	// the server saw it go; recover connects it again with its pid and last offset, as
+	// socket.io-client does to recover its session.
+	drop, recover bool
 }
 
 var kindScenarios = []kindScenario{
@@ -184,6 +188,13 @@ var kindScenarios = []kindScenario{
 			{client: "A", event: "deliver", args: `{"text":"nobody"}`},
 			{client: "Z", connect: true},
 			{client: "A", event: "send", args: `{"event":"chat","args":["recovery offsets"],"scope":"all"}`},
+			{client: "B", event: "join", args: `"room-1"`},
+			{client: "B", drop: true},
+			{client: "A", event: "send", args: `{"event":"chat","args":["missed by B"],"scope":"all"}`},
+			{client: "A", event: "send", args: `{"event":"chat","args":["to room-1"],"scope":"room","room":"room-1"}`},
+			{client: "A", event: "deliver", args: `{"to":"B","text":"parcel 4"}`},
+			{client: "B", recover: true},
+			{client: "B", event: "send", args: `{"event":"chat","args":["B is back"],"scope":"room","room":"room-1"}`},
 		}},
 	{name: "console", kind: "console", config: `{"clients":["Ada","Grace"]}`,
 		clients: []scenarioClient{{name: "Ada"}, {name: "Grace"}},
@@ -198,7 +209,11 @@ var kindScenarios = []kindScenario{
 type scenarioConn struct {
 	t       *testing.T
 	ws      *websocket.Conn
-	wmu     sync.Mutex // the reader answers pings and questions while the test writes
+	mu      sync.Mutex // the reader answers pings and questions while the test writes
+	offset  string     // the last recovery offset received; guarded by mu
+	pid     string     // the session's private id, with connection state recovery
+	done    chan struct{}
+	dropped bool
 	name    string
 	nsp     string // "" for "/", else "/orders,"
 	sid     string
@@ -206,7 +221,7 @@ type scenarioConn struct {
 	nextAck int
 }
 
-func dialScenario(t *testing.T, base, path string, c scenarioClient) *scenarioConn {
+func dialScenario(t *testing.T, base, path string, c scenarioClient, recover string) *scenarioConn {
 	t.Helper()
 	u := "ws" + strings.TrimPrefix(base, "http") + path + "?EIO=4&transport=websocket"
 	ws, _, err := websocket.DefaultDialer.Dial(u, nil)
@@ -218,6 +233,7 @@ func dialScenario(t *testing.T, base, path string, c scenarioClient) *scenarioCo
 		sc.nsp = c.nsp + ","
 	}
 	done := make(chan struct{})
+	sc.done = done
 	t.Cleanup(func() { ws.Close(); <-done })
 	go func() {
 		defer close(done)
@@ -236,6 +252,16 @@ func dialScenario(t *testing.T, base, path string, c scenarioClient) *scenarioCo
 			case !strings.HasPrefix(f, "4"):
 				continue // the open packet
 			}
+			if body := strings.TrimPrefix(f[2:], sc.nsp); f[1] == '2' && strings.HasPrefix(body, "[") {
+				var args []any // an event without an ack: with recovery on, its last argument is its offset
+				if json.Unmarshal([]byte(body), &args) == nil && len(args) > 1 {
+					if off, ok := args[len(args)-1].(string); ok {
+						sc.mu.Lock()
+						sc.offset = off
+						sc.mu.Unlock()
+					}
+				}
+			}
 			if c.answer {
 				if id, ev, ok := parseEvent(strings.TrimPrefix(f[2:], sc.nsp)); ok && f[1] == '2' {
 					switch ev {
@@ -252,6 +278,9 @@ func dialScenario(t *testing.T, base, path string, c scenarioClient) *scenarioCo
 	auth := `{"name":"` + c.name + `"`
 	if c.auth != "" {
 		auth += "," + c.auth
+	}
+	if recover != "" {
+		auth += "," + recover
 	}
 	sc.write("40" + sc.nsp + auth + "}")
 	return sc
@@ -274,8 +303,8 @@ func parseEvent(body string) (id int, event string, ok bool) {
 }
 
 func (c *scenarioConn) write(s string) {
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	c.ws.WriteMessage(websocket.TextMessage, []byte(s))
 }
 
@@ -300,14 +329,20 @@ func runScenario(t *testing.T, base, path string, sc kindScenario, recovery bool
 	conns := map[string]*scenarioConn{}
 	obs := map[string][]string{}
 	var fenceLater []*scenarioConn
-	connect := func(c scenarioClient) {
-		conn := dialScenario(t, base, path, c)
+	connect := func(c scenarioClient, recover string) {
+		conn := dialScenario(t, base, path, c, recover)
 		conns[c.name] = conn
 		p := conn.next()
+		for strings.HasPrefix(p, "2") { // a recovered session's missed packets come before the CONNECT reply, in socket.io too
+			if !strings.HasPrefix(p, "2"+conn.nsp+`["probe"`) {
+				obs[c.name] = append(obs[c.name], "before the CONNECT reply: "+canonicalPacket(conn.nsp, p, recovery))
+			}
+			p = conn.next()
+		}
 		if sid, ok := strings.CutPrefix(p, "0"+conn.nsp); ok {
-			var v struct{ Sid string }
+			var v struct{ Sid, Pid string }
 			json.Unmarshal([]byte(sid), &v)
-			conn.sid = v.Sid
+			conn.sid, conn.pid = v.Sid, v.Pid
 			obs[c.name] = append(obs[c.name], "connected")
 			// On the hub the connection handler runs after the CONNECT reply (in socket.io, in
 			// the same tick): the next step waits until it ran (its "send" handler answers).
@@ -318,7 +353,7 @@ func runScenario(t *testing.T, base, path string, sc kindScenario, recovery bool
 	}
 	for _, c := range sc.clients {
 		if !c.later {
-			connect(c)
+			connect(c, "")
 		}
 	}
 
@@ -335,6 +370,7 @@ func runScenario(t *testing.T, base, path string, sc kindScenario, recovery bool
 		for {
 			p := c.next()
 			done, skip := stop(p)
+			skip = skip || strings.HasPrefix(p, "2"+c.nsp+`["probe"`)
 			if !skip {
 				obs[c.name] = append(obs[c.name], normalize(canonicalPacket(c.nsp, p, recovery)))
 			}
@@ -361,6 +397,43 @@ func runScenario(t *testing.T, base, path string, sc kindScenario, recovery bool
 			return sawFence && sawAck, true
 		})
 	}
+	// drop closes c's connection like a lost network, keeps what it had received, and waits
+	// until the server saw it go: another client of its namespace emits to everyone until the
+	// ack counts one socket fewer.
+	drop := func(c *scenarioConn) {
+		c.ws.Close()
+		<-c.done
+		for p := range c.packets {
+			if !strings.HasPrefix(p, "2"+c.nsp+`["probe"`) {
+				obs[c.name] = append(obs[c.name], normalize(canonicalPacket(c.nsp, p, recovery)))
+			}
+		}
+		c.dropped = true
+		var prober *scenarioConn
+		want := 0
+		for _, o := range sc.clients {
+			if oc := conns[o.name]; oc != nil && oc.sid != "" && !oc.dropped && oc.nsp == c.nsp {
+				prober, want = oc, want+1
+			}
+		}
+		for range 1000 {
+			prober.nextAck++
+			ack := fmt.Sprintf("3%s%d", prober.nsp, prober.nextAck)
+			prober.write(fmt.Sprintf(`42%s%d["send",{"event":"probe","args":[],"scope":"all"}]`, prober.nsp, prober.nextAck))
+			var got []struct{ Recipients int }
+			record(prober, func(p string) (bool, bool) {
+				if rest, ok := strings.CutPrefix(p, ack); ok {
+					json.Unmarshal([]byte(rest), &got)
+					return true, true
+				}
+				return false, false
+			})
+			if len(got) == 1 && got[0].Recipients == want {
+				return
+			}
+		}
+		t.Fatalf("the server still counts %s after 1000 emits", c.name)
+	}
 	fences := func() {
 		for _, c := range fenceLater {
 			fence(c)
@@ -369,14 +442,28 @@ func runScenario(t *testing.T, base, path string, sc kindScenario, recovery bool
 	}
 	fences()
 	for i, st := range sc.steps {
-		if st.connect {
+		switch {
+		case st.drop:
+			drop(conns[st.client])
+			continue
+		case st.connect || st.recover:
+			conn := conns[st.client]
+			var recover string
+			if st.recover {
+				conn.mu.Lock()
+				recover = fmt.Sprintf(`"pid":%q,"offset":%q`, conn.pid, conn.offset)
+				conn.mu.Unlock()
+			}
 			for _, c := range sc.clients {
 				if c.name == st.client {
-					connect(c)
+					connect(c, recover)
 				}
 			}
+			if st.recover && conns[st.client].sid == conn.sid {
+				obs[st.client] = append(obs[st.client], "the same id as before")
+			}
 			fences()
-		} else {
+		default:
 			c := conns[st.client]
 			if st.noAck {
 				c.write(fmt.Sprintf(`42%s[%q,%s]`, c.nsp, st.event, st.args))
@@ -395,11 +482,11 @@ func runScenario(t *testing.T, base, path string, sc kindScenario, recovery bool
 		}
 		// The actor first: once its fence is back, the server has handled its step (and made
 		// the step's emits to the others, which then precede their own fences).
-		if c := conns[st.client]; c.sid != "" {
+		if c := conns[st.client]; c.sid != "" && !c.dropped {
 			fence(c)
 		}
 		for _, c := range sc.clients {
-			if conn := conns[c.name]; conn != nil && conn.sid != "" && c.name != st.client {
+			if conn := conns[c.name]; conn != nil && conn.sid != "" && !conn.dropped && c.name != st.client {
 				fence(conn)
 			}
 		}
