@@ -157,12 +157,18 @@ func quoteAll(list []string) []string {
 	return q
 }
 
-// stepCall is the call a script or predict step makes (the step list and the predict question
-// show it).
-func stepCall(s Step) (js, goCall string) {
+// stepCall is the call a script or predict step makes on its client's namespace (the step list
+// and the predict question show it).
+func stepCall(cfg *DemoConfig, s Step) (js, goCall string) {
+	nsp := "/"
+	for _, c := range cfg.Clients {
+		if c.Name == s.Client && c.Namespace != "" {
+			nsp = c.Namespace
+		}
+	}
 	except := roomsOf(nil, s.Except)
 	if s.Scope == "except" && len(except) == 0 {
 		except = roomsOf(nil, s.Room)
 	}
-	return scopeCall("/", s.Scope, s.Emit, argsText(s.Args), s.targets(), except).text()
+	return scopeCall(nsp, s.Scope, s.Emit, argsText(s.Args), s.targets(), except).text()
 }

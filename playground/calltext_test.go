@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -72,5 +73,40 @@ func TestArgsText(t *testing.T) {
 	want := `{"a":"<x>","b":[1,2]}, "` + strings.Repeat("é", 38) + `…, {"_placeholder":true,"num":0}`
 	if got != want {
 		t.Errorf("argsText = %s\nwant %s", got, want)
+	}
+}
+
+// TestStepCalls: the create response has the call of every script step and of the predicted
+// step, on the namespace of the step's client; steps that do not emit have none.
+func TestStepCalls(t *testing.T) {
+	_, srv := newTestRegistry(t, Options{})
+	config := `{"rooms":["r1","r2"],"namespaces":["/orders"],"clients":["A",{"name":"B","namespace":"/orders"}],
+		"script":[{"client":"A","join":"r1"},{"client":"A","emit":"news","args":["hi",{"n":1}],"scope":"room","to":["r1","r2"]},
+			{"client":"B","emit":"x","scope":"all"},{"client":"A","emit":"y","scope":"except","room":"r1"}],
+		"predict":{"client":"A","emit":"z","args":[1],"scope":"socket-room","room":"r2","question":"?"}}`
+	resp, err := http.Post(srv.URL+"/play/rooms", "application/json", strings.NewReader(config))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	type call struct{ JS, Go string }
+	var got struct {
+		Steps   []call
+		Predict call
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&got); err != nil {
+		t.Fatal(err)
+	}
+	want := []call{
+		{},
+		{`io.to(["r1", "r2"]).emit("news", "hi", {"n":1})`, `io.To("r1", "r2").Emit("news", "hi", {"n":1})`},
+		{`io.of("/orders").emit("x")`, `io.Of("/orders").Emit("x")`},
+		{`io.except("r1").emit("y")`, `io.Except("r1").Emit("y")`},
+	}
+	if !slices.Equal(got.Steps, want) {
+		t.Errorf("steps = %q\nwant %q", got.Steps, want)
+	}
+	if w := (call{`socket.to("r2").emit("z", 1)`, `s.To("r2").Emit("z", 1)`}); got.Predict != w {
+		t.Errorf("predict = %q, want %q", got.Predict, w)
 	}
 }

@@ -92,7 +92,7 @@ func (in *Instance) describe() map[string]any {
 	for _, s := range in.cfg.Script {
 		c := callJSON{}
 		if s.Emit != "" {
-			c.JS, c.Go = stepCall(s)
+			c.JS, c.Go = stepCall(in.cfg, s)
 		}
 		steps = append(steps, c)
 	}
@@ -106,7 +106,7 @@ func (in *Instance) describe() map[string]any {
 	}
 	if p := in.cfg.Predict; p != nil {
 		c := callJSON{}
-		c.JS, c.Go = stepCall(p.Step)
+		c.JS, c.Go = stepCall(in.cfg, p.Step)
 		out["predict"] = c
 	}
 	return out

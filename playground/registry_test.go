@@ -383,8 +383,6 @@ func TestStepTo(t *testing.T) {
 	}
 }
 
-// TestServerCodeMatchesHandlers: every event the code shown to students handles is handled by the
-// running demo (it answers), in JavaScript and in Go, on the namespace it is shown on.
 // TestTapReplaysHistory: a tap opened after the clients connected still gets their connects and
 // the server's "a user connected" (after the state), and a reconnecting EventSource that sends
 // Last-Event-ID gets only what came after that event.
