@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -154,6 +155,9 @@ func (r *Registry) Create(demo string, cfg *DemoConfig) (*Instance, error) {
 	}
 	if len(r.instances) >= r.opts.MaxInstances {
 		return nil, ErrFull
+	}
+	if KindOf(demo) == nil {
+		return nil, fmt.Errorf("unknown demo %q (known: %s)", demo, strings.Join(DemoNames, ", "))
 	}
 	in := newInstance(newInstanceID(), demo, cfg, r.opts)
 	r.instances[in.id] = in
