@@ -222,11 +222,18 @@ func (in *Instance) stateLocked() []byte {
 		namespaces = append(namespaces, ns)
 	}
 	sort.Slice(namespaces, func(i, j int) bool { return namespaces[i].Name < namespaces[j].Name })
-	out := map[string]any{"type": "state", "namespaces": namespaces}
+	b, _ := json.Marshal(struct {
+		Type       string     `json:"type"`
+		Namespaces []nspState `json:"namespaces"`
+	}{"state", namespaces})
 	if in.kind != nil && in.kind.StateLocked != nil {
-		in.kind.StateLocked(in.kindState, out)
+		// The kind's own fields (the queue's "queues") follow, in the same object.
+		extra := map[string]any{}
+		in.kind.StateLocked(in.kindState, extra)
+		if e, err := json.Marshal(extra); err == nil && len(extra) > 0 {
+			b = append(append(b[:len(b)-1], ','), e[1:]...)
+		}
 	}
-	b, _ := json.Marshal(out)
 	return b
 }
 
