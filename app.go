@@ -122,7 +122,9 @@ func newApp(log *slog.Logger, cfg serveConfig) (*app, error) {
 	a.site = templates.Site{
 		Name: "Socket Lab",
 		CSS:  []string{assets.URL("css/site.css"), assets.URL("css/highlight.css"), assets.URL("css/demos.css")},
-		JS:   []string{assets.URL("js/site.js"), assets.URL("js/demos.js")},
+		// kinds/index.js is imported by demos.js; listed here too, its panel modules load in parallel
+		// with demos.js instead of after it.
+		JS: []string{assets.URL("js/site.js"), assets.URL("js/demos.js"), assets.URL("js/kinds/index.js")},
 		// demos.js imports ./sio.js: the import map sends that to its hashed, cached URL too.
 		ImportMap: assets.ImportMap(),
 	}

@@ -1,5 +1,5 @@
 // Package playground runs the live demos: one isolated Socket.IO hub per demo instance, the demo
-// scenarios that run on it, and the glue between the Engine.IO and Socket.IO layers.
+// kinds that run on it (kind.go), and the glue between the Engine.IO and Socket.IO layers.
 package playground
 
 import (
@@ -11,19 +11,6 @@ import (
 	"sort"
 	"strings"
 )
-
-// DemoNames lists every demo a lesson may embed with a ```demo NAME block.
-var DemoNames = []string{"chat", "emit-scopes", "rooms", "namespaces", "tenants", "acks", "queue", "console"}
-
-// Scopes are the emit scopes a step or the composer can use, each one a Socket.IO server call.
-var Scopes = map[string]string{
-	"self":        `socket.emit(event, ...args)`,
-	"all":         `io.emit(event, ...args)`,
-	"broadcast":   `socket.broadcast.emit(event, ...args)`,
-	"room":        `io.to(room).emit(event, ...args)`,
-	"socket-room": `socket.to(room).emit(event, ...args)`,
-	"except":      `io.except(room).emit(event, ...args)`,
-}
 
 // Limits on a demo's configuration; a lesson that exceeds them does not load.
 const (

@@ -17,32 +17,26 @@ import (
 // Instance is one demo's own hub, with what the widget observes of it.
 type Instance struct {
 	id, demo string
+	kind     *Kind
 	cfg      *DemoConfig
 	hub      *Hub
 	log      *slog.Logger
 	now      func() time.Time
 
-	mu       sync.Mutex
-	subs     map[chan []byte]struct{}
-	seq      uint64                         // id of the last tap or log message published
-	history  [][]byte                       // the last historySize tap and log messages, as SSE events with their id
-	names    map[string]string              // socket id → client name; watch forgets one after its disconnect
-	state    map[string]map[string][]string // nsp → socket id → rooms
-	queues   map[string][]queued            // queue demo: client name → waiting deliveries
-	flushing map[string]bool                // queue demo: a delivery loop runs for this name
-	nextID   int
-	lastSeen time.Time
-	closed   bool
-	private  bool // Spec.Private: not served under /play/{id}/socket.io/
-	reg      *Registry
+	mu        sync.Mutex
+	subs      map[chan []byte]struct{}
+	seq       uint64                         // id of the last tap or log message published
+	history   [][]byte                       // the last historySize tap and log messages, as SSE events with their id
+	names     map[string]string              // socket id → client name; watch forgets one after its disconnect
+	state     map[string]map[string][]string // nsp → socket id → rooms
+	kindState any                            // the kind's own state (Kind.NewState)
+	lastSeen  time.Time
+	closed    bool
+	private   bool // Spec.Private: not served under /play/{id}/socket.io/
+	reg       *Registry
 
 	cancelTap func()
 	tapDone   chan struct{}
-}
-
-type queued struct {
-	ID   int    `json:"id"`
-	Text string `json:"text"`
 }
 
 const (
@@ -62,12 +56,10 @@ func newInstance(id string, spec Spec, opts Options) *Instance {
 		cfg = &DemoConfig{}
 	}
 	in := &Instance{
-		id: id, demo: spec.Demo, cfg: cfg, now: opts.now, private: spec.Private,
+		id: id, demo: spec.Demo, kind: KindOf(spec.Demo), cfg: cfg, now: opts.now, private: spec.Private,
 		subs:     map[chan []byte]struct{}{},
 		names:    map[string]string{},
 		state:    map[string]map[string][]string{},
-		queues:   map[string][]queued{},
-		flushing: map[string]bool{},
 		lastSeen: opts.now(),
 		tapDone:  make(chan struct{}),
 	}
@@ -78,8 +70,11 @@ func newInstance(id string, spec Spec, opts Options) *Instance {
 	eopts.CheckOrigin = OriginAllowlist(opts.Origins)
 	sopts := opts.Socket
 	sopts.Logger = in.log
-	if spec.Demo == "queue" {
-		sopts.Recovery = &socketio.RecoveryOptions{MaxDisconnectionDuration: 2 * time.Minute, SkipMiddlewares: true}
+	if in.kind != nil {
+		sopts.Recovery = in.kind.Recovery
+		if in.kind.NewState != nil {
+			in.kindState = in.kind.NewState()
+		}
 	}
 	if spec.Socket != nil {
 		spec.Socket(&sopts)
@@ -96,14 +91,40 @@ func newInstance(id string, spec Spec, opts Options) *Instance {
 
 // describe is the create response (docs/play-api.md).
 func (in *Instance) describe() map[string]any {
-	js, goCode := serverCode(in.demo, in.cfg)
-	return map[string]any{
+	js, err := in.kind.ServerJS(in.cfg)
+	if err != nil {
+		in.log.Error("demo server code", "err", err)
+	}
+	type callJSON struct {
+		JS string `json:"js"`
+		Go string `json:"go"`
+	}
+	scopes := map[string]callJSON{}
+	for s, c := range Scopes {
+		scopes[s] = callJSON{c, scopesGo[s]}
+	}
+	steps := make([]callJSON, 0, len(in.cfg.Script))
+	for _, s := range in.cfg.Script {
+		c := callJSON{}
+		if s.Emit != "" {
+			c.JS, c.Go = stepCall(in.cfg, s)
+		}
+		steps = append(steps, c)
+	}
+	out := map[string]any{
 		"id": in.id, "demo": in.demo, "config": in.cfg,
 		"path":   "/play/" + in.id + "/socket.io/",
 		"tap":    "/play/" + in.id + "/tap",
-		"server": map[string]string{"js": js, "go": goCode},
-		"scopes": Scopes,
+		"server": map[string]any{"js": js, "go": in.kind.ServerGo(), "options": in.kind.ServerOptions()},
+		"scopes": scopes,
+		"steps":  steps,
 	}
+	if p := in.cfg.Predict; p != nil {
+		c := callJSON{}
+		c.JS, c.Go = stepCall(in.cfg, p.Step)
+		out["predict"] = c
+	}
+	return out
 }
 
 func (in *Instance) touch() {
@@ -206,28 +227,28 @@ type nspState struct {
 }
 
 func (in *Instance) stateLocked() []byte {
-	var out struct {
-		Type       string         `json:"type"`
-		Namespaces []nspState     `json:"namespaces"`
-		Queues     map[string]int `json:"queues,omitempty"`
-	}
-	out.Type = "state"
+	namespaces := []nspState{}
 	for name, socks := range in.state {
 		ns := nspState{Name: name, Sockets: []socketState{}}
 		for id, rooms := range socks {
 			ns.Sockets = append(ns.Sockets, socketState{ID: id, Name: in.names[id], Rooms: rooms})
 		}
 		sort.Slice(ns.Sockets, func(i, j int) bool { return ns.Sockets[i].Name+ns.Sockets[i].ID < ns.Sockets[j].Name+ns.Sockets[j].ID })
-		out.Namespaces = append(out.Namespaces, ns)
+		namespaces = append(namespaces, ns)
 	}
-	sort.Slice(out.Namespaces, func(i, j int) bool { return out.Namespaces[i].Name < out.Namespaces[j].Name })
-	if in.demo == "queue" {
-		out.Queues = map[string]int{}
-		for name, q := range in.queues {
-			out.Queues[name] = len(q)
+	sort.Slice(namespaces, func(i, j int) bool { return namespaces[i].Name < namespaces[j].Name })
+	b, _ := json.Marshal(struct {
+		Type       string     `json:"type"`
+		Namespaces []nspState `json:"namespaces"`
+	}{"state", namespaces})
+	if in.kind != nil && in.kind.StateLocked != nil {
+		// The kind's own fields (the queue's "queues") follow, in the same object.
+		extra := map[string]any{}
+		in.kind.StateLocked(in.kindState, extra)
+		if e, err := json.Marshal(extra); err == nil && len(extra) > 0 {
+			b = append(append(b[:len(b)-1], ','), e[1:]...)
 		}
 	}
-	b, _ := json.Marshal(out)
 	return b
 }
 
@@ -248,6 +269,8 @@ type tapJSON struct {
 	Room       string            `json:"room,omitempty"`
 	Reason     string            `json:"reason,omitempty"`
 	Err        string            `json:"err,omitempty"`
+	Call       string            `json:"call,omitempty"` // event_out: the server call, in JavaScript
+	Go         string            `json:"go,omitempty"`   // and in Go (calltext.go)
 }
 
 // watch turns the hub's observations into the tap stream and keeps the membership state.
@@ -278,11 +301,15 @@ func (in *Instance) watch(taps <-chan socketio.TapEvent) {
 		default:
 			changed = false
 		}
+		var call, goCall string
+		if ev.Kind == socketio.TapEventOut {
+			call, goCall = tapCall(ev)
+		}
 		msg, _ := json.Marshal(tapJSON{
 			Type: "tap", Kind: string(ev.Kind), Time: ev.Time.UTC().Format(time.RFC3339Nano), Nsp: ev.Nsp,
 			Socket: ev.Socket, Name: in.names[ev.Socket], Event: ev.Event, Args: ev.Args, AckID: ev.AckID,
 			Scope: ev.Scope, Rooms: ev.Rooms, Except: ev.Except, Recipients: ev.Recipients,
-			Room: ev.Room, Reason: ev.Reason, Err: ev.Err,
+			Room: ev.Room, Reason: ev.Reason, Err: ev.Err, Call: call, Go: goCall,
 		})
 		in.publishLocked(msg)
 		if ev.Kind == socketio.TapDisconnect {

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -148,7 +149,11 @@ func newInstanceID() string {
 
 // Create starts a new instance running demo with cfg.
 func (r *Registry) Create(demo string, cfg *DemoConfig) (*Instance, error) {
-	return r.Open(Spec{Demo: demo, Config: cfg, Setup: (*Instance).setup})
+	k := KindOf(demo)
+	if k == nil {
+		return nil, fmt.Errorf("unknown demo %q (known: %s)", demo, strings.Join(DemoNames, ", "))
+	}
+	return r.Open(Spec{Demo: demo, Config: cfg, Setup: k.Setup})
 }
 
 // Open is the one way an instance is made: under the registry's cap, registered (so it is swept

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"socketlab/playground"
 	"socketlab/playground/socketio"
 )
 
@@ -157,14 +158,14 @@ func (cl *Class) emit(a controlArgs) (any, error) {
 	case "all", "":
 		msg["to"] = "everyone"
 		to = io.Of("/").To()
-		res = callInfo{JS: `io.emit("msg", …)`, Go: `io.Emit("msg", …)`}
+		res = emitCall("/", "all", nil, nil)
 	case "room":
 		if !cl.validRoom(a.Room) {
 			return nil, fmt.Errorf("no breakout room %q", a.Room)
 		}
 		msg["to"] = a.Room
 		to = io.To(a.Room)
-		res = callInfo{JS: `io.to(` + jsString(a.Room) + `).emit("msg", …)`, Go: `io.To(` + jsString(a.Room) + `).Emit("msg", …)`}
+		res = emitCall("/", "room", []string{a.Room}, nil)
 	case "except":
 		st := cl.lookupStudent(a.Student)
 		if st == nil {
@@ -172,7 +173,8 @@ func (cl *Class) emit(a controlArgs) (any, error) {
 		}
 		msg["to"] = "everyone except " + st.name
 		to = io.Except(st.id)
-		res = callInfo{JS: `io.except(socketId).emit("msg", …) // socketId: ` + jsString(st.name), Go: `io.Except(socketID).Emit("msg", …)`}
+		res = emitCall("/", "except", nil, []string{st.id})
+		res.JS += " // " + st.name + "'s socket id"
 	case "tenant":
 		nsp := "/org-" + a.Tenant
 		cl.mu.Lock()
@@ -183,13 +185,19 @@ func (cl *Class) emit(a controlArgs) (any, error) {
 		}
 		msg["to"] = nsp
 		to = io.Of(nsp)
-		res = callInfo{JS: `io.of(` + jsString(nsp) + `).emit("msg", …)`, Go: `io.Of(` + jsString(nsp) + `).Emit("msg", …)`}
+		res = emitCall(nsp, "all", nil, nil)
 	default:
 		return nil, fmt.Errorf("emit to %q: use all, room, except or tenant", a.To)
 	}
 	res.Recipients = len(to.FetchSockets())
 	to.Emit("msg", msg)
 	return res, nil
+}
+
+// emitCall is the call text of the instructor's "msg" emit, from the one place call text is built.
+func emitCall(nsp, scope string, rooms, except []string) callInfo {
+	js, goCall := playground.CallText(nsp, scope, "msg", rooms, except)
+	return callInfo{JS: js, Go: goCall}
 }
 
 // breakout splits the students on "/" into n rooms at random.

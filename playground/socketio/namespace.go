@@ -237,7 +237,7 @@ func (ns *Namespace) finishConnect(s *Socket, mwErr error) {
 		return
 	}
 	s.state.Store(stateConnected)
-	s.rooms[s.id] = struct{}{}
+	s.addRoomLocked(s.id)
 	ns.sockets[s.id] = s
 	for r := range s.rooms {
 		ns.addToRoomLocked(r, s)

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"maps"
 	"slices"
-	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -37,6 +36,7 @@ type Socket struct {
 	ranMiddleware bool
 	state         atomic.Int32
 	rooms         map[string]struct{} // guarded by ns.mu
+	roomOrder     []string            // the rooms in the order joined (socket.rooms is a Set); guarded by ns.mu
 
 	mu              sync.Mutex
 	ready           bool
@@ -87,7 +87,7 @@ func newSocket(ns *Namespace, c *Client, auth json.RawMessage) *Socket {
 func (s *Socket) restore(sess *session, offset uint64) {
 	s.id, s.pid, s.recovered, s.offset = sess.sid, sess.pid, true, offset
 	for _, r := range sess.rooms {
-		s.rooms[r] = struct{}{}
+		s.addRoomLocked(r)
 	}
 	if len(sess.data) > 0 {
 		s.data = maps.Clone(sess.data)
@@ -97,7 +97,7 @@ func (s *Socket) restore(sess *session, offset uint64) {
 // fresh gives up a recovery: new identity, no restored rooms or data.
 func (s *Socket) fresh() {
 	s.id, s.pid, s.recovered = newID(), newID(), false
-	clear(s.rooms)
+	s.clearRoomsLocked()
 	s.mu.Lock()
 	clear(s.data)
 	s.mu.Unlock()
@@ -176,20 +176,33 @@ func (s *Socket) OnDisconnect(fn func(reason string)) {
 	s.mu.Unlock()
 }
 
-// Rooms returns the socket's rooms, sorted (its own id included).
+// Rooms returns the socket's rooms in the order it joined them, as socket.io's socket.rooms (a
+// Set) lists them: its own id first unless a middleware joined rooms before the connection.
 func (s *Socket) Rooms() []string {
 	s.ns.mu.Lock()
 	defer s.ns.mu.Unlock()
 	return s.roomsLocked()
 }
 
-func (s *Socket) roomsLocked() []string {
-	out := make([]string, 0, len(s.rooms))
-	for r := range s.rooms {
-		out = append(out, r)
+func (s *Socket) roomsLocked() []string { return slices.Clone(s.roomOrder) }
+
+func (s *Socket) addRoomLocked(r string) {
+	if _, in := s.rooms[r]; !in {
+		s.rooms[r] = struct{}{}
+		s.roomOrder = append(s.roomOrder, r)
 	}
-	sort.Strings(out)
-	return out
+}
+
+func (s *Socket) removeRoomLocked(r string) {
+	if _, in := s.rooms[r]; in {
+		delete(s.rooms, r)
+		s.roomOrder = slices.DeleteFunc(s.roomOrder, func(x string) bool { return x == r })
+	}
+}
+
+func (s *Socket) clearRoomsLocked() {
+	clear(s.rooms)
+	s.roomOrder = nil
 }
 
 // Join adds the socket to rooms. It fails without joining any when a name
@@ -228,7 +241,7 @@ func (s *Socket) Join(rooms ...string) error {
 		return ErrLimitExceeded
 	}
 	for _, r := range added {
-		s.rooms[r] = struct{}{}
+		s.addRoomLocked(r)
 		if st == stateConnected {
 			ns.addToRoomLocked(r, s)
 		}
@@ -259,7 +272,7 @@ func (s *Socket) Leave(room string) {
 	ns := s.ns
 	ns.mu.Lock()
 	_, in := s.rooms[room]
-	delete(s.rooms, room)
+	s.removeRoomLocked(room)
 	connected := s.state.Load() == stateConnected
 	if connected {
 		ns.removeFromRoomLocked(room, s)
@@ -657,7 +670,7 @@ func (s *Socket) onclose(reason string, notify bool) {
 	for _, r := range rooms {
 		ns.removeFromRoomLocked(r, s)
 	}
-	clear(s.rooms)
+	s.clearRoomsLocked()
 	delete(ns.sockets, s.id)
 	s.state.Store(stateDisconnected)
 	ns.mu.Unlock()

@@ -112,3 +112,9 @@ export function fromBase64URL(s) {
 
 export const reducedMotion = () =>
   typeof matchMedia === "function" && matchMedia("(prefers-reduced-motion: reduce)").matches;
+
+/** The marks of the demo widget: in the columns, the "who got it" panel and the kinds' panels. */
+export const ICON = { received: "✔", sender: "➚", excluded: "⊘", none: "·", warn: "⚠", recovered: "↻" };
+
+/** How many received messages a client's column lists. */
+export const MAX_RECEIVED = 8;

@@ -13,11 +13,11 @@
  * For tests and the curious: window.socketlabDemos is the list of widgets on the page.
  */
 import { io } from "./sio.js";
-import { h, setChildren, select, fillSelect, field, stable, short, clock, reducedMotion } from "./demo-dom.js";
+import { h, setChildren, select, fillSelect, field, stable, short, clock, reducedMotion, ICON, MAX_RECEIVED } from "./demo-dom.js";
+import { kinds } from "./kinds/index.js";
 
 const MAX_LOG_ROWS = 500; // the event log keeps the last rows only (bounded DOM)
 const MAX_CONSOLE_LINES = 200;
-const MAX_RECEIVED = 8; // per column
 const MAX_MESSAGES = 300; // kept for matching receipts with the tap
 const SETTLE_MS = 1500; // how long to wait for a receipt the tap announced
 const NO_TAP_MS = 2000; // a message the tap never reported settles anyway
@@ -31,14 +31,8 @@ const SCOPES = [
   ["except", "io.except(room).emit", "Everyone but a room"],
 ];
 
-const ICON = { received: "✔", sender: "➚", excluded: "⊘", none: "·", warn: "⚠", recovered: "↻" };
-
 let widgetSeq = 0;
 export const widgets = [];
-
-// ---------------------------------------------------------------------------------------------
-// The exact calls, in JavaScript and in the Go hub
-// ---------------------------------------------------------------------------------------------
 
 function q(s) {
   return JSON.stringify(String(s));
@@ -46,74 +40,6 @@ function q(s) {
 
 function argText(args) {
   return args.map((a) => short(a, 40)).join(", ");
-}
-
-/**
- * The rooms of a to() call: one room as a string; several as an array in JavaScript
- * (io.to(["room-1", "room-2"])) and as arguments in Go (io.To("room-1", "room-2")).
- */
-function roomArgs(room) {
-  const rooms = (Array.isArray(room) ? room : [room]).filter((r) => r !== "" && r !== undefined && r !== null);
-  if (rooms.length === 1) return { js: q(rooms[0]), go: q(rooms[0]) };
-  return { js: "[" + rooms.map(q).join(", ") + "]", go: rooms.map(q).join(", ") };
-}
-
-/** The server call a scope stands for, in JS and Go; room may be a list of rooms. */
-export function callFor({ scope, event, args = [], room = "", except = "", nsp = "/" }) {
-  const a = args.length ? ", " + argText(args) : "";
-  const ioJS = nsp === "/" ? "io" : `io.of(${q(nsp)})`;
-  const ioGo = nsp === "/" ? "io" : `io.Of(${q(nsp)})`;
-  const to = roomArgs(room);
-  switch (scope) {
-    case "self":
-      return { js: `socket.emit(${q(event)}${a})`, go: `s.Emit(${q(event)}${a})` };
-    case "broadcast":
-      return { js: `socket.broadcast.emit(${q(event)}${a})`, go: `s.Broadcast().Emit(${q(event)}${a})` };
-    case "room":
-      return { js: `${ioJS}.to(${to.js}).emit(${q(event)}${a})`, go: `${ioGo}.To(${to.go}).Emit(${q(event)}${a})` };
-    case "socket-room":
-      return { js: `socket.to(${to.js}).emit(${q(event)}${a})`, go: `s.To(${to.go}).Emit(${q(event)}${a})` };
-    case "except":
-      return {
-        js: `${ioJS}.except(${q(except)}).emit(${q(event)}${a})`,
-        go: `${ioGo}.Except(${q(except)}).Emit(${q(event)}${a})`,
-      };
-    default:
-      return { js: `${ioJS}.emit(${q(event)}${a})`, go: `${ioGo}.Emit(${q(event)}${a})` };
-  }
-}
-
-/** Reconstructs the call from a tap event_out (for emits the server made on its own). */
-function callFromTap(t) {
-  const rooms = t.rooms ?? [];
-  const except = (t.except ?? []).filter((r) => r !== t.socket);
-  const ev = t.event;
-  const args = t.args ?? [];
-  if (t.scope === "socket") return callFor({ scope: "self", event: ev, args });
-  let js, go;
-  const a = args.length ? ", " + argText(args) : "";
-  if (t.socket && (t.except ?? []).includes(t.socket) && rooms.length === 0 && except.length === 0) {
-    return callFor({ scope: "broadcast", event: ev, args });
-  }
-  const base = t.socket ? ["socket", "s"] : t.nsp === "/" ? ["io", "io"] : [`io.of(${q(t.nsp)})`, `io.Of(${q(t.nsp)})`];
-  js = base[0];
-  go = base[1];
-  if (rooms.length) {
-    js += `.to(${rooms.map(q).join(", ")})`;
-    go += `.To(${rooms.map(q).join(", ")})`;
-  }
-  if (except.length) {
-    js += `.except(${except.map(q).join(", ")})`;
-    go += `.Except(${except.map(q).join(", ")})`;
-  }
-  if (t.ackId !== undefined && t.ackId >= 0) {
-    js += `.timeout(…).emitWithAck(${q(ev)}${a})`;
-    go += `.Timeout(…).EmitWithAck(ctx, ${q(ev)}${a})`;
-  } else {
-    js += `.emit(${q(ev)}${a})`;
-    go += `.Emit(${q(ev)}${a})`;
-  }
-  return { js, go };
 }
 
 function parseJSONish(text) {
@@ -227,18 +153,7 @@ class VClient {
       const data = args.filter((a) => typeof a !== "function");
       this.w.onReceipt(this, socket, nsp, event, data);
     });
-    // acks demo: answer a server question fast, slowly, or never
-    socket.on("question", (question, ack) => {
-      if (typeof ack !== "function") return;
-      const answer = `${this.name}: yes to ${short(question, 24)}`;
-      if (this.answerMode === "fast") ack(answer);
-      else if (this.answerMode === "slow") setTimeout(() => ack(answer), 2000);
-    });
-    // queue demo: every delivery is acknowledged once handled
-    socket.on("delivery", (msg, ack) => {
-      this.w.onDelivered(this, msg);
-      if (typeof ack === "function") ack("ok");
-    });
+    this.w.kindDef.wire?.(this.w, this, socket, nsp); // the kind's own events (questions, deliveries)
   }
 
   join(room) {
@@ -332,7 +247,8 @@ export class DemoWidget {
     this.frame = 0;
     this.dirty = new Set();
     this.scriptIndex = 0;
-    this.queues = new Map(); // queue demo: recipient name → [{text, state}]
+    this.kindDef = kinds[this.kind] ?? { name: this.kind }; // the kind's panel: kinds/NAME.js
+    this.kindState = this.kindDef.init?.(this);
     this.closed = false;
   }
 
@@ -382,7 +298,7 @@ export class DemoWidget {
     // first handshake by tens of ms in Chromium. The tap replays what happened before it opened
     // (the clients' connects, "a user connected"), after the current state.
     this.clients = [];
-    for (const cfg of this.cfg.clients) this.clients.push(this.tenantDefaults(new VClient(this, cfg)));
+    for (const cfg of this.cfg.clients) this.clients.push(this.clientDefaults(new VClient(this, cfg)));
     const opened = Promise.all(this.clients.map((c) => c.open()));
     this.build();
     for (const c of this.clients) this.addColumn(c);
@@ -406,19 +322,8 @@ export class DemoWidget {
     this.statusEl.textContent = text;
   }
 
-  tenantDefaults(c) {
-    if (this.kind === "namespaces" && c.auth.token === undefined) {
-      // The namespaces demo's other namespaces refuse a connection without a token.
-      c.auth.token = "token-" + c.name;
-    }
-    const tenants = this.cfg.tenants ?? [];
-    if (this.kind !== "tenants" || tenants.length === 0) return c;
-    let t = tenants.find((t) => "/org-" + t.name === c.namespace);
-    if (!t) {
-      t = tenants[this.clients.length % tenants.length];
-      if (c.namespace === "/") c.namespace = "/org-" + t.name;
-    }
-    if (!c.auth.token) c.auth.token = t.token;
+  clientDefaults(c) {
+    this.kindDef.clientDefaults?.(this, c);
     return c;
   }
 
@@ -457,7 +362,7 @@ export class DemoWidget {
     const main = h("div", { class: "demo-main" }, title, ...panels, this.resultEl,
       h("h3", { class: "demo-h" }, "Clients"), this.columnsEl, addForm);
 
-    const side = h("div", { class: "demo-side" }, this.buildServerCode(id), this.buildDiagram(), this.buildQueuePanel(), this.buildConsole());
+    const side = h("div", { class: "demo-side" }, this.buildServerCode(id), this.buildDiagram(), this.kindDef.side?.(this) ?? null, this.buildConsole());
     const log = this.buildLog(id);
     setChildren(this.stage, this.statusEl, h("div", { class: "demo-grid" }, main, side), log);
   }
@@ -511,14 +416,15 @@ export class DemoWidget {
   }
 
   buildComposer(id) {
-    const ev = this.cfg.event || (this.kind === "chat" ? "chat message" : "chat");
+    const defaults = this.kindDef.composer ?? {};
+    const ev = this.cfg.event || defaults.event || "chat";
     const payload = this.cfg.payload !== undefined ? JSON.stringify(this.cfg.payload) : JSON.stringify("hello");
     const from = select({ id: id("from"), "data-sender": "", "data-testid": "composer-from" }, []);
     const event = h("input", { type: "text", id: id("event"), value: ev, maxlength: "64", "data-testid": "composer-event" });
     const args = h("textarea", { id: id("payload"), rows: "2", "data-testid": "composer-payload", spellcheck: "false" });
     args.value = payload;
     const scope = select({ id: id("scope"), "data-testid": "composer-scope" }, SCOPES.map(([v, js, what]) => [v, `${js} (${what.toLowerCase()})`]),
-      this.kind === "emit-scopes" ? "broadcast" : "all");
+      defaults.scope ?? "all");
     const room = select({ id: id("room"), multiple: true, size: "3", "data-room-pick": "", "data-testid": "composer-room" }, []);
     const rooms = () => [...room.selectedOptions].map((o) => o.value);
     const except = select({ id: id("except"), "data-room-pick": "", "data-testid": "composer-except" }, []);
@@ -530,10 +436,10 @@ export class DemoWidget {
       const s = scope.value;
       roomField.hidden = !(s === "room" || s === "socket-room");
       exceptField.hidden = s !== "except";
-      const sender = this.pickSender(from.value);
-      const c = callFor({ scope: s, event: event.value, args: parseJSONish(args.value), room: rooms(), except: except.value, nsp: sender?.entry?.nsp ?? "/" });
-      preview.textContent = c.js;
-      previewGo.textContent = c.go;
+      // The scope's call, as the server describes it; the row of the sent message has the exact one.
+      const c = this.instance.scopes?.[s] ?? {};
+      preview.textContent = c.js ?? "";
+      previewGo.textContent = c.go ?? "";
     };
     for (const el of [from, event, args, scope, room, except]) el.addEventListener("input", update);
     for (const el of [from, scope, room, except]) el.addEventListener("change", update);
@@ -552,7 +458,7 @@ export class DemoWidget {
     };
 
     const buttons = [];
-    if (this.kind === "emit-scopes") {
+    if (defaults.scopeButtons) {
       // The three basic scopes side by side, each one button.
       for (const [s, js, what] of SCOPES.slice(0, 3)) {
         buttons.push(h("button", { type: "button", class: "demo-btn demo-scope-btn", "data-scope": s, "data-testid": "scope-" + s, onclick: () => send(s) },
@@ -569,13 +475,9 @@ export class DemoWidget {
     field("Payload (JSON, or plain text)", args, "demo-wide-field"),
     h("p", { class: "demo-callline" }, h("span", { class: "demo-lang" }, "JS"), preview),
     h("p", { class: "demo-callline" }, h("span", { class: "demo-lang" }, "Go"), previewGo),
-    h("div", { class: "demo-buttons" + (this.kind === "emit-scopes" ? " demo-scope-buttons" : "") }, buttons));
+    h("div", { class: "demo-buttons" + (defaults.scopeButtons ? " demo-scope-buttons" : "") }, buttons));
 
-    const extra = [];
-    if (this.kind === "chat") extra.push(this.buildChat(id));
-    if (this.kind === "acks") extra.push(this.buildAsk(id));
-    if (this.kind === "queue") extra.push(this.buildDeliver(id));
-    if (this.kind === "namespaces") extra.push(this.buildOrder(id));
+    const extra = this.kindDef.panels?.(this, id) ?? [];
     queueMicrotask(update);
     const wrap = h("section", { class: "demo-panel demo-compose-panel", "aria-labelledby": id("compose-h") },
       h("h3", { class: "demo-h", id: id("compose-h") }, extra.length ? "Send" : "Composer"), ...extra);
@@ -587,121 +489,10 @@ export class DemoWidget {
     return wrap;
   }
 
-  buildChat(id) {
-    const from = select({ id: id("chat-from"), "data-client-pick": "", "data-testid": "chat-from" }, []);
-    const text = h("input", { type: "text", id: id("chat-text"), value: "hello", maxlength: "200", "data-testid": "chat-text" });
-    return h("form", { class: "demo-row demo-chat", onsubmit: (e) => {
-      e.preventDefault();
-      const c = this.clients.find((c) => c.name === from.value);
-      if (!c?.connected) return;
-      this.expectSend(c, c.sockets[0], { event: "chat message", scope: "all", js: `socket.emit("chat message", ${short(text.value)}) → the server runs io.emit("chat message", {from, text})`, go: `io.Emit("chat message", msg)` });
-      c.socket.emit("chat message", text.value);
-      this.setStatus(`${c.name} sent a chat message.`);
-    } }, field("From", from), field("Message", text), h("button", { type: "submit", class: "demo-btn demo-primary", "data-testid": "chat-send" }, "Send chat message"));
-  }
-
-  /** Namespaces demo: "order" is an event only the other namespaces (/orders) handle. */
-  buildOrder(id) {
-    const from = select({ id: id("order-from"), "data-sender": "", "data-testid": "order-from" }, []);
-    const item = h("input", { type: "text", id: id("order-item"), value: "1 coffee", maxlength: "200", "data-testid": "order-item" });
-    const out = h("p", { class: "demo-answer", role: "status", "data-testid": "order-result" });
-    return h("div", {}, h("form", { class: "demo-row", onsubmit: (e) => {
-      e.preventDefault();
-      const sender = this.pickSender(from.value);
-      if (!sender?.entry?.socket.connected) {
-        out.textContent = `${from.value.split("\u0000")[0]} is not connected on that namespace.`;
-        return;
-      }
-      const { client: c, entry } = sender;
-      const io = entry.nsp === "/" ? "io" : `io.of(${q(entry.nsp)})`;
-      this.expectSend(c, entry, {
-        event: "order:new", scope: "all",
-        js: `socket.emit("order", ${q(item.value)}) → the ${entry.nsp} handler runs ${io}.emit("order:new", {from, item})`,
-        go: `${entry.nsp === "/" ? "io" : `io.Of(${q(entry.nsp)})`}.Emit("order:new", order)`,
-      });
-      out.dataset.state = "waiting";
-      out.textContent = `${c.name} emits "order" on ${entry.nsp}…`;
-      entry.socket.timeout(2000).emit("order", item.value, (err, res) => {
-        if (err || res?.error) {
-          out.dataset.state = "error";
-          out.textContent = `${ICON.warn} No "order" handler on ${entry.nsp}: ${err ? err.message : res.error}. Only the namespaces whose handlers listen for "order" answer.`;
-        } else {
-          out.dataset.state = "ok";
-          out.textContent = `${ICON.received} The ${entry.nsp} handler took the order and broadcast "order:new" to ${entry.nsp}.`;
-        }
-      });
-    } }, field("From (client, namespace)", from), field("Item", item),
-    h("button", { type: "submit", class: "demo-btn demo-primary", "data-testid": "order-send" }, 'Emit "order"')), out);
-  }
-
-  buildAsk(id) {
-    const from = select({ id: id("ask-from"), "data-client-pick": "", "data-testid": "ask-from" }, []);
-    const to = select({ id: id("ask-to"), "data-client-pick": "", "data-testid": "ask-to" }, []);
-    const question = h("input", { type: "text", id: id("ask-q"), value: "Are you there?", "data-testid": "ask-question" });
-    const timeout = h("input", { type: "number", id: id("ask-timeout"), value: "1000", min: "100", max: "10000", step: "100", "data-testid": "ask-timeout" });
-    const out = h("p", { class: "demo-answer", role: "status", "data-testid": "ask-result" });
-    const form = h("form", { class: "demo-row demo-ask", onsubmit: async (e) => {
-      e.preventDefault();
-      const c = this.clients.find((c) => c.name === from.value);
-      if (!c?.connected) return;
-      const ms = Number(timeout.value) || 1000;
-      out.dataset.state = "waiting";
-      out.textContent = `${c.name} asks ${to.value}… io.to(${to.value}'s id).timeout(${ms}).emitWithAck("question", ${short(question.value)})`;
-      const t0 = performance.now();
-      try {
-        const res = await c.ack("ask", { to: to.value, question: question.value, timeout: ms });
-        const took = Math.round(performance.now() - t0);
-        if (res?.error) {
-          out.dataset.state = "error";
-          out.textContent = `${ICON.warn} Error after ${took} ms: ${res.error}`;
-        } else {
-          out.dataset.state = "ok";
-          out.textContent = `${ICON.received} Answer after ${took} ms: ${(res?.answers ?? []).map((a) => short(a, 60)).join(", ") || "(none)"}`;
-        }
-      } catch (err) {
-        out.dataset.state = "error";
-        out.textContent = `${ICON.warn} ${err.message}`;
-      }
-    } }, field("Asker", from), field("Ask client", to), field("Question", question), field("Timeout (ms)", timeout),
-    h("button", { type: "submit", class: "demo-btn demo-primary", "data-testid": "ask-send" }, "Ask and wait for the ack"));
-    return h("div", {}, form, out);
-  }
-
-  buildDeliver(id) {
-    const from = select({ id: id("dl-from"), "data-client-pick": "", "data-testid": "deliver-from" }, []);
-    const to = select({ id: id("dl-to"), "data-client-pick": "", "data-testid": "deliver-to" }, []);
-    const text = h("input", { type: "text", id: id("dl-text"), value: "order #1", "data-testid": "deliver-text" });
-    const out = h("p", { class: "demo-answer", role: "status", "data-testid": "deliver-result" });
-    let n = 1;
-    return h("div", {}, h("form", { class: "demo-row", onsubmit: async (e) => {
-      e.preventDefault();
-      const c = this.clients.find((c) => c.name === from.value);
-      if (!c?.connected) {
-        out.textContent = `${from.value} is offline: pick a connected sender.`;
-        return;
-      }
-      const target = to.value;
-      const q = this.queues.get(target) ?? [];
-      const item = { text: text.value, state: "waiting" };
-      q.push(item);
-      this.queues.set(target, q);
-      this.renderQueue();
-      try {
-        const res = await c.ack("deliver", { to: target, text: text.value });
-        out.textContent = `Server: queued for ${target} (${res?.queued ?? "?"} waiting in its queue).`;
-      } catch (err) {
-        out.textContent = `${ICON.warn} ${err.message}`;
-      }
-      text.value = `order #${++n}`;
-      this.renderQueue();
-    } }, field("From", from), field("Deliver to", to), field("Text", text),
-    h("button", { type: "submit", class: "demo-btn demo-primary", "data-testid": "deliver-send" }, "Deliver (queued until acked)")), out);
-  }
-
   buildScript(id) {
     const steps = this.cfg.script;
     this.scriptList = h("ol", { class: "demo-steps", "data-testid": "script-steps" },
-      steps.map((s, i) => h("li", { "data-step": String(i) }, this.describeStep(s))));
+      steps.map((s, i) => h("li", { "data-step": String(i) }, this.describeStep(s, this.instance.steps?.[i]))));
     this.playBtn = h("button", { type: "button", class: "demo-btn demo-primary", "data-testid": "script-play", onclick: () => this.playAll() }, "▶ Play");
     this.stepBtn = h("button", { type: "button", class: "demo-btn", "data-testid": "script-step", onclick: () => this.playNext() }, "Next step");
     this.resetBtn = h("button", { type: "button", class: "demo-btn", "data-testid": "script-reset", onclick: () => {
@@ -716,13 +507,13 @@ export class DemoWidget {
     return panel;
   }
 
-  describeStep(s) {
+  /** A step in words; call is the server's text of the call an emitting step makes. */
+  describeStep(s, call) {
     if (s.join) return `${s.client} joins ${q(s.join)} (socket.join)`;
     if (s.leave) return `${s.client} leaves ${q(s.leave)} (socket.leave)`;
     if (s.disconnect) return `${s.client} disconnects`;
     if (s.connect) return `${s.client} connects again`;
-    const c = callFor({ scope: s.scope || "self", event: s.emit, args: s.args ?? [], room: s.to?.length ? s.to : s.room, except: s.except || s.room });
-    return `${s.client}: ${c.js}`;
+    return `${s.client}: ${call?.js ?? `emits ${q(s.emit)}`}`;
   }
 
   renderScript() {
@@ -808,7 +599,7 @@ export class DemoWidget {
     } },
     h("h3", { class: "demo-h", id: id("predict-h") }, "Predict, then run"),
     h("p", {}, p.question || "Who will receive this message?"),
-    h("p", {}, h("code", { class: "demo-call" }, this.describeStep(p))),
+    h("p", {}, h("code", { class: "demo-call" }, this.describeStep(p, this.instance.predict))),
     h("fieldset", {}, h("legend", {}, "Tick every client that will receive it"), this.predictBoxes),
     h("div", { class: "demo-buttons" }, this.predictBtn, again), this.predictResult);
     return form;
@@ -883,37 +674,6 @@ export class DemoWidget {
     this.diagramEl = h("div", { class: "demo-diagram", "data-testid": "diagram" }, h("p", { class: "demo-muted" }, "Waiting for the server's state…"));
     return h("section", { class: "demo-panel", "aria-label": "Namespaces, rooms and members" },
       h("h3", { class: "demo-h" }, "Namespaces → rooms → members"), this.diagramEl);
-  }
-
-  buildQueuePanel() {
-    if (this.kind !== "queue") return null;
-    this.queueEl = h("div", { class: "demo-queue", "data-testid": "server-queue" });
-    this.renderQueue();
-    return h("section", { class: "demo-panel", "aria-label": "Server queue" }, h("h3", { class: "demo-h" }, "Server-side queue"), this.queueEl);
-  }
-
-  renderQueue() {
-    if (!this.queueEl) return;
-    const rows = [];
-    const who = new Set([...this.queues.keys(), ...Object.keys(this.serverQueues ?? {})]);
-    for (const name of who) {
-      const waiting = (this.queues.get(name) ?? []).filter((i) => i.state === "waiting");
-      const n = this.serverQueues ? this.serverQueues[name] ?? 0 : waiting.length;
-      if (!n) continue;
-      rows.push(h("li", { "data-queue": name, "data-count": String(n) }, h("strong", {}, name), `: ${n} waiting on the server`,
-        waiting.length ? ": " + waiting.map((i) => short(i.text, 24)).join(", ") : ""));
-    }
-    setChildren(this.queueEl, rows.length ? h("ul", {}, rows) : h("p", { class: "demo-muted", "data-testid": "queue-empty" }, "Empty: every delivery was acknowledged."));
-  }
-
-  onDelivered(client, msg) {
-    const items = this.queues.get(client.name) ?? [];
-    const item = items.find((i) => i.state === "waiting" && i.text === msg?.text);
-    if (item) item.state = "acked";
-    client.received.unshift({ icon: ICON.received, text: `delivery ${short(msg?.text)} → acked` });
-    client.received.length = Math.min(client.received.length, MAX_RECEIVED);
-    this.renderQueue();
-    this.renderClient(client);
   }
 
   buildConsole() {
@@ -995,9 +755,8 @@ export class DemoWidget {
       e.preventDefault();
       if (!c.connected) return;
       const text = say.value || "hi from " + c.name;
-      if (this.kind === "chat") {
-        this.expectSend(c, c.sockets[0], { event: "chat message", scope: "all" });
-        c.socket.emit("chat message", text);
+      if (this.kindDef.say) {
+        this.kindDef.say(this, c, text);
       } else {
         const cmp = this.composer;
         this.sendFrom(c, c.sockets[0], { event: cmp.event.value.trim() || "chat", args: [text], scope: cmp.scope.value, room: cmp.rooms(), except: cmp.except.value });
@@ -1032,13 +791,7 @@ export class DemoWidget {
     });
     const row1 = h("div", { class: "demo-buttons" }, conn, rename, remove);
     setChildren(c.ui.controls, sayForm, row1);
-    if (this.kind === "queue") {
-      // Connection state recovery: lose the network (no DISCONNECT), then get it back.
-      c.ui.net = btn("Lose network", "client-network", () => (c.netLost ? c.networkBack() : c.loseNetwork()));
-      c.ui.controls.append(h("div", { class: "demo-buttons" }, c.ui.net));
-    }
-
-    if (["rooms", "namespaces", "tenants"].includes(this.kind) || this.playground) {
+    if (this.kindDef.roomControls || this.playground) {
       const room = select({ "aria-label": `Room for ${c.name}`, "data-testid": "client-room" }, (this.cfg.rooms ?? []).map((r) => [r, r]));
       const custom = h("input", { type: "text", placeholder: "or a new room", size: "8", "aria-label": `New room name for ${c.name}`, "data-testid": "client-room-new" });
       const target = () => custom.value.trim() || room.value;
@@ -1046,7 +799,7 @@ export class DemoWidget {
         btn("Join", "client-join", () => target() && this.doJoin(c, target())),
         btn("Leave", "client-leave", () => target() && this.doLeave(c, target()))));
     }
-    if (this.kind === "namespaces" || this.playground) {
+    if (this.kindDef.multiplex || this.playground) {
       const others = this.namespaceOptions().filter(([n]) => n !== c.namespace);
       if (others.length) {
         const nsp = select({ "aria-label": `Namespace to open on ${c.name}'s connection`, "data-testid": "client-multiplex-nsp" }, others);
@@ -1054,34 +807,10 @@ export class DemoWidget {
           btn("Open on the same connection", "client-multiplex", () => c.openAlso(nsp.value))));
       }
     }
-    if (this.kind === "acks") {
-      const mode = select({ "aria-label": `How ${c.name} answers questions`, "data-testid": "client-answer" },
-        [["fast", "Answers at once"], ["slow", "Answers after 2 s"], ["never", "Never answers"]], c.answerMode);
-      mode.addEventListener("change", () => (c.answerMode = mode.value));
-      c.ui.controls.append(field("Acks", mode));
-    }
-    if (this.kind === "namespaces") {
-      const guarded = this.namespaceOptions().map(([n]) => n).filter((n) => n !== "/");
-      if (guarded.length) {
-        const pick = select({ "aria-label": `Namespace ${c.name} tries without a token`, "data-testid": "client-no-token-nsp" }, guarded.map((n) => [n, n]));
-        c.ui.controls.append(h("div", { class: "demo-buttons" }, pick,
-          btn("Connect without a token", "client-no-token", () => this.tryConnect(c, pick.value, undefined, "no token"))));
-      }
-    }
-    if (this.kind === "tenants") {
-      const tenants = this.cfg.tenants ?? [];
-      const otherT = tenants.filter((t) => "/org-" + t.name !== c.namespace);
-      const bad = btn("Connect with a wrong token", "client-wrong-token", () => this.tryConnect(c, c.namespace, "wrong-token", "wrong token"));
-      const row = h("div", { class: "demo-buttons" }, bad);
-      if (otherT.length) {
-        const pick = select({ "aria-label": `Another tenant for ${c.name}`, "data-testid": "client-other-tenant" }, otherT.map((t) => ["/org-" + t.name, "/org-" + t.name]));
-        row.append(pick, btn("Try to reach this tenant", "client-cross-tenant", () => this.tryConnect(c, pick.value, c.auth.token, "another tenant")));
-      }
-      c.ui.controls.append(row);
-    }
+    c.ui.controls.append(...(this.kindDef.controls?.(this, c, btn) ?? []));
   }
 
-  /** Tenants demo: a separate, short-lived connection that the middleware should refuse. */
+  /** A separate, short-lived connection that a middleware should refuse (namespaces, tenants). */
   tryConnect(c, nsp, token, what) {
     const s = io(nsp, { path: this.instance.path, auth: { name: c.name, token }, forceNew: true, reconnection: false });
     c.note = `Trying ${nsp} with ${what}…`;
@@ -1119,7 +848,7 @@ export class DemoWidget {
   }
 
   addClient(cfg) {
-    const c = this.tenantDefaults(new VClient(this, { ...cfg, name: this.clients.some((o) => o.name === cfg.name) ? this.freeName() : cfg.name }));
+    const c = this.clientDefaults(new VClient(this, { ...cfg, name: this.clients.some((o) => o.name === cfg.name) ? this.freeName() : cfg.name }));
     this.clients.push(c);
     this.addColumn(c);
     c.open().then(() => this.refreshSenders());
@@ -1137,10 +866,7 @@ export class DemoWidget {
     u.status.textContent = c.connected ? "● connected" : "○ offline";
     u.status.dataset.state = c.connected ? "on" : "off";
     u.toggle.textContent = c.connected ? "Disconnect" : "Reconnect";
-    if (u.net) {
-      u.net.textContent = c.netLost ? "Network back" : "Lose network";
-      u.net.disabled = !c.netLost && !c.connected;
-    }
+    this.kindDef.drawClient?.(this, c);
     const facts = [];
     for (const { nsp, socket } of c.sockets) {
       const st = socket.id ? this.stateSockets.get(socket.id) : null;
@@ -1215,9 +941,8 @@ export class DemoWidget {
     for (const ns of d.namespaces ?? []) {
       for (const s of ns.sockets ?? []) this.stateSockets.set(s.id, { ...s, nsp: ns.name, rooms: s.rooms ?? [] });
     }
-    this.serverQueues = d.queues ?? null;
     this.schedule("diagram");
-    this.renderQueue();
+    this.kindDef.onState?.(this, d);
     for (const c of this.clients) this.renderClient(c);
     for (const sel of this.section.querySelectorAll("select[data-room-pick]")) fillSelect(sel, this.roomOptions());
   }
@@ -1331,18 +1056,19 @@ export class DemoWidget {
     this.update(m);
   }
 
-  /** Remembers a send in flight, so the tap's event_out can be tied to the call that caused it. */
-  expectSend(c, entry, { event, args, scope, room, except, js, go }) {
+  /**
+   * Remembers a send in flight, so the tap's event_out (which has the server's exact call) can be
+   * tied to it. explain: the client's own emit, shown before the server's call it caused.
+   */
+  expectSend(c, entry, { event, args, scope, room, except, explain = "" }) {
     const nsp = entry?.nsp ?? c.namespace;
-    const call = callFor({ scope, event, args: args ?? [], room, except, nsp });
     const p = {
       key: args ? this.keyOf(nsp, event, args) : null,
       loose: !args, // chat: the server builds the payload, match by event name
       event, nsp, scope, room, except,
       sender: c.name,
       senderSid: entry?.socket.id,
-      js: js ?? call.js,
-      go: go ?? call.go,
+      explain,
       message: null,
     };
     p.done = new Promise((resolve) => (p.resolve = resolve));
@@ -1435,7 +1161,8 @@ export class DemoWidget {
     const recipientNames = (ids) => ids.map((s) => this.nameOf(s));
     const receivedNames = [...m.receivedSids].map((s) => this.nameOf(s));
     const tapNames = m.tap ? recipientNames(m.tap.recipients ?? []) : null;
-    const call = m.send ? { js: m.send.js, go: m.send.go } : m.tap ? callFromTap(m.tap) : { js: `…emit(${q(m.event)})`, go: "" };
+    const call = m.tap?.call ? { js: m.tap.call, go: m.tap.go ?? "" } : { js: `…emit(${q(m.event)})`, go: "" };
+    if (m.send?.explain) call.js = `${m.send.explain} → the server runs ${call.js}`;
     const sender = m.send?.sender ?? (m.tap?.socket ? this.nameOf(m.tap.socket) : "server");
     const rooms = m.tap?.rooms?.length ? m.tap.rooms.map((r) => (this.stateSockets.has(r) || this.bySid.has(r) ? `${this.nameOf(r)}'s id` : r)).join(", ") : "—";
     const recipients = tapNames ?? receivedNames;

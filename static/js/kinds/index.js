@@ -1,0 +1,28 @@
+/**
+ * kinds/index.js: the demo kinds' panels, one module per kind, by name. playground/kind.go
+ * registers the same names on the server (a test fails when the two lists differ).
+ *
+ * A kind module's default export is an object; every field but name is optional:
+ *   name                      the kind, as in ```demo NAME
+ *   composer: {event, scope}  the composer's defaults; scopeButtons: one button per basic scope
+ *   roomControls, multiplex   per-client join/leave, and "open another namespace on the same connection"
+ *   init(w)                   the kind's own state on the widget (w.kindState)
+ *   clientDefaults(w, c)      adjusts a new client (its namespace, its auth) before it connects
+ *   wire(w, c, socket, nsp)   listens on a client's socket (questions, deliveries)
+ *   panels(w, id)             elements above the composer (the kind's own send forms)
+ *   say(w, c, text)           a client's "say" box; without it, the composer's event and scope
+ *   controls(w, c, btn)       elements added to a client's column
+ *   drawClient(w, c)          updates the column's kind-specific controls
+ *   side(w)                   an element for the side column
+ *   onState(w, state)         the server's state message (docs/play-api.md)
+ */
+import acks from "./acks.js";
+import chat from "./chat.js";
+import consoleKind from "./console.js";
+import emitScopes from "./emit-scopes.js";
+import namespaces from "./namespaces.js";
+import queue from "./queue.js";
+import rooms from "./rooms.js";
+import tenants from "./tenants.js";
+
+export const kinds = Object.fromEntries([chat, emitScopes, rooms, namespaces, tenants, acks, queue, consoleKind].map((k) => [k.name, k]));

@@ -1,0 +1,97 @@
+/**
+ * queue: deliveries wait on the server until their client acknowledges them; a client that lost
+ * its network comes back to the same session (connection state recovery;
+ * playground/kind_queue.go).
+ */
+import { h, setChildren, select, field, short, ICON, MAX_RECEIVED } from "../demo-dom.js";
+
+function renderQueue(w) {
+  const st = w.kindState;
+  if (!st.el) return;
+  const rows = [];
+  const who = new Set([...st.queues.keys(), ...Object.keys(st.server ?? {})]);
+  for (const name of who) {
+    const waiting = (st.queues.get(name) ?? []).filter((i) => i.state === "waiting");
+    const n = st.server ? st.server[name] ?? 0 : waiting.length;
+    if (!n) continue;
+    rows.push(h("li", { "data-queue": name, "data-count": String(n) }, h("strong", {}, name), `: ${n} waiting on the server`,
+      waiting.length ? ": " + waiting.map((i) => short(i.text, 24)).join(", ") : ""));
+  }
+  const empty = h("p", { class: "demo-muted", "data-testid": "queue-empty" }, "Empty: every delivery was acknowledged.");
+  setChildren(st.el, rows.length ? h("ul", {}, rows) : empty);
+}
+
+export default {
+  name: "queue",
+
+  init() {
+    return { queues: new Map(), server: null, el: null }; // recipient name → [{text, state}]; the server's counts
+  },
+
+  /** Every delivery is acknowledged once shown. */
+  wire(w, c, socket) {
+    socket.on("delivery", (msg, ack) => {
+      const items = w.kindState.queues.get(c.name) ?? [];
+      const item = items.find((i) => i.state === "waiting" && i.text === msg?.text);
+      if (item) item.state = "acked";
+      c.received.unshift({ icon: ICON.received, text: `delivery ${short(msg?.text)} → acked` });
+      c.received.length = Math.min(c.received.length, MAX_RECEIVED);
+      renderQueue(w);
+      w.renderClient(c);
+      if (typeof ack === "function") ack("ok");
+    });
+  },
+
+  panels(w, id) {
+    const from = select({ id: id("dl-from"), "data-client-pick": "", "data-testid": "deliver-from" }, []);
+    const to = select({ id: id("dl-to"), "data-client-pick": "", "data-testid": "deliver-to" }, []);
+    const text = h("input", { type: "text", id: id("dl-text"), value: "order #1", "data-testid": "deliver-text" });
+    const out = h("p", { class: "demo-answer", role: "status", "data-testid": "deliver-result" });
+    let n = 1;
+    return [h("div", {}, h("form", { class: "demo-row", onsubmit: async (e) => {
+      e.preventDefault();
+      const c = w.clients.find((c) => c.name === from.value);
+      if (!c?.connected) {
+        out.textContent = `${from.value} is offline: pick a connected sender.`;
+        return;
+      }
+      const target = to.value;
+      const queues = w.kindState.queues;
+      const q = queues.get(target) ?? [];
+      q.push({ text: text.value, state: "waiting" });
+      queues.set(target, q);
+      renderQueue(w);
+      try {
+        const res = await c.ack("deliver", { to: target, text: text.value });
+        out.textContent = `Server: queued for ${target} (${res?.queued ?? "?"} waiting in its queue).`;
+      } catch (err) {
+        out.textContent = `${ICON.warn} ${err.message}`;
+      }
+      text.value = `order #${++n}`;
+      renderQueue(w);
+    } }, field("From", from), field("Deliver to", to), field("Text", text),
+    h("button", { type: "submit", class: "demo-btn demo-primary", "data-testid": "deliver-send" }, "Deliver (queued until acked)")), out)];
+  },
+
+  /** Connection state recovery: lose the network (no DISCONNECT), then get it back. */
+  controls(w, c, btn) {
+    c.ui.net = btn("Lose network", "client-network", () => (c.netLost ? c.networkBack() : c.loseNetwork()));
+    return [h("div", { class: "demo-buttons" }, c.ui.net)];
+  },
+
+  drawClient(w, c) {
+    c.ui.net.textContent = c.netLost ? "Network back" : "Lose network";
+    c.ui.net.disabled = !c.netLost && !c.connected;
+  },
+
+  side(w) {
+    w.kindState.el = h("div", { class: "demo-queue", "data-testid": "server-queue" });
+    renderQueue(w);
+    return h("section", { class: "demo-panel", "aria-label": "Server queue" }, h("h3", { class: "demo-h" }, "Server-side queue"), w.kindState.el);
+  },
+
+  onState(w, d) {
+    w.kindState.server = d.queues ?? null;
+    renderQueue(w);
+  },
+};
