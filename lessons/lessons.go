@@ -91,6 +91,7 @@ type Lesson struct {
 	TOC        []Heading // h2 and h3 in order
 	Demos      []blocks.Demo
 	Quizzes    []blocks.Quiz
+	Exercises  []blocks.Exercise
 	Links      []Link   // every link and autolink, quizzes included, as written (before URL filtering)
 	Images     []Link   // every image, quizzes included, as written
 	Anchors    []string // the id of every heading, any level
@@ -167,7 +168,7 @@ type Error struct {
 func (e *Error) Error() string { return fmt.Sprintf("%s:%d: %v", e.File, e.Line, e.Err) }
 func (e *Error) Unwrap() error { return e.Err }
 
-// maxWidgetIDs is how many "demo-N" and "quiz-N" ids headings avoid.
+// maxWidgetIDs is how many "demo-N", "quiz-N" and "exercise-N" ids headings avoid.
 const maxWidgetIDs = 64
 
 var (
@@ -474,6 +475,7 @@ func render(fsys fs.FS, md goldmark.Markdown, body []byte, l *Lesson, reserved [
 	for i := 1; i <= maxWidgetIDs; i++ {
 		ids.Put([]byte("demo-" + strconv.Itoa(i)))
 		ids.Put([]byte("quiz-" + strconv.Itoa(i)))
+		ids.Put([]byte("exercise-" + strconv.Itoa(i)))
 	}
 	for _, id := range reserved {
 		ids.Put([]byte(id))
@@ -512,6 +514,14 @@ func render(fsys fs.FS, md goldmark.Markdown, body []byte, l *Lesson, reserved [
 				l.Links = append(l.Links, Link(k))
 			}
 			for _, k := range n.Quiz.Images {
+				l.Images = append(l.Images, Link(k))
+			}
+		case *blocks.ExerciseNode:
+			l.Exercises = append(l.Exercises, n.Exercise)
+			for _, k := range n.Exercise.Links {
+				l.Links = append(l.Links, Link(k))
+			}
+			for _, k := range n.Exercise.Images {
 				l.Images = append(l.Images, Link(k))
 			}
 		}

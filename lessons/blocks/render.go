@@ -17,6 +17,34 @@ type nodeRenderer struct{ opts Options }
 func (r *nodeRenderer) RegisterFuncs(reg renderer.NodeRendererFuncRegisterer) {
 	reg.Register(KindDemo, r.renderDemo)
 	reg.Register(KindQuiz, r.renderQuiz)
+	reg.Register(KindExercise, r.renderExercise)
+}
+
+func (r *nodeRenderer) renderExercise(w util.BufWriter, _ []byte, n ast.Node, entering bool) (ast.WalkStatus, error) {
+	if !entering {
+		return ast.WalkContinue, nil
+	}
+	x := n.(*ExerciseNode).Exercise
+	render := r.opts.RenderExercise
+	if render == nil {
+		render = DefaultExercise
+	}
+	if err := render(context.Background(), w, x); err != nil {
+		return ast.WalkStop, &LineError{Line: x.Line, Err: fmt.Errorf("rendering exercise: %w", err)}
+	}
+	return ast.WalkSkipChildren, nil
+}
+
+// DefaultExercise is the fallback exercise renderer:
+// <div class="exercise" data-exercise="{config JSON}">goal, hidden hints</div>.
+func DefaultExercise(_ context.Context, w io.Writer, x Exercise) error {
+	cfg, err := x.Config()
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(w, "<div class=\"exercise\" id=\"sl-%s\" data-exercise=\"%s\">\n%s\n</div>\n",
+		html.EscapeString(x.ID), html.EscapeString(string(cfg)), exerciseText(x))
+	return err
 }
 
 func (r *nodeRenderer) renderDemo(w util.BufWriter, _ []byte, n ast.Node, entering bool) (ast.WalkStatus, error) {
