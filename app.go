@@ -142,7 +142,7 @@ func newApp(log *slog.Logger, cfg serveConfig) (*app, error) {
 	a.site = templates.Site{
 		Name: "Socket Lab",
 		CSS:  []string{assets.URL("css/site.css"), assets.URL("css/highlight.css"), assets.URL("css/demos.css")},
-		JS:   []string{assets.URL("js/site.js"), assets.URL("js/demos.js")},
+		JS:   []string{assets.URL("js/site.js"), assets.URL("js/demos.js"), assets.URL("js/exercise.js")},
 		// demos.js imports ./sio.js: the import map sends that to its hashed, cached URL too.
 		ImportMap: assets.ImportMap(),
 	}
