@@ -17,13 +17,23 @@ export const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
  */
 export const serverCommand = process.env.EXERCISE_SERVER || `node node/exercise/host.js {port} {file}`;
 
-/** Every exercise of lessons/, through the Go loader (go run, or SOCKETLAB_BIN when set). */
+let binary = process.env.SOCKETLAB_BIN;
+
+/** The socketlab binary: SOCKETLAB_BIN, or built once (go build) into a temporary folder. */
+export function socketlabBinary() {
+  if (!binary) {
+    const dir = mkdtempSync(join(tmpdir(), "socketlab-bin-"));
+    binary = join(dir, "socketlab");
+    execFileSync("go", ["build", "-o", binary, "."], { cwd: root, stdio: "inherit", timeout: 600_000 });
+    process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
+  }
+  return binary;
+}
+
+/** Every exercise of lessons/, through the Go loader: what `socketlab exercises lessons` prints. */
 export function loadExercises() {
-  const [cmd, args] = process.env.SOCKETLAB_BIN
-    ? [process.env.SOCKETLAB_BIN, ["exercises", "lessons"]]
-    : ["go", ["run", ".", "exercises", "lessons"]];
-  const out = execFileSync(cmd, args, { cwd: root, encoding: "utf8", timeout: 300_000, maxBuffer: 16 << 20 });
-  return JSON.parse(out).map((x) => ({ ...x, config: x.config }));
+  const out = execFileSync(socketlabBinary(), ["exercises", "lessons"], { cwd: root, encoding: "utf8", timeout: 60_000, maxBuffer: 16 << 20 });
+  return JSON.parse(out);
 }
 
 function freePort() {
@@ -61,6 +71,16 @@ export async function startServer(code) {
     .split(/\s+/)
     .filter(Boolean)
     .map((a) => a.replaceAll("{port}", String(port)).replaceAll("{file}", file));
+  return spawnListening(cmd, args, port, () => rmSync(dir, { recursive: true, force: true }));
+}
+
+/** Runs `socketlab serve` on a free loopback port: {url, output(), stop()}. */
+export async function startSocketlab() {
+  const port = await freePort();
+  return spawnListening(socketlabBinary(), ["serve", "-addr", `127.0.0.1:${port}`], port, () => {});
+}
+
+async function spawnListening(cmd, args, port, cleanup) {
   const child = spawn(cmd, args, { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   child.stdout.on("data", (d) => (output += d));
@@ -73,7 +93,7 @@ export async function startServer(code) {
       child.kill("SIGKILL");
       await gone;
     }
-    rmSync(dir, { recursive: true, force: true });
+    cleanup();
   };
   for (let i = 0; i < 400; i++) {
     if (exited) {
