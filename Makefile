@@ -58,7 +58,7 @@ bench:
 
 # Every fuzz target for FUZZTIME each (go test -fuzz takes one target at a time).
 FUZZTIME ?= 30s
-FUZZ_TARGETS := ./lessons:FuzzLoad ./lessons/blocks:FuzzDemo ./lessons/blocks:FuzzQuiz \
+FUZZ_TARGETS := ./lessons:FuzzLoad ./lessons/blocks:FuzzDemo ./lessons/blocks:FuzzQuiz ./lessons/blocks:FuzzExercise \
 	./lessons/blocks:FuzzAllowedURL ./playground/socketio:FuzzDecode ./playground/socketio:FuzzClient \
 	./playground/engineio:FuzzDecodePayload ./playground/engineio:FuzzParsePacket
 fuzz:

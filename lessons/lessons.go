@@ -510,20 +510,10 @@ func render(fsys fs.FS, md goldmark.Markdown, body []byte, l *Lesson, reserved [
 			l.Demos = append(l.Demos, n.Demo)
 		case *blocks.QuizNode:
 			l.Quizzes = append(l.Quizzes, n.Quiz)
-			for _, k := range n.Quiz.Links {
-				l.Links = append(l.Links, Link(k))
-			}
-			for _, k := range n.Quiz.Images {
-				l.Images = append(l.Images, Link(k))
-			}
+			l.addLinks(n.Quiz.Links, n.Quiz.Images)
 		case *blocks.ExerciseNode:
 			l.Exercises = append(l.Exercises, n.Exercise)
-			for _, k := range n.Exercise.Links {
-				l.Links = append(l.Links, Link(k))
-			}
-			for _, k := range n.Exercise.Images {
-				l.Images = append(l.Images, Link(k))
-			}
+			l.addLinks(n.Exercise.Links, n.Exercise.Images)
 		}
 		return ast.WalkContinue, nil
 	})
@@ -538,6 +528,16 @@ func render(fsys fs.FS, md goldmark.Markdown, body []byte, l *Lesson, reserved [
 	}
 	l.HTML = buf.String()
 	return nil
+}
+
+// addLinks adds the links and images of a quiz or an exercise to the lesson's.
+func (l *Lesson) addLinks(links, images []blocks.Link) {
+	for _, k := range links {
+		l.Links = append(l.Links, Link(k))
+	}
+	for _, k := range images {
+		l.Images = append(l.Images, Link(k))
+	}
 }
 
 // plainText is the text of an inline tree: text, code spans, entities.

@@ -110,11 +110,15 @@ var (
 	reservedEvents = []string{"connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener"}
 )
 
-// stepKinds: the action key of a step and the keys it allows.
-var stepKinds = []struct {
-	action string
-	keys   []string
-}{
+// itemKind is one kind of step or expectation: the key that says which, and
+// the keys it allows.
+type itemKind struct {
+	key  string
+	keys []string
+}
+
+// stepKinds are the steps of a check, by their action key.
+var stepKinds = []itemKind{
 	{"emit", []string{"client", "emit", "args", "ack"}},
 	{"connect", []string{"client", "connect", "auth", "namespace"}},
 	{"disconnect", []string{"client", "disconnect"}},
@@ -122,11 +126,8 @@ var stepKinds = []struct {
 	{"wait", []string{"wait"}},
 }
 
-// expectKinds: the kind key of an expectation and the keys it allows.
-var expectKinds = []struct {
-	kind string
-	keys []string
-}{
+// expectKinds are the expectations of a check, by their kind key.
+var expectKinds = []itemKind{
 	{"receives", []string{"client", "receives", "args", "times"}},
 	{"misses", []string{"client", "misses", "args"}},
 	{"connect_error", []string{"client", "connect_error", "data"}},
@@ -358,64 +359,53 @@ func (b *block) listField(f map[string]*yaml.Node, parent *yaml.Node, what, key 
 	return false
 }
 
-// kindOf finds which of kinds' keys n has: exactly one must be present.
-// An item with none of them has its unknown keys reported with suggestions
-// from allKeys.
-func (b *block) kindOf(n *yaml.Node, what string, kinds, allKeys []string) (string, map[string]*yaml.Node) {
+// item finds which of kinds n is (exactly one kind key must be present) and
+// returns its fields, the keys checked against that kind's. An item of no
+// kind has its unknown keys reported with suggestions from every kind's keys.
+func (b *block) item(n *yaml.Node, what string, kinds []itemKind) (string, map[string]*yaml.Node) {
+	var names, allKeys []string
+	for _, k := range kinds {
+		names = append(names, k.key)
+		for _, key := range k.keys {
+			if !slices.Contains(allKeys, key) {
+				allKeys = append(allKeys, key)
+			}
+		}
+	}
 	if n.Kind != yaml.MappingNode {
-		b.nodeErrorf(n, "%s: want a mapping with one of %s", what, strings.Join(kinds, ", "))
+		b.nodeErrorf(n, "%s: want a mapping with one of %s", what, strings.Join(names, ", "))
 		return "", nil
 	}
 	var found []string
-	keys := map[string]*yaml.Node{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
-		k := n.Content[i]
-		if slices.Contains(kinds, k.Value) {
-			found = append(found, k.Value)
+		if k := n.Content[i].Value; slices.Contains(names, k) {
+			found = append(found, k)
 		}
-		keys[k.Value] = n.Content[i+1]
 	}
 	switch len(found) {
-	case 1:
-		return found[0], keys
 	case 0:
 		before := len(Errors(b.pc))
 		b.mapping(n, what, allKeys)
 		if len(Errors(b.pc)) == before {
-			b.nodeErrorf(n, "%s: say what happens with one of %s", what, strings.Join(kinds, ", "))
+			b.nodeErrorf(n, "%s: say what happens with one of %s", what, strings.Join(names, ", "))
 		}
+		return "", nil
+	case 1:
 	default:
-		b.nodeErrorf(n, "%s: one of %s per item, got %s", what, strings.Join(kinds, ", "), strings.Join(found, " and "))
+		b.nodeErrorf(n, "%s: one of %s per item, got %s", what, strings.Join(names, ", "), strings.Join(found, " and "))
+		return "", nil
 	}
-	return "", nil
-}
-
-func stepActions() (actions, keys []string) {
-	for _, k := range stepKinds {
-		actions = append(actions, k.action)
-		for _, key := range k.keys {
-			if !slices.Contains(keys, key) {
-				keys = append(keys, key)
-			}
-		}
+	i := slices.IndexFunc(kinds, func(k itemKind) bool { return k.key == found[0] })
+	f := b.mapping(n, what, kinds[i].keys)
+	if f == nil {
+		return "", nil
 	}
-	return actions, keys
+	return found[0], f
 }
 
 func (b *block) step(n *yaml.Node, what string, clients []string) {
-	actions, keys := stepActions()
-	action, _ := b.kindOf(n, what, actions, keys)
+	action, f := b.item(n, what, stepKinds)
 	if action == "" {
-		return
-	}
-	var allowed []string
-	for _, k := range stepKinds {
-		if k.action == action {
-			allowed = k.keys
-		}
-	}
-	f := b.mapping(n, what, allowed)
-	if f == nil {
 		return
 	}
 	if action == "wait" {
@@ -452,32 +442,9 @@ func (b *block) step(n *yaml.Node, what string, clients []string) {
 	}
 }
 
-func expectKindNames() (kinds, keys []string) {
-	for _, k := range expectKinds {
-		kinds = append(kinds, k.kind)
-		for _, key := range k.keys {
-			if !slices.Contains(keys, key) {
-				keys = append(keys, key)
-			}
-		}
-	}
-	return kinds, keys
-}
-
 func (b *block) expectation(n *yaml.Node, what string, clients []string) {
-	kinds, keys := expectKindNames()
-	kind, _ := b.kindOf(n, what, kinds, keys)
+	kind, f := b.item(n, what, expectKinds)
 	if kind == "" {
-		return
-	}
-	var allowed []string
-	for _, k := range expectKinds {
-		if k.kind == kind {
-			allowed = k.keys
-		}
-	}
-	f := b.mapping(n, what, allowed)
-	if f == nil {
 		return
 	}
 	b.clientField(f, n, what, clients)

@@ -1,7 +1,6 @@
 package blocks
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -12,23 +11,12 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/yuin/goldmark"
-	"github.com/yuin/goldmark/parser"
 )
 
 // convertPos renders src and returns the HTML and the errors as "line:col: message".
 func convertPos(t *testing.T, opts Options, src string) (string, []string) {
 	t.Helper()
-	md := goldmark.New(goldmark.WithExtensions(New(opts), SafeURLs()))
-	pc := parser.NewContext()
-	var buf bytes.Buffer
-	if err := md.Convert([]byte(src), &buf, parser.WithContext(pc)); err != nil {
-		t.Fatalf("Convert: %v", err)
-	}
-	var errs []string
-	for _, e := range Errors(pc) {
-		errs = append(errs, fmt.Sprintf("%d:%d: %v", e.Line, e.Col, e.Err))
-	}
-	return buf.String(), errs
+	return convertAs(t, opts, src, func(e *LineError) string { return fmt.Sprintf("%d:%d: %v", e.Line, e.Col, e.Err) })
 }
 
 // validExercise is a complete exercise block; tests replace parts of it.
