@@ -63,6 +63,7 @@ export function mountExercise(section, hooks = {}) {
     box = document.createElement("textarea");
     box.className = "exercise-code";
     box.spellcheck = false;
+    box.wrap = "off"; // code keeps its lines; the box scrolls sideways
     box.setAttribute("aria-label", "Your server code (JavaScript)");
     box.dataset.testid = "exercise-code";
     box.rows = Math.min(24, config.starter.split("\n").length + 1);
