@@ -123,6 +123,7 @@ var stepKinds = []itemKind{
 	{"connect", []string{"client", "connect", "auth", "namespace"}},
 	{"disconnect", []string{"client", "disconnect"}},
 	{"answers", []string{"client", "answers", "with"}},
+	{"waits_for", []string{"client", "waits_for", "args"}},
 	{"wait", []string{"wait"}},
 }
 
@@ -433,6 +434,9 @@ func (b *block) step(n *yaml.Node, what string, clients []string) {
 		if ns, ok := b.stringField(f, n, what, "namespace", false); ok && !strings.HasPrefix(ns, "/") {
 			b.nodeErrorf(f["namespace"], "%s: namespace %q must start with /", what, ns)
 		}
+	case "waits_for":
+		b.stringField(f, n, what, "waits_for", true)
+		b.listValue(f, what, "args")
 	case "answers":
 		b.stringField(f, n, what, "answers", true)
 		if _, ok := f["with"]; !ok {

@@ -184,3 +184,42 @@ test("a client answers the server's acks as a step says", async () => {
   );
   assert.equal(r.passed, true, r.explanation);
 });
+
+test("waits_for holds the steps until an event arrives, and says so when it never does", async () => {
+  const results = await withServer(
+    (s) =>
+      s.on("connection", (socket) =>
+        socket.on("later", (text) => setTimeout(() => s.emit("news", text), 100)),
+      ),
+    (url) =>
+      runChecks({
+        io,
+        url,
+        timeouts: fast,
+        clients: abc,
+        checks: [
+          {
+            name: "arrives",
+            steps: [
+              { client: "A", emit: "later", args: ["x"] },
+              { client: "B", waits_for: "news", args: ["x"] },
+              { client: "B", disconnect: true },
+            ],
+            expect: [{ client: "B", receives: "news", args: ["x"] }],
+          },
+          {
+            name: "never",
+            steps: [{ client: "A", waits_for: "news" }],
+            expect: [{ client: "C", receives: "nothing" }],
+          },
+        ],
+      }),
+  );
+  assert.deepEqual(
+    results.map((r) => [r.passed, r.explanation]),
+    [
+      [true, 'Passed: B received news "x"'],
+      [false, "A waited 0.6 s for news; it never came"],
+    ],
+  );
+});

@@ -16,6 +16,7 @@
  *          {client, connect: true, auth?, namespace?}
  *          {client, disconnect: true}
  *          {client, answers: EVENT, with: [...]}  answer the server's EVENT acks with these
+ *          {client, waits_for: EVENT, args?}  wait (at most timeouts.max) until it has arrived
  *          {wait: MS}
  * Expect:  {client, receives: EVENT, args?, times?} | {client, receives: nothing}
  *          {client, misses: EVENT, args?}
@@ -51,7 +52,7 @@ async function runCheck({ io, url, path, clients, check, t }) {
       answers: new Map(),
     });
   }
-  const acks = []; // {text, ok, detail}
+  const acks = []; // what the steps themselves found: acks, waits_for ({ok, text})
   const lines = [];
   try {
     const later = new Set();
@@ -79,6 +80,13 @@ async function runCheck({ io, url, path, clients, check, t }) {
         w.socket?.disconnect();
       } else if (s.answers !== undefined) {
         w.answers.set(s.answers, s.with ?? []);
+      } else if (s.waits_for !== undefined) {
+        const e = { receives: s.waits_for, args: s.args };
+        const start = Date.now();
+        while (!w.received.some((r) => matches(e, r, s.waits_for)) && Date.now() - start < t.max) await sleep(20);
+        if (!w.received.some((r) => matches(e, r, s.waits_for))) {
+          acks.push({ ok: false, text: `${w.conf.name} waited ${seconds(t.max)} for ${describe(s.waits_for, s.args)}; it never came` });
+        }
       }
       await sleep(t.step);
     }
