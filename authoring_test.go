@@ -323,6 +323,30 @@ func TestAuthoringGuideExample(t *testing.T) {
 	}
 }
 
+// The guide's exercise example passes check and loads as one exercise.
+func TestAuthoringGuideExercise(t *testing.T) {
+	doc, err := os.ReadFile("docs/authoring.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile("(?s)<!-- example-exercise -->\\s*````\n(.*?)\n````").FindSubmatch(doc)
+	if m == nil {
+		t.Fatal("docs/authoring.md has no ```` block after <!-- example-exercise -->")
+	}
+	fsys := fstest.MapFS{"01-a.md": {Data: []byte(lessonText("A", "S") + "\n" + string(m[1]) + "\n")}}
+	if ds := lessons.Check(fsys, lessonOptions("docs/authoring.md exercise", true)); len(ds) > 0 {
+		t.Fatalf("the guide's exercise does not pass check:\n%v", ds)
+	}
+	idx, err := lessons.Load(fsys, lessonOptions("example", true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := idx.Lessons()[0]
+	if len(l.Exercises) != 1 || l.Exercises[0].Demo != "emit-scopes" || len(l.Exercises[0].HintsHTML) != 1 {
+		t.Errorf("the guide's exercise loaded as %+v", l.Exercises)
+	}
+}
+
 func TestServeWatchNeedsLessons(t *testing.T) {
 	_, err := parseServeFlags([]string{"-watch"}, func(string) string { return "" }, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "-watch needs -lessons") {
