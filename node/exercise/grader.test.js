@@ -9,6 +9,9 @@ import { runChecks } from "../../static/js/exercise-check.js";
 const fast = { ack: 300, connect: 1000, settle: 150, max: 600, step: 20 };
 const abc = [{ name: "A" }, { name: "B" }, { name: "C" }];
 
+/** The grader with short timeouts, as every test here calls it. */
+const grade = (url, clients, checks) => runChecks({ io, url, clients, checks, timeouts: fast });
+
 async function withServer(setup, fn) {
   const server = new Server(0);
   setup(server);
@@ -33,7 +36,7 @@ const chatCheck = {
 test("a server that echoes to the sender only: who got nothing, who got it anyway", async () => {
   const [r] = await withServer(
     (s) => s.on("connection", (socket) => socket.on("chat", (m) => socket.emit("chat", m))),
-    (url) => runChecks({ io, url, clients: abc, checks: [chatCheck], timeouts: fast }),
+    (url) => grade(url, abc, [chatCheck]),
   );
   assert.equal(r.passed, false);
   assert.equal(r.name, "A's chat reaches everyone else");
@@ -51,7 +54,7 @@ test("a server that echoes to the sender only: who got nothing, who got it anywa
 test("socket.broadcast.emit passes, and the explanation says what was observed", async () => {
   const [r] = await withServer(
     (s) => s.on("connection", (socket) => socket.on("chat", (m) => socket.broadcast.emit("chat", m))),
-    (url) => runChecks({ io, url, clients: abc, checks: [chatCheck], timeouts: fast }),
+    (url) => grade(url, abc, [chatCheck]),
   );
   assert.equal(r.passed, true, r.explanation);
   assert.equal(r.explanation, 'Passed: B received chat "hi"; C received chat "hi"; A received nothing');
@@ -68,17 +71,11 @@ test("other events, counts, misses", async () => {
         }),
       ),
     (url) =>
-      runChecks({
-        io,
-        url,
-        clients: abc,
-        timeouts: fast,
-        checks: [
+      grade(url, abc, [
           { name: "exact args", steps: [{ client: "A", emit: "chat", args: ["hi"] }], expect: [{ client: "B", receives: "chat", args: ["ho"] }] },
           { name: "once", steps: [{ client: "A", emit: "chat", args: ["hi"] }], expect: [{ client: "B", receives: "chat", args: ["hi"], times: 1 }] },
           { name: "misses", steps: [{ client: "A", emit: "chat", args: ["hi"] }], expect: [{ client: "C", misses: "chat", args: ["HI"] }] },
-        ],
-      }),
+        ]),
   );
   assert.deepEqual(
     results.map((r) => r.explanation),
@@ -107,12 +104,7 @@ test("refusals, connections and acks are explained", async () => {
       });
     },
     (url) =>
-      runChecks({
-        io,
-        url,
-        timeouts: fast,
-        clients: [{ name: "Ada", auth: { token: "t" } }, { name: "Eve" }],
-        checks: [
+      grade(url, [{ name: "Ada", auth: { token: "t" } }, { name: "Eve" }], [
           {
             name: "Eve is refused",
             steps: [{ client: "Eve", connect: true, auth: {} }],
@@ -137,8 +129,7 @@ test("refusals, connections and acks are explained", async () => {
             ],
             expect: [{ client: "Ada", receives: "nothing" }],
           },
-        ],
-      }),
+        ]),
   );
   assert.deepEqual(
     results.map((r) => [r.passed, r.explanation]),
@@ -161,12 +152,7 @@ test("a client answers the server's acks as a step says", async () => {
   const [r] = await withServer(
     (s) => s.on("connection", (socket) => socket.emit("rate-us", "how was it?", (stars) => socket.emit("thanks", stars))),
     (url) =>
-      runChecks({
-        io,
-        url,
-        timeouts: fast,
-        clients: abc,
-        checks: [
+      grade(url, abc, [
           {
             name: "answer",
             steps: [
@@ -179,8 +165,7 @@ test("a client answers the server's acks as a step says", async () => {
               { client: "B", misses: "thanks" },
             ],
           },
-        ],
-      }),
+        ]),
   );
   assert.equal(r.passed, true, r.explanation);
 });
@@ -192,12 +177,7 @@ test("waits_for holds the steps until an event arrives, and says so when it neve
         socket.on("later", (text) => setTimeout(() => s.emit("news", text), 100)),
       ),
     (url) =>
-      runChecks({
-        io,
-        url,
-        timeouts: fast,
-        clients: abc,
-        checks: [
+      grade(url, abc, [
           {
             name: "arrives",
             steps: [
@@ -212,8 +192,7 @@ test("waits_for holds the steps until an event arrives, and says so when it neve
             steps: [{ client: "A", waits_for: "news" }],
             expect: [{ client: "C", receives: "nothing" }],
           },
-        ],
-      }),
+        ]),
   );
   assert.deepEqual(
     results.map((r) => [r.passed, r.explanation]),
