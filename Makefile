@@ -44,10 +44,12 @@ node/node_modules: node/package.json node/package-lock.json
 	cd node && npm ci --no-audit --no-fund
 	touch node/node_modules
 
-# The browser client (sio.js) against npm socket.io in Chromium, and the lessons' claims checked on
-# the real socket.io. (The npm socket.io-client against our hub runs inside go test.)
+# The browser client (sio.js) against npm socket.io in Chromium, the lessons' claims checked on
+# the real socket.io, and every lesson exercise graded there: its solution passes, its starter
+# fails (EXERCISE_SERVER="./socketlab run -addr 127.0.0.1:{port} {file}" grades on our sandbox
+# instead; see node/exercise/lib.js). (The npm socket.io-client against our hub runs inside go test.)
 node-test: node/node_modules
-	cd node && node --test --test-concurrency=1 sio/ truth/
+	cd node && node --test --test-concurrency=1 sio/ truth/ exercise/
 
 test: vet check-generated check-lessons go-test node-test
 
@@ -56,7 +58,7 @@ bench:
 
 # Every fuzz target for FUZZTIME each (go test -fuzz takes one target at a time).
 FUZZTIME ?= 30s
-FUZZ_TARGETS := ./lessons:FuzzLoad ./lessons/blocks:FuzzDemo ./lessons/blocks:FuzzQuiz \
+FUZZ_TARGETS := ./lessons:FuzzLoad ./lessons/blocks:FuzzDemo ./lessons/blocks:FuzzQuiz ./lessons/blocks:FuzzExercise \
 	./lessons/blocks:FuzzAllowedURL ./playground/socketio:FuzzDecode ./playground/socketio:FuzzClient \
 	./playground/engineio:FuzzDecodePayload ./playground/engineio:FuzzParsePacket
 fuzz:

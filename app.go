@@ -50,6 +50,13 @@ func lessonOptions(prefix string, drafts bool) lessons.Options {
 			RenderQuiz: func(ctx context.Context, w io.Writer, q blocks.Quiz) error {
 				return templates.Quiz(quizView(q)).Render(ctx, w)
 			},
+			RenderExercise: func(ctx context.Context, w io.Writer, x blocks.Exercise) error {
+				v, err := exerciseView(x)
+				if err != nil {
+					return err
+				}
+				return templates.Exercise(v).Render(ctx, w)
+			},
 			ValidateDemo: validateDemo,
 		},
 	}
@@ -73,6 +80,19 @@ func quizView(q blocks.Quiz) templates.QuizView {
 		v.Questions = append(v.Questions, qv)
 	}
 	return v
+}
+
+func exerciseView(x blocks.Exercise) (templates.ExerciseView, error) {
+	cfg, err := x.Config()
+	if err != nil {
+		return templates.ExerciseView{}, fmt.Errorf("exercise config: %w", err)
+	}
+	v := templates.ExerciseView{ID: x.ID, Title: x.Title, Demo: x.Demo, GoalHTML: x.GoalHTML,
+		HintsHTML: x.HintsHTML, Solution: x.Solution, ConfigJSON: string(cfg)}
+	for _, c := range x.Clients {
+		v.Clients = append(v.Clients, c.Name)
+	}
+	return v, nil
 }
 
 // loadLessons parses the embedded course, or the lessons in dir when one is given.
@@ -124,7 +144,7 @@ func newApp(log *slog.Logger, cfg serveConfig) (*app, error) {
 		CSS:  []string{assets.URL("css/site.css"), assets.URL("css/highlight.css"), assets.URL("css/demos.css")},
 		// kinds/index.js is imported by demos.js; listed here too, its panel modules load in parallel
 		// with demos.js instead of after it.
-		JS: []string{assets.URL("js/site.js"), assets.URL("js/demos.js"), assets.URL("js/kinds/index.js")},
+		JS: []string{assets.URL("js/site.js"), assets.URL("js/demos.js"), assets.URL("js/kinds/index.js"), assets.URL("js/exercise.js")},
 		// demos.js imports ./sio.js: the import map sends that to its hashed, cached URL too.
 		ImportMap: assets.ImportMap(),
 	}

@@ -75,6 +75,12 @@ func TestCheckRules(t *testing.T) {
 			`CASE/01-a.md:14:7: quiz question 2 choice 2: "explain" is required`,
 			`CASE/01-a.md:14:17: quiz question 2 choice 2: unknown key "explian" (did you mean "explain"?)`,
 		}},
+		{"exercise", []string{
+			`CASE/01-a.md:9:1: exercise: "solution" is required`,
+			`CASE/01-a.md:9:14: exercise demo: unknown demo "chta" (did you mean "chat"?)`,
+			`CASE/01-a.md:18:18: exercise check 1 (Ada's chat reaches Grace) expect 1: unknown client "Grase" (did you mean "Grace"?)`,
+			`CASE/01-a.md:19:23: exercise check 1 (Ada's chat reaches Grace) expect 2: unknown key "recieves" (did you mean "receives"?)`,
+		}},
 		{"links", []string{
 			`CASE/01-a.md:8:24: link "/lessons/room": no lesson with slug "room"`,
 			`CASE/01-a.md:8:59: link "/lessons/b#joinning": no heading with anchor "joinning" in 02-b.md (did you mean "#joining"?)`,
@@ -179,6 +185,39 @@ func TestCheckCommand(t *testing.T) {
 	})
 }
 
+func TestExercisesCommand(t *testing.T) {
+	out, _, err := runCmd(t, "exercises")
+	if err != nil {
+		t.Fatalf("exercises: %v", err)
+	}
+	var got []struct {
+		File, Slug, Title string
+		Line              int
+		Config            struct {
+			ID, Demo, Starter, Solution string
+			Checks                      []json.RawMessage
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("output is not JSON: %v\n%s", err, out)
+	}
+	slugs := map[string]bool{}
+	for _, x := range got {
+		slugs[x.Slug] = true
+		if !strings.HasPrefix(x.File, "lessons/") || x.Line < 1 || x.Config.Starter == "" || x.Config.Solution == "" || len(x.Config.Checks) == 0 {
+			t.Errorf("incomplete exercise %+v", x)
+		}
+	}
+	for _, slug := range []string{"chat", "emit-and-broadcast", "rooms", "namespaces", "tenants", "acks", "queues"} {
+		if !slugs[slug] {
+			t.Errorf("lesson %s has no exercise", slug)
+		}
+	}
+	if _, _, err := runCmd(t, "exercises", "lessons/testdata/check/exercise"); err == nil || !strings.Contains(err.Error(), `"solution" is required`) {
+		t.Errorf("a broken exercise: got %v, want the lesson error", err)
+	}
+}
+
 // copyCourse copies the embedded lessons into a new temp dir.
 func copyCourse(t *testing.T) string {
 	t.Helper()
@@ -281,6 +320,30 @@ func TestAuthoringGuideExample(t *testing.T) {
 	}
 	if len(l.Demos) == 0 || len(l.Quizzes) == 0 {
 		t.Errorf("the example has %d demos and %d quizzes, want at least one of each", len(l.Demos), len(l.Quizzes))
+	}
+}
+
+// The guide's exercise example passes check and loads as one exercise.
+func TestAuthoringGuideExercise(t *testing.T) {
+	doc, err := os.ReadFile("docs/authoring.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile("(?s)<!-- example-exercise -->\\s*````\n(.*?)\n````").FindSubmatch(doc)
+	if m == nil {
+		t.Fatal("docs/authoring.md has no ```` block after <!-- example-exercise -->")
+	}
+	fsys := fstest.MapFS{"01-a.md": {Data: []byte(lessonText("A", "S") + "\n" + string(m[1]) + "\n")}}
+	if ds := lessons.Check(fsys, lessonOptions("docs/authoring.md exercise", true)); len(ds) > 0 {
+		t.Fatalf("the guide's exercise does not pass check:\n%v", ds)
+	}
+	idx, err := lessons.Load(fsys, lessonOptions("example", true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := idx.Lessons()[0]
+	if len(l.Exercises) != 1 || l.Exercises[0].Demo != "emit-scopes" || len(l.Exercises[0].HintsHTML) != 1 {
+		t.Errorf("the guide's exercise loaded as %+v", l.Exercises)
 	}
 }
 

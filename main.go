@@ -22,6 +22,7 @@ Commands:
   serve         serve the lessons and the live demos (the default)
   check         check every lesson of a folder (default: the embedded course) without serving
   new           write the next numbered lesson of a folder, ready to edit
+  exercises     print the lessons' graded exercises as JSON (starter, solution, checks)
   conformance   serve the hub as the official Engine.IO/Socket.IO test suites expect (:3000)
   bench-server  serve the hub with the benchmark handlers
   loadgen       drive a load against a Socket.IO server over loopback
@@ -42,6 +43,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return ignoreHelp(runCheck(rest, stdout, stderr))
 	case "new":
 		return ignoreHelp(runNew(rest, stdout, stderr))
+	case "exercises":
+		return ignoreHelp(runExercises(rest, stdout, stderr))
 	case "conformance":
 		return runConformance(ctx, rest, getenv, stdout, stderr)
 	case "bench-server":

@@ -158,6 +158,11 @@ func widgetAnchor(l *Lesson, id string) bool {
 			return true
 		}
 	}
+	for _, x := range l.Exercises {
+		if id == "sl-"+x.ID {
+			return true
+		}
+	}
 	return false
 }
 

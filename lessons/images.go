@@ -100,14 +100,24 @@ func rewriteImages(doc ast.Node, fsys fs.FS, file string) {
 			if p, frag := imagePath(file, string(blocks.ResolveURL(n.Destination))); p != "" {
 				n.Destination = []byte(fileURL(fsys, p, frag))
 			}
-		case *blocks.QuizNode:
-			for _, k := range n.Quiz.Images {
-				p, frag := imagePath(file, k.Href)
-				if p == "" {
+		case *blocks.ExerciseNode:
+			x := &n.Exercise
+			for _, k := range x.Images {
+				from, to, ok := imageSrc(fsys, file, k.Href)
+				if !ok {
 					continue
 				}
-				to := `src="` + string(util.EscapeHTML(util.URLEscape([]byte(fileURL(fsys, p, frag)), true))) + `"`
-				from := `src="` + string(util.EscapeHTML(util.URLEscape([]byte(k.Href), true))) + `"`
+				x.GoalHTML = strings.ReplaceAll(x.GoalHTML, from, to)
+				for i := range x.HintsHTML {
+					x.HintsHTML[i] = strings.ReplaceAll(x.HintsHTML[i], from, to)
+				}
+			}
+		case *blocks.QuizNode:
+			for _, k := range n.Quiz.Images {
+				from, to, ok := imageSrc(fsys, file, k.Href)
+				if !ok {
+					continue
+				}
 				for i := range n.Quiz.Questions {
 					q := &n.Quiz.Questions[i]
 					q.PromptHTML = strings.ReplaceAll(q.PromptHTML, from, to)
@@ -121,4 +131,15 @@ func rewriteImages(doc ast.Node, fsys fs.FS, file string) {
 		}
 		return ast.WalkContinue, nil
 	})
+}
+
+// imageSrc is the src attribute of an image as written (href) and as served.
+func imageSrc(fsys fs.FS, file, href string) (from, to string, ok bool) {
+	p, frag := imagePath(file, href)
+	if p == "" {
+		return "", "", false
+	}
+	to = `src="` + string(util.EscapeHTML(util.URLEscape([]byte(fileURL(fsys, p, frag)), true))) + `"`
+	from = `src="` + string(util.EscapeHTML(util.URLEscape([]byte(href), true))) + `"`
+	return from, to, true
 }

@@ -91,6 +91,7 @@ type Lesson struct {
 	TOC        []Heading // h2 and h3 in order
 	Demos      []blocks.Demo
 	Quizzes    []blocks.Quiz
+	Exercises  []blocks.Exercise
 	Links      []Link   // every link and autolink, quizzes included, as written (before URL filtering)
 	Images     []Link   // every image, quizzes included, as written
 	Anchors    []string // the id of every heading, any level
@@ -167,7 +168,7 @@ type Error struct {
 func (e *Error) Error() string { return fmt.Sprintf("%s:%d: %v", e.File, e.Line, e.Err) }
 func (e *Error) Unwrap() error { return e.Err }
 
-// maxWidgetIDs is how many "demo-N" and "quiz-N" ids headings avoid.
+// maxWidgetIDs is how many "demo-N", "quiz-N" and "exercise-N" ids headings avoid.
 const maxWidgetIDs = 64
 
 var (
@@ -474,6 +475,7 @@ func render(fsys fs.FS, md goldmark.Markdown, body []byte, l *Lesson, reserved [
 	for i := 1; i <= maxWidgetIDs; i++ {
 		ids.Put([]byte("demo-" + strconv.Itoa(i)))
 		ids.Put([]byte("quiz-" + strconv.Itoa(i)))
+		ids.Put([]byte("exercise-" + strconv.Itoa(i)))
 	}
 	for _, id := range reserved {
 		ids.Put([]byte(id))
@@ -508,12 +510,10 @@ func render(fsys fs.FS, md goldmark.Markdown, body []byte, l *Lesson, reserved [
 			l.Demos = append(l.Demos, n.Demo)
 		case *blocks.QuizNode:
 			l.Quizzes = append(l.Quizzes, n.Quiz)
-			for _, k := range n.Quiz.Links {
-				l.Links = append(l.Links, Link(k))
-			}
-			for _, k := range n.Quiz.Images {
-				l.Images = append(l.Images, Link(k))
-			}
+			l.addLinks(n.Quiz.Links, n.Quiz.Images)
+		case *blocks.ExerciseNode:
+			l.Exercises = append(l.Exercises, n.Exercise)
+			l.addLinks(n.Exercise.Links, n.Exercise.Images)
 		}
 		return ast.WalkContinue, nil
 	})
@@ -528,6 +528,16 @@ func render(fsys fs.FS, md goldmark.Markdown, body []byte, l *Lesson, reserved [
 	}
 	l.HTML = buf.String()
 	return nil
+}
+
+// addLinks adds the links and images of a quiz or an exercise to the lesson's.
+func (l *Lesson) addLinks(links, images []blocks.Link) {
+	for _, k := range links {
+		l.Links = append(l.Links, Link(k))
+	}
+	for _, k := range images {
+		l.Images = append(l.Images, Link(k))
+	}
 }
 
 // plainText is the text of an inline tree: text, code spans, entities.

@@ -3,7 +3,10 @@
 // models from the lesson index and the static assets.
 package templates
 
-import "strconv"
+import (
+	"strconv"
+	"strings"
+)
 
 // Site is what every page needs from the wiring: hashed asset URLs (from
 // package static) and the site name.
@@ -96,6 +99,37 @@ type QuestionView struct {
 type QuizView struct {
 	ID        string
 	Questions []QuestionView
+}
+
+// ExerciseView is one graded exercise. GoalHTML and HintsHTML are trusted
+// HTML (goldmark output); ConfigJSON is the grader's input, a JSON object.
+type ExerciseView struct {
+	ID, Title, Demo string
+	Clients         []string
+	GoalHTML        string
+	HintsHTML       []string
+	Solution        string
+	ConfigJSON      string
+}
+
+func exerciseElementID(id string) string { return "sl-" + id }
+
+func exerciseTitle(v ExerciseView) string {
+	if v.Title != "" {
+		return v.Title
+	}
+	return "write the server"
+}
+
+// clientList is "Ada, Grace and Linus".
+func clientList(names []string) string {
+	switch len(names) {
+	case 0:
+		return ""
+	case 1:
+		return names[0]
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
 }
 
 // DefaultName is used when Site.Name is empty.

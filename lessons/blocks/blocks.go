@@ -1,5 +1,5 @@
 // Package blocks holds the goldmark extensions that turn the lesson-only
-// fenced blocks ```demo NAME and ```quiz into widgets.
+// fenced blocks ```demo NAME, ```quiz and ```exercise into widgets.
 //
 // The pattern follows abhinav/goldmark-mermaid: an ASTTransformer first
 // collects the fenced code blocks by language, then replaces each one with a
@@ -8,8 +8,8 @@
 // problems are collected in the parser.Context (see Errors) with the source
 // line of the fence, and the loader reports them as "file:line: message".
 //
-// Rendering is injected: main passes templ components as RenderDemo and
-// RenderQuiz; without them a minimal, escaped HTML fallback is written.
+// Rendering is injected: main passes templ components as RenderDemo,
+// RenderQuiz and RenderExercise; without them a minimal, escaped HTML fallback is written.
 package blocks
 
 import (
@@ -71,6 +71,8 @@ type Options struct {
 	RenderDemo func(ctx context.Context, w io.Writer, d Demo) error
 	// RenderQuiz writes the widget for q. Nil: a <fieldset> per question.
 	RenderQuiz func(ctx context.Context, w io.Writer, q Quiz) error
+	// RenderExercise writes the widget for x. Nil: DefaultExercise.
+	RenderExercise func(ctx context.Context, w io.Writer, x Exercise) error
 	// ValidateDemo checks a demo name and its JSON config. Its error message
 	// is reported verbatim at the fence line, so make it self-describing
 	// (`unknown demo "room"`). Nil: every well-formed name is accepted.

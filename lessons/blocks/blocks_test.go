@@ -19,6 +19,12 @@ import (
 // collected errors as "line N: message".
 func convert(t testing.TB, opts Options, src string) (string, []string) {
 	t.Helper()
+	return convertAs(t, opts, src, (*LineError).Error)
+}
+
+// convertAs is convert with the errors formatted by format.
+func convertAs(t testing.TB, opts Options, src string, format func(*LineError) string) (string, []string) {
+	t.Helper()
 	md := goldmark.New(goldmark.WithExtensions(New(opts), SafeURLs()))
 	pc := parser.NewContext()
 	var buf bytes.Buffer
@@ -27,7 +33,7 @@ func convert(t testing.TB, opts Options, src string) (string, []string) {
 	}
 	var errs []string
 	for _, e := range Errors(pc) {
-		errs = append(errs, e.Error())
+		errs = append(errs, format(e))
 	}
 	return buf.String(), errs
 }

@@ -36,3 +36,14 @@ func FuzzQuiz(f *testing.F) {
 		fuzzBlock(t, "```quiz", body)
 	})
 }
+
+func FuzzExercise(f *testing.F) {
+	body := validExercise[strings.Index(validExercise, "title:"):strings.LastIndex(validExercise, "```")]
+	f.Add(body)
+	f.Add(strings.Replace(body, "Use `socket.broadcast`.", "'<script>alert(1)</script>'", 1))
+	f.Add("demo: {kind: chat, clients: &a [*a]}")
+	f.Add("checks: [{name: x, steps: [{wait: 1}], expect: [{client: A, receives: nothing, args: [1]}]}]")
+	f.Fuzz(func(t *testing.T, body string) {
+		fuzzBlock(t, "```exercise", body)
+	})
+}

@@ -17,34 +17,48 @@ type nodeRenderer struct{ opts Options }
 func (r *nodeRenderer) RegisterFuncs(reg renderer.NodeRendererFuncRegisterer) {
 	reg.Register(KindDemo, r.renderDemo)
 	reg.Register(KindQuiz, r.renderQuiz)
+	reg.Register(KindExercise, r.renderExercise)
+}
+
+// DefaultExercise is the fallback exercise renderer:
+// <div class="exercise" data-exercise="{config JSON}">goal, hidden hints</div>.
+func DefaultExercise(_ context.Context, w io.Writer, x Exercise) error {
+	cfg, err := x.Config()
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(w, "<div class=\"exercise\" id=\"sl-%s\" data-exercise=\"%s\">\n%s\n</div>\n",
+		html.EscapeString(x.ID), html.EscapeString(string(cfg)), exerciseText(x))
+	return err
 }
 
 func (r *nodeRenderer) renderDemo(w util.BufWriter, _ []byte, n ast.Node, entering bool) (ast.WalkStatus, error) {
-	if !entering {
-		return ast.WalkContinue, nil
-	}
 	d := n.(*DemoNode).Demo
-	render := r.opts.RenderDemo
-	if render == nil {
-		render = DefaultDemo
-	}
-	if err := render(context.Background(), w, d); err != nil {
-		return ast.WalkStop, &LineError{Line: d.Line, Err: fmt.Errorf("rendering demo %q: %w", d.Name, err)}
-	}
-	return ast.WalkSkipChildren, nil
+	return renderBlock(w, entering, d, d.Line, fmt.Sprintf("demo %q", d.Name), r.opts.RenderDemo, DefaultDemo)
 }
 
 func (r *nodeRenderer) renderQuiz(w util.BufWriter, _ []byte, n ast.Node, entering bool) (ast.WalkStatus, error) {
+	q := n.(*QuizNode).Quiz
+	return renderBlock(w, entering, q, q.Line, "quiz", r.opts.RenderQuiz, DefaultQuiz)
+}
+
+func (r *nodeRenderer) renderExercise(w util.BufWriter, _ []byte, n ast.Node, entering bool) (ast.WalkStatus, error) {
+	x := n.(*ExerciseNode).Exercise
+	return renderBlock(w, entering, x, x.Line, "exercise", r.opts.RenderExercise, DefaultExercise)
+}
+
+// renderBlock writes one block with the injected renderer, else the fallback;
+// an error carries the block's fence line.
+func renderBlock[T any](w io.Writer, entering bool, v T, line int, what string,
+	render, fallback func(context.Context, io.Writer, T) error) (ast.WalkStatus, error) {
 	if !entering {
 		return ast.WalkContinue, nil
 	}
-	q := n.(*QuizNode).Quiz
-	render := r.opts.RenderQuiz
 	if render == nil {
-		render = DefaultQuiz
+		render = fallback
 	}
-	if err := render(context.Background(), w, q); err != nil {
-		return ast.WalkStop, &LineError{Line: q.Line, Err: fmt.Errorf("rendering quiz: %w", err)}
+	if err := render(context.Background(), w, v); err != nil {
+		return ast.WalkStop, &LineError{Line: line, Err: fmt.Errorf("rendering %s: %w", what, err)}
 	}
 	return ast.WalkSkipChildren, nil
 }

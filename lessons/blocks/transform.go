@@ -80,7 +80,7 @@ func (t *transformer) Transform(doc *ast.Document, reader text.Reader, pc parser
 			return ast.WalkContinue, nil
 		}
 		lang := cb.Language(source)
-		if bytes.Equal(lang, langDemo) || bytes.Equal(lang, langQuiz) {
+		if bytes.Equal(lang, langDemo) || bytes.Equal(lang, langQuiz) || bytes.Equal(lang, langExercise) {
 			fences = append(fences, cb)
 		}
 		return ast.WalkSkipChildren, nil
@@ -89,18 +89,25 @@ func (t *transformer) Transform(doc *ast.Document, reader text.Reader, pc parser
 		return
 	}
 	lines := newLineIndex(source)
-	var nDemo, nQuiz int
+	var nDemo, nQuiz, nExercise int
 	for _, cb := range fences {
 		b := block{cb: cb, source: source, lines: lines, pc: pc}
 		b.line = b.fenceLine()
 		var repl ast.Node
-		if bytes.Equal(cb.Language(source), langDemo) {
+		switch lang := cb.Language(source); {
+		case bytes.Equal(lang, langDemo):
 			nDemo++
 			d, ok := t.demo(&b, fmt.Sprintf("demo-%d", nDemo))
 			if ok {
 				repl = &DemoNode{Demo: d}
 			}
-		} else {
+		case bytes.Equal(lang, langExercise):
+			nExercise++
+			x, ok := t.exercise(&b, fmt.Sprintf("exercise-%d", nExercise))
+			if ok {
+				repl = &ExerciseNode{Exercise: x}
+			}
+		default:
 			nQuiz++
 			q, ok := t.quiz(&b, fmt.Sprintf("quiz-%d", nQuiz))
 			if ok {
@@ -444,7 +451,7 @@ func (t *transformer) quiz(b *block, id string) (Quiz, bool) {
 		question := Question{ID: qid}
 		prompt, ok := b.stringField(fields, qn, what, "question", true)
 		if ok {
-			question.PromptHTML = t.inlineHTML(prompt, b.yamlLine(fields["question"].Line), &q)
+			question.PromptHTML = t.inlineHTML(prompt, b.yamlLine(fields["question"].Line), &q.Links, &q.Images)
 		}
 		question.Multiple, _ = b.boolField(fields, what, "multiple")
 		ch, has := fields["choices"]
@@ -468,10 +475,10 @@ func (t *transformer) quiz(b *block, id string) (Quiz, bool) {
 			}
 			c := Choice{ID: fmt.Sprintf("%s-c%d", qid, j+1)}
 			if s, ok := b.stringField(cf, cn, cwhat, "text", true); ok {
-				c.TextHTML = t.inlineHTML(s, b.yamlLine(cf["text"].Line), &q)
+				c.TextHTML = t.inlineHTML(s, b.yamlLine(cf["text"].Line), &q.Links, &q.Images)
 			}
 			if s, ok := b.stringField(cf, cn, cwhat, "explain", true); ok {
-				c.ExplanationHTML = t.inlineHTML(s, b.yamlLine(cf["explain"].Line), &q)
+				c.ExplanationHTML = t.inlineHTML(s, b.yamlLine(cf["explain"].Line), &q.Links, &q.Images)
 			}
 			c.Correct, _ = b.boolField(cf, cwhat, "correct")
 			if c.Correct {
@@ -575,8 +582,8 @@ var (
 
 // inlineHTML renders s as Markdown in safe mode; a single paragraph is
 // unwrapped so the result fits inside a <label> or <legend>. Its links and
-// images, as written, are added to q at the given source line.
-func (t *transformer) inlineHTML(s string, line int, q *Quiz) string {
+// images, as written, are appended to links and images at the given source line.
+func (t *transformer) inlineHTML(s string, line int, toLinks, toImages *[]Link) string {
 	var buf bytes.Buffer
 	pc := parser.NewContext()
 	if err := t.inline.Convert([]byte(s), &buf, parser.WithContext(pc)); err != nil {
@@ -584,10 +591,10 @@ func (t *transformer) inlineHTML(s string, line int, q *Quiz) string {
 	}
 	if l, ok := pc.Get(linksKey).(*links); ok {
 		for _, h := range l.links {
-			q.Links = append(q.Links, Link{Href: h, Line: line})
+			*toLinks = append(*toLinks, Link{Href: h, Line: line})
 		}
 		for _, h := range l.images {
-			q.Images = append(q.Images, Link{Href: h, Line: line})
+			*toImages = append(*toImages, Link{Href: h, Line: line})
 		}
 	}
 	out := buf.Bytes()

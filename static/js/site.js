@@ -112,6 +112,19 @@ function setProgress(slug, state) {
   store.set("progress:" + slug, state);
 }
 
+// ---- exercises: socketlab:exercise:<slug>:<id> = "passed", beside the lesson's progress.
+
+/** Whether the exercise `id` of lesson `slug` was passed (all its checks) in this browser. */
+export function exercisePassed(slug, id) {
+  return store.get(`exercise:${slug}:${id}`) === "passed";
+}
+
+/** Remembers a passed exercise; the lesson counts as started at least. */
+export function setExercisePassed(slug, id) {
+  store.set(`exercise:${slug}:${id}`, "passed");
+  if (progress(slug) === "none") setProgress(slug, "visited");
+}
+
 const PROGRESS_LABEL = {
   none: { icon: "○", text: "Not started" },
   visited: { icon: "◐", text: "Started" },
