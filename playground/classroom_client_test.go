@@ -11,7 +11,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
-	"socketlab/pipenet"
+	"socketlab/playground/engineio/pipenet"
 )
 
 // classClient is a small Socket.IO v5 client over an Engine.IO v4 WebSocket, for the classroom
@@ -166,12 +166,11 @@ func (c *classClient) connectNsp(nsp, auth string) (string, error) {
 	}
 }
 
-// newClassServer serves a registry's classes like the root package does.
+// newClassServer serves a registry's classes like web/routes.go does.
 func newClassServer(reg *Registry, cr *Classroom) *httptest.Server {
 	mux := http.NewServeMux()
 	mux.Handle("/class/{code}/socket.io/", cr.SocketHandler())
-	mux.Handle("/play/", reg.Handler())
-	return httptest.NewServer(mux)
+	return httptest.NewServer(playRoutes(mux, reg))
 }
 
 // newPipeListener serves a real http.Server inside a synctest bubble (pipenet).

@@ -1,4 +1,4 @@
-package main
+package web
 
 import (
 	"context"
@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -81,7 +80,7 @@ func demoServer(t *testing.T) *httptest.Server {
 }
 
 // demoServerWith is demoServer; with sopts, the demo instances (/play/) are served by a registry
-// of its own whose hubs use these Socket.IO options (the rest of the app is unchanged).
+// whose hubs use these Socket.IO options (the rest of the app is unchanged).
 func demoServerWith(t *testing.T, sopts *socketio.Options) *httptest.Server {
 	t.Helper()
 	dir := t.TempDir()
@@ -97,29 +96,21 @@ func demoServerWith(t *testing.T, sopts *socketio.Options) *httptest.Server {
 		t.Fatal(err)
 	}
 	origin := "http://" + ln.Addr().String()
-	a, err := newApp(slog.New(slog.DiscardHandler), serveConfig{lessonDir: dir, origins: []string{origin}})
-	if err != nil {
-		t.Fatalf("newApp: %v", err)
-	}
-	handler := a.Handler()
-	var reg *playground.Registry
+	cfg := Config{LessonDir: dir, Origins: []string{origin}}
 	if sopts != nil {
-		reg = playground.NewRegistry(playground.Options{Logger: slog.New(slog.DiscardHandler), Origins: []string{origin}, Socket: *sopts})
-		mux := http.NewServeMux()
-		mux.Handle("/play/", reg.Handler())
-		mux.Handle("/", handler)
-		handler = mux
+		cfg.socket = *sopts
 	}
-	srv := httptest.NewUnstartedServer(handler)
+	a, err := New(slog.New(slog.DiscardHandler), cfg)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	srv := httptest.NewUnstartedServer(a.Handler())
 	srv.Listener.Close()
 	srv.Listener = ln
 	srv.Start()
 	t.Cleanup(func() {
-		if reg != nil {
-			reg.Close() // first: it ends the demos' event streams and sockets, which Close waits for
-		}
+		a.Close() // first: it ends the demos' event streams and sockets, which srv.Close waits for
 		srv.Close()
-		a.Close()
 	})
 	return srv
 }
@@ -868,7 +859,7 @@ process.stdin.resume();`
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()
 		cmd := exec.CommandContext(ctx, node, "--input-type=module", "-e", script)
-		cmd.Dir = "node"
+		cmd.Dir = "../node"
 		cmd.Env = append(os.Environ(), "URL="+srv.URL+"/", "SIO_PATH="+path)
 		var out syncBuffer
 		cmd.Stdout, cmd.Stderr = &out, &out

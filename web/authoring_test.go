@@ -1,9 +1,7 @@
-package main
+package web
 
 import (
 	"bytes"
-	"context"
-	"encoding/json"
 	"fmt"
 	"image"
 	"image/color"
@@ -34,7 +32,7 @@ import (
 // TestCheckRules runs the checker on the bad courses of lessons/testdata/check, one per rule
 // family, and wants exactly these diagnostics, in the form editors jump to.
 func TestCheckRules(t *testing.T) {
-	const dir = "lessons/testdata/check"
+	const dir = "../lessons/testdata/check"
 	tests := []struct {
 		name string
 		want []string
@@ -107,7 +105,7 @@ func TestCheckRules(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			caseDir := dir + "/" + tt.name
 			var got []string
-			for _, d := range lessons.Check(os.DirFS(caseDir), lessonOptions(caseDir, true)) {
+			for _, d := range lessons.Check(os.DirFS(caseDir), LessonOptions(caseDir, true)) {
 				got = append(got, d.String())
 			}
 			var want []string
@@ -121,129 +119,10 @@ func TestCheckRules(t *testing.T) {
 	}
 }
 
-// runCmd drives the binary's run like main does.
-func runCmd(t *testing.T, args ...string) (stdout, stderr string, err error) {
-	t.Helper()
-	var out, errb bytes.Buffer
-	err = run(context.Background(), append([]string{"socketlab"}, args...), func(string) string { return "" }, &out, &errb)
-	return out.String(), errb.String(), err
-}
-
-func TestCheckCommand(t *testing.T) {
-	t.Run("embedded course passes", func(t *testing.T) {
-		out, errOut, err := runCmd(t, "check")
-		if err != nil {
-			t.Fatalf("check: %v\n%s", err, out)
-		}
-		if !strings.Contains(errOut, "no errors") {
-			t.Errorf("got stderr %q, want it to say no errors", errOut)
-		}
-	})
-	t.Run("errors exit non-zero", func(t *testing.T) {
-		out, _, err := runCmd(t, "check", "lessons/testdata/check/dups")
-		if err == nil || err.Error() != "check: 2 error(s) in lessons/testdata/check/dups" {
-			t.Errorf("got error %v, want 2 errors", err)
-		}
-		if want := "lessons/testdata/check/dups/02-b.md:4:1: duplicate order 1 (also 01-a.md)\n"; !strings.HasPrefix(out, want) {
-			t.Errorf("got %q, want it to start with %q", out, want)
-		}
-	})
-	t.Run("json", func(t *testing.T) {
-		out, _, err := runCmd(t, "check", "-json", "lessons/testdata/check/links")
-		if err == nil {
-			t.Fatal("got no error for a course with errors")
-		}
-		var got []lessons.Diagnostic
-		if err := json.Unmarshal([]byte(out), &got); err != nil {
-			t.Fatalf("output is not JSON: %v\n%s", err, out)
-		}
-		if len(got) != 6 {
-			t.Fatalf("got %d diagnostics, want 6: %+v", len(got), got)
-		}
-		want := lessons.Diagnostic{File: "lessons/testdata/check/links/01-a.md", Line: 9, Col: 61, Severity: "warning",
-			Message: `link "/lessons/c": 03-c.md is a draft, hidden unless served with -drafts`}
-		if got[4] != want {
-			t.Errorf("got %+v, want %+v", got[4], want)
-		}
-	})
-	t.Run("json when clean is []", func(t *testing.T) {
-		out, _, err := runCmd(t, "check", "-json", "lessons/testdata/check/good")
-		if err != nil || strings.TrimSpace(out) != "[]" {
-			t.Errorf("got %q, %v, want [] and no error", out, err)
-		}
-	})
-	t.Run("not a folder", func(t *testing.T) {
-		if _, _, err := runCmd(t, "check", "lessons/testdata/nope"); err == nil {
-			t.Error("got no error for a missing folder")
-		}
-	})
-}
-
-// copyCourse copies the embedded lessons into a new temp dir.
-func copyCourse(t *testing.T) string {
-	t.Helper()
-	dir := t.TempDir()
-	if err := os.CopyFS(dir, lessons.Content); err != nil {
-		t.Fatal(err)
-	}
-	return dir
-}
-
-func TestNewLesson(t *testing.T) {
-	t.Run("empty folder", func(t *testing.T) {
-		dir := t.TempDir()
-		out, errOut, err := runCmd(t, "new", "Rooms & Namespaces!", "-dir", dir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got, want := strings.TrimSpace(out), filepath.Join(dir, "01-rooms-namespaces.md"); got != want {
-			t.Errorf("got path %q, want %q", got, want)
-		}
-		if want := "socketlab serve -lessons " + dir + " -watch -drafts"; !strings.Contains(errOut, want) {
-			t.Errorf("stderr %q does not say how to preview the draft (%q)", errOut, want)
-		}
-		if ds := lessons.Check(os.DirFS(dir), lessonOptions(dir, true)); len(ds) > 0 {
-			t.Errorf("the scaffold does not pass check: %v", ds)
-		}
-	})
-	t.Run("after the course", func(t *testing.T) {
-		dir := copyCourse(t)
-		entries, _ := os.ReadDir(dir)
-		out, _, err := runCmd(t, "new", "-dir", dir, `A "quoted": title`)
-		if err != nil {
-			t.Fatal(err)
-		}
-		want := filepath.Join(dir, fmt.Sprintf("%02d-a-quoted-title.md", len(entries)+1))
-		if got := strings.TrimSpace(out); got != want {
-			t.Errorf("got path %q, want %q", got, want)
-		}
-		ds := lessons.Check(os.DirFS(dir), lessonOptions(dir, true))
-		if lessons.Errors(ds) > 0 {
-			t.Errorf("the course with the new lesson does not pass check: %v", ds)
-		}
-		idx, err := lessons.Load(os.DirFS(dir), lessonOptions(dir, true))
-		if err != nil {
-			t.Fatal(err)
-		}
-		all := idx.Lessons()
-		if last := all[len(all)-1]; last.Title != `A "quoted": title` || !last.Draft || len(last.Demos) != 1 || len(last.Quizzes) != 1 {
-			t.Errorf("got last lesson %q draft %v with %d demos and %d quizzes, want the scaffold", last.Title, last.Draft, len(last.Demos), len(last.Quizzes))
-		}
-		if _, _, err := runCmd(t, "new", "-dir", dir, `A "quoted": title`); err == nil {
-			t.Error("a second lesson with the same name was written")
-		}
-	})
-	t.Run("no title", func(t *testing.T) {
-		if _, _, err := runCmd(t, "new", "-dir", t.TempDir()); err == nil {
-			t.Error("got no error without a title")
-		}
-	})
-}
-
 // TestAuthoringGuideExample checks the complete example lesson of docs/authoring.md, so the
 // guide cannot drift from what the checker accepts.
 func TestAuthoringGuideExample(t *testing.T) {
-	doc, err := os.ReadFile("docs/authoring.md")
+	doc, err := os.ReadFile("../docs/authoring.md")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -260,11 +139,11 @@ func TestAuthoringGuideExample(t *testing.T) {
 		"06-scaling/chapter.yaml":   {Data: ch[1]},
 		"06-scaling/01-adapters.md": {Data: []byte(lessonText("Adapters", "Two servers."))},
 	}
-	ds := lessons.Check(fsys, lessonOptions("docs/authoring.md example", true))
+	ds := lessons.Check(fsys, LessonOptions("docs/authoring.md example", true))
 	if len(ds) > 0 {
 		t.Errorf("the guide's example lesson does not pass check:\n%v", ds)
 	}
-	idx, err := lessons.Load(fsys, lessonOptions("example", true))
+	idx, err := lessons.Load(fsys, LessonOptions("example", true))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -281,13 +160,6 @@ func TestAuthoringGuideExample(t *testing.T) {
 	}
 	if len(l.Demos) == 0 || len(l.Quizzes) == 0 {
 		t.Errorf("the example has %d demos and %d quizzes, want at least one of each", len(l.Demos), len(l.Quizzes))
-	}
-}
-
-func TestServeWatchNeedsLessons(t *testing.T) {
-	_, err := parseServeFlags([]string{"-watch"}, func(string) string { return "" }, io.Discard)
-	if err == nil || !strings.Contains(err.Error(), "-watch needs -lessons") {
-		t.Errorf("got %v, want -watch to need -lessons", err)
 	}
 }
 
@@ -351,7 +223,7 @@ func lessonText(title, body string) string {
 }
 
 // watchApp serves a temp lesson folder with -watch and subscribes to its reload events.
-func watchApp(t *testing.T, files map[string]string) (dir string, a *app, srv *httptest.Server, events <-chan reloadEvent, term *syncBuffer) {
+func watchApp(t *testing.T, files map[string]string) (dir string, a *App, srv *httptest.Server, events <-chan reloadEvent, term *syncBuffer) {
 	t.Helper()
 	dir = t.TempDir()
 	for name, text := range files {
@@ -360,7 +232,7 @@ func watchApp(t *testing.T, files map[string]string) (dir string, a *app, srv *h
 		}
 	}
 	term = &syncBuffer{}
-	a, err := newApp(slog.New(slog.DiscardHandler), serveConfig{lessonDir: dir, watch: true, term: term, origins: []string{"http://127.0.0.1"}})
+	a, err := New(slog.New(slog.DiscardHandler), Config{LessonDir: dir, Watch: true, Term: term, Origins: []string{"http://127.0.0.1"}})
 	if err != nil {
 		t.Fatalf("newApp: %v", err)
 	}
@@ -718,7 +590,7 @@ func TestHomeChapters(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := writeCourse(t, chapterCourse)
-			a, err := newApp(slog.New(slog.DiscardHandler), serveConfig{lessonDir: dir, drafts: tt.drafts, origins: []string{"http://127.0.0.1"}})
+			a, err := New(slog.New(slog.DiscardHandler), Config{LessonDir: dir, Drafts: tt.drafts, Origins: []string{"http://127.0.0.1"}})
 			if err != nil {
 				t.Fatalf("newApp: %v", err)
 			}
@@ -807,7 +679,7 @@ func TestLessonImages(t *testing.T) {
 	if err := os.Symlink(outside, filepath.Join(dir, "01-pics", "link.png")); err != nil {
 		t.Fatal(err)
 	}
-	a, err := newApp(slog.New(slog.DiscardHandler), serveConfig{lessonDir: dir, origins: []string{"http://127.0.0.1"}})
+	a, err := New(slog.New(slog.DiscardHandler), Config{LessonDir: dir, Origins: []string{"http://127.0.0.1"}})
 	if err != nil {
 		t.Fatalf("newApp: %v", err)
 	}
@@ -920,7 +792,7 @@ func TestBrowserChaptersAndImages(t *testing.T) {
 	files["02-basics/flow.png"] = pngBuf.String()
 	files["shared/logo.svg"] = `<svg xmlns="http://www.w3.org/2000/svg" width="30" height="30"><rect width="30" height="30" fill="#1a7f37"/><script>document.title="svg ran"</script></svg>`
 	dir := writeCourse(t, files)
-	a, err := newApp(slog.New(slog.DiscardHandler), serveConfig{lessonDir: dir, origins: []string{"http://127.0.0.1"}})
+	a, err := New(slog.New(slog.DiscardHandler), Config{LessonDir: dir, Origins: []string{"http://127.0.0.1"}})
 	if err != nil {
 		t.Fatalf("newApp: %v", err)
 	}
