@@ -22,6 +22,7 @@ import (
 	"unicode/utf8"
 
 	"socketlab/playground/socketio"
+	"socketlab/playground/stream"
 )
 
 // Classroom mode (issue 7): a class is a demo instance of its own (its own hub, registered in the
@@ -252,7 +253,7 @@ func (r *Registry) remove(in *Instance) {
 func newClassInstance(id string, opts Options) *Instance {
 	in := &Instance{
 		id: id, demo: "class", cfg: &DemoConfig{}, now: opts.now,
-		subs: map[chan []byte]struct{}{}, names: map[string]string{}, state: map[string]map[string][]string{},
+		tap: stream.New[[]byte](stream.Options{Buffer: subscriberQueue, History: historySize}), names: map[string]string{}, state: map[string]map[string][]string{},
 		queues: map[string][]queued{}, flushing: map[string]bool{},
 		lastSeen: opts.now(), tapDone: make(chan struct{}),
 	}
@@ -265,7 +266,7 @@ func newClassInstance(id string, opts Options) *Instance {
 	// Dynamic tenant namespaces are closed by reset; empty ones go away.
 	sopts.CleanupEmptyChildNamespaces = true
 	in.hub = NewHub(eopts, sopts)
-	taps, cancel := in.hub.IO.Subscribe(tapBuffer)
+	taps, cancel := in.hub.IO.Observe(tapBuffer)
 	in.cancelTap = cancel
 	go in.watch(taps)
 	return in

@@ -17,6 +17,7 @@ import (
 	"socketlab/playground"
 	"socketlab/playground/engineio"
 	"socketlab/playground/socketio"
+	"socketlab/playground/stream"
 	"socketlab/static"
 	"socketlab/templates"
 )
@@ -50,9 +51,9 @@ type App struct {
 	lessonFiles fs.FS    // images beside the lessons: the embedded course, or lessonRoot's
 	lessonRoot  *os.Root // -lessons: the folder, opened once (nil for the embedded course)
 
-	content atomic.Pointer[content] // the pages served now; swapped whole by live reload
-	reload  *reloadHub              // -watch only: tells open tabs which pages changed
-	watcher *lessonWatcher          // -watch only
+	content atomic.Pointer[content]    // the pages served now; swapped whole by live reload
+	reload  *stream.Topic[reloadEvent] // -watch only: tells open tabs which pages changed
+	watcher *lessonWatcher             // -watch only
 }
 
 // LessonOptions wires the lesson loader to our components and demo validation (socketlab check
@@ -147,7 +148,7 @@ func New(log *slog.Logger, cfg Config) (*App, error) {
 	}
 	if cfg.Watch {
 		a.site.JS = append(a.site.JS, assets.URL("js/reload.js"))
-		a.reload = newReloadHub()
+		a.reload = stream.New[reloadEvent](stream.Options{Buffer: 4})
 		a.content.Store(a.buildContent(idx, a.brokenViews(idx)))
 		a.reportLessons(loadErr, false)
 		if a.watcher, err = watchLessons(cfg.LessonDir, watchDebounce, log, a.reloadLessons); err != nil {

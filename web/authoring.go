@@ -27,6 +27,7 @@ import (
 	"socketlab/lessons"
 	"socketlab/lessons/blocks"
 	"socketlab/playground"
+	"socketlab/playground/stream"
 	"socketlab/templates"
 )
 
@@ -310,104 +311,31 @@ func errorHTML(errs []*lessons.Error, src []byte) string {
 	return b.String()
 }
 
-// reloadHub fans reload events out to the open tabs (benbjohnson/wtf inmem/event.go): a buffered
-// channel per subscriber, a send that never waits (a tab that is behind misses an event, and the
-// next one reloads it), and Close ending every stream.
-type reloadHub struct {
-	mu     sync.Mutex
-	subs   map[chan reloadEvent]struct{}
-	closed bool
+// reloadSSE frames the reload events reload.js listens to; EventSource reconnects after a second.
+var reloadSSE = stream.SSE[reloadEvent]{
+	Event: "reload",
+	Retry: time.Second,
+	Data: func(ev reloadEvent) []byte {
+		data, _ := json.Marshal(ev)
+		return data
+	},
 }
 
-func newReloadHub() *reloadHub {
-	return &reloadHub{subs: map[chan reloadEvent]struct{}{}}
-}
-
-// Subscribe returns a channel of events and the function that ends the subscription.
-func (h *reloadHub) Subscribe() (<-chan reloadEvent, func()) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	ch := make(chan reloadEvent, 4)
-	if h.closed {
-		close(ch)
-		return ch, func() {}
-	}
-	h.subs[ch] = struct{}{}
-	return ch, func() {
-		h.mu.Lock()
-		defer h.mu.Unlock()
-		if _, ok := h.subs[ch]; ok {
-			delete(h.subs, ch)
-			close(ch)
-		}
-	}
-}
-
-// Publish sends ev to every subscriber that has room for it.
-func (h *reloadHub) Publish(ev reloadEvent) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	for ch := range h.subs {
-		select {
-		case ch <- ev:
-		default:
-		}
-	}
-}
-
-// Close ends every subscription; later ones get a closed channel.
-func (h *reloadHub) Close() {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.closed {
-		return
-	}
-	h.closed = true
-	for ch := range h.subs {
-		delete(h.subs, ch)
-		close(ch)
-	}
-}
-
-// reloadPing keeps an idle event stream from being closed by proxies.
-const reloadPing = 20 * time.Second
-
-// handleReload is the Server-Sent Events stream reload.js listens to (serve -watch only).
+// handleReload is the Server-Sent Events stream reload.js listens to (serve -watch only). A tab
+// that is behind misses an event (its subscription is dropped and EventSource reconnects), and
+// the next change reloads it.
 func (a *App) handleReload() http.Handler {
 	if a.reload == nil {
 		return nil
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		events, cancel := a.reload.Subscribe()
-		defer cancel()
-		rc := http.NewResponseController(w)
-		h := w.Header()
-		h.Set("Content-Type", "text/event-stream")
-		h.Set("Cache-Control", "no-store")
-		w.WriteHeader(http.StatusOK)
-		fmt.Fprint(w, "retry: 1000\n\n")
-		if err := rc.Flush(); err != nil {
+		events, cancel, err := a.reload.Subscribe(0)
+		if err != nil {
+			http.Error(w, "shutting down", http.StatusServiceUnavailable)
 			return
 		}
-		ping := time.NewTicker(reloadPing)
-		defer ping.Stop()
-		for {
-			select {
-			case <-r.Context().Done():
-				return
-			case ev, ok := <-events:
-				if !ok {
-					return
-				}
-				data, _ := json.Marshal(ev)
-				fmt.Fprintf(w, "event: reload\ndata: %s\n\n", data)
-			case <-ping.C:
-				fmt.Fprint(w, ": ping\n\n")
-			}
-			if err := rc.Flush(); err != nil {
-				return
-			}
-		}
+		defer cancel()
+		reloadSSE.Serve(w, r, events)
 	})
 }
 

@@ -27,6 +27,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"socketlab/lessons"
+	"socketlab/playground/stream"
 )
 
 // TestCheckRules runs the checker on the bad courses of lessons/testdata/check, one per rule
@@ -223,7 +224,7 @@ func lessonText(title, body string) string {
 }
 
 // watchApp serves a temp lesson folder with -watch and subscribes to its reload events.
-func watchApp(t *testing.T, files map[string]string) (dir string, a *App, srv *httptest.Server, events <-chan reloadEvent, term *syncBuffer) {
+func watchApp(t *testing.T, files map[string]string) (dir string, a *App, srv *httptest.Server, events <-chan stream.Event[reloadEvent], term *syncBuffer) {
 	t.Helper()
 	dir = t.TempDir()
 	for name, text := range files {
@@ -237,7 +238,10 @@ func watchApp(t *testing.T, files map[string]string) (dir string, a *App, srv *h
 		t.Fatalf("newApp: %v", err)
 	}
 	srv = httptest.NewServer(a.Handler())
-	ch, cancel := a.reload.Subscribe()
+	ch, cancel, err := a.reload.Subscribe(0)
+	if err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(func() { cancel(); srv.Close(); a.Close() })
 	return dir, a, srv, ch, term
 }
@@ -260,16 +264,14 @@ func (b *syncBuffer) String() string {
 }
 
 // waitReload waits for a reload event that names slug (events for other pages are skipped).
-func waitReload(t *testing.T, events <-chan reloadEvent, slug string) reloadEvent {
+func waitReload(t *testing.T, events <-chan stream.Event[reloadEvent], slug string) reloadEvent {
 	t.Helper()
 	timeout := time.After(10 * time.Second)
 	for {
 		select {
 		case ev := <-events:
-			for _, s := range ev.Slugs {
-				if s == slug {
-					return ev
-				}
+			if slices.Contains(ev.Value.Slugs, slug) {
+				return ev.Value
 			}
 		case <-timeout:
 			t.Fatalf("no reload event for %q within 10 s", slug)
@@ -380,11 +382,11 @@ func TestWatch(t *testing.T) {
 
 // wantReload wants the next reload event to be exactly want, and no other event to follow it
 // (a burst of writes is one reload).
-func wantReload(t *testing.T, events <-chan reloadEvent, want reloadEvent) {
+func wantReload(t *testing.T, events <-chan stream.Event[reloadEvent], want reloadEvent) {
 	t.Helper()
 	select {
 	case got := <-events:
-		if d := cmp.Diff(want, got); d != "" {
+		if d := cmp.Diff(want, got.Value); d != "" {
 			t.Errorf("reload event (-want +got):\n%s", d)
 		}
 	case <-time.After(10 * time.Second):
@@ -392,7 +394,7 @@ func wantReload(t *testing.T, events <-chan reloadEvent, want reloadEvent) {
 	}
 	select {
 	case extra := <-events:
-		t.Errorf("a second reload event followed: %+v", extra)
+		t.Errorf("a second reload event followed: %+v", extra.Value)
 	case <-time.After(3 * watchDebounce):
 	}
 }
@@ -858,7 +860,7 @@ func TestWatchImage(t *testing.T) {
 			// The folder is reloaded (nothing tells which file changed) but no page differs.
 			select {
 			case ev := <-events:
-				t.Errorf("got reload event %+v, want none", ev)
+				t.Errorf("got reload event %+v, want none", ev.Value)
 			case <-time.After(10 * watchDebounce):
 			}
 		})
