@@ -28,6 +28,7 @@ import (
 
 	"socketlab/lessons"
 	"socketlab/playground/stream"
+	"socketlab/web/browsertest"
 )
 
 // TestCheckRules runs the checker on the bad courses of lessons/testdata/check, one per rule
@@ -476,10 +477,10 @@ func TestBrowserLiveReload(t *testing.T) {
 		"02-two.md": lessonText("Two", "Second lesson."),
 	})
 	file := filepath.Join(dir, "01-one.md")
-	ctx := e2eBrowser(t)
-	e2eDo(t, ctx, "open the lesson", chromedp.Navigate(srv.URL+"/lessons/one"))
+	ctx := browsertest.Browser(t)
+	browsertest.Do(t, ctx, "open the lesson", chromedp.Navigate(srv.URL+"/lessons/one"))
 	e2eWait(t, ctx, `"reloadReady" in document.documentElement.dataset`)
-	y := e2eEval[float64](t, ctx, `window.scrollTo({top: 900, behavior: "instant"}), window.scrollY`)
+	y := browsertest.Eval[float64](t, ctx, `window.scrollTo({top: 900, behavior: "instant"}), window.scrollY`)
 	if y < 800 {
 		t.Fatalf("scrolled to %v, want 900: the page is too short", y)
 	}
@@ -498,13 +499,13 @@ func TestBrowserLiveReload(t *testing.T) {
 		}
 		e2eWait(t, ctx, fmt.Sprintf(`document.body.textContent.includes(%q) && "reloadReady" in document.documentElement.dataset &&
 			performance.getEntriesByType("navigation")[0].loadEventEnd > 0`, text))
-		shown := e2eEval[float64](t, ctx, `(() => {
+		shown := browsertest.Eval[float64](t, ctx, `(() => {
 			const nav = performance.getEntriesByType("navigation")[0];
 			const fcp = performance.getEntriesByName("first-contentful-paint")[0];
 			return performance.timeOrigin + Math.max(nav.loadEventEnd, fcp ? fcp.startTime : 0);
 		})()`)
 		took = append(took, time.Duration((shown-written)*float64(time.Millisecond)))
-		if got := e2eEval[float64](t, ctx, `window.scrollY`); got < y-2 || got > y+2 {
+		if got := browsertest.Eval[float64](t, ctx, `window.scrollY`); got < y-2 || got > y+2 {
 			t.Errorf("save %d: after the reload the page is at %v, want %v", n+1, got, y)
 		}
 	}
@@ -521,7 +522,7 @@ func TestBrowserLiveReload(t *testing.T) {
 		t.Fatal(err)
 	}
 	e2eWait(t, ctx, `document.querySelector("[data-testid=lesson-error]") !== null`)
-	if got := e2eEval[string](t, ctx, `document.querySelector("[data-testid=lesson-error]").textContent`); !strings.HasSuffix(got, `01-one.md:8: unknown demo "room" (did you mean "rooms"?)`) {
+	if got := browsertest.Eval[string](t, ctx, `document.querySelector("[data-testid=lesson-error]").textContent`); !strings.HasSuffix(got, `01-one.md:8: unknown demo "room" (did you mean "rooms"?)`) {
 		t.Errorf("error shown: %q", got)
 	}
 	e2eScreenshot(t, ctx, "live-reload-broken-lesson")
@@ -801,9 +802,9 @@ func TestBrowserChaptersAndImages(t *testing.T) {
 	srv := httptest.NewServer(a.Handler())
 	t.Cleanup(func() { srv.Close(); a.Close() })
 
-	ctx := e2eBrowser(t)
-	e2eDo(t, ctx, "open the home page", chromedp.Navigate(srv.URL+"/"))
-	got := e2eEval[[]string](t, ctx, `[...document.querySelectorAll("[data-testid=chapter]")].map(c => {
+	ctx := browsertest.Browser(t)
+	browsertest.Do(t, ctx, "open the home page", chromedp.Navigate(srv.URL+"/"))
+	got := browsertest.Eval[[]string](t, ctx, `[...document.querySelectorAll("[data-testid=chapter]")].map(c => {
 		const r = c.getBoundingClientRect();
 		return c.querySelector("h3").textContent + " | " + c.querySelector("[data-testid=chapter-summary]").textContent + " | " +
 			[...c.querySelectorAll("[data-testid=lesson-number]")].map(n => n.textContent).join(", ") + " | " + (r.height > 0);
@@ -814,16 +815,16 @@ func TestBrowserChaptersAndImages(t *testing.T) {
 	}
 	e2eScreenshot(t, ctx, "home-chapters")
 
-	e2eDo(t, ctx, "open the chapter lesson", chromedp.Navigate(srv.URL+"/lessons/events"))
+	browsertest.Do(t, ctx, "open the chapter lesson", chromedp.Navigate(srv.URL+"/lessons/events"))
 	e2eWait(t, ctx, `[...document.querySelectorAll("main img")].length === 2 && [...document.querySelectorAll("main img")].every(i => i.complete)`)
-	sizes := e2eEval[[]string](t, ctx, `[...document.querySelectorAll("main img")].map(i => new URL(i.src).pathname + " " + i.naturalWidth + "x" + i.naturalHeight)`)
+	sizes := browsertest.Eval[[]string](t, ctx, `[...document.querySelectorAll("main img")].map(i => new URL(i.src).pathname + " " + i.naturalWidth + "x" + i.naturalHeight)`)
 	if d := cmp.Diff([]string{"/lesson-files/02-basics/flow.png 40x20", "/lesson-files/shared/logo.svg 30x30"}, sizes); d != "" {
 		t.Errorf("images shown (-want +got):\n%s", d)
 	}
 	// Opened on its own, the SVG is a document whose script must not run (its CSP is a sandbox,
 	// TestLessonImages checks the header; this checks the outcome).
-	e2eDo(t, ctx, "open the SVG", chromedp.Navigate(srv.URL+"/lesson-files/shared/logo.svg"))
-	if title := e2eEval[string](t, ctx, `document.title`); title == "svg ran" {
+	browsertest.Do(t, ctx, "open the SVG", chromedp.Navigate(srv.URL+"/lesson-files/shared/logo.svg"))
+	if title := browsertest.Eval[string](t, ctx, `document.title`); title == "svg ran" {
 		t.Error("the SVG's script ran")
 	}
 }

@@ -23,6 +23,7 @@ import (
 	"socketlab/playground"
 	"socketlab/playground/socketio"
 	"socketlab/templates"
+	"socketlab/web/browsertest"
 )
 
 // The demo widgets (static/js/demos.js) driven in headless Chromium over the real server: real
@@ -304,7 +305,7 @@ func TestDemosBrowser(t *testing.T) {
 	shotDirs[t] = t.TempDir()
 	defer delete(shotDirs, t)
 
-	actx := e2eAllocator(t)
+	actx := browsertest.Allocator(t)
 	b := newBrowser(t, actx)
 	lesson := func(slug string) string { return srv.URL + "/lessons/" + slug }
 

@@ -8,6 +8,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"socketlab/lessons"
+	"socketlab/web/browsertest"
 )
 
 // TestLessonsBrowser opens every lesson of the embedded course in one headless Chromium, one
@@ -24,7 +25,7 @@ func TestLessonsBrowser(t *testing.T) {
 		t.Fatalf("the embedded course does not load:\n%v", err)
 	}
 	_, base := newClassTestApp(t) // the real embedded course, its own origin allowed
-	b := newBrowser(t, e2eAllocator(t))
+	b := newBrowser(t, browsertest.Allocator(t))
 	for _, l := range idx.Lessons() {
 		t.Run(l.Slug, func(t *testing.T) {
 			b.t = t

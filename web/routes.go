@@ -259,7 +259,7 @@ func securityHeaders(next http.Handler) http.Handler {
 		rand.Read(b[:])
 		nonce := base64.RawURLEncoding.EncodeToString(b[:])
 		h := w.Header()
-		h.Set("Content-Security-Policy", "default-src 'self'; script-src 'nonce-"+nonce+"' 'strict-dynamic'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
+		h.Set("Content-Security-Policy", templates.CSP(nonce))
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "no-referrer")
 		h.Set("X-Frame-Options", "DENY")

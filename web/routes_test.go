@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 
+	"socketlab/templates"
+
 	"github.com/PuerkitoBio/goquery"
 )
 
@@ -90,6 +92,9 @@ func TestSecurityHeaders(t *testing.T) {
 				m := nonceRe.FindStringSubmatch(csp)
 				if m == nil {
 					t.Fatalf("CSP %q has no nonce script-src with strict-dynamic", csp)
+				}
+				if want := templates.CSP(m[1]); csp != want {
+					t.Errorf("CSP %q, want templates.CSP: %q", csp, want)
 				}
 				for _, want := range []string{"object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'", "form-action 'self'", "connect-src 'self'"} {
 					if !strings.Contains(csp, want) {
