@@ -39,7 +39,7 @@ func runConformance(ctx context.Context, args []string, getenv func(string) stri
 	})
 }
 
-// runBenchServer serves the hub with the benchmark handlers (loadgen/doc.go).
+// runBenchServer serves the hub with the benchmark handlers (playground/loadgen/doc.go).
 func runBenchServer(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("bench-server", flag.ContinueOnError)
 	fs.SetOutput(stderr)

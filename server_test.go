@@ -10,20 +10,6 @@ import (
 	"time"
 )
 
-func get(t *testing.T, url string) (*http.Response, string) {
-	t.Helper()
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatalf("GET %s: %v", url, err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatalf("GET %s: reading body: %v", url, err)
-	}
-	return resp, string(b)
-}
-
 // TestRun drives the real program: flags, listener, serving, graceful shutdown on cancel.
 func TestRun(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
@@ -46,8 +32,13 @@ func TestRun(t *testing.T) {
 	}
 	go io.Copy(io.Discard, outR)
 	url := strings.TrimSpace(line[strings.Index(line, "http://"):])
-	resp, body := get(t, url+"/healthz")
-	if resp.StatusCode != 200 || strings.TrimSpace(body) != "ok" {
+	resp, err := http.Get(url + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || strings.TrimSpace(string(body)) != "ok" {
 		t.Fatalf("/healthz = %d %q", resp.StatusCode, body)
 	}
 	cancel()

@@ -225,7 +225,7 @@ func lessonText(title, body string) string {
 }
 
 // watchApp serves a temp lesson folder with -watch and subscribes to its reload events.
-func watchApp(t *testing.T, files map[string]string) (dir string, a *App, srv *httptest.Server, events <-chan stream.Event[reloadEvent], term *syncBuffer) {
+func watchApp(t testing.TB, files map[string]string) (dir string, a *App, srv *httptest.Server, events <-chan stream.Event[reloadEvent], term *syncBuffer) {
 	t.Helper()
 	dir = t.TempDir()
 	for name, text := range files {
@@ -485,36 +485,18 @@ func TestBrowserLiveReload(t *testing.T) {
 		t.Fatalf("scrolled to %v, want 900: the page is too short", y)
 	}
 
-	// Each save is timed from just before the write to the moment the reloaded page had shown the
-	// new text at the old scroll position: the later of its first contentful paint and the end of
-	// its load event (reload.js restores the scroll then), read from the page's own performance
-	// timeline on the wall clock, so the test's polling adds nothing to the figure.
-	const saves = 5
-	var took []time.Duration
-	for n := range saves {
+	// A save shows in the page, at the old scroll position (reload.js restores it). How soon is
+	// BenchmarkLiveReload's.
+	for n := range 2 {
 		text := fmt.Sprintf("Edited on disk, save %d.", n+1)
-		written := float64(time.Now().UnixNano()) / 1e6
 		if err := os.WriteFile(file, []byte(lessonText("One", long.String()+text)), 0o644); err != nil {
 			t.Fatal(err)
 		}
 		e2eWait(t, ctx, fmt.Sprintf(`document.body.textContent.includes(%q) && "reloadReady" in document.documentElement.dataset &&
 			performance.getEntriesByType("navigation")[0].loadEventEnd > 0`, text))
-		shown := browsertest.Eval[float64](t, ctx, `(() => {
-			const nav = performance.getEntriesByType("navigation")[0];
-			const fcp = performance.getEntriesByName("first-contentful-paint")[0];
-			return performance.timeOrigin + Math.max(nav.loadEventEnd, fcp ? fcp.startTime : 0);
-		})()`)
-		took = append(took, time.Duration((shown-written)*float64(time.Millisecond)))
 		if got := browsertest.Eval[float64](t, ctx, `window.scrollY`); got < y-2 || got > y+2 {
 			t.Errorf("save %d: after the reload the page is at %v, want %v", n+1, got, y)
 		}
-	}
-	sorted := slices.Clone(took)
-	slices.Sort(sorted)
-	median := sorted[len(sorted)/2]
-	t.Logf("save → page showing the change, %d saves: %v; median %v, max %v (budget %v)", saves, took, median, sorted[len(sorted)-1], liveReloadBudget)
-	if median > liveReloadBudget {
-		t.Errorf("a save took a median %v to show in the page (%v), want at most %v", median, took, liveReloadBudget)
 	}
 	waitReload(t, events, "one")
 
@@ -873,4 +855,39 @@ func TestWatchImage(t *testing.T) {
 	if code, body := getPage(t, srv.URL+after); code != 200 || body != "second, longer version" {
 		t.Errorf("GET %s: got %d %q", after, code, body)
 	}
+}
+
+// BenchmarkLiveReload is issue 6's live-reload figure (target 300 ms): from just before a save to
+// the moment the reloaded page had shown the new text, the later of its first contentful paint
+// and the end of its load event, read from the page's own performance timeline on the wall clock
+// (so the polling adds nothing), reported as shown-ms (the mean over b.N saves).
+func BenchmarkLiveReload(b *testing.B) {
+	var long strings.Builder
+	for i := range 60 {
+		fmt.Fprintf(&long, "Paragraph %d of a long lesson, so that the page scrolls.\n\n", i)
+	}
+	dir, _, srv, _, _ := watchApp(b, map[string]string{"01-one.md": lessonText("One", long.String()+"Original ending.")})
+	file := filepath.Join(dir, "01-one.md")
+	ctx := browsertest.Browser(b)
+	browsertest.Do(b, ctx, "open the lesson", chromedp.Navigate(srv.URL+"/lessons/one"))
+	e2eWait(b, ctx, `"reloadReady" in document.documentElement.dataset`)
+	var total float64
+	n := 0
+	for b.Loop() {
+		n++
+		text := fmt.Sprintf("Edited on disk, save %d.", n)
+		written := float64(time.Now().UnixNano()) / 1e6
+		if err := os.WriteFile(file, []byte(lessonText("One", long.String()+text)), 0o644); err != nil {
+			b.Fatal(err)
+		}
+		e2eWait(b, ctx, fmt.Sprintf(`document.body.textContent.includes(%q) && "reloadReady" in document.documentElement.dataset &&
+			performance.getEntriesByType("navigation")[0].loadEventEnd > 0`, text))
+		shown := browsertest.Eval[float64](b, ctx, `(() => {
+			const nav = performance.getEntriesByType("navigation")[0];
+			const fcp = performance.getEntriesByName("first-contentful-paint")[0];
+			return performance.timeOrigin + Math.max(nav.loadEventEnd, fcp ? fcp.startTime : 0);
+		})()`)
+		total += shown - written
+	}
+	b.ReportMetric(total/float64(b.N), "shown-ms")
 }

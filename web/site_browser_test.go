@@ -15,7 +15,7 @@ import (
 
 // e2eWait polls a JavaScript condition until it holds (10 s at most). A poll cut short by a
 // navigation (a link, a form, a live reload) starts again on the new page.
-func e2eWait(t *testing.T, ctx context.Context, cond string) {
+func e2eWait(t testing.TB, ctx context.Context, cond string) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
