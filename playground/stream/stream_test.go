@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -122,6 +123,46 @@ func TestTopicCloseAndCancel(t *testing.T) {
 	top.Send(3)
 	if _, _, err := top.Subscribe(0); !errors.Is(err, ErrClosed) {
 		t.Errorf("Subscribe after Close: %v, want ErrClosed", err)
+	}
+}
+
+// TestTopicConcurrent: publishers, subscribers that come, read and go, and a Close meeting them
+// (blocked readers included): no send on a closed channel, no subscription left behind (run under -race).
+func TestTopicConcurrent(t *testing.T) {
+	top := New[int](Options{Buffer: 4, History: 16})
+	var wg, publishers sync.WaitGroup
+	for p := range 4 {
+		publishers.Go(func() {
+			for i := range 500 {
+				if i%3 == 0 {
+					top.Send(p)
+				} else {
+					top.Publish(p)
+				}
+			}
+		})
+	}
+	for range 4 {
+		wg.Go(func() {
+			for range 50 {
+				c, cancel, err := top.Subscribe(0, -1)
+				if err != nil {
+					return // closed
+				}
+				for range 3 {
+					if _, ok := <-c; !ok {
+						break
+					}
+				}
+				cancel()
+			}
+		})
+	}
+	publishers.Wait()
+	top.Close() // ends the reads still waiting; later Subscribes fail
+	wg.Wait()
+	if n := top.Len(); n != 0 {
+		t.Errorf("Len = %d after Close, want 0", n)
 	}
 }
 
