@@ -1,3 +1,9 @@
+// Package web is Socket Lab's web app: every URL the server answers (routes.go, one table), the
+// lesson pages (pre-rendered, swapped whole by live reload), the middleware (CSP with a nonce per
+// response, cross-origin protection, panics, request log), the authoring tools (live reload of a
+// lesson folder, the scaffold of a new lesson) and the classroom pages. It assembles lessons,
+// playground, templates and static; the command (package main) parses flags, listens and shuts
+// down.
 package web
 
 import (
