@@ -2,20 +2,26 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime/pprof"
+	"strings"
 	"syscall"
 
-	"socketlab/loadgen"
+	"socketlab/lessons"
 	"socketlab/playground"
+	"socketlab/playground/loadgen"
+	"socketlab/web"
 )
 
 // runConformance serves the hub the way the official Engine.IO v4 and Socket.IO v5 test suites
@@ -33,7 +39,7 @@ func runConformance(ctx context.Context, args []string, getenv func(string) stri
 	})
 }
 
-// runBenchServer serves the hub with the benchmark handlers (loadgen/doc.go).
+// runBenchServer serves the hub with the benchmark handlers (playground/loadgen/doc.go).
 func runBenchServer(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("bench-server", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -96,4 +102,100 @@ func ignoreHelp(err error) error {
 		return nil
 	}
 	return err
+}
+
+// ---- socketlab check ----
+
+// runCheck validates every lesson of a folder (default: the embedded course) without serving it.
+func runCheck(args []string, stdout, stderr io.Writer) error {
+	fset := flagSet("check", stderr)
+	asJSON := fset.Bool("json", false, "print the problems as a JSON array of {file, line, col, severity, message}")
+	fset.Usage = func() {
+		fmt.Fprint(stderr, "Usage: socketlab check [-json] [DIR]\n\nCheck every lesson of DIR (default: the embedded course) and print each problem as\nfile:line:col: message. Exits non-zero when there is an error.\n\n")
+		fset.PrintDefaults()
+	}
+	if err := fset.Parse(args); err != nil {
+		return err
+	}
+	if fset.NArg() > 1 {
+		return fmt.Errorf("check: want at most one folder, got %q", fset.Args())
+	}
+	var fsys fs.FS = lessons.Content
+	prefix := "lessons"
+	if dir := fset.Arg(0); dir != "" {
+		st, err := os.Stat(dir)
+		if err != nil {
+			return fmt.Errorf("check: %w", err)
+		}
+		if !st.IsDir() {
+			return fmt.Errorf("check: %s is not a folder", dir)
+		}
+		fsys, prefix = os.DirFS(dir), filepath.ToSlash(filepath.Clean(dir))
+	}
+	ds := lessons.Check(fsys, web.LessonOptions(prefix, true))
+	if *asJSON {
+		if ds == nil {
+			ds = []lessons.Diagnostic{}
+		}
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(ds); err != nil {
+			return fmt.Errorf("check: %w", err)
+		}
+	} else {
+		for _, d := range ds {
+			fmt.Fprintln(stdout, d)
+		}
+	}
+	if n := lessons.Errors(ds); n > 0 {
+		return fmt.Errorf("check: %d error(s) in %s", n, prefix)
+	}
+	if !*asJSON {
+		fmt.Fprintf(stderr, "check: %s: no errors\n", prefix)
+	}
+	return nil
+}
+
+// ---- socketlab new ----
+
+// runNew writes the next numbered lesson of a folder with front matter, a demo and a quiz that
+// pass check, and prints its path.
+func runNew(args []string, stdout, stderr io.Writer) error {
+	fset := flagSet("new", stderr)
+	dir := fset.String("dir", "lessons", "the lessons `folder` (or a chapter folder) to add the lesson to")
+	fset.Usage = func() {
+		fmt.Fprint(stderr, "Usage: socketlab new [-dir DIR] \"Lesson title\"\n\nWrite DIR/NN-slug.md, the next numbered lesson, ready for check; print its path.\n\n")
+		fset.PrintDefaults()
+	}
+	// Flags may come after the title too: socketlab new "Title" -dir x.
+	var title []string
+	rest := args
+	for {
+		if err := fset.Parse(rest); err != nil {
+			return err
+		}
+		if fset.NArg() == 0 {
+			break
+		}
+		title = append(title, fset.Arg(0))
+		rest = fset.Args()[1:]
+	}
+	if len(title) != 1 || strings.TrimSpace(title[0]) == "" {
+		fset.Usage()
+		return errors.New("new: want one lesson title, quoted")
+	}
+	path, err := web.NewLesson(*dir, strings.TrimSpace(title[0]))
+	if err != nil {
+		return fmt.Errorf("new: %w", err)
+	}
+	fmt.Fprintln(stdout, path)
+	// The scaffold is a draft: a plain serve -watch would answer its page with 404.
+	fmt.Fprintf(stderr, "It is a draft until you remove draft: true. Preview it with:\n  socketlab serve -lessons %s -watch -drafts\n", *dir)
+	return nil
+}
+
+func flagSet(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
 }

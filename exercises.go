@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+
+	"socketlab/web"
 )
 
 // exerciseJSON is one exercise as `socketlab exercises` prints it: where it is,
@@ -31,7 +33,7 @@ func runExercises(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("exercises: want at most one folder, got %q", fset.Args())
 	}
 	dir := fset.Arg(0)
-	idx, err := loadLessons(dir, true)
+	idx, err := web.LoadLessons(dir, true)
 	if err != nil {
 		return fmt.Errorf("exercises: %w", err)
 	}

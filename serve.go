@@ -14,6 +14,9 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"socketlab/playground/engineio"
+	"socketlab/web"
 )
 
 // HTTP server limits (reliability.md §3). WriteTimeout stays 0: long-polling GETs are held up to
@@ -34,15 +37,11 @@ const (
 	sessionBurst = 1_000
 )
 
+// serveConfig is the serve command's flags: the web app's part, and what only main uses.
 type serveConfig struct {
+	web.Config   // Origins is computed once the listener's port is known
 	addr         string
-	publicURL    string
-	origins      []string // computed once the listener's port is known
 	extraOrigins string
-	lessonDir    string
-	drafts       bool
-	watch        bool      // live reload of lessonDir
-	term         io.Writer // -watch: where lesson errors are printed for the author (stderr)
 	logLevel     slog.Level
 }
 
@@ -55,12 +54,12 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 		addr = "localhost:8080"
 	}
 	fs.StringVar(&cfg.addr, "addr", addr, "`host:port` to listen on (env SOCKETLAB_ADDR)")
-	fs.StringVar(&cfg.publicURL, "public-url", getenv("SOCKETLAB_PUBLIC_URL"), "`URL` students use to reach this server, e.g. http://192.168.1.20:8080 (env SOCKETLAB_PUBLIC_URL); it is allowed as an Origin")
+	fs.StringVar(&cfg.PublicURL, "public-url", getenv("SOCKETLAB_PUBLIC_URL"), "`URL` students use to reach this server, e.g. http://192.168.1.20:8080 (env SOCKETLAB_PUBLIC_URL); it is allowed as an Origin")
 	origins := getenv("SOCKETLAB_ORIGINS")
 	fs.StringVar(&origins, "origins", origins, "comma-separated extra `origins` allowed to open sockets, exactly scheme://host:port (env SOCKETLAB_ORIGINS)")
-	fs.StringVar(&cfg.lessonDir, "lessons", "", "serve lessons from this `dir` instead of the embedded course")
-	fs.BoolVar(&cfg.drafts, "drafts", false, "show draft lessons")
-	fs.BoolVar(&cfg.watch, "watch", false, "with -lessons: re-render a lesson when its file changes and reload the browser tabs showing it")
+	fs.StringVar(&cfg.LessonDir, "lessons", "", "serve lessons from this `dir` instead of the embedded course")
+	fs.BoolVar(&cfg.Drafts, "drafts", false, "show draft lessons")
+	fs.BoolVar(&cfg.Watch, "watch", false, "with -lessons: re-render a lesson when its file changes and reload the browser tabs showing it")
 	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
@@ -68,10 +67,10 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	if fs.NArg() > 0 {
 		return cfg, fmt.Errorf("serve: unexpected argument %q", fs.Arg(0))
 	}
-	if cfg.watch && cfg.lessonDir == "" {
+	if cfg.Watch && cfg.LessonDir == "" {
 		return cfg, errors.New("serve: -watch needs -lessons DIR (the embedded course cannot change)")
 	}
-	cfg.term = stderr
+	cfg.Term = stderr
 	if err := cfg.logLevel.UnmarshalText([]byte(*level)); err != nil {
 		return cfg, fmt.Errorf("serve: -log-level: %w", err)
 	}
@@ -97,16 +96,17 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return fmt.Errorf("listen: %w", err)
 	}
 	defer ln.Close()
-	cfg.origins, err = allowedOrigins(cfg.addr, ln.Addr().String(), cfg.publicURL, cfg.extraOrigins)
+	cfg.Origins, err = allowedOrigins(cfg.addr, ln.Addr().String(), cfg.PublicURL, cfg.extraOrigins)
 	if err != nil {
 		return err
 	}
-	app, err := newApp(log, cfg)
+	cfg.Admission = newAdmission()
+	app, err := web.New(log, cfg.Config)
 	if err != nil {
 		return err
 	}
 	defer app.Close()
-	log.Info("serving Socket Lab", "url", "http://"+ln.Addr().String(), "lessons", len(app.content.Load().idx.Lessons()), "startup", time.Since(start).Round(time.Microsecond), "origins", strings.Join(cfg.origins, " "))
+	log.Info("serving Socket Lab", "url", "http://"+ln.Addr().String(), "lessons", app.Lessons(), "startup", time.Since(start).Round(time.Microsecond), "origins", strings.Join(cfg.Origins, " "))
 	fmt.Fprintf(stdout, "Socket Lab is running at http://%s\n", ln.Addr())
 	return serveUntilDone(ctx, log, ln, app.Handler(), app.Close)
 }
@@ -192,4 +192,9 @@ func allowedOrigins(addr, listening, publicURL, extra string) ([]string, error) 
 		add(o)
 	}
 	return out, nil
+}
+
+// newAdmission is the process's one admission for new Engine.IO sessions.
+func newAdmission() *engineio.Admission {
+	return engineio.NewAdmission(maxSessions, sessionRate, sessionBurst)
 }

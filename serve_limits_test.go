@@ -16,7 +16,8 @@ import (
 	"testing/synctest"
 	"time"
 
-	"socketlab/pipenet"
+	"socketlab/playground/engineio/pipenet"
+	"socketlab/web"
 )
 
 // TestLongLivedRequestsOutliveReadTimeout: the real server's ReadTimeout bounds reading a request,
@@ -124,13 +125,13 @@ func serveInBubbleLn(t *testing.T) (base string, client *http.Client, stop func(
 // bubbleApp is the real app inside a synctest bubble, serving one plain lesson from disk: the
 // embedded course's code blocks would start the highlighter's regexp clock (regexp2) in the
 // bubble, and that clock, measured against a start time taken outside, never ends there.
-func bubbleApp(t *testing.T) *app {
+func bubbleApp(t *testing.T) *web.App {
 	t.Helper()
 	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "01-one.md"), []byte(lessonText("One", "Plain text.")), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "01-one.md"), []byte("---\ntitle: One\nsummary: One lesson.\n---\n\nPlain text.\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	a, err := newApp(slog.New(slog.DiscardHandler), serveConfig{lessonDir: dir})
+	a, err := web.New(slog.New(slog.DiscardHandler), web.Config{LessonDir: dir, Admission: newAdmission()})
 	if err != nil {
 		t.Fatalf("newApp: %v", err)
 	}

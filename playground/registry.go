@@ -179,14 +179,18 @@ func (r *Registry) lookup(id string) *Instance {
 	return r.instances[id]
 }
 
-// Handler serves the /play/ routes (docs/play-api.md). Mount it at /play/.
-func (r *Registry) Handler() http.Handler {
-	mux := http.NewServeMux()
-	mux.HandleFunc("POST /play/{demo}", r.handleCreate)
-	mux.HandleFunc("GET /play/{id}/tap", r.handleTap)
-	mux.HandleFunc("/play/{id}/socket.io/", r.handleSocket)
-	return mux
-}
+// The handlers of the /play/ API (docs/play-api.md); web/routes.go mounts them. Each reads its
+// path values by name: {demo} for HandleCreate, {id} for HandleTap and HandleSocket.
+
+// HandleCreate starts an instance of the demo {demo} with the JSON config in the body.
+func (r *Registry) HandleCreate() http.Handler { return http.HandlerFunc(r.handleCreate) }
+
+// HandleTap is the Server-Sent Events stream of what instance {id}'s hub sees.
+func (r *Registry) HandleTap() http.Handler { return http.HandlerFunc(r.handleTap) }
+
+// HandleSocket is instance {id}'s Engine.IO endpoint (both transports); it checks the Origin
+// against the registry's allowlist itself.
+func (r *Registry) HandleSocket() http.Handler { return http.HandlerFunc(r.handleSocket) }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")

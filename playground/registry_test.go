@@ -86,9 +86,17 @@ func newTestRegistry(t *testing.T, opts Options) (*Registry, *httptest.Server) {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	r := NewRegistry(opts)
-	srv := httptest.NewServer(r.Handler())
+	srv := httptest.NewServer(playRoutes(http.NewServeMux(), r))
 	t.Cleanup(func() { srv.Close(); r.Close() })
 	return r, srv
+}
+
+// playRoutes mounts the registry's handlers on mux at the paths web/routes.go gives them.
+func playRoutes(mux *http.ServeMux, r *Registry) *http.ServeMux {
+	mux.Handle("POST /play/{demo}", r.HandleCreate())
+	mux.Handle("GET /play/{id}/tap", r.HandleTap())
+	mux.Handle("/play/{id}/socket.io/", r.HandleSocket())
+	return mux
 }
 
 type created struct {

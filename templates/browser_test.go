@@ -8,11 +8,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"socketlab/web/browsertest"
 
 	"github.com/a-h/templ"
 	"github.com/chromedp/cdproto/cdp"
@@ -23,11 +24,9 @@ import (
 )
 
 // The browser test drives static/js/site.js over pages rendered by these
-// components, served under the same CSP as the real server (nonce +
+// components, served under the real server's CSP (CSP: nonce +
 // strict-dynamic, style-src 'self'). It reads the asset files directly:
 // templates does not import static.
-
-const testCSP = "default-src 'self'; script-src 'nonce-%s' 'strict-dynamic'; style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'"
 
 // probe runs before any page script (and outside the CSP): it records
 // errors and CSP violations, and captures clicks on rel=prev/next links so
@@ -152,7 +151,7 @@ func browserServer(t *testing.T, gate *jsGate) *httptest.Server {
 			var b [16]byte
 			rand.Read(b[:])
 			nonce := base64.RawURLEncoding.EncodeToString(b[:])
-			w.Header().Set("Content-Security-Policy", strings.Replace(testCSP, "%s", nonce, 1))
+			w.Header().Set("Content-Security-Policy", CSP(nonce))
 			w.Header().Set("Content-Type", "text/html; charset=utf-8")
 			c, status := pick(r)
 			w.WriteHeader(status)
@@ -176,32 +175,6 @@ func browserServer(t *testing.T, gate *jsGate) *httptest.Server {
 	return srv
 }
 
-func findChrome() string {
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "headless-shell"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	return ""
-}
-
-func eval[T any](t *testing.T, ctx context.Context, expr string) T {
-	t.Helper()
-	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr))
-	if err != nil {
-		t.Fatalf("evaluate %s: %v", expr, err)
-	}
-	return v
-}
-
-func do(t *testing.T, ctx context.Context, what string, steps ...chromedp.Action[chromedp.Void]) {
-	t.Helper()
-	if err := chromedp.Do(ctx, steps...); err != nil {
-		t.Fatalf("%s: %v", what, err)
-	}
-}
-
-// ready waits until site.js has run on the page.
 func ready(sel string) chromedp.Action[chromedp.Void] {
 	return chromedp.Steps(
 		func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
@@ -213,7 +186,7 @@ func ready(sel string) chromedp.Action[chromedp.Void] {
 
 func noErrors(t *testing.T, ctx context.Context) {
 	t.Helper()
-	if errs := eval[[]string](t, ctx, `window.__errors`); len(errs) > 0 {
+	if errs := browsertest.Eval[[]string](t, ctx, `window.__errors`); len(errs) > 0 {
 		t.Errorf("page errors: %q", errs)
 	}
 }
@@ -227,24 +200,11 @@ const toBottom = `new Promise((resolve) => {
 })`
 
 func TestBrowserSiteJS(t *testing.T) {
-	if testing.Short() {
-		t.Skip("browser test skipped in -short mode")
-	}
-	chrome := findChrome()
-	if chrome == "" {
-		t.Skip("no Chromium found")
-	}
 	gate := &jsGate{}
 	defer gate.release()
 	srv := browserServer(t, gate)
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chrome), chromedp.NoSandbox)
-	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelA()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	// First Run starts the browser; it must not carry the timeout.
-	do(t, ctx, "start", chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+	ctx := browsertest.Browser(t, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
 		_, err := cdp.Call(ctx, tg, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: probe})
 		return err
 	}), chromedp.EmulateViewport(360, 640))
@@ -254,38 +214,38 @@ func TestBrowserSiteJS(t *testing.T) {
 	home, lesson := srv.URL+"/", srv.URL+"/lessons/emit"
 
 	t.Run("home before any visit", func(t *testing.T) {
-		do(t, ctx, "open home", chromedp.Navigate(home))
-		eval[bool](t, ctx, `localStorage.clear(), true`)
-		do(t, ctx, "reload", chromedp.Reload(), ready(`[data-theme-switch]:not([hidden])`))
-		got := eval[[]string](t, ctx, `[...document.querySelectorAll(".progress-text")].map(e => e.textContent)`)
+		browsertest.Do(t, ctx, "open home", chromedp.Navigate(home))
+		browsertest.Eval[bool](t, ctx, `localStorage.clear(), true`)
+		browsertest.Do(t, ctx, "reload", chromedp.Reload(), ready(`[data-theme-switch]:not([hidden])`))
+		got := browsertest.Eval[[]string](t, ctx, `[...document.querySelectorAll(".progress-text")].map(e => e.textContent)`)
 		if strings.Join(got, ",") != "Not started,Not started,Not started" {
 			t.Errorf("progress: got %q", got)
 		}
-		if !eval[bool](t, ctx, `document.querySelector("[data-resume-wrap]").hidden`) {
+		if !browsertest.Eval[bool](t, ctx, `document.querySelector("[data-resume-wrap]").hidden`) {
 			t.Errorf("resume link visible before any lesson was opened")
 		}
 		noErrors(t, ctx)
 	})
 
 	t.Run("lesson visit and layout at 360px", func(t *testing.T) {
-		do(t, ctx, "open lesson", chromedp.Navigate(lesson), ready(`[data-done-wrap]:not([hidden])`))
-		if got := eval[string](t, ctx, `localStorage.getItem("socketlab:progress:emit")`); got != "visited" {
+		browsertest.Do(t, ctx, "open lesson", chromedp.Navigate(lesson), ready(`[data-done-wrap]:not([hidden])`))
+		if got := browsertest.Eval[string](t, ctx, `localStorage.getItem("socketlab:progress:emit")`); got != "visited" {
 			t.Errorf("progress: got %q, want %q", got, "visited")
 		}
-		if got := eval[string](t, ctx, `JSON.parse(localStorage.getItem("socketlab:last")).url`); got != "/lessons/emit" {
+		if got := browsertest.Eval[string](t, ctx, `JSON.parse(localStorage.getItem("socketlab:last")).url`); got != "/lessons/emit" {
 			t.Errorf("last url: got %q, want %q", got, "/lessons/emit")
 		}
-		if w := eval[[]int](t, ctx, `[document.documentElement.scrollWidth, window.innerWidth]`); w[0] > w[1] {
+		if w := browsertest.Eval[[]int](t, ctx, `[document.documentElement.scrollWidth, window.innerWidth]`); w[0] > w[1] {
 			t.Errorf("horizontal scroll at 360px: scrollWidth %d > innerWidth %d", w[0], w[1])
 		}
-		if got := eval[string](t, ctx, `getComputedStyle(document.body).backgroundColor`); got == "rgba(0, 0, 0, 0)" {
+		if got := browsertest.Eval[string](t, ctx, `getComputedStyle(document.body).backgroundColor`); got == "rgba(0, 0, 0, 0)" {
 			t.Errorf("site.css not applied (body background %q)", got)
 		}
 		noErrors(t, ctx)
 	})
 
 	t.Run("keyboard navigation", func(t *testing.T) {
-		eval[bool](t, ctx, `window.__captureNav = true`)
+		browsertest.Eval[bool](t, ctx, `window.__captureNav = true`)
 		tests := []struct {
 			name  string
 			focus string // JS expression focusing something, or ""
@@ -307,19 +267,19 @@ func TestBrowserSiteJS(t *testing.T) {
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
-				eval[bool](t, ctx, `window.__clicked = "", document.activeElement && document.activeElement.blur(), true`)
+				browsertest.Eval[bool](t, ctx, `window.__clicked = "", document.activeElement && document.activeElement.blur(), true`)
 				if tt.focus != "" {
 					if _, err := chromedp.Run(ctx, chromedp.Evaluate[chromedp.Void](tt.focus, chromedp.EvalAwaitPromise)); err != nil {
 						t.Fatalf("evaluate %s: %v", tt.focus, err)
 					}
 				}
-				do(t, ctx, "key", chromedp.KeyEvent(tt.key, chromedp.KeyModifiers(tt.mods...)))
-				if got := eval[string](t, ctx, `window.__clicked`); got != tt.want {
+				browsertest.Do(t, ctx, "key", chromedp.KeyEvent(tt.key, chromedp.KeyModifiers(tt.mods...)))
+				if got := browsertest.Eval[string](t, ctx, `window.__clicked`); got != tt.want {
 					t.Errorf("navigated: got %q, want %q", got, tt.want)
 				}
 			})
 		}
-		eval[bool](t, ctx, `window.__captureNav = false, document.activeElement.blur(), true`)
+		browsertest.Eval[bool](t, ctx, `window.__captureNav = false, document.activeElement.blur(), true`)
 		res, err := chromedp.RunResponse(ctx, chromedp.KeyEvent(kb.ArrowRight, chromedp.KeyModifiers(chromedp.ModifierAlt)))
 		if err != nil {
 			t.Fatalf("alt+right for real: %v", err)
@@ -327,15 +287,15 @@ func TestBrowserSiteJS(t *testing.T) {
 		if !strings.HasSuffix(res.URL, "/lessons/rooms") {
 			t.Errorf("alt+right went to %q, want /lessons/rooms", res.URL)
 		}
-		do(t, ctx, "rooms ready", ready(`article[data-lesson="rooms"] [data-done-wrap]:not([hidden])`))
-		do(t, ctx, "back to lesson", chromedp.Navigate(lesson), ready(`[data-done-wrap]:not([hidden])`))
+		browsertest.Do(t, ctx, "rooms ready", ready(`article[data-lesson="rooms"] [data-done-wrap]:not([hidden])`))
+		browsertest.Do(t, ctx, "back to lesson", chromedp.Navigate(lesson), ready(`[data-done-wrap]:not([hidden])`))
 	})
 
 	t.Run("quiz grading, restore and done", func(t *testing.T) {
-		click := func(id string) { eval[bool](t, ctx, `document.getElementById("`+id+`").click(), true`) }
+		click := func(id string) { browsertest.Eval[bool](t, ctx, `document.getElementById("`+id+`").click(), true`) }
 		check := func() string {
-			eval[bool](t, ctx, `document.querySelector("[data-testid=quiz-check]").click(), true`)
-			return eval[string](t, ctx, `document.querySelector("[data-quiz-result]").textContent`)
+			browsertest.Eval[bool](t, ctx, `document.querySelector("[data-testid=quiz-check]").click(), true`)
+			return browsertest.Eval[string](t, ctx, `document.querySelector("[data-quiz-result]").textContent`)
 		}
 		click("sl-q1--a--2") // wrong
 		click("sl-q1--b--1")
@@ -343,57 +303,57 @@ func TestBrowserSiteJS(t *testing.T) {
 		if got := check(); !strings.Contains(got, "Not quite: 1 of 2 right") {
 			t.Errorf("result: got %q, want Not quite", got)
 		}
-		if !eval[bool](t, ctx, `!document.getElementById("sl-q1--a--2-explanation").hidden && document.getElementById("sl-q1--a--1-explanation").hidden`) {
+		if !browsertest.Eval[bool](t, ctx, `!document.getElementById("sl-q1--a--2-explanation").hidden && document.getElementById("sl-q1--a--1-explanation").hidden`) {
 			t.Errorf("after a wrong answer only the chosen choice's explanation should show")
 		}
-		if got := eval[string](t, ctx, `document.getElementById("sl-q1--a--2-explanation").querySelector("[data-verdict]").textContent`); !strings.Contains(got, "Not this one") {
+		if got := browsertest.Eval[string](t, ctx, `document.getElementById("sl-q1--a--2-explanation").querySelector("[data-verdict]").textContent`); !strings.Contains(got, "Not this one") {
 			t.Errorf("verdict: got %q", got)
 		}
-		if got := eval[string](t, ctx, `localStorage.getItem("socketlab:progress:emit")`); got != "done" {
+		if got := browsertest.Eval[string](t, ctx, `localStorage.getItem("socketlab:progress:emit")`); got != "done" {
 			t.Errorf("answering every question should mark the lesson done, got %q", got)
 		}
 		click("sl-q1--a--1")
-		if got := eval[string](t, ctx, `document.querySelector("[data-quiz-result]").textContent`); got != "" {
+		if got := browsertest.Eval[string](t, ctx, `document.querySelector("[data-quiz-result]").textContent`); got != "" {
 			t.Errorf("changing an answer should clear the result, got %q", got)
 		}
 		if got := check(); !strings.Contains(got, "Correct! All 2 answers are right.") {
 			t.Errorf("result: got %q, want Correct", got)
 		}
-		if n := eval[int](t, ctx, `document.querySelectorAll("[data-explanation]:not([hidden])").length`); n != 5 {
+		if n := browsertest.Eval[int](t, ctx, `document.querySelectorAll("[data-explanation]:not([hidden])").length`); n != 5 {
 			t.Errorf("visible explanations after all right: got %d, want 5", n)
 		}
-		if got := eval[string](t, ctx, `document.querySelector("[data-mark-done]").getAttribute("aria-pressed")`); got != "true" {
+		if got := browsertest.Eval[string](t, ctx, `document.querySelector("[data-mark-done]").getAttribute("aria-pressed")`); got != "true" {
 			t.Errorf("mark-done aria-pressed: got %q, want true", got)
 		}
 
-		do(t, ctx, "reload", chromedp.Reload(), ready(`[data-done-wrap]:not([hidden])`))
-		if got := eval[[]bool](t, ctx, `["sl-q1--a--1","sl-q1--a--2","sl-q1--b--1","sl-q1--b--2","sl-q1--b--3"].map(id => document.getElementById(id).checked)`); !equalBools(got, []bool{true, false, true, true, false}) {
+		browsertest.Do(t, ctx, "reload", chromedp.Reload(), ready(`[data-done-wrap]:not([hidden])`))
+		if got := browsertest.Eval[[]bool](t, ctx, `["sl-q1--a--1","sl-q1--a--2","sl-q1--b--1","sl-q1--b--2","sl-q1--b--3"].map(id => document.getElementById(id).checked)`); !equalBools(got, []bool{true, false, true, true, false}) {
 			t.Errorf("restored answers: got %v", got)
 		}
-		if got := eval[string](t, ctx, `document.querySelector("[data-quiz-result]").textContent`); !strings.Contains(got, "Correct!") {
+		if got := browsertest.Eval[string](t, ctx, `document.querySelector("[data-quiz-result]").textContent`); !strings.Contains(got, "Correct!") {
 			t.Errorf("restored result: got %q", got)
 		}
 		// Undo and redo "done" by hand.
-		eval[bool](t, ctx, `document.querySelector("[data-mark-done]").click(), true`)
-		if got := eval[string](t, ctx, `localStorage.getItem("socketlab:progress:emit")`); got != "visited" {
+		browsertest.Eval[bool](t, ctx, `document.querySelector("[data-mark-done]").click(), true`)
+		if got := browsertest.Eval[string](t, ctx, `localStorage.getItem("socketlab:progress:emit")`); got != "visited" {
 			t.Errorf("undo done: got %q, want visited", got)
 		}
-		eval[bool](t, ctx, `document.querySelector("[data-mark-done]").click(), true`)
-		if got := eval[string](t, ctx, `document.querySelector("[data-done-status]").textContent`); got != "Marked as done." {
+		browsertest.Eval[bool](t, ctx, `document.querySelector("[data-mark-done]").click(), true`)
+		if got := browsertest.Eval[string](t, ctx, `document.querySelector("[data-done-status]").textContent`); got != "Marked as done." {
 			t.Errorf("done status: got %q", got)
 		}
 		noErrors(t, ctx)
 	})
 
 	t.Run("copy button", func(t *testing.T) {
-		if n := eval[int](t, ctx, `document.querySelectorAll(".code-block > .code-toolbar:first-child > .copy-button").length`); n != 2 {
+		if n := browsertest.Eval[int](t, ctx, `document.querySelectorAll(".code-block > .code-toolbar:first-child > .copy-button").length`); n != 2 {
 			t.Fatalf("copy buttons: got %d, want 2 (one per [data-copy])", n)
 		}
-		if got := eval[string](t, ctx, `document.querySelector(".code-toolbar .code-lang").textContent`); got != "js" {
+		if got := browsertest.Eval[string](t, ctx, `document.querySelector(".code-toolbar .code-lang").textContent`); got != "js" {
 			t.Errorf("language label: got %q, want %q", got, "js")
 		}
 		// A real click: the clipboard needs a user gesture.
-		do(t, ctx, "click copy", chromedp.Click(chromedp.CSS(".copy-button")))
+		browsertest.Do(t, ctx, "click copy", chromedp.Click(chromedp.CSS(".copy-button")))
 		got, err := chromedp.Run(ctx, chromedp.Poll[string](`document.querySelector(".copy-button").textContent !== "Copy" && document.querySelector(".copy-button").textContent`, chromedp.WithPollingTimeout(5*time.Second)))
 		if err != nil || got != "Copied" {
 			t.Errorf("copy button: got %q (%v), want %q", got, err, "Copied")
@@ -401,39 +361,39 @@ func TestBrowserSiteJS(t *testing.T) {
 		if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.querySelector("[data-announcer]")?.textContent === "Copied"`, chromedp.WithPollingTimeout(5*time.Second))); err != nil {
 			t.Errorf("no \"Copied\" announcement: %v", err)
 		}
-		if got, want := eval[string](t, ctx, `String(window.__copied)`), `io.emit("hello", "world");`; got != want {
+		if got, want := browsertest.Eval[string](t, ctx, `String(window.__copied)`), `io.emit("hello", "world");`; got != want {
 			t.Errorf("copied text: got %q, want %q", got, want)
 		}
 		noErrors(t, ctx)
 	})
 
 	t.Run("theme persists", func(t *testing.T) {
-		eval[bool](t, ctx, `(s => { s.value = "dark"; s.dispatchEvent(new Event("change")); })(document.getElementById("theme-select")), true`)
-		if got := eval[string](t, ctx, `document.documentElement.dataset.theme || ""`); got != "dark" {
+		browsertest.Eval[bool](t, ctx, `(s => { s.value = "dark"; s.dispatchEvent(new Event("change")); })(document.getElementById("theme-select")), true`)
+		if got := browsertest.Eval[string](t, ctx, `document.documentElement.dataset.theme || ""`); got != "dark" {
 			t.Errorf("data-theme: got %q, want dark", got)
 		}
-		dark := eval[string](t, ctx, `getComputedStyle(document.body).backgroundColor`)
-		do(t, ctx, "reload", chromedp.Reload(), ready(`[data-theme-switch]:not([hidden])`))
-		if got := eval[[]string](t, ctx, `[document.documentElement.dataset.theme || "", document.getElementById("theme-select").value]`); strings.Join(got, ",") != "dark,dark" {
+		dark := browsertest.Eval[string](t, ctx, `getComputedStyle(document.body).backgroundColor`)
+		browsertest.Do(t, ctx, "reload", chromedp.Reload(), ready(`[data-theme-switch]:not([hidden])`))
+		if got := browsertest.Eval[[]string](t, ctx, `[document.documentElement.dataset.theme || "", document.getElementById("theme-select").value]`); strings.Join(got, ",") != "dark,dark" {
 			t.Errorf("after reload (theme, select): got %q", got)
 		}
-		eval[bool](t, ctx, `(s => { s.value = "light"; s.dispatchEvent(new Event("change")); })(document.getElementById("theme-select")), true`)
-		if light := eval[string](t, ctx, `getComputedStyle(document.body).backgroundColor`); light == dark {
+		browsertest.Eval[bool](t, ctx, `(s => { s.value = "light"; s.dispatchEvent(new Event("change")); })(document.getElementById("theme-select")), true`)
+		if light := browsertest.Eval[string](t, ctx, `getComputedStyle(document.body).backgroundColor`); light == dark {
 			t.Errorf("light and dark backgrounds are both %q", light)
 		}
-		eval[bool](t, ctx, `(s => { s.value = "system"; s.dispatchEvent(new Event("change")); })(document.getElementById("theme-select")), true`)
-		if got := eval[string](t, ctx, `String(localStorage.getItem("socketlab:theme"))`); got != "null" {
+		browsertest.Eval[bool](t, ctx, `(s => { s.value = "system"; s.dispatchEvent(new Event("change")); })(document.getElementById("theme-select")), true`)
+		if got := browsertest.Eval[string](t, ctx, `String(localStorage.getItem("socketlab:theme"))`); got != "null" {
 			t.Errorf("system theme should clear the stored choice, got %q", got)
 		}
 		noErrors(t, ctx)
 	})
 
 	t.Run("reaching the end marks done", func(t *testing.T) {
-		do(t, ctx, "open intro", chromedp.Navigate(srv.URL+"/lessons/intro"), ready(`[data-done-wrap]:not([hidden])`))
-		if got := eval[string](t, ctx, `localStorage.getItem("socketlab:progress:intro")`); got != "visited" {
+		browsertest.Do(t, ctx, "open intro", chromedp.Navigate(srv.URL+"/lessons/intro"), ready(`[data-done-wrap]:not([hidden])`))
+		if got := browsertest.Eval[string](t, ctx, `localStorage.getItem("socketlab:progress:intro")`); got != "visited" {
 			t.Fatalf("progress on arrival: got %q, want visited", got)
 		}
-		eval[bool](t, ctx, `window.scrollTo(0, document.documentElement.scrollHeight), true`)
+		browsertest.Eval[bool](t, ctx, `window.scrollTo(0, document.documentElement.scrollHeight), true`)
 		got, err := chromedp.Run(ctx, chromedp.Poll[string](`localStorage.getItem("socketlab:progress:intro") === "done" && document.querySelector("[data-done-status]").textContent`, chromedp.WithPollingTimeout(5*time.Second)))
 		if err != nil || !strings.Contains(got, "reached the end") {
 			t.Errorf("after scrolling to the end: status %q (%v)", got, err)
@@ -442,9 +402,9 @@ func TestBrowserSiteJS(t *testing.T) {
 	})
 
 	t.Run("stored theme applies before site.js runs", func(t *testing.T) {
-		eval[bool](t, ctx, `localStorage.setItem("socketlab:theme", "dark"), true`)
+		browsertest.Eval[bool](t, ctx, `localStorage.setItem("socketlab:theme", "dark"), true`)
 		gate.hold()
-		eval[bool](t, ctx, `location.href = "/lessons/rooms", true`)
+		browsertest.Eval[bool](t, ctx, `location.href = "/lessons/rooms", true`)
 		// The init script alone (site.js is held) must set the theme; the
 		// switch stays hidden until site.js runs.
 		got := pollAcrossNav[[]string](t, ctx, `location.pathname === "/lessons/rooms" && document.documentElement.dataset.theme === "dark" && [document.documentElement.dataset.theme, String(document.querySelector("[data-theme-switch]").hidden)]`)
@@ -455,29 +415,29 @@ func TestBrowserSiteJS(t *testing.T) {
 			t.Errorf("theme at the first rendered frame: got %q, want dark", got)
 		}
 		gate.release()
-		do(t, ctx, "site.js runs", ready(`[data-theme-switch]:not([hidden])`))
-		eval[bool](t, ctx, `localStorage.removeItem("socketlab:theme"), true`)
+		browsertest.Do(t, ctx, "site.js runs", ready(`[data-theme-switch]:not([hidden])`))
+		browsertest.Eval[bool](t, ctx, `localStorage.removeItem("socketlab:theme"), true`)
 		noErrors(t, ctx)
 	})
 
 	t.Run("home shows progress and resume", func(t *testing.T) {
-		do(t, ctx, "open home", chromedp.Navigate(home), ready(`[data-resume-wrap]:not([hidden])`))
-		got := eval[[]string](t, ctx, `[...document.querySelectorAll("[data-progress]")].map(e => e.dataset.progress + "=" + e.querySelector(".progress-text").textContent)`)
+		browsertest.Do(t, ctx, "open home", chromedp.Navigate(home), ready(`[data-resume-wrap]:not([hidden])`))
+		got := browsertest.Eval[[]string](t, ctx, `[...document.querySelectorAll("[data-progress]")].map(e => e.dataset.progress + "=" + e.querySelector(".progress-text").textContent)`)
 		if strings.Join(got, ",") != "intro=Done,emit=Done,rooms=Started" {
 			t.Errorf("progress: got %q", got)
 		}
-		if got := eval[string](t, ctx, `document.querySelector("[data-resume]").getAttribute("href")`); got != "/lessons/rooms" {
+		if got := browsertest.Eval[string](t, ctx, `document.querySelector("[data-resume]").getAttribute("href")`); got != "/lessons/rooms" {
 			t.Errorf("resume href: got %q, want /lessons/rooms (the last lesson opened)", got)
 		}
 		noErrors(t, ctx)
 	})
 
 	t.Run("reduced motion", func(t *testing.T) {
-		do(t, ctx, "open lesson", chromedp.Navigate(lesson), ready(`[data-done-wrap]:not([hidden])`))
+		browsertest.Do(t, ctx, "open lesson", chromedp.Navigate(lesson), ready(`[data-done-wrap]:not([hidden])`))
 		motion := `[getComputedStyle(document.documentElement).scrollBehavior, getComputedStyle(document.querySelector(".pager-link")).transitionDuration]`
 		setMotion := func(v string) {
 			t.Helper()
-			do(t, ctx, "emulate prefers-reduced-motion: "+v, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			browsertest.Do(t, ctx, "emulate prefers-reduced-motion: "+v, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
 				_, err := cdp.Call(ctx, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
 					Features: []*emulation.MediaFeature{{Name: "prefers-reduced-motion", Value: v}},
 				})
@@ -485,12 +445,12 @@ func TestBrowserSiteJS(t *testing.T) {
 			}))
 		}
 		setMotion("no-preference")
-		if got := eval[[]string](t, ctx, motion); got[0] != "smooth" || got[1] == "0s" {
+		if got := browsertest.Eval[[]string](t, ctx, motion); got[0] != "smooth" || got[1] == "0s" {
 			t.Errorf("no preference: scroll-behavior %q, transition %q; want smooth and a transition", got[0], got[1])
 		}
 		setMotion("reduce")
 		defer setMotion("")
-		if got := eval[[]string](t, ctx, motion); got[0] != "auto" || (got[1] != "0s" && got[1] != "1e-05s") {
+		if got := browsertest.Eval[[]string](t, ctx, motion); got[0] != "auto" || (got[1] != "0s" && got[1] != "1e-05s") {
 			t.Errorf("reduced motion: scroll-behavior %q, transition %q; want auto and none", got[0], got[1])
 		}
 	})
@@ -500,13 +460,13 @@ func TestBrowserSiteJS(t *testing.T) {
 		// gets pageshow with persisted=true. chromedp cannot follow a real bfcache
 		// restore reliably, so simulate one: progress changes elsewhere, then
 		// the restored page is shown.
-		do(t, ctx, "open home", chromedp.Navigate(home), ready(`[data-resume-wrap]:not([hidden])`))
-		eval[bool](t, ctx, `localStorage.setItem("socketlab:progress:rooms", "done"), true`)
-		if got := eval[string](t, ctx, `document.querySelector('[data-progress="rooms"] .progress-text').textContent`); got != "Started" {
+		browsertest.Do(t, ctx, "open home", chromedp.Navigate(home), ready(`[data-resume-wrap]:not([hidden])`))
+		browsertest.Eval[bool](t, ctx, `localStorage.setItem("socketlab:progress:rooms", "done"), true`)
+		if got := browsertest.Eval[string](t, ctx, `document.querySelector('[data-progress="rooms"] .progress-text').textContent`); got != "Started" {
 			t.Fatalf("before pageshow: got %q, want the stale %q", got, "Started")
 		}
-		eval[bool](t, ctx, `window.dispatchEvent(new PageTransitionEvent("pageshow", {persisted: true})), true`)
-		if got := eval[string](t, ctx, `document.querySelector('[data-progress="rooms"] .progress-text').textContent`); got != "Done" {
+		browsertest.Eval[bool](t, ctx, `window.dispatchEvent(new PageTransitionEvent("pageshow", {persisted: true})), true`)
+		if got := browsertest.Eval[string](t, ctx, `document.querySelector('[data-progress="rooms"] .progress-text').textContent`); got != "Done" {
 			t.Errorf("after pageshow(persisted): got %q, want %q", got, "Done")
 		}
 		noErrors(t, ctx)

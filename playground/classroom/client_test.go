@@ -13,7 +13,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
-	"socketlab/pipenet"
+	"socketlab/playground/engineio/pipenet"
 )
 
 // classClient is a small Socket.IO v5 client over an Engine.IO v4 WebSocket, for the classroom
@@ -168,11 +168,13 @@ func (c *classClient) connectNsp(nsp, auth string) (string, error) {
 	}
 }
 
-// newClassServer serves a registry's classes like the root package does.
+// newClassServer serves a registry's classes like web/routes.go does.
 func newClassServer(reg *playground.Registry, cr *Classroom) *httptest.Server {
 	mux := http.NewServeMux()
 	mux.Handle("/class/{code}/socket.io/", cr.SocketHandler())
-	mux.Handle("/play/", reg.Handler())
+	mux.Handle("POST /play/{demo}", reg.HandleCreate())
+	mux.Handle("GET /play/{id}/tap", reg.HandleTap())
+	mux.Handle("/play/{id}/socket.io/", reg.HandleSocket())
 	return httptest.NewServer(mux)
 }
 

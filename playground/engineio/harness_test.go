@@ -13,7 +13,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
-	"socketlab/pipenet"
+	"socketlab/playground/engineio/pipenet"
 )
 
 // Test timing of reliability.md §4 (and the official suite).

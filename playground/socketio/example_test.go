@@ -233,10 +233,10 @@ func ExamplePayload_Values() {
 
 // The observer: every connect, join, emit (with its recipients) and
 // disconnect, for demo consoles.
-func ExampleServer_Subscribe() {
+func ExampleServer_Observe() {
 	io := socketio.NewServer(socketio.Options{})
 	defer io.Close()
-	events, cancel := io.Subscribe(16)
+	events, cancel := io.Observe(16)
 	defer cancel()
 	io.OnConnection(func(s *socketio.Socket) { s.Join("lobby") })
 

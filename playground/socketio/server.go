@@ -396,13 +396,15 @@ type TapEvent struct {
 	Err        string            // connect_error, middleware
 }
 
+// tap hands the hub's observations to its one observer (Server.Observe). Fanning them out to
+// the demo's many listeners is the observer's job (playground/stream).
 type tap struct {
-	n    atomic.Int32
-	mu   sync.Mutex
-	subs map[chan TapEvent]struct{}
+	on atomic.Bool // an observer is set: checked before building an event
+	mu sync.Mutex
+	ch chan TapEvent // nil: nobody observes
 }
 
-func (t *tap) active() bool { return t.n.Load() > 0 }
+func (t *tap) active() bool { return t.on.Load() }
 
 func (t *tap) publish(ev TapEvent) {
 	if !t.active() {
@@ -411,37 +413,40 @@ func (t *tap) publish(ev TapEvent) {
 	ev.Time = time.Now()
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	for c := range t.subs {
-		select {
-		case c <- ev:
-		default: // a full subscriber is dropped, never waited for
-			delete(t.subs, c)
-			close(c)
-			t.n.Add(-1)
-		}
+	if t.ch == nil {
+		return
+	}
+	select {
+	case t.ch <- ev:
+	default: // a full observer is dropped, never waited for
+		t.stopLocked()
 	}
 }
 
-// Subscribe returns a channel of hub observations with buffer buf. A
-// subscriber whose buffer is full is dropped (its channel closed). cancel
-// closes the channel; it may be called more than once.
-func (srv *Server) Subscribe(buf int) (events <-chan TapEvent, cancel func()) {
-	c := make(chan TapEvent, max(buf, 1))
+func (t *tap) stopLocked() {
+	close(t.ch)
+	t.ch = nil
+	t.on.Store(false)
+}
+
+// Observe makes a channel with buffer buf the hub's one observer: it is sent every observation
+// without waiting, and is dropped (closed) when its buffer is full. cancel closes it; it may be
+// called more than once. A hub has one observer at a time: Observe panics while one is set.
+func (srv *Server) Observe(buf int) (events <-chan TapEvent, cancel func()) {
 	t := &srv.tap
 	t.mu.Lock()
-	if t.subs == nil {
-		t.subs = make(map[chan TapEvent]struct{})
+	defer t.mu.Unlock()
+	if t.ch != nil {
+		panic("socketio: Observe: the hub already has an observer")
 	}
-	t.subs[c] = struct{}{}
-	t.n.Add(1)
-	t.mu.Unlock()
+	c := make(chan TapEvent, max(buf, 1))
+	t.ch = c
+	t.on.Store(true)
 	return c, func() {
 		t.mu.Lock()
 		defer t.mu.Unlock()
-		if _, ok := t.subs[c]; ok {
-			delete(t.subs, c)
-			close(c)
-			t.n.Add(-1)
+		if t.ch == c {
+			t.stopLocked()
 		}
 	}
 }

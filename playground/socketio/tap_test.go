@@ -11,7 +11,7 @@ import (
 
 func TestTap(t *testing.T) {
 	srv := newTestServer(t, Options{})
-	events, cancel := srv.Subscribe(64)
+	events, cancel := srv.Observe(64)
 	defer cancel()
 	var sock *Socket
 	srv.Use(func(s *Socket, next func(error)) { next(nil) })
@@ -57,9 +57,9 @@ func TestTap(t *testing.T) {
 	}
 }
 
-func TestTapDropsFullSubscriber(t *testing.T) {
+func TestTapDropsFullObserver(t *testing.T) {
 	srv := newTestServer(t, Options{})
-	events, cancel := srv.Subscribe(1)
+	events, cancel := srv.Observe(1)
 	defer cancel()
 	p := dial(t, srv)
 	p.connect("/")
@@ -123,5 +123,28 @@ func TestLogsRoomsAndMiddleware(t *testing.T) {
 	}
 	if strings.Contains(out, "room="+sock.ID()) {
 		t.Errorf("the socket's own room is logged:\n%s", out)
+	}
+}
+
+// TestTapOneObserver: a hub has one observer at a time (the fan-out to a demo's listeners is
+// playground/stream's); once it is cancelled, or dropped, another may observe.
+func TestTapOneObserver(t *testing.T) {
+	srv := newTestServer(t, Options{})
+	_, cancel := srv.Observe(4)
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Error("a second Observe while the first is set did not panic")
+			}
+		}()
+		srv.Observe(4)
+	}()
+	cancel()
+	events, cancel := srv.Observe(4)
+	defer cancel()
+	p := dial(t, srv)
+	p.connect("/")
+	if ev := <-events; ev.Kind != TapMiddleware && ev.Kind != TapConnect {
+		t.Errorf("the new observer got %q first, want the connect", ev.Kind)
 	}
 }

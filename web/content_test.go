@@ -1,4 +1,4 @@
-package main
+package web
 
 import (
 	"fmt"
@@ -20,7 +20,7 @@ import (
 // TestContent checks the real embedded course: every lesson loads with its demos validated, has
 // what issue 5 asks of a lesson (lessonShape), and every internal link and heading anchor resolves.
 func TestContent(t *testing.T) {
-	idx, err := loadLessons("", true)
+	idx, err := LoadLessons("", true)
 	if err != nil {
 		t.Fatalf("the embedded course does not load:\n%v", err)
 	}
@@ -154,7 +154,7 @@ func TestLessonShape(t *testing.T) {
 			if err := os.WriteFile(filepath.Join(dir, "01-t.md"), []byte(tt.src), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			idx, err := loadLessons(dir, true)
+			idx, err := LoadLessons(dir, true)
 			if err != nil {
 				t.Fatalf("the test lesson does not load: %v", err)
 			}
@@ -170,7 +170,7 @@ func TestLessonShape(t *testing.T) {
 // their inline Markdown rendered (code, emphasis), never as raw backticks or asterisks.
 func TestReadingQuestionsRendered(t *testing.T) {
 	_, srv := newTestApp(t)
-	idx, err := loadLessons("", false)
+	idx, err := LoadLessons("", false)
 	if err != nil {
 		t.Fatalf("the embedded course does not load:\n%v", err)
 	}

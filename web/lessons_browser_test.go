@@ -1,4 +1,4 @@
-package main
+package web
 
 import (
 	"fmt"
@@ -8,6 +8,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"socketlab/lessons"
+	"socketlab/web/browsertest"
 )
 
 // TestLessonsBrowser opens every lesson of the embedded course in one headless Chromium, one
@@ -19,12 +20,12 @@ func TestLessonsBrowser(t *testing.T) {
 	if testing.Short() {
 		t.Skip("browser test skipped in -short mode")
 	}
-	idx, err := loadLessons("", false)
+	idx, err := LoadLessons("", false)
 	if err != nil {
 		t.Fatalf("the embedded course does not load:\n%v", err)
 	}
 	_, base := newClassTestApp(t) // the real embedded course, its own origin allowed
-	b := newBrowser(t, e2eAllocator(t))
+	b := newBrowser(t, browsertest.Allocator(t))
 	for _, l := range idx.Lessons() {
 		t.Run(l.Slug, func(t *testing.T) {
 			b.t = t

@@ -1,4 +1,4 @@
-package main
+package web
 
 // Images next to lessons (issue 6): lessons refer to image files beside them ("![flow](diagram.png)"
 // in 02-chat/index.md); the lesson loader renders those as /lesson-files/02-chat/diagram.png and
@@ -19,7 +19,7 @@ import (
 // (lessons.ImageType), no folder listing, nothing hidden ("." or "_"), nothing outside the folder
 // (os.Root refuses "..", and symbolic links that lead out of it). SVG, which can carry script,
 // is sandboxed by its own Content-Security-Policy.
-func (a *app) handleLessonFile() http.Handler {
+func (a *App) handleLessonFile() http.Handler {
 	notFound := a.handleNotFound()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p := r.PathValue("path")
@@ -52,7 +52,7 @@ func (a *app) handleLessonFile() http.Handler {
 			h.Set("Content-Security-Policy", "sandbox; default-src 'none'; style-src 'unsafe-inline'")
 		}
 		modTime := st.ModTime()
-		if a.cfg.lessonDir == "" {
+		if a.cfg.LessonDir == "" {
 			modTime = time.Time{} // embedded files have none
 		}
 		http.ServeContent(w, r, st.Name(), modTime, rs)
@@ -63,7 +63,7 @@ var errNotAFile = errors.New("not a regular file")
 
 // openLessonFile opens p inside the lessons folder (or the embedded course) and checks it is a
 // regular file.
-func (a *app) openLessonFile(p string) (fs.File, fs.FileInfo, error) {
+func (a *App) openLessonFile(p string) (fs.File, fs.FileInfo, error) {
 	f, err := a.lessonFiles.Open(p)
 	if err != nil {
 		return nil, nil, err

@@ -1,4 +1,4 @@
-package main
+package web
 
 import (
 	"encoding/json"
@@ -21,14 +21,14 @@ import (
 
 // newClassTestApp serves the real app with the test server's own origin allowed, so browser
 // pages can open their sockets.
-func newClassTestApp(t *testing.T) (*app, string) {
+func newClassTestApp(t *testing.T) (*App, string) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	base := "http://" + ln.Addr().String()
-	a, err := newApp(slog.New(slog.DiscardHandler), serveConfig{origins: []string{base}})
+	a, err := New(slog.New(slog.DiscardHandler), Config{Origins: []string{base}})
 	if err != nil {
 		t.Fatalf("newApp: %v", err)
 	}
@@ -201,12 +201,12 @@ func TestClassPages(t *testing.T) {
 }
 
 func TestClassPublicURL(t *testing.T) {
-	a := &app{cfg: serveConfig{publicURL: "http://192.168.1.20:8080/"}}
+	a := &App{cfg: Config{PublicURL: "http://192.168.1.20:8080/"}}
 	r := httptest.NewRequest("GET", "/class/X/present", nil)
 	if got, want := a.joinURL(r, "ABC234"), "http://192.168.1.20:8080/join/ABC234"; got != want {
 		t.Errorf("joinURL = %q, want %q", got, want)
 	}
-	a.cfg.publicURL = ""
+	a.cfg.PublicURL = ""
 	r.Host = "laptop.local:8080"
 	if got, want := a.joinURL(r, "ABC234"), "http://laptop.local:8080/join/ABC234"; got != want {
 		t.Errorf("joinURL = %q, want %q", got, want)

@@ -1,4 +1,4 @@
-package main
+package web
 
 // Instructor authoring (issue 6): live reload of a lesson folder (serve -lessons DIR -watch), the
 // lesson checker (socketlab check) and the lesson scaffold (socketlab new).
@@ -7,7 +7,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"html"
 	"io"
@@ -28,6 +27,7 @@ import (
 	"socketlab/lessons"
 	"socketlab/lessons/blocks"
 	"socketlab/playground"
+	"socketlab/playground/stream"
 	"socketlab/templates"
 )
 
@@ -90,56 +90,6 @@ var demoFields = sync.OnceValue(func() []string {
 
 // ---- socketlab check ----
 
-// runCheck validates every lesson of a folder (default: the embedded course) without serving it.
-func runCheck(args []string, stdout, stderr io.Writer) error {
-	fset := flagSet("check", stderr)
-	asJSON := fset.Bool("json", false, "print the problems as a JSON array of {file, line, col, severity, message}")
-	fset.Usage = func() {
-		fmt.Fprint(stderr, "Usage: socketlab check [-json] [DIR]\n\nCheck every lesson of DIR (default: the embedded course) and print each problem as\nfile:line:col: message. Exits non-zero when there is an error.\n\n")
-		fset.PrintDefaults()
-	}
-	if err := fset.Parse(args); err != nil {
-		return err
-	}
-	if fset.NArg() > 1 {
-		return fmt.Errorf("check: want at most one folder, got %q", fset.Args())
-	}
-	var fsys fs.FS = lessons.Content
-	prefix := "lessons"
-	if dir := fset.Arg(0); dir != "" {
-		st, err := os.Stat(dir)
-		if err != nil {
-			return fmt.Errorf("check: %w", err)
-		}
-		if !st.IsDir() {
-			return fmt.Errorf("check: %s is not a folder", dir)
-		}
-		fsys, prefix = os.DirFS(dir), filepath.ToSlash(filepath.Clean(dir))
-	}
-	ds := lessons.Check(fsys, lessonOptions(prefix, true))
-	if *asJSON {
-		if ds == nil {
-			ds = []lessons.Diagnostic{}
-		}
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(ds); err != nil {
-			return fmt.Errorf("check: %w", err)
-		}
-	} else {
-		for _, d := range ds {
-			fmt.Fprintln(stdout, d)
-		}
-	}
-	if n := lessons.Errors(ds); n > 0 {
-		return fmt.Errorf("check: %d error(s) in %s", n, prefix)
-	}
-	if !*asJSON {
-		fmt.Fprintf(stderr, "check: %s: no errors\n", prefix)
-	}
-	return nil
-}
-
 // ---- socketlab new ----
 
 var (
@@ -156,44 +106,9 @@ func slugify(title string) string {
 	return s
 }
 
-// runNew writes the next numbered lesson of a folder with front matter, a demo and a quiz that
-// pass check, and prints its path.
-func runNew(args []string, stdout, stderr io.Writer) error {
-	fset := flagSet("new", stderr)
-	dir := fset.String("dir", "lessons", "the lessons `folder` (or a chapter folder) to add the lesson to")
-	fset.Usage = func() {
-		fmt.Fprint(stderr, "Usage: socketlab new [-dir DIR] \"Lesson title\"\n\nWrite DIR/NN-slug.md, the next numbered lesson, ready for check; print its path.\n\n")
-		fset.PrintDefaults()
-	}
-	// Flags may come after the title too: socketlab new "Title" -dir x.
-	var title []string
-	rest := args
-	for {
-		if err := fset.Parse(rest); err != nil {
-			return err
-		}
-		if fset.NArg() == 0 {
-			break
-		}
-		title = append(title, fset.Arg(0))
-		rest = fset.Args()[1:]
-	}
-	if len(title) != 1 || strings.TrimSpace(title[0]) == "" {
-		fset.Usage()
-		return errors.New("new: want one lesson title, quoted")
-	}
-	path, err := newLesson(*dir, strings.TrimSpace(title[0]))
-	if err != nil {
-		return fmt.Errorf("new: %w", err)
-	}
-	fmt.Fprintln(stdout, path)
-	// The scaffold is a draft: a plain serve -watch would answer its page with 404.
-	fmt.Fprintf(stderr, "It is a draft until you remove draft: true. Preview it with:\n  socketlab serve -lessons %s -watch -drafts\n", *dir)
-	return nil
-}
-
-// newLesson writes the scaffold into dir and returns its path.
-func newLesson(dir, title string) (string, error) {
+// NewLesson writes the next numbered lesson of dir (a scaffold with front matter, a demo and a
+// quiz that pass check, marked draft) and returns its path.
+func NewLesson(dir, title string) (string, error) {
 	slug := slugify(title)
 	if slug == "" {
 		return "", fmt.Errorf("title %q has no letters or digits to make a slug from", title)
@@ -280,9 +195,9 @@ type reloadEvent struct {
 
 // reloadLessons reloads the lesson folder, swaps the whole site at once, prints the problems and
 // tells the tabs showing a changed page to reload. It runs on the watcher's goroutine.
-func (a *app) reloadLessons() {
+func (a *App) reloadLessons() {
 	start := time.Now()
-	idx, err := lessons.LoadPartial(os.DirFS(a.cfg.lessonDir), lessonOptions(a.cfg.lessonDir, a.cfg.drafts))
+	idx, err := lessons.LoadPartial(os.DirFS(a.cfg.LessonDir), LessonOptions(a.cfg.LessonDir, a.cfg.Drafts))
 	if idx == nil {
 		a.log.Error("reloading lessons", "err", err)
 		return
@@ -299,8 +214,8 @@ func (a *app) reloadLessons() {
 
 // reportLessons prints the lesson problems for the author, one "file:line: message" each, or that
 // they are fixed.
-func (a *app) reportLessons(err error, wasBroken bool) {
-	w := a.cfg.term
+func (a *App) reportLessons(err error, wasBroken bool) {
+	w := a.cfg.Term
 	if w == nil {
 		w = io.Discard
 	}
@@ -348,12 +263,12 @@ func (p *prerendered) equal(q *prerendered) bool {
 
 // brokenViews are the pages shown in place of lessons that failed to load: the errors as
 // "file:line: message" and the offending lines of the file.
-func (a *app) brokenViews(idx *lessons.Index) map[string]templates.LessonView {
+func (a *App) brokenViews(idx *lessons.Index) map[string]templates.LessonView {
 	failed := idx.Failed()
 	if len(failed) == 0 {
 		return nil
 	}
-	fsys := os.DirFS(a.cfg.lessonDir)
+	fsys := os.DirFS(a.cfg.LessonDir)
 	out := make(map[string]templates.LessonView, len(failed))
 	for _, f := range failed {
 		src, _ := fs.ReadFile(fsys, f.File)
@@ -396,101 +311,31 @@ func errorHTML(errs []*lessons.Error, src []byte) string {
 	return b.String()
 }
 
-// reloadHub fans reload events out to the open tabs (benbjohnson/wtf inmem/event.go): a buffered
-// channel per subscriber, a send that never waits (a tab that is behind misses an event, and the
-// next one reloads it), and Close ending every stream.
-type reloadHub struct {
-	mu     sync.Mutex
-	subs   map[chan reloadEvent]struct{}
-	closed bool
+// reloadSSE frames the reload events reload.js listens to; EventSource reconnects after a second.
+var reloadSSE = stream.SSE[reloadEvent]{
+	Event: "reload",
+	Retry: time.Second,
+	Data: func(ev reloadEvent) []byte {
+		data, _ := json.Marshal(ev)
+		return data
+	},
 }
 
-func newReloadHub() *reloadHub {
-	return &reloadHub{subs: map[chan reloadEvent]struct{}{}}
-}
-
-// Subscribe returns a channel of events and the function that ends the subscription.
-func (h *reloadHub) Subscribe() (<-chan reloadEvent, func()) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	ch := make(chan reloadEvent, 4)
-	if h.closed {
-		close(ch)
-		return ch, func() {}
+// handleReload is the Server-Sent Events stream reload.js listens to (serve -watch only). A tab
+// that is behind misses an event (its subscription is dropped and EventSource reconnects), and
+// the next change reloads it.
+func (a *App) handleReload() http.Handler {
+	if a.reload == nil {
+		return nil
 	}
-	h.subs[ch] = struct{}{}
-	return ch, func() {
-		h.mu.Lock()
-		defer h.mu.Unlock()
-		if _, ok := h.subs[ch]; ok {
-			delete(h.subs, ch)
-			close(ch)
-		}
-	}
-}
-
-// Publish sends ev to every subscriber that has room for it.
-func (h *reloadHub) Publish(ev reloadEvent) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	for ch := range h.subs {
-		select {
-		case ch <- ev:
-		default:
-		}
-	}
-}
-
-// Close ends every subscription; later ones get a closed channel.
-func (h *reloadHub) Close() {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.closed {
-		return
-	}
-	h.closed = true
-	for ch := range h.subs {
-		delete(h.subs, ch)
-		close(ch)
-	}
-}
-
-// reloadPing keeps an idle event stream from being closed by proxies.
-const reloadPing = 20 * time.Second
-
-// handleReload is the Server-Sent Events stream reload.js listens to (serve -watch only).
-func (a *app) handleReload() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		events, cancel := a.reload.Subscribe()
-		defer cancel()
-		rc := http.NewResponseController(w)
-		h := w.Header()
-		h.Set("Content-Type", "text/event-stream")
-		h.Set("Cache-Control", "no-store")
-		w.WriteHeader(http.StatusOK)
-		fmt.Fprint(w, "retry: 1000\n\n")
-		if err := rc.Flush(); err != nil {
+		events, cancel, err := a.reload.Subscribe(0)
+		if err != nil {
+			http.Error(w, "shutting down", http.StatusServiceUnavailable)
 			return
 		}
-		ping := time.NewTicker(reloadPing)
-		defer ping.Stop()
-		for {
-			select {
-			case <-r.Context().Done():
-				return
-			case ev, ok := <-events:
-				if !ok {
-					return
-				}
-				data, _ := json.Marshal(ev)
-				fmt.Fprintf(w, "event: reload\ndata: %s\n\n", data)
-			case <-ping.C:
-				fmt.Fprint(w, ": ping\n\n")
-			}
-			if err := rc.Flush(); err != nil {
-				return
-			}
-		}
+		defer cancel()
+		reloadSSE.Serve(w, r, events)
 	})
 }
 
@@ -612,12 +457,6 @@ func (w *lessonWatcher) Close() {
 		w.fsw.Close()
 		<-w.done
 	})
-}
-
-func flagSet(name string, stderr io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	return fs
 }
 
 // ---- chapters on the home page ----

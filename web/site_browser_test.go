@@ -1,97 +1,21 @@
-package main
+package web
 
 import (
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"socketlab/web/browsertest"
+
 	"github.com/chromedp/chromedp"
 )
 
-// chromiumPath finds headless Debian Chromium (SOCKETLAB_CHROMIUM, else chromium on PATH).
-// Without it a developer's run skips the browser tests; CI (env CI set) must have it.
-func chromiumPath(t *testing.T) string {
-	t.Helper()
-	chrome := os.Getenv("SOCKETLAB_CHROMIUM")
-	if chrome == "" {
-		chrome, _ = exec.LookPath("chromium")
-	}
-	if chrome == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("CI needs Debian's chromium for the browser tests")
-		}
-		t.Skip("no chromium: browser tests skipped")
-	}
-	return chrome
-}
-
-// e2eAllocator starts nothing yet: the first context run on it launches the browser, with the
-// flags our browser tests always use.
-func e2eAllocator(t *testing.T) context.Context {
-	t.Helper()
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromiumPath(t)), chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 900),
-	)
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	t.Cleanup(cancel)
-	return actx
-}
-
-// e2eBrowser starts headless Chromium for a test and returns its first tab.
-func e2eBrowser(t *testing.T) context.Context {
-	t.Helper()
-	ctx, cancel := chromedp.NewContext(e2eAllocator(t))
-	t.Cleanup(cancel)
-	// The first Run starts the browser and must not carry a timeout: cancelling it would end the browser.
-	if err := chromedp.Do(ctx, chromedp.Steps()); err != nil {
-		t.Fatalf("starting chromium: %v", err)
-	}
-	return ctx
-}
-
-// e2eTab opens another tab of the browser ctx runs in (chromedp.WithNewBrowserContext: another
-// device, with its own storage). Like the browser, a tab is created by a Run without a timeout:
-// the context of that first Run is the tab's lifetime.
-func e2eTab(t *testing.T, ctx context.Context, opts ...chromedp.ContextOption) context.Context {
-	t.Helper()
-	tab, cancel := chromedp.NewContext(ctx, opts...)
-	t.Cleanup(cancel)
-	if err := chromedp.Do(tab, chromedp.Steps()); err != nil {
-		t.Fatalf("opening a tab: %v", err)
-	}
-	return tab
-}
-
-func e2eDo(t *testing.T, ctx context.Context, what string, steps ...chromedp.Action[chromedp.Void]) {
-	t.Helper()
-	tctx, cancel := context.WithTimeout(ctx, 20*time.Second)
-	defer cancel()
-	if err := chromedp.Do(tctx, steps...); err != nil {
-		t.Fatalf("%s: %v", what, err)
-	}
-}
-
-func e2eEval[T any](t *testing.T, ctx context.Context, expr string) T {
-	t.Helper()
-	tctx, cancel := context.WithTimeout(ctx, 20*time.Second)
-	defer cancel()
-	v, err := chromedp.Run(tctx, chromedp.Evaluate[T](expr))
-	if err != nil {
-		t.Fatalf("evaluate %.200s: %v", expr, err)
-	}
-	return v
-}
-
 // e2eWait polls a JavaScript condition until it holds (10 s at most). A poll cut short by a
 // navigation (a link, a form, a live reload) starts again on the new page.
-func e2eWait(t *testing.T, ctx context.Context, cond string) {
+func e2eWait(t testing.TB, ctx context.Context, cond string) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
@@ -158,64 +82,64 @@ func TestBrowserLessonFlow(t *testing.T) {
 		t.Fatalf("the course has %d lessons; this flow needs two", len(all))
 	}
 	first, second := all[0], all[1]
-	ctx := e2eBrowser(t)
+	ctx := browsertest.Browser(t)
 
-	e2eDo(t, ctx, "open the first lesson", chromedp.Navigate(srv.URL+"/lessons/"+first.Slug))
+	browsertest.Do(t, ctx, "open the first lesson", chromedp.Navigate(srv.URL+"/lessons/"+first.Slug))
 	e2eWait(t, ctx, `document.querySelector("[data-done-wrap]:not([hidden])") !== null`)
 	// Every module, also those only imported by other modules (./sio.js), loads from its
 	// content-hashed URL through the page's import map: cached forever, never revalidated.
 	e2eWait(t, ctx, `performance.getEntriesByType("resource").some(e => /\/static\/js\/sio\.[0-9a-f]{8}\.js$/.test(e.name))`)
-	if plain := e2eEval[[]string](t, ctx, `performance.getEntriesByType("resource").map(e => new URL(e.name).pathname).filter(p => /^\/static\/js\/[a-z-]+\.js$/.test(p))`); len(plain) > 0 {
+	if plain := browsertest.Eval[[]string](t, ctx, `performance.getEntriesByType("resource").map(e => new URL(e.name).pathname).filter(p => /^\/static\/js\/[a-z-]+\.js$/.test(p))`); len(plain) > 0 {
 		t.Errorf("modules loaded from unhashed URLs: %v", plain)
 	}
 	// Answer every question of the first quiz correctly, then check.
-	e2eEval[bool](t, ctx, `(() => {
+	browsertest.Eval[bool](t, ctx, `(() => {
 		const form = document.querySelector("form[data-quiz]");
 		for (const input of form.querySelectorAll("input[data-correct=true]")) input.click();
 		form.querySelector("button[type=submit]").click();
 		return true;
 	})()`)
 	e2eWait(t, ctx, `document.querySelector("form[data-quiz] [data-quiz-result]").textContent.includes("Correct")`)
-	if hidden := e2eEval[int](t, ctx, `document.querySelectorAll("form[data-quiz] [data-explanation]:not([hidden])").length`); hidden == 0 {
+	if hidden := browsertest.Eval[int](t, ctx, `document.querySelectorAll("form[data-quiz] [data-explanation]:not([hidden])").length`); hidden == 0 {
 		t.Errorf("no explanation shown after checking the quiz")
 	}
 	e2eScreenshot(t, ctx, "lesson-quiz-answered")
 
 	// Next lesson by its link, then reload it.
-	e2eDo(t, ctx, "follow the next link", chromedp.Click(chromedp.CSS(`a[rel=next]`)))
+	browsertest.Do(t, ctx, "follow the next link", chromedp.Click(chromedp.CSS(`a[rel=next]`)))
 	e2eWait(t, ctx, `location.pathname === "/lessons/`+second.Slug+`"`)
-	e2eDo(t, ctx, "reload", chromedp.Reload())
+	browsertest.Do(t, ctx, "reload", chromedp.Reload())
 	e2eWait(t, ctx, `document.readyState === "complete"`)
-	if got := e2eEval[string](t, ctx, `document.querySelector("[data-testid=lesson-title]").textContent`); got != second.Title {
+	if got := browsertest.Eval[string](t, ctx, `document.querySelector("[data-testid=lesson-title]").textContent`); got != second.Title {
 		t.Errorf("after reload the title is %q, want %q", got, second.Title)
 	}
 
 	// Home: the first lesson is done, the second started, and "resume" points at the second.
-	e2eDo(t, ctx, "open home", chromedp.Navigate(srv.URL+"/"))
+	browsertest.Do(t, ctx, "open home", chromedp.Navigate(srv.URL+"/"))
 	e2eWait(t, ctx, `document.querySelector("[data-progress='`+first.Slug+`']").dataset.state !== "none"`)
-	if got := e2eEval[string](t, ctx, `document.querySelector("[data-progress='`+first.Slug+`']").dataset.state`); got != "done" {
+	if got := browsertest.Eval[string](t, ctx, `document.querySelector("[data-progress='`+first.Slug+`']").dataset.state`); got != "done" {
 		t.Errorf("first lesson progress = %q, want done", got)
 	}
-	if got := e2eEval[string](t, ctx, `document.querySelector("[data-progress='`+second.Slug+`']").dataset.state`); got != "visited" {
+	if got := browsertest.Eval[string](t, ctx, `document.querySelector("[data-progress='`+second.Slug+`']").dataset.state`); got != "visited" {
 		t.Errorf("second lesson progress = %q, want visited", got)
 	}
-	if got := e2eEval[string](t, ctx, `new URL(document.querySelector("[data-resume]").href).pathname`); got != "/lessons/"+second.Slug {
+	if got := browsertest.Eval[string](t, ctx, `new URL(document.querySelector("[data-resume]").href).pathname`); got != "/lessons/"+second.Slug {
 		t.Errorf("resume link = %q, want /lessons/%s", got, second.Slug)
 	}
-	if text := e2eEval[string](t, ctx, `document.querySelector("[data-progress='`+first.Slug+`']").textContent`); !strings.Contains(text, "Done") {
+	if text := browsertest.Eval[string](t, ctx, `document.querySelector("[data-progress='`+first.Slug+`']").textContent`); !strings.Contains(text, "Done") {
 		t.Errorf("progress mark %q does not say Done in text", text)
 	}
 	e2eScreenshot(t, ctx, "home-progress")
 
 	// Back on the first lesson, the quiz answers are restored.
-	e2eDo(t, ctx, "reopen the first lesson", chromedp.Navigate(srv.URL+"/lessons/"+first.Slug))
+	browsertest.Do(t, ctx, "reopen the first lesson", chromedp.Navigate(srv.URL+"/lessons/"+first.Slug))
 	e2eWait(t, ctx, `document.querySelectorAll("form[data-quiz] input[data-correct=true]:checked").length > 0`)
 
 	// Phone width: no horizontal scroll.
-	e2eDo(t, ctx, "phone width", chromedp.EmulateViewport(360, 780))
-	e2eDo(t, ctx, "reload at phone width", chromedp.Reload())
+	browsertest.Do(t, ctx, "phone width", chromedp.EmulateViewport(360, 780))
+	browsertest.Do(t, ctx, "reload at phone width", chromedp.Reload())
 	e2eWait(t, ctx, `document.readyState === "complete"`)
-	if overflow := e2eEval[bool](t, ctx, `document.documentElement.scrollWidth > window.innerWidth + 1`); overflow {
+	if overflow := browsertest.Eval[bool](t, ctx, `document.documentElement.scrollWidth > window.innerWidth + 1`); overflow {
 		t.Errorf("horizontal scroll at 360 px")
 	}
 	e2eScreenshot(t, ctx, "lesson-phone")

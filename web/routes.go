@@ -1,4 +1,4 @@
-package main
+package web
 
 import (
 	"bufio"
@@ -22,26 +22,62 @@ import (
 	"socketlab/templates"
 )
 
-// routes lists every URL the server answers, then wraps the mux in its middleware.
-func (a *app) routes() http.Handler {
-	mux := http.NewServeMux()
-	mux.Handle("GET /{$}", a.handleHome())
-	mux.Handle("GET /lessons/{slug}", a.handleLesson())
-	mux.Handle("GET "+lessons.FilesURL+"{path...}", a.handleLessonFile())
-	mux.Handle("GET /static/", http.StripPrefix("/static/", a.assets.Handler()))
-	mux.Handle("GET /healthz", handleHealthz())
-	mux.Handle("/play/", a.play.Handler())
-	mux.Handle("GET /playground", a.static(templates.PlaygroundPage(templates.PlaygroundView{Site: a.site, Origin: a.cfg.publicURL}), http.StatusOK))
-	a.classRoutes(mux)
-	if a.cfg.watch {
-		mux.Handle("GET /__reload", a.handleReload())
-	}
-	mux.Handle("/", a.handleNotFound())
+// route is one URL pattern the server answers (net/http.ServeMux syntax) and its handler.
+type route struct {
+	pattern string
+	handler http.Handler
+	// socket marks an Engine.IO endpoint. Cross-origin protection lets its requests through:
+	// the hub checks every request's Origin itself against the exact allowlist (both transports),
+	// and a polling client from an allowed origin POSTs cross-origin by design.
+	socket bool
+}
 
-	var h http.Handler = mux
+const socket = true
+
+// routeTable is every URL the server answers, in one place. A nil handler is a route this
+// configuration does not serve (/__reload without -watch).
+func (a *App) routeTable() []route {
+	return []route{
+		// Pages and files
+		{"GET /{$}", a.handleHome(), false},
+		{"GET /lessons/{slug}", a.handleLesson(), false},
+		{"GET " + lessons.FilesURL + "{path...}", a.handleLessonFile(), false},
+		{"GET /static/", http.StripPrefix("/static/", a.assets.Handler()), false},
+		{"GET /playground", a.static(templates.PlaygroundPage(templates.PlaygroundView{Site: a.site, Origin: a.cfg.PublicURL}), http.StatusOK), false},
+		{"GET /healthz", handleHealthz(), false},
+		{"GET /__reload", a.handleReload(), false}, // serve -watch: live reload events (SSE)
+
+		// Demo instances (docs/play-api.md)
+		{"POST /play/{demo}", a.play.HandleCreate(), false},      // start one: JSON config in, JSON out
+		{"GET /play/{id}/tap", a.play.HandleTap(), false},        // what its hub sees (SSE)
+		{"/play/{id}/socket.io/", a.play.HandleSocket(), socket}, // its hub
+
+		// Classroom (issue 7)
+		{"GET /class", a.class.handleStart(), false},                  // start page (?lesson=SLUG)
+		{"POST /class", a.class.handleCreate(), false},                // start a class
+		{"GET /class/{code}/present", a.class.handlePresent(), false}, // projector view
+		{"/class/{code}/socket.io/", a.class.handleSocket(), socket},  // the class's hub
+		{"GET /join", a.class.handleJoinForm(), false},                // type a code
+		{"GET /join/{code}", a.class.handleJoin(), false},             // pick a name, then the student client
+
+		{"/", a.handleNotFound(), false},
+	}
+}
+
+// routes mounts the route table on one mux and wraps it in the middleware.
+func (a *App) routes() http.Handler {
+	mux := http.NewServeMux()
 	csrf := http.NewCrossOriginProtection()
-	// Engine.IO checks the Origin of its own requests against the exact allowlist (both transports).
-	csrf.AddInsecureBypassPattern("/play/{id}/socket.io/")
+	for _, rt := range a.routeTable() {
+		if rt.handler == nil {
+			continue
+		}
+		mux.Handle(rt.pattern, rt.handler)
+		if rt.socket {
+			csrf.AddInsecureBypassPattern(rt.pattern)
+		}
+	}
+	var h http.Handler = mux
 	h = csrf.Handler(h)
 	h = securityHeaders(h)
 	h = recoverPanics(a.log, h)
@@ -53,13 +89,13 @@ func lessonLink(l *lessons.Lesson, i int) templates.LessonLink {
 	return templates.LessonLink{Slug: l.Slug, Title: l.Title, Summary: l.Summary, Number: i + 1, Draft: l.Draft}
 }
 
-func (a *app) handleHome() http.Handler {
+func (a *App) handleHome() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		a.content.Load().home.serve(w, r, http.StatusOK)
 	})
 }
 
-func (a *app) handleLesson() http.Handler {
+func (a *App) handleLesson() http.Handler {
 	notFound := a.handleNotFound()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, ok := a.content.Load().pages[r.PathValue("slug")]
@@ -81,7 +117,7 @@ type content struct {
 
 // buildContent pre-renders the home page and every lesson page of idx. broken maps the slugs of
 // lessons that failed to load (only under -watch) to the error view shown in their place.
-func (a *app) buildContent(idx *lessons.Index, broken map[string]templates.LessonView) *content {
+func (a *App) buildContent(idx *lessons.Index, broken map[string]templates.LessonView) *content {
 	all := idx.Lessons()
 	home := templates.HomeView{Site: a.site}
 	for i, l := range all {
@@ -117,7 +153,7 @@ func (a *app) buildContent(idx *lessons.Index, broken map[string]templates.Lesso
 	return c
 }
 
-func (a *app) handleNotFound() http.Handler {
+func (a *App) handleNotFound() http.Handler {
 	return a.page(func(r *http.Request) (templ.Component, int) {
 		return templates.NotFoundPage(templates.NotFoundView{Site: a.site, Path: r.URL.Path}), http.StatusNotFound
 	})
@@ -145,7 +181,7 @@ type prerendered struct {
 	err   error
 }
 
-func (a *app) prerender(c templ.Component) *prerendered {
+func (a *App) prerender(c templ.Component) *prerendered {
 	var buf bytes.Buffer
 	ctx := templ.WithNonce(context.Background(), placeholderNonce)
 	if err := c.Render(ctx, &buf); err != nil {
@@ -156,7 +192,7 @@ func (a *app) prerender(c templ.Component) *prerendered {
 	return &prerendered{parts: parts, size: buf.Len()}
 }
 
-func (a *app) static(c templ.Component, status int) http.Handler {
+func (a *App) static(c templ.Component, status int) http.Handler {
 	p := a.prerender(c)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { p.serve(w, r, status) })
 }
@@ -195,7 +231,7 @@ func (p *prerendered) serve(w http.ResponseWriter, r *http.Request, status int) 
 var pagePool = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return &b }}
 
 // page renders a component into a buffer first, so a failed render is a clean 500, not half a page.
-func (a *app) page(pick func(*http.Request) (templ.Component, int)) http.Handler {
+func (a *App) page(pick func(*http.Request) (templ.Component, int)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, status := pick(r)
 		var buf bytes.Buffer
@@ -223,7 +259,7 @@ func securityHeaders(next http.Handler) http.Handler {
 		rand.Read(b[:])
 		nonce := base64.RawURLEncoding.EncodeToString(b[:])
 		h := w.Header()
-		h.Set("Content-Security-Policy", "default-src 'self'; script-src 'nonce-"+nonce+"' 'strict-dynamic'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
+		h.Set("Content-Security-Policy", templates.CSP(nonce))
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "no-referrer")
 		h.Set("X-Frame-Options", "DENY")

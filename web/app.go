@@ -1,4 +1,10 @@
-package main
+// Package web is Socket Lab's web app: every URL the server answers (routes.go, one table), the
+// lesson pages (pre-rendered, swapped whole by live reload), the middleware (CSP with a nonce per
+// response, cross-origin protection, panics, request log), the authoring tools (live reload of a
+// lesson folder, the scaffold of a new lesson) and the classroom pages. It assembles lessons,
+// playground, templates and static; the command (package main) parses flags, listens and shuts
+// down.
+package web
 
 import (
 	"context"
@@ -16,30 +22,49 @@ import (
 	"socketlab/lessons/blocks"
 	"socketlab/playground"
 	"socketlab/playground/engineio"
+	"socketlab/playground/socketio"
+	"socketlab/playground/stream"
 	"socketlab/static"
 	"socketlab/templates"
 )
 
-// app holds everything a running server shares: the lesson index, the assets and the hubs.
-type app struct {
+// Config is what the web app needs from the command line.
+type Config struct {
+	PublicURL string    // the URL students use to reach this server ("" when not configured)
+	Origins   []string  // exact Origin allowlist for pages' sockets (computed by the caller)
+	LessonDir string    // serve lessons from this folder instead of the embedded course
+	Drafts    bool      // show draft lessons
+	Watch     bool      // live reload of LessonDir
+	Term      io.Writer // under Watch: where lesson errors are printed for the author
+	// Admission, shared by every demo and class hub of the process, caps and paces new
+	// Engine.IO sessions (nil: no cap).
+	Admission *engineio.Admission
+
+	socket socketio.Options // tests: the hubs' Socket.IO options
+}
+
+// App holds everything a running server shares: the lesson index, the assets and the hubs.
+type App struct {
 	log     *slog.Logger
-	cfg     serveConfig
+	cfg     Config
 	assets  *static.Assets
 	site    templates.Site
 	play    *playground.Registry
+	class   *classPages
 	handler http.Handler
 	close   sync.Once
 
 	lessonFiles fs.FS    // images beside the lessons: the embedded course, or lessonRoot's
 	lessonRoot  *os.Root // -lessons: the folder, opened once (nil for the embedded course)
 
-	content atomic.Pointer[content] // the pages served now; swapped whole by live reload
-	reload  *reloadHub              // -watch only: tells open tabs which pages changed
-	watcher *lessonWatcher          // -watch only
+	content atomic.Pointer[content]    // the pages served now; swapped whole by live reload
+	reload  *stream.Topic[reloadEvent] // -watch only: tells open tabs which pages changed
+	watcher *lessonWatcher             // -watch only
 }
 
-// lessonOptions wires the lesson loader to our components and demo validation.
-func lessonOptions(prefix string, drafts bool) lessons.Options {
+// LessonOptions wires the lesson loader to our components and demo validation (socketlab check
+// uses it too).
+func LessonOptions(prefix string, drafts bool) lessons.Options {
 	return lessons.Options{
 		Prefix: prefix,
 		Drafts: drafts,
@@ -95,32 +120,33 @@ func exerciseView(x blocks.Exercise) (templates.ExerciseView, error) {
 	return v, nil
 }
 
-// loadLessons parses the embedded course, or the lessons in dir when one is given.
-func loadLessons(dir string, drafts bool) (*lessons.Index, error) {
+// LoadLessons parses the embedded course, or the lessons in dir when one is given.
+func LoadLessons(dir string, drafts bool) (*lessons.Index, error) {
 	var fsys fs.FS = lessons.Content
 	prefix := "lessons"
 	if dir != "" {
 		fsys, prefix = os.DirFS(dir), dir
 	}
-	idx, err := lessons.Load(fsys, lessonOptions(prefix, drafts))
+	idx, err := lessons.Load(fsys, LessonOptions(prefix, drafts))
 	if err != nil {
 		return nil, fmt.Errorf("loading lessons: %w", err)
 	}
 	return idx, nil
 }
 
-func newApp(log *slog.Logger, cfg serveConfig) (*app, error) {
+// New loads the lessons and builds the app; Close releases it.
+func New(log *slog.Logger, cfg Config) (*App, error) {
 	var idx *lessons.Index
 	var loadErr error
-	if cfg.watch {
+	if cfg.Watch {
 		// A course being edited starts even with broken lessons: their pages show the errors.
-		idx, loadErr = lessons.LoadPartial(os.DirFS(cfg.lessonDir), lessonOptions(cfg.lessonDir, cfg.drafts))
+		idx, loadErr = lessons.LoadPartial(os.DirFS(cfg.LessonDir), LessonOptions(cfg.LessonDir, cfg.Drafts))
 		if idx == nil {
 			return nil, fmt.Errorf("loading lessons: %w", loadErr)
 		}
 	} else {
 		var err error
-		if idx, err = loadLessons(cfg.lessonDir, cfg.drafts); err != nil {
+		if idx, err = LoadLessons(cfg.LessonDir, cfg.Drafts); err != nil {
 			return nil, err
 		}
 	}
@@ -128,16 +154,16 @@ func newApp(log *slog.Logger, cfg serveConfig) (*app, error) {
 	if err != nil {
 		return nil, fmt.Errorf("static assets: %w", err)
 	}
-	a := &app{log: log, cfg: cfg, assets: assets, lessonFiles: lessons.Content}
-	if cfg.lessonDir != "" {
-		if a.lessonRoot, err = os.OpenRoot(cfg.lessonDir); err != nil {
+	a := &App{log: log, cfg: cfg, assets: assets, lessonFiles: lessons.Content}
+	if cfg.LessonDir != "" {
+		if a.lessonRoot, err = os.OpenRoot(cfg.LessonDir); err != nil {
 			return nil, fmt.Errorf("opening the lessons folder: %w", err)
 		}
 		a.lessonFiles = a.lessonRoot.FS()
 	}
 	a.play = playground.NewRegistry(playground.Options{
-		Logger: log, Origins: cfg.origins,
-		Engine: engineio.Options{Admission: engineio.NewAdmission(maxSessions, sessionRate, sessionBurst)},
+		Logger: log, Origins: cfg.Origins,
+		Engine: engineio.Options{Admission: cfg.Admission}, Socket: cfg.socket,
 	})
 	a.site = templates.Site{
 		Name: "Socket Lab",
@@ -148,26 +174,31 @@ func newApp(log *slog.Logger, cfg serveConfig) (*app, error) {
 		// demos.js imports ./sio.js: the import map sends that to its hashed, cached URL too.
 		ImportMap: assets.ImportMap(),
 	}
-	if cfg.watch {
+	if cfg.Watch {
 		a.site.JS = append(a.site.JS, assets.URL("js/reload.js"))
-		a.reload = newReloadHub()
+		a.reload = stream.New[reloadEvent](stream.Options{Buffer: 4})
 		a.content.Store(a.buildContent(idx, a.brokenViews(idx)))
 		a.reportLessons(loadErr, false)
-		if a.watcher, err = watchLessons(cfg.lessonDir, watchDebounce, log, a.reloadLessons); err != nil {
+		if a.watcher, err = watchLessons(cfg.LessonDir, watchDebounce, log, a.reloadLessons); err != nil {
 			a.Close()
 			return nil, err
 		}
 	} else {
 		a.content.Store(a.buildContent(idx, nil))
 	}
+	a.class = newClassPages(a)
 	a.handler = a.routes()
 	return a, nil
 }
 
-func (a *app) Handler() http.Handler { return a.handler }
+// Handler is the whole site, middleware included (routes.go).
+func (a *App) Handler() http.Handler { return a.handler }
+
+// Lessons is how many lessons are served now.
+func (a *App) Lessons() int { return len(a.content.Load().idx.Lessons()) }
 
 // Close releases the hubs; safe to call more than once.
-func (a *app) Close() {
+func (a *App) Close() {
 	a.close.Do(func() {
 		if a.watcher != nil {
 			a.watcher.Close()

@@ -1,4 +1,4 @@
-package main
+package web
 
 import (
 	"fmt"
@@ -47,7 +47,7 @@ func withoutOrder(src []byte) []byte { return slugOrOrder.ReplaceAll(src, nil) }
 func BenchmarkStartup50Lessons(b *testing.B) {
 	fsys := fiftyLessons(b)
 	for b.Loop() {
-		idx, err := lessons.Load(fsys, lessonOptions("bench", true))
+		idx, err := lessons.Load(fsys, LessonOptions("bench", true))
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -60,7 +60,7 @@ func BenchmarkStartup50Lessons(b *testing.B) {
 // BenchmarkLessonPage measures the lesson handler through the full middleware chain over loopback
 // with keep-alive. `make bench` also measures the real binary with wrk from another core.
 func BenchmarkLessonPage(b *testing.B) {
-	a, err := newApp(slog.New(slog.DiscardHandler), serveConfig{})
+	a, err := New(slog.New(slog.DiscardHandler), Config{})
 	if err != nil {
 		b.Fatal(err)
 	}

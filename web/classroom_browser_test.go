@@ -1,10 +1,12 @@
-package main
+package web
 
 import (
 	"context"
 	"fmt"
 	"strings"
 	"testing"
+
+	"socketlab/web/browsertest"
 
 	"github.com/chromedp/chromedp"
 )
@@ -18,18 +20,18 @@ func TestBrowserClassroom(t *testing.T) {
 	}
 	a, base := newClassTestApp(t)
 	lesson := a.content.Load().idx.Lessons()[0]
-	present := e2eBrowser(t)
+	present := browsertest.Browser(t)
 
-	e2eDo(t, present, "open a lesson", chromedp.Navigate(base+"/lessons/"+lesson.Slug))
-	e2eDo(t, present, "start the class from the lesson", chromedp.Click(chromedp.CSS(`[data-testid=class-start-button]`)), chromedp.WaitVisible(chromedp.CSS(`[data-testid=class-joinbox]`)))
-	if got := e2eEval[string](t, present, `document.querySelector("[data-testid=class-present]").dataset.lesson`); got != lesson.Slug {
+	browsertest.Do(t, present, "open a lesson", chromedp.Navigate(base+"/lessons/"+lesson.Slug))
+	browsertest.Do(t, present, "start the class from the lesson", chromedp.Click(chromedp.CSS(`[data-testid=class-start-button]`)), chromedp.WaitVisible(chromedp.CSS(`[data-testid=class-joinbox]`)))
+	if got := browsertest.Eval[string](t, present, `document.querySelector("[data-testid=class-present]").dataset.lesson`); got != lesson.Slug {
 		t.Errorf("class started from lesson %q, presenter view says %q", lesson.Slug, got)
 	}
 	e2eWait(t, present, `document.querySelector("[data-testid=class-status]")?.textContent.includes("live")`)
-	if hash := e2eEval[string](t, present, `location.hash`); hash != "" {
+	if hash := browsertest.Eval[string](t, present, `location.hash`); hash != "" {
 		t.Errorf("the presenter key is still in the address bar: %q", hash)
 	}
-	code := e2eEval[string](t, present, `document.querySelector("[data-testid=class-code]").textContent`)
+	code := browsertest.Eval[string](t, present, `document.querySelector("[data-testid=class-code]").textContent`)
 	if len(code) != 6 {
 		t.Fatalf("join code %q", code)
 	}
@@ -37,33 +39,33 @@ func TestBrowserClassroom(t *testing.T) {
 	names := []string{"Ada", "Zoë O'Neil", "Linus"}
 	students := map[string]context.Context{}
 	for _, n := range names {
-		tab := e2eTab(t, present, chromedp.WithNewBrowserContext()) // a device of its own
+		tab := browsertest.Tab(t, present, chromedp.WithNewBrowserContext()) // a device of its own
 		students[n] = tab
-		e2eDo(t, tab, "open /join", chromedp.Navigate(base+"/join"))
+		browsertest.Do(t, tab, "open /join", chromedp.Navigate(base+"/join"))
 		fill(t, tab, "join-code", strings.ToLower(code))
 		e2eWait(t, tab, `location.pathname === "/join/`+code+`" && "ready" in (document.querySelector("[data-class-student]")?.dataset ?? {})`)
 		fill(t, tab, "student-name", n)
 		e2eWait(t, tab, `!document.querySelector("[data-testid=student-client]").hidden`)
-		if got := e2eEval[string](t, tab, `document.querySelector("[data-testid=student-me]").textContent`); got != n {
+		if got := browsertest.Eval[string](t, tab, `document.querySelector("[data-testid=student-me]").textContent`); got != n {
 			t.Errorf("student page says %q, want %q", got, n)
 		}
 	}
 	// A fourth device picks a name already taken: refused with a message, stays on the form.
-	dup := e2eTab(t, present, chromedp.WithNewBrowserContext())
-	e2eDo(t, dup, "open the class", chromedp.Navigate(base+"/join/"+code))
+	dup := browsertest.Tab(t, present, chromedp.WithNewBrowserContext())
+	browsertest.Do(t, dup, "open the class", chromedp.Navigate(base+"/join/"+code))
 	e2eWait(t, dup, `"ready" in (document.querySelector("[data-class-student]")?.dataset ?? {})`)
 	fill(t, dup, "student-name", "ada")
 	e2eWait(t, dup, `document.querySelector("[data-testid=name-error]").textContent.includes("taken")`)
 
 	e2eWait(t, present, `document.querySelector("[data-testid=class-count]").textContent === "3"`)
 	for _, n := range names {
-		if !e2eEval[bool](t, present, fmt.Sprintf(`[...document.querySelectorAll("[data-testid=class-roster] .class-name")].some(e => e.textContent === %q)`, n)) {
+		if !browsertest.Eval[bool](t, present, fmt.Sprintf(`[...document.querySelectorAll("[data-testid=class-roster] .class-name")].some(e => e.textContent === %q)`, n)) {
 			t.Errorf("roster lacks %q", n)
 		}
 	}
 
 	// Breakout: two rooms at random.
-	e2eEval[bool](t, present, `(() => {
+	browsertest.Eval[bool](t, present, `(() => {
 		document.querySelector("[data-testid=breakout-n]").value = "2";
 		document.querySelector("[data-testid=breakout]").click();
 		return true;
@@ -73,14 +75,14 @@ func TestBrowserClassroom(t *testing.T) {
 	for _, n := range names {
 		tab := students[n]
 		e2eWait(t, tab, `/^room-[12]$/.test(document.querySelector("[data-testid=student-rooms]").textContent)`)
-		room[n] = e2eEval[string](t, tab, `document.querySelector("[data-testid=student-rooms]").textContent`)
+		room[n] = browsertest.Eval[string](t, tab, `document.querySelector("[data-testid=student-rooms]").textContent`)
 	}
 	e2eWait(t, present, `document.querySelectorAll("[data-testid=class-rooms] [data-room=room-1] .class-chip, [data-testid=class-rooms] [data-room=room-2] .class-chip").length === 3`)
 
 	// A message to room-1 only, then one to everyone as a barrier (per-connection order).
 	send := func(to, text string) {
 		t.Helper()
-		e2eEval[bool](t, present, fmt.Sprintf(`(() => {
+		browsertest.Eval[bool](t, present, fmt.Sprintf(`(() => {
 			const f = document.querySelector("[data-emit-form]");
 			f.elements.to.value = %q;
 			f.elements.to.dispatchEvent(new Event("change"));
@@ -97,7 +99,7 @@ func TestBrowserClassroom(t *testing.T) {
 	for _, n := range names {
 		tab := students[n]
 		e2eWait(t, tab, `[...document.querySelectorAll("[data-msg-text]")].some(e => e.textContent === "Everyone sees this")`)
-		got := e2eEval[bool](t, tab, `[...document.querySelectorAll("[data-msg-text]")].some(e => e.textContent === "Only room one sees this")`)
+		got := browsertest.Eval[bool](t, tab, `[...document.querySelectorAll("[data-msg-text]")].some(e => e.textContent === "Only room one sees this")`)
 		want := room[n] == "room-1"
 		if want {
 			inRoom1++
@@ -120,14 +122,14 @@ func TestBrowserClassroom(t *testing.T) {
 	tab := students[room1Student]
 	fill(t, tab, "say-text", "hello room")
 	e2eWait(t, tab, `[...document.querySelectorAll("[data-msg-text]")].some(e => e.textContent === "hello room")`)
-	e2eEval[bool](t, present, `(() => { document.querySelector("[data-testid=follow]").click(); return true; })()`)
+	browsertest.Eval[bool](t, present, `(() => { document.querySelector("[data-testid=follow]").click(); return true; })()`)
 	e2eWait(t, tab, `!document.querySelector("[data-testid=student-follow]").hidden && document.querySelector("[data-follow-content] h2, [data-follow-content] p") !== null`)
 
 	e2eWait(t, present, `document.querySelectorAll("[data-testid=class-serverlog] li").length > 0 && document.querySelectorAll("[data-testid=class-events] li").length > 0`)
 	e2eScreenshot(t, present, "class-presenter")
-	e2eDo(t, tab, "phone size", chromedp.EmulateViewport(390, 844))
+	browsertest.Do(t, tab, "phone size", chromedp.EmulateViewport(390, 844))
 	e2eWait(t, tab, `document.readyState === "complete"`)
-	if overflow := e2eEval[bool](t, tab, `document.documentElement.scrollWidth > window.innerWidth + 1`); overflow {
+	if overflow := browsertest.Eval[bool](t, tab, `document.documentElement.scrollWidth > window.innerWidth + 1`); overflow {
 		t.Errorf("student page scrolls sideways at 390 px")
 	}
 	e2eScreenshot(t, tab, "class-student-phone")
@@ -136,8 +138,8 @@ func TestBrowserClassroom(t *testing.T) {
 // joinClass opens /join/CODE on a device of its own and joins as name; it returns the tab.
 func joinClass(t *testing.T, browser context.Context, base, code, name string) context.Context {
 	t.Helper()
-	tab := e2eTab(t, browser, chromedp.WithNewBrowserContext())
-	e2eDo(t, tab, "open the class", chromedp.Navigate(base+"/join/"+code))
+	tab := browsertest.Tab(t, browser, chromedp.WithNewBrowserContext())
+	browsertest.Do(t, tab, "open the class", chromedp.Navigate(base+"/join/"+code))
 	e2eWait(t, tab, `"ready" in (document.querySelector("[data-class-student]")?.dataset ?? {})`)
 	fill(t, tab, "student-name", name)
 	e2eWait(t, tab, `!document.querySelector("[data-testid=student-client]").hidden`)
@@ -171,11 +173,11 @@ func TestBrowserClassroomDragDrop(t *testing.T) {
 		t.Skip("browser test skipped in -short mode")
 	}
 	_, base := newClassTestApp(t)
-	present := e2eBrowser(t)
-	e2eDo(t, present, "open the playground", chromedp.Navigate(base+"/playground"))
-	e2eDo(t, present, "start a class from the playground", chromedp.Click(chromedp.CSS(`[data-testid=class-start-button]`)), chromedp.WaitVisible(chromedp.CSS(`[data-testid=class-joinbox]`)))
+	present := browsertest.Browser(t)
+	browsertest.Do(t, present, "open the playground", chromedp.Navigate(base+"/playground"))
+	browsertest.Do(t, present, "start a class from the playground", chromedp.Click(chromedp.CSS(`[data-testid=class-start-button]`)), chromedp.WaitVisible(chromedp.CSS(`[data-testid=class-joinbox]`)))
 	e2eWait(t, present, `document.querySelector("[data-testid=class-status]")?.textContent.includes("live")`)
-	code := e2eEval[string](t, present, `document.querySelector("[data-testid=class-code]").textContent`)
+	code := browsertest.Eval[string](t, present, `document.querySelector("[data-testid=class-code]").textContent`)
 
 	ada := joinClass(t, present, base, code, "Ada")
 	grace := joinClass(t, present, base, code, "Grace")
@@ -186,19 +188,19 @@ func TestBrowserClassroomDragDrop(t *testing.T) {
 	e2eWait(t, present, `document.querySelector("[data-testid=class-count]").textContent === "2"`)
 
 	// Three empty rooms: nobody moves.
-	e2eEval[bool](t, present, `(() => {
+	browsertest.Eval[bool](t, present, `(() => {
 		document.querySelector("[data-testid=breakout-n]").value = "3";
 		document.querySelector("[data-testid=open-rooms]").click();
 		return true;
 	})()`)
 	e2eWait(t, present, `document.querySelectorAll("[data-testid=class-rooms] [data-room^=room-]").length === 3 && document.querySelector("[data-call-js]").textContent.includes("socketsJoin")`)
-	if n := e2eEval[int](t, present, `document.querySelectorAll("[data-testid=class-rooms] [data-room=main] .class-chip").length`); n != 2 {
+	if n := browsertest.Eval[int](t, present, `document.querySelectorAll("[data-testid=class-rooms] [data-room=main] .class-chip").length`); n != 2 {
 		t.Errorf("%d students in the main room after opening empty rooms, want 2", n)
 	}
 	where(ada, "main room")
 
 	// Drag Ada into room-3.
-	if !e2eEval[bool](t, present, dragJS("Ada", "room-3")) {
+	if !browsertest.Eval[bool](t, present, dragJS("Ada", "room-3")) {
 		t.Fatal("no Ada chip or room-3 box to drag between")
 	}
 	where(ada, "room-3")
@@ -206,7 +208,7 @@ func TestBrowserClassroomDragDrop(t *testing.T) {
 	where(grace, "main room")
 
 	// The keyboard path: Grace's Move menu in the roster.
-	e2eEval[bool](t, present, `(() => {
+	browsertest.Eval[bool](t, present, `(() => {
 		const li = [...document.querySelectorAll("[data-testid=class-roster] li")].find(e => e.dataset.student === "Grace");
 		const sel = li.querySelector("select[data-move]");
 		sel.focus();
@@ -217,15 +219,15 @@ func TestBrowserClassroomDragDrop(t *testing.T) {
 	where(grace, "room-2")
 
 	// Tenant boxes are drop targets: Grace into /org-red, then back out onto the main room.
-	e2eEval[bool](t, present, `(() => { document.querySelector("[data-testid=tenants]").click(); return true; })()`)
+	browsertest.Eval[bool](t, present, `(() => { document.querySelector("[data-testid=tenants]").click(); return true; })()`)
 	e2eWait(t, present, `document.querySelector('[data-testid=class-rooms] [data-room="/org-red"]') !== null`)
-	if !e2eEval[bool](t, present, dragJS("Grace", "/org-red")) {
+	if !browsertest.Eval[bool](t, present, dragJS("Grace", "/org-red")) {
 		t.Fatal("no Grace chip or /org-red box to drag between")
 	}
 	where(grace, "room-2 · namespace /org-red")
 	e2eWait(t, present, `[...document.querySelectorAll('[data-testid=class-rooms] [data-room="/org-red"] .class-chip')].map(e => e.textContent).join() === "Grace"`)
 	e2eWait(t, present, `document.querySelector('[data-testid=class-rooms] [data-room="/org-red"] .class-chip[draggable=true]') !== null`)
-	if !e2eEval[bool](t, present, fmt.Sprintf(`(() => {
+	if !browsertest.Eval[bool](t, present, fmt.Sprintf(`(() => {
 		const chip = document.querySelector('[data-testid=class-rooms] [data-room="/org-red"] .class-chip');
 		const box = document.querySelector("[data-testid=class-rooms] [data-room=main]");
 		const dataTransfer = new DataTransfer();
@@ -244,7 +246,7 @@ func TestBrowserClassroomDragDrop(t *testing.T) {
 // form that navigates would otherwise take the evaluation's context away with it.
 func fill(t *testing.T, ctx context.Context, testid, value string) {
 	t.Helper()
-	e2eEval[bool](t, ctx, fmt.Sprintf(`(() => {
+	browsertest.Eval[bool](t, ctx, fmt.Sprintf(`(() => {
 		const el = document.querySelector("[data-testid=%s]");
 		el.value = %q;
 		setTimeout(() => el.form.requestSubmit());

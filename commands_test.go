@@ -1,0 +1,175 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"socketlab/lessons"
+	"socketlab/web"
+)
+
+// runCmd drives the binary's run like main does.
+func runCmd(t *testing.T, args ...string) (stdout, stderr string, err error) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	err = run(context.Background(), append([]string{"socketlab"}, args...), func(string) string { return "" }, &out, &errb)
+	return out.String(), errb.String(), err
+}
+
+func TestCheckCommand(t *testing.T) {
+	t.Run("embedded course passes", func(t *testing.T) {
+		out, errOut, err := runCmd(t, "check")
+		if err != nil {
+			t.Fatalf("check: %v\n%s", err, out)
+		}
+		if !strings.Contains(errOut, "no errors") {
+			t.Errorf("got stderr %q, want it to say no errors", errOut)
+		}
+	})
+	t.Run("errors exit non-zero", func(t *testing.T) {
+		out, _, err := runCmd(t, "check", "lessons/testdata/check/dups")
+		if err == nil || err.Error() != "check: 2 error(s) in lessons/testdata/check/dups" {
+			t.Errorf("got error %v, want 2 errors", err)
+		}
+		if want := "lessons/testdata/check/dups/02-b.md:4:1: duplicate order 1 (also 01-a.md)\n"; !strings.HasPrefix(out, want) {
+			t.Errorf("got %q, want it to start with %q", out, want)
+		}
+	})
+	t.Run("json", func(t *testing.T) {
+		out, _, err := runCmd(t, "check", "-json", "lessons/testdata/check/links")
+		if err == nil {
+			t.Fatal("got no error for a course with errors")
+		}
+		var got []lessons.Diagnostic
+		if err := json.Unmarshal([]byte(out), &got); err != nil {
+			t.Fatalf("output is not JSON: %v\n%s", err, out)
+		}
+		if len(got) != 6 {
+			t.Fatalf("got %d diagnostics, want 6: %+v", len(got), got)
+		}
+		want := lessons.Diagnostic{File: "lessons/testdata/check/links/01-a.md", Line: 9, Col: 61, Severity: "warning",
+			Message: `link "/lessons/c": 03-c.md is a draft, hidden unless served with -drafts`}
+		if got[4] != want {
+			t.Errorf("got %+v, want %+v", got[4], want)
+		}
+	})
+	t.Run("json when clean is []", func(t *testing.T) {
+		out, _, err := runCmd(t, "check", "-json", "lessons/testdata/check/good")
+		if err != nil || strings.TrimSpace(out) != "[]" {
+			t.Errorf("got %q, %v, want [] and no error", out, err)
+		}
+	})
+	t.Run("not a folder", func(t *testing.T) {
+		if _, _, err := runCmd(t, "check", "lessons/testdata/nope"); err == nil {
+			t.Error("got no error for a missing folder")
+		}
+	})
+}
+
+// copyCourse copies the embedded lessons into a new temp dir.
+func copyCourse(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, lessons.Content); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func TestNewLesson(t *testing.T) {
+	t.Run("empty folder", func(t *testing.T) {
+		dir := t.TempDir()
+		out, errOut, err := runCmd(t, "new", "Rooms & Namespaces!", "-dir", dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := strings.TrimSpace(out), filepath.Join(dir, "01-rooms-namespaces.md"); got != want {
+			t.Errorf("got path %q, want %q", got, want)
+		}
+		if want := "socketlab serve -lessons " + dir + " -watch -drafts"; !strings.Contains(errOut, want) {
+			t.Errorf("stderr %q does not say how to preview the draft (%q)", errOut, want)
+		}
+		if ds := lessons.Check(os.DirFS(dir), web.LessonOptions(dir, true)); len(ds) > 0 {
+			t.Errorf("the scaffold does not pass check: %v", ds)
+		}
+	})
+	t.Run("after the course", func(t *testing.T) {
+		dir := copyCourse(t)
+		entries, _ := os.ReadDir(dir)
+		out, _, err := runCmd(t, "new", "-dir", dir, `A "quoted": title`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := filepath.Join(dir, fmt.Sprintf("%02d-a-quoted-title.md", len(entries)+1))
+		if got := strings.TrimSpace(out); got != want {
+			t.Errorf("got path %q, want %q", got, want)
+		}
+		ds := lessons.Check(os.DirFS(dir), web.LessonOptions(dir, true))
+		if lessons.Errors(ds) > 0 {
+			t.Errorf("the course with the new lesson does not pass check: %v", ds)
+		}
+		idx, err := lessons.Load(os.DirFS(dir), web.LessonOptions(dir, true))
+		if err != nil {
+			t.Fatal(err)
+		}
+		all := idx.Lessons()
+		if last := all[len(all)-1]; last.Title != `A "quoted": title` || !last.Draft || len(last.Demos) != 1 || len(last.Quizzes) != 1 {
+			t.Errorf("got last lesson %q draft %v with %d demos and %d quizzes, want the scaffold", last.Title, last.Draft, len(last.Demos), len(last.Quizzes))
+		}
+		if _, _, err := runCmd(t, "new", "-dir", dir, `A "quoted": title`); err == nil {
+			t.Error("a second lesson with the same name was written")
+		}
+	})
+	t.Run("no title", func(t *testing.T) {
+		if _, _, err := runCmd(t, "new", "-dir", t.TempDir()); err == nil {
+			t.Error("got no error without a title")
+		}
+	})
+}
+
+func TestServeWatchNeedsLessons(t *testing.T) {
+	_, err := parseServeFlags([]string{"-watch"}, func(string) string { return "" }, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "-watch needs -lessons") {
+		t.Errorf("got %v, want -watch to need -lessons", err)
+	}
+}
+
+func TestExercisesCommand(t *testing.T) {
+	out, _, err := runCmd(t, "exercises")
+	if err != nil {
+		t.Fatalf("exercises: %v", err)
+	}
+	var got []struct {
+		File, Slug, Title string
+		Line              int
+		Config            struct {
+			ID, Demo, Starter, Solution string
+			Checks                      []json.RawMessage
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("output is not JSON: %v\n%s", err, out)
+	}
+	slugs := map[string]bool{}
+	for _, x := range got {
+		slugs[x.Slug] = true
+		if !strings.HasPrefix(x.File, "lessons/") || x.Line < 1 || x.Config.Starter == "" || x.Config.Solution == "" || len(x.Config.Checks) == 0 {
+			t.Errorf("incomplete exercise %+v", x)
+		}
+	}
+	for _, slug := range []string{"chat", "emit-and-broadcast", "rooms", "namespaces", "tenants", "acks", "queues"} {
+		if !slugs[slug] {
+			t.Errorf("lesson %s has no exercise", slug)
+		}
+	}
+	if _, _, err := runCmd(t, "exercises", "lessons/testdata/check/exercise"); err == nil || !strings.Contains(err.Error(), `"solution" is required`) {
+		t.Errorf("a broken exercise: got %v, want the lesson error", err)
+	}
+}

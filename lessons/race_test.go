@@ -1,5 +1,0 @@
-//go:build race
-
-package lessons
-
-const raceEnabled = true
