@@ -214,7 +214,7 @@ func (sb *Sandbox) Run(code, filename string) error {
 
 // compile parses and compiles; import statements get a message of their own.
 func compile(code, filename string) (*goja.Program, error) {
-	ast, err := goja.Parse(filename, code, parser.WithDisableSourceMaps)
+	ast, err := parser.ParseFile(nil, filename, code, 0, parser.WithDisableSourceMaps)
 	if err == nil {
 		var prg *goja.Program
 		prg, err = goja.CompileAST(ast, false)
@@ -238,6 +238,9 @@ func compile(code, filename string) (*goja.Program, error) {
 			p := ce.File.Position(ce.Offset)
 			se.Line, se.Col = p.Line, p.Column
 		}
+	}
+	if se.Msg == "Unexpected token ILLEGAL" {
+		se.Msg = "Invalid or unexpected token" // Node's words
 	}
 	if se.Line > 0 {
 		line := strings.Split(code, "\n")[se.Line-1]
@@ -369,6 +372,7 @@ func (sb *Sandbox) release() {
 		delete(sb.timers, id)
 	}
 	sb.wd.close()
+	sb.wd.setRuntime(nil)
 	sb.mu.Lock()
 	sb.nsps = map[string]*jsNamespace{}
 	sb.parents = nil
