@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -112,7 +113,6 @@ func (v *vm) newServer() *goja.Object {
 		{"listen", "the server is already listening (Run starts it)"},
 		{"attach", "the server is already listening (Run starts it)"},
 		{"close", "press Run to replace the server, or Reset"},
-		{"adapter", "Socket Lab has one server and its own in-memory adapter"},
 		{"path", "the path is /socket.io/"},
 		{"serveClient", "Socket Lab serves its own client"},
 		{"bind", "Socket Lab binds its own Engine.IO server"},
@@ -222,10 +222,10 @@ func (v *vm) namespaceObject(ns *jsNamespace) {
 	}, []method{
 		{"name", func(goja.FunctionCall) goja.Value { return v.rt.ToValue(ns.name) }},
 		{"sockets", func(goja.FunctionCall) goja.Value { return v.nspSockets(ns) }},
+		{"adapter", func(goja.FunctionCall) goja.Value { return v.adapter(ns) }},
 	}, []refusal{
 		{"serverSideEmit", "there is only one server"},
 		{"serverSideEmitWithAck", "there is only one server"},
-		{"adapter", "Socket Lab has its own in-memory adapter"},
 		{"once", "use on(\"connection\", ...)"},
 	}, "namespace.")
 	ns.obj = o
@@ -262,14 +262,59 @@ func (v *vm) nspSockets(ns *jsNamespace) goja.Value {
 		panic(err)
 	}
 	set, _ := goja.AssertFunction(m.Get("set"))
+	var socks []*jsSocket
 	for _, g := range v.targets(ns) {
 		for _, s := range g.FetchSockets() {
 			if js := v.sockets[s]; js != nil {
-				_, _ = set(m, v.rt.ToValue(s.ID()), js.obj)
+				socks = append(socks, js)
 			}
 		}
 	}
+	for _, js := range v.inOrder(socks, nil) {
+		_, _ = set(m, v.rt.ToValue(js.s.ID()), js.obj)
+	}
 	return m
+}
+
+// adapter is a read-only view of the in-memory adapter: rooms (room → Set of socket ids, own
+// rooms included) and sids (socket id → Set of rooms), as Maps.
+func (v *vm) adapter(ns *jsNamespace) goja.Value {
+	newMap := func() (*goja.Object, goja.Callable) {
+		m, err := v.rt.New(v.rt.Get("Map").ToObject(v.rt))
+		if err != nil {
+			panic(err)
+		}
+		set, _ := goja.AssertFunction(m.Get("set"))
+		return m, set
+	}
+	setCtor := v.rt.Get("Set").ToObject(v.rt)
+	rooms, setRoom := newMap()
+	sids, setSid := newMap()
+	members := map[string][]any{}
+	var order []string
+	for _, g := range v.targets(ns) {
+		for _, s := range g.FetchSockets() {
+			rs := s.Rooms()
+			list := make([]any, len(rs))
+			for i, r := range rs {
+				list[i] = r
+				if _, ok := members[r]; !ok {
+					order = append(order, r)
+				}
+				members[r] = append(members[r], s.ID())
+			}
+			set, _ := v.rt.New(setCtor, v.rt.NewArray(list...))
+			_, _ = setSid(sids, v.rt.ToValue(s.ID()), set)
+		}
+	}
+	for _, r := range order {
+		set, _ := v.rt.New(setCtor, v.rt.NewArray(members[r]...))
+		_, _ = setRoom(rooms, v.rt.ToValue(r), set)
+	}
+	o := v.rt.NewObject()
+	_ = o.Set("rooms", rooms)
+	_ = o.Set("sids", sids)
+	return o
 }
 
 // ---- broadcast operators
@@ -483,20 +528,49 @@ func (st *opState) emitWithAck(c goja.FunctionCall) goja.Value {
 	return v.rt.ToValue(p)
 }
 
-// fetchSockets implements operator.fetchSockets() → Promise of the program's socket objects.
+// fetchSockets implements operator.fetchSockets() → Promise of the program's socket objects, in
+// socket.io's order: by room (each room's members in join order), else in connection order.
 func (st *opState) fetchSockets(goja.FunctionCall) goja.Value {
 	v := st.v
-	var objs []any
+	var socks []*jsSocket
 	for _, op := range st.ops() {
 		for _, s := range op.FetchSockets() {
 			if js := v.sockets[s]; js != nil && js.connected {
-				objs = append(objs, js.obj)
+				socks = append(socks, js)
 			}
 		}
+	}
+	objs := make([]any, 0, len(socks))
+	for _, js := range v.inOrder(socks, st.rooms) {
+		objs = append(objs, js.obj)
 	}
 	p, resolve, _ := v.rt.NewPromise()
 	_ = resolve(v.rt.NewArray(objs...))
 	return v.rt.ToValue(p)
+}
+
+// inOrder sorts sockets as socket.io's adapter iterates them.
+func (v *vm) inOrder(socks []*jsSocket, rooms []string) []*jsSocket {
+	if len(rooms) == 0 {
+		sort.Slice(socks, func(i, j int) bool { return socks[i].seq < socks[j].seq })
+		return socks
+	}
+	out := make([]*jsSocket, 0, len(socks))
+	seen := make(map[*jsSocket]bool, len(socks))
+	for _, r := range rooms {
+		var members []*jsSocket
+		for _, js := range socks {
+			if !seen[js] && slices.Contains(js.s.Rooms(), r) {
+				members = append(members, js)
+			}
+		}
+		sort.Slice(members, func(i, j int) bool { return members[i].joinSeq(r) < members[j].joinSeq(r) })
+		for _, js := range members {
+			seen[js] = true
+			out = append(out, js)
+		}
+	}
+	return out
 }
 
 func (st *opState) socketsJoin(c goja.FunctionCall) goja.Value {

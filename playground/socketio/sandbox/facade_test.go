@@ -355,6 +355,28 @@ io.on("connection", (socket) => {
 				`42["err","process is not available in Socket Lab: the server runs inside Socket Lab, not as a Node process"]`,
 				`42["err","\"disconnect\" is a reserved event name"]`)
 		}},
+		{"adapter.rooms and sids, onAnyOutgoing, setImmediate, fetchSockets in join order", `
+io.on("connection", (socket) => {
+  socket.onAnyOutgoing((ev, ...args) => console.log("out", ev, args.length));
+  socket.on("join", (room) => socket.join(room));
+  socket.on("look", async (room) => {
+    const a = io.of("/").adapter;
+    const members = await io.in(room).fetchSockets();
+    setImmediate((x) => socket.emit("look", a.rooms.get(room).size, a.sids.get(socket.id).has(room), members.map((s) => s.data.n), x), "later");
+  });
+  socket.on("name", (n) => { socket.data.n = n; });
+});`, func(t *testing.T, h *harness, p peers) {
+			p["B"].send(`42["name","b"]`)
+			p["A"].send(`42["name","a"]`)
+			p["B"].send(`42["join","r"]`)
+			p["A"].send(`42["join","r"]`)
+			p["A"].send(`42["look","r"]`)
+			synctest.Wait()
+			expect(t, p["A"], `42["look",2,true,["b","a"],"later"]`)
+			if got := h.takeConsole(); !slices.Equal(got, []string{"log: out look 4"}) {
+				t.Fatalf("console %q", got)
+			}
+		}},
 		{"unhandled promise rejection goes to the console", `
 io.on("connection", (socket) => {
   socket.on("x", async () => { throw new Error("nope"); });

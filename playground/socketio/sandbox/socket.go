@@ -17,7 +17,10 @@ type jsSocket struct {
 	obj       *goja.Object
 	listeners []listener
 	anys      []listener
-	order     []string // rooms in the order the program joined them (Set order in Node)
+	outs      []listener        // onAnyOutgoing
+	order     []string          // rooms in the order the program joined them (Set order in Node)
+	seq       uint64            // connection order
+	joined    map[string]uint64 // room → join order, for fetchSockets
 	connected bool
 	closing   []string // rooms during "disconnecting"
 }
@@ -161,7 +164,8 @@ func (v *vm) socketFor(s *socketio.Socket, ns *jsNamespace) *jsSocket {
 	if js := v.sockets[s]; js != nil {
 		return js
 	}
-	js := &jsSocket{s: s, ns: ns, connected: false}
+	v.seq++
+	js := &jsSocket{s: s, ns: ns, seq: v.seq}
 	js.obj = v.socketObject(js)
 	v.sockets[s] = js
 	return js
@@ -255,6 +259,11 @@ func (v *vm) join(s *socketio.Socket, rooms []string) {
 		for _, r := range rooms {
 			if !slices.Contains(js.order, r) {
 				js.order = append(js.order, r)
+				v.seq++
+				if js.joined == nil {
+					js.joined = make(map[string]uint64)
+				}
+				js.joined[r] = v.seq
 			}
 		}
 	}
@@ -285,11 +294,17 @@ func (v *vm) socketObject(js *jsSocket) *goja.Object {
 		{"removeListener", func(c goja.FunctionCall) goja.Value { return v.socketOff(js, o, c) }},
 		{"removeAllListeners", func(c goja.FunctionCall) goja.Value { return v.removeAllListeners(js, o, c) }},
 		{"listeners", func(c goja.FunctionCall) goja.Value { return v.socketListeners(js, c) }},
-		{"onAny", func(c goja.FunctionCall) goja.Value { return v.onAny(js, o, c, false) }},
-		{"prependAny", func(c goja.FunctionCall) goja.Value { return v.onAny(js, o, c, true) }},
-		{"offAny", func(c goja.FunctionCall) goja.Value { return v.offAny(js, o, c) }},
+		{"onAny", func(c goja.FunctionCall) goja.Value { return v.onAnyList(&js.anys, o, c, false) }},
+		{"prependAny", func(c goja.FunctionCall) goja.Value { return v.onAnyList(&js.anys, o, c, true) }},
+		{"offAny", func(c goja.FunctionCall) goja.Value { return v.offAnyList(&js.anys, o, c) }},
 		{"listenersAny", func(goja.FunctionCall) goja.Value {
 			return v.rt.NewArray(anySlice(listenerValues(js.anys, ""))...)
+		}},
+		{"onAnyOutgoing", func(c goja.FunctionCall) goja.Value { return v.onAnyList(&js.outs, o, c, false) }},
+		{"prependAnyOutgoing", func(c goja.FunctionCall) goja.Value { return v.onAnyList(&js.outs, o, c, true) }},
+		{"offAnyOutgoing", func(c goja.FunctionCall) goja.Value { return v.offAnyList(&js.outs, o, c) }},
+		{"listenersAnyOutgoing", func(goja.FunctionCall) goja.Value {
+			return v.rt.NewArray(anySlice(listenerValues(js.outs, ""))...)
 		}},
 		{"emit", func(c goja.FunctionCall) goja.Value { return v.socketEmit(js, false, 0, false, c) }},
 		{"send", func(c goja.FunctionCall) goja.Value {
@@ -320,9 +335,6 @@ func (v *vm) socketObject(js *jsSocket) *goja.Object {
 		{"conn", "the Engine.IO connection belongs to Socket Lab's hub"},
 		{"client", "the Engine.IO connection belongs to Socket Lab's hub"},
 		{"use", "use io.use or socket.onAny"},
-		{"onAnyOutgoing", "outgoing listeners are not supported"},
-		{"prependAnyOutgoing", "outgoing listeners are not supported"},
-		{"offAnyOutgoing", "outgoing listeners are not supported"},
 	}, "socket.")
 	_ = o.Set("data", v.rt.NewObject())
 	return o
@@ -376,29 +388,31 @@ func (v *vm) socketListeners(js *jsSocket, c goja.FunctionCall) goja.Value {
 	return v.rt.NewArray(anySlice(listenerValues(js.listeners, c.Argument(0).String()))...)
 }
 
-func (v *vm) onAny(js *jsSocket, self *goja.Object, c goja.FunctionCall, prepend bool) goja.Value {
+// onAnyList adds a catch-all listener (onAny, onAnyOutgoing and their prepend forms).
+func (v *vm) onAnyList(list *[]listener, self *goja.Object, c goja.FunctionCall, prepend bool) goja.Value {
 	fn := fnOf(c.Argument(0))
 	if fn == nil {
 		panic(v.rt.NewTypeError(`The "listener" argument must be of type function`))
 	}
 	l := listener{fn: fn, val: c.Argument(0)}
 	if prepend {
-		js.anys = append([]listener{l}, js.anys...)
+		*list = append([]listener{l}, *list...)
 	} else {
-		js.anys = append(js.anys, l)
+		*list = append(*list, l)
 	}
 	return self
 }
 
-func (v *vm) offAny(js *jsSocket, self *goja.Object, c goja.FunctionCall) goja.Value {
+// offAnyList removes one catch-all listener, or all without an argument.
+func (v *vm) offAnyList(list *[]listener, self *goja.Object, c goja.FunctionCall) goja.Value {
 	target := c.Argument(0)
 	if goja.IsUndefined(target) {
-		js.anys = nil
+		*list = nil
 		return self
 	}
-	for i, l := range js.anys {
+	for i, l := range *list {
 		if l.val.SameAs(target) {
-			js.anys = slices.Delete(js.anys, i, i+1)
+			*list = slices.Delete(*list, i, i+1)
 			break
 		}
 	}
@@ -410,6 +424,7 @@ func (v *vm) leave(js *jsSocket, c goja.FunctionCall) goja.Value {
 		js.s.Leave(r)
 		if i := slices.Index(js.order, r); i >= 0 {
 			js.order = slices.Delete(js.order, i, i+1)
+			delete(js.joined, r)
 		}
 	}
 	return goja.Undefined()
@@ -489,6 +504,7 @@ func (v *vm) socketEmit(js *jsSocket, volatile bool, timeout time.Duration, time
 	args, cb := splitAck(c.Arguments[min(1, len(c.Arguments)):])
 	v.allowEmit()
 	vals := v.toGo(args)
+	v.notifyOutgoing(js, c.Argument(0), args)
 	em := js.s.Timeout(timeout)
 	if volatile {
 		em = em.Volatile()
@@ -520,7 +536,9 @@ func (v *vm) socketEmitWithAck(js *jsSocket, volatile bool, timeout time.Duratio
 		panic(v.jsError(err))
 	}
 	v.allowEmit()
-	vals := v.toGo(c.Arguments[min(1, len(c.Arguments)):])
+	args := c.Arguments[min(1, len(c.Arguments)):]
+	vals := v.toGo(args)
+	v.notifyOutgoing(js, c.Argument(0), args)
 	em := js.s.Timeout(timeout)
 	if volatile {
 		em = em.Volatile()
@@ -552,4 +570,19 @@ func (v *vm) socketAck(em *socketio.SocketEmitter, ev string, vals []any, done f
 	if err != nil {
 		panic(v.jsError(err))
 	}
+}
+
+// notifyOutgoing runs onAnyOutgoing listeners for an emit to this socket, as socket.io does.
+func (v *vm) notifyOutgoing(js *jsSocket, ev goja.Value, args []goja.Value) {
+	for _, l := range slices.Clone(js.outs) {
+		v.call(l.fn, js.obj, append([]goja.Value{ev}, args...)...)
+	}
+}
+
+// joinSeq orders members of room: own room by connection, others by join.
+func (js *jsSocket) joinSeq(room string) uint64 {
+	if n, ok := js.joined[room]; ok {
+		return n
+	}
+	return js.seq
 }

@@ -25,6 +25,7 @@ type vm struct {
 	atts                     [][]byte // attachments collected by replacer / read by reviver
 
 	io         *goja.Object
+	seq        uint64 // orders connections and joins
 	sockets    map[*socketio.Socket]*jsSocket
 	rejections map[*goja.Promise]goja.Value
 }
@@ -295,7 +296,6 @@ var refused = []struct{ name, why string }{
 	{"fetch", "there is no network access"},
 	{"XMLHttpRequest", "there is no network access"},
 	{"WebSocket", "there is no network access"},
-	{"setImmediate", "use setTimeout(fn, 0)"},
 }
 
 func (v *vm) installGlobals() {
@@ -316,6 +316,8 @@ func (v *vm) installGlobals() {
 	}{
 		{"setTimeout", v.setTimeout},
 		{"setInterval", v.setInterval},
+		{"setImmediate", v.setImmediate},
+		{"clearImmediate", v.clearTimeout},
 		{"clearTimeout", v.clearTimeout},
 		{"clearInterval", v.clearTimeout},
 		{"queueMicrotask", v.queueMicrotask},
@@ -351,6 +353,12 @@ func (v *vm) setInterval(call goja.FunctionCall) goja.Value {
 	return v.addTimer("setInterval", call, true)
 }
 
+// setImmediate(fn, ...args) runs fn after the current job, like setTimeout(fn, 0, ...args).
+func (v *vm) setImmediate(call goja.FunctionCall) goja.Value {
+	args := append([]goja.Value{call.Argument(0), v.rt.ToValue(0)}, call.Arguments[min(1, len(call.Arguments)):]...)
+	return v.addTimer("setImmediate", goja.FunctionCall{This: call.This, Arguments: args}, false)
+}
+
 func (v *vm) addTimer(name string, call goja.FunctionCall, repeat bool) goja.Value {
 	sb := v.sb
 	fn := fnOf(call.Argument(0))
@@ -365,6 +373,9 @@ func (v *vm) addTimer(name string, call goja.FunctionCall, repeat bool) goja.Val
 		ms = 1 // as Node does
 	}
 	d := time.Duration(ms * float64(time.Millisecond))
+	if name == "setImmediate" {
+		d = 0 // after the current job, with no delay
+	}
 	sb.timerID++
 	id := sb.timerID
 	var args []goja.Value
