@@ -104,10 +104,11 @@ func TestReplace(t *testing.T) {
 // events collects console lines and stops for tests that run on the real clock (a busy loop
 // never lets a synctest bubble's clock advance).
 type events struct {
-	mu    sync.Mutex
-	lines []string
-	ch    chan struct{}
-	stops chan error
+	mu     sync.Mutex
+	lines  []string
+	ch     chan struct{}
+	stops  chan error
+	onStop func() // e.g. Close, which OnStop may call
 }
 
 func newEvents() *events { return &events{ch: make(chan struct{}, 1), stops: make(chan error, 1)} }
@@ -122,7 +123,12 @@ func (e *events) opts(o Options) Options {
 		default:
 		}
 	}
-	o.OnStop = func(err error) { e.stops <- err }
+	o.OnStop = func(err error) {
+		if e.onStop != nil {
+			e.onStop()
+		}
+		e.stops <- err
+	}
 	return o
 }
 
@@ -381,6 +387,33 @@ io.on("connection", (s) => {
 			})
 		})
 	}
+}
+
+// OnStop runs after the loop ended, so it may close the sandbox (no deadlock, no goroutine left).
+func TestOnStopMayClose(t *testing.T) {
+	d, sb, ev := startReal(t, `io.on("connection", (s) => s.on("go", () => { for (;;) {} }));`, Options{CallbackTimeout: 30 * time.Millisecond})
+	ev.onStop = sb.Close
+	a := dialReal(d.Server())
+	a.send("40")
+	a.await(t, `40{"sid":"…"}`)
+	a.send(`42["go"]`)
+	ev.waitStop(t)
+	if d.Current() != nil {
+		t.Fatal("a closed sandbox is still current")
+	}
+}
+
+// A runaway top level fails Run with the position and the reason.
+func TestRunawayTopLevel(t *testing.T) {
+	io := socketio.NewServer(socketio.Options{})
+	defer io.Close()
+	sb := New(NewDispatcher(io), Options{CallbackTimeout: 30 * time.Millisecond})
+	err := sb.Run("let n = 0;\nwhile (true) n++;", "loop.js")
+	var re *RuntimeError
+	if !errors.As(err, &re) || re.Line != 2 || !strings.Contains(re.Msg, "a callback ran longer than 30ms") {
+		t.Fatalf("Run = %v, want loop.js:2:…: a callback ran longer than 30ms", err)
+	}
+	sb.Close()
 }
 
 // A full event queue refuses events with a console message instead of blocking the hub.

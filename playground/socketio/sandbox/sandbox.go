@@ -48,7 +48,9 @@ type Options struct {
 	// "error", "debug") and the sandbox's own messages (uncaught exceptions, refusals, stops)
 	// at level "error" or "warn". Nil sends them to Logger.
 	Console func(level, text string)
-	// OnStop is called (from the sandbox's goroutine) once when a limit stops the program.
+	// OnStop is called once when a limit stops the program, after its loop has ended (so it
+	// may call Close or Dispatcher.Replace). Console may be called from any goroutine (the
+	// loop, and hub goroutines for refused events) and must not call Close.
 	OnStop func(err error)
 
 	MaxCodeSize     int           // bytes of source [64 KiB]
@@ -253,6 +255,7 @@ func compile(code, filename string) (*goja.Program, error) {
 
 // loop owns the runtime: it runs the top level, reports its result, then serves jobs.
 func (sb *Sandbox) loop(prg *goja.Program, result chan<- error) {
+	defer sb.notifyStop() // last: after done is closed
 	defer close(sb.done)
 	defer sb.release()
 	sb.vm = newVM(sb)
@@ -344,8 +347,15 @@ func (sb *Sandbox) stop(reason string) {
 	sb.stopMsg.Store(reason)
 	sb.console("error", "program stopped: "+reason)
 	sb.log.Warn("sandbox program stopped", "file", sb.file, "reason", reason)
-	if sb.opts.OnStop != nil {
-		sb.opts.OnStop(&RuntimeError{File: sb.file, Msg: "program stopped: " + reason})
+}
+
+// notifyStop calls OnStop once the loop has finished (so OnStop may Close or Replace).
+func (sb *Sandbox) notifyStop() {
+	if sb.opts.OnStop == nil {
+		return
+	}
+	if msg, ok := sb.stopMsg.Load().(string); ok {
+		sb.opts.OnStop(&RuntimeError{File: sb.file, Msg: "program stopped: " + msg})
 	}
 }
 
