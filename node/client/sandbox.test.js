@@ -2,32 +2,13 @@
 // sandbox (playground/socketio/sandbox). Run by the Go test TestNodeClientSandbox
 // (playground/sandbox_node_test.go), which passes the hub's URL in HUB_URL. Event-driven and
 // bounded; nothing waits on a fixed sleep.
-import { test, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { io } from "socket.io-client";
+import { clients, once, ackAll, connected } from "./lib.js";
 
 const URL = process.env.HUB_URL;
 if (!URL) throw new Error("HUB_URL is not set: run this through `go test -run TestNodeClientSandbox ./playground`");
-
-const opened = [];
-function client(nsp = "/", opts = {}) {
-  const s = io(URL + nsp, { forceNew: true, reconnection: false, timeout: 5000, auth: { token: "t" }, ...opts });
-  opened.push(s);
-  return s;
-}
-after(() => opened.forEach((s) => s.disconnect()));
-
-function once(emitter, ev, ms = 5000) {
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`timed out waiting for ${ev}`)), ms);
-    emitter.once(ev, (...args) => { clearTimeout(t); resolve(args); });
-  });
-}
-// ackAll keeps every ack argument (emitWithAck resolves with the first only).
-const ackAll = (s, ...args) => new Promise((resolve, reject) => {
-  s.timeout(5000).emit(...args, (err, ...resp) => (err ? reject(err) : resolve(resp)));
-});
-const connected = (s) => (s.connected ? Promise.resolve() : once(s, "connect"));
+const client = clients(URL, { auth: { token: "t" } });
 
 test("middleware next(err) with err.data reaches connect_error", async () => {
   const s = client("/", { auth: {} });
