@@ -109,7 +109,7 @@ func (d *Dispatcher) middleware(s *socketio.Socket, next func(error)) {
 		next(&socketio.ConnectError{Message: "server program stopped"})
 		return
 	}
-	if !sb.post("a connection", func() { sb.vm.admit(s, next) }) {
+	if !sb.post("a connection", "", func() { sb.vm.admit(s, next) }) {
 		next(&socketio.ConnectError{Message: "server busy"})
 	}
 }
@@ -121,23 +121,18 @@ func (d *Dispatcher) connection(s *socketio.Socket) {
 	if sb == nil || !sb.admitted(s) {
 		return
 	}
-	if !sb.post("a connection", func() { sb.vm.onConnection(s) }) {
+	if !sb.post("a connection", "", func() { sb.vm.onConnection(s) }) {
 		return
 	}
 	s.OnAny(func(e *socketio.Event) {
-		sb.post("event "+quote(e.Name), func() { sb.vm.onEvent(s, e) })
+		sb.post("event", e.Name, func() { sb.vm.onEvent(s, e) })
 	})
 	s.OnDisconnecting(func(reason string) {
 		rooms := s.Rooms()
-		sb.post("disconnecting", func() { sb.vm.onDisconnect(s, "disconnecting", reason, rooms) })
+		sb.post("disconnecting", "", func() { sb.vm.onDisconnect(s, "disconnecting", reason, rooms) })
 	})
 	s.OnDisconnect(func(reason string) {
 		sb.forgetAdmitted(s)
-		sb.post("disconnect", func() { sb.vm.onDisconnect(s, "disconnect", reason, nil) })
+		sb.post("disconnect", "", func() { sb.vm.onDisconnect(s, "disconnect", reason, nil) })
 	})
-}
-
-func quote(s string) string {
-	b, _ := json.Marshal(s)
-	return string(b)
 }

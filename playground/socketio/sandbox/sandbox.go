@@ -33,6 +33,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -310,8 +311,9 @@ func (sb *Sandbox) exec(j func()) {
 	sb.vm.reportRejections()
 }
 
-// post queues an event job from a hub goroutine; a full queue refuses it.
-func (sb *Sandbox) post(what string, j func()) bool {
+// post queues an event job from a hub goroutine; a full queue refuses it. what names the job
+// in the refusal message, with event (if any) quoted after it.
+func (sb *Sandbox) post(what, event string, j func()) bool {
 	if sb.stopped.Load() {
 		return false
 	}
@@ -319,6 +321,9 @@ func (sb *Sandbox) post(what string, j func()) bool {
 	case sb.events <- j:
 		return true
 	default:
+		if event != "" {
+			what += " " + strconv.Quote(event)
+		}
 		sb.console("warn", fmt.Sprintf("%s dropped: the server's event queue is full (%d events waiting)", what, sb.opts.QueueSize))
 		return false
 	}

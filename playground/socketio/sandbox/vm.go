@@ -20,7 +20,7 @@ type vm struct {
 	rt *goja.Runtime
 
 	stringify, parse, isView goja.Callable
-	errorCtor, u8Ctor        *goja.Object
+	errorCtor, u8Ctor, abCtor *goja.Object
 	replacer, reviver        goja.Value
 	atts                     [][]byte // attachments collected by replacer / read by reviver
 
@@ -48,6 +48,7 @@ func newVM(sb *Sandbox) *vm {
 	v.isView, _ = goja.AssertFunction(rt.Get("ArrayBuffer").ToObject(rt).Get("isView"))
 	v.errorCtor = rt.Get("Error").ToObject(rt)
 	v.u8Ctor = rt.Get("Uint8Array").ToObject(rt)
+	v.abCtor = rt.Get("ArrayBuffer").ToObject(rt)
 	v.replacer = rt.ToValue(v.replace)
 	v.reviver = rt.ToValue(v.revive)
 	v.installGlobals()
@@ -155,6 +156,10 @@ func (v *vm) toGo(args []goja.Value) []any {
 	v.atts = nil
 	texts := make([]string, len(args))
 	for i, a := range args {
+		if t, ok := primitiveJSON(a); ok {
+			texts[i] = t
+			continue
+		}
 		res, err := v.stringify(goja.Undefined(), a, v.replacer)
 		if err != nil {
 			panic(err)
@@ -199,8 +204,11 @@ func (v *vm) bytesOf(val goja.Value) ([]byte, bool) {
 	if !ok {
 		return nil, false
 	}
-	if ab, ok := o.Export().(goja.ArrayBuffer); ok {
-		return append([]byte(nil), ab.Bytes()...), true
+	if v.rt.InstanceOf(o, v.abCtor) {
+		if ab, ok := o.Export().(goja.ArrayBuffer); ok {
+			return append([]byte(nil), ab.Bytes()...), true
+		}
+		return nil, false
 	}
 	isView, err := v.isView(goja.Undefined(), o)
 	if err != nil || !isView.ToBoolean() {
@@ -227,14 +235,54 @@ func (v *vm) toJS(p socketio.Payload) []goja.Value {
 		case []byte:
 			out[i] = v.bytesValue(a)
 		case socketio.RawBinary:
+			if val, ok := v.decodeJSON(a.JSON, a.Attachments); ok {
+				out[i] = val
+				continue
+			}
 			v.atts = a.Attachments
 			out[i] = v.parseJSON(a.JSON, v.reviver)
 			v.atts = nil
 		case json.RawMessage:
-			out[i] = v.parseJSON(a, nil)
+			if val, ok := v.decodeJSON(a, nil); ok {
+				out[i] = val
+			} else {
+				out[i] = v.parseJSON(a, nil)
+			}
 		}
 	}
 	return out
+}
+
+// primitiveJSON encodes what JSON.stringify would make of a primitive, for the common values
+// (numbers, booleans, null, undefined, plain ASCII strings); ok false sends the rest to
+// JSON.stringify.
+func primitiveJSON(a goja.Value) (string, bool) {
+	switch {
+	case a == nil || goja.IsUndefined(a) || goja.IsNull(a):
+		return "null", true
+	}
+	switch x := a.Export().(type) {
+	case bool:
+		return strconv.FormatBool(x), true
+	case int64:
+		return strconv.FormatInt(x, 10), true
+	case float64:
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return "null", true
+		}
+		if x == math.Trunc(x) && math.Abs(x) < 1e15 {
+			return strconv.FormatInt(int64(x), 10), true
+		}
+		return "", false // JavaScript's shortest form: let JSON.stringify write it
+	case string:
+		for i := 0; i < len(x); i++ {
+			if c := x[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
+				return "", false
+			}
+		}
+		return `"` + x + `"`, true
+	}
+	return "", false
 }
 
 func (v *vm) parseJSON(raw []byte, reviver goja.Value) goja.Value {
