@@ -19,10 +19,10 @@ type vm struct {
 	sb *Sandbox
 	rt *goja.Runtime
 
-	stringify, parse, isView goja.Callable
+	stringify, parse, isView  goja.Callable
 	errorCtor, u8Ctor, abCtor *goja.Object
-	replacer, reviver        goja.Value
-	atts                     [][]byte // attachments collected by replacer / read by reviver
+	replacer, reviver         goja.Value
+	atts                      [][]byte // attachments collected by replacer / read by reviver
 
 	io         *goja.Object
 	seq        uint64 // orders connections and joins
