@@ -148,7 +148,11 @@ func (v *vm) of(call goja.FunctionCall) goja.Value {
 	if name == "" || name[0] != '/' {
 		name = "/" + name
 	}
-	return v.staticNamespace(name).obj
+	ns := v.staticNamespace(name)
+	if fn := fnOf(call.Argument(1)); fn != nil { // io.of(name, fn): fn is a connection listener
+		ns.onConn = append(ns.onConn, fn)
+	}
+	return ns.obj
 }
 
 func (v *vm) staticNamespace(name string) *jsNamespace {

@@ -94,7 +94,7 @@ io.use((socket, next) => {
   socket.data.user = "ada";
   next();
 });
-io.on("connection", (socket) => socket.emit("me", socket.data.user, socket.handshake.query.room, typeof socket.id, socket.connected));`,
+io.on("connection", (socket) => socket.emit("me", socket.data.user, socket.handshake.query.room, typeof socket.id, socket.connected, socket.handshake.address));`,
 			func(t *testing.T, h *harness, p peers) {
 				c := h.dial("C")
 				got := c.connect("/", "")
@@ -103,7 +103,7 @@ io.on("connection", (socket) => socket.emit("me", socket.data.user, socket.hands
 					t.Fatalf("refused connect: got %q, want %q", got, want)
 				}
 				got = c.connect("/", `{"token":"t"}`)
-				want = []string{`40{"sid":"…"}`, `42["me","ada","r1","string",true]`}
+				want = []string{`40{"sid":"…"}`, `42["me","ada","r1","string",true,"127.0.0.1"]`}
 				if !slices.Equal(got, want) {
 					t.Fatalf("accepted connect: got %q, want %q", got, want)
 				}
@@ -133,7 +133,7 @@ tenants.on("connection", (socket) => {
 			expect(t, c, `42/tenant-1,["all","/tenant-1"]`, `42/tenant-2,["all","/tenant-1"]`)
 		}},
 		{"static namespace and function namespace", `
-io.of("/admin").on("connection", (socket) => socket.emit("nsp", socket.nsp.name));
+io.of("/admin", (socket) => socket.emit("nsp", socket.nsp.name));
 io.of((name, auth, next) => next(null, name.startsWith("/fn-") && auth.ok === true)).on("connection", (s) => s.emit("fn", s.nsp.name));`,
 			func(t *testing.T, h *harness, p peers) {
 				c := h.dial("C")

@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"net"
 	"slices"
 	"sync/atomic"
 	"time"
@@ -475,7 +476,11 @@ func (v *vm) handshake(s *socketio.Socket) goja.Value {
 	}
 	_ = o.Set("headers", headers)
 	_ = o.Set("time", hs.Time.Format("Mon Jan 02 2006 15:04:05 GMT-0700 (MST)"))
-	_ = o.Set("address", hs.Address)
+	addr := hs.Address
+	if host, _, err := net.SplitHostPort(addr); err == nil {
+		addr = host // socket.io gives the remote IP without the port
+	}
+	_ = o.Set("address", addr)
 	_ = o.Set("xdomain", hs.Headers.Get("Origin") != "")
 	_ = o.Set("secure", hs.Secure)
 	_ = o.Set("issued", hs.Issued)
