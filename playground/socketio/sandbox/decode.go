@@ -63,21 +63,9 @@ func (d *decoder) value() goja.Value {
 			d.i++
 			return rt.NewArray()
 		}
-		for !d.bad {
+		for more := true; more && !d.bad; {
 			vals = append(vals, d.value())
-			d.space()
-			if d.i >= len(d.b) {
-				return d.fail()
-			}
-			if d.b[d.i] == ',' {
-				d.i++
-				continue
-			}
-			if d.b[d.i] != ']' {
-				return d.fail()
-			}
-			d.i++
-			break
+			more = d.more(']')
 		}
 		return rt.NewArray(vals...)
 	case c == '"':
@@ -100,6 +88,22 @@ func (d *decoder) value() goja.Value {
 	default:
 		return d.number()
 	}
+}
+
+// more reads the separator after an element: true after a comma, false after the closing byte
+// (a failure otherwise).
+func (d *decoder) more(closing byte) bool {
+	d.space()
+	switch {
+	case d.i < len(d.b) && d.b[d.i] == ',':
+		d.i++
+		return true
+	case d.i < len(d.b) && d.b[d.i] == closing:
+		d.i++
+		return false
+	}
+	d.fail()
+	return false
 }
 
 func (d *decoder) number() goja.Value {
@@ -192,19 +196,9 @@ func (d *decoder) object() goja.Value {
 		case "num":
 			num = val
 		}
-		d.space()
-		if d.i >= len(d.b) {
-			return d.fail()
+		if !d.more('}') {
+			break
 		}
-		if d.b[d.i] == ',' {
-			d.i++
-			continue
-		}
-		if d.b[d.i] != '}' {
-			return d.fail()
-		}
-		d.i++
-		break
 	}
 	if placeholder && d.atts != nil && num != nil {
 		if n := num.ToInteger(); n >= 0 && n < int64(len(d.atts)) && num.ToFloat() == float64(n) {
