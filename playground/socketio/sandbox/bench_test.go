@@ -153,3 +153,20 @@ func BenchmarkIdleSandbox(b *testing.B) {
 		io.Close()
 	}
 }
+
+// BenchmarkRunReplace: compile and run a program and make it current in place of the previous
+// one (the server side of the editor's Run button, before clients reconnect).
+func BenchmarkRunReplace(b *testing.B) {
+	io := socketio.NewServer(socketio.Options{})
+	defer io.Close()
+	d := NewDispatcher(io)
+	defer d.Replace(nil)
+	b.ReportAllocs()
+	for range b.N {
+		sb := New(d, Options{})
+		if err := sb.Run(echoJS, "chat.js"); err != nil {
+			b.Fatal(err)
+		}
+		d.Replace(sb)
+	}
+}
