@@ -49,6 +49,23 @@ func TestDecodeLikeJSONParse(t *testing.T) {
 	if b, isBin := v.bytesOf(bin.ToObject(v.rt).Get("f")); !ok || !isBin || string(b) != "\x02\x03" {
 		t.Errorf("placeholder decoded as %v", bin)
 	}
+	for src, want := range map[string]string{
+		"new Uint8Array([1, 2, 3]).subarray(1)":             "\x02\x03",
+		"new DataView(new Uint8Array([7, 8, 9]).buffer, 2)": "\x09",
+		"new Uint16Array([0x0102])":                         "\x02\x01",
+		"new Uint8Array([5]).buffer":                        "\x05",
+	} {
+		val, err := v.rt.RunString(src)
+		if b, ok := v.bytesOf(val); err != nil || !ok || string(b) != want {
+			t.Errorf("bytesOf(%s) = %q %v, want %q", src, b, ok, want)
+		}
+	}
+	for _, src := range []string{`({ buffer: new ArrayBuffer(1), byteLength: 1 })`, `[1, 2]`, `new Date(0)`, `"s"`} {
+		val, _ := v.rt.RunString(src)
+		if _, ok := v.bytesOf(val); ok {
+			t.Errorf("bytesOf(%s) is binary", src)
+		}
+	}
 	for _, bad := range []string{`[1,]`, `{"a"}`, `tru`, `"open`, `[1] x`} {
 		if _, ok := v.decodeJSON([]byte(bad), nil); ok {
 			t.Errorf("%s decoded", bad)

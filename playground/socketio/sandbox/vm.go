@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -19,8 +20,8 @@ type vm struct {
 	sb *Sandbox
 	rt *goja.Runtime
 
-	stringify, parse, isView  goja.Callable
-	errorCtor, u8Ctor, abCtor *goja.Object
+	stringify, parse          goja.Callable
+	errorCtor, u8Ctor, dvCtor *goja.Object
 	replacer, reviver         goja.Value
 	atts                      [][]byte // attachments collected by replacer / read by reviver
 
@@ -45,10 +46,9 @@ func newVM(sb *Sandbox) *vm {
 	jsonObj := rt.Get("JSON").ToObject(rt)
 	v.stringify, _ = goja.AssertFunction(jsonObj.Get("stringify"))
 	v.parse, _ = goja.AssertFunction(jsonObj.Get("parse"))
-	v.isView, _ = goja.AssertFunction(rt.Get("ArrayBuffer").ToObject(rt).Get("isView"))
 	v.errorCtor = rt.Get("Error").ToObject(rt)
 	v.u8Ctor = rt.Get("Uint8Array").ToObject(rt)
-	v.abCtor = rt.Get("ArrayBuffer").ToObject(rt)
+	v.dvCtor = rt.Get("DataView").ToObject(rt)
 	v.replacer = rt.ToValue(v.replace)
 	v.reviver = rt.ToValue(v.revive)
 	v.installGlobals()
@@ -204,14 +204,17 @@ func (v *vm) bytesOf(val goja.Value) ([]byte, bool) {
 	if !ok {
 		return nil, false
 	}
-	if v.rt.InstanceOf(o, v.abCtor) {
+	// ExportType is cheap (Export would convert a whole plain object): ArrayBuffer, a typed
+	// array (a Go slice of numbers) or, among objects, a DataView.
+	switch t := o.ExportType(); {
+	case t == reflect.TypeOf(goja.ArrayBuffer{}):
 		if ab, ok := o.Export().(goja.ArrayBuffer); ok {
 			return append([]byte(nil), ab.Bytes()...), true
 		}
 		return nil, false
-	}
-	isView, err := v.isView(goja.Undefined(), o)
-	if err != nil || !isView.ToBoolean() {
+	case t != nil && t.Kind() == reflect.Slice && t.Elem().Kind() >= reflect.Int8 && t.Elem().Kind() <= reflect.Float64:
+	case t != nil && t.Kind() == reflect.Map && v.rt.InstanceOf(o, v.dvCtor):
+	default:
 		return nil, false
 	}
 	ab, ok := o.Get("buffer").Export().(goja.ArrayBuffer)
