@@ -3,32 +3,14 @@
 // Run by the Go test TestNodeClient (playground_node_test.go), which starts the hub on 127.0.0.1 with
 // the handlers described there and passes its URL in HUB_URL. Every test here is event-driven and
 // bounded; nothing waits on a fixed sleep.
-import { test, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { io } from "socket.io-client";
+import { clients, once, ackAll, connected } from "./lib.js";
 
 const URL = process.env.HUB_URL;
 if (!URL) throw new Error("HUB_URL is not set: run this through `go test -run TestNodeClient .`");
-
-const opened = [];
-function client(nsp = "/", opts = {}) {
-  const s = io(URL + nsp, { forceNew: true, reconnection: false, timeout: 5000, ...opts });
-  opened.push(s);
-  return s;
-}
-after(() => opened.forEach((s) => s.disconnect()));
-
-function once(emitter, ev, ms = 5000) {
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`timed out waiting for ${ev}`)), ms);
-    emitter.once(ev, (...args) => { clearTimeout(t); resolve(args); });
-  });
-}
-// emitWithAck resolves with the first ack argument only (as in socket.io-client); ackAll keeps all.
-const ackAll = (s, ...args) => new Promise((resolve, reject) => {
-  s.timeout(5000).emit(...args, (err, ...resp) => (err ? reject(err) : resolve(resp)));
-});
-const connected = (s) => (s.connected ? Promise.resolve() : once(s, "connect"));
+const client = clients(URL);
 
 test("default options: polling first, then the upgrade to WebSocket", async () => {
   const s = client();
@@ -68,7 +50,7 @@ test("a namespace with auth; middleware rejection is a connect_error with messag
 test("several namespaces multiplexed on one connection", async () => {
   const main = io(URL, { transports: ["websocket"], reconnection: false });
   const admin = io(URL + "/admin", { transports: ["websocket"], reconnection: false, auth: { token: "secret" } });
-  opened.push(main, admin);
+  client.track(main, admin);
   await Promise.all([connected(main), connected(admin)]);
   assert.equal(main.io, admin.io, "one Manager");
   assert.equal(main.io.engine.id, admin.io.engine.id, "one Engine.IO session");
@@ -162,7 +144,7 @@ test("disconnect reasons on the client", async () => {
 
 test("automatic reconnection after the server restarts", async () => {
   const s = io(URL, { forceNew: true, transports: ["websocket"], reconnectionDelay: 100, reconnectionDelayMax: 200 });
-  opened.push(s);
+  client.track(s);
   await connected(s);
   const firstID = s.id;
   const dropped = once(s, "disconnect", 10000);
@@ -182,7 +164,7 @@ test("reconnect storm: 300 clients come back after a restart, each once in its r
   const clients = [];
   for (let i = 0; i < n; i++) {
     const s = io(URL, { forceNew: true, transports: i % 10 === 0 ? ["polling", "websocket"] : ["websocket"] });
-    opened.push(s);
+    client.track(s);
     clients.push(s);
   }
   const joinAll = () => Promise.all(clients.map(async (s) => {
@@ -234,7 +216,7 @@ test("graceful shutdown: queued ticks are delivered before the close, then every
       reconnectionDelay: 100,
       reconnectionDelayMax: 500,
     });
-    opened.push(s);
+    client.track(s);
     clients.push(s);
   }
   await Promise.all(clients.map(async (s) => {

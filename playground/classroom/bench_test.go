@@ -2,6 +2,7 @@ package classroom
 
 import (
 	"socketlab/playground"
+	"socketlab/playground/wsclient"
 
 	"encoding/json"
 	"fmt"
@@ -47,7 +48,7 @@ type loadResult struct {
 }
 
 type loadStudent struct {
-	c    *classClient
+	c    *wsclient.Client
 	name string
 	room atomic.Value // string
 	lat  []time.Duration
@@ -79,18 +80,18 @@ func runClassLoad(b *testing.B, nStudents, nRooms, broadcasts, chatSecs int) loa
 		b.Fatal(err)
 	}
 
-	inst, err := dialClass(srv.URL, cl.SocketPath(), nil)
+	inst, err := wsclient.Dial(srv.URL, cl.SocketPath(), nil)
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer inst.Close()
-	if got, err := inst.connectNsp("/instructor", `{"token":"`+tok+`"}`); err != nil || !strings.HasPrefix(got, "0/instructor,") {
+	if got, err := inst.ConnectNsp("/instructor", `{"token":"`+tok+`"}`); err != nil || !strings.HasPrefix(got, "0/instructor,") {
 		b.Fatalf("instructor: %q %v", got, err)
 	}
 	var ackN atomic.Int64
 	var ackMu sync.Mutex
 	acks := map[int64]chan string{}
-	inst.onPacket = nil
+	inst.SetOnPacket(nil)
 	control := func(ev string, args map[string]any) string {
 		args["token"] = tok
 		id := ackN.Add(1)
@@ -99,7 +100,7 @@ func runClassLoad(b *testing.B, nStudents, nRooms, broadcasts, chatSecs int) loa
 		acks[id] = ch
 		ackMu.Unlock()
 		body, _ := json.Marshal([]any{ev, args})
-		inst.send("2/instructor," + strconv.FormatInt(id, 10) + string(body))
+		inst.Send("2/instructor," + strconv.FormatInt(id, 10) + string(body))
 		select {
 		case a := <-ch:
 			return a
@@ -109,7 +110,7 @@ func runClassLoad(b *testing.B, nStudents, nRooms, broadcasts, chatSecs int) loa
 		}
 	}
 	go func() { // the instructor's acks
-		for p := range inst.packets {
+		for p := range inst.Packets() {
 			if rest, ok := strings.CutPrefix(p, "3/instructor,"); ok {
 				n := strings.IndexByte(rest, '[')
 				id, _ := strconv.ParseInt(rest[:n], 10, 64)
@@ -141,7 +142,7 @@ func runClassLoad(b *testing.B, nStudents, nRooms, broadcasts, chatSecs int) loa
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			c, err := dialClass(srv.URL, cl.SocketPath(), func(p string) {
+			c, err := wsclient.Dial(srv.URL, cl.SocketPath(), func(p string) {
 				switch {
 				case strings.HasPrefix(p, `2["msg"`):
 					t := textOf(p)
@@ -172,7 +173,7 @@ func runClassLoad(b *testing.B, nStudents, nRooms, broadcasts, chatSecs int) loa
 				return
 			}
 			st.c = c
-			c.send(`0{"name":"` + st.name + `","code":"` + cl.Code() + `"}`)
+			c.Send(`0{"name":"` + st.name + `","code":"` + cl.Code() + `"}`)
 		}()
 	}
 	wg.Wait()
@@ -214,7 +215,7 @@ func runClassLoad(b *testing.B, nStudents, nRooms, broadcasts, chatSecs int) loa
 	for i := range broadcasts {
 		<-tick.C
 		body, _ := json.Marshal([]any{"emit", map[string]any{"token": tok, "to": "all", "text": fmt.Sprintf("b %d %d", i, time.Now().UnixNano())}})
-		inst.send("2/instructor," + string(body)) // no ack id: fire and forget, like a live demo
+		inst.Send("2/instructor," + string(body)) // no ack id: fire and forget, like a live demo
 		expected += int64(nStudents)
 	}
 	tick.Stop()
@@ -224,7 +225,7 @@ func runClassLoad(b *testing.B, nStudents, nRooms, broadcasts, chatSecs int) loa
 		for i, st := range studs {
 			at := secStart.Add(time.Duration(i) * time.Second / time.Duration(nStudents))
 			time.Sleep(time.Until(at))
-			st.c.send(fmt.Sprintf(`2["say",{"text":"c %d %d %d"}]`, i, sec, time.Now().UnixNano()))
+			st.c.Send(fmt.Sprintf(`2["say",{"text":"c %d %d %d"}]`, i, sec, time.Now().UnixNano()))
 			expected += int64(size[st.room.Load().(string)])
 		}
 	}

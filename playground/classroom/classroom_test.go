@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"socketlab/playground"
+	"socketlab/playground/wsclient"
 
 	"encoding/json"
 	"fmt"
@@ -26,7 +27,7 @@ type classFixture struct {
 	srv  string
 	cl   *Class
 	tok  string
-	inst *classClient
+	inst *wsclient.Client
 }
 
 func newClassFixture(t *testing.T, opts Options) *classFixture {
@@ -43,9 +44,9 @@ func newClassFixture(t *testing.T, opts Options) *classFixture {
 	return f
 }
 
-func (f *classFixture) dial() *classClient {
+func (f *classFixture) dial() *wsclient.Client {
 	f.t.Helper()
-	c, err := dialClass(f.srv, f.cl.SocketPath(), nil)
+	c, err := wsclient.Dial(f.srv, f.cl.SocketPath(), nil)
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -53,10 +54,10 @@ func (f *classFixture) dial() *classClient {
 	return c
 }
 
-func (f *classFixture) instructor() *classClient {
+func (f *classFixture) instructor() *wsclient.Client {
 	f.t.Helper()
 	c := f.dial()
-	if got, err := c.connectNsp("/instructor", `{"token":"`+f.tok+`"}`); err != nil || !strings.HasPrefix(got, "0/instructor,{") {
+	if got, err := c.ConnectNsp("/instructor", `{"token":"`+f.tok+`"}`); err != nil || !strings.HasPrefix(got, "0/instructor,{") {
 		f.t.Fatalf("instructor connect = %q, %v", got, err)
 	}
 	f.inst = c
@@ -64,23 +65,23 @@ func (f *classFixture) instructor() *classClient {
 }
 
 // student joins with name and returns the client after its welcome and its socket id.
-func (f *classFixture) student(name string) (*classClient, string) {
+func (f *classFixture) student(name string) (*wsclient.Client, string) {
 	f.t.Helper()
 	c := f.dial()
-	got, err := c.connectNsp("/", fmt.Sprintf(`{"name":%q,"code":%q}`, name, strings.ToLower(f.cl.Code())))
+	got, err := c.ConnectNsp("/", fmt.Sprintf(`{"name":%q,"code":%q}`, name, strings.ToLower(f.cl.Code())))
 	if err != nil || !strings.HasPrefix(got, "0{") {
 		f.t.Fatalf("student %s connect = %q, %v", name, got, err)
 	}
 	var sid struct{ Sid string }
 	json.Unmarshal([]byte(got[1:]), &sid)
-	if _, err := c.waitFor(`2["welcome"`, 5*time.Second); err != nil {
+	if _, err := c.WaitFor(`2["welcome"`, 5*time.Second); err != nil {
 		f.t.Fatal(err)
 	}
 	return c, sid.Sid
 }
 
 // newClassWithTwo is a class with its instructor and two students, Ada and Grace.
-func newClassWithTwo(t *testing.T) (f *classFixture, ada *classClient, adaID string, grace *classClient, graceID string) {
+func newClassWithTwo(t *testing.T) (f *classFixture, ada *wsclient.Client, adaID string, grace *wsclient.Client, graceID string) {
 	t.Helper()
 	f = newClassFixture(t, Options{})
 	f.instructor()
@@ -92,7 +93,7 @@ func newClassWithTwo(t *testing.T) (f *classFixture, ada *classClient, adaID str
 var ackSeq = 100
 
 // control sends one instructor control and returns its ack's JSON object.
-func (f *classFixture) control(c *classClient, nsp, ev string, args map[string]any) map[string]any {
+func (f *classFixture) control(c *wsclient.Client, nsp, ev string, args map[string]any) map[string]any {
 	f.t.Helper()
 	ackSeq++
 	b, _ := json.Marshal([]any{ev, args})
@@ -100,9 +101,9 @@ func (f *classFixture) control(c *classClient, nsp, ev string, args map[string]a
 	if nsp != "/" {
 		prefix = nsp + ","
 	}
-	c.send("2" + prefix + fmt.Sprint(ackSeq) + string(b))
+	c.Send("2" + prefix + fmt.Sprint(ackSeq) + string(b))
 	want := "3" + prefix + fmt.Sprint(ackSeq) + "["
-	p, err := c.waitFor(want, 5*time.Second)
+	p, err := c.WaitFor(want, 5*time.Second)
 	if err != nil {
 		f.t.Fatalf("%s: %v", ev, err)
 	}
@@ -127,7 +128,7 @@ func (f *classFixture) ctl(ev string, args map[string]any) map[string]any {
 }
 
 // msgs collects the "msg" texts a client receives within d.
-func msgs(c *classClient, d time.Duration) []string {
+func msgs(c *wsclient.Client, d time.Duration) []string {
 	var out []string
 	for _, p := range drain(c, d) {
 		if rest, ok := strings.CutPrefix(p, `2["msg",`); ok {
@@ -194,7 +195,7 @@ func TestClassLifecycle(t *testing.T) {
 	f := newClassFixture(t, Options{})
 	f.instructor()
 	names := []string{"Ada", "Grace", "Linus", "Barbara"}
-	cs := map[string]*classClient{}
+	cs := map[string]*wsclient.Client{}
 	ids := map[string]string{}
 	for _, n := range names {
 		cs[n], ids[n] = f.student(n)
@@ -202,7 +203,7 @@ func TestClassLifecycle(t *testing.T) {
 
 	// Same name, other case: refused while Ada is connected.
 	dup := f.dial()
-	if got, _ := dup.connectNsp("/", `{"name":"ADA","code":"`+f.cl.Code()+`"}`); !strings.Contains(got, "taken") {
+	if got, _ := dup.ConnectNsp("/", `{"name":"ADA","code":"`+f.cl.Code()+`"}`); !strings.Contains(got, "taken") {
 		t.Errorf("duplicate name: got %q, want a connect error about the name being taken", got)
 	}
 
@@ -212,7 +213,7 @@ func TestClassLifecycle(t *testing.T) {
 	}
 	room := map[string]string{}
 	for _, n := range names {
-		p, err := cs[n].waitFor(`2["rooms"`, 5*time.Second)
+		p, err := cs[n].WaitFor(`2["rooms"`, 5*time.Second)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -264,11 +265,11 @@ func TestClassLifecycle(t *testing.T) {
 
 	// Kick Linus: disconnected, and the same name cannot rejoin until allowed.
 	f.ctl("kick", map[string]any{"student": ids["Linus"]})
-	if _, err := cs["Linus"].waitFor("no such packet", 3*time.Second); err == nil || !strings.Contains(err.Error(), errClientClosed.Error()) {
+	if _, err := cs["Linus"].WaitFor("no such packet", 3*time.Second); err == nil || !strings.Contains(err.Error(), wsclient.ErrClosed.Error()) {
 		t.Errorf("kicked student's connection: %v, want closed", err)
 	}
 	again := f.dial()
-	if got, _ := again.connectNsp("/", `{"name":"linus","code":"`+f.cl.Code()+`"}`); !strings.Contains(got, "removed by the instructor") {
+	if got, _ := again.ConnectNsp("/", `{"name":"linus","code":"`+f.cl.Code()+`"}`); !strings.Contains(got, "removed by the instructor") {
 		t.Errorf("kicked name rejoining: got %q", got)
 	}
 	f.ctl("allow", map[string]any{"name": "Linus"})
@@ -282,7 +283,7 @@ func TestClassLifecycle(t *testing.T) {
 
 	// End: students are told, the code stops working.
 	f.ctl("end", nil)
-	if _, err := cs["Ada"].waitFor(`2["ended"]`, 5*time.Second); err != nil {
+	if _, err := cs["Ada"].WaitFor(`2["ended"]`, 5*time.Second); err != nil {
 		t.Error(err)
 	}
 	deadline := time.Now().Add(5 * time.Second)
@@ -292,7 +293,7 @@ func TestClassLifecycle(t *testing.T) {
 	if f.cr.Lookup(f.cl.Code()) != nil {
 		t.Fatal("class still found after end")
 	}
-	if _, err := dialClass(f.srv, f.cl.SocketPath(), nil); err == nil || !strings.Contains(err.Error(), "404") {
+	if _, err := wsclient.Dial(f.srv, f.cl.SocketPath(), nil); err == nil || !strings.Contains(err.Error(), "404") {
 		t.Errorf("dial after end: %v, want HTTP 404", err)
 	}
 }
@@ -320,11 +321,11 @@ func (f *classFixture) classState() string {
 }
 
 // drain returns every packet c receives within d.
-func drain(c *classClient, d time.Duration) []string {
+func drain(c *wsclient.Client, d time.Duration) []string {
 	var out []string
 	deadline := time.Now().Add(d)
 	for {
-		p, err := c.next(time.Until(deadline))
+		p, err := c.Next(time.Until(deadline))
 		if err != nil {
 			return out
 		}
@@ -345,7 +346,7 @@ func TestClassAuthorization(t *testing.T) {
 	t.Run("instructor namespace refuses wrong keys", func(t *testing.T) {
 		for _, auth := range []string{`{"token":"wrong"}`, ``, `"` + f.tok + `"`, `{"token":"` + f.cl.Code() + `"}`} {
 			c := f.dial()
-			got, err := c.connectNsp("/instructor", auth)
+			got, err := c.ConnectNsp("/instructor", auth)
 			if err == nil && strings.HasPrefix(got, "0/instructor,{") {
 				t.Errorf("auth %q: connected (%q)", auth, got)
 			}
@@ -358,13 +359,13 @@ func TestClassAuthorization(t *testing.T) {
 	f.ctl("move", map[string]any{"student": adaID, "room": "room-1"})
 	f.ctl("tenants", map[string]any{"names": []string{"red"}})
 	f.ctl("moveTenant", map[string]any{"student": eveID, "tenant": "red"})
-	p, err := eve.waitFor(`2["tenant"`, 5*time.Second)
+	p, err := eve.WaitFor(`2["tenant"`, 5*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var tn struct{ Ticket string }
 	json.Unmarshal([]byte(strings.TrimSuffix(strings.TrimPrefix(p, `2["tenant",`), "]")), &tn)
-	if got, _ := eve.connectNsp("/org-red", `{"name":"Eve","ticket":"`+tn.Ticket+`"}`); !strings.HasPrefix(got, "0/org-red,{") {
+	if got, _ := eve.ConnectNsp("/org-red", `{"name":"Eve","ticket":"`+tn.Ticket+`"}`); !strings.HasPrefix(got, "0/org-red,{") {
 		t.Fatalf("Eve into /org-red: %q", got)
 	}
 	f.ctl("kick", map[string]any{"student": malloryID})
@@ -378,13 +379,13 @@ func TestClassAuthorization(t *testing.T) {
 		"rooms": 3, "locked": true, "to": "all", "text": "forged", "student": adaID, "room": "room-2",
 		"tenant": "red", "names": []string{"blue"}, "name": "Mallory", "url": "/lessons/forged",
 	}
-	student := func() *classClient { return eve }
+	student := func() *wsclient.Client { return eve }
 	// The instructor's connection is authorized, but every packet is checked again; one new
 	// connection per channel keeps each under the per-socket rate limit (20/s, burst 40).
-	instructor := func() *classClient { return f.instructor() }
+	instructor := func() *wsclient.Client { return f.instructor() }
 	channels := []struct {
 		name, nsp, token string
-		c                func() *classClient
+		c                func() *wsclient.Client
 	}{
 		{"student on /", "/", f.tok, student}, // even the right key does not make "/" a control channel
 		{"student in a tenant", "/org-red", f.tok, student},
@@ -425,18 +426,18 @@ func TestClassReset(t *testing.T) {
 	f.ctl("tenants", map[string]any{"names": []string{"red", "blue"}})
 	f.ctl("lock", map[string]any{"locked": true})
 	tickets := map[string]string{}
-	for name, c := range map[string]*classClient{"Ada": ada, "Grace": grace} {
+	for name, c := range map[string]*wsclient.Client{"Ada": ada, "Grace": grace} {
 		id := map[string]string{"Ada": adaID, "Grace": graceID}[name]
 		tenant := map[string]string{"Ada": "red", "Grace": "blue"}[name]
 		f.ctl("moveTenant", map[string]any{"student": id, "tenant": tenant})
-		p, err := c.waitFor(`2["tenant",{"nsp":"/org-`+tenant, 5*time.Second)
+		p, err := c.WaitFor(`2["tenant",{"nsp":"/org-`+tenant, 5*time.Second)
 		if err != nil {
 			t.Fatal(err)
 		}
 		var tn struct{ Ticket string }
 		json.Unmarshal([]byte(strings.TrimSuffix(strings.TrimPrefix(p, `2["tenant",`), "]")), &tn)
 		tickets[name] = tn.Ticket
-		if got, _ := c.connectNsp("/org-"+tenant, `{"name":"`+name+`","ticket":"`+tn.Ticket+`"}`); !strings.HasPrefix(got, "0/org-"+tenant+",{") {
+		if got, _ := c.ConnectNsp("/org-"+tenant, `{"name":"`+name+`","ticket":"`+tn.Ticket+`"}`); !strings.HasPrefix(got, "0/org-"+tenant+",{") {
 			t.Fatalf("%s into /org-%s: %q", name, tenant, got)
 		}
 	}
@@ -447,7 +448,7 @@ func TestClassReset(t *testing.T) {
 	if res["recipients"] != float64(2) {
 		t.Errorf("reset ack = %v", res)
 	}
-	for name, c := range map[string]*classClient{"Ada": ada, "Grace": grace} {
+	for name, c := range map[string]*wsclient.Client{"Ada": ada, "Grace": grace} {
 		tenant := map[string]string{"Ada": "red", "Grace": "blue"}[name]
 		want := []string{
 			"1/org-" + tenant + ",", // the tenant socket is closed by the server
@@ -457,11 +458,11 @@ func TestClassReset(t *testing.T) {
 			`2["reset"]`,
 		}
 		for _, w := range want {
-			if _, err := c.waitFor(w, 5*time.Second); err != nil {
+			if _, err := c.WaitFor(w, 5*time.Second); err != nil {
 				t.Errorf("%s: %v", name, err)
 			}
 		}
-		if got, _ := c.connectNsp("/org-"+tenant, `{"name":"`+name+`","ticket":"`+tickets[name]+`"}`); !strings.HasPrefix(got, "4/org-"+tenant+",") {
+		if got, _ := c.ConnectNsp("/org-"+tenant, `{"name":"`+name+`","ticket":"`+tickets[name]+`"}`); !strings.HasPrefix(got, "4/org-"+tenant+",") {
 			t.Errorf("%s back into /org-%s with the old ticket: %q, want refused", name, tenant, got)
 		}
 	}
@@ -479,7 +480,7 @@ func TestClassReset(t *testing.T) {
 	if ack := f.control(ada, "/", "say", map[string]any{"text": "all together"}); ack["call"] != `io.emit("msg", …)` {
 		t.Errorf("say after reset: %v", ack)
 	}
-	if _, err := grace.waitFor(`2["msg",{"from":"Ada","text":"all together"`, 5*time.Second); err != nil {
+	if _, err := grace.WaitFor(`2["msg",{"from":"Ada","text":"all together"`, 5*time.Second); err != nil {
 		t.Error(err)
 	}
 }
@@ -585,7 +586,7 @@ func TestClassRateLimit(t *testing.T) {
 			if st, _ := httpStatus(t, "GET", f.srv+f.cl.SocketPath()+"?EIO=4&transport=polling", ""); st != 429 {
 				t.Errorf("right code while blocked: %d, want 429", st)
 			}
-			if _, err := dialClass(f.srv, f.cl.SocketPath(), nil); err == nil || !strings.Contains(err.Error(), "429") {
+			if _, err := wsclient.Dial(f.srv, f.cl.SocketPath(), nil); err == nil || !strings.Contains(err.Error(), "429") {
 				t.Errorf("WebSocket handshake while blocked: %v, want HTTP 429", err)
 			}
 		}},
@@ -670,7 +671,7 @@ func TestClassRateLimit(t *testing.T) {
 		{"a wrong code in the CONNECT auth spends nothing", func(t *testing.T, f *classFixture) {
 			c := f.dial()
 			for range 3 * burst {
-				if got, _ := c.connectNsp("/", `{"name":"Mallory","code":"ZZZZZZ"}`); !strings.Contains(got, "wrong class code") {
+				if got, _ := c.ConnectNsp("/", `{"name":"Mallory","code":"ZZZZZZ"}`); !strings.Contains(got, "wrong class code") {
 					t.Fatalf("got %q", got)
 				}
 			}
@@ -680,7 +681,7 @@ func TestClassRateLimit(t *testing.T) {
 			c := f.dial()
 			var last string
 			for range burst + 2 {
-				last, _ = c.connectNsp("/instructor", `{"token":"guess"}`)
+				last, _ = c.ConnectNsp("/instructor", `{"token":"guess"}`)
 			}
 			if !strings.Contains(last, errTooManyKeys.Error()) {
 				t.Errorf("wrong key over budget: %q, want %q", last, errTooManyKeys)
@@ -694,7 +695,7 @@ func TestClassRateLimit(t *testing.T) {
 		{"a class behind one address keeps working after a student makes many wrong-code attempts", func(t *testing.T, f *classFixture) {
 			f.instructor()
 			const n = 12
-			cs := make([]*classClient, n)
+			cs := make([]*wsclient.Client, n)
 			for i := range cs {
 				cs[i], _ = f.student(fmt.Sprintf("Student %d", i))
 			}
@@ -708,7 +709,7 @@ func TestClassRateLimit(t *testing.T) {
 				t.Errorf("emit to all reached %v, want %d", res["recipients"], n+1)
 			}
 			for i, c := range cs {
-				if _, err := c.waitFor(`2["msg",{"from":"Instructor","text":"still together"`, 5*time.Second); err != nil {
+				if _, err := c.WaitFor(`2["msg",{"from":"Instructor","text":"still together"`, 5*time.Second); err != nil {
 					t.Errorf("student %d: %v", i, err)
 				}
 				if ack := f.control(c, "/", "say", map[string]any{"text": fmt.Sprint("from ", i)}); ack["error"] != nil {
@@ -770,13 +771,13 @@ func TestClassExpiry(t *testing.T) {
 					}
 				}
 
-				var cs []*classClient
+				var cs []*wsclient.Client
 				for i := range tt.students {
-					c, err := dialClassWith(dialer, srv, cl.SocketPath(), nil)
+					c, err := wsclient.DialWith(dialer, srv, cl.SocketPath(), nil)
 					if err != nil {
 						t.Fatal(err)
 					}
-					if got, _ := c.connectNsp("/", fmt.Sprintf(`{"name":"Student %d","code":%q}`, i, cl.Code())); !strings.HasPrefix(got, "0{") {
+					if got, _ := c.ConnectNsp("/", fmt.Sprintf(`{"name":"Student %d","code":%q}`, i, cl.Code())); !strings.HasPrefix(got, "0{") {
 						t.Fatalf("student %d: %q", i, got)
 					}
 					cs = append(cs, c)
@@ -804,7 +805,7 @@ func TestClassExpiry(t *testing.T) {
 				if reg.Len() != 0 || cr.Len() != 0 {
 					t.Errorf("after expiry: %d instances, %d classes; want 0", reg.Len(), cr.Len())
 				}
-				if _, err := dialClassWith(dialer, srv, cl.SocketPath(), nil); err == nil || !strings.Contains(err.Error(), "404") {
+				if _, err := wsclient.DialWith(dialer, srv, cl.SocketPath(), nil); err == nil || !strings.Contains(err.Error(), "404") {
 					t.Errorf("joining the expired class: %v, want HTTP 404", err)
 				}
 			})
@@ -820,24 +821,24 @@ func TestClassTenants(t *testing.T) {
 	if !strings.Contains(res["call"].(string), `"/org-red"`) {
 		t.Errorf("moveTenant call = %v", res["call"])
 	}
-	p, err := ada.waitFor(`2["tenant"`, 5*time.Second)
+	p, err := ada.WaitFor(`2["tenant"`, 5*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var tn struct{ Nsp, Ticket string }
 	json.Unmarshal([]byte(strings.TrimSuffix(strings.TrimPrefix(p, `2["tenant",`), "]")), &tn)
 	// Grace tries Ada's namespace with a made-up ticket and with her own name.
-	if got, _ := grace.connectNsp("/org-red", `{"name":"Grace","code":"`+f.cl.Code()+`","ticket":"x"}`); !strings.HasPrefix(got, "4/org-red,") {
+	if got, _ := grace.ConnectNsp("/org-red", `{"name":"Grace","code":"`+f.cl.Code()+`","ticket":"x"}`); !strings.HasPrefix(got, "4/org-red,") {
 		t.Errorf("Grace into /org-red: %q", got)
 	}
-	if got, _ := ada.connectNsp("/org-red", `{"name":"Ada","code":"`+f.cl.Code()+`","ticket":"`+tn.Ticket+`"}`); !strings.HasPrefix(got, "0/org-red,{") {
+	if got, _ := ada.ConnectNsp("/org-red", `{"name":"Ada","code":"`+f.cl.Code()+`","ticket":"`+tn.Ticket+`"}`); !strings.HasPrefix(got, "0/org-red,{") {
 		t.Fatalf("Ada into /org-red: %q", got)
 	}
 	res = f.ctl("emit", map[string]any{"to": "tenant", "tenant": "red", "text": "red only"})
 	if res["recipients"] != float64(1) {
 		t.Errorf("emit to tenant: %v", res)
 	}
-	if _, err := ada.waitFor(`2/org-red,["msg"`, 5*time.Second); err != nil {
+	if _, err := ada.WaitFor(`2/org-red,["msg"`, 5*time.Second); err != nil {
 		t.Error(err)
 	}
 	if got := msgs(grace, 200*time.Millisecond); len(got) != 0 {
@@ -866,7 +867,7 @@ func TestClassOpenRooms(t *testing.T) {
 		t.Errorf("opening empty rooms moved Ada: %q", got)
 	}
 	f.ctl("move", map[string]any{"student": adaID, "room": "room-3"})
-	if _, err := ada.waitFor(`2["rooms",{"rooms":["room-3"]`, 5*time.Second); err != nil {
+	if _, err := ada.WaitFor(`2["rooms",{"rooms":["room-3"]`, 5*time.Second); err != nil {
 		t.Fatal(err)
 	}
 	if res := f.ctl("emit", map[string]any{"to": "room", "room": "room-3", "text": "three"}); res["recipients"] != float64(1) {
@@ -882,7 +883,7 @@ func TestClassOpenRooms(t *testing.T) {
 	if res["recipients"] != float64(1) {
 		t.Errorf("shrinking to 2 rooms: %v, want Ada sent back", res)
 	}
-	if _, err := ada.waitFor(`2["rooms",{"rooms":[]`, 5*time.Second); err != nil {
+	if _, err := ada.WaitFor(`2["rooms",{"rooms":[]`, 5*time.Second); err != nil {
 		t.Fatal(err)
 	}
 	args := map[string]any{"token": f.tok, "to": "room", "room": "room-3", "text": "x"}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -271,4 +272,57 @@ func TestDisconnectNotRateLimited(t *testing.T) {
 			t.Errorf("Connected(): %v in disconnecting, %v after; want true, false", connectedInDisconnecting, s.Connected())
 		}
 	})
+}
+
+// EmitWithAckFunc sends at once, in emit order, and calls done exactly once with the reply, the
+// timeout or the disconnection: what an event loop that must never block needs.
+func TestEmitWithAckFunc(t *testing.T) {
+	tests := []struct {
+		name  string
+		reply []string // what the client sends after the emits
+		wait  time.Duration
+		want  []string // done calls, in order
+	}{
+		{"replies in any order", []string{`31["b"]`, `30["a"]`}, 0, []string{`socket ["b"] <nil>`, `socket ["a"] <nil>`, `broadcast 0 operation has timed out`}},
+		{"timeout", nil, 200 * time.Millisecond, []string{`broadcast 0 operation has timed out`, `socket [] operation has timed out`, `socket [] operation has timed out`}},
+		{"disconnect", []string{`1`}, 0, []string{`broadcast 0 socketio: socket has been disconnected`, `socket [] socketio: socket has been disconnected`, `socket [] socketio: socket has been disconnected`}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				srv, p, s := connected(t, Options{})
+				var mu sync.Mutex // timers may resolve on goroutines of their own
+				var got []string
+				record := func(s string) { mu.Lock(); got = append(got, s); mu.Unlock() }
+				sockDone := func(pl Payload, err error) { record(fmt.Sprintf("socket %s %v", pl.Args, err)) }
+				for _, ev := range []string{"a", "b"} {
+					if err := s.Timeout(100*time.Millisecond).EmitWithAckFunc(ev, sockDone, 1); err != nil {
+						t.Fatal(err)
+					}
+				}
+				err := srv.Timeout(150*time.Millisecond).EmitWithAckFunc("all", func(r []Reply, err error) {
+					record(fmt.Sprintf("broadcast %d %v", len(r), err))
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if sent, want := p.take(), []string{`20["a",1]`, `21["b",1]`, `22["all"]`}; !slices.Equal(sent, want) {
+					t.Fatalf("sent %q, want %q", sent, want)
+				}
+				for _, r := range tc.reply {
+					p.send(r)
+				}
+				time.Sleep(max(tc.wait, 200*time.Millisecond))
+				synctest.Wait()
+				mu.Lock()
+				defer mu.Unlock()
+				if tc.reply == nil || tc.reply[0] == "1" { // resolved together: in no set order
+					slices.Sort(got)
+				}
+				if !slices.Equal(got, tc.want) {
+					t.Fatalf("done calls\n  %q\nwant\n  %q", got, tc.want)
+				}
+			})
+		})
+	}
 }

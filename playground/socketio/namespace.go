@@ -596,6 +596,46 @@ type Reply struct {
 // if some socket did not answer. Do not call it from a handler of one of
 // the recipients' own events: that goroutine delivers their replies.
 func (o *Operator) EmitWithAck(ctx context.Context, event string, args ...any) ([]Reply, error) {
+	done := make(chan struct{})
+	var (
+		replies []Reply
+		rerr    error
+	)
+	regs, err := o.emitAck(event, args, func(r []Reply, err error) {
+		replies, rerr = r, err
+		close(done)
+	})
+	if err != nil {
+		return nil, err
+	}
+	select {
+	case <-done:
+	case <-ctx.Done():
+		for _, r := range regs {
+			r.s.resolveAck(r.id, Payload{}, ctx.Err())
+		}
+		<-done
+	}
+	return replies, rerr
+}
+
+// EmitWithAckFunc emits to the selected sockets now and returns at once;
+// done is called exactly once, when every socket replied or the timeout
+// passed, with the replies in arrival order and ErrTimeout if some socket
+// did not answer. It runs on the goroutine that completes the set (a
+// reader, a timer, or this one). An error means nothing was sent and done
+// will not be called.
+func (o *Operator) EmitWithAckFunc(event string, done func([]Reply, error), args ...any) error {
+	_, err := o.emitAck(event, args, done)
+	return err
+}
+
+type ackReg struct {
+	s  *Socket
+	id int64
+}
+
+func (o *Operator) emitAck(event string, args []any, done func([]Reply, error)) ([]ackReg, error) {
 	if o.ns.srv.isClosed.Load() {
 		return nil, ErrClosed
 	}
@@ -607,12 +647,8 @@ func (o *Operator) EmitWithAck(ctx context.Context, event string, args ...any) (
 	if timeout <= 0 {
 		timeout = o.ns.srv.opts.AckTimeout
 	}
-	col := &collector{done: make(chan struct{})}
-	type reg struct {
-		s  *Socket
-		id int64
-	}
-	var regs []reg
+	col := &collector{done: done}
+	var regs []ackReg
 	for _, ns := range o.ns.targets() {
 		id := ns.ackSeq.Add(1) - 1
 		pkt := encodePacket(typeEvent, ns.name, id, closeArgs(open, ""), atts)
@@ -630,7 +666,7 @@ func (o *Operator) EmitWithAck(ctx context.Context, event string, args ...any) (
 				col.resolve(s.id, Payload{}, err)
 				continue
 			}
-			regs = append(regs, reg{s, id})
+			regs = append(regs, ackReg{s, id})
 			if s.client.sendLocked(pkt) != nil {
 				failed = append(failed, s.client)
 				continue
@@ -644,25 +680,18 @@ func (o *Operator) EmitWithAck(ctx context.Context, event string, args ...any) (
 		ns.observeOut(o, event, open, id, sent)
 	}
 	col.start()
-	select {
-	case <-col.done:
-	case <-ctx.Done():
-		for _, r := range regs {
-			r.s.resolveAck(r.id, Payload{}, ctx.Err())
-		}
-		<-col.done
-	}
-	return col.replies, col.err
+	return regs, nil
 }
 
-// collector gathers broadcast ack replies.
+// collector gathers broadcast ack replies and calls done once.
 type collector struct {
 	mu        sync.Mutex
 	remaining int
 	started   bool
+	finished  bool
 	replies   []Reply
 	err       error
-	done      chan struct{}
+	done      func([]Reply, error)
 }
 
 func (c *collector) add() {
@@ -673,7 +702,6 @@ func (c *collector) add() {
 
 func (c *collector) resolve(id string, p Payload, err error) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	if err != nil {
 		if c.err == nil || err != ErrTimeout {
 			c.err = err
@@ -682,17 +710,25 @@ func (c *collector) resolve(id string, p Payload, err error) {
 		c.replies = append(c.replies, Reply{Socket: id, Payload: p})
 	}
 	c.remaining--
-	if c.started && c.remaining == 0 {
-		close(c.done)
-	}
+	c.finishLocked()
 }
 
 func (c *collector) start() {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	c.started = true
-	if c.remaining == 0 {
-		close(c.done)
+	c.finishLocked()
+}
+
+// finishLocked unlocks c.mu and calls done once everything resolved.
+func (c *collector) finishLocked() {
+	fire := c.started && c.remaining == 0 && !c.finished
+	if fire {
+		c.finished = true
+	}
+	replies, err := c.replies, c.err
+	c.mu.Unlock()
+	if fire {
+		c.done(replies, err)
 	}
 }
 

@@ -377,23 +377,49 @@ func (e *SocketEmitter) Emit(event string, args ...any) error {
 // timeout or ctx. Do not call it from a handler of this client's events:
 // that goroutine delivers the reply.
 func (e *SocketEmitter) EmitWithAck(ctx context.Context, event string, args ...any) (Payload, error) {
+	type result struct {
+		p   Payload
+		err error
+	}
+	ch := make(chan result, 1)
+	id, err := e.emitAck(event, args, func(p Payload, err error) { ch <- result{p, err} })
+	if err != nil {
+		return Payload{}, err
+	}
+	select {
+	case r := <-ch:
+		return r.p, r.err
+	case <-ctx.Done():
+		e.s.resolveAck(id, Payload{}, ctx.Err())
+		r := <-ch
+		return r.p, r.err
+	}
+}
+
+// EmitWithAckFunc sends an event now, in order with other emits, and
+// returns at once; done is called exactly once with the acknowledgement,
+// ErrTimeout or ErrDisconnected, on the goroutine that resolves it (the
+// client's reader, a timer, or this one). For callers that must not block,
+// such as an event loop. An error means the event was not sent and done
+// will not be called.
+func (e *SocketEmitter) EmitWithAckFunc(event string, done func(Payload, error), args ...any) error {
+	_, err := e.emitAck(event, args, done)
+	return err
+}
+
+func (e *SocketEmitter) emitAck(event string, args []any, done func(Payload, error)) (int64, error) {
 	s := e.s
 	open, atts, err := encodeArgs(event, args)
 	if err != nil {
-		return Payload{}, err
+		return 0, err
 	}
 	timeout := e.timeout
 	if timeout <= 0 {
 		timeout = s.ns.srv.opts.AckTimeout
 	}
 	id := s.ns.ackSeq.Add(1) - 1
-	type result struct {
-		p   Payload
-		err error
-	}
-	ch := make(chan result, 1)
-	if err := s.registerAck(id, timeout, func(p Payload, err error) { ch <- result{p, err} }); err != nil {
-		return Payload{}, err
+	if err := s.registerAck(id, timeout, done); err != nil {
+		return 0, err
 	}
 	pkt := encodeDirect(typeEvent, s.ns.name, id, closeArgs(open, ""), atts)
 	pkt.Volatile = e.volatile
@@ -402,14 +428,7 @@ func (e *SocketEmitter) EmitWithAck(ctx context.Context, event string, args ...a
 	} else {
 		s.ns.observeOut(&Operator{single: true}, event, open, id, []*Socket{s})
 	}
-	select {
-	case r := <-ch:
-		return r.p, r.err
-	case <-ctx.Done():
-		s.resolveAck(id, Payload{}, ctx.Err())
-		r := <-ch
-		return r.p, r.err
-	}
+	return id, nil
 }
 
 func (s *Socket) registerAck(id int64, timeout time.Duration, done func(Payload, error)) error {
