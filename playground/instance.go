@@ -10,8 +10,12 @@ import (
 	"sort"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	"golang.org/x/time/rate"
+
+	"socketlab/playground/engineio"
 	"socketlab/playground/socketio"
 	"socketlab/playground/stream"
 )
@@ -21,7 +25,6 @@ type Instance struct {
 	id, demo string
 	kind     *Kind
 	cfg      *DemoConfig
-	hub      *Hub
 	log      *slog.Logger
 	now      func() time.Time
 
@@ -38,8 +41,14 @@ type Instance struct {
 	private   bool // Spec.Private: not served under /play/{id}/socket.io/
 	reg       *Registry
 
-	cancelTap func()
-	tapDone   chan struct{}
+	// cur is the server running now: the kind's Go handlers, or a student's JavaScript after
+	// RunCode. A run replaces it whole, like a restart (code.go).
+	cur      atomic.Pointer[running]
+	runMu    sync.Mutex     // one RunCode at a time
+	runs     *rate.Limiter  // POST /play/{id}/code: each run starts a hub
+	retiring sync.WaitGroup // replaced servers still closing
+	eopts    engineio.Options
+	sopts    socketio.Options
 }
 
 const (
@@ -64,7 +73,7 @@ func newInstance(id string, spec Spec, opts Options) *Instance {
 		names:    map[string]string{},
 		state:    map[string]map[string][]string{},
 		lastSeen: opts.now(),
-		tapDone:  make(chan struct{}),
+		runs:     rate.NewLimiter(rate.Every(200*time.Millisecond), 10),
 	}
 	// The hub's own log records go to the server log and, as they are, to the demo's console.
 	in.log = slog.New(&consoleHandler{next: opts.Logger.Handler().WithAttrs([]slog.Attr{slog.String("instance", id)}), in: in})
@@ -82,10 +91,8 @@ func newInstance(id string, spec Spec, opts Options) *Instance {
 	if spec.Socket != nil {
 		spec.Socket(&sopts)
 	}
-	in.hub = NewHub(eopts, sopts)
-	taps, cancel := in.hub.IO.Observe(tapBuffer)
-	in.cancelTap = cancel
-	go in.watch(taps)
+	in.eopts, in.sopts = eopts, sopts
+	in.cur.Store(in.start(NewHub(eopts, sopts), nil))
 	if spec.Setup != nil {
 		spec.Setup(in)
 	}
@@ -138,7 +145,7 @@ func (in *Instance) touch() {
 
 // idleSince is how long nobody has used the instance: zero while a socket or a tap is connected.
 func (in *Instance) idleSince(now time.Time) time.Duration {
-	if in.hub.Engine.SessionCount() > 0 {
+	if in.hub().Engine.SessionCount() > 0 {
 		in.touch()
 		return 0
 	}
@@ -159,9 +166,10 @@ func (in *Instance) close() {
 	}
 	in.closed = true
 	in.mu.Unlock()
-	in.hub.Close()
-	in.cancelTap()
-	<-in.tapDone
+	in.runMu.Lock() // a RunCode in progress ends first; none starts after closed is set
+	in.cur.Load().stop()
+	in.runMu.Unlock()
+	in.retiring.Wait()
 	in.tap.Close()
 }
 
@@ -236,8 +244,8 @@ type tapJSON struct {
 }
 
 // watch turns the hub's observations into the tap stream and keeps the membership state.
-func (in *Instance) watch(taps <-chan socketio.TapEvent) {
-	defer close(in.tapDone)
+func (in *Instance) watch(taps <-chan socketio.TapEvent, done chan<- struct{}) {
+	defer close(done)
 	for ev := range taps {
 		in.mu.Lock()
 		changed := true

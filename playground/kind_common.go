@@ -158,7 +158,7 @@ func (in *Instance) socketByName(nsp *socketio.Namespace, name string) *socketio
 // the common handlers, then the kind's own.
 func (in *Instance) onNamespaces(handlers func(s *socketio.Socket)) {
 	for _, name := range in.cfg.namespacesOf() {
-		nsp := in.hub.IO.Of(name)
+		nsp := in.hub().IO.Of(name)
 		nsp.Use(in.allowEveryone)
 		nsp.OnConnection(func(s *socketio.Socket) {
 			in.common(s)

@@ -12,7 +12,7 @@ var namespacesKind = &Kind{Name: "namespaces", Setup: setupNamespaces, JS: names
 
 // show:namespaces
 func setupNamespaces(in *Instance) {
-	io := in.hub.IO
+	io := in.hub().IO
 	io.Of("/").Use(in.allowEveryone)
 	io.Of("/").OnConnection(in.common)
 	for _, name := range in.cfg.namespacesOf()[1:] {

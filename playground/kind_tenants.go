@@ -20,7 +20,7 @@ func setupTenants(in *Instance) {
 	for _, t := range in.cfg.Tenants {
 		tokens[t.Name] = t.Token
 	}
-	orgs := in.hub.IO.OfRegexp(tenantNamespace)
+	orgs := in.hub().IO.OfRegexp(tenantNamespace)
 	orgs.Use(func(s *socketio.Socket, next func(error)) {
 		org := strings.TrimPrefix(s.Namespace().Name(), "/org-")
 		if tok := tokenOf(s.Handshake().Auth); tok != "" && tok == tokens[org] {

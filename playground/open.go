@@ -33,7 +33,7 @@ func (r *Registry) Logger() *slog.Logger { return r.log }
 func (in *Instance) ID() string { return in.id }
 
 // IO is the instance's Socket.IO server.
-func (in *Instance) IO() *socketio.Server { return in.hub.IO }
+func (in *Instance) IO() *socketio.Server { return in.hub().IO }
 
 // TapPath is the instance's SSE tap (docs/play-api.md).
 func (in *Instance) TapPath() string { return "/play/" + in.id + "/tap" }
@@ -50,12 +50,12 @@ func (in *Instance) SetName(socketID, name string) {
 }
 
 // HasSession reports whether the hub has the Engine.IO session sid open.
-func (in *Instance) HasSession(sid string) bool { return in.hub.Engine.HasSession(sid) }
+func (in *Instance) HasSession(sid string) bool { return in.hub().Engine.HasSession(sid) }
 
 // ServeHTTP serves the hub's Engine.IO endpoint and counts as use (the idle sweep).
 func (in *Instance) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	in.touch()
-	in.hub.ServeHTTP(w, r)
+	in.hub().ServeHTTP(w, r)
 }
 
 // Closed reports whether the instance was closed (ended, swept or its registry closed).

@@ -228,5 +228,5 @@ func (r *Registry) handleSocket(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 	in.touch()
-	in.hub.ServeHTTP(w, req)
+	in.hub().ServeHTTP(w, req)
 }

@@ -96,6 +96,7 @@ func playRoutes(mux *http.ServeMux, r *Registry) *http.ServeMux {
 	mux.Handle("POST /play/{demo}", r.HandleCreate())
 	mux.Handle("GET /play/{id}/tap", r.HandleTap())
 	mux.Handle("/play/{id}/socket.io/", r.HandleSocket())
+	mux.Handle("POST /play/{id}/code", r.HandleCode())
 	return mux
 }
 

@@ -50,6 +50,7 @@ func (a *App) routeTable() []route {
 		// Demo instances (docs/play-api.md)
 		{"POST /play/{demo}", a.play.HandleCreate(), false},      // start one: JSON config in, JSON out
 		{"GET /play/{id}/tap", a.play.HandleTap(), false},        // what its hub sees (SSE)
+		{"POST /play/{id}/code", a.play.HandleCode(), false},     // run a student's JavaScript on its hub
 		{"/play/{id}/socket.io/", a.play.HandleSocket(), socket}, // its hub
 
 		// Classroom (issue 7)
