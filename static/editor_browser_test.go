@@ -10,10 +10,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
+	"socketlab/templates"
+	"socketlab/web/browsertest"
 	"strings"
 	"testing"
 	"time"
@@ -30,7 +31,6 @@ import (
 // Assets handler (hashed URLs, import map) under the site's CSP, inside the same demo-panel markup
 // and stylesheets a lesson page has, and drives it with real key events. static cannot import the
 // app (its parent), so the policy is copied from routes.go's securityHeaders.
-const editorCSP = "default-src 'self'; script-src 'nonce-%s' 'strict-dynamic'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
 
 // editorProbe runs before the page's scripts: it records script errors and CSP violations.
 const editorProbe = `
@@ -56,21 +56,6 @@ io.on("connection", (socket) => {
   socket.on("disconnect", (reason) => console.log(socket.id, "left:", reason, null, true));
 });
 `
-
-func editorChromium(t *testing.T) string {
-	t.Helper()
-	chrome := os.Getenv("SOCKETLAB_CHROMIUM")
-	if chrome == "" {
-		chrome, _ = exec.LookPath("chromium")
-	}
-	if chrome == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("CI needs Debian's chromium for the browser tests")
-		}
-		t.Skip("no chromium: browser tests skipped")
-	}
-	return chrome
-}
 
 // highlightClasses lists the token classes of css/highlight.css: the ones that colour text
 // (layout classes, line highlight and whitespace are left out).
@@ -117,7 +102,7 @@ func editorServer(t *testing.T) *httptest.Server {
 		var b [18]byte
 		rand.Read(b[:])
 		nonce := base64.RawURLEncoding.EncodeToString(b[:])
-		w.Header().Set("Content-Security-Policy", fmt.Sprintf(editorCSP, nonce))
+		w.Header().Set("Content-Security-Policy", templates.CSP(nonce))
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		fmt.Fprintf(w, `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><meta name="color-scheme" content="light dark">
@@ -149,25 +134,15 @@ window.__ed = createEditor(document.getElementById("ed"), {
 	return srv
 }
 
-// edRun and edEval run actions and expressions with a deadline, failing the test on error.
+// edDo and edEval run steps and expressions through the one browser harness (web/browsertest).
 func edDo(t *testing.T, ctx context.Context, what string, steps ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
-	tctx, cancel := context.WithTimeout(ctx, 20*time.Second)
-	defer cancel()
-	if err := chromedp.Do(tctx, steps...); err != nil {
-		t.Fatalf("%s: %v", what, err)
-	}
+	browsertest.Do(t, ctx, what, steps...)
 }
 
 func edEval[T any](t *testing.T, ctx context.Context, expr string) T {
 	t.Helper()
-	tctx, cancel := context.WithTimeout(ctx, 20*time.Second)
-	defer cancel()
-	v, err := chromedp.Run(tctx, chromedp.Evaluate[T](expr, chromedp.EvalAwaitPromise))
-	if err != nil {
-		t.Fatalf("evaluate %.300s: %v", expr, err)
-	}
-	return v
+	return browsertest.Eval[T](t, ctx, expr, chromedp.EvalAwaitPromise)
 }
 
 // edKeys presses each key of keys as a keyboard does from a page's point of view: one keydown
@@ -269,27 +244,12 @@ func TestEditorBrowser(t *testing.T) {
 	if testing.Short() {
 		t.Skip("browser test skipped in -short mode")
 	}
-	chrome := editorChromium(t)
 	srv := editorServer(t)
 	shots := t.TempDir()
-
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chrome), chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 800),
-	)
-	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelA()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	// The first Run starts the browser and must not carry a timeout.
-	if err := chromedp.Do(ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+	ctx := browsertest.Browser(t, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
 		_, err := cdp.Call(ctx, tg, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: editorProbe})
 		return err
-	})); err != nil {
-		t.Fatalf("starting chromium: %v", err)
-	}
+	}))
 
 	load := func(t *testing.T) {
 		t.Helper()
