@@ -37,6 +37,8 @@ var controls = []control{
 	{event: "allow", run: (*Class).allow},
 	{event: "reset", run: (*Class).reset},
 	{event: "follow", run: (*Class).setFollow},
+	{event: "run", run: (*Class).runCode},
+	{event: "stop", run: (*Class).stopCode},
 	// After the ack is queued (closing flushes it), and not on the instructor socket's own reader
 	// goroutine: End closes it.
 	{event: "end", run: (*Class).end, afterAck: func(cl *Class) { go cl.End() }},
@@ -63,6 +65,7 @@ type controlArgs struct {
 	Name    string   `json:"name"`   // allow
 	URL     string   `json:"url"`    // follow
 	Title   string   `json:"title"`  // follow
+	Code    string   `json:"code"`   // run: a socket.io 4 program in JavaScript
 }
 
 // callInfo is most controls' answer: the equivalent Socket.IO server code.
@@ -91,7 +94,8 @@ func (cl *Class) onInstructor(s *socketio.Socket) {
 			}
 			res, err := c.run(cl, a)
 			if err != nil {
-				e.AckError(err)
+				_, body := playground.CodeErrorJSON(err) // {error}, and line and col for code
+				e.Ack(body)
 				return
 			}
 			e.Ack(res)
@@ -139,7 +143,8 @@ func (cl *Class) info(controlArgs) (any, error) {
 	cl.mu.Lock()
 	defer cl.mu.Unlock()
 	return map[string]any{"code": cl.code, "tap": cl.TapPath(), "path": cl.SocketPath(), "locked": cl.locked,
-		"rooms": cl.rooms, "tenants": cl.tenants, "banned": slices.Sorted(maps.Keys(cl.banned)), "follow": cl.follow}, nil
+		"rooms": cl.rooms, "tenants": cl.tenants, "banned": slices.Sorted(maps.Keys(cl.banned)), "follow": cl.follow,
+		"program": cl.progs.Code(), "starter": StarterProgram}, nil
 }
 
 func (cl *Class) emit(a controlArgs) (any, error) {
