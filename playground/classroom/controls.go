@@ -23,7 +23,10 @@ import (
 // reached) is the event's ack. Students' sockets get an error ack for every one of these events.
 //
 // To add an action: one entry in controls plus its handler; its arguments are fields of
-// controlArgs.
+// controlArgs. A handler's error is acked as {error} (with line and col when it is a program's
+// error: playground.CodeErrorJSON). An action on "/" remembers that "/" may be the instructor's
+// program (program.go): emit there only what the student page shows either way, and let
+// students' sockets be (reconnectStudents) when the server behind "/" changes.
 var controls = []control{
 	{event: "info", run: (*Class).info},
 	{event: "emit", run: (*Class).emit},
