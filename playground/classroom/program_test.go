@@ -86,6 +86,16 @@ func TestClassProgram(t *testing.T) {
 		}
 	})
 
+	t.Run("exception at the top level", func(t *testing.T) {
+		res := f.control(f.inst, "/instructor", "run", map[string]any{"token": f.tok, "code": "// fine\nconst a = null;\na.b = 1;\n"})
+		if res["line"] != float64(3) || !strings.Contains(fmt.Sprint(res["error"]), "TypeError") {
+			t.Errorf("top-level exception ack = %v, want a TypeError at line 3", res)
+		}
+		if f.cl.progs.Code() != "" {
+			t.Error("a program that throws at its top level is running")
+		}
+	})
+
 	t.Run("too large", func(t *testing.T) {
 		res := f.control(f.inst, "/instructor", "run", map[string]any{"token": f.tok, "code": strings.Repeat(" ", maxProgram+1)})
 		if !strings.Contains(fmt.Sprint(res["error"]), "limit is 64 KiB") {

@@ -56,6 +56,13 @@ function start(root) {
     nameErr.textContent = "";
     socket = io("/", { path, auth: { name: wanted, code }, forceNew: true });
     socket.on("connect_error", (err) => {
+      // The instructor's program was stopped by a limit (or is swamped): not about the name.
+      // Keep it and try again until the instructor runs fixed code or goes back to the chat.
+      if (err.message === "server program stopped" || err.message === "server busy") {
+        status.textContent = nameErr.textContent = "The class's server code stopped. Waiting for your instructor to restart it…";
+        setTimeout(() => socket && !socket.connected && socket.connect(), 3000);
+        return;
+      }
       nameErr.textContent = err.message;
       session.remove(nameKey);
       form.hidden = false;
