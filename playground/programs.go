@@ -60,15 +60,8 @@ func (p *Programs) Run(code string) error {
 	if !in.runs.Allow() {
 		return ErrTooManyRuns
 	}
-	sb := sandbox.New(p.disp, sandbox.Options{
-		Console: in.console,
-		Logger:  in.log,
-		OnStop: func(err error) {
-			in.console("error", "The server program was stopped: "+err.Error()+". Fix the code and press Run.")
-		},
-	})
-	if err := sb.Run(code, CodeFile); err != nil {
-		sb.Close()
+	sb, err := in.compile(p.disp, code)
+	if err != nil {
 		return err
 	}
 	p.disp.Replace(sb)
