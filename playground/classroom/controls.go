@@ -381,7 +381,11 @@ func (cl *Class) lock(a controlArgs) (any, error) {
 	cl.mu.Unlock()
 	n := cl.everyone("locked", a.Locked)
 	cl.in.Log().Info("sending locked", "locked", a.Locked)
-	return callInfo{JS: `io.emit("locked", ` + strconv.FormatBool(a.Locked) + `) // and the "say" handler refuses while locked`,
+	note := ` // and the "say" handler refuses while locked`
+	if cl.codeRunning() {
+		note = ` // the students' pages disable Send; what "say" does is up to your program`
+	}
+	return callInfo{JS: `io.emit("locked", ` + strconv.FormatBool(a.Locked) + `)` + note,
 		Go: `io.Emit("locked", ` + strconv.FormatBool(a.Locked) + `)`, Recipients: n}, nil
 }
 

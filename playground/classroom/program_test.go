@@ -66,6 +66,10 @@ func TestClassProgram(t *testing.T) {
 		if res["error"] != ErrNotAuthorized.Error() {
 			t.Errorf("student's run ack = %v, want %q", res, ErrNotAuthorized)
 		}
+		// Nor through the playground's HTTP endpoint: a class's instance is private.
+		if status, body := httpStatus(t, "POST", f.srv+"/play/"+f.cl.in.ID()+"/code", `{"code":"io.on('connection', s => s.emit('pwned'))"}`); status != 404 {
+			t.Errorf("POST /play/{class instance}/code = %d %s, want 404", status, body)
+		}
 		if f.cl.progs.Code() != "" {
 			t.Fatal("a student's run event started a program")
 		}
