@@ -337,6 +337,8 @@ func TestBrowserClassroomCode(t *testing.T) {
 	if got := browsertest.Eval[[]bool](t, present, `(() => { const v = `+visible+`; return ["[data-testid=code-run]", "[data-testid=end]", "[data-testid=emit-send]", "[data-testid=code-editor]", "[data-testid=class-console]"].map(v); })()`); fmt.Sprint(got) != "[false false false true true]" {
 		t.Errorf("on the wall, visible run/end/send/code/console = %v, want [false false false true true]", got)
 	}
+	browsertest.Eval[bool](t, present, `(document.documentElement.dataset.theme = "dark", window.scrollTo(0, 0), true)`)
+	e2eScreenshot(t, present, "class-code-wall-dark")
 	browsertest.Eval[bool](t, present, `(document.querySelector("[data-testid=wall-toggle]").click(), true)`)
 
 	// Back to the class chat: Ada reconnects to it and chats again.
