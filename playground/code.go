@@ -64,15 +64,8 @@ func (in *Instance) RunCode(code string) error {
 	// Names first, as the kinds' middleware does: the tap and the rooms diagram show who is who.
 	hub.IO.Of("/").Use(func(s *socketio.Socket, next func(error)) { in.admit(s); next(nil) })
 	disp := sandbox.NewDispatcher(hub.IO)
-	sb := sandbox.New(disp, sandbox.Options{
-		Console: in.console,
-		Logger:  in.log,
-		OnStop: func(err error) {
-			in.console("error", "Your server was stopped: "+err.Error()+". Fix the code and press Run.")
-		},
-	})
-	if err := sb.Run(code, CodeFile); err != nil {
-		sb.Close()
+	sb, err := in.compile(disp, code)
+	if err != nil {
 		hub.Close()
 		return err
 	}
@@ -85,6 +78,23 @@ func (in *Instance) RunCode(code string) error {
 		old.stop()
 	}()
 	return nil
+}
+
+// compile runs code's top level in a new sandbox on disp, its console on the instance's tap. The
+// caller makes it current (disp.Replace); a program that does not compile or throws is closed.
+func (in *Instance) compile(disp *sandbox.Dispatcher, code string) (*sandbox.Sandbox, error) {
+	sb := sandbox.New(disp, sandbox.Options{
+		Console: in.console,
+		Logger:  in.log,
+		OnStop: func(err error) {
+			in.console("error", "Your server was stopped: "+err.Error()+". Fix the code and press Run.")
+		},
+	})
+	if err := sb.Run(code, CodeFile); err != nil {
+		sb.Close()
+		return nil, err
+	}
+	return sb, nil
 }
 
 // RunningCode reports whether a student's program (RunCode) serves the instance now.

@@ -47,6 +47,7 @@ type Instance struct {
 	runMu    sync.Mutex     // one RunCode at a time
 	runs     *rate.Limiter  // POST /play/{id}/code: each run starts a hub
 	retiring sync.WaitGroup // replaced servers still closing
+	progs    *Programs      // AttachPrograms; guarded by mu
 	eopts    engineio.Options
 	sopts    socketio.Options
 }
@@ -168,6 +169,9 @@ func (in *Instance) close() {
 	in.mu.Unlock()
 	in.runMu.Lock() // a RunCode in progress ends first; none starts after closed is set
 	in.cur.Load().stop()
+	if p := in.programs(); p != nil {
+		p.disp.Replace(nil) // the program beside the Go handlers (AttachPrograms) stops too
+	}
 	in.runMu.Unlock()
 	in.retiring.Wait()
 	in.tap.Close()

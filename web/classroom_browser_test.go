@@ -253,3 +253,98 @@ func fill(t *testing.T, ctx context.Context, testid, value string) {
 		return true;
 	})()`, testid, value))
 }
+
+// TestBrowserClassroomCode: the instructor runs their own server code from the presenter view; a
+// student's device reconnects to it by itself, says so, and shows what the program emits; the
+// projector shows the code at 24 px or more at 1920×1080 and the program's console; a syntax
+// error is marked at its line; "Back to the class chat" restores the chat; the instructor can hide
+// their controls from the wall.
+func TestBrowserClassroomCode(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test skipped in -short mode")
+	}
+	_, base := newClassTestApp(t)
+	present := browsertest.Browser(t)
+	browsertest.Do(t, present, "projector size", chromedp.EmulateViewport(1920, 1080))
+	browsertest.Do(t, present, "open the playground", chromedp.Navigate(base+"/playground"))
+	browsertest.Do(t, present, "start a class", chromedp.Click(chromedp.CSS(`[data-testid=class-start-button]`)), chromedp.WaitVisible(chromedp.CSS(`[data-testid=class-joinbox]`)))
+	e2eWait(t, present, `document.querySelector("[data-testid=class-status]")?.textContent.includes("live")`)
+	code := browsertest.Eval[string](t, present, `document.querySelector("[data-testid=class-code]").textContent`)
+	ada := joinClass(t, present, base, code, "Ada")
+	e2eWait(t, present, `document.querySelector("[data-testid=class-count]").textContent === "1"`)
+
+	// The editor starts with the class chat as JavaScript.
+	e2eWait(t, present, `!document.querySelector("[data-testid=class-code-panel]").hidden && document.querySelector("[data-testid=code-editor] textarea")?.value.includes('io.emit("msg"')`)
+	setCode := func(src string) {
+		t.Helper()
+		browsertest.Eval[bool](t, present, fmt.Sprintf(`(() => {
+			const ta = document.querySelector("[data-testid=code-editor] textarea");
+			ta.value = %q;
+			ta.dispatchEvent(new Event("input", {bubbles: true}));
+			document.querySelector("[data-testid=code-run]").click();
+			return true;
+		})()`, src))
+	}
+
+	// A syntax error: marked at its line, the class keeps its chat.
+	setCode("io.on(\"connection\", (socket) => {\n  socket.emit(\"x\",;\n});\n")
+	e2eWait(t, present, `document.querySelector("[data-testid=code-msg]").hasAttribute("data-error") && document.querySelector("[data-testid=code-msg]").textContent.includes("SyntaxError")`)
+	if line := browsertest.Eval[int](t, present, `[...document.querySelectorAll("[data-testid=code-editor] .ce-ln-error")].map(e => Number(e.textContent))[0] ?? 0`); line != 2 {
+		t.Errorf("error marked at line %d, want 2", line)
+	}
+	if got := browsertest.Eval[string](t, present, `document.querySelector("[data-testid=code-mode]").textContent`); got != "built-in class chat" {
+		t.Errorf("mode after a syntax error = %q", got)
+	}
+
+	const program = `io.on("connection", (socket) => {
+  const name = socket.handshake.auth.name;
+  console.log("greeting " + name);
+  socket.emit("hello", "Hi " + name + ", this is the instructor's server");
+  socket.on("say", ({ text }, ack) => {
+    io.emit("shout", text.toUpperCase());
+    ack({ call: "io.emit(\"shout\", …)" });
+  });
+});
+`
+	setCode(program)
+	e2eWait(t, present, `document.querySelector("[data-testid=code-msg]").textContent.includes("running") && document.querySelector("[data-testid=code-mode]").textContent === "your code is running"`)
+	// Ada's device reconnects by itself, says the server restarted, and shows the program's emit.
+	e2eWait(t, ada, `[...document.querySelectorAll("[data-msg-text]")].some(e => e.textContent === 'hello "Hi Ada, this is the instructor\'s server"')`)
+	e2eWait(t, ada, `document.querySelector("[data-student-status]").textContent.includes("server restarted")`)
+	fill(t, ada, "say-text", "louder")
+	e2eWait(t, ada, `[...document.querySelectorAll("[data-msg-text]")].some(e => e.textContent === 'shout "LOUDER"')`)
+	e2eWait(t, present, `document.querySelector("[data-testid=class-console]").textContent.includes("greeting Ada")`)
+	e2eWait(t, present, `document.querySelector("[data-testid=class-count]").textContent === "1"`) // still on the roster
+
+	// Readable from the back of the room: the code at 24 px or more at 1920×1080.
+	if px := browsertest.Eval[float64](t, present, `parseFloat(getComputedStyle(document.querySelector("[data-testid=code-editor] textarea")).fontSize)`); px < 24 {
+		t.Errorf("projector code font %.1f px, want ≥ 24", px)
+	}
+	for _, theme := range []string{"light", "dark"} {
+		browsertest.Eval[bool](t, present, fmt.Sprintf(`(document.documentElement.dataset.theme = %q, window.scrollTo(0, 0), true)`, theme))
+		e2eScreenshot(t, present, "class-code-presenter-"+theme)
+		browsertest.Eval[bool](t, ada, fmt.Sprintf(`(document.documentElement.dataset.theme = %q, true)`, theme))
+		browsertest.Do(t, ada, "phone size", chromedp.EmulateViewport(360, 740))
+		e2eScreenshot(t, ada, "class-code-student-"+theme)
+	}
+	if overflow := browsertest.Eval[bool](t, ada, `document.documentElement.scrollWidth > window.innerWidth + 1`); overflow {
+		t.Errorf("student page scrolls sideways at 360 px")
+	}
+
+	// The wall: instructor-only controls hidden, the code stays.
+	browsertest.Eval[bool](t, present, `(document.querySelector("[data-testid=wall-toggle]").click(), true)`)
+	visible := `(sel) => { const e = document.querySelector(sel); return !!e && e.getClientRects().length > 0; }`
+	if got := browsertest.Eval[[]bool](t, present, `(() => { const v = `+visible+`; return ["[data-testid=code-run]", "[data-testid=end]", "[data-testid=emit-send]", "[data-testid=code-editor]", "[data-testid=class-console]"].map(v); })()`); fmt.Sprint(got) != "[false false false true true]" {
+		t.Errorf("on the wall, visible run/end/send/code/console = %v, want [false false false true true]", got)
+	}
+	browsertest.Eval[bool](t, present, `(document.documentElement.dataset.theme = "dark", window.scrollTo(0, 0), true)`)
+	e2eScreenshot(t, present, "class-code-wall-dark")
+	browsertest.Eval[bool](t, present, `(document.querySelector("[data-testid=wall-toggle]").click(), true)`)
+
+	// Back to the class chat: Ada reconnects to it and chats again.
+	browsertest.Eval[bool](t, present, `(document.querySelector("[data-testid=code-stop]").click(), true)`)
+	e2eWait(t, present, `document.querySelector("[data-testid=code-msg]").textContent.includes("Back to the class chat") && document.querySelector("[data-testid=code-mode]").textContent === "built-in class chat"`)
+	e2eWait(t, ada, `document.querySelector("[data-student-status]").textContent.includes("server restarted")`)
+	fill(t, ada, "say-text", "chat again")
+	e2eWait(t, ada, `[...document.querySelectorAll("[data-msg-text]")].some(e => e.textContent === "chat again")`)
+}

@@ -112,6 +112,7 @@ type Class struct {
 	secret string
 	lesson string
 	in     *playground.Instance
+	progs  *playground.Programs // the instructor's server code on "/" (program.go)
 	cr     *Classroom
 	// member is the value of the cookie a device gets when it is admitted (see Admit): it lets that
 	// device back in (a reload, a reconnection) while its address is over the code budget.

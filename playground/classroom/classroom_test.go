@@ -378,6 +378,7 @@ func TestClassAuthorization(t *testing.T) {
 	args := map[string]any{
 		"rooms": 3, "locked": true, "to": "all", "text": "forged", "student": adaID, "room": "room-2",
 		"tenant": "red", "names": []string{"blue"}, "name": "Mallory", "url": "/lessons/forged",
+		"code": `io.on("connection", (s) => s.emit("forged"))`,
 	}
 	student := func() *wsclient.Client { return eve }
 	// The instructor's connection is authorized, but every packet is checked again; one new
@@ -393,8 +394,8 @@ func TestClassAuthorization(t *testing.T) {
 		{"instructor socket, no key", "/instructor", "", instructor},
 		{"instructor socket, the join code as key", "/instructor", f.cl.Code(), instructor},
 	}
-	if len(controls) != 13 {
-		t.Errorf("%d control events; this test was written for 13: check the new ones' arguments", len(controls))
+	if len(controls) != 15 {
+		t.Errorf("%d control events; this test was written for 15: check the new ones' arguments", len(controls))
 	}
 	for _, ch := range channels {
 		c := ch.c()

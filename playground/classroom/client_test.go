@@ -16,6 +16,7 @@ func newClassServer(reg *playground.Registry, cr *Classroom) *httptest.Server {
 	mux.Handle("POST /play/{demo}", reg.HandleCreate())
 	mux.Handle("GET /play/{id}/tap", reg.HandleTap())
 	mux.Handle("/play/{id}/socket.io/", reg.HandleSocket())
+	mux.Handle("POST /play/{id}/code", reg.HandleCode())
 	return httptest.NewServer(mux)
 }
 

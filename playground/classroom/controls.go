@@ -23,7 +23,10 @@ import (
 // reached) is the event's ack. Students' sockets get an error ack for every one of these events.
 //
 // To add an action: one entry in controls plus its handler; its arguments are fields of
-// controlArgs.
+// controlArgs. A handler's error is acked as {error} (with line and col when it is a program's
+// error: playground.CodeErrorJSON). An action on "/" remembers that "/" may be the instructor's
+// program (program.go): emit there only what the student page shows either way, and let
+// students' sockets be (reconnectStudents) when the server behind "/" changes.
 var controls = []control{
 	{event: "info", run: (*Class).info},
 	{event: "emit", run: (*Class).emit},
@@ -37,6 +40,8 @@ var controls = []control{
 	{event: "allow", run: (*Class).allow},
 	{event: "reset", run: (*Class).reset},
 	{event: "follow", run: (*Class).setFollow},
+	{event: "run", run: (*Class).runCode},
+	{event: "stop", run: (*Class).stopCode},
 	// After the ack is queued (closing flushes it), and not on the instructor socket's own reader
 	// goroutine: End closes it.
 	{event: "end", run: (*Class).end, afterAck: func(cl *Class) { go cl.End() }},
@@ -63,6 +68,7 @@ type controlArgs struct {
 	Name    string   `json:"name"`   // allow
 	URL     string   `json:"url"`    // follow
 	Title   string   `json:"title"`  // follow
+	Code    string   `json:"code"`   // run: a socket.io 4 program in JavaScript
 }
 
 // callInfo is most controls' answer: the equivalent Socket.IO server code.
@@ -91,7 +97,8 @@ func (cl *Class) onInstructor(s *socketio.Socket) {
 			}
 			res, err := c.run(cl, a)
 			if err != nil {
-				e.AckError(err)
+				_, body := playground.CodeErrorJSON(err) // {error}, and line and col for code
+				e.Ack(body)
 				return
 			}
 			e.Ack(res)
@@ -139,7 +146,8 @@ func (cl *Class) info(controlArgs) (any, error) {
 	cl.mu.Lock()
 	defer cl.mu.Unlock()
 	return map[string]any{"code": cl.code, "tap": cl.TapPath(), "path": cl.SocketPath(), "locked": cl.locked,
-		"rooms": cl.rooms, "tenants": cl.tenants, "banned": slices.Sorted(maps.Keys(cl.banned)), "follow": cl.follow}, nil
+		"rooms": cl.rooms, "tenants": cl.tenants, "banned": slices.Sorted(maps.Keys(cl.banned)), "follow": cl.follow,
+		"program": cl.progs.Code(), "starter": StarterProgram}, nil
 }
 
 func (cl *Class) emit(a controlArgs) (any, error) {
@@ -373,7 +381,11 @@ func (cl *Class) lock(a controlArgs) (any, error) {
 	cl.mu.Unlock()
 	n := cl.everyone("locked", a.Locked)
 	cl.in.Log().Info("sending locked", "locked", a.Locked)
-	return callInfo{JS: `io.emit("locked", ` + strconv.FormatBool(a.Locked) + `) // and the "say" handler refuses while locked`,
+	note := ` // and the "say" handler refuses while locked`
+	if cl.codeRunning() {
+		note = ` // the students' pages disable Send; what "say" does is up to your program`
+	}
+	return callInfo{JS: `io.emit("locked", ` + strconv.FormatBool(a.Locked) + `)` + note,
 		Go: `io.Emit("locked", ` + strconv.FormatBool(a.Locked) + `)`, Recipients: n}, nil
 }
 

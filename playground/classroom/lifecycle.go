@@ -44,6 +44,8 @@ func (cl *Class) setup(in *playground.Instance) {
 	main := io.Of("/")
 	main.Use(cl.studentMiddleware)
 	main.OnConnection(cl.onStudent)
+	// After the Go student handlers: admission runs before any program sees a socket.
+	cl.progs = in.AttachPrograms(reservedNamespace)
 	inst := io.Of("/instructor")
 	inst.Use(cl.instructorMiddleware)
 	inst.OnConnection(cl.onInstructor)

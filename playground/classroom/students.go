@@ -41,6 +41,9 @@ func (cl *Class) onStudent(s *socketio.Socket) {
 			ts.Disconnect(false)
 		}
 	})
+	if cl.codeRunning() {
+		return // the instructor's program serves "/": its events and emits are the program's
+	}
 	s.On("say", func(e *socketio.Event) { cl.say(e, st, nil) })
 	cl.refuseControls(s, name)
 	s.Emit("welcome", welcome)

@@ -326,6 +326,14 @@ func (s *Socket) Disconnect(close bool) {
 	s.disconnect("server namespace disconnect")
 }
 
+// CloseConnection closes the socket's whole connection like a restart of the server
+// (socket.conn.close() in npm socket.io): every socket of that client is closed with
+// "transport close", no DISCONNECT packet is sent, and the client reconnects by itself.
+func (s *Socket) CloseConnection() {
+	s.client.teardown("transport close")
+	s.client.conn.Close("transport close")
+}
+
 func (s *Socket) disconnect(reason string) {
 	s.onclose(reason, true)
 }

@@ -5,6 +5,7 @@
 
 import { io } from "./sio.js";
 import { h, prepend, fillSelect, clock, session } from "./class-dom.js";
+import { createEditor } from "./code-editor.js";
 
 const root = document.querySelector("[data-class-present]");
 if (root) start(root);
@@ -43,6 +44,7 @@ function start(root) {
       state.rooms = info.rooms;
       state.tenants = info.tenants || [];
       setLocked(info.locked);
+      showCode(info);
       if (!tap) openTap(info.tap);
       refreshSelects();
     } catch (err) {
@@ -76,6 +78,76 @@ function start(root) {
       status.textContent = `${ev}: ${err.message}`;
     }
   }
+
+  // ---- the wall: the instructor hides their own controls when this screen is the projector
+  const wallBtn = $("[data-wall-toggle]");
+  wallBtn.hidden = false;
+  wallBtn.addEventListener("click", () => {
+    const on = root.classList.toggle("class-wall");
+    wallBtn.setAttribute("aria-pressed", String(on));
+    wallBtn.textContent = on ? "Show my controls" : "Hide my controls (projector)";
+  });
+
+  // ---- the class's server code: Run makes the students' devices clients of the instructor's
+  // program (the "run" control); "Back to the class chat" is the "stop" control.
+  const codePanel = $("[data-code-panel]");
+  const codeMsg = $("[data-code-msg]");
+  const modeBadge = $("[data-code-mode]");
+  const runBtn = $("[data-code-run]");
+  const stopBtn = $("[data-code-stop]");
+  let editor = null;
+  function setRunning(on) {
+    modeBadge.textContent = on ? "your code is running" : "built-in class chat";
+    modeBadge.toggleAttribute("data-running", on);
+    stopBtn.disabled = !on;
+  }
+  function showCode(info) {
+    codePanel.hidden = false;
+    if (!editor) {
+      editor = createEditor($("[data-code-editor]"), { value: info.program || info.starter, labelledBy: "code-title", onRun: runCode });
+    }
+    setRunning(Boolean(info.program));
+  }
+  function codeStatus(text, error = false) {
+    codeMsg.textContent = text;
+    codeMsg.toggleAttribute("data-error", error);
+  }
+  /** Sends one code control; resolves with its answer, or null after showing its error. */
+  async function codeControl(ev, args) {
+    try {
+      const res = await socket.timeout(10000).emitWithAck(ev, { ...args, token: key });
+      if (res && res.error) {
+        if (res.line) editor.markError(res.line, res.col || 1, res.error, { focus: true });
+        codeStatus(res.error, true);
+        return null;
+      }
+      if (res && res.call) {
+        $("[data-call-js]").textContent = res.call;
+        $("[data-call-go]").textContent = res.go || "";
+      }
+      return res;
+    } catch (err) {
+      codeStatus(`${ev}: ${err.message}`, true);
+      return null;
+    }
+  }
+  const devices = (n) => `${n} student device${n === 1 ? "" : "s"}`;
+  async function runCode() {
+    editor.clearErrors();
+    codeStatus("Starting your server…");
+    const res = await codeControl("run", { code: editor.value });
+    if (!res) return;
+    setRunning(true);
+    codeStatus(`Your code is running: ${devices(res.recipients)} reconnecting to it.`);
+  }
+  runBtn.addEventListener("click", runCode);
+  stopBtn.addEventListener("click", async () => {
+    const res = await codeControl("stop", {});
+    if (!res) return;
+    editor.clearErrors();
+    setRunning(false);
+    codeStatus(`Back to the class chat: ${devices(res.recipients)} reconnecting.`);
+  });
 
   // ---- controls
   const emitForm = $("[data-emit-form]");
@@ -346,6 +418,14 @@ function start(root) {
   }
 
   function onLog(m) {
+    if (m.attrs && m.attrs.source === "console") {
+      // The program's console.log and its errors: on the wall beside the code.
+      const list = $("[data-console]");
+      list.append(h("li", { class: "class-log-" + String(m.level).toLowerCase() }, h("time", {}, clock(new Date(m.time))), " ", m.msg));
+      while (list.children.length > 200) list.firstElementChild.remove();
+      list.scrollTop = list.scrollHeight;
+      return;
+    }
     const attrs = Object.entries(m.attrs || {})
       .filter(([k]) => k !== "instance")
       .map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`)

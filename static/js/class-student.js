@@ -23,6 +23,17 @@ function start(root) {
   let tenant = null; // the tenant namespace's socket, when the instructor moved us into one
   let name = "";
   let where = { rooms: [], tenant: "" };
+  let restarting = false;
+  // The events this page has a view for; a program's other events are listed as they come.
+  const known = new Set(["welcome", "msg", "rooms", "locked", "tenant", "follow", "reset", "kicked", "refused", "ended"]);
+  const show = (v) => {
+    if (typeof v === "string") return JSON.stringify(v);
+    try {
+      return JSON.stringify(v) ?? String(v);
+    } catch {
+      return String(v);
+    }
+  };
 
   form.addEventListener("submit", (e) => {
     e.preventDefault();
@@ -41,9 +52,17 @@ function start(root) {
 
   function join(wanted) {
     if (socket) socket.disconnect();
+    name = "";
     nameErr.textContent = "";
     socket = io("/", { path, auth: { name: wanted, code }, forceNew: true });
     socket.on("connect_error", (err) => {
+      // The instructor's program was stopped by a limit (or is swamped): not about the name.
+      // Keep it and try again until the instructor runs fixed code or goes back to the chat.
+      if (err.message === "server program stopped" || err.message === "server busy") {
+        status.textContent = nameErr.textContent = "The class's server code stopped. Waiting for your instructor to restart it…";
+        setTimeout(() => socket && !socket.connected && socket.connect(), 3000);
+        return;
+      }
       nameErr.textContent = err.message;
       session.remove(nameKey);
       form.hidden = false;
@@ -57,7 +76,8 @@ function start(root) {
       client.hidden = false;
       setLocked(w.locked);
       if (w.follow) follow(w.follow);
-      status.textContent = "";
+      // The built-in chat welcomes; after a restart that is news worth keeping on screen.
+      status.textContent = status.classList.contains("class-restart") ? "The server restarted: you are back in the class chat." : "";
     });
     socket.on("msg", (m) => addMessage(m, ""));
     socket.on("rooms", (r) => {
@@ -90,11 +110,31 @@ function start(root) {
         composer.hidden = true;
         if (!status.textContent) status.textContent = "You are no longer connected to the class.";
       } else if (reason !== "io client disconnect") {
+        // "transport close" is the server closing the connection: a restart (a Run or Stop).
+        restarting = reason === "transport close";
+        status.classList.remove("class-restart");
         status.textContent = "Connection lost: reconnecting…";
       }
     });
+    // The class checked the name once the connection is up. A program the instructor runs sends
+    // no welcome, so the client opens here.
     socket.on("connect", () => {
-      if (status.textContent.startsWith("Connection lost")) status.textContent = "";
+      if (!name) name = wanted.trim().replace(/\s+/g, " ");
+      $("[data-me]").textContent = name;
+      session.set(nameKey, name);
+      form.hidden = true;
+      client.hidden = false;
+      composer.hidden = false;
+      if (restarting) {
+        restarting = false;
+        status.textContent = "The server restarted: your instructor changed the class's server code. You are connected to the new server.";
+        status.classList.add("class-restart");
+      } else if (status.textContent.startsWith("Connection lost")) status.textContent = "";
+    });
+    // Whatever else a program emits, shown as it arrived.
+    socket.onAny((ev, ...args) => {
+      if (known.has(ev)) return;
+      addMessage({ from: "server", to: "you", text: `${ev} ${args.map(show).join(", ")}` }, "", "class-msg-program");
     });
   }
 
@@ -122,13 +162,14 @@ function start(root) {
     for (const el of composer.elements) el.disabled = Boolean(v);
   }
 
-  function addMessage(m, nsp) {
+  function addMessage(m, nsp, extra = "") {
     const mine = m.from === name;
+    const cls = mine ? "class-msg class-msg-mine" : m.from === "Instructor" ? "class-msg class-msg-instructor" : "class-msg";
     const item = h(
       "li",
-      { class: mine ? "class-msg class-msg-mine" : m.from === "Instructor" ? "class-msg class-msg-instructor" : "class-msg", "data-msg": "" },
-      h("p", { class: "class-msg-meta" }, h("strong", {}, m.from), ` → ${m.to || "you"}${nsp ? " (" + nsp + ")" : ""} · ${clock()}`),
-      h("p", { class: "class-msg-text", "data-msg-text": "" }, m.text),
+      { class: extra ? cls + " " + extra : cls, "data-msg": "" },
+      h("p", { class: "class-msg-meta" }, h("strong", {}, String(m.from ?? "server")), ` → ${m.to || "you"}${nsp ? " (" + nsp + ")" : ""} · ${clock()}`),
+      h("p", { class: "class-msg-text", "data-msg-text": "" }, typeof m.text === "string" ? m.text : show(m.text)),
     );
     list.append(item);
     while (list.children.length > 200) list.firstElementChild.remove();
@@ -146,7 +187,7 @@ function start(root) {
         return;
       }
       input.value = "";
-      status.textContent = "";
+      if (!status.classList.contains("class-restart")) status.textContent = ""; // the restart note stays
     } catch (err) {
       status.textContent = "Not sent: " + err.message;
     }

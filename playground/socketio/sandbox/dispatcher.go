@@ -16,9 +16,10 @@ type Dispatcher struct {
 	io  *socketio.Server
 	cur atomic.Pointer[Sandbox]
 
-	mu     sync.Mutex
-	hooked map[*socketio.Namespace]bool
-	dyn    *socketio.Namespace // the one dynamic namespace, created on first use
+	mu       sync.Mutex
+	hooked   map[*socketio.Namespace]bool
+	dyn      *socketio.Namespace // the one dynamic namespace, created on first use
+	reserved func(name string) bool
 }
 
 // NewDispatcher attaches to io; call it once per server.
@@ -26,6 +27,23 @@ func NewDispatcher(io *socketio.Server) *Dispatcher {
 	d := &Dispatcher{io: io, hooked: make(map[*socketio.Namespace]bool)}
 	d.hook(io.Of("/"))
 	return d
+}
+
+// Reserve keeps namespaces out of the programs' reach: io.of(name) throws for a name reserved
+// reports true (a class keeps its instructor and tenant namespaces in Go). Call it before the
+// first program runs. Dynamic parents cannot take a reserved name either: the server tries static
+// namespaces, then the parents registered before the Dispatcher's.
+func (d *Dispatcher) Reserve(reserved func(name string) bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.reserved = reserved
+}
+
+func (d *Dispatcher) isReserved(name string) bool {
+	d.mu.Lock()
+	r := d.reserved
+	d.mu.Unlock()
+	return r != nil && r(name)
 }
 
 // Server is the Socket.IO server the programs run on.

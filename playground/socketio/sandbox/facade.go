@@ -148,6 +148,9 @@ func (v *vm) of(call goja.FunctionCall) goja.Value {
 	if name == "" || name[0] != '/' {
 		name = "/" + name
 	}
+	if v.sb.d.isReserved(name) {
+		v.throw("io.of(%q): this namespace is reserved by the class and stays out of reach of the program", name)
+	}
 	ns := v.staticNamespace(name)
 	if fn := fnOf(call.Argument(1)); fn != nil { // io.of(name, fn): fn is a connection listener
 		ns.onConn = append(ns.onConn, fn)
