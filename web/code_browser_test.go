@@ -201,14 +201,17 @@ func TestCodeEditorScreens(t *testing.T) {
 			label string
 			w, h  int64
 		}{{"1280x800", 1280, 800}, {"360x740", 360, 740}} {
-			var buf []byte
+			var panel, demo []byte
 			ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
 			err := chromedp.Do(ctx, chromedp.EmulateViewport(vp.w, vp.h), chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
 				var err error
 				if _, err = chromedp.Evaluate[bool](`new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))`, chromedp.EvalAwaitPromise)(ctx, tg); err != nil {
 					return err
 				}
-				buf, err = chromedp.Screenshot("section.demo .demo-server")(ctx, tg)
+				if panel, err = chromedp.Screenshot("section.demo .demo-server")(ctx, tg); err != nil {
+					return err
+				}
+				demo, err = chromedp.Screenshot("section.demo")(ctx, tg)
 				return err
 			}))
 			cancel()
@@ -220,12 +223,14 @@ func TestCodeEditorScreens(t *testing.T) {
 			if over[0] > over[1] || over[2] > over[1] {
 				t.Errorf("%s %s: overflow: page %d, editor right edge %d, viewport %d", theme, vp.label, over[0], over[2], over[1])
 			}
-			file := fmt.Sprintf("code-editor-%s-%s.png", vp.label, theme)
-			if err := os.WriteFile(filepath.Join(dir, file), buf, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			if os.MkdirAll("/tmp/shots", 0o755) == nil {
-				os.WriteFile(filepath.Join("/tmp/shots", file), buf, 0o644)
+			for what, buf := range map[string][]byte{"code-editor": panel, "code-demo": demo} {
+				file := fmt.Sprintf("%s-%s-%s.png", what, vp.label, theme)
+				if err := os.WriteFile(filepath.Join(dir, file), buf, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				if os.MkdirAll("/tmp/shots", 0o755) == nil {
+					os.WriteFile(filepath.Join("/tmp/shots", file), buf, 0o644)
+				}
 			}
 		}
 	}

@@ -196,7 +196,9 @@ export class CodePanel {
         const msg = body.error ?? `The server answered ${res.status}.`;
         if (res.status === 400 && body.line) {
           this.editor.markError(body.line, body.col, msg.replace(/^server\.js:\d+:\d+:\s*/, ""));
-          throw this.fail(`Line ${body.line}: ${msg.replace(/^server\.js:\d+:\d+:\s*/, "")} — the previous server keeps running.`, msg);
+          // The message is under the editor; the status line names the error's kind and the line.
+          const kind = /^server\.js:\d+:\d+:\s*(\w*Error)\b/.exec(msg)?.[1] ?? "Error";
+          throw this.fail(`Line ${body.line}: ${kind} — the previous server keeps running.`, msg);
         }
         throw this.fail(`${msg} — the previous server keeps running.`, msg);
       }
