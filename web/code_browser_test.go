@@ -236,3 +236,32 @@ func TestCodeEditorScreens(t *testing.T) {
 	}
 	b.run("viewport back", chromedp.EmulateViewport(1280, 900))
 }
+
+// TestPlaygroundLinkCarriesCode: the playground's share link carries the edited server code; the
+// page opened from it (in a browser with nothing stored) shows and runs that code.
+func TestPlaygroundLinkCarriesCode(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test skipped in -short mode")
+	}
+	srv := demoServer(t)
+	b := newBrowser(t, browsertest.Allocator(t))
+	b.open(srv.URL+"/playground", 1)
+	b.waitFor("extras", `document.querySelector("[data-playground-ready]") !== null`)
+	b.typeAt(0, `io.use(allowEveryone);`, ";", "; // from the link")
+	b.runCode(0, "Running your code.")
+	b.js(0, click("[data-testid=pg-make-link]"))
+	link := evalJS[string](t, b, `document.querySelector("[data-testid=pg-link]").value`)
+	if !strings.HasPrefix(link, srv.URL+"/playground#c=") {
+		t.Fatalf("share link: %q", link)
+	}
+	evalJS[bool](t, b, `(localStorage.clear(), true)`)
+	b.run("blank", chromedp.Navigate("about:blank"))
+	b.open(link, 1)
+	code := evalJS[string](t, b, `document.querySelector("[data-testid=server-code-js] textarea").value`)
+	if !strings.HasPrefix(code, "io.use(allowEveryone); // from the link\n") {
+		t.Errorf("the editor opened from the link holds:\n%.200s", code)
+	}
+	b.waitCodeStatus(0, "Running your code.")
+	b.allConnected(0)
+	b.noErrors()
+}

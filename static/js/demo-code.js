@@ -112,7 +112,7 @@ export class CodePanel {
     if (code.js) {
       this.editor = createEditor(this.host, {
         value: this.saved?.code ?? this.original,
-        labelledBy: head,
+        label: "The server's code (JavaScript)",
         onRun: () => this.runQuietly(),
         onChange: (v) => this.changed(v),
       });
