@@ -180,6 +180,19 @@ func TestExerciseInEditorBrowser(t *testing.T) {
 	}
 	b.waitCodeStatus(0, "Running your code.")
 	b.noErrors()
+	for _, vp := range []struct {
+		label string
+		w, h  int64
+	}{{"1280x800", 1280, 800}, {"360x740", 360, 740}} {
+		b.run("viewport", chromedp.EmulateViewport(vp.w, vp.h))
+		buf, err := chromedp.Run(b.ctx, chromedp.Screenshot("section.exercise"))
+		if err != nil {
+			t.Fatalf("screenshot: %v", err)
+		}
+		if os.MkdirAll("/tmp/shots", 0o755) == nil {
+			os.WriteFile(filepath.Join("/tmp/shots", "exercise-"+vp.label+".png"), buf, 0o644)
+		}
+	}
 }
 
 // TestCodeEditorScreens takes the chat demo, its code edited and a syntax error marked, at

@@ -119,7 +119,9 @@ export class CodePanel {
     }
     this.chooseTab = choose;
     this.showEdited();
-    return h("details", { class: "demo-panel demo-server", open: true }, h("summary", { id: head }, "The server's handlers"), list, ...panels);
+    // On a phone the panel starts closed (one tap opens it), unless it holds the student's code.
+    const narrow = typeof matchMedia === "function" && matchMedia("(max-width: 600px)").matches;
+    return h("details", { class: "demo-panel demo-server", open: !narrow || this.edited, "data-testid": "server-code" }, h("summary", { id: head }, "The server's handlers"), list, ...panels);
   }
 
   get value() {
@@ -292,7 +294,7 @@ export function wireExercises(root, widgets, addDemo) {
     const actions = section.querySelector("[data-exercise-actions]");
     actions?.prepend(startBtn);
     const where = h("p", { class: "exercise-where demo-muted", "data-testid": "exercise-where" },
-      "You write this server in the editor of the demo above (“The server's handlers”); Check runs it there and tests it with fresh clients.");
+      `You write this server in the editor of the demo ${w.section.compareDocumentPosition(section) & Node.DOCUMENT_POSITION_FOLLOWING ? "above" : "below"} (“The server's handlers”); Check runs it there and tests it with fresh clients.`);
     actions?.before(where);
     w.ready?.then(() => {
       if (w.code?.exercise === config.id) startBtn.textContent = "Go to your code";
