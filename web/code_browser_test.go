@@ -278,3 +278,37 @@ func TestPlaygroundLinkCarriesCode(t *testing.T) {
 	b.allConnected(0)
 	b.noErrors()
 }
+
+// TestRunOriginalCodeEveryKind runs each demo kind's own JavaScript (Ctrl+Enter, unedited) on its instance: the
+// clients come back at once under their names (the rooms diagram lists each by name with its new
+// socket id), the setup's rooms are joined again, and a scoped send still names its recipients.
+func TestRunOriginalCodeEveryKind(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test skipped in -short mode")
+	}
+	srv := demoServer(t)
+	b := newBrowser(t, browsertest.Allocator(t))
+	for _, slug := range []string{"chat", "scopes", "rooms", "namespaces", "tenants", "acks", "queue", "console"} {
+		t.Run(slug, func(t *testing.T) {
+			b.t = t
+			b.open(srv.URL+"/lessons/"+slug, 1)
+			before := evalJS[[]string](t, b, `globalThis.socketlabDemos.at(-1).clients.map((c) => c.socket.id)`)
+			b.runCode(0, "Running the demo's original code.")
+			b.allConnected(0)
+			after := evalJS[[]string](t, b, `globalThis.socketlabDemos.at(-1).clients.map((c) => c.socket.id)`)
+			for i := range before {
+				if before[i] == after[i] {
+					t.Errorf("client %d kept socket id %s: it did not reconnect to the new server", i, after[i])
+				}
+			}
+			if slug == "rooms" {
+				b.waitFor("A and B back in room-1", `[...document.querySelectorAll("[data-room='room-1'] [data-member]")].map((e) => e.dataset.member).sort().join() === "A,B"`)
+			}
+			if slug == "scopes" {
+				got := b.act(0, setv("[data-testid=composer-from]", "A\x000")+";"+setv("[data-testid=composer-scope]", "broadcast")+";"+click("[data-testid=composer-send]"))
+				wantReceived(t, got, "B", "C")
+			}
+			b.noErrors()
+		})
+	}
+}
