@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"fmt"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -57,12 +58,17 @@ func (b *browser) allConnected(n int) {
 	})()`, n))
 }
 
-func TestCodeEditorBrowser(t *testing.T) {
+// codeBrowser is one Chromium on the test lessons' server (skipped in -short mode).
+func codeBrowser(t *testing.T) (*browser, *httptest.Server) {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("browser test skipped in -short mode")
 	}
-	srv := demoServer(t)
-	b := newBrowser(t, browsertest.Allocator(t))
+	return newBrowser(t, browsertest.Allocator(t)), demoServer(t)
+}
+
+func TestCodeEditorBrowser(t *testing.T) {
+	b, srv := codeBrowser(t)
 	chat := srv.URL + "/lessons/chat"
 	send := func(from, text string) []string {
 		return b.act(0, setv("[data-testid=chat-from]", from)+";"+setv("[data-testid=chat-text]", text)+";"+click("[data-testid=chat-send]"))
@@ -198,11 +204,7 @@ func TestExerciseInEditorBrowser(t *testing.T) {
 // TestCodeEditorScreens takes the chat demo, its code edited and a syntax error marked, at
 // 1280×800 and 360×740 in the light and the dark theme, and checks nothing overflows sideways.
 func TestCodeEditorScreens(t *testing.T) {
-	if testing.Short() {
-		t.Skip("browser test skipped in -short mode")
-	}
-	srv := demoServer(t)
-	b := newBrowser(t, browsertest.Allocator(t))
+	b, srv := codeBrowser(t)
 	b.open(srv.URL+"/lessons/chat", 1)
 	b.typeAt(0, `io.on("connection"`, "", "%% ")
 	b.js(0, click("[data-testid=code-run]"))
@@ -253,11 +255,7 @@ func TestCodeEditorScreens(t *testing.T) {
 // TestPlaygroundLinkCarriesCode: the playground's share link carries the edited server code; the
 // page opened from it (in a browser with nothing stored) shows and runs that code.
 func TestPlaygroundLinkCarriesCode(t *testing.T) {
-	if testing.Short() {
-		t.Skip("browser test skipped in -short mode")
-	}
-	srv := demoServer(t)
-	b := newBrowser(t, browsertest.Allocator(t))
+	b, srv := codeBrowser(t)
 	b.open(srv.URL+"/playground", 1)
 	b.waitFor("extras", `document.querySelector("[data-playground-ready]") !== null`)
 	b.typeAt(0, `io.use(allowEveryone);`, ";", "; // from the link")
@@ -283,11 +281,7 @@ func TestPlaygroundLinkCarriesCode(t *testing.T) {
 // clients come back at once under their names (the rooms diagram lists each by name with its new
 // socket id), the setup's rooms are joined again, and a scoped send still names its recipients.
 func TestRunOriginalCodeEveryKind(t *testing.T) {
-	if testing.Short() {
-		t.Skip("browser test skipped in -short mode")
-	}
-	srv := demoServer(t)
-	b := newBrowser(t, browsertest.Allocator(t))
+	b, srv := codeBrowser(t)
 	for _, slug := range []string{"chat", "scopes", "rooms", "namespaces", "tenants", "acks", "queue", "console"} {
 		t.Run(slug, func(t *testing.T) {
 			b.t = t

@@ -281,7 +281,11 @@ export function wireExercises(root, widgets, addDemo) {
     };
     const start = async () => {
       const code = await panel();
-      if (code.exercise !== config.id) code.setCode(config.starter, config.id);
+      if (code.exercise !== config.id) {
+        // Code of the student's own in the editor is not thrown away without asking.
+        if (code.edited && !confirm("Replace the code in the demo's editor with the exercise's starter code?")) return;
+        code.setCode(config.starter, config.id);
+      }
       code.say(`The editor holds your code for “${section.querySelector(".exercise-title")?.textContent.replace(/^\s*Exercise:\s*/, "").trim() || "the exercise"}”. Run it, or press Check below.`);
       code.reveal();
       startBtn.textContent = "Go to your code";
@@ -300,9 +304,9 @@ export function wireExercises(root, widgets, addDemo) {
       if (w.code?.exercise === config.id) startBtn.textContent = "Go to your code";
     });
     mountExercise(section, {
-      // Before the exercise is started, the editor holds the demo's code: Check starts it first,
-      // so what is checked is what the student sees in the editor.
-      getCode: () => (w.code?.editor && w.code.exercise === config.id ? w.code.value : config.starter),
+      // Before the exercise is started, Check starts it: the starter goes into the editor, so what
+      // is checked is what the student sees there; code the student already wrote there is kept.
+      getCode: () => (w.code?.editor && (w.code.exercise === config.id || w.code.edited) ? w.code.value : config.starter),
       runCode: async (src) => {
         const code = await panel();
         if (code.exercise !== config.id) {
