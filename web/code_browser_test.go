@@ -306,3 +306,52 @@ func TestRunOriginalCodeEveryKind(t *testing.T) {
 		})
 	}
 }
+
+// TestEveryExerciseInItsDemo grades every exercise of the embedded course through the page, in
+// the editor of the demo it is wired to: the starter fails, the solution passes.
+func TestEveryExerciseInItsDemo(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test skipped in -short mode")
+	}
+	idx, err := LoadLessons("", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, base := newClassTestApp(t)
+	b := newBrowser(t, browsertest.Allocator(t))
+	n := 0
+	for _, l := range idx.Lessons() {
+		for i := range l.Exercises {
+			n++
+			t.Run(fmt.Sprintf("%s/%d", l.Slug, i), func(t *testing.T) {
+				b.t = t
+				b.run("open", chromedp.Navigate(base+"/lessons/"+l.Slug))
+				b.waitFor("demos ready", `[...document.querySelectorAll("section.demo")].every((s) => s.dataset.ready !== undefined)`)
+				ex := fmt.Sprintf(`document.querySelectorAll("section.exercise")[%d]`, i)
+				grade := func(which string) string {
+					b.js(0, fmt.Sprintf(`{ const x = %s; const cfg = JSON.parse(x.dataset.exercise);
+						x.querySelector("[data-testid=exercise-start]").click();
+						const ta = () => [...document.querySelectorAll("section.demo [data-testid=server-code-js] textarea")].find((t) => t.value === cfg.starter);
+						await new Promise((r) => { const tick = () => (ta() ? r() : requestAnimationFrame(tick)); tick(); });
+						const t = ta(); t.value = cfg[%q]; t.dispatchEvent(new Event("input", {bubbles: true}));
+						x.querySelector("[data-testid=exercise-check]").click(); }`, ex, which))
+					b.waitFor("checked", ex+`.querySelector("[data-testid=exercise-status]").textContent.match(/Passed|failed|did not start/) !== null`)
+					return evalJS[string](t, b, ex+`.querySelector("[data-testid=exercise-status]").textContent`)
+				}
+				if got := grade("starter"); !strings.Contains(got, "failed") {
+					t.Errorf("the starter: %q", got)
+				}
+				evalJS[bool](t, b, `(localStorage.clear(), true)`)
+				b.run("reload", chromedp.Navigate(base+"/lessons/"+l.Slug))
+				b.waitFor("demos ready", `[...document.querySelectorAll("section.demo")].every((s) => s.dataset.ready !== undefined)`)
+				if got := grade("solution"); !strings.Contains(got, "Passed") {
+					t.Errorf("the solution: %q\n%s", got, evalJS[string](t, b, ex+`.querySelector("[data-testid=exercise-results]").textContent`))
+				}
+				b.noErrors()
+			})
+		}
+	}
+	if n < 7 {
+		t.Errorf("%d exercises in the course, want at least 7", n)
+	}
+}
