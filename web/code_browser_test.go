@@ -206,6 +206,9 @@ func TestExerciseInEditorBrowser(t *testing.T) {
 func TestCodeEditorScreens(t *testing.T) {
 	b, srv := codeBrowser(t)
 	b.open(srv.URL+"/lessons/chat", 1)
+	b.runCode(0, "Running the demo's original code.") // the program's console.log in the console
+	b.allConnected(0)
+	b.waitFor("the program's console", `document.querySelectorAll("[data-testid=console-program]").length >= 3`)
 	b.typeAt(0, `io.on("connection"`, "", "%% ")
 	b.js(0, click("[data-testid=code-run]"))
 	b.waitCodeStatus(0, "the previous server keeps running")
