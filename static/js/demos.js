@@ -653,13 +653,15 @@ export class DemoWidget {
   }
 
   /**
-   * After Run (demo-code.js) the old server closed: every socket that was active reconnects now,
-   * not after its reconnection backoff. All of a client's sockets first leave, so its Manager
-   * closes the old connection, then they connect again over a fresh one to the new server.
+   * After Run (demo-code.js) the old server closes: every active socket (connected, or already
+   * dropped by the closing server and waiting for its reconnection backoff) reconnects now. All of
+   * a client's sockets first leave, so its Manager closes the old connection, then they connect
+   * again over a fresh one to the new server. A client the student disconnected, or whose network
+   * is "lost" (queue demo), stays as it is.
    */
   restartClients() {
     for (const c of this.clients) {
-      const active = c.sockets.filter(({ socket }) => socket.active);
+      const active = c.netLost ? [] : c.sockets.filter(({ socket }) => socket.active);
       if (!active.length) continue;
       for (const { socket } of active) socket.disconnect();
       c.joinedInitial = false; // the new server starts with no rooms: join the setup's rooms again
