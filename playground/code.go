@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"time"
 
-	"socketlab/playground/socketio"
 	"socketlab/playground/socketio/sandbox"
 )
 
@@ -61,9 +60,10 @@ func (in *Instance) RunCode(code string) error {
 		return ErrInstanceClosed
 	}
 	hub := NewHub(in.eopts, in.sopts)
-	// Names first, as the kinds' middleware does: the tap and the rooms diagram show who is who.
-	hub.IO.Of("/").Use(func(s *socketio.Socket, next func(error)) { in.admit(s); next(nil) })
 	disp := sandbox.NewDispatcher(hub.IO)
+	// Names first, on every namespace (the program's io.of ones and dynamic children too), as the
+	// kinds' middleware does: the tap and the rooms diagram show who is who.
+	disp.OnSocket(in.admit)
 	sb, err := in.compile(disp, code)
 	if err != nil {
 		hub.Close()

@@ -85,6 +85,36 @@ func TestRunCode(t *testing.T) {
 		}
 		t.Error("console.log never reached the tap")
 	})
+	t.Run("sockets on the program's other namespaces are named in the tap's state", func(t *testing.T) {
+		code := `io.of("/orders").on("connection", (socket) => socket.emit("hi"));
+io.of(/^\/org-\w+$/).on("connection", (socket) => socket.emit("hi"));
+`
+		if status, out := postCode(t, srv.URL, c.ID, code); status != http.StatusOK {
+			t.Fatalf("got %d %v", status, out)
+		}
+		for _, nsp := range []string{"/orders", "/org-acme"} {
+			cl := dialRaw(t, srv.URL, c.Path, nsp, `{"name":"Linus"}`)
+			cl.expect("40")
+		}
+		named := map[string]bool{}
+		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline) && len(named) < 2; {
+			m := tap(t)
+			if m["type"] != "state" {
+				continue
+			}
+			for _, ns := range m["namespaces"].([]any) {
+				ns := ns.(map[string]any)
+				for _, s := range ns["sockets"].([]any) {
+					if s.(map[string]any)["name"] == "Linus" {
+						named[ns["name"].(string)] = true
+					}
+				}
+			}
+		}
+		if !named["/orders"] || !named["/org-acme"] {
+			t.Errorf("Linus is named on %v, want /orders and /org-acme", named)
+		}
+	})
 	t.Run("a private instance runs no code from /play/", func(t *testing.T) {
 		in, err := reg.Open(Spec{Demo: "class", Private: true})
 		if err != nil {

@@ -167,7 +167,7 @@ func New(log *slog.Logger, cfg Config) (*App, error) {
 	})
 	a.site = templates.Site{
 		Name: "Socket Lab",
-		CSS:  []string{assets.URL("css/site.css"), assets.URL("css/highlight.css"), assets.URL("css/demos.css")},
+		CSS:  []string{assets.URL("css/site.css"), assets.URL("css/highlight.css"), assets.URL("css/demos.css"), assets.URL("css/editor.css")},
 		// kinds/index.js is imported by demos.js; listed here too, its panel modules load in parallel
 		// with demos.js instead of after it.
 		JS: []string{assets.URL("js/site.js"), assets.URL("js/demos.js"), assets.URL("js/kinds/index.js"), assets.URL("js/exercise.js")},

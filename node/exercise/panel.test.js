@@ -1,7 +1,7 @@
 // The exercise panel on a real lesson page of `socketlab serve`, in headless Chromium: the
 // starter code fails with the explanation a student reads, the solution passes, the pass is
 // remembered across a reload, hints come one at a time, and nothing from the server's code
-// becomes markup. The panel's runCode hook (which the lead wires to the demo's editor) is
+// becomes markup. The panel's runCode hook (demo-code.js runs the code on the demo's hub) is
 // played here by the test: it starts the code on npm socket.io 4.8 (node/exercise/host.js).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -41,10 +41,17 @@ after(async () => {
   await site?.stop();
 });
 
+// The student writes the exercise's server in the editor of the chat demo above it
+// (static/js/demo-code.js): "Start the exercise" puts the starter there.
+const editor = 'section.demo [data-testid="server-code-js"] textarea';
+
 async function openChat() {
   await page.goto(site.url + "/lessons/chat");
   await page.waitForSelector('[data-testid="exercise"] [data-exercise-actions]:not([hidden])');
-  // The lead's wiring, played by the test: the same module instance the page loaded.
+  await page.waitForSelector("section.demo[data-ready]");
+  await page.click('[data-testid="exercise-start"]');
+  // The page's runCode runs the code on the demo's hub; the test runs it on npm socket.io
+  // instead: the same module instance the page loaded.
   await page.evaluate(async () => {
     const { mountExercise } = await import("/static/js/exercise.js");
     mountExercise(document.querySelector('[data-testid="exercise"]'), { runCode: (code) => window.runStudentCode(code) });
@@ -69,7 +76,7 @@ async function check() {
 test("starter fails with plain words, solution passes and is remembered", T, async () => {
   const chat = loadExercises().find((x) => x.slug === "chat").config;
   await openChat();
-  assert.equal(await page.inputValue('[data-testid="exercise-code"]'), chat.starter, "the code box starts with the starter code");
+  assert.equal(await page.inputValue(editor), chat.starter, "the demo's editor starts with the starter code");
 
   const failed = await check();
   assert.equal(failed.status, "2 of 2 checks failed: see below.");
@@ -82,7 +89,7 @@ test("starter fails with plain words, solution passes and is remembered", T, asy
     ],
   });
 
-  await page.fill('[data-testid="exercise-code"]', chat.solution);
+  await page.fill(editor, chat.solution);
   const passed = await check();
   assert.match(passed.status, /^✓ Passed/);
   assert.deepEqual(passed.results.map((r) => r.name), ["✓ Ada's message reaches Ada, Grace and Linus, once each", "✓ Linus's message reaches Ada and Grace too"]);
@@ -112,7 +119,7 @@ test("hints one at a time, the solution on demand", T, async () => {
 test("what the server sends is shown as text, never as markup", T, async () => {
   await openChat();
   await page.fill(
-    '[data-testid="exercise-code"]',
+    editor,
     'io.on("connection", (s) => s.on("chat message", () => s.emit("<img src=x onerror=window.pwned=1>", "<b>bold</b>")));',
   );
   const r = await check();

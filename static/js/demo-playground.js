@@ -39,6 +39,7 @@ export function currentConfig(w) {
   const rooms = new Set(w.cfg.rooms ?? []);
   for (const c of cfg.clients) for (const r of c.rooms ?? []) rooms.add(r);
   if (rooms.size) cfg.rooms = [...rooms];
+  if (w.code?.edited) cfg.code = w.code.value; // the student's server code (demo-code.js)
   const ev = w.composer?.event.value.trim();
   if (ev) cfg.event = ev;
   try {
@@ -56,6 +57,9 @@ export function shareURL(cfg) {
 export async function startPlayground(w) {
   const section = w.section;
   const linked = fromHash();
+  // The server code travels in the link too ({..., code}); links without it still work.
+  if (typeof linked?.code === "string") w.initialCode = linked.code;
+  delete linked?.code;
   await w.start(linked ?? w.config());
   if (section.dataset.failed !== undefined) {
     if (linked) {

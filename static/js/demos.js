@@ -15,6 +15,7 @@
 import { io } from "./sio.js";
 import { h, setChildren, select, fillSelect, field, stable, short, clock, reducedMotion, ICON, MAX_RECEIVED } from "./demo-dom.js";
 import { kinds } from "./kinds/index.js";
+import { CodePanel, wireExercises } from "./demo-code.js";
 
 const MAX_LOG_ROWS = 500; // the event log keeps the last rows only (bounded DOM)
 const MAX_CONSOLE_LINES = 200;
@@ -137,7 +138,12 @@ class VClient {
       this.w.refreshSenders();
       if (nsp === this.namespace && this.initialRooms.length && !this.joinedInitial) {
         this.joinedInitial = true;
-        for (const r of this.initialRooms) this.join(r);
+        for (const r of this.initialRooms) {
+          this.join(r).catch((err) => {
+            this.note = `could not join ${r}: ${err?.message ?? err}`;
+            this.w.renderClient(this);
+          });
+        }
       }
     });
     socket.on("disconnect", (reason) => {
@@ -250,6 +256,7 @@ export class DemoWidget {
     this.kindDef = kinds[this.kind] ?? { name: this.kind }; // the kind's panel: kinds/NAME.js
     this.kindState = this.kindDef.init?.(this);
     this.closed = false;
+    this.ready = new Promise((resolve) => (this.markReady = resolve)); // settles when start() ends
   }
 
   config() {
@@ -308,6 +315,10 @@ export class DemoWidget {
     this.refreshSenders();
     this.setStatus(`Ready: ${this.clients.filter((c) => c.connected).length} of ${this.clients.length} clients connected to this demo's own server.`);
     this.section.dataset.ready = "";
+    this.markReady();
+    // The editor shows code kept from an earlier visit (or a share link's): run it, so the server
+    // runs what the editor shows.
+    if (this.code?.edited) this.code.run().catch(() => {});
     // On the page's performance timeline: its startTime is the time since navigation start.
     performance.mark("socketlab:demo-ready", { detail: { demo: this.kind, clients: this.clients.length } });
   }
@@ -316,6 +327,7 @@ export class DemoWidget {
     this.setStatus("This demo could not start: " + msg);
     this.statusEl.dataset.state = "error";
     this.section.dataset.failed = "";
+    this.markReady();
   }
 
   setStatus(text) {
@@ -636,38 +648,28 @@ export class DemoWidget {
   }
 
   buildServerCode(id) {
-    const code = this.instance.server ?? {};
-    const tabs = [["js", "JavaScript"], ["go", "Go"]].filter(([k]) => code[k]);
-    if (!tabs.length) return null;
-    const list = h("div", { role: "tablist", class: "demo-tabs", "aria-label": "Server code language" });
-    const panels = [];
-    const btns = tabs.map(([k, label], i) => {
-      const panel = h("div", { role: "tabpanel", id: id("code-" + k), "aria-labelledby": id("tab-" + k), tabindex: "0", hidden: i !== 0, class: "demo-code" },
-        h("pre", {}, h("code", { "data-testid": "server-code-" + k }, code[k])));
-      panels.push(panel);
-      return h("button", { type: "button", role: "tab", id: id("tab-" + k), "aria-controls": id("code-" + k), "aria-selected": i === 0 ? "true" : "false", tabindex: i === 0 ? "0" : "-1", "data-testid": "tab-" + k });
-    });
-    const choose = (i) => {
-      btns.forEach((b, j) => {
-        b.setAttribute("aria-selected", String(i === j));
-        b.tabIndex = i === j ? 0 : -1;
-        panels[j].hidden = i !== j;
-      });
-      btns[i].focus();
-    };
-    btns.forEach((b, i) => {
-      b.textContent = tabs[i][1];
-      b.addEventListener("click", () => choose(i));
-      b.addEventListener("keydown", (e) => {
-        if (e.key === "ArrowRight" || e.key === "ArrowLeft") {
-          e.preventDefault();
-          choose((i + (e.key === "ArrowRight" ? 1 : btns.length - 1)) % btns.length);
-        }
-      });
-      list.append(b);
-    });
-    const id2 = id("code-h");
-    return h("details", { class: "demo-panel demo-server", open: true }, h("summary", { id: id2 }, "The server's handlers"), list, ...panels);
+    this.code = new CodePanel(this, id); // demo-code.js: the editor, Run, Reset, the Go tab
+    return this.code.el;
+  }
+
+  /**
+   * After Run (demo-code.js) the old server closes: every active socket (connected, or already
+   * dropped by the closing server and waiting for its reconnection backoff) reconnects now. All of
+   * a client's sockets first leave, so its Manager closes the old connection, then they connect
+   * again over a fresh one to the new server. A client the student disconnected, or whose network
+   * is "lost" (queue demo), stays as it is.
+   */
+  restartClients() {
+    for (const c of this.clients) {
+      const active = c.netLost ? [] : c.sockets.filter(({ socket }) => socket.active);
+      if (!active.length) continue;
+      for (const { socket } of active) socket.disconnect();
+      c.joinedInitial = false; // the new server starts with no rooms: join the setup's rooms again
+      c.note = "reconnecting to the new server…";
+      for (const { socket } of active) socket.connect();
+    }
+    this.index();
+    for (const c of this.clients) this.renderClient(c);
   }
 
   buildDiagram() {
@@ -980,8 +982,13 @@ export class DemoWidget {
   }
 
   onLog(d) {
-    const attrs = Object.entries(d.attrs ?? {}).map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`).join(" ");
-    this.consoleQueue.push(`${clock(d.time)} ${d.level ?? ""} ${d.msg ?? ""}${attrs ? " " + attrs : ""}`);
+    if (d.attrs?.source === "console") {
+      // The program's own output (console.log, its uncaught errors), shown as such.
+      this.consoleQueue.push({ text: `${clock(d.time)} ${d.msg ?? ""}`, level: String(d.level ?? "INFO").toLowerCase(), program: true });
+    } else {
+      const attrs = Object.entries(d.attrs ?? {}).map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`).join(" ");
+      this.consoleQueue.push({ text: `${clock(d.time)} ${d.level ?? ""} ${d.msg ?? ""}${attrs ? " " + attrs : ""}` });
+    }
     if (this.consoleQueue.length > MAX_CONSOLE_LINES) this.consoleQueue.splice(0, this.consoleQueue.length - MAX_CONSOLE_LINES);
     this.schedule("console");
   }
@@ -1250,7 +1257,9 @@ export class DemoWidget {
     }
     if (dirty.has("console") && this.consoleQueue.length) {
       const lines = this.consoleQueue.splice(0);
-      this.consoleEl.append(...lines.map((l) => h("div", { class: "demo-console-line" }, l)));
+      this.consoleEl.append(...lines.map((l) => l.program
+        ? h("div", { class: "demo-console-line is-program is-" + l.level, "data-testid": "console-program" }, h("span", { class: "demo-console-tag" }, "server.js"), " ", l.text)
+        : h("div", { class: "demo-console-line" }, l.text)));
       let extra = this.consoleEl.childElementCount - MAX_CONSOLE_LINES;
       while (extra-- > 0) this.consoleEl.firstElementChild.remove();
       this.consoleEl.scrollTop = this.consoleEl.scrollHeight;
@@ -1270,18 +1279,36 @@ function sameSet(a, b) {
 
 export function hydrate(root = document) {
   const started = [];
+  const fresh = [];
   for (const section of root.querySelectorAll("section.demo[data-demo]")) {
     if (section.dataset.hydrated !== undefined) continue;
     section.dataset.hydrated = "";
     const w = new DemoWidget(section);
     widgets.push(w);
+    fresh.push(w);
     if (section.hasAttribute("data-playground")) {
       started.push(import("./demo-playground.js").then((m) => m.startPlayground(w)));
     } else {
       started.push(w.start());
     }
   }
+  if (root === document) wireExercises(root, fresh, addExerciseDemo);
   return Promise.all(started);
+}
+
+/**
+ * A demo for an exercise on a page with no demo of its kind: added before the exercise, with the
+ * exercise's clients, so the student has an editor and clients to try the code with.
+ */
+function addExerciseDemo(exercise, kind, clients) {
+  const stage = h("div", { class: "demo-stage", "data-demo-stage": "" });
+  const section = h("section", { class: "demo", "data-demo": kind, "data-demo-id": exercise.id ? exercise.id + "-demo" : null, "data-config": JSON.stringify({ clients: clients ?? [] }), "aria-label": "Demo for the exercise" }, stage);
+  section.dataset.hydrated = "";
+  exercise.before(section);
+  const w = new DemoWidget(section);
+  widgets.push(w);
+  w.start();
+  return w;
 }
 
 if (typeof document !== "undefined") {

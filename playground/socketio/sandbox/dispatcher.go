@@ -16,6 +16,8 @@ type Dispatcher struct {
 	io  *socketio.Server
 	cur atomic.Pointer[Sandbox]
 
+	onSocket atomic.Pointer[func(*socketio.Socket)] // OnSocket
+
 	mu       sync.Mutex
 	hooked   map[*socketio.Namespace]bool
 	dyn      *socketio.Namespace // the one dynamic namespace, created on first use
@@ -112,8 +114,16 @@ func (d *Dispatcher) allow(name string, _ json.RawMessage) bool {
 	return false
 }
 
+// OnSocket sets fn to be called (on a hub goroutine, before any program's middleware) for every
+// socket that connects to any namespace of the server, dynamic ones included: the playground
+// names sockets for its tap with it.
+func (d *Dispatcher) OnSocket(fn func(*socketio.Socket)) { d.onSocket.Store(&fn) }
+
 // middleware runs on a hub goroutine: it hands the connection to the current program's loop.
 func (d *Dispatcher) middleware(s *socketio.Socket, next func(error)) {
+	if fn := d.onSocket.Load(); fn != nil && *fn != nil {
+		(*fn)(s)
+	}
 	sb := d.cur.Load()
 	name := s.Namespace().Name()
 	switch {
