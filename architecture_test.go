@@ -61,7 +61,7 @@ var allowedModules = map[string][]string{
 	"playground/classroom":        {"golang.org/x/time/rate"},
 	"playground/engineio":         {"github.com/gorilla/websocket", "golang.org/x/time/rate"},
 	"playground/socketio":         {"golang.org/x/time/rate"},
-	"playground/socketio/sandbox": {"github.com/dop251/goja"},
+	"playground/socketio/sandbox": {"github.com/dop251/goja", "golang.org/x/time/rate"},
 	"playground/loadgen":          {"github.com/gorilla/websocket"},
 	"playground/wsclient":         {"github.com/gorilla/websocket"},
 	"templates":                   {"github.com/a-h/templ"},
@@ -200,23 +200,23 @@ func TestImportProblem(t *testing.T) {
 		imp  string
 		want string // a substring of the problem; "" for none
 	}{
-		{goFile{dir: "playground/socketio"}, "socketlab/playground/engineio", "not allowed"},   // a leaf
-		{goFile{dir: "playground/stream"}, "socketlab/playground", "not allowed"},              // a leaf importing its parent
-		{goFile{dir: "lessons"}, "socketlab/templates", "not allowed"},                         // a sibling
-		{goFile{dir: "playground/engineio"}, "github.com/dop251/goja", "third-party"},          // a module
-		{goFile{dir: "playground/socketio/sandbox"}, "socketlab/playground/socketio", ""},      // its parent
-		{goFile{dir: "playground/classroom"}, "socketlab/playground", ""},                      // its parent
-		{goFile{dir: "web"}, "socketlab/playground/stream", ""},                                // where they meet
-		{goFile{dir: "templates", test: true}, "socketlab/web/browsertest", ""},                // test support
-		{goFile{dir: "templates", test: true}, "socketlab/static", "not allowed"},              // not support
-		{goFile{dir: "playground/engineio", test: true}, "socketlab/playground/engineio", ""},  // external test
-		{goFile{dir: "playground/engineio", test: true}, "github.com/google/go-cmp/cmp", ""},   // test tools
-		{goFile{dir: "playground/socketio/sandbox"}, "github.com/dop251/goja/parser", ""},      // a module's package
-		{goFile{dir: "playground/socketio/sandbox"}, "golang.org/x/time/rate", "third-party"},  // not listed
-		{goFile{dir: "web"}, "net/http", ""},                                                   // standard library
-		{goFile{dir: "playground/wsclient"}, "socketlab/playground/socketio", "not allowed"},   // a test-support leaf
-		{goFile{dir: "playground/classroom", test: true}, "socketlab/playground/wsclient", ""}, // test support
-		{goFile{dir: "playground/classroom"}, "socketlab/playground/wsclient", "not allowed"},  // only in tests
+		{goFile{dir: "playground/socketio"}, "socketlab/playground/engineio", "not allowed"},        // a leaf
+		{goFile{dir: "playground/stream"}, "socketlab/playground", "not allowed"},                   // a leaf importing its parent
+		{goFile{dir: "lessons"}, "socketlab/templates", "not allowed"},                              // a sibling
+		{goFile{dir: "playground/engineio"}, "github.com/dop251/goja", "third-party"},               // a module
+		{goFile{dir: "playground/socketio/sandbox"}, "socketlab/playground/socketio", ""},           // its parent
+		{goFile{dir: "playground/classroom"}, "socketlab/playground", ""},                           // its parent
+		{goFile{dir: "web"}, "socketlab/playground/stream", ""},                                     // where they meet
+		{goFile{dir: "templates", test: true}, "socketlab/web/browsertest", ""},                     // test support
+		{goFile{dir: "templates", test: true}, "socketlab/static", "not allowed"},                   // not support
+		{goFile{dir: "playground/engineio", test: true}, "socketlab/playground/engineio", ""},       // external test
+		{goFile{dir: "playground/engineio", test: true}, "github.com/google/go-cmp/cmp", ""},        // test tools
+		{goFile{dir: "playground/socketio/sandbox"}, "github.com/dop251/goja/parser", ""},           // a module's package
+		{goFile{dir: "playground/socketio/sandbox"}, "github.com/gorilla/websocket", "third-party"}, // not listed
+		{goFile{dir: "web"}, "net/http", ""},                                                        // standard library
+		{goFile{dir: "playground/wsclient"}, "socketlab/playground/socketio", "not allowed"},        // a test-support leaf
+		{goFile{dir: "playground/classroom", test: true}, "socketlab/playground/wsclient", ""},      // test support
+		{goFile{dir: "playground/classroom"}, "socketlab/playground/wsclient", "not allowed"},       // only in tests
 		{goFile{dir: "playground/classroom", test: true}, "socketlab/playground/stream", "not allowed"},
 		{goFile{dir: "static", test: true}, "socketlab/templates", ""}, // testImports
 		{goFile{dir: "static"}, "socketlab/templates", "not allowed"},
