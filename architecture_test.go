@@ -66,7 +66,7 @@ var allowedModules = map[string][]string{
 	"playground/wsclient":         {"github.com/gorilla/websocket"},
 	"templates":                   {"github.com/a-h/templ"},
 	"web":                         {"github.com/a-h/templ", "github.com/fsnotify/fsnotify", "rsc.io/qr"},
-	"web/browsertest":             {"github.com/chromedp/chromedp"},
+	"web/browsertest":             {"github.com/chromedp/chromedp", "github.com/chromedp/cdproto"},
 }
 
 // Tests may also import the test-support packages, and what testImports adds for a package.

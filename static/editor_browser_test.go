@@ -20,7 +20,6 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/input"
-	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
@@ -33,14 +32,6 @@ import (
 // and stylesheets a lesson page has, and drives it with real key events. The policy is the site's
 // own (templates.CSP, which web's securityHeaders sends) and the browser is the one harness's
 // (web/browsertest): neither is copied here.
-
-// editorProbe runs before the page's scripts: it records script errors and CSP violations.
-const editorProbe = `
-window.__errors = [];
-window.addEventListener("error", (e) => window.__errors.push(String(e.message)));
-window.addEventListener("unhandledrejection", (e) => window.__errors.push(String(e.reason)));
-document.addEventListener("securitypolicyviolation", (e) => window.__errors.push("CSP: " + e.violatedDirective + " " + e.blockedURI));
-`
 
 // sampleServer is the code the editor starts with: every token kind, a long line, and enough
 // lines to scroll.
@@ -242,10 +233,7 @@ func TestEditorBrowser(t *testing.T) {
 	shots := t.TempDir()
 
 	// The probe runs before every page's own scripts.
-	ctx := browsertest.Browser(t, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-		_, err := cdp.Call(ctx, tg, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: editorProbe})
-		return err
-	}))
+	ctx := browsertest.Browser(t, browsertest.BeforeScripts(browsertest.ErrorProbe))
 
 	load := func(t *testing.T) {
 		t.Helper()
