@@ -11,9 +11,9 @@ trap cleanup EXIT
 echo "== machine"
 nproc; grep -m1 "model name" /proc/cpuinfo || true; go version; uptime
 
-echo "== Go benchmarks (start-up with 50 lessons, page handler, hostile lessons, hub internals; with"
-echo "   SOCKETLAB_CHROMIUM, in Chromium: live reload save to page, three demos' start-up)"
-go test -run='^$' -bench=. -benchmem -benchtime=2s ./web ./lessons ./playground/...
+echo "== Go benchmarks, every one of the module (docs/benchmarks.md lists them; in Chromium, with"
+echo "   SOCKETLAB_CHROMIUM or chromium on PATH: live reload save to page, three demos' start-up)"
+go test -run='^$' -bench=. -benchmem -benchtime=2s ./...
 
 echo "== lesson pages per second over loopback with keep-alive (server on core 0, wrk on core 1)"
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }

@@ -62,12 +62,7 @@ func TestRunCode(t *testing.T) {
 			t.Fatalf("got %d %v, want 200 with the same path", status, out)
 		}
 		// Ada's connection closes (a restart), so her client would reconnect.
-		ada.ws.SetReadDeadline(time.Now().Add(5 * time.Second))
-		for {
-			if _, _, err := ada.ws.ReadMessage(); err != nil {
-				break
-			}
-		}
+		ada.closed(5 * time.Second)
 		grace := dialRaw(t, srv.URL, c.Path, "/", `{"name":"Grace"}`)
 		grace.expect("40")
 		if got := grace.expect("42"); got != `42["welcome","v2"]` {

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -15,57 +16,53 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gorilla/websocket"
+	"socketlab/playground/wsclient"
 )
 
-// rawClient speaks just enough Engine.IO v4 + Socket.IO v5 over WebSocket for these tests.
+// rawClient is the playground's test client (wsclient.Client: it dials, answers pings, queues
+// packets) as these tests spell packets: whole Engine.IO frames, "42[...]", and a test failure
+// instead of an error.
 type rawClient struct {
-	t  *testing.T
-	ws *websocket.Conn
+	t *testing.T
+	c *wsclient.Client
 }
 
 func dialRaw(t *testing.T, srvURL, path, nsp, auth string) *rawClient {
 	t.Helper()
-	u := "ws" + strings.TrimPrefix(srvURL, "http") + path + "?EIO=4&transport=websocket"
-	ws, _, err := websocket.DefaultDialer.Dial(u, nil)
+	c, err := wsclient.Dial(srvURL, path, nil)
 	if err != nil {
-		t.Fatalf("dial %s: %v", u, err)
+		t.Fatal(err)
 	}
-	c := &rawClient{t: t, ws: ws}
-	t.Cleanup(func() { ws.Close() })
-	if open := c.read(); !strings.HasPrefix(open, "0{") {
-		t.Fatalf("open packet = %q", open)
-	}
+	t.Cleanup(c.Close)
+	rc := &rawClient{t: t, c: c}
 	prefix := "40"
 	if nsp != "/" {
 		prefix += nsp + ","
 	}
-	c.write(prefix + auth)
-	return c
+	rc.write(prefix + auth)
+	return rc
 }
 
-func (c *rawClient) write(s string) {
+// write sends one Engine.IO message frame ("4" and a Socket.IO packet).
+func (c *rawClient) write(frame string) {
 	c.t.Helper()
-	if err := c.ws.WriteMessage(websocket.TextMessage, []byte(s)); err != nil {
-		c.t.Fatalf("write %q: %v", s, err)
+	pkt, ok := strings.CutPrefix(frame, "4")
+	if !ok {
+		c.t.Fatalf("write %q: not an Engine.IO message", frame)
+	}
+	if err := c.c.Send(pkt); err != nil {
+		c.t.Fatalf("write %q: %v", frame, err)
 	}
 }
 
-// read returns the next text frame that is not a ping (answered with a pong).
+// read returns the next message frame.
 func (c *rawClient) read() string {
 	c.t.Helper()
-	for {
-		c.ws.SetReadDeadline(time.Now().Add(5 * time.Second))
-		_, b, err := c.ws.ReadMessage()
-		if err != nil {
-			c.t.Fatalf("read: %v", err)
-		}
-		if string(b) == "2" {
-			c.write("3")
-			continue
-		}
-		return string(b)
+	pkt, err := c.c.Next(5 * time.Second)
+	if err != nil {
+		c.t.Fatalf("read: %v", err)
 	}
+	return "4" + pkt
 }
 
 // expect reads until a frame with the prefix arrives (skipping others) and returns it.
@@ -78,6 +75,21 @@ func (c *rawClient) expect(prefix string) string {
 	}
 	c.t.Fatalf("no frame starting with %q", prefix)
 	return ""
+}
+
+// closed returns once the server has closed the connection (reading what comes until then, as a
+// browser does); the test fails after d.
+func (c *rawClient) closed(d time.Duration) {
+	c.t.Helper()
+	for deadline := time.Now().Add(d); ; {
+		_, err := c.c.Next(time.Until(deadline))
+		if errors.Is(err, wsclient.ErrClosed) {
+			return
+		}
+		if err != nil {
+			c.t.Fatalf("still connected after %v: %v", d, err)
+		}
+	}
 }
 
 func newTestRegistry(t *testing.T, opts Options) (*Registry, *httptest.Server) {

@@ -13,8 +13,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
-	"socketlab/templates"
-	"socketlab/web/browsertest"
 	"strings"
 	"testing"
 	"time"
@@ -22,23 +20,18 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/input"
-	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
+
+	"socketlab/templates"
+	"socketlab/web/browsertest"
 )
 
 // The editor's browser test mounts static/js/code-editor.js on a page served through the real
 // Assets handler (hashed URLs, import map) under the site's CSP, inside the same demo-panel markup
-// and stylesheets a lesson page has, and drives it with real key events. static cannot import the
-// app (its parent), so the policy is copied from routes.go's securityHeaders.
-
-// editorProbe runs before the page's scripts: it records script errors and CSP violations.
-const editorProbe = `
-window.__errors = [];
-window.addEventListener("error", (e) => window.__errors.push(String(e.message)));
-window.addEventListener("unhandledrejection", (e) => window.__errors.push(String(e.reason)));
-document.addEventListener("securitypolicyviolation", (e) => window.__errors.push("CSP: " + e.violatedDirective + " " + e.blockedURI));
-`
+// and stylesheets a lesson page has, and drives it with real key events. The policy is the site's
+// own (templates.CSP, which web's securityHeaders sends) and the browser is the one harness's
+// (web/browsertest): neither is copied here.
 
 // sampleServer is the code the editor starts with: every token kind, a long line, and enough
 // lines to scroll.
@@ -134,12 +127,7 @@ window.__ed = createEditor(document.getElementById("ed"), {
 	return srv
 }
 
-// edDo and edEval run steps and expressions through the one browser harness (web/browsertest).
-func edDo(t *testing.T, ctx context.Context, what string, steps ...chromedp.Action[chromedp.Void]) {
-	t.Helper()
-	browsertest.Do(t, ctx, what, steps...)
-}
-
+// edEval evaluates expr in the tab, awaiting a promise it returns (browsertest.Eval).
 func edEval[T any](t *testing.T, ctx context.Context, expr string) T {
 	t.Helper()
 	return browsertest.Eval[T](t, ctx, expr, chromedp.EvalAwaitPromise)
@@ -241,20 +229,16 @@ type contrastResult struct {
 }
 
 func TestEditorBrowser(t *testing.T) {
-	if testing.Short() {
-		t.Skip("browser test skipped in -short mode")
-	}
 	srv := editorServer(t)
 	shots := t.TempDir()
-	ctx := browsertest.Browser(t, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-		_, err := cdp.Call(ctx, tg, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: editorProbe})
-		return err
-	}))
+
+	// The probe runs before every page's own scripts.
+	ctx := browsertest.Browser(t, browsertest.BeforeScripts(browsertest.ErrorProbe))
 
 	load := func(t *testing.T) {
 		t.Helper()
 		mounted := chromedp.Poll[bool](`window.__ed !== undefined`, chromedp.WithPollingTimeout(10*time.Second))
-		edDo(t, ctx, "open the page", chromedp.Navigate(srv.URL+"/"),
+		browsertest.Do(t, ctx, "open the page", chromedp.Navigate(srv.URL+"/"),
 			func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
 				_, err := mounted(ctx, tg)
 				return chromedp.Void{}, err
@@ -275,7 +259,7 @@ func TestEditorBrowser(t *testing.T) {
 	}
 	value := func(t *testing.T) string { t.Helper(); return edEval[string](t, ctx, `__ed.value`) }
 
-	edDo(t, ctx, "desktop viewport", chromedp.EmulateViewport(1280, 800), setMedia("light"))
+	browsertest.Do(t, ctx, "desktop viewport", chromedp.EmulateViewport(1280, 800), setMedia("light"))
 	load(t)
 
 	t.Run("mounted from the page's code, hashed URL, CSP clean", func(t *testing.T) {
@@ -353,7 +337,7 @@ func TestEditorBrowser(t *testing.T) {
 
 	t.Run("typing: auto-close, step over, Enter indents", func(t *testing.T) {
 		setCode(t, "", 0)
-		edDo(t, ctx, "type", edKeys(`io.on("connection", (socket) => {`), edKeys(kb.Enter),
+		browsertest.Do(t, ctx, "type", edKeys(`io.on("connection", (socket) => {`), edKeys(kb.Enter),
 			edKeys(`socket.on("chat", (msg) => io.emit("chat", msg));`))
 		want := "io.on(\"connection\", (socket) => {\n  socket.on(\"chat\", (msg) => io.emit(\"chat\", msg));\n})"
 		if got := value(t); got != want {
@@ -371,13 +355,13 @@ func TestEditorBrowser(t *testing.T) {
 			t.Errorf("mirror %q, want %q", got, want)
 		}
 		// Enter on an indented line keeps the indentation; a quote after a letter does not pair.
-		edDo(t, ctx, "enter, type", edKeys(kb.Enter), edKeys(`x = don't`))
+		browsertest.Do(t, ctx, "enter, type", edKeys(kb.Enter), edKeys(`x = don't`))
 		if got := value(t); !strings.Contains(got, "msg));\n  x = don't\n})") {
 			t.Errorf("Enter kept no indentation or the quote paired: %q", got)
 		}
 		// Backspace inside an empty pair removes both.
 		setCode(t, "f", -1)
-		edDo(t, ctx, "pair and delete", edKeys("("), edKeys(kb.Backspace))
+		browsertest.Do(t, ctx, "pair and delete", edKeys("("), edKeys(kb.Backspace))
 		if got := value(t); got != "f" {
 			t.Errorf("backspace in (): got %q, want %q", got, "f")
 		}
@@ -385,12 +369,12 @@ func TestEditorBrowser(t *testing.T) {
 
 	t.Run("Tab and Shift+Tab indent, undo restores", func(t *testing.T) {
 		setCode(t, "a\nb\nc", 0)
-		edDo(t, ctx, "tab", edKeys(kb.Tab))
+		browsertest.Do(t, ctx, "tab", edKeys(kb.Tab))
 		if got := value(t); got != "  a\nb\nc" {
 			t.Errorf("Tab at a line start: got %q", got)
 		}
 		edEval[bool](t, ctx, `document.querySelector(".ce-input").setSelectionRange(0, 7), true`)
-		edDo(t, ctx, "tab", edKeys(kb.Tab))
+		browsertest.Do(t, ctx, "tab", edKeys(kb.Tab))
 		if got := value(t); got != "    a\n  b\n  c" {
 			t.Errorf("Tab over three lines: got %q", got)
 		}
@@ -398,26 +382,26 @@ func TestEditorBrowser(t *testing.T) {
 		if sel[0] != 2 || sel[1] != len("    a\n  b\n  c") {
 			t.Errorf("selection after indenting: %v, want the same lines selected", sel)
 		}
-		edDo(t, ctx, "shift+tab", edKeys(kb.Tab, chromedp.ModifierShift))
+		browsertest.Do(t, ctx, "shift+tab", edKeys(kb.Tab, chromedp.ModifierShift))
 		if got := value(t); got != "  a\nb\nc" {
 			t.Errorf("Shift+Tab over three lines: got %q", got)
 		}
 		// Shift+Tab with the caret inside the indentation: the caret stays on its line.
 		setCode(t, "x\n  a", 3)
-		edDo(t, ctx, "shift+tab in the indentation", edKeys(kb.Tab, chromedp.ModifierShift))
+		browsertest.Do(t, ctx, "shift+tab in the indentation", edKeys(kb.Tab, chromedp.ModifierShift))
 		if got, c := value(t), edEval[int](t, ctx, `document.querySelector(".ce-input").selectionEnd`); got != "x\na" || c != 2 {
 			t.Errorf("Shift+Tab with the caret in the indentation: %q, caret %d, want %q, caret 2", got, c, "x\na")
 		}
 		// Backspace in the indentation goes back one step.
 		setCode(t, "{\n    ", -1)
-		edDo(t, ctx, "backspace", edKeys(kb.Backspace))
+		browsertest.Do(t, ctx, "backspace", edKeys(kb.Backspace))
 		if got := value(t); got != "{\n  " {
 			t.Errorf("Backspace in the indentation: got %q, want %q", got, "{\n  ")
 		}
 		setCode(t, "    a\n  b\n  c", 0)
 		edEval[bool](t, ctx, `document.querySelector(".ce-input").setSelectionRange(2, 13), true`)
-		edDo(t, ctx, "shift+tab", edKeys(kb.Tab, chromedp.ModifierShift))
-		edDo(t, ctx, "undo", edKeys("z", chromedp.ModifierCtrl))
+		browsertest.Do(t, ctx, "shift+tab", edKeys(kb.Tab, chromedp.ModifierShift))
+		browsertest.Do(t, ctx, "undo", edKeys("z", chromedp.ModifierCtrl))
 		if got := value(t); got != "    a\n  b\n  c" {
 			t.Errorf("Ctrl+Z after Shift+Tab: got %q (the edit is not on the undo stack)", got)
 		}
@@ -432,14 +416,14 @@ func TestEditorBrowser(t *testing.T) {
 		if !strings.Contains(hint, "Escape, then Tab") || !strings.Contains(hint, "Ctrl+Enter") {
 			t.Errorf("aria-describedby hint %q does not explain how to leave or run", hint)
 		}
-		edDo(t, ctx, "escape, tab", edKeys(kb.Escape), edKeys(kb.Tab))
+		browsertest.Do(t, ctx, "escape, tab", edKeys(kb.Escape), edKeys(kb.Tab))
 		if got := edEval[string](t, ctx, `document.activeElement.id`); got != "run" {
 			t.Errorf("after Escape, Tab: focus on %q, want the Run button", got)
 		}
 		if got := value(t); got != "x" {
 			t.Errorf("Escape, Tab changed the code: %q", got)
 		}
-		edDo(t, ctx, "shift+tab back", edKeys(kb.Tab, chromedp.ModifierShift))
+		browsertest.Do(t, ctx, "shift+tab back", edKeys(kb.Tab, chromedp.ModifierShift))
 		if got := edEval[string](t, ctx, `document.activeElement.className`); got != "ce-input" {
 			t.Errorf("Shift+Tab from the button: focus on %q, want the editor", got)
 		}
@@ -448,7 +432,7 @@ func TestEditorBrowser(t *testing.T) {
 	t.Run("a selection is wrapped, a new value clears the errors", func(t *testing.T) {
 		setCode(t, "say hi", -1)
 		edEval[bool](t, ctx, `document.querySelector(".ce-input").setSelectionRange(4, 6), true`)
-		edDo(t, ctx, "quote the selection", edKeys(`"`))
+		browsertest.Do(t, ctx, "quote the selection", edKeys(`"`))
 		if got := value(t); got != `say "hi"` {
 			t.Errorf("typing a quote over a selection: got %q", got)
 		}
@@ -468,7 +452,7 @@ func TestEditorBrowser(t *testing.T) {
 		if got := edEval[string](t, ctx, `__ro.value`); got != "const a = 1;" {
 			t.Errorf("read-only value %q", got)
 		}
-		edDo(t, ctx, "type, tab", edKeys("x"), edKeys(kb.Tab))
+		browsertest.Do(t, ctx, "type, tab", edKeys("x"), edKeys(kb.Tab))
 		if got := edEval[string](t, ctx, `__ro.value`); got != "const a = 1;" {
 			t.Errorf("a read-only editor took typing: %q", got)
 		}
@@ -484,7 +468,7 @@ func TestEditorBrowser(t *testing.T) {
 
 	t.Run("long code is recoloured by the next frame", func(t *testing.T) {
 		setCode(t, strings.Repeat("socket.emit(\"tick\", 1);\n", 1000), -1) // 24 KB: drawn lazily
-		edDo(t, ctx, "type", edKeys("x"))
+		browsertest.Do(t, ctx, "type", edKeys("x"))
 		ok := edEval[bool](t, ctx, `new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(() =>
 			resolve(document.querySelector(".ce-mirror").textContent === __ed.value && document.querySelectorAll(".ce-ln").length === 1001))))`)
 		if !ok {
@@ -495,7 +479,7 @@ func TestEditorBrowser(t *testing.T) {
 	t.Run("Ctrl+Enter runs", func(t *testing.T) {
 		setCode(t, "io.on(\"connection\", () => {});", -1)
 		edEval[bool](t, ctx, `__runs.length = 0, true`)
-		edDo(t, ctx, "ctrl+enter", edKeys(kb.Enter, chromedp.ModifierCtrl))
+		browsertest.Do(t, ctx, "ctrl+enter", edKeys(kb.Enter, chromedp.ModifierCtrl))
 		if got := edEval[[]string](t, ctx, `__runs`); len(got) != 1 || got[0] != "io.on(\"connection\", () => {});" {
 			t.Errorf("onRun calls: %q", got)
 		}
@@ -575,7 +559,7 @@ func TestEditorBrowser(t *testing.T) {
 		}
 		// Typing at the end of the code keeps the caret in view (the scroll container follows it).
 		edEval[bool](t, ctx, `__ed.clearErrors(), document.querySelector(".ce-scroll").scrollTop = 0, true`)
-		edDo(t, ctx, "type at the end", chromedp.Evaluate[chromedp.Void](`(() => { const ta = document.querySelector(".ce-input"); ta.focus(); ta.setSelectionRange(ta.value.length, ta.value.length); })()`), edKeys("x"))
+		browsertest.Do(t, ctx, "type at the end", chromedp.Evaluate[chromedp.Void](`(() => { const ta = document.querySelector(".ce-input"); ta.focus(); ta.setSelectionRange(ta.value.length, ta.value.length); })()`), edKeys("x"))
 		if top := edEval[float64](t, ctx, `document.querySelector(".ce-scroll").scrollTop`); top <= 0 {
 			t.Errorf("typing on the last line left the editor scrolled to the top")
 		}
@@ -590,7 +574,7 @@ func TestEditorBrowser(t *testing.T) {
 	}
 	setTheme := func(t *testing.T, th theme) {
 		t.Helper()
-		edDo(t, ctx, "media", setMedia(th.media))
+		browsertest.Do(t, ctx, "media", setMedia(th.media))
 		if th.attr == "" {
 			edEval[bool](t, ctx, `delete document.documentElement.dataset.theme, true`)
 		} else {
@@ -642,7 +626,7 @@ func TestEditorBrowser(t *testing.T) {
 		{"phone", 360, 740, []chromedp.EmulateViewportOption{chromedp.EmulateMobile, chromedp.EmulateTouch}},
 	} {
 		t.Run(vp.name, func(t *testing.T) {
-			edDo(t, ctx, "viewport", chromedp.EmulateViewport(vp.w, vp.h, vp.opts...))
+			browsertest.Do(t, ctx, "viewport", chromedp.EmulateViewport(vp.w, vp.h, vp.opts...))
 			load(t)
 			edEval[bool](t, ctx, `__ed.markError(6, 68, "SyntaxError: Unexpected token ')'"), document.activeElement.blur(), scrollTo(0, 0), true`)
 			if vp.name == "phone" {

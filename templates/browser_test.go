@@ -18,7 +18,6 @@ import (
 	"github.com/a-h/templ"
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
-	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 )
@@ -31,11 +30,7 @@ import (
 // probe runs before any page script (and outside the CSP): it records
 // errors and CSP violations, and captures clicks on rel=prev/next links so
 // keyboard navigation can be asserted without racing a real navigation.
-const probe = `
-window.__errors = [];
-window.addEventListener("error", (e) => window.__errors.push(String(e.message)));
-window.addEventListener("unhandledrejection", (e) => window.__errors.push(String(e.reason)));
-document.addEventListener("securitypolicyviolation", (e) => window.__errors.push("CSP: " + e.violatedDirective + " " + e.blockedURI));
+const probe = browsertest.ErrorProbe + `
 window.__clicked = "";
 window.__copied = null;
 // The theme in force when the first frame is rendered (no flash of the wrong theme).
@@ -204,10 +199,7 @@ func TestBrowserSiteJS(t *testing.T) {
 	defer gate.release()
 	srv := browserServer(t, gate)
 
-	ctx := browsertest.Browser(t, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-		_, err := cdp.Call(ctx, tg, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: probe})
-		return err
-	}), chromedp.EmulateViewport(360, 640))
+	ctx := browsertest.Browser(t, browsertest.BeforeScripts(probe), chromedp.EmulateViewport(360, 640))
 	ctx, cancelT := context.WithTimeout(ctx, 45*time.Second)
 	defer cancelT()
 

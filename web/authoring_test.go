@@ -286,15 +286,11 @@ func waitReload(t *testing.T, events <-chan stream.Event[reloadEvent], slug stri
 	}
 }
 
+// getPage is get (routes_test.go) for a test that wants the status code and the body.
 func getPage(t *testing.T, url string) (int, string) {
 	t.Helper()
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
+	resp, body := get(t, url)
+	return resp.StatusCode, body
 }
 
 // TestWatch edits a lesson folder the ways an editor does and checks each change reaches the

@@ -15,8 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/cdp"
-	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
@@ -116,11 +114,7 @@ func demoServerWith(t testing.TB, sopts *socketio.Options) *httptest.Server {
 	return srv
 }
 
-const pageProbe = `
-window.__errors = [];
-window.addEventListener("error", (e) => window.__errors.push(String(e.message)));
-window.addEventListener("unhandledrejection", (e) => window.__errors.push(String(e.reason)));
-document.addEventListener("securitypolicyviolation", (e) => window.__errors.push("CSP: " + e.violatedDirective + " " + e.blockedURI));
+const pageProbe = browsertest.ErrorProbe + `
 window.__longtasks = [];
 try { new PerformanceObserver((l) => { for (const e of l.getEntries()) window.__longtasks.push([Math.round(e.startTime), Math.round(e.duration)]); }).observe({type: "longtask"}); } catch {}
 `
@@ -134,10 +128,7 @@ func newBrowser(t testing.TB, actx context.Context, opts ...chromedp.ContextOpti
 	t.Helper()
 	ctx, cancel := chromedp.NewContext(actx, opts...)
 	t.Cleanup(cancel)
-	err := chromedp.Do(ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-		_, err := cdp.Call(ctx, tg, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: pageProbe})
-		return err
-	}), chromedp.EmulateViewport(1280, 900))
+	err := chromedp.Do(ctx, browsertest.BeforeScripts(pageProbe), chromedp.EmulateViewport(1280, 900))
 	if err != nil {
 		t.Fatalf("start browser: %v", err)
 	}

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 )
 
@@ -54,6 +56,24 @@ func Allocator(t testing.TB) context.Context {
 	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
 	t.Cleanup(cancel)
 	return actx
+}
+
+// ErrorProbe is a script for BeforeScripts: it collects the page's script errors, unhandled
+// rejections and Content-Security-Policy violations in window.__errors.
+const ErrorProbe = `
+window.__errors = [];
+window.addEventListener("error", (e) => window.__errors.push(String(e.message)));
+window.addEventListener("unhandledrejection", (e) => window.__errors.push(String(e.reason)));
+document.addEventListener("securitypolicyviolation", (e) => window.__errors.push("CSP: " + e.violatedDirective + " " + e.blockedURI));
+`
+
+// BeforeScripts runs source in every page of the tab before the page's own scripts (and outside
+// its CSP): a setup action for Browser, or a step for a new tab.
+func BeforeScripts(source string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: source})
+		return err
+	})
 }
 
 // Browser launches Chromium for a test and returns its first tab, after running setup there

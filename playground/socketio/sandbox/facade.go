@@ -85,7 +85,7 @@ func (v *vm) jsError(err error) *goja.Object {
 
 // allowEmit charges one emit to the rate limit or throws.
 func (v *vm) allowEmit() {
-	if !v.sb.rate.allow(time.Now()) {
+	if !v.sb.emits.AllowN(time.Now(), 1) {
 		v.throw("emit refused: more than %d emits per second, the limit in Socket Lab", v.sb.opts.EmitsPerSecond)
 	}
 }

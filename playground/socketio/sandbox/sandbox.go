@@ -41,6 +41,7 @@ import (
 
 	"github.com/dop251/goja"
 	"github.com/dop251/goja/parser"
+	"golang.org/x/time/rate"
 )
 
 // Options configures a Sandbox. Zero values take the defaults in brackets.
@@ -158,9 +159,9 @@ type Sandbox struct {
 	nsps    map[string]*jsNamespace // static namespaces by name ("/" always)
 	parents []*jsNamespace          // dynamic namespaces in registration order
 
-	wd   watchdog
-	rate rateLimiter
-	con  consoleThrottle
+	wd    watchdog
+	emits *rate.Limiter // EmitsPerSecond, burst the same (the project's one token bucket)
+	con   consoleThrottle
 
 	// Loop-only state.
 	vm      *vm
@@ -182,7 +183,7 @@ func New(d *Dispatcher, opts Options) *Sandbox {
 		nsps:   make(map[string]*jsNamespace),
 		timers: make(map[int64]*jsTimer),
 	}
-	sb.rate.init(opts.EmitsPerSecond)
+	sb.emits = rate.NewLimiter(rate.Limit(opts.EmitsPerSecond), opts.EmitsPerSecond)
 	sb.con.limit = opts.ConsoleLines
 	return sb
 }
@@ -466,33 +467,6 @@ func (c *consoleThrottle) allow(now time.Time) (ok bool, reportDropped int) {
 	}
 	c.n++
 	return true, reportDropped
-}
-
-// rateLimiter is a token bucket of emits.
-type rateLimiter struct {
-	mu     sync.Mutex
-	rate   float64
-	tokens float64
-	last   time.Time
-}
-
-func (r *rateLimiter) init(perSecond int) {
-	r.rate = float64(perSecond)
-	r.tokens = r.rate
-}
-
-func (r *rateLimiter) allow(now time.Time) bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if !r.last.IsZero() {
-		r.tokens = min(r.rate, r.tokens+now.Sub(r.last).Seconds()*r.rate)
-	}
-	r.last = now
-	if r.tokens < 1 {
-		return false
-	}
-	r.tokens--
-	return true
 }
 
 // describe turns an error from goja into a *RuntimeError with the program's position.
