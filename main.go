@@ -22,6 +22,7 @@ Commands:
   serve         serve the lessons and the live demos (the default)
   check         check every lesson of a folder (default: the embedded course) without serving
   new           write the next numbered lesson of a folder, ready to edit
+  run           serve one Socket.IO server program (FILE.js) with the playground attached
   exercises     print the lessons' graded exercises as JSON (starter, solution, checks)
   conformance   serve the hub as the official Engine.IO/Socket.IO test suites expect (:3000)
   bench-server  serve the hub with the benchmark handlers
@@ -39,6 +40,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	switch cmd {
 	case "serve":
 		return runServe(ctx, rest, getenv, stdout, stderr)
+	case "run":
+		return runRun(ctx, rest, getenv, stdout, stderr)
 	case "check":
 		return ignoreHelp(runCheck(rest, stdout, stderr))
 	case "new":

@@ -45,7 +45,8 @@ func (in *Instance) hub() *Hub { return in.cur.Load().hub }
 // ErrInstanceClosed is returned by RunCode on an instance that was closed.
 var ErrInstanceClosed = errors.New("this demo's server has been closed; reload the page")
 
-// CodeFile is the name student code runs under: errors read "server.js:3:7: ...".
+// CodeFile is the name student code runs under (unless Spec.File names another): errors read
+// "server.js:3:7: ...".
 const CodeFile = "server.js"
 
 // RunCode replaces the instance's server with code, a socket.io 4.x server program in
@@ -64,20 +65,30 @@ func (in *Instance) RunCode(code string) error {
 	// Names first, as the kinds' middleware does: the tap and the rooms diagram show who is who.
 	hub.IO.Of("/").Use(func(s *socketio.Socket, next func(error)) { in.admit(s); next(nil) })
 	disp := sandbox.NewDispatcher(hub.IO)
+	console := in.console
+	if in.onConsole != nil {
+		console = func(level, text string) {
+			in.console(level, text)
+			in.onConsole(level, text)
+		}
+	}
 	sb := sandbox.New(disp, sandbox.Options{
-		Console: in.console,
+		Console: console,
 		Logger:  in.log,
 		OnStop: func(err error) {
-			in.console("error", "Your server was stopped: "+err.Error()+". Fix the code and press Run.")
+			console("error", "Your server was stopped: "+err.Error()+". Fix the code and press Run.")
 		},
 	})
-	if err := sb.Run(code, CodeFile); err != nil {
+	if err := sb.Run(code, in.file); err != nil {
 		sb.Close()
 		hub.Close()
 		return err
 	}
 	disp.Replace(sb)
 	old := in.cur.Swap(in.start(hub, disp))
+	in.mu.Lock()
+	in.code = code
+	in.mu.Unlock()
 	in.console("info", fmt.Sprintf("The server restarted with your code (%d lines); the clients reconnect.", lines(code)))
 	in.retiring.Add(1)
 	go func() {
