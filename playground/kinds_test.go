@@ -21,13 +21,14 @@ import (
 	"github.com/gorilla/websocket"
 )
 
-// TestKindJSMatchesGo runs each kind's JavaScript (the code the demo shows, and the code issue
-// "Write the server yourself" will run) on npm socket.io 4.8 in Node, drives the same client
-// actions against it and against the kind's Go handlers on a demo instance, and requires the
-// same observations: what each client received, in order, its acks and its connect errors.
+// TestKindJSMatchesGo runs each kind's JavaScript (the code the demo shows, and the code its
+// editor's Reset runs) on npm socket.io 4.8 in Node and in our sandbox (RunCode on a demo
+// instance of the kind, as Reset does), drives the same client actions against both and against
+// the kind's Go handlers on another instance, and requires the same observations on all three:
+// what each client received, in order, its acks and its connect errors.
 func TestKindJSMatchesGo(t *testing.T) {
 	node := requireNode(t)
-	_, srv := newTestRegistry(t, Options{})
+	reg, srv := newTestRegistry(t, Options{})
 	for _, sc := range kindScenarios {
 		t.Run(sc.name, func(t *testing.T) {
 			kind := KindOf(sc.kind)
@@ -44,13 +45,24 @@ func TestKindJSMatchesGo(t *testing.T) {
 			if status != 201 {
 				t.Fatalf("create %s: %d %s", sc.kind, status, in.Error)
 			}
+			status, js := create(t, srv.URL, sc.kind, sc.config)
+			if status != 201 {
+				t.Fatalf("create %s: %d %s", sc.kind, status, js.Error)
+			}
+			if err := reg.lookup(js.ID).RunCode(code); err != nil {
+				t.Fatalf("the %s kind's JavaScript does not run in the sandbox: %v", sc.kind, err)
+			}
 			recovery := kind.Recovery != nil
 			goObs := runScenario(t, srv.URL, in.Path, sc, recovery)
 			nodeObs := runScenario(t, nodeURL, "/socket.io/", sc, recovery)
-			for _, name := range slices.Sorted(maps.Keys(goObs)) {
-				g, n := strings.Join(goObs[name], "\n  "), strings.Join(nodeObs[name], "\n  ")
+			jsObs := runScenario(t, srv.URL, js.Path, sc, recovery)
+			for _, name := range slices.Sorted(maps.Keys(nodeObs)) {
+				g, n, j := strings.Join(goObs[name], "\n  "), strings.Join(nodeObs[name], "\n  "), strings.Join(jsObs[name], "\n  ")
 				if g != n {
 					t.Errorf("%s observed on the Go hub:\n  %s\non socket.io in Node:\n  %s", name, g, n)
+				}
+				if j != n {
+					t.Errorf("%s observed on the sandbox running the kind's JavaScript:\n  %s\non socket.io in Node:\n  %s", name, j, n)
 				}
 			}
 			if testing.Verbose() {

@@ -26,6 +26,18 @@ io.on("connection", (socket) => {
 			expect(t, p["A"], `42["chat","hi"]`)
 			expect(t, p["B"], `42["chat","hi"]`)
 		}},
+		{"io.sockets is the main namespace, and a namespace's sockets is a Map (socket.nsp.sockets too)", `
+io.on("connection", (socket) => {
+  socket.on("who", () => {
+    const m = socket.nsp.sockets;
+    socket.emit("who", m instanceof Map, m.size, [...m.values()].every((s) => m.get(s.id) === s),
+      io.sockets === io.of("/"), io.sockets.sockets instanceof Map, io !== io.of("/"), socket.nsp === io.of("/"));
+  });
+});`, func(t *testing.T, h *harness, p peers) {
+			p["A"].send(`42["who"]`)
+			synctest.Wait()
+			expect(t, p["A"], `42["who",true,2,true,true,true,true,true]`)
+		}},
 		{"socket.broadcast skips the sender", `
 io.on("connect", (socket) => {
   socket.on("chat", (msg) => socket.broadcast.emit("chat", msg));

@@ -69,6 +69,34 @@ func (v *vm) admit(s *socketio.Socket, next func(error)) {
 	})
 }
 
+// admitRecovered gives a socket restored by connection state recovery, which skipped the
+// middleware, its object in the program: in its static namespace or a known dynamic child, or
+// in a new child of the first RegExp parent that matches (a function parent cannot be asked
+// without a middleware round; such a socket reaches no program).
+func (v *vm) admitRecovered(s *socketio.Socket) bool {
+	goNs := s.Namespace()
+	v.sb.mu.Lock()
+	ns := v.sb.nsps[goNs.Name()]
+	parents := v.sb.parents
+	v.sb.mu.Unlock()
+	if ns != nil && ns.goNs != goNs {
+		ns = nil
+	}
+	for _, p := range parents {
+		if ns != nil {
+			break
+		}
+		if p.re != nil && p.re.MatchString(goNs.Name()) {
+			ns = v.childNamespace(goNs, p)
+		}
+	}
+	if ns == nil {
+		return false
+	}
+	v.socketFor(s, ns)
+	return true
+}
+
 // matchParent finds the first dynamic parent accepting the child's name: a RegExp tests it, a
 // function decides through next(err, ok), possibly later.
 func (v *vm) matchParent(s *socketio.Socket, parents []*jsNamespace, i int, found func(*jsNamespace)) {
