@@ -307,6 +307,7 @@ func (sb *Sandbox) exec(j func()) {
 	}()
 	sb.wd.begin()
 	defer sb.wd.end()
+	sb.vm.job++
 	j()
 	sb.vm.reportRejections()
 }

@@ -24,6 +24,11 @@ type jsSocket struct {
 	joined    map[string]uint64 // room → join order, for fetchSockets
 	connected bool
 	closing   []string // rooms during "disconnecting"
+	// wrote is the loop job (vm.job) that last emitted to this socket. In Node the transport
+	// is not writable again until the event loop turns after a write, so socket.io drops a
+	// volatile emit that follows another emit to the socket in the same job: the sandbox does
+	// too (the hub drops the rest, when its connection cannot take a packet right now).
+	wrote uint64
 }
 
 type listener struct {
@@ -528,6 +533,16 @@ func lower(s string) string {
 	return string(b)
 }
 
+// droppedVolatile reports whether a volatile emit to js is dropped because this job already
+// wrote to it (jsSocket.wrote), and records a write otherwise.
+func (v *vm) droppedVolatile(js *jsSocket, volatile bool) bool {
+	if volatile && js.wrote == v.job {
+		return true
+	}
+	js.wrote = v.job
+	return false
+}
+
 // socketEmit implements socket.emit(ev, ...args[, ack]) and its volatile/timeout forms.
 func (v *vm) socketEmit(js *jsSocket, volatile bool, timeout time.Duration, timed bool, c goja.FunctionCall) goja.Value {
 	ev := c.Argument(0).String()
@@ -538,6 +553,9 @@ func (v *vm) socketEmit(js *jsSocket, volatile bool, timeout time.Duration, time
 	v.allowEmit()
 	vals := v.toGo(args)
 	v.notifyOutgoing(js, c.Argument(0), args)
+	if v.droppedVolatile(js, volatile && !timed) { // a timed one is left to the hub
+		return v.rt.ToValue(true)
+	}
 	em := js.s.Timeout(timeout)
 	if volatile {
 		em = em.Volatile()
@@ -572,11 +590,14 @@ func (v *vm) socketEmitWithAck(js *jsSocket, volatile bool, timeout time.Duratio
 	args := c.Arguments[min(1, len(c.Arguments)):]
 	vals := v.toGo(args)
 	v.notifyOutgoing(js, c.Argument(0), args)
+	p, resolve, reject := v.rt.NewPromise()
+	if v.droppedVolatile(js, volatile && !timed) { // a timed one is left to the hub
+		return v.rt.ToValue(p) // never settles without a timeout, as in socket.io
+	}
 	em := js.s.Timeout(timeout)
 	if volatile {
 		em = em.Volatile()
 	}
-	p, resolve, reject := v.rt.NewPromise()
 	v.socketAck(em, ev, vals, func(pl socketio.Payload, err error) {
 		switch {
 		case err != nil && timed:

@@ -19,8 +19,9 @@ import (
 
 // vm is the runtime and the facade's shared state; only the loop goroutine touches it.
 type vm struct {
-	sb *Sandbox
-	rt *goja.Runtime
+	sb  *Sandbox
+	rt  *goja.Runtime
+	job uint64 // the loop job running now, counted by Sandbox.exec
 
 	stringify, parse          goja.Callable
 	errorCtor, u8Ctor, dvCtor *goja.Object
