@@ -49,13 +49,7 @@ func (sb *Sandbox) forgetAdmitted(s *socketio.Socket) { sb.admit.Delete(s) }
 // admit runs the program's middleware for s on the loop and answers next.
 func (v *vm) admit(s *socketio.Socket, next func(error)) {
 	goNs := s.Namespace()
-	v.sb.mu.Lock()
-	ns := v.sb.nsps[goNs.Name()]
-	parents := v.sb.parents
-	v.sb.mu.Unlock()
-	if ns != nil && ns.goNs != goNs {
-		ns = nil
-	}
+	ns, parents := v.known(goNs)
 	if ns != nil && ns.parent == nil {
 		v.runMiddleware(s, ns, ns.mws, next)
 		return
@@ -74,12 +68,9 @@ func (v *vm) admit(s *socketio.Socket, next func(error)) {
 	})
 }
 
-// admitRecovered gives a socket restored by connection state recovery, which skipped the
-// middleware, its object in the program: in its static namespace or a known dynamic child, or
-// in a new child of the first RegExp parent that matches (a function parent cannot be asked
-// without a middleware round; such a socket reaches no program).
-func (v *vm) admitRecovered(s *socketio.Socket) bool {
-	goNs := s.Namespace()
+// known returns the program's namespace for goNs (static, or a dynamic child already made;
+// nil if none) and the program's dynamic parents.
+func (v *vm) known(goNs *socketio.Namespace) (*jsNamespace, []*jsNamespace) {
 	v.sb.mu.Lock()
 	ns := v.sb.nsps[goNs.Name()]
 	parents := v.sb.parents
@@ -87,6 +78,16 @@ func (v *vm) admitRecovered(s *socketio.Socket) bool {
 	if ns != nil && ns.goNs != goNs {
 		ns = nil
 	}
+	return ns, parents
+}
+
+// admitRecovered gives a socket restored by connection state recovery, which skipped the
+// middleware, its object in the program: in its static namespace or a known dynamic child, or
+// in a new child of the first RegExp parent that matches (a function parent cannot be asked
+// without a middleware round; such a socket reaches no program).
+func (v *vm) admitRecovered(s *socketio.Socket) bool {
+	goNs := s.Namespace()
+	ns, parents := v.known(goNs)
 	for _, p := range parents {
 		if ns != nil {
 			break
