@@ -12,8 +12,9 @@ import (
 )
 
 // TestRunPageBrowser: under socketlab run the playground page attaches its clients to the run
-// hub at /socket.io/ (no demo instance of its own), shows the program's code and console, and
-// offers no setup to apply.
+// hub at /socket.io/ (no demo instance of its own), shows the program's code and console, an
+// emit from the page runs the program's handler and the page says who got it, and it offers no
+// setup to apply.
 func TestRunPageBrowser(t *testing.T) {
 	if testing.Short() {
 		t.Skip("browser test skipped in -short mode")
@@ -47,6 +48,10 @@ func TestRunPageBrowser(t *testing.T) {
 		t.Errorf("the run hub has %d sockets, want the page's 3 clients", len(got))
 	}
 	b.waitFor("the program's console line", `document.querySelector("[data-testid=console]").textContent.includes("from the file")`)
+	// The page's composer speaks the demos' "send" protocol, which this rooms program handles.
+	pickA := `{ const s = $("[data-testid=composer-from]"); s.value = [...s.options].find((o) => o.value.split("\u0000")[0] === "A").value; }`
+	got := b.act(0, pickA+";"+setv("[data-testid=composer-scope]", "all")+";"+click("[data-testid=composer-send]"))
+	wantReceived(t, got, "A", "B", "C")
 	if s := evalJS[string](t, b, `document.querySelector("[data-testid=pg-path]").textContent`); s != "/socket.io/" {
 		t.Errorf("bring your own client path = %q", s)
 	}
