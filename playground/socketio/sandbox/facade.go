@@ -366,6 +366,9 @@ func (st *opState) ops() []*socketio.Operator {
 			op = op.Except(st.except...)
 		}
 		if st.volatile {
+			if busy := st.v.writtenThisJob(); len(busy) > 0 {
+				op = op.Except(busy...) // each socket is in the room of its own id
+			}
 			op = op.Volatile()
 		}
 		if st.timed {

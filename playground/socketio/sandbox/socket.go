@@ -541,7 +541,20 @@ func (v *vm) droppedVolatile(js *jsSocket, volatile bool) bool {
 		return true
 	}
 	js.wrote = v.job
+	if v.wroteJob != v.job {
+		v.wroteJob, v.wroteIDs = v.job, v.wroteIDs[:0]
+	}
+	v.wroteIDs = append(v.wroteIDs, js.s.ID())
 	return false
+}
+
+// writtenThisJob is the ids of the sockets emitted to in the running job: a volatile broadcast
+// skips them, as socket.io in Node does (their transport is not writable until the loop turns).
+func (v *vm) writtenThisJob() []string {
+	if v.wroteJob != v.job {
+		return nil
+	}
+	return v.wroteIDs
 }
 
 // socketEmit implements socket.emit(ev, ...args[, ack]) and its volatile/timeout forms.

@@ -22,6 +22,9 @@ type vm struct {
 	sb  *Sandbox
 	rt  *goja.Runtime
 	job uint64 // the loop job running now, counted by Sandbox.exec
+	// wroteIDs are the sockets a socket.emit wrote to during job wroteJob (droppedVolatile).
+	wroteJob uint64
+	wroteIDs []string
 
 	stringify, parse          goja.Callable
 	errorCtor, u8Ctor, dvCtor *goja.Object
