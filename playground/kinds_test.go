@@ -601,3 +601,56 @@ func TestKindRegistry(t *testing.T) {
 		}
 	}
 }
+
+// TestSandboxRecoveryRestoresData: with connection state recovery (skipMiddlewares), a socket
+// restored after a lost connection reaches the program's connection handler with
+// socket.recovered true and its socket.data back, on npm socket.io 4.8 and in the sandbox alike.
+func TestSandboxRecoveryRestoresData(t *testing.T) {
+	node := requireNode(t)
+	reg, srv := newTestRegistry(t, Options{})
+	common, err := KindOf("console").ServerJS(&DemoConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	code := `io.use((socket, next) => {
+  socket.data.name = "data of " + socket.handshake.auth.name;
+  next();
+});
+io.on("connection", (socket) => {
+  socket.on("whoami", (_, ack) => ack(socket.recovered, socket.data.name ?? null));
+  socket.on("rename", (_, ack) => { socket.data = { name: "renamed" }; ack(); });
+});
+` + common
+	sc := kindScenario{name: "recovery", kind: "queue",
+		clients: []scenarioClient{{name: "A"}, {name: "B"}},
+		steps: []scenarioStep{
+			{client: "A", event: "whoami", args: `null`},
+			{client: "A", drop: true},
+			{client: "A", recover: true},
+			{client: "A", event: "whoami", args: `null`},
+			{client: "B", event: "rename", args: `null`},
+			{client: "B", drop: true},
+			{client: "B", recover: true},
+			{client: "B", event: "whoami", args: `null`},
+		}}
+	status, js := create(t, srv.URL, "queue", `{}`)
+	if status != 201 {
+		t.Fatalf("create: %d %s", status, js.Error)
+	}
+	if err := reg.lookup(js.ID).RunCode(code); err != nil {
+		t.Fatal(err)
+	}
+	jsObs := runScenario(t, srv.URL, js.Path, sc, true)
+	nodeObs := runScenario(t, startNodeKind(t, node, code, KindOf("queue").ServerOptions()), "/socket.io/", sc, true)
+	for _, name := range []string{"A", "B"} {
+		j, n := strings.Join(jsObs[name], "\n  "), strings.Join(nodeObs[name], "\n  ")
+		if j != n {
+			t.Errorf("%s observed in the sandbox:\n  %s\non socket.io in Node:\n  %s", name, j, n)
+		}
+	}
+	for name, want := range map[string]string{"A": `ack [true,"data of A"]`, "B": `ack [true,"renamed"]`} {
+		if last := jsObs[name][len(jsObs[name])-1]; !strings.HasSuffix(last, want) {
+			t.Errorf("%s's last observation %q, want the recovered socket's data: %s", name, last, want)
+		}
+	}
+}

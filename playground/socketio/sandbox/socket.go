@@ -371,8 +371,34 @@ func (v *vm) socketObject(js *jsSocket) *goja.Object {
 		{"client", "the Engine.IO connection belongs to Socket Lab's hub"},
 		{"use", "use io.use or socket.onAny"},
 	}, "socket.")
-	_ = o.Set("data", v.rt.NewObject())
+	// socket.data lives in the hub's per-socket data too, so that connection state recovery
+	// restores it with the session, as socket.io does (admitRecovered reads it back).
+	data := goja.Value(v.rt.NewObject())
+	if kept, ok := js.s.Get(dataKey); ok {
+		if d, ok := kept.(socketData); ok && d.v == v {
+			data = d.val
+		}
+	}
+	js.s.Set(dataKey, socketData{v, data})
+	get := v.rt.ToValue(func(goja.FunctionCall) goja.Value { return data })
+	set := v.rt.ToValue(func(c goja.FunctionCall) goja.Value {
+		data = c.Argument(0)
+		js.s.Set(dataKey, socketData{v, data})
+		return goja.Undefined()
+	})
+	if err := o.DefineAccessorProperty("data", get, set, goja.FLAG_TRUE, goja.FLAG_TRUE); err != nil {
+		panic(err)
+	}
 	return o
+}
+
+// dataKey holds a socket's socket.data in the hub's per-socket data (socketio.Socket.Set).
+const dataKey = "sandbox.data"
+
+// socketData is socket.data as kept by the hub: a value of program v's runtime only.
+type socketData struct {
+	v   *vm
+	val goja.Value
 }
 
 // listenerValues are the functions of ls for event (all when event is "").
