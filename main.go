@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -11,7 +12,11 @@ import (
 
 func main() {
 	if err := run(context.Background(), os.Args, os.Getenv, os.Stdout, os.Stderr); err != nil {
-		fmt.Fprintf(os.Stderr, "socketlab: %v\n", err)
+		if pe := (programError{}); errors.As(err, &pe) {
+			fmt.Fprintln(os.Stderr, err) // FILE:line:col: …
+		} else {
+			fmt.Fprintf(os.Stderr, "socketlab: %v\n", err)
+		}
 		os.Exit(1)
 	}
 }

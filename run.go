@@ -70,7 +70,7 @@ func runRun(ctx context.Context, args []string, getenv func(string) string, stdo
 	cfg.Run = &web.RunConfig{File: file, Code: string(code), Console: consoleTo(stdout, stderr)}
 	app, err := web.New(log, cfg)
 	if err != nil {
-		return err
+		return programError{err}
 	}
 	defer app.Close()
 	log.Info("serving", "file", file, "url", "http://"+ln.Addr().String(), "origins", strings.Join(cfg.Origins, " "))
@@ -93,3 +93,9 @@ func consoleTo(stdout, stderr io.Writer) func(level, text string) {
 		io.WriteString(w, text+"\n")
 	}
 }
+
+// programError is a program that cannot start: main prints it as it is, FILE:line:col: …, the
+// shape editors and terminals link to the file.
+type programError struct{ error }
+
+func (e programError) Unwrap() error { return e.error }
