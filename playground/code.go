@@ -76,7 +76,7 @@ func (in *Instance) RunCode(code string) error {
 		Console: console,
 		Logger:  in.log,
 		OnStop: func(err error) {
-			console("error", "Your server was stopped: "+err.Error()+". Fix the code and press Run.")
+			console("error", "Your server was stopped: "+err.Error()+". Fix the code and run it again.")
 		},
 	})
 	if err := sb.Run(code, in.file); err != nil {
