@@ -46,10 +46,13 @@ node/node_modules: node/package.json node/package-lock.json
 
 # The browser client (sio.js) against npm socket.io in Chromium, the lessons' claims checked on
 # the real socket.io, and every lesson exercise graded there: its solution passes, its starter
-# fails (EXERCISE_SERVER="./socketlab run -addr 127.0.0.1:{port} {file}" grades on our sandbox
-# instead; see node/exercise/lib.js). (The npm socket.io-client against our hub runs inside go test.)
-node-test: node/node_modules
-	cd node && node --test --test-concurrency=1 sio/ truth/ exercise/
+# fails. Then the exercises again on `socketlab run` (EXERCISE_SERVER, see node/exercise/lib.js):
+# our sandbox is held to the same checks. (The npm socket.io-client against our hub runs inside
+# go test.)
+node-test: node/node_modules build
+	cd node && SOCKETLAB_BIN=$(CURDIR)/socketlab node --test --test-concurrency=1 sio/ truth/ exercise/
+	cd node && SOCKETLAB_BIN=$(CURDIR)/socketlab EXERCISE_SERVER="$(CURDIR)/socketlab run -addr 127.0.0.1:{port} {file}" \
+		node --test --test-concurrency=1 exercise/exercises.test.js
 
 test: vet check-generated check-lessons go-test node-test
 

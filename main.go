@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -11,7 +12,11 @@ import (
 
 func main() {
 	if err := run(context.Background(), os.Args, os.Getenv, os.Stdout, os.Stderr); err != nil {
-		fmt.Fprintf(os.Stderr, "socketlab: %v\n", err)
+		if pe := (programError{}); errors.As(err, &pe) {
+			fmt.Fprintln(os.Stderr, err) // FILE:line:col: …
+		} else {
+			fmt.Fprintf(os.Stderr, "socketlab: %v\n", err)
+		}
 		os.Exit(1)
 	}
 }
@@ -22,6 +27,7 @@ Commands:
   serve         serve the lessons and the live demos (the default)
   check         check every lesson of a folder (default: the embedded course) without serving
   new           write the next numbered lesson of a folder, ready to edit
+  run           serve one Socket.IO server program (FILE.js) with the playground attached
   exercises     print the lessons' graded exercises as JSON (starter, solution, checks)
   conformance   serve the hub as the official Engine.IO/Socket.IO test suites expect (:3000)
   bench-server  serve the hub with the benchmark handlers
@@ -39,6 +45,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	switch cmd {
 	case "serve":
 		return runServe(ctx, rest, getenv, stdout, stderr)
+	case "run":
+		return runRun(ctx, rest, getenv, stdout, stderr)
 	case "check":
 		return ignoreHelp(runCheck(rest, stdout, stderr))
 	case "new":

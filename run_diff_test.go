@@ -48,9 +48,7 @@ const (
 
 // socketlabRunBuilt turns on every test of `socketlab run`: the Socket Lab side of TestDiff and
 // TestRunCommand.
-//
-// TODO(lead): set to true once `socketlab run` exists; that is the only switch.
-const socketlabRunBuilt = false
+const socketlabRunBuilt = true
 
 func requireSocketLabRun(t *testing.T) {
 	t.Helper()

@@ -44,7 +44,8 @@ func (in *Instance) hub() *Hub { return in.cur.Load().hub }
 // ErrInstanceClosed is returned by RunCode on an instance that was closed.
 var ErrInstanceClosed = errors.New("this demo's server has been closed; reload the page")
 
-// CodeFile is the name student code runs under: errors read "server.js:3:7: ...".
+// CodeFile is the name student code runs under (unless Spec.File names another): errors read
+// "server.js:3:7: ...".
 const CodeFile = "server.js"
 
 // RunCode replaces the instance's server with code, a socket.io 4.x server program in
@@ -71,6 +72,9 @@ func (in *Instance) RunCode(code string) error {
 	}
 	disp.Replace(sb)
 	old := in.cur.Swap(in.start(hub, disp))
+	in.mu.Lock()
+	in.code = code
+	in.mu.Unlock()
 	in.console("info", fmt.Sprintf("The server restarted with your code (%d lines); the clients reconnect.", lines(code)))
 	in.retiring.Add(1)
 	go func() {
@@ -83,14 +87,21 @@ func (in *Instance) RunCode(code string) error {
 // compile runs code's top level in a new sandbox on disp, its console on the instance's tap. The
 // caller makes it current (disp.Replace); a program that does not compile or throws is closed.
 func (in *Instance) compile(disp *sandbox.Dispatcher, code string) (*sandbox.Sandbox, error) {
+	console := in.console
+	if in.onConsole != nil { // socketlab run: the program's console goes to the terminal too
+		console = func(level, text string) {
+			in.console(level, text)
+			in.onConsole(level, text)
+		}
+	}
 	sb := sandbox.New(disp, sandbox.Options{
-		Console: in.console,
+		Console: console,
 		Logger:  in.log,
 		OnStop: func(err error) {
-			in.console("error", "Your server was stopped: "+err.Error()+". Fix the code and press Run.")
+			console("error", "Your server was stopped: "+err.Error()+". Fix the code and run it again.")
 		},
 	})
-	if err := sb.Run(code, CodeFile); err != nil {
+	if err := sb.Run(code, in.file); err != nil {
 		sb.Close()
 		return nil, err
 	}

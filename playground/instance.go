@@ -39,6 +39,10 @@ type Instance struct {
 	lastSeen  time.Time
 	closed    bool
 	private   bool // Spec.Private: not served under /play/{id}/socket.io/
+	keep      bool // Spec.Keep: never swept
+	file      string
+	onConsole func(level, text string) // Spec.Console
+	code      string                   // the program RunCode runs now ("" for the kind's Go handlers)
 	reg       *Registry
 
 	// cur is the server running now: the kind's Go handlers, or a student's JavaScript after
@@ -70,6 +74,7 @@ func newInstance(id string, spec Spec, opts Options) *Instance {
 	}
 	in := &Instance{
 		id: id, demo: spec.Demo, kind: KindOf(spec.Demo), cfg: cfg, now: opts.now, private: spec.Private,
+		keep: spec.Keep, file: spec.File, onConsole: spec.Console,
 		tap:      stream.New[[]byte](stream.Options{Buffer: subscriberQueue, History: historySize}),
 		names:    map[string]string{},
 		state:    map[string]map[string][]string{},
@@ -93,6 +98,9 @@ func newInstance(id string, spec Spec, opts Options) *Instance {
 		spec.Socket(&sopts)
 	}
 	in.eopts, in.sopts = eopts, sopts
+	if in.file == "" {
+		in.file = CodeFile
+	}
 	in.cur.Store(in.start(NewHub(eopts, sopts), nil))
 	if spec.Setup != nil {
 		spec.Setup(in)
@@ -102,10 +110,20 @@ func newInstance(id string, spec Spec, opts Options) *Instance {
 
 // describe is the create response (docs/play-api.md).
 func (in *Instance) describe() map[string]any {
-	js, err := in.kind.ServerJS(in.cfg)
-	if err != nil {
-		in.log.Error("demo server code", "err", err)
+	server := map[string]any{}
+	if in.kind != nil {
+		js, err := in.kind.ServerJS(in.cfg)
+		if err != nil {
+			in.log.Error("demo server code", "err", err)
+		}
+		server = map[string]any{"js": js, "go": in.kind.ServerGo(), "options": in.kind.ServerOptions()}
 	}
+	in.mu.Lock()
+	if in.code != "" {
+		// A program serves the instance (RunCode): the page shows it; it has no Go equivalent.
+		server = map[string]any{"js": in.code, "file": in.file}
+	}
+	in.mu.Unlock()
 	type callJSON struct {
 		JS string `json:"js"`
 		Go string `json:"go"`
@@ -126,7 +144,7 @@ func (in *Instance) describe() map[string]any {
 		"id": in.id, "demo": in.demo, "config": in.cfg,
 		"path":   "/play/" + in.id + "/socket.io/",
 		"tap":    "/play/" + in.id + "/tap",
-		"server": map[string]any{"js": js, "go": in.kind.ServerGo(), "options": in.kind.ServerOptions()},
+		"server": server,
 		"scopes": scopes,
 		"steps":  steps,
 	}
@@ -146,6 +164,9 @@ func (in *Instance) touch() {
 
 // idleSince is how long nobody has used the instance: zero while a socket or a tap is connected.
 func (in *Instance) idleSince(now time.Time) time.Duration {
+	if in.keep {
+		return 0
+	}
 	if in.hub().Engine.SessionCount() > 0 {
 		in.touch()
 		return 0

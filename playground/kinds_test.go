@@ -21,13 +21,14 @@ import (
 	"github.com/gorilla/websocket"
 )
 
-// TestKindJSMatchesGo runs each kind's JavaScript (the code the demo shows, and the code issue
-// "Write the server yourself" will run) on npm socket.io 4.8 in Node, drives the same client
-// actions against it and against the kind's Go handlers on a demo instance, and requires the
-// same observations: what each client received, in order, its acks and its connect errors.
+// TestKindJSMatchesGo runs each kind's JavaScript (the code the demo shows, and the code its
+// editor's Reset runs) on npm socket.io 4.8 in Node and in our sandbox (RunCode on a demo
+// instance of the kind, as Reset does), drives the same client actions against both and against
+// the kind's Go handlers on another instance, and requires the same observations on all three:
+// what each client received, in order, its acks and its connect errors.
 func TestKindJSMatchesGo(t *testing.T) {
 	node := requireNode(t)
-	_, srv := newTestRegistry(t, Options{})
+	reg, srv := newTestRegistry(t, Options{})
 	for _, sc := range kindScenarios {
 		t.Run(sc.name, func(t *testing.T) {
 			kind := KindOf(sc.kind)
@@ -44,13 +45,24 @@ func TestKindJSMatchesGo(t *testing.T) {
 			if status != 201 {
 				t.Fatalf("create %s: %d %s", sc.kind, status, in.Error)
 			}
+			status, js := create(t, srv.URL, sc.kind, sc.config)
+			if status != 201 {
+				t.Fatalf("create %s: %d %s", sc.kind, status, js.Error)
+			}
+			if err := reg.lookup(js.ID).RunCode(code); err != nil {
+				t.Fatalf("the %s kind's JavaScript does not run in the sandbox: %v", sc.kind, err)
+			}
 			recovery := kind.Recovery != nil
 			goObs := runScenario(t, srv.URL, in.Path, sc, recovery)
 			nodeObs := runScenario(t, nodeURL, "/socket.io/", sc, recovery)
-			for _, name := range slices.Sorted(maps.Keys(goObs)) {
-				g, n := strings.Join(goObs[name], "\n  "), strings.Join(nodeObs[name], "\n  ")
+			jsObs := runScenario(t, srv.URL, js.Path, sc, recovery)
+			for _, name := range slices.Sorted(maps.Keys(nodeObs)) {
+				g, n, j := strings.Join(goObs[name], "\n  "), strings.Join(nodeObs[name], "\n  "), strings.Join(jsObs[name], "\n  ")
 				if g != n {
 					t.Errorf("%s observed on the Go hub:\n  %s\non socket.io in Node:\n  %s", name, g, n)
+				}
+				if j != n {
+					t.Errorf("%s observed on the sandbox running the kind's JavaScript:\n  %s\non socket.io in Node:\n  %s", name, j, n)
 				}
 			}
 			if testing.Verbose() {
@@ -586,6 +598,59 @@ func TestKindRegistry(t *testing.T) {
 					t.Errorf("%s: its JavaScript has %q outside a comment: %s", k.Name, bad, line)
 				}
 			}
+		}
+	}
+}
+
+// TestSandboxRecoveryRestoresData: with connection state recovery (skipMiddlewares), a socket
+// restored after a lost connection reaches the program's connection handler with
+// socket.recovered true and its socket.data back, on npm socket.io 4.8 and in the sandbox alike.
+func TestSandboxRecoveryRestoresData(t *testing.T) {
+	node := requireNode(t)
+	reg, srv := newTestRegistry(t, Options{})
+	common, err := KindOf("console").ServerJS(&DemoConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	code := `io.use((socket, next) => {
+  socket.data.name = "data of " + socket.handshake.auth.name;
+  next();
+});
+io.on("connection", (socket) => {
+  socket.on("whoami", (_, ack) => ack(socket.recovered, socket.data.name ?? null));
+  socket.on("rename", (_, ack) => { socket.data = { name: "renamed" }; ack(); });
+});
+` + common
+	sc := kindScenario{name: "recovery", kind: "queue",
+		clients: []scenarioClient{{name: "A"}, {name: "B"}},
+		steps: []scenarioStep{
+			{client: "A", event: "whoami", args: `null`},
+			{client: "A", drop: true},
+			{client: "A", recover: true},
+			{client: "A", event: "whoami", args: `null`},
+			{client: "B", event: "rename", args: `null`},
+			{client: "B", drop: true},
+			{client: "B", recover: true},
+			{client: "B", event: "whoami", args: `null`},
+		}}
+	status, js := create(t, srv.URL, "queue", `{}`)
+	if status != 201 {
+		t.Fatalf("create: %d %s", status, js.Error)
+	}
+	if err := reg.lookup(js.ID).RunCode(code); err != nil {
+		t.Fatal(err)
+	}
+	jsObs := runScenario(t, srv.URL, js.Path, sc, true)
+	nodeObs := runScenario(t, startNodeKind(t, node, code, KindOf("queue").ServerOptions()), "/socket.io/", sc, true)
+	for _, name := range []string{"A", "B"} {
+		j, n := strings.Join(jsObs[name], "\n  "), strings.Join(nodeObs[name], "\n  ")
+		if j != n {
+			t.Errorf("%s observed in the sandbox:\n  %s\non socket.io in Node:\n  %s", name, j, n)
+		}
+	}
+	for name, want := range map[string]string{"A": `ack [true,"data of A"]`, "B": `ack [true,"renamed"]`} {
+		if last := jsObs[name][len(jsObs[name])-1]; !strings.HasSuffix(last, want) {
+			t.Errorf("%s's last observation %q, want the recovered socket's data: %s", name, last, want)
 		}
 	}
 }

@@ -24,6 +24,16 @@ type Spec struct {
 	// 404): their owner serves the hub with ServeHTTP behind its own admission, so the hub has one
 	// entrance. Their tap (TapPath) is still served: it is a capability URL.
 	Private bool
+	// Keep instances are never swept when idle: their owner closes them (socketlab run's one hub
+	// waits for its first client as long as the process runs).
+	Keep bool
+	// File is the name a program run with RunCode is compiled under, in its errors and stack
+	// traces ("FILE:3:7: ..."); CodeFile when empty.
+	File string
+	// Console, when set, also receives every console line of a program run with RunCode
+	// (console.log at "log"; the sandbox's own messages at "warn" or "error"), besides the tap.
+	// It may be called from any goroutine.
+	Console func(level, text string)
 }
 
 // Logger is the registry's logger.
@@ -34,6 +44,10 @@ func (in *Instance) ID() string { return in.id }
 
 // IO is the instance's Socket.IO server.
 func (in *Instance) IO() *socketio.Server { return in.hub().IO }
+
+// Describe is what a page needs to attach a widget to the instance: the create response of
+// POST /play/{demo} (docs/play-api.md).
+func (in *Instance) Describe() map[string]any { return in.describe() }
 
 // TapPath is the instance's SSE tap (docs/play-api.md).
 func (in *Instance) TapPath() string { return "/play/" + in.id + "/tap" }

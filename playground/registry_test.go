@@ -295,14 +295,18 @@ func TestSweepReclaimsIdleInstances(t *testing.T) {
 	r, srv := newTestRegistry(t, Options{IdleTimeout: time.Minute, now: func() time.Time { return time.Unix(now.Load(), 0) }})
 	_, idle := create(t, srv.URL, "chat", `{}`)
 	_, busy := create(t, srv.URL, "chat", `{}`)
+	kept, err := r.Open(Spec{Demo: "run", Private: true, Keep: true}) // socketlab run's hub
+	if err != nil {
+		t.Fatal(err)
+	}
 	c := dialRaw(t, srv.URL, busy.Path, "/", `{"name":"Ada"}`)
 	c.expect("40{")
 	now.Add(int64(2 * time.Minute / time.Second))
 	if n := r.Sweep(); n != 1 {
 		t.Fatalf("Sweep reclaimed %d instances, want 1", n)
 	}
-	if r.lookup(idle.ID) != nil || r.lookup(busy.ID) == nil {
-		t.Fatalf("the idle instance must go and the busy one stay")
+	if r.lookup(idle.ID) != nil || r.lookup(busy.ID) == nil || r.lookup(kept.ID()) == nil || kept.Closed() {
+		t.Fatalf("the idle instance must go, the busy one and the kept one (Spec.Keep) stay")
 	}
 	resp, err := http.Get(srv.URL + idle.Path + "?EIO=4&transport=polling")
 	if err != nil {

@@ -3,8 +3,11 @@ package playground
 import (
 	"fmt"
 	"net/http/httptest"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"socketlab/playground/engineio"
 	"socketlab/playground/socketio"
@@ -121,4 +124,74 @@ func BenchmarkHubFanout(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkRunCodeLive measures how soon an edited server is live (issue 12 item 9: within 300
+// ms of Run on loopback): three raw WebSocket clients are connected to a demo instance; one op
+// is RunCode with a new program, the clients reconnecting as soon as the old server closes their
+// connection, until all three are connected again and have each received the new program's
+// first packet. ms/op is that time.
+func BenchmarkRunCodeLive(b *testing.B) {
+	reg := NewRegistry(Options{})
+	b.Cleanup(reg.Close)
+	in, err := reg.Open(Spec{Demo: "chat", Setup: KindOf("chat").Setup})
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := httptest.NewServer(in)
+	b.Cleanup(srv.Close)
+	connect := func() *wsclient.Client {
+		c, err := wsclient.Dial(srv.URL, "/socket.io/", nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if p, err := c.ConnectNsp("/", ""); err != nil || !strings.HasPrefix(p, "0{") {
+			b.Fatalf("connect: %q %v", p, err)
+		}
+		return c
+	}
+	clients := []*wsclient.Client{connect(), connect(), connect()}
+	b.Cleanup(func() {
+		for _, c := range clients {
+			c.Close()
+		}
+	})
+	var total time.Duration
+	for i := 0; b.Loop(); i++ {
+		code := fmt.Sprintf("io.on(\"connection\", (socket) => socket.emit(\"gen\", %d));\n", i)
+		want := fmt.Sprintf(`2["gen",%d]`, i)
+		start := time.Now()
+		errs := make(chan error, len(clients))
+		var wg sync.WaitGroup
+		for j, old := range clients {
+			wg.Go(func() {
+				for range old.Packets() { // until the old server closes the connection
+				}
+				old.Close()
+				c, err := wsclient.Dial(srv.URL, "/socket.io/", nil)
+				if err == nil {
+					_, err = c.ConnectNsp("/", "")
+				}
+				if err == nil {
+					_, err = c.WaitFor(want, 5*time.Second)
+				}
+				if c != nil {
+					clients[j] = c
+				}
+				errs <- err
+			})
+		}
+		if err := in.RunCode(code); err != nil {
+			b.Fatal(err)
+		}
+		wg.Wait()
+		total += time.Since(start)
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.ReportMetric(float64(total.Microseconds())/1000/float64(b.N), "ms/op")
 }

@@ -40,7 +40,20 @@ type Config struct {
 	// Engine.IO sessions (nil: no cap).
 	Admission *engineio.Admission
 
+	// Run, when set, serves one program instead of the course (socketlab run): its hub at
+	// /socket.io/ and the playground attached to it at / (routes.go).
+	Run *RunConfig
+
 	socket socketio.Options // tests: the hubs' Socket.IO options
+}
+
+// RunConfig is the program `socketlab run` serves.
+type RunConfig struct {
+	File string // its name in errors and on the page ("FILE:3:7: ...")
+	Code string // socket.io 4.x server JavaScript with a global io (playground.Instance.RunCode)
+	// Console receives the program's console lines (level "log", "info", "debug", "warn",
+	// "error"; the sandbox's own messages at "warn" or "error") from any goroutine.
+	Console func(level, text string)
 }
 
 // App holds everything a running server shares: the lesson index, the assets and the hubs.
@@ -50,6 +63,7 @@ type App struct {
 	assets  *static.Assets
 	site    templates.Site
 	play    *playground.Registry
+	run     *playground.Instance // Config.Run's hub
 	class   *classPages
 	handler http.Handler
 	close   sync.Once
@@ -187,9 +201,51 @@ func New(log *slog.Logger, cfg Config) (*App, error) {
 		a.content.Store(a.buildContent(idx, nil))
 	}
 	a.class = newClassPages(a)
+	if cfg.Run != nil {
+		if err := a.startRun(*cfg.Run); err != nil {
+			a.Close()
+			return nil, err
+		}
+	}
 	a.handler = a.routes()
 	return a, nil
 }
+
+// startRun opens the one hub of socketlab run and runs the program on it: a private instance
+// (served only at /socket.io/) that is never swept. A program that does not compile or throws at
+// its top level is the error, "FILE:line:col: ...".
+func (a *App) startRun(rc RunConfig) error {
+	in, err := a.play.Open(playground.Spec{Demo: "run", Private: true, Keep: true, File: rc.File, Console: rc.Console})
+	if err != nil {
+		return fmt.Errorf("run: %w", err)
+	}
+	if err := in.RunCode(rc.Code); err != nil {
+		in.Close()
+		return err
+	}
+	a.run = in
+	return nil
+}
+
+// runPage is the playground attached to the run hub: its widget gets the hub's description
+// (data-instance, path /socket.io/) instead of starting a demo of its own.
+func (a *App) runPage() http.Handler {
+	if a.run == nil {
+		return nil
+	}
+	d := a.run.Describe()
+	d["path"] = runSocketPath
+	d["run"] = true
+	b, err := json.Marshal(d)
+	if err != nil {
+		a.log.Error("run page", "err", err)
+	}
+	return a.static(templates.PlaygroundPage(templates.PlaygroundView{Site: a.site, Origin: a.cfg.PublicURL,
+		Run: &templates.PlaygroundRun{File: a.cfg.Run.File, Instance: string(b)}}), http.StatusOK)
+}
+
+// runSocketPath is the one entrance of socketlab run's hub, where socket.io-client looks by default.
+const runSocketPath = "/socket.io/"
 
 // Handler is the whole site, middleware included (routes.go).
 func (a *App) Handler() http.Handler { return a.handler }

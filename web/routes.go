@@ -35,34 +35,52 @@ type route struct {
 const socket = true
 
 // routeTable is every URL the server answers, in one place. A nil handler is a route this
-// configuration does not serve (/__reload without -watch).
+// configuration does not serve (/__reload without -watch; under socketlab run, Config.Run, the
+// course's routes, marked course(…), give way to the run hub's).
 func (a *App) routeTable() []route {
+	course := func(h http.Handler) http.Handler {
+		if a.run != nil {
+			return nil
+		}
+		return h
+	}
 	return []route{
 		// Pages and files
-		{"GET /{$}", a.handleHome(), false},
-		{"GET /lessons/{slug}", a.handleLesson(), false},
-		{"GET " + lessons.FilesURL + "{path...}", a.handleLessonFile(), false},
+		{"GET /{$}", a.handleHome(), false}, // under socketlab run: the playground on the run hub
+		{"GET /lessons/{slug}", course(a.handleLesson()), false},
+		{"GET " + lessons.FilesURL + "{path...}", course(a.handleLessonFile()), false},
 		{"GET /static/", http.StripPrefix("/static/", a.assets.Handler()), false},
-		{"GET /playground", a.static(templates.PlaygroundPage(templates.PlaygroundView{Site: a.site, Origin: a.cfg.PublicURL}), http.StatusOK), false},
+		{"GET /playground", course(a.static(templates.PlaygroundPage(templates.PlaygroundView{Site: a.site, Origin: a.cfg.PublicURL}), http.StatusOK)), false},
 		{"GET /healthz", handleHealthz(), false},
 		{"GET /__reload", a.handleReload(), false}, // serve -watch: live reload events (SSE)
 
 		// Demo instances (docs/play-api.md)
-		{"POST /play/{demo}", a.play.HandleCreate(), false},      // start one: JSON config in, JSON out
-		{"GET /play/{id}/tap", a.play.HandleTap(), false},        // what its hub sees (SSE)
-		{"POST /play/{id}/code", a.play.HandleCode(), false},     // run a student's JavaScript on its hub
-		{"/play/{id}/socket.io/", a.play.HandleSocket(), socket}, // its hub
+		{"POST /play/{demo}", course(a.play.HandleCreate()), false},      // start one: JSON config in, JSON out
+		{"GET /play/{id}/tap", a.play.HandleTap(), false},                // what its hub sees (SSE)
+		{"POST /play/{id}/code", course(a.play.HandleCode()), false},     // run a student's JavaScript on its hub
+		{"/play/{id}/socket.io/", course(a.play.HandleSocket()), socket}, // its hub
 
 		// Classroom (issue 7)
-		{"GET /class", a.class.handleStart(), false},                  // start page (?lesson=SLUG)
-		{"POST /class", a.class.handleCreate(), false},                // start a class
-		{"GET /class/{code}/present", a.class.handlePresent(), false}, // projector view
-		{"/class/{code}/socket.io/", a.class.handleSocket(), socket},  // the class's hub
-		{"GET /join", a.class.handleJoinForm(), false},                // type a code
-		{"GET /join/{code}", a.class.handleJoin(), false},             // pick a name, then the student client
+		{"GET /class", course(a.class.handleStart()), false},                  // start page (?lesson=SLUG)
+		{"POST /class", course(a.class.handleCreate()), false},                // start a class
+		{"GET /class/{code}/present", course(a.class.handlePresent()), false}, // projector view
+		{"/class/{code}/socket.io/", course(a.class.handleSocket()), socket},  // the class's hub
+		{"GET /join", course(a.class.handleJoinForm()), false},                // type a code
+		{"GET /join/{code}", course(a.class.handleJoin()), false},             // pick a name, then the student client
+
+		// socketlab run (Config.Run): one program's hub, with the playground attached to it
+		{runSocketPath, a.runSocket(), socket}, // the program's hub: its one entrance
 
 		{"/", a.handleNotFound(), false},
 	}
+}
+
+// runSocket serves the run hub (Config.Run); it checks the Origin itself, like every hub.
+func (a *App) runSocket() http.Handler {
+	if a.run == nil {
+		return nil
+	}
+	return a.run
 }
 
 // routes mounts the route table on one mux and wraps it in the middleware.
@@ -91,6 +109,9 @@ func lessonLink(l *lessons.Lesson, i int) templates.LessonLink {
 }
 
 func (a *App) handleHome() http.Handler {
+	if a.run != nil {
+		return a.runPage()
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		a.content.Load().home.serve(w, r, http.StatusOK)
 	})

@@ -213,7 +213,7 @@ func TestRouteTable(t *testing.T) {
 			}
 		}
 	}
-	if want := []string{"/play/{id}/socket.io/", "/class/{code}/socket.io/"}; !slices.Equal(sockets, want) {
+	if want := []string{"/play/{id}/socket.io/", "/class/{code}/socket.io/", "/socket.io/"}; !slices.Equal(sockets, want) {
 		t.Errorf("socket routes %q, want %q", sockets, want)
 	}
 }

@@ -110,7 +110,9 @@ export async function startPlayground(w) {
     `const socket = io(${JSON.stringify(origin + "/")}, { path: ${JSON.stringify(path)}, auth: { name: "me" } });`,
     `socket.on("connect", () => console.log("connected as", socket.id));`,
     `socket.onAny((event, ...args) => console.log(event, ...args));`,
-    `socket.emit("send", { event: "chat", args: ["hello from Node"], scope: "all" });`,
+    w.instance.run
+      ? `socket.emit("chat", "hello from Node");`
+      : `socket.emit("send", { event: "chat", args: ["hello from Node"], scope: "all" });`,
   ].join("\n");
   const code = h("code", { "data-testid": "pg-snippet" }, snippet);
   const byo = h("section", { class: "demo-panel", "aria-labelledby": uid + "-byo-h" },
@@ -121,8 +123,9 @@ export async function startPlayground(w) {
     h("button", { type: "button", class: "demo-btn", "data-testid": "pg-copy-snippet", onclick: async () => {
       copied.textContent = (await copyText(snippet)) ? "Snippet copied." : "Select the snippet and copy it.";
     } }, "Copy snippet"),
-    h("p", { class: "demo-muted" }, "The sandbox is yours alone and is reclaimed a few minutes after everyone has left."));
+    w.instance.run ? "" : h("p", { class: "demo-muted" }, "The sandbox is yours alone and is reclaimed a few minutes after everyone has left."));
 
-  section.append(h("div", { class: "demo-pg-extras" }, setup, share, byo));
+  // Under `socketlab run` the server is the program's file: no setup to apply or share.
+  section.append(h("div", { class: "demo-pg-extras" }, ...(w.instance.run ? [byo] : [setup, share, byo])));
   section.dataset.playgroundReady = "";
 }

@@ -275,24 +275,27 @@ export class DemoWidget {
     this.statusEl = h("p", { class: "demo-status", role: "status", "data-testid": "demo-status" }, "Starting a server for this demo…");
     setChildren(stage, this.statusEl);
     const cfg = configOverride ?? this.config();
-    let res;
-    try {
-      res = await fetch("/play/" + encodeURIComponent(this.kind), {
-        method: "POST",
-        headers: { "Content-Type": "application/json" },
-        body: JSON.stringify(cfg),
-        credentials: "same-origin",
-      });
-    } catch (err) {
-      return this.fail("Could not reach the server: " + err.message);
+    // `socketlab run` hands the page its one hub (data-instance): attach to it, start none.
+    let body = this.section.dataset.instance ? JSON.parse(this.section.dataset.instance) : null;
+    if (!body) {
+      let res;
+      try {
+        res = await fetch("/play/" + encodeURIComponent(this.kind), {
+          method: "POST",
+          headers: { "Content-Type": "application/json" },
+          body: JSON.stringify(cfg),
+          credentials: "same-origin",
+        });
+      } catch (err) {
+        return this.fail("Could not reach the server: " + err.message);
+      }
+      try {
+        body = await res.json();
+      } catch {
+        body = {};
+      }
+      if (!res.ok) return this.fail(body.error ?? `The server answered ${res.status}.`);
     }
-    let body = {};
-    try {
-      body = await res.json();
-    } catch {
-      body = {};
-    }
-    if (!res.ok) return this.fail(body.error ?? `The server answered ${res.status}.`);
     performance.mark("socketlab:demo-created", { detail: { demo: this.kind } });
     this.instance = body;
     this.cfg = body.config ?? cfg;

@@ -12,11 +12,15 @@ export default async function ({ connect }) {
     a.emit("fence");
     await Promise.all(chat.map((x) => x.waitFor("fence", fences)));
   };
+  // The fence comes from another connection than the emit it follows, and socket.io orders
+  // packets per connection only: wait until the emit has been delivered before fencing.
   c.emit("in", "ab", "socket.in is socket.to");
+  await Promise.all([a.waitFor("in"), b.waitFor("in")]);
   await fence();
   a.emit("except", "ab", "to everyone not in ab");
   await fence();
   b.emit("chained", "lobby or ab, not me");
+  await Promise.all([a.waitFor("chained"), c.waitFor("chained")]);
   await fence();
   await c.ask("reserved");
   await fence();

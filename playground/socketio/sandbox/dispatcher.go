@@ -146,10 +146,23 @@ func (d *Dispatcher) middleware(s *socketio.Socket, next func(error)) {
 // to the program that admitted it, in order, and never to another one.
 func (d *Dispatcher) connection(s *socketio.Socket) {
 	sb := d.cur.Load()
-	if sb == nil || !sb.admitted(s) {
+	if sb == nil {
 		return
 	}
-	if !sb.post("a connection", "", func() { sb.vm.onConnection(s) }) {
+	connect := func() { sb.vm.onConnection(s) }
+	if !sb.admitted(s) {
+		// Connection state recovery with skipMiddlewares restores a socket without running
+		// the middleware: the program meets it in its connection handler, socket.recovered true.
+		if !s.Recovered() {
+			return
+		}
+		connect = func() {
+			if sb.vm.admitRecovered(s) {
+				sb.vm.onConnection(s)
+			}
+		}
+	}
+	if !sb.post("a connection", "", connect) {
 		return
 	}
 	s.OnAny(func(e *socketio.Event) {

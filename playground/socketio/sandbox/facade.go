@@ -103,10 +103,16 @@ type jsNamespace struct {
 	obj    *goja.Object
 }
 
-// newServer builds the global io: the main namespace plus io.of and the server refusals.
+// newServer builds the global io: an object of its own whose prototype is the main namespace
+// (io.emit, io.to, io.on… are the main namespace's, as socket.io's Server forwards them), plus
+// io.of, io.sockets (the main namespace, whose .sockets is the Map of sockets) and the server
+// refusals. io is not io.of("/"), as in socket.io.
 func (v *vm) newServer() *goja.Object {
 	main := v.staticNamespace("/")
-	o := main.obj
+	o := v.rt.NewObject()
+	if err := o.SetPrototype(main.obj); err != nil {
+		panic(err)
+	}
 	v.define(o, []method{{"of", v.of}}, []method{{"sockets", func(goja.FunctionCall) goja.Value { return main.obj }}}, []refusal{
 		{"engine", "the Engine.IO layer belongs to Socket Lab's hub"},
 		{"httpServer", "Socket Lab serves HTTP itself"},
@@ -363,6 +369,9 @@ func (st *opState) ops() []*socketio.Operator {
 			op = op.Except(st.except...)
 		}
 		if st.volatile {
+			if busy := st.v.writtenThisJob(); len(busy) > 0 {
+				op = op.Except(busy...) // each socket is in the room of its own id
+			}
 			op = op.Volatile()
 		}
 		if st.timed {

@@ -26,6 +26,40 @@ io.on("connection", (socket) => {
 			expect(t, p["A"], `42["chat","hi"]`)
 			expect(t, p["B"], `42["chat","hi"]`)
 		}},
+		{"io.sockets is the main namespace, and a namespace's sockets is a Map (socket.nsp.sockets too)", `
+io.on("connection", (socket) => {
+  socket.on("who", () => {
+    const m = socket.nsp.sockets;
+    socket.emit("who", m instanceof Map, m.size, [...m.values()].every((s) => m.get(s.id) === s),
+      io.sockets === io.of("/"), io.sockets.sockets instanceof Map, io !== io.of("/"), socket.nsp === io.of("/"));
+  });
+});`, func(t *testing.T, h *harness, p peers) {
+			p["A"].send(`42["who"]`)
+			synctest.Wait()
+			expect(t, p["A"], `42["who",true,2,true,true,true,true,true]`)
+		}},
+		{"a volatile emit (or volatile broadcast) after another emit to the socket in the same callback skips it, as in Node", `
+io.on("connection", (socket) => {
+  socket.on("burst", () => {
+    for (let i = 1; i <= 3; i++) socket.volatile.emit("v", i);
+    socket.emit("plain");
+    socket.volatile.emit("v", 4);
+    setTimeout(() => socket.volatile.emit("v", 5), 10);
+  });
+  socket.on("bcast", () => {
+    socket.emit("first");
+    io.volatile.emit("b", 1);
+  });
+});`, func(t *testing.T, h *harness, p peers) {
+			p["A"].send(`42["burst"]`)
+			time.Sleep(20 * time.Millisecond)
+			synctest.Wait()
+			expect(t, p["A"], `42["v",1]`, `42["plain"]`, `42["v",5]`)
+			p["A"].send(`42["bcast"]`)
+			synctest.Wait()
+			expect(t, p["A"], `42["first"]`)
+			expect(t, p["B"], `42["b",1]`)
+		}},
 		{"socket.broadcast skips the sender", `
 io.on("connect", (socket) => {
   socket.on("chat", (msg) => socket.broadcast.emit("chat", msg));

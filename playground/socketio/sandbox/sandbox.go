@@ -308,6 +308,7 @@ func (sb *Sandbox) exec(j func()) {
 	}()
 	sb.wd.begin()
 	defer sb.wd.end()
+	sb.vm.job++
 	j()
 	sb.vm.reportRejections()
 }
@@ -393,6 +394,11 @@ func (sb *Sandbox) release() {
 	sb.nsps = map[string]*jsNamespace{}
 	sb.parents = nil
 	sb.mu.Unlock()
+	if v := sb.vm; v != nil {
+		for s := range v.sockets {
+			s.Set(dataKey, nil) // the hub keeps socket.data (for recovery): let the runtime go
+		}
+	}
 	sb.vm = nil
 	sb.imu.Lock()
 	sb.intern = nil

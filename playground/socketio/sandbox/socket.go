@@ -24,6 +24,11 @@ type jsSocket struct {
 	joined    map[string]uint64 // room → join order, for fetchSockets
 	connected bool
 	closing   []string // rooms during "disconnecting"
+	// wrote is the loop job (vm.job) that last emitted to this socket. In Node the transport
+	// is not writable again until the event loop turns after a write, so socket.io drops a
+	// volatile emit that follows another emit to the socket in the same job: the sandbox does
+	// too (the hub drops the rest, when its connection cannot take a packet right now).
+	wrote uint64
 }
 
 type listener struct {
@@ -44,13 +49,7 @@ func (sb *Sandbox) forgetAdmitted(s *socketio.Socket) { sb.admit.Delete(s) }
 // admit runs the program's middleware for s on the loop and answers next.
 func (v *vm) admit(s *socketio.Socket, next func(error)) {
 	goNs := s.Namespace()
-	v.sb.mu.Lock()
-	ns := v.sb.nsps[goNs.Name()]
-	parents := v.sb.parents
-	v.sb.mu.Unlock()
-	if ns != nil && ns.goNs != goNs {
-		ns = nil
-	}
+	ns, parents := v.known(goNs)
 	if ns != nil && ns.parent == nil {
 		v.runMiddleware(s, ns, ns.mws, next)
 		return
@@ -67,6 +66,41 @@ func (v *vm) admit(s *socketio.Socket, next func(error)) {
 		child := v.childNamespace(goNs, p)
 		v.runMiddleware(s, child, slices.Clone(p.mws), next)
 	})
+}
+
+// known returns the program's namespace for goNs (static, or a dynamic child already made;
+// nil if none) and the program's dynamic parents.
+func (v *vm) known(goNs *socketio.Namespace) (*jsNamespace, []*jsNamespace) {
+	v.sb.mu.Lock()
+	ns := v.sb.nsps[goNs.Name()]
+	parents := v.sb.parents
+	v.sb.mu.Unlock()
+	if ns != nil && ns.goNs != goNs {
+		ns = nil
+	}
+	return ns, parents
+}
+
+// admitRecovered gives a socket restored by connection state recovery, which skipped the
+// middleware, its object in the program: in its static namespace or a known dynamic child, or
+// in a new child of the first RegExp parent that matches (a function parent cannot be asked
+// without a middleware round; such a socket reaches no program).
+func (v *vm) admitRecovered(s *socketio.Socket) bool {
+	goNs := s.Namespace()
+	ns, parents := v.known(goNs)
+	for _, p := range parents {
+		if ns != nil {
+			break
+		}
+		if p.re != nil && p.re.MatchString(goNs.Name()) {
+			ns = v.childNamespace(goNs, p)
+		}
+	}
+	if ns == nil {
+		return false
+	}
+	v.socketFor(s, ns)
+	return true
 }
 
 // matchParent finds the first dynamic parent accepting the child's name: a RegExp tests it, a
@@ -337,8 +371,34 @@ func (v *vm) socketObject(js *jsSocket) *goja.Object {
 		{"client", "the Engine.IO connection belongs to Socket Lab's hub"},
 		{"use", "use io.use or socket.onAny"},
 	}, "socket.")
-	_ = o.Set("data", v.rt.NewObject())
+	// socket.data lives in the hub's per-socket data too, so that connection state recovery
+	// restores it with the session, as socket.io does (admitRecovered reads it back).
+	data := goja.Value(v.rt.NewObject())
+	if kept, ok := js.s.Get(dataKey); ok {
+		if d, ok := kept.(socketData); ok && d.v == v {
+			data = d.val
+		}
+	}
+	js.s.Set(dataKey, socketData{v, data})
+	get := v.rt.ToValue(func(goja.FunctionCall) goja.Value { return data })
+	set := v.rt.ToValue(func(c goja.FunctionCall) goja.Value {
+		data = c.Argument(0)
+		js.s.Set(dataKey, socketData{v, data})
+		return goja.Undefined()
+	})
+	if err := o.DefineAccessorProperty("data", get, set, goja.FLAG_TRUE, goja.FLAG_TRUE); err != nil {
+		panic(err)
+	}
 	return o
+}
+
+// dataKey holds a socket's socket.data in the hub's per-socket data (socketio.Socket.Set).
+const dataKey = "sandbox.data"
+
+// socketData is socket.data as kept by the hub: a value of program v's runtime only.
+type socketData struct {
+	v   *vm
+	val goja.Value
 }
 
 // listenerValues are the functions of ls for event (all when event is "").
@@ -500,6 +560,29 @@ func lower(s string) string {
 	return string(b)
 }
 
+// droppedVolatile reports whether a volatile emit to js is dropped because this job already
+// wrote to it (jsSocket.wrote), and records a write otherwise.
+func (v *vm) droppedVolatile(js *jsSocket, volatile bool) bool {
+	if volatile && js.wrote == v.job {
+		return true
+	}
+	js.wrote = v.job
+	if v.wroteJob != v.job {
+		v.wroteJob, v.wroteIDs = v.job, v.wroteIDs[:0]
+	}
+	v.wroteIDs = append(v.wroteIDs, js.s.ID())
+	return false
+}
+
+// writtenThisJob is the ids of the sockets emitted to in the running job: a volatile broadcast
+// skips them, as socket.io in Node does (their transport is not writable until the loop turns).
+func (v *vm) writtenThisJob() []string {
+	if v.wroteJob != v.job {
+		return nil
+	}
+	return v.wroteIDs
+}
+
 // socketEmit implements socket.emit(ev, ...args[, ack]) and its volatile/timeout forms.
 func (v *vm) socketEmit(js *jsSocket, volatile bool, timeout time.Duration, timed bool, c goja.FunctionCall) goja.Value {
 	ev := c.Argument(0).String()
@@ -510,6 +593,9 @@ func (v *vm) socketEmit(js *jsSocket, volatile bool, timeout time.Duration, time
 	v.allowEmit()
 	vals := v.toGo(args)
 	v.notifyOutgoing(js, c.Argument(0), args)
+	if v.droppedVolatile(js, volatile && !timed) { // a timed one is left to the hub
+		return v.rt.ToValue(true)
+	}
 	em := js.s.Timeout(timeout)
 	if volatile {
 		em = em.Volatile()
@@ -544,11 +630,14 @@ func (v *vm) socketEmitWithAck(js *jsSocket, volatile bool, timeout time.Duratio
 	args := c.Arguments[min(1, len(c.Arguments)):]
 	vals := v.toGo(args)
 	v.notifyOutgoing(js, c.Argument(0), args)
+	p, resolve, reject := v.rt.NewPromise()
+	if v.droppedVolatile(js, volatile && !timed) { // a timed one is left to the hub
+		return v.rt.ToValue(p) // never settles without a timeout, as in socket.io
+	}
 	em := js.s.Timeout(timeout)
 	if volatile {
 		em = em.Volatile()
 	}
-	p, resolve, reject := v.rt.NewPromise()
 	v.socketAck(em, ev, vals, func(pl socketio.Payload, err error) {
 		switch {
 		case err != nil && timed:

@@ -1,11 +1,13 @@
 package sandbox
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -17,8 +19,12 @@ import (
 
 // vm is the runtime and the facade's shared state; only the loop goroutine touches it.
 type vm struct {
-	sb *Sandbox
-	rt *goja.Runtime
+	sb  *Sandbox
+	rt  *goja.Runtime
+	job uint64 // the loop job running now, counted by Sandbox.exec
+	// wroteIDs are the sockets a socket.emit wrote to during job wroteJob (droppedVolatile).
+	wroteJob uint64
+	wroteIDs []string
 
 	stringify, parse          goja.Callable
 	errorCtor, u8Ctor, dvCtor *goja.Object
@@ -395,6 +401,7 @@ type jsTimer struct {
 	fn       goja.Callable
 	args     []goja.Value
 	interval time.Duration // 0 for setTimeout
+	due      time.Time     // when it is next due: timers run in (due, id) order, as in Node
 }
 
 func (v *vm) setTimeout(call goja.FunctionCall) goja.Value {
@@ -433,11 +440,11 @@ func (v *vm) addTimer(name string, call goja.FunctionCall, repeat bool) goja.Val
 	if len(call.Arguments) > 2 {
 		args = append(args, call.Arguments[2:]...)
 	}
-	tm := &jsTimer{fn: fn, args: args}
+	tm := &jsTimer{fn: fn, args: args, due: time.Now().Add(d)}
 	if repeat {
 		tm.interval = d
 	}
-	tm.t = time.AfterFunc(d, func() { sb.postInternal(func() { v.fire(id) }) })
+	tm.t = time.AfterFunc(d, func() { sb.postInternal(v.runDue) })
 	sb.timers[id] = tm
 	return v.timerObject(id)
 }
@@ -453,7 +460,9 @@ func (v *vm) timerObject(id int64) goja.Value {
 	_ = o.Set("hasRef", func(goja.FunctionCall) goja.Value { return v.rt.ToValue(true) })
 	_ = o.Set("refresh", func(goja.FunctionCall) goja.Value {
 		if tm := v.sb.timers[id]; tm != nil {
-			tm.t.Reset(max(tm.interval, time.Millisecond))
+			d := max(tm.interval, time.Millisecond)
+			tm.due = time.Now().Add(d)
+			tm.t.Reset(d)
 		}
 		return self
 	})
@@ -461,17 +470,40 @@ func (v *vm) timerObject(id int64) goja.Value {
 	return o
 }
 
-func (v *vm) fire(id int64) {
-	tm := v.sb.timers[id]
-	if tm == nil {
-		return
+// runDue runs every timer that is due, earliest first (ties in creation order), as Node's timer
+// phase does: each Go timer only wakes the loop, so two timers due 10 ms apart run in order even
+// when the loop was busy past both (their AfterFunc goroutines may post in either order). A
+// wake-up that finds nothing due (its timer already ran, was cleared or rescheduled) does nothing.
+func (v *vm) runDue() {
+	now := time.Now()
+	var due []int64
+	for id, tm := range v.sb.timers {
+		if !tm.due.After(now) {
+			due = append(due, id)
+		}
 	}
-	if tm.interval > 0 {
-		tm.t.Reset(tm.interval)
-	} else {
-		delete(v.sb.timers, id)
+	slices.SortFunc(due, func(a, b int64) int {
+		if c := v.sb.timers[a].due.Compare(v.sb.timers[b].due); c != 0 {
+			return c
+		}
+		return cmp.Compare(a, b)
+	})
+	for _, id := range due {
+		tm := v.sb.timers[id]
+		if tm == nil || tm.due.After(now) { // cleared or refreshed by an earlier callback
+			continue
+		}
+		if tm.interval > 0 {
+			tm.due = now.Add(tm.interval)
+			tm.t.Reset(tm.interval)
+		} else {
+			delete(v.sb.timers, id)
+		}
+		v.call(tm.fn, goja.Undefined(), tm.args...)
+		if v.sb.stopped.Load() {
+			return
+		}
 	}
-	v.call(tm.fn, goja.Undefined(), tm.args...)
 }
 
 func (v *vm) clearTimeout(call goja.FunctionCall) goja.Value {
