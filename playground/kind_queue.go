@@ -1,7 +1,6 @@
 package playground
 
 import (
-	"context"
 	"errors"
 	"time"
 
@@ -68,7 +67,7 @@ func setupQueue(in *Instance) {
 			e.Ack(map[string]any{"queued": n, "id": item.ID})
 			in.log.Info("message queued", "to", req.To, "id", item.ID, "waiting", n)
 			if target := in.socketByName(s.Namespace(), req.To); target != nil {
-				go flush(in, st, target, req.To)
+				flush(in, st, target, req.To)
 			}
 		})
 		if s.Namespace().Name() != "/" {
@@ -83,11 +82,14 @@ func setupQueue(in *Instance) {
 			// a fresh connection gets this one so that a later drop can be recovered.
 			s.Emit("welcome", map[string]string{"id": s.ID()})
 		}
-		go flush(in, st, s, name) // catch up on everything sent while offline
+		flush(in, st, s, name) // catch up on everything sent while offline
 	})
 }
 
-// flush delivers a client's waiting messages in order, each removed only once acknowledged.
+// flush delivers a client's waiting messages in order, each removed only once acknowledged. It
+// never blocks: the next delivery is sent when the previous one's ack arrives, so a handler calls
+// it as the JavaScript does, and its first delivery goes out before anything the handler emits
+// after it.
 func flush(in *Instance, st *queueState, s *socketio.Socket, name string) {
 	in.mu.Lock()
 	if st.flushing[name] {
@@ -96,25 +98,33 @@ func flush(in *Instance, st *queueState, s *socketio.Socket, name string) {
 	}
 	st.flushing[name] = true
 	in.mu.Unlock()
-	for {
+	deliverNext(in, st, s, name)
+}
+
+// deliverNext sends name's first waiting message, or ends the flush when none is left.
+func deliverNext(in *Instance, st *queueState, s *socketio.Socket, name string) {
+	in.mu.Lock()
+	q := st.queues[name]
+	if len(q) == 0 {
+		delete(st.flushing, name) // under the same lock as the check: deliver starts a new flush
+		in.mu.Unlock()
+		return
+	}
+	item := q[0]
+	in.mu.Unlock()
+	stop := func(err error) {
+		in.mu.Lock()
+		delete(st.flushing, name)
+		in.mu.Unlock()
+		in.log.Info("delivery not acknowledged; kept in the queue", "to", name, "id", item.ID, "err", err)
+	}
+	err := s.Timeout(deliveryTimeout).EmitWithAckFunc("delivery", func(_ socketio.Payload, err error) {
+		if err != nil {
+			stop(err)
+			return
+		}
 		in.mu.Lock()
 		q := st.queues[name]
-		if len(q) == 0 {
-			delete(st.flushing, name) // under the same lock as the check: deliver starts a new flush
-			in.mu.Unlock()
-			return
-		}
-		item := q[0]
-		in.mu.Unlock()
-		if _, err := s.Timeout(deliveryTimeout).EmitWithAck(context.Background(), "delivery", item); err != nil {
-			in.mu.Lock()
-			delete(st.flushing, name)
-			in.mu.Unlock()
-			in.log.Info("delivery not acknowledged; kept in the queue", "to", name, "id", item.ID, "err", err)
-			return
-		}
-		in.mu.Lock()
-		q = st.queues[name]
 		if len(q) > 0 && q[0].ID == item.ID {
 			st.queues[name] = q[1:]
 		}
@@ -124,6 +134,10 @@ func flush(in *Instance, st *queueState, s *socketio.Socket, name string) {
 		in.publishStateLocked()
 		in.mu.Unlock()
 		in.log.Info("delivery acknowledged", "to", name, "id", item.ID)
+		deliverNext(in, st, s, name)
+	}, item)
+	if err != nil {
+		stop(err)
 	}
 }
 
