@@ -40,11 +40,12 @@ var allowedImports = map[string][]string{
 	"templates":                   nil,
 	"static":                      nil,
 	"web/browsertest":             nil,
+	"web/webtest":                 nil,
 }
 
 // leaves import no project package (checked against allowedImports, so the table cannot drift).
 var leaves = []string{"lessons/blocks", "playground/engineio", "playground/engineio/pipenet", "playground/socketio",
-	"playground/stream", "playground/loadgen", "playground/wsclient", "templates", "static", "web/browsertest"}
+	"playground/stream", "playground/loadgen", "playground/wsclient", "templates", "static", "web/browsertest", "web/webtest"}
 
 // siblingImports are the only imports between siblings (packages with the same parent): web is
 // where the top-level packages meet, and the classroom drives its hub's socketio.Server.
@@ -71,7 +72,7 @@ var allowedModules = map[string][]string{
 
 // Tests may also import the test-support packages, and what testImports adds for a package.
 var (
-	testSupport = []string{"playground/engineio/pipenet", "playground/wsclient", "web/browsertest"}
+	testSupport = []string{"playground/engineio/pipenet", "playground/wsclient", "web/browsertest", "web/webtest"}
 	testImports = map[string][]string{"static": {"templates"}} // the editor's browser test serves templates.CSP
 )
 

@@ -22,11 +22,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"socketlab/web/webtest"
 	"strings"
 	"sync"
 	"testing"
@@ -64,7 +64,7 @@ func startSocketLab(t *testing.T, program string) *diffServer {
 	requireSocketLabRun(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	outR, outW := io.Pipe()
-	errb := new(syncBuffer)
+	errb := new(webtest.SyncBuffer)
 	done := make(chan error, 1)
 	go func() {
 		args := []string{"socketlab", "run", "-addr", "127.0.0.1:0", program}
@@ -88,7 +88,7 @@ func startNodeHost(t *testing.T, node, program string) *diffServer {
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := exec.CommandContext(ctx, node, filepath.Join("diff", "host.js"), "0", program)
 	cmd.Dir = "node"
-	errb := new(syncBuffer)
+	errb := new(webtest.SyncBuffer)
 	outR, outW := io.Pipe()
 	cmd.Stdout, cmd.Stderr = outW, errb
 	if err := cmd.Start(); err != nil {
@@ -107,7 +107,7 @@ func startNodeHost(t *testing.T, node, program string) *diffServer {
 type diffServer struct {
 	name   string
 	url    string
-	stderr *syncBuffer
+	stderr *webtest.SyncBuffer
 
 	mu      sync.Mutex
 	console []string
@@ -117,7 +117,7 @@ type diffServer struct {
 
 // newDiffServer reads out until the ready line (failing the test if it does not come), keeps
 // collecting console lines in the background, and registers stop for cleanup.
-func newDiffServer(t *testing.T, name string, out io.Reader, stderr *syncBuffer, stop func() error) *diffServer {
+func newDiffServer(t *testing.T, name string, out io.Reader, stderr *webtest.SyncBuffer, stop func() error) *diffServer {
 	t.Helper()
 	s := &diffServer{name: name, stderr: stderr, changed: make(chan struct{})}
 	ready := make(chan string, 1)
@@ -365,11 +365,11 @@ func TestRunCommand(t *testing.T) {
 		if got := srv.firstLines(1); !cmp.Equal(got, []string{"top level 2"}) {
 			t.Errorf("console = %q, want [\"top level 2\"]", got)
 		}
-		resp, body := get(t, srv.url+"/socket.io/?EIO=4&transport=polling")
+		resp, body := webtest.Get(t, srv.url+"/socket.io/?EIO=4&transport=polling")
 		if resp.StatusCode != 200 || !strings.HasPrefix(body, `0{"sid":`) {
 			t.Errorf("Engine.IO handshake at /socket.io/ = %d %q", resp.StatusCode, body)
 		}
-		resp, _ = get(t, srv.url+"/")
+		resp, _ = webtest.Get(t, srv.url+"/")
 		if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
 			t.Errorf("the playground at / = %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
 		}
@@ -391,7 +391,7 @@ func TestRunCommand(t *testing.T) {
 			[]string{"listen"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			var out syncBuffer
+			var out webtest.SyncBuffer
 			err := run(t.Context(), append([]string{"socketlab"}, tt.args...), func(string) string { return "" }, &out, io.Discard)
 			if err == nil {
 				t.Fatalf("socketlab %q: no error; stdout %q", tt.args, out.String())
@@ -406,37 +406,4 @@ func TestRunCommand(t *testing.T) {
 			}
 		})
 	}
-}
-
-// syncBuffer is a bytes.Buffer that a process's output goroutine and the test may share.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// get fetches url and returns the response with its whole body.
-func get(t *testing.T, url string) (*http.Response, string) {
-	t.Helper()
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatalf("GET %s: %v", url, err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatalf("GET %s: reading body: %v", url, err)
-	}
-	return resp, string(b)
 }

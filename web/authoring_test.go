@@ -16,7 +16,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"testing/fstest"
 	"testing/synctest"
@@ -29,6 +28,7 @@ import (
 	"socketlab/lessons"
 	"socketlab/playground/stream"
 	"socketlab/web/browsertest"
+	"socketlab/web/webtest"
 )
 
 // TestCheckRules runs the checker on the bad courses of lessons/testdata/check, one per rule
@@ -231,7 +231,7 @@ func lessonText(title, body string) string {
 }
 
 // watchApp serves a temp lesson folder with -watch and subscribes to its reload events.
-func watchApp(t testing.TB, files map[string]string) (dir string, a *App, srv *httptest.Server, events <-chan stream.Event[reloadEvent], term *syncBuffer) {
+func watchApp(t testing.TB, files map[string]string) (dir string, a *App, srv *httptest.Server, events <-chan stream.Event[reloadEvent], term *webtest.SyncBuffer) {
 	t.Helper()
 	dir = t.TempDir()
 	for name, text := range files {
@@ -239,7 +239,7 @@ func watchApp(t testing.TB, files map[string]string) (dir string, a *App, srv *h
 			t.Fatal(err)
 		}
 	}
-	term = &syncBuffer{}
+	term = &webtest.SyncBuffer{}
 	a, err := New(slog.New(slog.DiscardHandler), Config{LessonDir: dir, Watch: true, Term: term, Origins: []string{"http://127.0.0.1"}})
 	if err != nil {
 		t.Fatalf("newApp: %v", err)
@@ -251,23 +251,6 @@ func watchApp(t testing.TB, files map[string]string) (dir string, a *App, srv *h
 	}
 	t.Cleanup(func() { cancel(); srv.Close(); a.Close() })
 	return dir, a, srv, ch, term
-}
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // waitReload waits for a reload event that names slug (events for other pages are skipped).

@@ -22,6 +22,7 @@ import (
 	"socketlab/playground/socketio"
 	"socketlab/templates"
 	"socketlab/web/browsertest"
+	"socketlab/web/webtest"
 )
 
 // The demo widgets (static/js/demos.js) driven in headless Chromium over the real server: real
@@ -835,7 +836,7 @@ process.stdin.resume();`
 		cmd := exec.CommandContext(ctx, node, "--input-type=module", "-e", script)
 		cmd.Dir = "../node"
 		cmd.Env = append(os.Environ(), "URL="+srv.URL+"/", "SIO_PATH="+path)
-		var out syncBuffer
+		var out webtest.SyncBuffer
 		cmd.Stdout, cmd.Stderr = &out, &out
 		stdin, err := cmd.StdinPipe()
 		if err != nil {

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"socketlab/templates"
+	"socketlab/web/webtest"
 
 	"github.com/PuerkitoBio/goquery"
 )
@@ -28,19 +29,8 @@ func newTestApp(t *testing.T) (*App, *httptest.Server) {
 	return a, srv
 }
 
-func get(t *testing.T, url string) (*http.Response, string) {
-	t.Helper()
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatalf("GET %s: %v", url, err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatalf("GET %s: reading body: %v", url, err)
-	}
-	return resp, string(b)
-}
+// get fetches url and returns the response with its whole body.
+func get(t *testing.T, url string) (*http.Response, string) { return webtest.Get(t, url) }
 
 func TestRoutes(t *testing.T) {
 	a, srv := newTestApp(t)
