@@ -260,8 +260,13 @@ func (v *vm) toJS(p socketio.Payload) []goja.Value {
 // (numbers, booleans, null, undefined, plain ASCII strings); ok false sends the rest to
 // JSON.stringify.
 func primitiveJSON(a goja.Value) (string, bool) {
-	switch {
-	case a == nil || goja.IsUndefined(a) || goja.IsNull(a):
+	switch a.(type) {
+	case nil:
+		return "null", true
+	case *goja.Object: // Export would copy the whole object first: JSON.stringify decides
+		return "", false
+	}
+	if goja.IsUndefined(a) || goja.IsNull(a) {
 		return "null", true
 	}
 	switch x := a.Export().(type) {
