@@ -22,6 +22,7 @@ type vm struct {
 
 	stringify, parse          goja.Callable
 	errorCtor, u8Ctor, dvCtor *goja.Object
+	objProto                  *goja.Object // Object.prototype: an object whose prototype it is is no DataView
 	replacer, reviver         goja.Value
 	atts                      [][]byte // attachments collected by replacer / read by reviver
 
@@ -49,6 +50,7 @@ func newVM(sb *Sandbox) *vm {
 	v.errorCtor = rt.Get("Error").ToObject(rt)
 	v.u8Ctor = rt.Get("Uint8Array").ToObject(rt)
 	v.dvCtor = rt.Get("DataView").ToObject(rt)
+	v.objProto = rt.NewObject().Prototype()
 	v.replacer = rt.ToValue(v.replace)
 	v.reviver = rt.ToValue(v.revive)
 	v.installGlobals()
@@ -213,7 +215,7 @@ func (v *vm) bytesOf(val goja.Value) ([]byte, bool) {
 		}
 		return nil, false
 	case t != nil && t.Kind() == reflect.Slice && t.Elem().Kind() >= reflect.Int8 && t.Elem().Kind() <= reflect.Float64:
-	case t != nil && t.Kind() == reflect.Map && v.rt.InstanceOf(o, v.dvCtor):
+	case t != nil && t.Kind() == reflect.Map && o.Prototype() != v.objProto && v.rt.InstanceOf(o, v.dvCtor):
 	default:
 		return nil, false
 	}
@@ -232,7 +234,7 @@ func (v *vm) bytesOf(val goja.Value) ([]byte, bool) {
 // toJS decodes received arguments: JSON through JSON.parse, binary as Uint8Array.
 func (v *vm) toJS(p socketio.Payload) []goja.Value {
 	vals := p.Values()
-	out := make([]goja.Value, len(vals))
+	out := make([]goja.Value, len(vals), len(vals)+1) // room for an ack function
 	for i, a := range vals {
 		switch a := a.(type) {
 		case []byte:
