@@ -24,7 +24,9 @@ type vm struct {
 	errorCtor, u8Ctor, dvCtor *goja.Object
 	objProto                  *goja.Object // Object.prototype: an object whose prototype it is is no DataView
 	replacer, reviver         goja.Value
-	atts                      [][]byte // attachments collected by replacer / read by reviver
+	atts                      [][]byte     // attachments collected by replacer / read by reviver
+	swapHolder                *goja.Object // jsonEnc.delegate: the replacer answers swapValue for it
+	swapValue                 goja.Value
 
 	io         *goja.Object
 	seq        uint64 // orders connections and joins
@@ -151,9 +153,9 @@ func splitAck(args []goja.Value) ([]goja.Value, goja.Callable) {
 
 // ---- values: JavaScript ↔ Socket.IO payloads, as JSON.stringify/JSON.parse would do in Node.
 
-// toGo encodes emit arguments: each goes through JSON.stringify (undefined and functions
-// become null, Dates ISO strings, toJSON honoured), and ArrayBuffers and typed arrays anywhere
-// in it become binary attachments.
+// toGo encodes emit arguments as JSON.stringify with v.replacer would (undefined, functions
+// and symbols become null, Dates ISO strings, toJSON honoured; see encodeJSON), and
+// ArrayBuffers and typed arrays anywhere in it become binary attachments.
 func (v *vm) toGo(args []goja.Value) []any {
 	v.atts = nil
 	texts := make([]string, len(args))
@@ -162,14 +164,10 @@ func (v *vm) toGo(args []goja.Value) []any {
 			texts[i] = t
 			continue
 		}
-		res, err := v.stringify(goja.Undefined(), a, v.replacer)
-		if err != nil {
-			panic(err)
-		}
-		if goja.IsUndefined(res) {
-			texts[i] = "null"
+		if t, ok := v.encodeJSON(a); ok {
+			texts[i] = t
 		} else {
-			texts[i] = res.String()
+			texts[i] = "null"
 		}
 	}
 	out := make([]any, len(args))
@@ -187,6 +185,13 @@ func (v *vm) toGo(args []goja.Value) []any {
 // replace is JSON.stringify's replacer: binary becomes a placeholder.
 func (v *vm) replace(call goja.FunctionCall) goja.Value {
 	val := call.Argument(1)
+	if h := v.swapHolder; h != nil {
+		if o, ok := val.(*goja.Object); ok && o.SameAs(h) {
+			val = v.swapValue
+			v.swapHolder, v.swapValue = nil, nil
+			return val
+		}
+	}
 	if b, ok := v.bytesOf(val); ok {
 		if len(v.atts) >= 10 {
 			v.throw("a packet carries at most 10 binary attachments")
@@ -267,6 +272,8 @@ func primitiveJSON(a goja.Value) (string, bool) {
 		return "null", true
 	case *goja.Object: // Export would copy the whole object first: JSON.stringify decides
 		return "", false
+	case *goja.Symbol: // JSON.stringify gives undefined (Export would give the description)
+		return "null", true
 	}
 	if goja.IsUndefined(a) || goja.IsNull(a) {
 		return "null", true
