@@ -54,7 +54,7 @@ func (e *jsonEnc) str(key string, value goja.Value) bool {
 		// toJSON of a BigInt primitive is looked up with the primitive as receiver: let goja do it.
 		return e.delegate(key, value, false)
 	}
-	value = v.replace(goja.FunctionCall{Arguments: []goja.Value{v.rt.ToValue(key), value}})
+	value = v.replaceValue(value)
 	return e.serialize(key, value)
 }
 

@@ -183,8 +183,10 @@ func (v *vm) toGo(args []goja.Value) []any {
 }
 
 // replace is JSON.stringify's replacer: binary becomes a placeholder.
-func (v *vm) replace(call goja.FunctionCall) goja.Value {
-	val := call.Argument(1)
+func (v *vm) replace(call goja.FunctionCall) goja.Value { return v.replaceValue(call.Argument(1)) }
+
+// replaceValue is the replacer's answer for val.
+func (v *vm) replaceValue(val goja.Value) goja.Value {
 	if h := v.swapHolder; h != nil {
 		if o, ok := val.(*goja.Object); ok && o.SameAs(h) {
 			val = v.swapValue
@@ -292,10 +294,8 @@ func primitiveJSON(a goja.Value) (string, bool) {
 		}
 		return "", false // JavaScript's shortest form: let JSON.stringify write it
 	case string:
-		for i := 0; i < len(x); i++ {
-			if c := x[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
-				return "", false
-			}
+		if !plainASCII(x) {
+			return "", false
 		}
 		return `"` + x + `"`, true
 	}
