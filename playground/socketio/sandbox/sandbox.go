@@ -274,24 +274,38 @@ func (sb *Sandbox) loop(prg *goja.Program, result chan<- error) {
 	if runErr != nil {
 		return
 	}
-	for {
+	for !sb.stopped.Load() {
+		select { // a job already waiting runs at once, with the heap as the last one left it
+		case <-sb.quit:
+			return
+		case j := <-sb.events:
+			sb.exec(j)
+			continue
+		case <-sb.wake:
+			sb.runInternal()
+			continue
+		default:
+		}
+		sb.wd.idle()
 		select {
 		case <-sb.quit:
 			return
 		case j := <-sb.events:
 			sb.exec(j)
 		case <-sb.wake:
-			sb.imu.Lock()
-			js := sb.intern
-			sb.intern = nil
-			sb.imu.Unlock()
-			for _, j := range js {
-				sb.exec(j)
-			}
+			sb.runInternal()
 		}
-		if sb.stopped.Load() {
-			return
-		}
+	}
+}
+
+// runInternal runs the completions posted since the last wake.
+func (sb *Sandbox) runInternal() {
+	sb.imu.Lock()
+	js := sb.intern
+	sb.intern = nil
+	sb.imu.Unlock()
+	for _, j := range js {
+		sb.exec(j)
 	}
 }
 

@@ -251,18 +251,17 @@ func (v *vm) onEvent(s *socketio.Socket, e *socketio.Event) {
 }
 
 func (v *vm) fireListeners(js *jsSocket, event string, args []goja.Value) {
-	var fns []goja.Callable
-	kept := js.listeners[:0:0]
+	var buf [4]goja.Callable
+	fns, once := buf[:0], false
 	for _, l := range js.listeners {
 		if l.event == event {
 			fns = append(fns, l.fn)
-			if l.once {
-				continue
-			}
+			once = once || l.once
 		}
-		kept = append(kept, l)
 	}
-	js.listeners = kept
+	if once { // a fresh slice: a listener may call off() while the others run
+		js.listeners = slices.DeleteFunc(slices.Clone(js.listeners), func(l listener) bool { return l.once && l.event == event })
+	}
 	for _, fn := range fns {
 		v.call(fn, js.obj, args...)
 	}

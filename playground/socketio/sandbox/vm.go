@@ -28,8 +28,11 @@ type vm struct {
 
 	stringify, parse          goja.Callable
 	errorCtor, u8Ctor, dvCtor *goja.Object
+	objProto                  *goja.Object // Object.prototype: an object whose prototype it is is no DataView
 	replacer, reviver         goja.Value
-	atts                      [][]byte // attachments collected by replacer / read by reviver
+	atts                      [][]byte     // attachments collected by replacer / read by reviver
+	swapHolder                *goja.Object // jsonEnc.delegate: the replacer answers swapValue for it
+	swapValue                 goja.Value
 
 	io         *goja.Object
 	seq        uint64 // orders connections and joins
@@ -55,6 +58,7 @@ func newVM(sb *Sandbox) *vm {
 	v.errorCtor = rt.Get("Error").ToObject(rt)
 	v.u8Ctor = rt.Get("Uint8Array").ToObject(rt)
 	v.dvCtor = rt.Get("DataView").ToObject(rt)
+	v.objProto = rt.NewObject().Prototype()
 	v.replacer = rt.ToValue(v.replace)
 	v.reviver = rt.ToValue(v.revive)
 	v.installGlobals()
@@ -155,9 +159,9 @@ func splitAck(args []goja.Value) ([]goja.Value, goja.Callable) {
 
 // ---- values: JavaScript ↔ Socket.IO payloads, as JSON.stringify/JSON.parse would do in Node.
 
-// toGo encodes emit arguments: each goes through JSON.stringify (undefined and functions
-// become null, Dates ISO strings, toJSON honoured), and ArrayBuffers and typed arrays anywhere
-// in it become binary attachments.
+// toGo encodes emit arguments as JSON.stringify with v.replacer would (undefined, functions
+// and symbols become null, Dates ISO strings, toJSON honoured; see encodeJSON), and
+// ArrayBuffers and typed arrays anywhere in it become binary attachments.
 func (v *vm) toGo(args []goja.Value) []any {
 	v.atts = nil
 	texts := make([]string, len(args))
@@ -166,14 +170,10 @@ func (v *vm) toGo(args []goja.Value) []any {
 			texts[i] = t
 			continue
 		}
-		res, err := v.stringify(goja.Undefined(), a, v.replacer)
-		if err != nil {
-			panic(err)
-		}
-		if goja.IsUndefined(res) {
-			texts[i] = "null"
+		if t, ok := v.encodeJSON(a); ok {
+			texts[i] = t
 		} else {
-			texts[i] = res.String()
+			texts[i] = "null"
 		}
 	}
 	out := make([]any, len(args))
@@ -189,8 +189,17 @@ func (v *vm) toGo(args []goja.Value) []any {
 }
 
 // replace is JSON.stringify's replacer: binary becomes a placeholder.
-func (v *vm) replace(call goja.FunctionCall) goja.Value {
-	val := call.Argument(1)
+func (v *vm) replace(call goja.FunctionCall) goja.Value { return v.replaceValue(call.Argument(1)) }
+
+// replaceValue is the replacer's answer for val.
+func (v *vm) replaceValue(val goja.Value) goja.Value {
+	if h := v.swapHolder; h != nil {
+		if o, ok := val.(*goja.Object); ok && o.SameAs(h) {
+			val = v.swapValue
+			v.swapHolder, v.swapValue = nil, nil
+			return val
+		}
+	}
 	if b, ok := v.bytesOf(val); ok {
 		if len(v.atts) >= 10 {
 			v.throw("a packet carries at most 10 binary attachments")
@@ -219,7 +228,7 @@ func (v *vm) bytesOf(val goja.Value) ([]byte, bool) {
 		}
 		return nil, false
 	case t != nil && t.Kind() == reflect.Slice && t.Elem().Kind() >= reflect.Int8 && t.Elem().Kind() <= reflect.Float64:
-	case t != nil && t.Kind() == reflect.Map && v.rt.InstanceOf(o, v.dvCtor):
+	case t != nil && t.Kind() == reflect.Map && o.Prototype() != v.objProto && v.rt.InstanceOf(o, v.dvCtor):
 	default:
 		return nil, false
 	}
@@ -238,7 +247,7 @@ func (v *vm) bytesOf(val goja.Value) ([]byte, bool) {
 // toJS decodes received arguments: JSON through JSON.parse, binary as Uint8Array.
 func (v *vm) toJS(p socketio.Payload) []goja.Value {
 	vals := p.Values()
-	out := make([]goja.Value, len(vals))
+	out := make([]goja.Value, len(vals), len(vals)+1) // room for an ack function
 	for i, a := range vals {
 		switch a := a.(type) {
 		case []byte:
@@ -266,8 +275,15 @@ func (v *vm) toJS(p socketio.Payload) []goja.Value {
 // (numbers, booleans, null, undefined, plain ASCII strings); ok false sends the rest to
 // JSON.stringify.
 func primitiveJSON(a goja.Value) (string, bool) {
-	switch {
-	case a == nil || goja.IsUndefined(a) || goja.IsNull(a):
+	switch a.(type) {
+	case nil:
+		return "null", true
+	case *goja.Object: // Export would copy the whole object first: JSON.stringify decides
+		return "", false
+	case *goja.Symbol: // JSON.stringify gives undefined (Export would give the description)
+		return "null", true
+	}
+	if goja.IsUndefined(a) || goja.IsNull(a) {
 		return "null", true
 	}
 	switch x := a.Export().(type) {
@@ -284,10 +300,8 @@ func primitiveJSON(a goja.Value) (string, bool) {
 		}
 		return "", false // JavaScript's shortest form: let JSON.stringify write it
 	case string:
-		for i := 0; i < len(x); i++ {
-			if c := x[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
-				return "", false
-			}
+		if !plainASCII(x) {
+			return "", false
 		}
 		return `"` + x + `"`, true
 	}

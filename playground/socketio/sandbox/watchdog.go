@@ -43,6 +43,13 @@ type watchdog struct {
 	fired    bool
 	liveBase uint64 // live heap when the program started
 	grown    int64  // sum of per-callback heap growth, loop only
+
+	// Loop only: the heap as the last callback ended, reused as the next one's start while the
+	// loop runs queued jobs back to back (nothing but the loop's own bookkeeping in between);
+	// idle drops it before the loop waits, so a callback after a pause reads the heap afresh.
+	samples           []metrics.Sample
+	lastObj, lastLive uint64
+	lastOK            bool
 }
 
 var heapSamples = []metrics.Sample{
@@ -58,6 +65,18 @@ func readHeap() (objects, live uint64) {
 	metrics.Read(s)
 	return s[0].Value.Uint64(), s[1].Value.Uint64()
 }
+
+// read is readHeap into the loop's own samples (no allocation).
+func (w *watchdog) read() (objects, live uint64) {
+	if w.samples == nil {
+		w.samples = append([]metrics.Sample(nil), heapSamples...)
+	}
+	metrics.Read(w.samples)
+	return w.samples[0].Value.Uint64(), w.samples[1].Value.Uint64()
+}
+
+// idle is called by the loop before it waits for a job.
+func (w *watchdog) idle() { w.lastOK = false }
 
 func (w *watchdog) init(sb *Sandbox) {
 	w.sb = sb
@@ -90,7 +109,10 @@ func (w *watchdog) period() time.Duration {
 
 // begin arms the watchdog for one callback (loop goroutine).
 func (w *watchdog) begin() {
-	objects, live := readHeap()
+	objects, live := w.lastObj, w.lastLive
+	if !w.lastOK {
+		objects, live = w.read()
+	}
 	w.mu.Lock()
 	w.busy, w.fired = true, false
 	w.seq++
@@ -104,7 +126,8 @@ func (w *watchdog) begin() {
 // memory check (loop goroutine).
 func (w *watchdog) end() {
 	w.timer.Stop()
-	objects, _ := readHeap()
+	objects, live := w.read()
+	w.lastObj, w.lastLive, w.lastOK = objects, live, true
 	w.mu.Lock()
 	w.busy = false
 	heap0 := w.heap0
@@ -116,7 +139,8 @@ func (w *watchdog) end() {
 	w.grown = max(0, w.grown+int64(objects)-int64(heap0))
 	if w.grown > w.sb.opts.MemoryBudget && !w.sb.stopped.Load() {
 		runtime.GC()
-		_, live := readHeap()
+		w.lastOK = false // the GC changed both figures
+		_, live := w.read()
 		if live > w.liveBase && int64(live-w.liveBase) > w.sb.opts.MemoryBudget {
 			w.sb.stop(fmt.Sprintf("the program keeps more than %d MiB of memory (memory limit)", w.sb.opts.MemoryBudget>>20))
 			return
