@@ -3,6 +3,7 @@ package socketio
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"regexp"
 	"slices"
 	"strings"
@@ -437,6 +438,30 @@ func TestCleanupEmptyChildNamespaces(t *testing.T) {
 	srv.mu.Unlock()
 	if ok {
 		t.Error("empty child namespace kept")
+	}
+}
+
+// A connection refused by a dynamic child's middleware leaves no namespace behind when empty
+// children are cleaned up (issue 13: 1,000 refusals used to leave 1,001 namespaces).
+func TestCleanupRefusedChildNamespaces(t *testing.T) {
+	srv := newTestServer(t, Options{CleanupEmptyChildNamespaces: true})
+	srv.OfRegexp(regexp.MustCompile(`^/org-\w+$`)).Use(func(s *Socket, next func(error)) {
+		next(&ConnectError{Message: "not authorized"})
+	})
+	p := dial(t, srv)
+	for i := range 20 {
+		p.send(fmt.Sprintf("0/org-%d,", i))
+	}
+	for _, pkt := range p.take() {
+		if !strings.HasPrefix(pkt, "4/org-") {
+			t.Fatalf("got %q, want a CONNECT_ERROR", pkt)
+		}
+	}
+	srv.mu.Lock()
+	n := len(srv.nsps)
+	srv.mu.Unlock()
+	if n != 1 { // "/" only
+		t.Errorf("%d namespaces after 20 refusals, want 1 (the main namespace)", n)
 	}
 }
 

@@ -179,6 +179,14 @@ func (ns *Namespace) add(c *Client, auth json.RawMessage) {
 // finishConnect completes or refuses a connection after middleware.
 func (ns *Namespace) finishConnect(s *Socket, mwErr error) {
 	c := s.client
+	// An empty dynamic child is collected (gc) only once this connection no longer counts as
+	// pending: the deferred calls run in reverse order, connectDone first.
+	collect := false
+	defer func() {
+		if collect {
+			ns.gc()
+		}
+	}()
 	defer ns.connectDone()
 	// The decision is a Debug record (the tap carries it too): the app's middleware logs its own
 	// refusals as it sees fit, and a client retrying a wrong token must not flood a console.
@@ -208,7 +216,7 @@ func (ns *Namespace) finishConnect(s *Socket, mwErr error) {
 			}
 			c.connectError(ns.name, ce)
 		}
-		ns.gc()
+		collect = true
 		return
 	}
 
@@ -233,7 +241,7 @@ func (ns *Namespace) finishConnect(s *Socket, mwErr error) {
 	if closed {
 		ns.mu.Unlock()
 		ns.emitMu.Unlock()
-		ns.gc()
+		collect = true
 		return
 	}
 	s.state.Store(stateConnected)
