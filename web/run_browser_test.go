@@ -61,5 +61,11 @@ func TestRunPageBrowser(t *testing.T) {
 	if !strings.Contains(evalJS[string](t, b, `document.querySelector("[data-testid=server-code-js]")?.textContent ?? ""`), "from the file") {
 		t.Errorf("the server panel does not show the file's code")
 	}
+	// The file is what runs: the page shows it read only, with no Run or Reset that could not work.
+	if got := evalJS[string](t, b, `[document.querySelectorAll("[data-testid=code-run], [data-testid=code-reset]").length,
+		document.querySelector("[data-testid=server-code-js] textarea")?.readOnly,
+		!!document.querySelector("[data-testid=code-fixed]")].join(" ")`); got != "0 true true" {
+		t.Errorf("run buttons, read only, note = %q, want \"0 true true\"", got)
+	}
 	b.noErrors()
 }

@@ -54,9 +54,11 @@ export class CodePanel {
   constructor(w, id) {
     this.w = w;
     this.original = w.instance.server?.js ?? "";
+    // socketlab run serves a file: the page shows it but cannot replace it (no /play/{id}/code).
+    this.fixed = !!w.instance.run;
     this.key = storageKey(w);
     // A share link's code (w.initialCode, demo-playground.js) wins over the code kept in this browser.
-    this.saved = typeof w.initialCode === "string" ? { code: w.initialCode } : load(this.key); // {code, exercise?}
+    this.saved = this.fixed ? null : typeof w.initialCode === "string" ? { code: w.initialCode } : load(this.key); // {code, exercise?}
     this.running = null;
     this.exercise = this.saved?.exercise ?? null; // the id of the exercise whose starter is in the editor
     this.el = this.build(id);
@@ -71,8 +73,10 @@ export class CodePanel {
     const tabs = [];
     if (code.js) {
       tabs.push(["js", "JavaScript", [
-        h("div", { class: "demo-code-bar" }, this.runBtn, this.resetBtn,
-          h("span", { class: "demo-muted demo-code-what" }, "runs on this demo's own server")),
+        this.fixed
+          ? h("p", { class: "demo-muted demo-code-what", "data-testid": "code-fixed" }, "The file socketlab run serves: edit it and restart the command to change the server.")
+          : h("div", { class: "demo-code-bar" }, this.runBtn, this.resetBtn,
+            h("span", { class: "demo-muted demo-code-what" }, "runs on this demo's own server")),
         this.host, this.statusEl]]);
     }
     if (code.go) {
@@ -113,7 +117,8 @@ export class CodePanel {
       this.editor = createEditor(this.host, {
         value: this.saved?.code ?? this.original,
         label: "The server's code (JavaScript)",
-        onRun: () => this.runQuietly(),
+        readOnly: this.fixed,
+        onRun: this.fixed ? undefined : () => this.runQuietly(),
         onChange: (v) => this.changed(v),
       });
     }
@@ -130,7 +135,7 @@ export class CodePanel {
 
   /** The code differs from the demo's own handlers. */
   get edited() {
-    return !!this.editor && this.editor.value !== this.original;
+    return !this.fixed && !!this.editor && this.editor.value !== this.original;
   }
 
   changed(v) {
