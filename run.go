@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -30,8 +29,7 @@ stderr. A program that does not compile or throws at its top level is an error, 
 func runRun(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	fset := flag.NewFlagSet("run", flag.ContinueOnError)
-	fset.SetOutput(stderr)
+	fset := flagSet("run", stderr)
 	addr := fset.String("addr", "localhost:3000", "`host:port` to listen on (socket.io's usual port; :3000 for every interface)")
 	publicURL := fset.String("public-url", getenv("SOCKETLAB_PUBLIC_URL"), "`URL` other devices use to reach this server, e.g. http://192.168.1.20:3000 (env SOCKETLAB_PUBLIC_URL); it is allowed as an Origin")
 	origins := fset.String("origins", getenv("SOCKETLAB_ORIGINS"), "comma-separated extra `origins` whose pages may open sockets, exactly scheme://host:port, e.g. your dev server's http://localhost:5173 (env SOCKETLAB_ORIGINS)")

@@ -171,7 +171,7 @@ func (a *App) joinError(site templates.Site, code string, err error) (templ.Comp
 // classSite is the site with the classroom stylesheet and one page script.
 func (a *App) classSite(js string) templates.Site {
 	s := a.site
-	s.CSS = append(append([]string{}, a.site.CSS...), a.assets.URL("css/editor.css"), a.assets.URL("css/class.css"))
+	s.CSS = append(append([]string{}, a.site.CSS...), a.assets.URL("css/class.css")) // the site's CSS has editor.css
 	s.JS = append([]string{}, a.site.JS...)
 	if js != "" {
 		s.JS = append(s.JS, a.assets.URL(js))
