@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"socketlab/playground/socketio/sandbox"
@@ -108,18 +109,8 @@ func (in *Instance) compile(disp *sandbox.Dispatcher, code string) (*sandbox.San
 	return sb, nil
 }
 
-// RunningCode reports whether a student's program (RunCode) serves the instance now.
-func (in *Instance) RunningCode() bool { return in.cur.Load().disp != nil }
-
-func lines(code string) int {
-	n := 1
-	for i := range len(code) {
-		if code[i] == '\n' {
-			n++
-		}
-	}
-	return n
-}
+// lines counts the lines of code, as an editor numbers them.
+func lines(code string) int { return strings.Count(code, "\n") + 1 }
 
 // console publishes one line of the program's console (console.log, its uncaught errors) to the
 // tap, in the shape of the hub's own log records (docs/play-api.md), without the server log: a
