@@ -121,6 +121,11 @@ test("refusals, connections and acks are explained", async () => {
             expect: [{ client: "Eve", connected: true }, { client: "Eve", receives: "welcome" }],
           },
           {
+            name: "a refused client proves nothing by receiving nothing",
+            steps: [{ wait: 10 }],
+            expect: [{ client: "Eve", receives: "nothing" }, { client: "Eve", misses: "welcome" }],
+          },
+          {
             name: "acks",
             steps: [
               { client: "Ada", emit: "join", args: ["room-1"], ack: [{ ok: true, room: "room-1" }] },
@@ -139,6 +144,10 @@ test("refusals, connections and acks are explained", async () => {
       [
         false,
         'Eve was refused with connect_error "token required"; expected Eve to connect; Eve received nothing (it was refused with connect_error "token required"); expected welcome',
+      ],
+      [
+        false,
+        'Eve could not receive anything (it was refused with connect_error "token required"); Eve could not receive anything (it was refused with connect_error "token required")',
       ],
       [
         false,

@@ -232,8 +232,7 @@ export class CodePanel {
 
   /** Restores the demo's own handlers and runs them. */
   async reset() {
-    this.setCode(this.original);
-    save(this.key, null);
+    this.setCode(this.original); // changed() forgets the saved code
     return this.run(this.original).catch(() => {});
   }
 

@@ -192,6 +192,9 @@ function positivesMet(expect, world) {
 function judge(e, w, t) {
   const who = w.conf.name;
   const got = w.received;
+  // "received nothing" and "did not receive" say something only about a client that connected.
+  const absent = (e.receives === "nothing" || e.misses !== undefined) && w.outcome && !w.outcome.connected;
+  if (absent) return { ok: false, text: `${who} could not receive anything${notConnected(w, t)}` };
   if (e.receives === "nothing") {
     if (got.length === 0) return { ok: true, text: `${who} received nothing` };
     return { ok: false, text: `${who} also received ${list(got)}` };
