@@ -361,19 +361,19 @@ func (h *consoleHandler) Enabled(ctx context.Context, l slog.Level) bool {
 }
 
 func (h *consoleHandler) Handle(ctx context.Context, r slog.Record) error {
-	attrs := map[string]any{}
-	for _, a := range h.attrs {
-		attrs[a.Key] = a.Value.Resolve().Any()
-	}
-	r.Attrs(func(a slog.Attr) bool {
-		v := a.Value.Resolve().Any()
-		if e, ok := v.(error); ok {
-			v = e.Error()
+	if r.Level >= slog.LevelInfo { // the console's copy; Debug records only pass on
+		attrs := map[string]any{}
+		for _, a := range h.attrs {
+			attrs[a.Key] = a.Value.Resolve().Any()
 		}
-		attrs[a.Key] = v
-		return true
-	})
-	if r.Level >= slog.LevelInfo {
+		r.Attrs(func(a slog.Attr) bool {
+			v := a.Value.Resolve().Any()
+			if e, ok := v.(error); ok {
+				v = e.Error()
+			}
+			attrs[a.Key] = v
+			return true
+		})
 		msg, err := json.Marshal(map[string]any{"type": "log", "time": r.Time.UTC().Format(time.RFC3339Nano), "level": r.Level.String(), "msg": r.Message, "attrs": attrs})
 		if err == nil {
 			h.in.publish(msg)

@@ -142,11 +142,11 @@ func (in *Instance) admit(s *socketio.Socket) {
 
 // socketByName finds a connected client by name in a namespace.
 func (in *Instance) socketByName(nsp *socketio.Namespace, name string) *socketio.Socket {
-	for _, s := range nsp.FetchSockets() {
-		in.mu.Lock()
-		n := in.names[s.ID()]
-		in.mu.Unlock()
-		if n == name {
+	socks := nsp.FetchSockets()
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	for _, s := range socks {
+		if in.names[s.ID()] == name {
 			return s
 		}
 	}
