@@ -3,6 +3,7 @@ package loadgen
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -197,14 +198,28 @@ func (c *client) writeString(s string) error {
 func (c *client) emitJoin(id int64, room string) error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	b := append(c.out[:0], "42"...)
-	b = append(b, c.nsp...)
+	c.out = appendJoin(c.out[:0], c.nsp, id, room)
+	return c.writeLocked(c.out)
+}
+
+// appendJoin appends `42<nsp><id>["join",<room as JSON>]` to b.
+func appendJoin(b []byte, nsp string, id int64, room string) []byte {
+	b = append(b, "42"...)
+	b = append(b, nsp...)
 	b = strconv.AppendInt(b, id, 10)
 	b = append(b, `["join",`...)
-	b = strconv.AppendQuote(b, room)
-	b = append(b, ']')
-	c.out = b
-	return c.writeLocked(b)
+	b = append(b, jsonString(room)...)
+	return append(b, ']')
+}
+
+// jsonString is s as a JSON string literal. strconv.Quote is Go syntax, not JSON: it writes
+// \x7f or \U0001f600 escapes for some runes, which a server's JSON parser refuses.
+func jsonString(s string) []byte {
+	b, err := json.Marshal(s)
+	if err != nil { // a string always marshals; invalid UTF-8 becomes U+FFFD
+		panic(fmt.Sprintf("loadgen: marshal %q: %v", s, err))
+	}
+	return b
 }
 
 // waitAck reads until the ACK with id arrives, discarding other packets.

@@ -172,6 +172,28 @@ func TestFanMsgRoundTrip(t *testing.T) {
 	}
 }
 
+// The room names reach the server inside JSON: every name must come out as valid JSON that
+// decodes to the same name (strconv.Quote wrote \x7f and \U0001f600, which JSON refuses).
+func TestPacketsQuoteRoomsAsJSON(t *testing.T) {
+	for _, room := range []string{"r1", `r"1`, "a\x7fb", "caf\u00e9", "smile \U0001f600", "line\u2028sep", "tab\tnul\x00"} {
+		t.Run(room, func(t *testing.T) {
+			join := string(appendJoin(nil, "/ns,", 7, room))
+			fan := string(newFanMsg("/ns,", room, 0).encode(1, 2))
+			for _, pkt := range []string{join, fan} {
+				body := strings.TrimPrefix(pkt, "42/ns,")
+				body = strings.TrimLeft(body, "0123456789")
+				var args []any
+				if err := json.Unmarshal([]byte(body), &args); err != nil {
+					t.Fatalf("%q is not JSON: %v", pkt, err)
+				}
+				if len(args) < 2 || args[1] != room {
+					t.Errorf("%q carries room %v, want %q", pkt, args, room)
+				}
+			}
+		})
+	}
+}
+
 func TestCheckTarget(t *testing.T) {
 	tests := []struct {
 		in string

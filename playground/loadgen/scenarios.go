@@ -265,7 +265,7 @@ func newFanMsg(nsp, room string, pad int) *fanMsg {
 		tail = `,"p":"` + strings.Repeat("x", pad) + `"}]`
 	}
 	return &fanMsg{
-		head: "42" + nsp + `["fanout",` + strconv.Quote(room) + `,{"s":`,
+		head: "42" + nsp + `["fanout",` + string(jsonString(room)) + `,{"s":`,
 		tail: tail,
 	}
 }
