@@ -96,7 +96,17 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return fmt.Errorf("listen: %w", err)
 	}
 	defer ln.Close()
-	cfg.Origins, err = allowedOrigins(cfg.addr, ln.Addr().String(), cfg.PublicURL, cfg.extraOrigins)
+	if cfg.PublicURL == "" {
+		// Where students' devices can reach us: the projector's QR and join address. They are
+		// this machine's own addresses, so pages opened at them may open sockets too.
+		_, port, _ := net.SplitHostPort(ln.Addr().String())
+		addrs, err := net.InterfaceAddrs()
+		if err != nil {
+			log.Warn("listing this machine's network addresses for the class join address", "err", err)
+		}
+		cfg.JoinBases, cfg.JoinProblem = joinBases(cfg.addr, port, addrs)
+	}
+	cfg.Origins, err = allowedOrigins(cfg.addr, ln.Addr().String(), cfg.PublicURL, strings.Join(append([]string{cfg.extraOrigins}, cfg.JoinBases...), ","))
 	if err != nil {
 		return err
 	}
@@ -108,6 +118,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	defer app.Close()
 	log.Info("serving Socket Lab", "url", "http://"+ln.Addr().String(), "lessons", app.Lessons(), "startup", time.Since(start).Round(time.Microsecond), "origins", strings.Join(cfg.Origins, " "))
 	fmt.Fprintf(stdout, "Socket Lab is running at http://%s\n", ln.Addr())
+	if len(cfg.JoinBases) > 0 {
+		fmt.Fprintf(stdout, "Other devices on your network can open %s\n", cfg.JoinBases[0])
+	}
 	return serveUntilDone(ctx, log, ln, app.Handler(), app.Close)
 }
 

@@ -30,12 +30,17 @@ import (
 
 // Config is what the web app needs from the command line.
 type Config struct {
-	PublicURL string    // the URL students use to reach this server ("" when not configured)
-	Origins   []string  // exact Origin allowlist for pages' sockets (computed by the caller)
-	LessonDir string    // serve lessons from this folder instead of the embedded course
-	Drafts    bool      // show draft lessons
-	Watch     bool      // live reload of LessonDir
-	Term      io.Writer // under Watch: where lesson errors are printed for the author
+	PublicURL string // the URL students use to reach this server ("" when not configured)
+	// Without PublicURL: this machine's addresses students' devices can use (http://IP:port, best
+	// first) for the class join address and QR, or why there is none (JoinProblem, shown on the
+	// projector).
+	JoinBases   []string
+	JoinProblem string
+	Origins     []string  // exact Origin allowlist for pages' sockets (computed by the caller)
+	LessonDir   string    // serve lessons from this folder instead of the embedded course
+	Drafts      bool      // show draft lessons
+	Watch       bool      // live reload of LessonDir
+	Term        io.Writer // under Watch: where lesson errors are printed for the author
 	// Admission, shared by every demo and class hub of the process, caps and paces new
 	// Engine.IO sessions (nil: no cap).
 	Admission *engineio.Admission

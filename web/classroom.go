@@ -4,8 +4,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -115,13 +118,13 @@ func (c *classPages) admitted(pick func(r *http.Request, cl *classroom.Class) (t
 // handlePresent is the projector view: join code, QR, roster, rooms, logs, controls.
 func (c *classPages) handlePresent() http.Handler {
 	return c.admitted(func(r *http.Request, cl *classroom.Class) (templ.Component, int) {
-		join := c.a.joinURL(r, cl.Code())
+		join, others, problem := c.a.joinAddresses(r, cl.Code())
 		q, err := classQR(join)
 		if err != nil {
 			c.a.log.Error("class QR", "err", err)
 		}
 		return templates.ClassPresentPage(templates.ClassPresentView{
-			Site: c.presentSite, Code: cl.Code(), JoinURL: join, QR: q, SocketPath: cl.SocketPath(),
+			Site: c.presentSite, Code: cl.Code(), JoinURL: join, OtherJoinURLs: others, JoinProblem: problem, QR: q, SocketPath: cl.SocketPath(),
 			Lesson: cl.Lesson(), Lessons: c.current().list,
 		}), http.StatusOK
 	})
@@ -208,17 +211,56 @@ func classLessons(idx *lessons.Index) []templates.ClassLesson {
 	return out
 }
 
-// joinURL is http://HOST/join/CODE: the public URL when configured, else the request's own host.
+// joinURL is http://HOST/join/CODE, where students' devices can open it (see joinAddresses).
 func (a *App) joinURL(r *http.Request, code string) string {
-	base := strings.TrimRight(a.cfg.PublicURL, "/")
-	if base == "" {
-		scheme := "http"
-		if r.TLS != nil {
-			scheme = "https"
-		}
-		base = scheme + "://" + r.Host
+	join, _, _ := a.joinAddresses(r, code)
+	return join
+}
+
+// joinAddresses is the class's join address for the projector and its QR: the public URL when
+// configured; else the address the instructor's browser used, unless that is this computer only
+// (localhost), in which case the machine's own network address (Config.JoinBases). others are
+// the machine's other addresses, for a network the first does not reach. problem says why no
+// other device can reach the address shown ("" when one can).
+func (a *App) joinAddresses(r *http.Request, code string) (join string, others []string, problem string) {
+	path := "/join/" + code
+	if base := strings.TrimRight(a.cfg.PublicURL, "/"); base != "" {
+		return base + path, nil, ""
 	}
-	return base + "/join/" + code
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	own := scheme + "://" + r.Host
+	bases := a.cfg.JoinBases
+	if !isLoopbackHost(r.Host) {
+		bases = append([]string{own}, slices.DeleteFunc(slices.Clone(bases), func(b string) bool { return b == own })...)
+	}
+	if len(bases) == 0 {
+		problem = a.cfg.JoinProblem
+		if problem == "" {
+			problem = "This address works on this computer only: students' devices need this computer's network address (give -public-url)."
+		}
+		return own + path, nil, problem
+	}
+	for _, b := range bases[1:] {
+		others = append(others, b+path)
+	}
+	return bases[0] + path, others, ""
+}
+
+// isLoopbackHost reports whether host (host[:port] from a request) names this computer only.
+func isLoopbackHost(hostport string) bool {
+	host := hostport
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		host = h
+	}
+	host = strings.Trim(host, "[]")
+	if strings.EqualFold(host, "localhost") || strings.HasSuffix(strings.ToLower(host), ".localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
 }
 
 // classQR encodes text (medium error correction) as one SVG path, one unit per module.

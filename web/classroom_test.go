@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -11,12 +12,14 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/PuerkitoBio/goquery"
 
 	"socketlab/playground/classroom"
+	"socketlab/templates"
 )
 
 // newClassTestApp serves the real app with the test server's own origin allowed, so browser
@@ -200,16 +203,63 @@ func TestClassPages(t *testing.T) {
 	})
 }
 
-func TestClassPublicURL(t *testing.T) {
-	a := &App{cfg: Config{PublicURL: "http://192.168.1.20:8080/"}}
-	r := httptest.NewRequest("GET", "/class/X/present", nil)
-	if got, want := a.joinURL(r, "ABC234"), "http://192.168.1.20:8080/join/ABC234"; got != want {
-		t.Errorf("joinURL = %q, want %q", got, want)
+// TestClassJoinAddresses: the projector's join address (and QR) is one students' devices can
+// open: -public-url, else the instructor's own address unless it is localhost, else this
+// machine's network address; with none, the projector says why.
+func TestClassJoinAddresses(t *testing.T) {
+	lan := []string{"http://192.168.1.20:8080", "http://10.0.0.5:8080"}
+	tests := []struct {
+		name      string
+		cfg       Config
+		host      string
+		join      string
+		others    []string
+		problemed bool
+	}{
+		{"public URL wins", Config{PublicURL: "http://192.168.1.20:8080/", JoinBases: lan}, "localhost:8080",
+			"http://192.168.1.20:8080/join/ABC234", nil, false},
+		{"the instructor's own LAN address", Config{}, "laptop.local:8080", "http://laptop.local:8080/join/ABC234", nil, false},
+		{"own address first, the others offered", Config{JoinBases: lan}, "10.0.0.5:8080",
+			"http://10.0.0.5:8080/join/ABC234", []string{"http://192.168.1.20:8080/join/ABC234"}, false},
+		{"localhost is replaced by the network address", Config{JoinBases: lan}, "localhost:8080",
+			"http://192.168.1.20:8080/join/ABC234", []string{"http://10.0.0.5:8080/join/ABC234"}, false},
+		{"127.0.0.1 too", Config{JoinBases: lan[:1]}, "127.0.0.1:8080", "http://192.168.1.20:8080/join/ABC234", nil, false},
+		{"loopback only: warned", Config{JoinProblem: "listens on localhost"}, "localhost:8080",
+			"http://localhost:8080/join/ABC234", nil, true},
+		{"IPv6 loopback, nothing known: warned", Config{}, "[::1]:8080", "http://[::1]:8080/join/ABC234", nil, true},
 	}
-	a.cfg.PublicURL = ""
-	r.Host = "laptop.local:8080"
-	if got, want := a.joinURL(r, "ABC234"), "http://laptop.local:8080/join/ABC234"; got != want {
-		t.Errorf("joinURL = %q, want %q", got, want)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := &App{cfg: tt.cfg}
+			r := httptest.NewRequest("GET", "/class/X/present", nil)
+			r.Host = tt.host
+			join, others, problem := a.joinAddresses(r, "ABC234")
+			if join != tt.join || !slices.Equal(others, tt.others) || (problem != "") != tt.problemed {
+				t.Errorf("got %q %q %q, want %q %q problem=%v", join, others, problem, tt.join, tt.others, tt.problemed)
+			}
+			if tt.cfg.JoinProblem != "" && problem != tt.cfg.JoinProblem {
+				t.Errorf("problem %q, want the server's own reason %q", problem, tt.cfg.JoinProblem)
+			}
+		})
+	}
+}
+
+// TestClassProjectorReach: the projector page shows the warning and the other addresses.
+func TestClassProjectorReach(t *testing.T) {
+	render := func(v templates.ClassPresentView) string {
+		var b strings.Builder
+		if err := templates.ClassPresentPage(v).Render(context.Background(), &b); err != nil {
+			t.Fatal(err)
+		}
+		return b.String()
+	}
+	page := render(templates.ClassPresentView{Code: "ABC234", JoinURL: "http://localhost:8080/join/ABC234", JoinProblem: "listens on localhost only"})
+	if !strings.Contains(page, `data-testid="class-join-problem"`) || !strings.Contains(page, "listens on localhost only") {
+		t.Errorf("no reach warning on the projector:\n%s", page)
+	}
+	page = render(templates.ClassPresentView{Code: "ABC234", JoinURL: "http://192.168.1.20:8080/join/ABC234", OtherJoinURLs: []string{"http://10.0.0.5:8080/join/ABC234"}})
+	if strings.Contains(page, `data-testid="class-join-problem"`) || !strings.Contains(page, "http://10.0.0.5:8080/join/ABC234") {
+		t.Errorf("want the other address and no warning:\n%s", page)
 	}
 }
 

@@ -37,7 +37,10 @@ function start(root) {
   let tap = null;
 
   socket.on("connect", async () => {
-    status.textContent = "Connected: your class is live.";
+    // Live, but not reachable: the join box says why (no other device can open its address).
+    status.textContent = document.querySelector("[data-testid=class-join-problem]")
+      ? "Connected: your class is live, but students cannot join yet: see the warning under the QR code."
+      : "Connected: your class is live.";
     controls.hidden = false;
     try {
       const info = await ctl("info", {}, false);
