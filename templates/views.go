@@ -17,6 +17,7 @@ type Site struct {
 	// page's <script type="importmap">, before any module.
 	ImportMap map[string]string
 	Name      string // shown in the header and the <title>; "Socket Lab" if empty
+	Icon      string // the favicon's URL ("" for none)
 }
 
 // LessonLink is one lesson as listed on the home page or linked from prev/next.

@@ -186,6 +186,7 @@ func New(log *slog.Logger, cfg Config) (*App, error) {
 	})
 	a.site = templates.Site{
 		Name: "Socket Lab",
+		Icon: assets.URL("img/favicon.svg"),
 		CSS:  []string{assets.URL("css/site.css"), assets.URL("css/highlight.css"), assets.URL("css/demos.css"), assets.URL("css/editor.css")},
 		// kinds/index.js is imported by demos.js; listed here too, its panel modules load in parallel
 		// with demos.js instead of after it.

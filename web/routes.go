@@ -51,6 +51,7 @@ func (a *App) routeTable() []route {
 		{"GET " + lessons.FilesURL + "{path...}", course(a.handleLessonFile()), false},
 		{"GET /static/", http.StripPrefix("/static/", a.assets.Handler()), false},
 		{"GET /playground", course(a.static(templates.PlaygroundPage(templates.PlaygroundView{Site: a.site, Origin: a.cfg.PublicURL}), http.StatusOK)), false},
+		{"GET /favicon.ico", http.RedirectHandler(a.site.Icon, http.StatusMovedPermanently), false}, // pages link the SVG; this is for whatever asks here
 		{"GET /healthz", handleHealthz(), false},
 		{"GET /__reload", a.handleReload(), false}, // serve -watch: live reload events (SSE)
 

@@ -49,6 +49,10 @@ func TestRoutes(t *testing.T) {
 		{"healthz", "/healthz", 200, "text/plain; charset=utf-8", "ok"},
 		{"playground", "/playground", 200, "text/html; charset=utf-8", "Playground"},
 		{"css", a.assets.URL("css/site.css"), 200, "text/css; charset=utf-8", "{"},
+		{"lessons link the icon", "/lessons/" + first.Slug, 200, "", `<link rel="icon" type="image/svg+xml" href="` + a.assets.URL("img/favicon.svg")},
+		// A browser asks for /favicon.ico on its own (a 404 was a console error on every page):
+		// the client follows the redirect to the SVG.
+		{"favicon.ico", "/favicon.ico", 200, "image/svg+xml", "<svg"},
 		{"old asset hash", "/static/css/site.00000000.css", 404, "", ""},
 	}
 	for _, tt := range tests {
