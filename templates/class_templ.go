@@ -671,7 +671,7 @@ func ClassJoinPage(v ClassJoinView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 52, "\" maxlength=\"6\" minlength=\"6\" required autocomplete=\"off\" autocapitalize=\"characters\" spellcheck=\"false\" class=\"class-code-input\" data-testid=\"join-code\"> <button type=\"submit\" class=\"button\" data-testid=\"join-submit\">Next</button></form></div>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 52, "\" maxlength=\"12\" required autocomplete=\"off\" autocapitalize=\"characters\" spellcheck=\"false\" class=\"class-code-input\" data-testid=\"join-code\"> <button type=\"submit\" class=\"button\" data-testid=\"join-submit\">Next</button></form></div>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

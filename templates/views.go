@@ -18,7 +18,11 @@ type Site struct {
 	ImportMap map[string]string
 	Name      string // shown in the header and the <title>; "Socket Lab" if empty
 	Icon      string // the favicon's URL ("" for none)
+	Nav       []Link // header links (the playground, joining a class); none under socketlab run
 }
+
+// Link is one header link.
+type Link struct{ Href, Text string }
 
 // LessonLink is one lesson as listed on the home page or linked from prev/next.
 type LessonLink struct {

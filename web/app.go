@@ -194,6 +194,9 @@ func New(log *slog.Logger, cfg Config) (*App, error) {
 		// demos.js imports ./sio.js: the import map sends that to its hashed, cached URL too.
 		ImportMap: assets.ImportMap(),
 	}
+	if cfg.Run == nil { // socketlab run serves neither
+		a.site.Nav = []templates.Link{{Href: "/playground", Text: "Playground"}, {Href: "/join", Text: "Join a class"}}
+	}
 	if cfg.Watch {
 		a.site.JS = append(a.site.JS, assets.URL("js/reload.js"))
 		a.reload = stream.New[reloadEvent](stream.Options{Buffer: 4})

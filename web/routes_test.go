@@ -53,6 +53,8 @@ func TestRoutes(t *testing.T) {
 		// A browser asks for /favicon.ico on its own (a 404 was a console error on every page):
 		// the client follows the redirect to the SVG.
 		{"favicon.ico", "/favicon.ico", 200, "image/svg+xml", "<svg"},
+		{"the header links the playground", "/", 200, "", `<a href="/playground">Playground</a>`},
+		{"the header links joining a class", "/lessons/" + first.Slug, 200, "", `<a href="/join">Join a class</a>`},
 		{"old asset hash", "/static/css/site.00000000.css", 404, "", ""},
 	}
 	for _, tt := range tests {

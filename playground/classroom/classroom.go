@@ -180,9 +180,15 @@ func randomCode() string {
 	return string(b)
 }
 
-// NormalizeCode upper-cases and trims a typed code; ok is false when it cannot be a code.
+// NormalizeCode upper-cases a typed code and drops the spaces and dashes people type inside it
+// ("abc 234", "ABC-234"); ok is false when it cannot be a code.
 func NormalizeCode(s string) (string, bool) {
-	s = strings.ToUpper(strings.TrimSpace(s))
+	s = strings.ToUpper(strings.Map(func(r rune) rune {
+		if r == '-' || r == '.' || r == '_' || unicode.IsSpace(r) {
+			return -1
+		}
+		return r
+	}, s))
 	if len(s) != CodeLen {
 		return s, false
 	}

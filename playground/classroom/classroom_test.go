@@ -155,7 +155,13 @@ func TestClassCode(t *testing.T) {
 	if len(seen) < 199 {
 		t.Errorf("got %d distinct codes of 200", len(seen))
 	}
-	for _, bad := range []string{"", "ABCDE", "ABCDEFG", "ABCDE0", "ABCDEI", "ABC DE"} {
+	// What people type from the projector: spaces, a dash, lower case.
+	for _, typed := range []string{"abc234", " ABC 234 ", "abc-234", "A B C 2 3 4", "ABC\t234"} {
+		if n, ok := NormalizeCode(typed); !ok || n != "ABC234" {
+			t.Errorf("NormalizeCode(%q) = %q, %v, want ABC234", typed, n, ok)
+		}
+	}
+	for _, bad := range []string{"", "ABCDE", "ABCDEFG", "ABCDE0", "ABCDEI", "ABC DE", "ABC+234"} {
 		if _, ok := NormalizeCode(bad); ok {
 			t.Errorf("NormalizeCode(%q) accepted", bad)
 		}
