@@ -419,7 +419,13 @@ export class DemoWidget {
 
   refreshSenders() {
     for (const sel of this.section.querySelectorAll("select[data-sender]")) fillSelect(sel, this.senderOptions());
-    for (const sel of this.section.querySelectorAll("select[data-client-pick]")) fillSelect(sel, this.clients.map((c) => [c.name, c.name]));
+    // data-client-pick="N": a new list starts at the Nth client (default the first).
+    for (const sel of this.section.querySelectorAll("select[data-client-pick]")) {
+      const fresh = sel.options.length === 0;
+      fillSelect(sel, this.clients.map((c) => [c.name, c.name]));
+      const start = sel.options[Number(sel.dataset.clientPick) || 0];
+      if (fresh && start) sel.value = start.value;
+    }
     for (const sel of this.section.querySelectorAll("select[data-room-pick]")) fillSelect(sel, this.roomOptions());
     if (this.predictBoxes) this.renderPredictChoices();
   }

@@ -19,7 +19,7 @@ export default {
 
   panels(w, id) {
     const from = select({ id: id("ask-from"), "data-client-pick": "", "data-testid": "ask-from" }, []);
-    const to = select({ id: id("ask-to"), "data-client-pick": "", "data-testid": "ask-to" }, []);
+    const to = select({ id: id("ask-to"), "data-client-pick": "1", "data-testid": "ask-to" }, []);
     const question = h("input", { type: "text", id: id("ask-q"), value: "Are you there?", "data-testid": "ask-question" });
     const timeout = h("input", { type: "number", id: id("ask-timeout"), value: "1000", min: "100", max: "10000", step: "100", "data-testid": "ask-timeout" });
     const out = h("p", { class: "demo-answer", role: "status", "data-testid": "ask-result" });

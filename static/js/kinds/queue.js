@@ -3,7 +3,9 @@
  * its network comes back to the same session (connection state recovery;
  * playground/kind_queue.go).
  */
-import { h, setChildren, select, field, short, ICON, MAX_RECEIVED } from "../demo-dom.js";
+import { h, setChildren, select, field, short, ICON } from "../demo-dom.js";
+
+const ACKED = " → acked";
 
 function renderQueue(w) {
   const st = w.kindState;
@@ -34,8 +36,10 @@ export default {
       const items = w.kindState.queues.get(c.name) ?? [];
       const item = items.find((i) => i.state === "waiting" && i.text === msg?.text);
       if (item) item.state = "acked";
-      c.received.unshift({ icon: ICON.received, text: `delivery ${short(msg?.text)} → acked` });
-      c.received.length = Math.min(c.received.length, MAX_RECEIVED);
+      // onAny ran first and listed this delivery among the client's received events: mark that
+      // entry acknowledged rather than listing the job a second time.
+      const entry = c.received[0];
+      if (entry?.text.startsWith("delivery ") && !entry.text.endsWith(ACKED)) entry.text += ACKED;
       renderQueue(w);
       w.renderClient(c);
       if (typeof ack === "function") ack("ok");
@@ -44,7 +48,8 @@ export default {
 
   panels(w, id) {
     const from = select({ id: id("dl-from"), "data-client-pick": "", "data-testid": "deliver-from" }, []);
-    const to = select({ id: id("dl-to"), "data-client-pick": "", "data-testid": "deliver-to" }, []);
+    // The lesson sends jobs from the first client (the dispatcher) to the second (a courier).
+    const to = select({ id: id("dl-to"), "data-client-pick": "1", "data-testid": "deliver-to" }, []);
     const text = h("input", { type: "text", id: id("dl-text"), value: "order #1", "data-testid": "deliver-text" });
     const out = h("p", { class: "demo-answer", role: "status", "data-testid": "deliver-result" });
     let n = 1;
