@@ -400,7 +400,7 @@ func classJoinBox(v ClassPresentView) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 30, "</p></aside>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 30, "</p><p class=\"class-ended-note\" data-testid=\"class-ended-note\">This class has ended.</p></aside>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -444,7 +444,7 @@ func ClassPresentPage(v ClassPresentView) templ.Component {
 			var templ_7745c5c3_Var20 string
 			templ_7745c5c3_Var20, templ_7745c5c3_Err = templruntime.NewAttributeExpression(v.Code).Resolve(ctx)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/class.templ`, Line: 135, Col: 66}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/class.templ`, Line: 136, Col: 66}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var20)
 			if templ_7745c5c3_Err != nil {
@@ -457,7 +457,7 @@ func ClassPresentPage(v ClassPresentView) templ.Component {
 			var templ_7745c5c3_Var21 string
 			templ_7745c5c3_Var21, templ_7745c5c3_Err = templruntime.NewAttributeExpression(v.SocketPath).Resolve(ctx)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/class.templ`, Line: 135, Col: 93}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/class.templ`, Line: 136, Col: 93}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var21)
 			if templ_7745c5c3_Err != nil {
@@ -470,7 +470,7 @@ func ClassPresentPage(v ClassPresentView) templ.Component {
 			var templ_7745c5c3_Var22 string
 			templ_7745c5c3_Var22, templ_7745c5c3_Err = templruntime.NewAttributeExpression(v.Lesson).Resolve(ctx)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/class.templ`, Line: 135, Col: 118}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/class.templ`, Line: 136, Col: 118}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var22)
 			if templ_7745c5c3_Err != nil {
@@ -484,7 +484,7 @@ func ClassPresentPage(v ClassPresentView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 35, "<div class=\"class-stage\"><div class=\"class-statusbar\"><p class=\"class-status\" role=\"status\" data-class-status data-testid=\"class-status\">Connecting to your class…</p><button type=\"button\" class=\"button class-wall-toggle\" aria-pressed=\"false\" data-wall-toggle hidden data-testid=\"wall-toggle\">Hide my controls (projector)</button></div><section class=\"class-panel class-program\" aria-labelledby=\"code-title\" data-code-panel hidden data-testid=\"class-code-panel\"><div class=\"class-program-head\"><h2 id=\"code-title\">Server code</h2><span class=\"class-badge class-program-mode\" data-code-mode data-testid=\"code-mode\">built-in class chat</span><div class=\"class-program-actions\" data-instructor-only><button type=\"button\" class=\"button\" data-code-run data-testid=\"code-run\">Run on the class</button> <button type=\"button\" class=\"button\" data-code-stop disabled data-testid=\"code-stop\">Back to the class chat</button></div></div><p class=\"class-hint\" data-instructor-only>Run replaces the class's server for \"/\": every student's device reconnects and becomes a client of this code (Ctrl+Enter runs too). Joining, names, Remove and your controls stay with the class.</p><div class=\"class-program-grid\"><div class=\"class-program-editor\" data-code-editor data-testid=\"code-editor\"></div><section class=\"class-console\" aria-labelledby=\"console-title\"><h3 id=\"console-title\">Console</h3><ol class=\"class-log class-console-log\" data-console aria-live=\"polite\" data-testid=\"class-console\"></ol></section></div><p class=\"class-program-msg\" role=\"status\" data-code-msg data-testid=\"code-msg\"></p></section><div class=\"class-panel class-controls\" data-controls data-instructor-only hidden data-testid=\"class-controls\"><h2>Drive the demo <span class=\"class-badge\">instructor only</span></h2><form class=\"class-row\" data-emit-form><label for=\"emit-text\">Message</label> <input id=\"emit-text\" name=\"text\" maxlength=\"500\" required autocomplete=\"off\" data-testid=\"emit-text\"> <label for=\"emit-to\">to</label> <select id=\"emit-to\" name=\"to\" data-testid=\"emit-to\"><option value=\"all\">everyone</option> <option value=\"room\">a room</option> <option value=\"except\">everyone except</option> <option value=\"tenant\">a tenant</option></select> <select name=\"room\" aria-label=\"Room\" data-room-select data-testid=\"emit-room\"></select> <select name=\"student\" aria-label=\"Student\" data-student-select data-testid=\"emit-student\"></select> <select name=\"tenant\" aria-label=\"Tenant\" data-tenant-select data-testid=\"emit-tenant\"></select> <button type=\"submit\" class=\"button\" data-testid=\"emit-send\">Send</button></form><div class=\"class-row\"><form class=\"class-inline\" data-breakout-form><label for=\"breakout-n\">Breakout rooms</label> <input id=\"breakout-n\" name=\"rooms\" type=\"number\" min=\"1\" max=\"50\" value=\"2\" data-testid=\"breakout-n\"> <button type=\"submit\" class=\"button\" data-testid=\"breakout\">Split at random</button> <button type=\"submit\" class=\"button\" data-open-rooms data-testid=\"open-rooms\">Open empty rooms</button></form><button type=\"button\" class=\"button\" data-tenants data-testid=\"tenants\">Open tenants /org-red and /org-blue</button> <button type=\"button\" class=\"button\" data-lock aria-pressed=\"false\" data-testid=\"lock\">Lock sending</button> <button type=\"button\" class=\"button\" data-reset data-testid=\"reset\">Reset</button></div><form class=\"class-row\" data-follow-form><label for=\"follow-url\">Follow me</label> <select id=\"follow-url\" name=\"url\" data-testid=\"follow-url\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 35, "<div class=\"class-stage\"><div class=\"class-statusbar\"><p class=\"class-status\" role=\"status\" data-class-status data-testid=\"class-status\">Connecting to your class…</p><div class=\"class-wall-buttons\"><button type=\"button\" class=\"button class-wall-toggle\" aria-pressed=\"false\" data-wall-toggle hidden data-testid=\"wall-toggle\">Hide my controls (projector)</button> <button type=\"button\" class=\"button button-secondary class-wall-toggle\" data-controls-window data-instructor-only hidden data-testid=\"controls-window\">My controls in a new window</button></div></div><section class=\"class-panel class-program\" aria-labelledby=\"code-title\" data-code-panel hidden data-testid=\"class-code-panel\"><div class=\"class-program-head\"><h2 id=\"code-title\">Server code</h2><span class=\"class-badge class-program-mode\" data-code-mode data-testid=\"code-mode\">built-in class chat</span><div class=\"class-program-actions\" data-instructor-only><button type=\"button\" class=\"button\" data-code-run data-testid=\"code-run\">Run on the class</button> <button type=\"button\" class=\"button\" data-code-stop disabled data-testid=\"code-stop\">Back to the class chat</button></div></div><p class=\"class-hint\" data-instructor-only>Run replaces the class's server for \"/\": every student's device reconnects and becomes a client of this code (Ctrl+Enter runs too). Joining, names, Remove and your controls stay with the class.</p><div class=\"class-program-grid\"><div class=\"class-program-editor\" data-code-editor data-testid=\"code-editor\"></div><section class=\"class-console\" aria-labelledby=\"console-title\"><h3 id=\"console-title\">Console</h3><ol class=\"class-log class-console-log\" data-console aria-live=\"polite\" data-testid=\"class-console\"></ol></section></div><p class=\"class-program-msg\" role=\"status\" data-code-msg data-testid=\"code-msg\"></p></section><div class=\"class-panel class-controls\" data-controls data-instructor-only hidden data-testid=\"class-controls\"><h2>Drive the demo <span class=\"class-badge\">instructor only</span></h2><form class=\"class-row\" data-emit-form><label for=\"emit-text\">Message</label> <input id=\"emit-text\" name=\"text\" maxlength=\"500\" required autocomplete=\"off\" data-testid=\"emit-text\"> <label for=\"emit-to\">to</label> <select id=\"emit-to\" name=\"to\" data-testid=\"emit-to\"><option value=\"all\">everyone</option> <option value=\"room\">a room</option> <option value=\"except\">everyone except</option> <option value=\"tenant\">a tenant</option></select> <select name=\"room\" aria-label=\"Room\" data-room-select data-testid=\"emit-room\"></select> <select name=\"student\" aria-label=\"Student\" data-student-select data-testid=\"emit-student\"></select> <select name=\"tenant\" aria-label=\"Tenant\" data-tenant-select data-testid=\"emit-tenant\"></select> <button type=\"submit\" class=\"button\" data-testid=\"emit-send\">Send</button></form><div class=\"class-row\"><form class=\"class-inline\" data-breakout-form><label for=\"breakout-n\">Breakout rooms</label> <input id=\"breakout-n\" name=\"rooms\" type=\"number\" min=\"1\" max=\"50\" value=\"2\" data-testid=\"breakout-n\"> <button type=\"submit\" class=\"button\" data-testid=\"breakout\">Split at random</button> <button type=\"submit\" class=\"button\" data-open-rooms data-testid=\"open-rooms\">Open empty rooms</button></form><button type=\"button\" class=\"button\" data-tenants data-testid=\"tenants\">Open tenants /org-red and /org-blue</button> <button type=\"button\" class=\"button\" data-lock aria-pressed=\"false\" data-testid=\"lock\">Lock sending</button> <button type=\"button\" class=\"button\" data-reset data-testid=\"reset\">Reset</button></div><form class=\"class-row\" data-follow-form><label for=\"follow-url\">Follow me</label> <select id=\"follow-url\" name=\"url\" data-testid=\"follow-url\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -496,7 +496,7 @@ func ClassPresentPage(v ClassPresentView) templ.Component {
 				var templ_7745c5c3_Var23 string
 				templ_7745c5c3_Var23, templ_7745c5c3_Err = templruntime.NewAttributeExpression(l.Title).Resolve(ctx)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/class.templ`, Line: 193, Col: 33}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/class.templ`, Line: 197, Col: 33}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var23)
 				if templ_7745c5c3_Err != nil {
@@ -509,7 +509,7 @@ func ClassPresentPage(v ClassPresentView) templ.Component {
 				var templ_7745c5c3_Var24 string
 				templ_7745c5c3_Var24, templ_7745c5c3_Err = templruntime.NewAttributeExpression(classFollowURL(l.Slug, "")).Resolve(ctx)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/class.templ`, Line: 194, Col: 51}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/class.templ`, Line: 198, Col: 51}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var24)
 				if templ_7745c5c3_Err != nil {
@@ -532,7 +532,7 @@ func ClassPresentPage(v ClassPresentView) templ.Component {
 				var templ_7745c5c3_Var25 string
 				templ_7745c5c3_Var25, templ_7745c5c3_Err = templ.JoinStringErrs(l.Title)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/class.templ`, Line: 194, Col: 96}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/class.templ`, Line: 198, Col: 96}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var25))
 				if templ_7745c5c3_Err != nil {
@@ -550,7 +550,7 @@ func ClassPresentPage(v ClassPresentView) templ.Component {
 					var templ_7745c5c3_Var26 string
 					templ_7745c5c3_Var26, templ_7745c5c3_Err = templruntime.NewAttributeExpression(classFollowURL(l.Slug, s.ID)).Resolve(ctx)
 					if templ_7745c5c3_Err != nil {
-						return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/class.templ`, Line: 196, Col: 54}
+						return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/class.templ`, Line: 200, Col: 54}
 					}
 					_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var26)
 					if templ_7745c5c3_Err != nil {
@@ -563,7 +563,7 @@ func ClassPresentPage(v ClassPresentView) templ.Component {
 					var templ_7745c5c3_Var27 string
 					templ_7745c5c3_Var27, templ_7745c5c3_Err = templ.JoinStringErrs("— " + s.Text)
 					if templ_7745c5c3_Err != nil {
-						return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/class.templ`, Line: 196, Col: 74}
+						return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/class.templ`, Line: 200, Col: 74}
 					}
 					_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var27))
 					if templ_7745c5c3_Err != nil {
@@ -586,13 +586,13 @@ func ClassPresentPage(v ClassPresentView) templ.Component {
 			var templ_7745c5c3_Var28 string
 			templ_7745c5c3_Var28, templ_7745c5c3_Err = templ.JoinStringErrs("// each action shows its server code here")
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/class.templ`, Line: 215, Col: 74}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/class.templ`, Line: 219, Col: 74}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var28))
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 47, "</code></pre><p class=\"class-call-label\">Go (this hub)</p><pre><code data-call-go></code></pre></div><section class=\"class-panel\" aria-labelledby=\"roster-title\"><h2 id=\"roster-title\">Students (<span data-count data-testid=\"class-count\">0</span>)</h2><ul class=\"class-roster\" data-roster data-testid=\"class-roster\"></ul></section><section class=\"class-panel\" aria-labelledby=\"rooms-title\"><h2 id=\"rooms-title\">Rooms</h2><p class=\"class-hint\">Drag a name onto a room (io.in(id).socketsJoin(room)) or a namespace to move that student; from the keyboard, use the student's Move and Tenant menus in the list above.</p><div class=\"class-rooms\" data-rooms data-testid=\"class-rooms\"></div></section><div class=\"class-logs\"><section class=\"class-panel\" aria-labelledby=\"events-title\"><h2 id=\"events-title\">Events</h2><ol class=\"class-log\" data-events data-testid=\"class-events\"></ol></section><section class=\"class-panel\" aria-labelledby=\"serverlog-title\"><h2 id=\"serverlog-title\">Server log (proof of life)</h2><ol class=\"class-log\" data-serverlog data-testid=\"class-serverlog\"></ol></section></div></div></div>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 47, "</code></pre><p class=\"class-call-label\">Go (this hub)</p><pre><code data-call-go></code></pre><p class=\"class-call-recipients\" data-call-recipients hidden data-testid=\"class-call-recipients\"></p></div><section class=\"class-panel\" aria-labelledby=\"roster-title\"><h2 id=\"roster-title\">Students (<span data-count data-testid=\"class-count\">0</span>)</h2><ul class=\"class-roster\" data-roster data-testid=\"class-roster\"></ul></section><section class=\"class-panel\" aria-labelledby=\"rooms-title\"><h2 id=\"rooms-title\">Rooms</h2><p class=\"class-hint\">Drag a name onto a room (io.in(id).socketsJoin(room)) or a namespace to move that student; from the keyboard, use the student's Move and Tenant menus in the list above.</p><div class=\"class-rooms\" data-rooms data-testid=\"class-rooms\"></div></section><div class=\"class-logs\"><section class=\"class-panel\" aria-labelledby=\"events-title\"><h2 id=\"events-title\">Events</h2><ol class=\"class-log\" data-events data-testid=\"class-events\"></ol></section><section class=\"class-panel\" aria-labelledby=\"serverlog-title\"><h2 id=\"serverlog-title\">Server log (proof of life)</h2><ol class=\"class-log\" data-serverlog data-testid=\"class-serverlog\"></ol></section></div></div></div>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -647,7 +647,7 @@ func ClassJoinPage(v ClassJoinView) templ.Component {
 				var templ_7745c5c3_Var31 string
 				templ_7745c5c3_Var31, templ_7745c5c3_Err = templ.JoinStringErrs(v.Error)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/class.templ`, Line: 248, Col: 75}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/class.templ`, Line: 253, Col: 75}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var31))
 				if templ_7745c5c3_Err != nil {
@@ -665,7 +665,7 @@ func ClassJoinPage(v ClassJoinView) templ.Component {
 			var templ_7745c5c3_Var32 string
 			templ_7745c5c3_Var32, templ_7745c5c3_Err = templruntime.NewAttributeExpression(v.Code).Resolve(ctx)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/class.templ`, Line: 252, Col: 52}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/class.templ`, Line: 257, Col: 52}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var32)
 			if templ_7745c5c3_Err != nil {
@@ -721,7 +721,7 @@ func ClassStudentPage(v ClassStudentView) templ.Component {
 			var templ_7745c5c3_Var35 string
 			templ_7745c5c3_Var35, templ_7745c5c3_Err = templruntime.NewAttributeExpression(v.Code).Resolve(ctx)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/class.templ`, Line: 261, Col: 66}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/class.templ`, Line: 266, Col: 66}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var35)
 			if templ_7745c5c3_Err != nil {
@@ -734,7 +734,7 @@ func ClassStudentPage(v ClassStudentView) templ.Component {
 			var templ_7745c5c3_Var36 string
 			templ_7745c5c3_Var36, templ_7745c5c3_Err = templruntime.NewAttributeExpression(v.SocketPath).Resolve(ctx)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/class.templ`, Line: 261, Col: 93}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/class.templ`, Line: 266, Col: 93}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var36)
 			if templ_7745c5c3_Err != nil {
@@ -747,7 +747,7 @@ func ClassStudentPage(v ClassStudentView) templ.Component {
 			var templ_7745c5c3_Var37 string
 			templ_7745c5c3_Var37, templ_7745c5c3_Err = templ.JoinStringErrs(v.Code)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/class.templ`, Line: 263, Col: 53}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/class.templ`, Line: 268, Col: 53}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var37))
 			if templ_7745c5c3_Err != nil {

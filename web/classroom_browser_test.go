@@ -127,6 +127,51 @@ func TestBrowserClassroom(t *testing.T) {
 
 	e2eWait(t, present, `document.querySelectorAll("[data-testid=class-serverlog] li").length > 0 && document.querySelectorAll("[data-testid=class-events] li").length > 0`)
 	e2eScreenshot(t, present, "class-presenter")
+
+	// The last message's recipients by name, under its call: everyone got "Everyone sees this"
+	// (then follow reached the same three).
+	e2eWait(t, present, `document.querySelectorAll("[data-testid=class-call-recipients] .class-recipient").length === 3`)
+	if got := browsertest.Eval[string](t, present, `[...document.querySelectorAll("[data-testid=class-call-recipients] .class-recipient")].map(e => e.textContent).sort().join(",")`); got != "Ada,Linus,Zoë O'Neil" {
+		t.Errorf("recipients shown: %q", got)
+	}
+
+	// The wall at 1920×1080: the call at 24 px or more, who got it, the rooms and the last events
+	// on the first screen; none of the instructor's controls.
+	browsertest.Do(t, present, "projector size", chromedp.EmulateViewport(1920, 1080))
+	browsertest.Eval[bool](t, present, `(document.querySelector("[data-testid=wall-toggle]").click(), window.scrollTo(0, 0), true)`)
+	if px := browsertest.Eval[float64](t, present, `parseFloat(getComputedStyle(document.querySelector("[data-call-js]")).fontSize)`); px < 24 {
+		t.Errorf("the call on the wall: %.1f px, want ≥ 24", px)
+	}
+	for _, sel := range []string{"[data-testid=class-call-recipients]", "[data-testid=class-rooms]", "[data-testid=class-events] li", "[data-testid=class-code]"} {
+		if top := browsertest.Eval[float64](t, present, fmt.Sprintf(`(() => { const r = document.querySelector(%q).getBoundingClientRect(); return r.height > 0 ? r.top : -1; })()`, sel)); top < 0 || top > 1080 {
+			t.Errorf("on the wall, %s is not on the first screen (top %.0f)", sel, top)
+		}
+	}
+	if n := browsertest.Eval[int](t, present, `[...document.querySelectorAll("[data-instructor-only], [data-kick], [data-move]")].filter(e => e.getClientRects().length > 0).length`); n != 0 {
+		t.Errorf("%d instructor controls visible on the wall", n)
+	}
+	for _, theme := range []string{"light", "dark"} {
+		browsertest.Eval[bool](t, present, fmt.Sprintf(`(document.documentElement.dataset.theme = %q, true)`, theme))
+		e2eScreenshot(t, present, "class-wall-1920-"+theme)
+	}
+	browsertest.Eval[bool](t, present, `(delete document.documentElement.dataset.theme, document.querySelector("[data-testid=wall-toggle]").click(), true)`)
+	browsertest.Do(t, present, "laptop size", chromedp.EmulateViewport(1280, 800))
+
+	// Remove from the keyboard: the focus moves to the next student's Remove, not the page top.
+	next := browsertest.Eval[string](t, present, `document.querySelector('[data-student="Ada"]').nextElementSibling.dataset.student`)
+	browsertest.Do(t, present, "focus Ada's Remove", chromedp.Focus(chromedp.CSS(`[data-student="Ada"] [data-kick]`)))
+	browsertest.Do(t, present, "press Enter", chromedp.KeyEvent("\r"))
+	e2eWait(t, present, `document.querySelector("[data-testid=class-count]").textContent === "2"`)
+	if got := browsertest.Eval[string](t, present, `document.activeElement?.closest("[data-student]")?.dataset.student + " " + document.activeElement?.hasAttribute("data-kick")`); got != next+" true" {
+		t.Errorf("after Remove from the keyboard, focus is on %q, want %s's Remove", got, next)
+	}
+
+	// End the class: the wall says so and shows no code that no longer works.
+	browsertest.Eval[bool](t, present, `(document.querySelector("[data-testid=end]").click(), document.querySelector("[data-testid=end]").click(), true)`)
+	e2eWait(t, present, `document.querySelector("[data-testid=class-ended-note]").getClientRects().length > 0`)
+	if got := browsertest.Eval[string](t, present, `["[data-testid=class-qr]", "[data-testid=class-code]", "[data-testid=class-join-url]"].map(s => document.querySelector(s).getClientRects().length).join()`); got != "0,0,0" {
+		t.Errorf("after the end, QR/code/URL rects %s, want none shown", got)
+	}
 	browsertest.Do(t, tab, "phone size", chromedp.EmulateViewport(390, 844))
 	e2eWait(t, tab, `document.readyState === "complete"`)
 	if overflow := browsertest.Eval[bool](t, tab, `document.documentElement.scrollWidth > window.innerWidth + 1`); overflow {

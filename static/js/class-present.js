@@ -82,13 +82,23 @@ function start(root) {
     }
   }
 
-  // ---- the wall: the instructor hides their own controls when this screen is the projector
+  // ---- the wall: the instructor hides their own controls when this screen is the projector,
+  // or opens them in a window of their own (for their laptop's screen) and keeps this one for the
+  // wall. The key goes to that window in its address's fragment, as it came to this one.
   const wallBtn = $("[data-wall-toggle]");
   wallBtn.hidden = false;
-  wallBtn.addEventListener("click", () => {
-    const on = root.classList.toggle("class-wall");
+  const setWall = (on) => {
+    root.classList.toggle("class-wall", on);
     wallBtn.setAttribute("aria-pressed", String(on));
     wallBtn.textContent = on ? "Show my controls" : "Hide my controls (projector)";
+  };
+  wallBtn.addEventListener("click", () => setWall(!root.classList.contains("class-wall")));
+  const splitBtn = $("[data-controls-window]");
+  splitBtn.hidden = false;
+  splitBtn.addEventListener("click", () => {
+    window.open(location.pathname + "#key=" + key, "_blank", "noopener");
+    setWall(true);
+    status.textContent = "Your controls are in a new window (if none opened, allow pop-ups for this site): keep it on your own screen, this one on the wall.";
   });
 
   // ---- the class's server code: Run makes the students' devices clients of the instructor's
@@ -238,6 +248,7 @@ function start(root) {
       socket.disconnect();
       if (tap) tap.close();
       status.textContent = "The class has ended. Its code no longer works.";
+      root.classList.add("class-ended"); // the wall: no QR, no code, "This class has ended"
     });
   });
 
@@ -289,6 +300,7 @@ function start(root) {
   function render() {
     $("[data-count]").textContent = String(state.students.length);
     const roster = $("[data-roster]");
+    const refocus = rosterFocus(roster);
     roster.replaceChildren(
       ...state.students.map((s) => {
         const room = roomOf(s);
@@ -316,6 +328,8 @@ function start(root) {
         );
       }),
     );
+
+    refocus();
 
     const boxes = [["", "Main room"]];
     for (let i = 1; i <= state.rooms; i++) boxes.push(["room-" + i, "room-" + i]);
@@ -357,6 +371,28 @@ function start(root) {
         return box;
       }),
     );
+  }
+
+  /**
+   * The roster is rebuilt on every change; rosterFocus remembers which of its controls had the
+   * keyboard focus and returns a function that gives it back after the rebuild: the same control
+   * of the same student, else (that student was removed) the same control of the next one, else
+   * the list's heading. Without it, Remove from the keyboard dropped the focus to the page's top.
+   */
+  function rosterFocus(roster) {
+    const el = document.activeElement;
+    const li = el && roster.contains(el) ? el.closest("li[data-student]") : null;
+    if (!li) return () => {};
+    const attr = ["data-kick", "data-move", "data-move-tenant"].find((a) => el.hasAttribute(a));
+    const index = [...roster.children].indexOf(li);
+    const name = li.dataset.student;
+    return () => {
+      const items = [...roster.children];
+      const target = items.find((x) => x.dataset.student === name) ?? items[Math.min(index, items.length - 1)];
+      const next = target && attr ? target.querySelector(`[${attr}]`) : null;
+      if (next) next.focus();
+      else $("#roster-title").focus();
+    };
   }
 
   /** A student's name to drag; from says which kind of box it is in ("room" or "tenant"). */
@@ -412,12 +448,24 @@ function start(root) {
         const scope = m.rooms && m.rooms.length ? `to ${m.rooms.join(", ")}` : m.except && m.except.length ? "to all but one" : "to everyone";
         const n = m.recipients ? m.recipients.length : 0;
         text = `${m.nsp} emit ${m.event} ${scope}: ${n} recipient${n === 1 ? "" : "s"}`;
+        if (m.nsp !== "/instructor") showRecipients(m);
         break;
       }
       default:
         return;
     }
     prepend($("[data-events]"), h("li", {}, h("time", {}, clock(new Date(m.time))), " ", text));
+  }
+
+  /** The last message's recipients by name, as the room sees them (under the call). */
+  function showRecipients(m) {
+    const names = (m.recipients || []).map((id) => state.byId.get(id)?.name ?? id.slice(0, 6));
+    const el = $("[data-call-recipients]");
+    el.replaceChildren(
+      h("span", { class: "class-call-label" }, `${m.event} reached ${names.length === 0 ? "nobody" : names.length === 1 ? "1 student" : names.length + " students"}`),
+      ...names.map((n) => h("span", { class: "class-chip class-recipient" }, n)),
+    );
+    el.hidden = false;
   }
 
   function onLog(m) {
