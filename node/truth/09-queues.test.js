@@ -213,3 +213,30 @@ test("connection state recovery does not store volatile events or events with an
   assert.deepEqual(await acked, [], "nobody was there to answer");
   assert.deepEqual(got, ["first", "fence", "normal-missed", "fence"]);
 });
+
+// Lesson 09, quiz question 1: the answer depends on connection state recovery. With it on,
+// socket.emit goes through the adapter to the socket's own room and is stored with an offset
+// (socket.io lib/socket.ts emit(): "this ensures the packet is stored and can be transmitted
+// upon reconnection"), so a client back within the window gets it; without it, it is lost.
+test("socket.emit on a dropped socket: replayed with recovery after a short drop, lost without", async () => {
+  for (const recovery of [true, false]) {
+    const srv = await start(recovery ? { connectionStateRecovery: {} } : {});
+    servers.push(srv);
+    const c = await srv.client("/", { reconnection: true, reconnectionDelay: 10, randomizationFactor: 0 });
+    const got = [];
+    c.on("job", (j) => got.push(j));
+    srv.io.emit("hello"); // recovery's bookmark
+    await fence(srv.io.of("/"), [c]);
+    const old = serverSocket(srv.io, c);
+    const dropped = new Promise((resolve) => old.on("disconnect", () => {
+      old.emit("job", "job-1"); // on his old socket, while he is away
+      resolve();
+    }));
+    c.io.engine.close();
+    await dropped;
+    await once(c, "connect");
+    assert.equal(Boolean(c.recovered), recovery);
+    await fence(srv.io.of("/"), [c]);
+    assert.deepEqual(got, recovery ? ["job-1"] : [], `recovery ${recovery}`);
+  }
+});
