@@ -101,3 +101,29 @@ test("the matcher runs only to create a namespace; once it exists, only middlewa
   red.disconnect();
   blue.disconnect();
 });
+
+// Lesson 07's security note (socket.io docs, "Dynamic namespaces": a child namespace is created
+// for each matching name, and cleanupEmptyChildNamespaces defaults to false): a refused connection
+// to a matching name still leaves that namespace behind, and it stays.
+test("a matching name creates a namespace that stays even when middleware refuses the socket", async () => {
+  const names = ["/org-made-up-by-mallory", "/org-another-one"];
+  for (const n of names) {
+    assert.ok(!srv.io._nsps.has(n));
+    await assert.rejects(srv.client(n, { auth: { token: "wrong" } }), /not authorized/);
+  }
+  for (const n of names) assert.ok(srv.io._nsps.has(n), `${n} exists after the refusal`);
+});
+
+// ... unless cleanupEmptyChildNamespaces is on: then the refused child namespace is removed.
+test("with cleanupEmptyChildNamespaces, a refused connection leaves no namespace behind", async () => {
+  const own = await start({ cleanupEmptyChildNamespaces: true }, (io) => {
+    io.of(/^\/org-[a-z0-9-]+$/).use((socket, next) => next(new Error("not authorized")));
+  });
+  try {
+    await assert.rejects(own.client("/org-mallory"), /not authorized/);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.ok(!own.io._nsps.has("/org-mallory"));
+  } finally {
+    await own.close();
+  }
+});

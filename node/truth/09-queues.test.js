@@ -240,3 +240,32 @@ test("socket.emit on a dropped socket: replayed with recovery after a short drop
     assert.deepEqual(got, recovery ? ["job-1"] : [], `recovery ${recovery}`);
   }
 });
+
+// Lesson 09 (and 06): a recovered connection skips middleware unless skipMiddlewares is false
+// (socket.io docs, "Connection state recovery": skipMiddlewares defaults to true), and gets its
+// socket.data back.
+test("a recovered connection skips middleware by default, runs it with skipMiddlewares: false, and keeps socket.data", async () => {
+  for (const [opts, wantRuns] of [[{}, 1], [{ skipMiddlewares: false }, 2]]) {
+    let runs = 0;
+    const srv = await start({ connectionStateRecovery: opts }, (io) => {
+      io.use((socket, next) => {
+        runs++;
+        next();
+      });
+      io.on("connection", (socket) => {
+        if (!socket.recovered) socket.data.user = "ravi";
+      });
+    });
+    servers.push(srv);
+    const c = await srv.client("/", { reconnection: true, reconnectionDelay: 10, randomizationFactor: 0 });
+    srv.io.emit("hello"); // the bookmark
+    await fence(srv.io.of("/"), [c]);
+    const gone = once(serverSocket(srv.io, c), "disconnect");
+    c.io.engine.close();
+    await gone;
+    await once(c, "connect");
+    assert.equal(c.recovered, true);
+    assert.equal(runs, wantRuns, `middleware runs with ${JSON.stringify(opts)}`);
+    assert.equal(serverSocket(srv.io, c).data.user, "ravi", "socket.data is restored");
+  }
+});
