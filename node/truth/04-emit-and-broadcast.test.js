@@ -13,6 +13,7 @@ before(async () => {
         if (scope === "self") socket.emit(ev, "from the server");
         if (scope === "all") io.emit(ev, "from the server");
         if (scope === "broadcast") socket.broadcast.emit(ev, "from the server");
+        if (scope === "except-id") io.except(socket.id).emit(ev, "from the server");
         ack();
       });
     });
@@ -62,4 +63,11 @@ test("a client cannot broadcast: its emit only goes to the server", async () => 
   assert.equal(await seen, "hi");
   await fence(srv.io.of("/"), [A, B, C]);
   assert.deepEqual(receivers({ A, B, C }, "hello"), []);
+});
+
+// Lesson 04: the server as a whole can leave a socket out too, by naming it: every socket is in
+// a room named after its id, and io.except(room) skips that room.
+test("io.except(socket.id).emit reaches the same clients as socket.broadcast.emit", async () => {
+  assert.deepEqual(await run("except-id", "except-id-event"), ["B", "C"]);
+  assert.deepEqual(await run("broadcast", "broadcast-twin"), ["B", "C"]);
 });

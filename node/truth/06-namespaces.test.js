@@ -137,3 +137,20 @@ test("a refusal on one namespace leaves the other namespaces of the same connect
   assert.equal(await main.emitWithAck("whoami"), "handled by /");
   main.disconnect();
 });
+
+// Lesson 06, quiz: socket.io-client reuses one Manager (one connection) per origin AND path
+// (lib/index.ts lookup(): its cache key is the URL's id, the origin plus the path option), so a
+// second path on the same server opens a second connection.
+test("the client reuses one connection per origin and path, not per server", async () => {
+  const own = await start({}, (io) => io.of("/orders")); // a fresh origin: nothing cached yet
+  try {
+    const a = await own.client("/", { forceNew: false });
+    const b = await own.client("/orders", { forceNew: false });
+    assert.equal(a.io, b.io, "same origin, same path: one Manager");
+    const other = own.socket("/", { forceNew: false, path: "/other-path/" });
+    assert.notEqual(other.io, a.io, "another path: another Manager, another connection");
+    other.close();
+  } finally {
+    await own.close();
+  }
+});

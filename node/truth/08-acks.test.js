@@ -146,3 +146,19 @@ test("without a timeout, a disconnect does not call a client's ack callback; wit
   assert.equal(err.message, "socket has been disconnected");
   assert.equal(called, false);
 });
+
+// Lesson 08: with retries, the client sends one acked emit at a time (the next one waits in its
+// queue), and a handler that never acknowledges gets the message retries + 1 times before the
+// client gives up.
+test("retries: emits go one at a time, and a silent handler gets retries + 1 copies", async () => {
+  const c = await srv.client("/", { ackTimeout: 60, retries: 2 });
+  const seen = [];
+  const s = serverSocket(srv.io, c);
+  s.onAny((ev) => seen.push(ev));
+  const slow = c.emitWithAck("slow"); // never acknowledged
+  const order = c.emitWithAck("order", { id: "after-slow" }); // waits behind it
+  await assert.rejects(slow, /operation has timed out/);
+  assert.deepEqual(await order, { status: "stored", id: "after-slow" });
+  assert.deepEqual(seen, ["slow", "slow", "slow", "order"], "3 copies of slow, then order");
+  c.disconnect();
+});

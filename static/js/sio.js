@@ -18,8 +18,8 @@
  *   forceNew / multiplex:false.
  * - Multiplexing: namespaces opened on the same origin + path share ONE Engine.IO connection
  *   (one Manager, `socket.io`) unless forceNew, or the namespace is already open on it.
- *   (The real client keys its cache by origin only; we also key by path, so two demo instances
- *   on one page never share a connection.)
+ *   (As the real client does: its lookup() caches a Manager under origin + path, node/truth
+ *   06-namespaces checks it; so two demo instances on one page, at two paths, never share one.)
  * - Socket: on/once/off/listeners/hasListeners, onAny/prependAny/offAny/listenersAny,
  *   onAnyOutgoing/offAnyOutgoing, emit(ev, ...args, ack?), send(...),
  *   timeout(ms).emit(..., (err, ...r)),
