@@ -127,3 +127,20 @@ test("with cleanupEmptyChildNamespaces, a refused connection leaves no namespace
     await own.close();
   }
 });
+
+// Lesson 07: a child namespace copies its parent's middleware when it is created
+// (socket.io lib/parent-namespace.ts createChild: namespace._fns = [...this._fns]), so middleware
+// added to the parent later guards only organizations created after it.
+test("parent middleware added after a child exists does not reach that child", async () => {
+  let parent;
+  const own = await start({}, (io) => (parent = io.of(/^\/org-[a-z]+$/)));
+  try {
+    const early = await own.client("/org-early"); // creates /org-early
+    early.disconnect();
+    parent.use((socket, next) => next(new Error("closed for maintenance")));
+    await own.client("/org-early"); // still let in: its copy of the middleware predates the use()
+    await assert.rejects(own.client("/org-late"), /closed for maintenance/);
+  } finally {
+    await own.close();
+  }
+});
