@@ -162,3 +162,23 @@ test("retries: emits go one at a time, and a silent handler gets retries + 1 cop
   assert.deepEqual(seen, ["slow", "slow", "slow", "order"], "3 copies of slow, then order");
   c.disconnect();
 });
+
+// Lesson 08, where the Go hub differs: on socket.io, a server's pending emitWithAck is not
+// failed when the client disconnects; it waits for its timeout (lib/socket.ts registers the ack
+// with a timer only). The Go hub fails it at once with ErrDisconnected.
+test("server emitWithAck: a client that disconnects makes it fail only when its timeout fires", async () => {
+  const c = await srv.client("/");
+  c.on("never-answered", () => {});
+  const s = serverSocket(srv.io, c);
+  const started = Date.now();
+  const pending = s.timeout(300).emitWithAck("never-answered");
+  let settledAtDisconnect = false;
+  pending.catch(() => {});
+  const gone = once(s, "disconnect");
+  c.disconnect();
+  await gone;
+  await Promise.race([pending.then(() => (settledAtDisconnect = true), () => (settledAtDisconnect = true)), new Promise((r) => setImmediate(r))]);
+  assert.equal(settledAtDisconnect, false, "still pending right after the disconnect");
+  await assert.rejects(pending, /operation has timed out/);
+  assert.ok(Date.now() - started >= 250, "rejected by the timeout, not by the disconnect");
+});
