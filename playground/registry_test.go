@@ -287,6 +287,27 @@ func TestTapStream(t *testing.T) {
 	}
 }
 
+// Lesson 3's console demo logs every event a client sends (its server's socket.onAny), which
+// the lesson promises; it used to log only connects and disconnects.
+func TestConsoleLogsEveryEvent(t *testing.T) {
+	_, srv := newTestRegistry(t, Options{})
+	_, in := create(t, srv.URL, "console", `{}`)
+	next := openTap(t, srv.URL+in.Tap)
+	ada := dialRaw(t, srv.URL, in.Path, "/", `{"name":"Ada"}`)
+	ada.expect("40{")
+	ada.write(`42["chat message","hello"]`)
+	for {
+		m := next(t)
+		if m["type"] == "log" && m["msg"] == "got" {
+			attrs, _ := m["attrs"].(map[string]any)
+			if attrs["event"] != "chat message" || attrs["args"] != `["hello"]` {
+				t.Errorf("got line %v, want event \"chat message\" args [\"hello\"]", attrs)
+			}
+			return
+		}
+	}
+}
+
 func toJSON(v any) string { b, _ := json.Marshal(v); return string(b) }
 
 func TestSweepReclaimsIdleInstances(t *testing.T) {
