@@ -828,6 +828,12 @@ func TestDemosBrowser(t *testing.T) {
 		if !strings.Contains(snippet, `io("`+srv.URL+`/", { path: "`+path+`", auth: { name: "me" } })`) {
 			t.Errorf("snippet: got %q", snippet)
 		}
+		// "Snippet copied." appears under the snippet's own button, not under the share panel.
+		b.js(0, click("[data-testid=pg-copy-snippet]"))
+		b.waitFor("copy feedback", `document.querySelector("[data-testid=pg-snippet-copied]").textContent !== ""`)
+		if !evalJS[bool](t, b, `document.querySelector("[data-testid=pg-snippet-copied]").closest("section").contains(document.querySelector("[data-testid=pg-copy-snippet]"))`) {
+			t.Errorf("the snippet's copy feedback is not in the snippet's panel")
+		}
 		// The outside client: connect, say something to everyone, stay until told to go.
 		script := `import { io } from "socket.io-client";
 const socket = io(process.env.URL, { path: process.env.SIO_PATH, auth: { name: "outsider" }, transports: ["websocket"] });
@@ -883,6 +889,23 @@ process.stdin.resume();`
 			t.Errorf("clients from the link: got %q, want A,B,C,D", got)
 		}
 		b.waitFor("D back in room-2", `document.querySelector("[data-client=D] [data-testid=client-rooms]").textContent === "room-2"`)
+
+		// The address bar follows the setup: D leaves room-2, and a reload brings back the sandbox
+		// as it is now (it used to restore the setup the page was opened with).
+		b.js(0, setv("[data-client=D] [data-testid=client-room]", "room-2")+";"+col("D", "[data-testid=client-leave]")+".click()")
+		b.waitFor("D left", `document.querySelector("[data-client=D] [data-testid=client-rooms]").textContent !== "room-2"`)
+		b.waitFor("the address bar has D in no room", `(() => {
+			const cfg = JSON.parse(atob(location.hash.slice(3).replace(/-/g, "+").replace(/_/g, "/")));
+			const d = cfg.clients.find((c) => c.name === "D");
+			return d && !(d.rooms ?? []).length;
+		})()`)
+		here := evalJS[string](t, b, `location.href`)
+		b.run("blank", chromedp.Navigate("about:blank"))
+		b.open(here, 1) // what a reload loads
+		b.waitFor("reloaded", `document.querySelector("[data-playground-ready]") !== null && document.querySelector("[data-client=D] [data-testid=client-status]")?.textContent.includes("● connected")`)
+		if got := b.text(0, "[data-client=D] [data-testid=client-rooms]"); got == "room-2" {
+			t.Errorf("after a reload D is back in room-2, the stale setup")
+		}
 	})
 
 	t.Run("keyboard and accessibility", func(t *testing.T) {

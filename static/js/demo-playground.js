@@ -102,6 +102,16 @@ export async function startPlayground(w) {
         copy(link);
       } }, "Make link and copy")), copied);
   link.value = shareURL(currentConfig(w));
+  // The address bar follows the setup (clients, their rooms, the code), so a reload brings back
+  // this sandbox as it is now, not the one the page was opened with.
+  if (!w.instance.run) {
+    let pending = 0;
+    w.onSetupChange = () => {
+      clearTimeout(pending);
+      pending = setTimeout(() => history.replaceState(history.state, "", shareURL(currentConfig(w))), 250);
+    };
+    w.onSetupChange();
+  }
 
   // Bring your own client.
   const path = w.instance.path;
@@ -115,14 +125,16 @@ export async function startPlayground(w) {
       : `socket.emit("send", { event: "chat", args: ["hello from Node"], scope: "all" });`,
   ].join("\n");
   const code = h("code", { "data-testid": "pg-snippet" }, snippet);
+  const snippetCopied = h("span", { class: "demo-muted", role: "status", "data-testid": "pg-snippet-copied" }); // beside its button
   const byo = h("section", { class: "demo-panel", "aria-labelledby": uid + "-byo-h" },
     h("h2", { class: "demo-h", id: uid + "-byo-h" }, "Bring your own client"),
     h("p", {}, "This sandbox's server is at ", h("code", { "data-testid": "pg-url" }, origin + "/"), " with path ", h("code", { "data-testid": "pg-path" }, path),
       ". Connect from Node (", h("code", {}, "npm install socket.io-client"), ") and your client appears in the diagram and the log like the ones in this page:"),
     h("pre", { class: "demo-snippet" }, code),
     h("button", { type: "button", class: "demo-btn", "data-testid": "pg-copy-snippet", onclick: async () => {
-      copied.textContent = (await copyText(snippet)) ? "Snippet copied." : "Select the snippet and copy it.";
+      snippetCopied.textContent = (await copyText(snippet)) ? "Snippet copied." : "Select the snippet and copy it.";
     } }, "Copy snippet"),
+    snippetCopied,
     w.instance.run ? "" : h("p", { class: "demo-muted" }, "The sandbox is yours alone and is reclaimed a few minutes after everyone has left."));
 
   // Under `socketlab run` the server is the program's file: no setup to apply or share.

@@ -956,6 +956,7 @@ export class DemoWidget {
     this.kindDef.onState?.(this, d);
     for (const c of this.clients) this.renderClient(c);
     for (const sel of this.section.querySelectorAll("select[data-room-pick]")) fillSelect(sel, this.roomOptions());
+    this.onSetupChange?.(); // the playground keeps its address bar's setup current
   }
 
   drawDiagram() {
