@@ -378,6 +378,17 @@ func TestDemosBrowser(t *testing.T) {
 			t.Errorf("cross-check with the tap: got %q", got)
 		}
 		b.screenshot("emit-scopes")
+
+		// An error shows where the result shows, instead of the previous message's success.
+		b.js(0, col("B", "[data-testid=client-toggle]")+".click()")
+		b.waitFor("B offline", `document.querySelector("[data-client=B] [data-testid=client-status]").textContent.includes("offline")`)
+		b.js(0, from+click("[data-testid=scope-all]"))
+		b.waitFor("the error in the result panel", `document.querySelector("[data-testid=result-error]")?.textContent.includes("B is offline")`)
+		if n := evalJS[int](t, b, `document.querySelectorAll("[data-testid=demo-result] [data-testid=result-received]").length`); n != 0 {
+			t.Errorf("the result panel still shows the previous success next to the error")
+		}
+		b.js(0, col("B", "[data-testid=client-toggle]")+".click()")
+		b.waitFor("B back", `document.querySelector("[data-client=B] [data-testid=client-status]").textContent.includes("● connected")`)
 	})
 
 	t.Run("rooms", func(t *testing.T) {

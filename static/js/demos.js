@@ -1103,7 +1103,7 @@ export class DemoWidget {
   /** The composer's emit: the `send` handler runs the scoped emit on the server. */
   sendFrom(c, entry, { event, args, scope, room, except }) {
     if (!entry?.socket.connected) {
-      this.setStatus(`${c.name} is offline: reconnect it first.`);
+      this.showProblem(`${c.name} is offline: reconnect it first.`);
       return Promise.resolve(null);
     }
     const body = { event, args, scope };
@@ -1123,7 +1123,7 @@ export class DemoWidget {
         p.ack = res; // its call/go say "…" for the arguments: the row keeps the call with them
       }
       if (p.error) {
-        this.setStatus(`${c.name}'s emit failed: ${p.error}`);
+        this.showProblem(`${c.name}'s emit failed: ${p.error}`);
         p.resolve(null);
       }
       if (p.message) this.update(p.message);
@@ -1219,6 +1219,17 @@ export class DemoWidget {
     ];
     setChildren(this.resultEl, lines);
     this.resultEl.dataset.settled = m.settled ? "true" : "false";
+  }
+
+  /**
+   * A composer error, where the result appears: the "who got it" panel shows it instead of the
+   * previous message's success (and the status line says it too).
+   */
+  showProblem(text) {
+    this.current = null; // a late tap for an earlier message must not paint over the error
+    setChildren(this.resultEl, h("p", { class: "demo-result-error", "data-testid": "result-error" }, `${ICON.warn} ${text}`));
+    this.resultEl.dataset.settled = "true";
+    this.setStatus(text);
   }
 
   logRow({ t, what, room = "", sender = "", ack = "—", kind }) {
