@@ -2,9 +2,11 @@ package engineio
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"os"
 	"runtime/debug"
 	"sync"
 	"time"
@@ -51,7 +53,10 @@ type Session struct {
 	upgradeTimer *time.Timer
 	upgradeGen   uint64
 
-	// handler-call bookkeeping (see dispatch)
+	// backpressure: closed when a dispatcher waiting for room may go on (see awaitRoom)
+	drained chan struct{}
+
+	// handler-call bookkeeping (see deliver)
 	dispatching   bool
 	closedPending bool
 }
@@ -184,38 +189,33 @@ func (s *Session) safely(f func()) {
 	f()
 }
 
-// dispatch delivers msgs to the handler in order, unless the session closes.
-func (s *Session) dispatch(msgs ...Message) {
-	if len(msgs) == 0 {
-		return
-	}
-	s.dmu.Lock()
-	defer s.dmu.Unlock()
-	for _, m := range msgs {
-		s.mu.Lock()
-		if s.closed {
-			s.mu.Unlock()
-			return
-		}
-		s.dispatching = true
-		h := s.h
+// deliver hands m to the handler, unless the session is closed. Called with s.dmu held; false
+// when the session is closed (then nothing more is delivered).
+func (s *Session) deliver(m Message) bool {
+	s.mu.Lock()
+	if s.closed {
 		s.mu.Unlock()
-
-		panicked := s.call(func() { h.Message(m) })
-
-		s.mu.Lock()
-		s.finishCallLocked()
-		pending, reason := s.takeClosedPendingLocked()
-		s.mu.Unlock()
-		if pending {
-			s.notifyClosed(h, reason)
-			return
-		}
-		if panicked {
-			s.closeWith(ReasonTransportError, closeError, websocket.CloseInternalServerErr)
-			return
-		}
+		return false
 	}
+	s.dispatching = true
+	h := s.h
+	s.mu.Unlock()
+
+	panicked := s.call(func() { h.Message(m) })
+
+	s.mu.Lock()
+	s.finishCallLocked()
+	pending, reason := s.takeClosedPendingLocked()
+	s.mu.Unlock()
+	if pending {
+		s.notifyClosed(h, reason)
+		return false
+	}
+	if panicked {
+		s.closeWith(ReasonTransportError, closeError, websocket.CloseInternalServerErr)
+		return false
+	}
+	return true
 }
 
 func (s *Session) notifyClosed(h SessionHandler, reason string) {
@@ -346,6 +346,7 @@ func (s *Session) shutdown(reason string, kind closeKind, code int, async bool) 
 		s.queue = s.queue[:0]
 		s.queueBytes = 0
 	}
+	s.signalDrainLocked()
 	if ws := s.ws; ws != nil {
 		ws.closeLocked(code, reason, kind == closeGraceful)
 	}
@@ -483,9 +484,9 @@ func (s *Session) onPong() {
 	s.pingTimer = time.AfterFunc(s.srv.opts.PingInterval, func() { s.safely(func() { s.onPingTimer(gen) }) })
 }
 
-// handlePackets applies inbound text/binary packets of the active transport.
-// It reports false when the session was closed.
-func (s *Session) handlePackets(pkts []packet) bool {
+// handlePackets applies inbound packets of the active transport, in order. post is set for a
+// polling POST (see awaitRoom). It reports false when the session was closed.
+func (s *Session) handlePackets(pkts []packet, post bool) bool {
 	// Validate everything first: an invalid packet closes the session with
 	// nothing dispatched.
 	for _, p := range pkts {
@@ -501,25 +502,142 @@ func (s *Session) handlePackets(pkts []packet) bool {
 			return false
 		}
 	}
-	var msgs []Message
-	flush := func() {
-		s.dispatch(msgs...)
-		msgs = msgs[:0]
-	}
-	for _, p := range pkts {
+	s.dmu.Lock()
+	return s.applyHeld(pkts, post)
+}
+
+// applyHeld applies pkts in order, with s.dmu held; it unlocks s.dmu, or hands it (and the rest of
+// pkts) to a goroutine of its own when a polling POST must not wait for room (awaitRoom), and
+// reports true then. It reports false when the session was closed.
+func (s *Session) applyHeld(pkts []packet, post bool) bool {
+	held := true
+	defer func() {
+		if held {
+			s.dmu.Unlock()
+		}
+	}()
+	for i, p := range pkts {
 		switch p.typ {
 		case typeMessage:
-			msgs = append(msgs, Message{Binary: p.binary, Data: p.data})
+			switch s.awaitRoom(post) {
+			case roomClosed:
+				return false
+			case roomDetach:
+				rest := pkts[i:]
+				srv := s.srv
+				srv.mu.Lock()
+				if !srv.closed { // as in wsConn.run: no wg.Go once Close may be waiting
+					held = false
+					srv.wg.Go(func() { s.safely(func() { s.applyHeld(rest, false) }) })
+				}
+				srv.mu.Unlock()
+				return true
+			}
+			if !s.deliver(Message{Binary: p.binary, Data: p.data}) {
+				return false
+			}
 		case typePong:
 			s.onPong()
 		case typeClose:
-			flush()
+			held = false
+			s.dmu.Unlock()
 			s.closeWith(ReasonTransportClose, closeClient, websocket.CloseNormalClosure)
 			return false
 		}
 	}
-	flush()
 	return true
+}
+
+// deliverBinary delivers one binary WebSocket message, after waiting for room (awaitRoom).
+func (s *Session) deliverBinary(data []byte) bool {
+	return s.handlePackets([]packet{{typ: typeMessage, binary: true, data: data}}, false)
+}
+
+// Backpressure. A dispatcher (a WebSocket reader, a polling POST) waits, before it hands the
+// handler the next message, while the outbound queue is above this fraction of its bound: what
+// the client's own requests produce (acks, replies) then never fills the queue, however fast it
+// sends, and the client is read only as fast as it reads. The rest of the bound is room for what
+// one message produces and for broadcasts from others, which never wait (a full queue closes
+// the session as slow, since only a client that does not read lets it fill).
+const highWaterDivisor = 4
+
+// aboveHighWaterLocked reports whether a dispatcher must wait for the writer.
+func (s *Session) aboveHighWaterLocked() bool {
+	o := &s.srv.opts
+	return len(s.queue) > o.MaxQueuePackets/highWaterDivisor || s.queueBytes > o.MaxQueueBytes/highWaterDivisor
+}
+
+// signalDrainLocked wakes a dispatcher waiting in awaitRoom: a writer took the queue, the session
+// closed, or an upgrade paused polling.
+func (s *Session) signalDrainLocked() {
+	if s.drained != nil {
+		close(s.drained)
+		s.drained = nil
+	}
+}
+
+// writeFailReason is the close reason for a failed write: a write that waited for the write
+// deadline is a client that does not read ("slow"); anything else is the transport's failure.
+func writeFailReason(err error) string {
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return ReasonSlow
+	}
+	return ReasonTransportError
+}
+
+type roomResult int
+
+const (
+	roomOK     roomResult = iota // deliver the next message
+	roomClosed                   // the session is closed
+	roomDetach                   // a polling POST during an upgrade: go on without the request
+)
+
+// awaitRoom waits, before the next inbound message is delivered, while the outbound queue is above
+// the high-water mark. A client that does not read, so that no writer takes its queue for
+// WriteTimeout, is closed as slow (a WebSocket writer stuck that long fails on its write deadline
+// first). Called with s.dmu held; nothing else is held, so nobody else waits.
+//
+// A polling POST (post) during an upgrade is answered without waiting (roomDetach): the client
+// sends "5" only once its POST and GET have returned, and GETs stop getting the queue until then.
+func (s *Session) awaitRoom(post bool) roomResult {
+	var t *time.Timer
+	defer func() {
+		if t != nil {
+			t.Stop()
+		}
+	}()
+	for {
+		s.mu.Lock()
+		switch {
+		case s.closed:
+			s.mu.Unlock()
+			return roomClosed
+		case !s.aboveHighWaterLocked():
+			s.mu.Unlock()
+			return roomOK
+		case post && s.probed:
+			s.mu.Unlock()
+			return roomDetach
+		}
+		if s.drained == nil {
+			s.drained = make(chan struct{})
+		}
+		drained := s.drained
+		s.mu.Unlock()
+		if t == nil {
+			t = time.NewTimer(s.srv.opts.WriteTimeout)
+		} else {
+			t.Reset(s.srv.opts.WriteTimeout) // the writer took the queue: it reads
+		}
+		select {
+		case <-drained:
+		case <-t.C:
+			s.debug("client does not read its replies")
+			s.closeWith(ReasonSlow, closeError, websocket.ClosePolicyViolation)
+			return roomClosed
+		}
+	}
 }
 
 // SendVolatile enqueues p only if the session can write it right away: nothing else is waiting
