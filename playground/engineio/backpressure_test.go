@@ -290,3 +290,58 @@ func TestBackpressurePollingNotReading(t *testing.T) {
 		}
 	})
 }
+
+// TestBackpressureSlowReaderKeepsHeartbeat: a client that reads its replies slowly (here 2 ms
+// each: the burst takes many ping intervals, one batch of replies still reads within
+// PingTimeout) is alive. Its pong waits behind its own requests, which the server is not
+// reading, so that time does not count against the pong deadline: it gets every echo and is not
+// closed.
+func TestBackpressureSlowReaderKeepsHeartbeat(t *testing.T) {
+	relTest(t, nil, func(t *testing.T, h *harness) {
+		c, sid := h.wsOpen()
+		pongs := make(chan struct{}, burst)
+		var werr error
+		var wg sync.WaitGroup
+		wg.Go(func() { // the only writer: the burst, then a pong per ping seen
+			for i := range burst {
+				if werr = c.WriteMessage(websocket.TextMessage, []byte(echoPayload(i))); werr != nil {
+					return
+				}
+			}
+			for range pongs {
+				if werr = c.WriteMessage(websocket.TextMessage, []byte("3")); werr != nil {
+					return
+				}
+			}
+		})
+		start := time.Now()
+		pings := 0
+		for i := 0; i < burst; {
+			m := readText(t, c)
+			if m == "2" {
+				pings++
+				pongs <- struct{}{}
+				continue
+			}
+			if want := echoPayload(i); m != want {
+				t.Fatalf("echo %d: got %q, want %q (closed: %q)", i, m, want, h.rec.closedReasons(sid))
+			}
+			i++
+			time.Sleep(2 * time.Millisecond)
+		}
+		close(pongs)
+		wg.Wait()
+		if werr != nil {
+			t.Fatalf("write: %v", werr)
+		}
+		if d := time.Since(start); d < 2*(testPingInterval+testPingTimeout) {
+			t.Fatalf("the burst took %v: too short to test the heartbeat", d)
+		}
+		if pings == 0 {
+			t.Error("no ping during the burst")
+		}
+		if r := h.rec.closedReasons(sid); len(r) != 0 {
+			t.Errorf("closed: %q", r)
+		}
+	})
+}

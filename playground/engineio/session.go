@@ -53,8 +53,10 @@ type Session struct {
 	upgradeTimer *time.Timer
 	upgradeGen   uint64
 
-	// backpressure: closed when a dispatcher waiting for room may go on (see awaitRoom)
-	drained chan struct{}
+	// backpressure (see awaitRoom)
+	drained   chan struct{} // closed when a dispatcher waiting for room may go on
+	heldSince time.Time     // when the waiting dispatcher began to wait (zero: none waits)
+	held      time.Duration // time dispatchers waited since the last ping was queued or sent
 
 	// handler-call bookkeeping (see deliver)
 	dispatching   bool
@@ -419,6 +421,7 @@ func (s *Session) onPingTimer(gen uint64) {
 	s.queue = append(s.queue, outPacket{typ: typePing})
 	s.queueBytes++
 	s.pingInQueue = true
+	s.resetHeldLocked()
 	s.wakeLocked()
 	s.pongTimer = time.AfterFunc(max(time.Until(s.pongDeadlineLocked()), 0), func() {
 		s.safely(func() { s.onPongTimeout(gen) })
@@ -429,12 +432,28 @@ func (s *Session) onPingTimer(gen uint64) {
 // pongDeadlineLocked: the pong is due PingTimeout after the ping was due
 // (not when a late timer goroutine got to run) or, if later, after the ping
 // actually left the queue: a loaded machine must not shorten the client's time.
+//
+// Time during which a dispatcher waited for room (backpressure) does not count: the server was
+// not reading from the client then, and its pong may be waiting behind its requests (a client
+// that reads nothing is closed as slow instead, see awaitRoom).
 func (s *Session) pongDeadlineLocked() time.Time {
 	base := s.pingDue
 	if s.pingSent.After(base) {
 		base = s.pingSent
 	}
-	return base.Add(s.srv.opts.PingTimeout)
+	held := s.held
+	if !s.heldSince.IsZero() {
+		held += time.Since(s.heldSince)
+	}
+	return base.Add(s.srv.opts.PingTimeout + held)
+}
+
+// resetHeldLocked starts counting backpressure time afresh, for the ping just queued or sent.
+func (s *Session) resetHeldLocked() {
+	s.held = 0
+	if !s.heldSince.IsZero() {
+		s.heldSince = time.Now()
+	}
 }
 
 // pingLeftQueueLocked is called when a writer takes the queue.
@@ -442,6 +461,7 @@ func (s *Session) pingLeftQueueLocked() {
 	if s.pingInQueue {
 		s.pingInQueue = false
 		s.pingSent = time.Now()
+		s.resetHeldLocked()
 	}
 }
 
@@ -456,7 +476,8 @@ func (s *Session) onPongTimeout(gen uint64) {
 	s.mu.Lock()
 	stale := s.closed || gen != s.hbGen
 	if !stale {
-		if wait := time.Until(s.pongDeadlineLocked()); wait > 0 { // the ping left the queue late
+		// The ping left the queue late, or the server stopped reading for a while (backpressure).
+		if wait := time.Until(s.pongDeadlineLocked()); wait > 0 {
 			s.pongTimer = time.AfterFunc(wait, func() { s.safely(func() { s.onPongTimeout(gen) }) })
 			stale = true
 		}
@@ -480,6 +501,7 @@ func (s *Session) onPong() {
 	s.pongTimer = nil
 	stopTimer(s.pingTimer)
 	s.pingInQueue = false
+	s.resetHeldLocked()
 	s.pingDue = time.Now().Add(s.srv.opts.PingInterval)
 	s.pingTimer = time.AfterFunc(s.srv.opts.PingInterval, func() { s.safely(func() { s.onPingTimer(gen) }) })
 }
@@ -502,6 +524,12 @@ func (s *Session) handlePackets(pkts []packet, post bool) bool {
 			return false
 		}
 	}
+	// The heartbeat does not wait for the messages before it (a POST may wait for room).
+	for _, p := range pkts {
+		if p.typ == typePong {
+			s.onPong()
+		}
+	}
 	s.dmu.Lock()
 	return s.applyHeld(pkts, post)
 }
@@ -510,9 +538,9 @@ func (s *Session) handlePackets(pkts []packet, post bool) bool {
 // pkts) to a goroutine of its own when a polling POST must not wait for room (awaitRoom), and
 // reports true then. It reports false when the session was closed.
 func (s *Session) applyHeld(pkts []packet, post bool) bool {
-	held := true
+	locked := true
 	defer func() {
-		if held {
+		if locked {
 			s.dmu.Unlock()
 		}
 	}()
@@ -527,7 +555,7 @@ func (s *Session) applyHeld(pkts []packet, post bool) bool {
 				srv := s.srv
 				srv.mu.Lock()
 				if !srv.closed { // as in wsConn.run: no wg.Go once Close may be waiting
-					held = false
+					locked = false
 					srv.wg.Go(func() { s.safely(func() { s.applyHeld(rest, false) }) })
 				}
 				srv.mu.Unlock()
@@ -536,10 +564,8 @@ func (s *Session) applyHeld(pkts []packet, post bool) bool {
 			if !s.deliver(Message{Binary: p.binary, Data: p.data}) {
 				return false
 			}
-		case typePong:
-			s.onPong()
 		case typeClose:
-			held = false
+			locked = false
 			s.dmu.Unlock()
 			s.closeWith(ReasonTransportClose, closeClient, websocket.CloseNormalClosure)
 			return false
@@ -605,6 +631,10 @@ func (s *Session) awaitRoom(post bool) roomResult {
 	defer func() {
 		if t != nil {
 			t.Stop()
+			s.mu.Lock()
+			s.held += time.Since(s.heldSince)
+			s.heldSince = time.Time{}
+			s.mu.Unlock()
 		}
 	}()
 	for {
@@ -624,6 +654,9 @@ func (s *Session) awaitRoom(post bool) roomResult {
 			s.drained = make(chan struct{})
 		}
 		drained := s.drained
+		if t == nil {
+			s.heldSince = time.Now()
+		}
 		s.mu.Unlock()
 		if t == nil {
 			t = time.NewTimer(s.srv.opts.WriteTimeout)
