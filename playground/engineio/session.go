@@ -236,8 +236,9 @@ func (s *Session) notifyClosed(h SessionHandler, reason string) {
 func (s *Session) Send(msgs ...Message) error {
 	s.mu.Lock()
 	if s.closed {
+		err := closedError{s.reason}
 		s.mu.Unlock()
-		return ErrClosed
+		return err
 	}
 	n := 0
 	for _, m := range msgs {
@@ -262,8 +263,9 @@ func (s *Session) Send(msgs ...Message) error {
 func (s *Session) SendPrepared(p *Prepared) error {
 	s.mu.Lock()
 	if s.closed {
+		err := closedError{s.reason}
 		s.mu.Unlock()
-		return ErrClosed
+		return err
 	}
 	if !s.fitsLocked(len(p.msgs), p.bytes) {
 		s.mu.Unlock()
@@ -679,8 +681,9 @@ func (s *Session) awaitRoom(post bool) roomResult {
 func (s *Session) SendVolatile(p *Prepared) (sent bool, err error) {
 	s.mu.Lock()
 	if s.closed {
+		err := closedError{s.reason}
 		s.mu.Unlock()
-		return false, ErrClosed
+		return false, err
 	}
 	writable := len(s.queue) == 0 && s.probe == nil && (s.transport != transportPolling || s.getActive)
 	if !writable || !s.fitsLocked(len(p.msgs), p.bytes) {
