@@ -30,6 +30,29 @@ type burstReport struct {
 	FirstWrong   json.RawMessage `json:"firstWrong"`
 	Disconnect   *string         `json:"disconnect"`
 	ConnectError *string         `json:"connectError"`
+	Ms           float64         `json:"ms"` // from its connect to its last answer
+}
+
+// runBurst runs node/client/burst.js against the hub at url and returns its reports.
+func runBurst(tb testing.TB, node, url, transports string, clients, count int) []burstReport {
+	tb.Helper()
+	// A bound on a hang, not a speed budget: the figures are in BenchmarkAckBurst.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, node, "client/burst.js")
+	cmd.Dir = filepath.Join("..", "node")
+	cmd.Env = append(os.Environ(), "HUB_URL="+url, "TRANSPORTS="+transports,
+		"CLIENTS="+strconv.Itoa(clients), "COUNT="+strconv.Itoa(count))
+	cmd.Stderr = os.Stderr
+	out, err := cmd.Output()
+	if err != nil {
+		tb.Fatalf("node client/burst.js: %v\n%s", err, out)
+	}
+	var reports []burstReport
+	if err := json.Unmarshal(out, &reports); err != nil || len(reports) != clients {
+		tb.Fatalf("node printed %q (%v), want %d reports", out, err, clients)
+	}
+	return reports
 }
 
 // TestNodeAckBurst: the npm socket.io-client sends acknowledged requests in a burst without
@@ -68,22 +91,7 @@ func TestNodeAckBurst(t *testing.T) {
 			})
 			url := serveHub(t, hub)
 
-			// A bound on a hang, not a speed budget: the figures are in BenchmarkAckBurst.
-			ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
-			defer cancel()
-			cmd := exec.CommandContext(ctx, node, "client/burst.js")
-			cmd.Dir = filepath.Join("..", "node")
-			cmd.Env = append(os.Environ(), "HUB_URL="+url, "TRANSPORTS="+tc.transports,
-				"CLIENTS="+strconv.Itoa(tc.clients), "COUNT="+strconv.Itoa(tc.count))
-			cmd.Stderr = os.Stderr
-			out, err := cmd.Output()
-			if err != nil {
-				t.Fatalf("node client/burst.js: %v\n%s", err, out)
-			}
-			var reports []burstReport
-			if err := json.Unmarshal(out, &reports); err != nil || len(reports) != tc.clients {
-				t.Fatalf("node printed %q (%v), want %d reports", out, err, tc.clients)
-			}
+			reports := runBurst(t, node, url, tc.transports, tc.clients, tc.count)
 			for i, r := range reports {
 				if r.ConnectError != nil || r.Disconnect != nil {
 					t.Errorf("client %d: connect error %v, disconnected %v after %d of %d answers",

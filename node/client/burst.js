@@ -9,7 +9,8 @@
 //   COUNT       requests per client
 // It prints one JSON line: for each client, how many answers arrived, how many were the echo and
 // how many an error answer (by message), the first answer that came out of order or was neither
-// (null if none), and the disconnect reason seen before the last answer.
+// (null if none), the disconnect reason seen before the last answer, and ms, the time from its
+// connect to its last answer (what BenchmarkAckBurst reports).
 // The Go test decides what is right; this file only reports what the client saw.
 import { io } from "socket.io-client";
 
@@ -22,7 +23,8 @@ if (!URL) throw new Error("HUB_URL is not set: run this through `go test -run Te
 function burst() {
   return new Promise((resolve) => {
     const s = io(URL, { forceNew: true, reconnection: false, transports });
-    const report = { answers: 0, echoed: 0, errors: {}, firstWrong: null, disconnect: null, connectError: null };
+    const report = { answers: 0, echoed: 0, errors: {}, firstWrong: null, disconnect: null, connectError: null, ms: 0 };
+    let start = 0;
     const done = () => {
       s.disconnect();
       resolve(report);
@@ -38,6 +40,7 @@ function burst() {
       }
     });
     s.once("connect", () => {
+      start = performance.now();
       for (let i = 0; i < count; i++) {
         s.emitWithAck("echo", i).then((v) => {
           const inOrder = i === report.answers; // request i's answer is the i-th to arrive
@@ -50,7 +53,10 @@ function burst() {
           }
           if (!inOrder && report.firstWrong === null) report.firstWrong = { request: i, arrived: report.answers };
           report.answers++;
-          if (report.answers === count) done();
+          if (report.answers === count) {
+            report.ms = performance.now() - start;
+            done();
+          }
         }, () => {}); // rejected when the connection is lost: the disconnect is reported
       }
     });
