@@ -23,6 +23,26 @@ const burst = 2000
 
 func echoPayload(i int) string { return "4m" + strconv.Itoa(i) }
 
+// burstPackets is a burst of echo requests.
+func burstPackets() []string {
+	pkts := make([]string, burst)
+	for i := range pkts {
+		pkts[i] = echoPayload(i)
+	}
+	return pkts
+}
+
+// checkEchoes checks that got are the echoes of want, in order, and that sid is open.
+func checkEchoes(t *testing.T, h *harness, sid string, got, want []string) {
+	t.Helper()
+	if !slices.Equal(got, want) {
+		t.Errorf("echoes out of order or wrong (%d of %d)", len(got), len(want))
+	}
+	if r := h.rec.closedReasons(sid); len(r) != 0 {
+		t.Errorf("closed: %q", r)
+	}
+}
+
 // noPings: a client's pong waits behind its burst, like any packet it sent after it (on npm
 // socket.io as here); these tests are about the burst.
 func noPings(o *Options) { o.PingInterval, o.PingTimeout = time.Hour, time.Hour }
@@ -64,17 +84,27 @@ func TestBackpressureWebSocketBurst(t *testing.T) {
 // pollBody joins packets as a polling payload.
 func pollBody(pkts []string) string { return strings.Join(pkts, "\x1e") }
 
+// postBurst opens a polling session and posts a burst of echo requests in one POST, on a
+// goroutine of its own; posted waits for the POST's answer.
+func postBurst(h *harness) (sid string, pkts []string, posted func() (int, string)) {
+	sid = h.handshake()
+	pkts = burstPackets()
+	var st int
+	var body string
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		st, body = h.post(sidQuery(sid), pollBody(pkts))
+	}()
+	return sid, pkts, func() (int, string) {
+		<-done
+		return st, body
+	}
+}
+
 func TestBackpressurePollingBurst(t *testing.T) {
 	relTest(t, noPings, func(t *testing.T, h *harness) {
-		sid := h.handshake()
-		pkts := make([]string, burst)
-		for i := range pkts {
-			pkts[i] = echoPayload(i)
-		}
-		var st int
-		var body string
-		var wg sync.WaitGroup
-		wg.Go(func() { st, body = h.post(sidQuery(sid), pollBody(pkts)) }) // one POST with every request
+		sid, pkts, posted := postBurst(h)
 		var got []string
 		for len(got) < burst {
 			gst, gb := h.get(sidQuery(sid))
@@ -83,16 +113,10 @@ func TestBackpressurePollingBurst(t *testing.T) {
 			}
 			got = append(got, strings.Split(gb, "\x1e")...)
 		}
-		wg.Wait()
-		if st != 200 || body != "ok" {
+		if st, body := posted(); st != 200 || body != "ok" {
 			t.Errorf("POST: got %d %q, want 200 ok", st, body)
 		}
-		if !slices.Equal(got, pkts) {
-			t.Errorf("echoes out of order or wrong (%d of %d)", len(got), len(pkts))
-		}
-		if r := h.rec.closedReasons(sid); len(r) != 0 {
-			t.Errorf("closed: %q", r)
-		}
+		checkEchoes(t, h, sid, got, pkts)
 	})
 }
 
@@ -228,15 +252,7 @@ func (f *fanout) reasons() []string {
 // are answered on the WebSocket, in order, none lost.
 func TestBackpressurePollingUpgrade(t *testing.T) {
 	relTest(t, noPings, func(t *testing.T, h *harness) {
-		sid := h.handshake()
-		pkts := make([]string, burst)
-		for i := range pkts {
-			pkts[i] = echoPayload(i)
-		}
-		var st int
-		var body string
-		var wg sync.WaitGroup
-		wg.Go(func() { st, body = h.post(sidQuery(sid), pollBody(pkts)) })
+		sid, pkts, posted := postBurst(h)
 		synctest.Wait() // the POST waits for room
 		_, first := h.get(sidQuery(sid))
 		got := strings.Split(first, "\x1e")
@@ -245,8 +261,7 @@ func TestBackpressurePollingUpgrade(t *testing.T) {
 		if m := readText(t, c); m != "3probe" {
 			t.Fatalf("got %q, want 3probe", m)
 		}
-		wg.Wait() // answered without waiting for the rest
-		if st != 200 || body != "ok" {
+		if st, body := posted(); st != 200 || body != "ok" { // answered without waiting for the rest
 			t.Fatalf("POST during the upgrade: got %d %q, want 200 ok", st, body)
 		}
 		if gst, gb := h.get(sidQuery(sid)); gst != 200 || gb != "6" {
@@ -256,12 +271,7 @@ func TestBackpressurePollingUpgrade(t *testing.T) {
 		for len(got) < burst {
 			got = append(got, readText(t, c))
 		}
-		if !slices.Equal(got, pkts) {
-			t.Errorf("echoes out of order or wrong (%d of %d)", len(got), len(pkts))
-		}
-		if r := h.rec.closedReasons(sid); len(r) != 0 {
-			t.Errorf("closed: %q", r)
-		}
+		checkEchoes(t, h, sid, got, pkts)
 	})
 }
 
@@ -270,10 +280,7 @@ func TestBackpressurePollingUpgrade(t *testing.T) {
 func TestBackpressurePollingNotReading(t *testing.T) {
 	relTest(t, noPings, func(t *testing.T, h *harness) {
 		sid := h.handshake()
-		pkts := make([]string, burst)
-		for i := range pkts {
-			pkts[i] = echoPayload(i)
-		}
+		pkts := burstPackets()
 		start := time.Now()
 		st, _ := h.post(sidQuery(sid), pollBody(pkts))
 		if st != 400 {
