@@ -585,8 +585,10 @@ func (s *Session) deliverBinary(data []byte) bool {
 // handler the next message, while the outbound queue is above this fraction of its bound: what
 // the client's own requests produce (acks, replies) then never fills the queue, however fast it
 // sends, and the client is read only as fast as it reads. The rest of the bound is room for what
-// one message produces and for broadcasts from others, which never wait (a full queue closes
-// the session as slow, since only a client that does not read lets it fill).
+// one message produces and for broadcasts from others, which never wait: a full queue closes the
+// session as slow. Other senders are not held back by a recipient's queue, so a storm of
+// broadcasts from many fast senders can still fill the queue of a client that reads, only more
+// slowly than they send (12 clients each sending 400 events to the other 11 at once did).
 const highWaterDivisor = 4
 
 // aboveHighWaterLocked reports whether a dispatcher must wait for the writer.
