@@ -133,6 +133,7 @@ func (s *Session) takePollingLocked(b []byte) []byte {
 	clear(s.queue)
 	s.queue = s.queue[:0]
 	s.queueBytes = 0
+	s.signalDrainLocked()
 	return b
 }
 
@@ -145,7 +146,7 @@ func (s *Session) writePoll(w http.ResponseWriter, body []byte) {
 	_ = rc.SetWriteDeadline(time.Now().Add(s.srv.opts.WriteTimeout))
 	if _, err := w.Write(body); err != nil {
 		s.debug("poll write failed", "err", err)
-		s.closeWith(ReasonTransportError, closeError, 0)
+		s.closeWith(writeFailReason(err), closeError, 0)
 	}
 }
 
@@ -210,7 +211,7 @@ func (s *Session) serveData(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, codeBadRequest)
 		return
 	}
-	if !s.handlePackets(pkts) {
+	if !s.handlePackets(pkts, true) {
 		s.mu.Lock()
 		reason := s.reason
 		s.mu.Unlock()

@@ -84,12 +84,27 @@ const (
 )
 
 var (
-	// ErrClosed is returned by Send on a closed session.
+	// ErrClosed is returned by Send on a closed session (errors.Is; the error's Reason method
+	// gives the session's close reason, before Closed has run).
 	ErrClosed = errors.New("engineio: session closed")
 	// ErrSlow is returned by Send when the queue bound was exceeded; the
-	// session has been closed with reason "slow".
-	ErrSlow = errors.New("engineio: session queue full, closed as slow")
+	// session has been closed with reason "slow" (its Reason method says so, before
+	// Closed has run).
+	ErrSlow error = reasonError{"engineio: session queue full, closed as slow", ReasonSlow}
 )
+
+// reasonError is an error that names the session's close reason.
+type reasonError struct{ msg, reason string }
+
+func (e reasonError) Error() string  { return e.msg }
+func (e reasonError) Reason() string { return e.reason }
+
+// closedError is ErrClosed with the reason the session was closed for.
+type closedError struct{ reason string }
+
+func (e closedError) Error() string        { return ErrClosed.Error() }
+func (e closedError) Is(target error) bool { return target == ErrClosed }
+func (e closedError) Reason() string       { return e.reason }
 
 // Error codes of the JSON error bodies (protocol.md §1.1).
 const (

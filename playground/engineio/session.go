@@ -2,9 +2,11 @@ package engineio
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"os"
 	"runtime/debug"
 	"sync"
 	"time"
@@ -51,7 +53,12 @@ type Session struct {
 	upgradeTimer *time.Timer
 	upgradeGen   uint64
 
-	// handler-call bookkeeping (see dispatch)
+	// backpressure (see awaitRoom)
+	drained   chan struct{} // closed when a dispatcher waiting for room may go on
+	heldSince time.Time     // when the waiting dispatcher began to wait (zero: none waits)
+	held      time.Duration // time dispatchers waited since the last ping was queued or sent
+
+	// handler-call bookkeeping (see deliver)
 	dispatching   bool
 	closedPending bool
 }
@@ -184,38 +191,33 @@ func (s *Session) safely(f func()) {
 	f()
 }
 
-// dispatch delivers msgs to the handler in order, unless the session closes.
-func (s *Session) dispatch(msgs ...Message) {
-	if len(msgs) == 0 {
-		return
-	}
-	s.dmu.Lock()
-	defer s.dmu.Unlock()
-	for _, m := range msgs {
-		s.mu.Lock()
-		if s.closed {
-			s.mu.Unlock()
-			return
-		}
-		s.dispatching = true
-		h := s.h
+// deliver hands m to the handler, unless the session is closed. Called with s.dmu held; false
+// when the session is closed (then nothing more is delivered).
+func (s *Session) deliver(m Message) bool {
+	s.mu.Lock()
+	if s.closed {
 		s.mu.Unlock()
-
-		panicked := s.call(func() { h.Message(m) })
-
-		s.mu.Lock()
-		s.finishCallLocked()
-		pending, reason := s.takeClosedPendingLocked()
-		s.mu.Unlock()
-		if pending {
-			s.notifyClosed(h, reason)
-			return
-		}
-		if panicked {
-			s.closeWith(ReasonTransportError, closeError, websocket.CloseInternalServerErr)
-			return
-		}
+		return false
 	}
+	s.dispatching = true
+	h := s.h
+	s.mu.Unlock()
+
+	panicked := s.call(func() { h.Message(m) })
+
+	s.mu.Lock()
+	s.finishCallLocked()
+	pending, reason := s.takeClosedPendingLocked()
+	s.mu.Unlock()
+	if pending {
+		s.notifyClosed(h, reason)
+		return false
+	}
+	if panicked {
+		s.closeWith(ReasonTransportError, closeError, websocket.CloseInternalServerErr)
+		return false
+	}
+	return true
 }
 
 func (s *Session) notifyClosed(h SessionHandler, reason string) {
@@ -234,8 +236,9 @@ func (s *Session) notifyClosed(h SessionHandler, reason string) {
 func (s *Session) Send(msgs ...Message) error {
 	s.mu.Lock()
 	if s.closed {
+		err := closedError{s.reason}
 		s.mu.Unlock()
-		return ErrClosed
+		return err
 	}
 	n := 0
 	for _, m := range msgs {
@@ -260,8 +263,9 @@ func (s *Session) Send(msgs ...Message) error {
 func (s *Session) SendPrepared(p *Prepared) error {
 	s.mu.Lock()
 	if s.closed {
+		err := closedError{s.reason}
 		s.mu.Unlock()
-		return ErrClosed
+		return err
 	}
 	if !s.fitsLocked(len(p.msgs), p.bytes) {
 		s.mu.Unlock()
@@ -346,6 +350,7 @@ func (s *Session) shutdown(reason string, kind closeKind, code int, async bool) 
 		s.queue = s.queue[:0]
 		s.queueBytes = 0
 	}
+	s.signalDrainLocked()
 	if ws := s.ws; ws != nil {
 		ws.closeLocked(code, reason, kind == closeGraceful)
 	}
@@ -418,6 +423,7 @@ func (s *Session) onPingTimer(gen uint64) {
 	s.queue = append(s.queue, outPacket{typ: typePing})
 	s.queueBytes++
 	s.pingInQueue = true
+	s.resetHeldLocked()
 	s.wakeLocked()
 	s.pongTimer = time.AfterFunc(max(time.Until(s.pongDeadlineLocked()), 0), func() {
 		s.safely(func() { s.onPongTimeout(gen) })
@@ -428,12 +434,28 @@ func (s *Session) onPingTimer(gen uint64) {
 // pongDeadlineLocked: the pong is due PingTimeout after the ping was due
 // (not when a late timer goroutine got to run) or, if later, after the ping
 // actually left the queue: a loaded machine must not shorten the client's time.
+//
+// Time during which a dispatcher waited for room (backpressure) does not count: the server was
+// not reading from the client then, and its pong may be waiting behind its requests (a client
+// that reads nothing is closed as slow instead, see awaitRoom).
 func (s *Session) pongDeadlineLocked() time.Time {
 	base := s.pingDue
 	if s.pingSent.After(base) {
 		base = s.pingSent
 	}
-	return base.Add(s.srv.opts.PingTimeout)
+	held := s.held
+	if !s.heldSince.IsZero() {
+		held += time.Since(s.heldSince)
+	}
+	return base.Add(s.srv.opts.PingTimeout + held)
+}
+
+// resetHeldLocked starts counting backpressure time afresh, for the ping just queued or sent.
+func (s *Session) resetHeldLocked() {
+	s.held = 0
+	if !s.heldSince.IsZero() {
+		s.heldSince = time.Now()
+	}
 }
 
 // pingLeftQueueLocked is called when a writer takes the queue.
@@ -441,6 +463,7 @@ func (s *Session) pingLeftQueueLocked() {
 	if s.pingInQueue {
 		s.pingInQueue = false
 		s.pingSent = time.Now()
+		s.resetHeldLocked()
 	}
 }
 
@@ -455,7 +478,8 @@ func (s *Session) onPongTimeout(gen uint64) {
 	s.mu.Lock()
 	stale := s.closed || gen != s.hbGen
 	if !stale {
-		if wait := time.Until(s.pongDeadlineLocked()); wait > 0 { // the ping left the queue late
+		// The ping left the queue late, or the server stopped reading for a while (backpressure).
+		if wait := time.Until(s.pongDeadlineLocked()); wait > 0 {
 			s.pongTimer = time.AfterFunc(wait, func() { s.safely(func() { s.onPongTimeout(gen) }) })
 			stale = true
 		}
@@ -479,13 +503,14 @@ func (s *Session) onPong() {
 	s.pongTimer = nil
 	stopTimer(s.pingTimer)
 	s.pingInQueue = false
+	s.resetHeldLocked()
 	s.pingDue = time.Now().Add(s.srv.opts.PingInterval)
 	s.pingTimer = time.AfterFunc(s.srv.opts.PingInterval, func() { s.safely(func() { s.onPingTimer(gen) }) })
 }
 
-// handlePackets applies inbound text/binary packets of the active transport.
-// It reports false when the session was closed.
-func (s *Session) handlePackets(pkts []packet) bool {
+// handlePackets applies inbound packets of the active transport, in order. post is set for a
+// polling POST (see awaitRoom). It reports false when the session was closed.
+func (s *Session) handlePackets(pkts []packet, post bool) bool {
 	// Validate everything first: an invalid packet closes the session with
 	// nothing dispatched.
 	for _, p := range pkts {
@@ -501,25 +526,155 @@ func (s *Session) handlePackets(pkts []packet) bool {
 			return false
 		}
 	}
-	var msgs []Message
-	flush := func() {
-		s.dispatch(msgs...)
-		msgs = msgs[:0]
-	}
+	// The heartbeat does not wait for the messages before it (a POST may wait for room).
 	for _, p := range pkts {
+		if p.typ == typePong {
+			s.onPong()
+		}
+	}
+	s.dmu.Lock()
+	return s.applyHeld(pkts, post)
+}
+
+// applyHeld applies pkts in order, with s.dmu held; it unlocks s.dmu, or hands it (and the rest of
+// pkts) to a goroutine of its own when a polling POST must not wait for room (awaitRoom), and
+// reports true then. It reports false when the session was closed.
+func (s *Session) applyHeld(pkts []packet, post bool) bool {
+	locked := true
+	defer func() {
+		if locked {
+			s.dmu.Unlock()
+		}
+	}()
+	for i, p := range pkts {
 		switch p.typ {
 		case typeMessage:
-			msgs = append(msgs, Message{Binary: p.binary, Data: p.data})
-		case typePong:
-			s.onPong()
+			switch s.awaitRoom(post) {
+			case roomClosed:
+				return false
+			case roomDetach:
+				rest := pkts[i:]
+				srv := s.srv
+				srv.mu.Lock()
+				if !srv.closed { // as in wsConn.run: no wg.Go once Close may be waiting
+					locked = false
+					srv.wg.Go(func() { s.safely(func() { s.applyHeld(rest, false) }) })
+				}
+				srv.mu.Unlock()
+				return true
+			}
+			if !s.deliver(Message{Binary: p.binary, Data: p.data}) {
+				return false
+			}
 		case typeClose:
-			flush()
+			locked = false
+			s.dmu.Unlock()
 			s.closeWith(ReasonTransportClose, closeClient, websocket.CloseNormalClosure)
 			return false
 		}
 	}
-	flush()
 	return true
+}
+
+// deliverBinary delivers one binary WebSocket message, after waiting for room (awaitRoom).
+func (s *Session) deliverBinary(data []byte) bool {
+	return s.handlePackets([]packet{{typ: typeMessage, binary: true, data: data}}, false)
+}
+
+// Backpressure. A dispatcher (a WebSocket reader, a polling POST) waits, before it hands the
+// handler the next message, while the outbound queue is above this fraction of its bound: what
+// the client's own requests produce (acks, replies) then never fills the queue, however fast it
+// sends, and the client is read only as fast as it reads. The rest of the bound is room for what
+// one message produces and for broadcasts from others, which never wait: a full queue closes the
+// session as slow. Other senders are not held back by a recipient's queue, so a storm of
+// broadcasts from many fast senders can still fill the queue of a client that reads, only more
+// slowly than they send (12 clients each sending 400 events to the other 11 at once did).
+const highWaterDivisor = 4
+
+// aboveHighWaterLocked reports whether a dispatcher must wait for the writer.
+func (s *Session) aboveHighWaterLocked() bool {
+	o := &s.srv.opts
+	return len(s.queue) > o.MaxQueuePackets/highWaterDivisor || s.queueBytes > o.MaxQueueBytes/highWaterDivisor
+}
+
+// signalDrainLocked wakes a dispatcher waiting in awaitRoom: a writer took the queue, the session
+// closed, or an upgrade paused polling.
+func (s *Session) signalDrainLocked() {
+	if s.drained != nil {
+		close(s.drained)
+		s.drained = nil
+	}
+}
+
+// writeFailReason is the close reason for a failed write: a write that waited for the write
+// deadline is a client that does not read ("slow"); anything else is the transport's failure.
+func writeFailReason(err error) string {
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return ReasonSlow
+	}
+	return ReasonTransportError
+}
+
+type roomResult int
+
+const (
+	roomOK     roomResult = iota // deliver the next message
+	roomClosed                   // the session is closed
+	roomDetach                   // a polling POST during an upgrade: go on without the request
+)
+
+// awaitRoom waits, before the next inbound message is delivered, while the outbound queue is above
+// the high-water mark. A client that does not read, so that no writer takes its queue for
+// WriteTimeout, is closed as slow (a WebSocket writer stuck that long fails on its write deadline
+// first). Called with s.dmu held; nothing else is held, so nobody else waits.
+//
+// A polling POST (post) during an upgrade is answered without waiting (roomDetach): the client
+// sends "5" only once its POST and GET have returned, and GETs stop getting the queue until then.
+func (s *Session) awaitRoom(post bool) roomResult {
+	var t *time.Timer
+	defer func() {
+		if t != nil {
+			t.Stop()
+			s.mu.Lock()
+			s.held += time.Since(s.heldSince)
+			s.heldSince = time.Time{}
+			s.mu.Unlock()
+		}
+	}()
+	for {
+		s.mu.Lock()
+		switch {
+		case s.closed:
+			s.mu.Unlock()
+			return roomClosed
+		case !s.aboveHighWaterLocked():
+			s.mu.Unlock()
+			return roomOK
+		case post && s.probed:
+			s.mu.Unlock()
+			return roomDetach
+		}
+		if s.drained == nil {
+			s.drained = make(chan struct{})
+		}
+		drained := s.drained
+		if t == nil {
+			s.heldSince = time.Now()
+		}
+		s.mu.Unlock()
+		if t == nil {
+			t = time.NewTimer(s.srv.opts.WriteTimeout)
+		} else {
+			t.Reset(s.srv.opts.WriteTimeout) // the writer took the queue: it reads
+		}
+		select {
+		case <-drained:
+		case <-t.C:
+			s.debug("client does not read its replies")
+			s.closeWith(ReasonSlow, closeError, websocket.ClosePolicyViolation)
+			return roomClosed
+		}
+	}
 }
 
 // SendVolatile enqueues p only if the session can write it right away: nothing else is waiting
@@ -528,8 +683,9 @@ func (s *Session) handlePackets(pkts []packet) bool {
 func (s *Session) SendVolatile(p *Prepared) (sent bool, err error) {
 	s.mu.Lock()
 	if s.closed {
+		err := closedError{s.reason}
 		s.mu.Unlock()
-		return false, ErrClosed
+		return false, err
 	}
 	writable := len(s.queue) == 0 && s.probe == nil && (s.transport != transportPolling || s.getActive)
 	if !writable || !s.fitsLocked(len(p.msgs), p.bytes) {

@@ -216,8 +216,7 @@ func (ws *wsConn) handle(mt int, data []byte) bool {
 		return false
 	}
 	if mt == websocket.BinaryMessage {
-		s.dispatch(Message{Binary: true, Data: data})
-		return true
+		return s.deliverBinary(data)
 	}
 	if !utf8.Valid(data) {
 		s.debug("invalid UTF-8 in text frame")
@@ -230,7 +229,7 @@ func (ws *wsConn) handle(mt int, data []byte) bool {
 		s.closeWith(ReasonParseError, closeError, websocket.ClosePolicyViolation)
 		return false
 	}
-	return s.handlePackets([]packet{p})
+	return s.handlePackets([]packet{p}, false)
 }
 
 // handleProbe runs the upgrade on a probing connection: 2probe → 3probe
@@ -246,6 +245,7 @@ func (ws *wsConn) handleProbe(mt int, data []byte) bool {
 	switch {
 	case mt == websocket.TextMessage && string(data) == "2probe" && !s.probed:
 		s.probed = true
+		s.signalDrainLocked() // a POST waiting for room is answered now (awaitRoom)
 		ws.direct = append(ws.direct, outPacket{typ: typePong, data: []byte("probe")})
 		ws.kickLocked()
 		signal(s.pollWake)
@@ -327,7 +327,7 @@ func (ws *wsConn) writeLoop() {
 	for ws.take(w) {
 		if err := ws.write(w); err != nil {
 			ws.s.debug("websocket write failed", "err", err)
-			ws.s.closeWith(ReasonTransportError, closeError, 0)
+			ws.s.closeWith(writeFailReason(err), closeError, 0)
 			w.release()
 			ws.end()
 			return
@@ -414,6 +414,7 @@ func (ws *wsConn) take(w *wsWriter) bool {
 		q, s.queue = s.queue, q
 		s.queueBytes = 0
 		s.pingLeftQueueLocked()
+		s.signalDrainLocked()
 	}
 	closing, code, text, closePkt := ws.closing, ws.closeCode, ws.closeText, ws.closePkt
 	if !closing && len(ctrl)+len(direct)+len(q) == 0 {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"runtime/debug"
 	"sort"
@@ -22,6 +23,8 @@ type Client struct {
 	conn   Conn
 	hs     Handshake
 	inSend atomic.Int32 // >0 while inside conn.Send (see Closed)
+	// sendReason is the reason the first failed Send gave (see Conn.Send), if any.
+	sendReason atomic.Pointer[string]
 
 	mu         sync.Mutex
 	closed     bool
@@ -187,6 +190,11 @@ func (c *Client) sendLocked(p *Packet) error {
 	c.inSend.Add(1)
 	err := c.conn.Send(p)
 	c.inSend.Add(-1)
+	var r interface{ Reason() string }
+	if err != nil && errors.As(err, &r) {
+		reason := r.Reason()
+		c.sendReason.CompareAndSwap(nil, &reason)
+	}
 	return err
 }
 
@@ -195,6 +203,9 @@ func (c *Client) sendFailed() {
 	c.mu.Lock()
 	reason := c.transportReason
 	c.mu.Unlock()
+	if r := c.sendReason.Load(); reason == "" && r != nil {
+		reason = *r
+	}
 	if reason == "" {
 		reason = "transport error"
 	}

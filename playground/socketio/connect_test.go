@@ -486,6 +486,12 @@ func TestDisconnectReasons(t *testing.T) {
 			p.mu.Unlock()
 			s.Emit("x")
 		}, "transport error", nil, true},
+		{"send failure naming its reason", func(p *peer, s *Socket) {
+			p.mu.Lock()
+			p.failSend, p.sendErr = true, reasonError("slow")
+			p.mu.Unlock()
+			s.Emit("x")
+		}, "slow", nil, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

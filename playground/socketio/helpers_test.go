@@ -24,6 +24,7 @@ type fakeConn struct {
 	reason    string
 	transport string
 	failSend  bool
+	sendErr   error // what a failing Send returns (nil: errFakeClosed)
 	client    *Client
 }
 
@@ -31,6 +32,9 @@ func (f *fakeConn) Send(p *Packet) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.closed || f.failSend {
+		if f.sendErr != nil {
+			return f.sendErr
+		}
 		return errFakeClosed
 	}
 	f.packets = append(f.packets, p)
@@ -83,6 +87,12 @@ func (f *fakeConn) isClosed() (bool, string) {
 	defer f.mu.Unlock()
 	return f.closed, f.reason
 }
+
+// reasonError is a transport's Send error that names the disconnect reason (Conn.Send).
+type reasonError string
+
+func (e reasonError) Error() string  { return "send failed: " + string(e) }
+func (e reasonError) Reason() string { return string(e) }
 
 // peer is a fake client connection.
 type peer struct {

@@ -59,7 +59,9 @@ var (
 // Conn is one Engine.IO connection, implemented by the transport adapter.
 type Conn interface {
 	// Send enqueues one packet (text and attachments) and never blocks.
-	// An error means the connection is gone or too slow.
+	// An error means the connection is gone or too slow; an error with a
+	// Reason() string method names the sockets' disconnect reason (the
+	// transport's "slow"), else it is "transport error".
 	Send(p *Packet) error
 	// Close closes the whole Engine.IO connection.
 	Close(reason string)
