@@ -99,9 +99,16 @@ type RecoveryOptions struct {
 
 // Options configures a Server. Zero values take the defaults in brackets.
 type Options struct {
-	ConnectTimeout    time.Duration // time to join a namespace [15s]
-	AckTimeout        time.Duration // server→client acks without Timeout [10s]
-	MaxAttachments    int           // per inbound packet [10]
+	ConnectTimeout time.Duration // time to join a namespace [15s]
+	AckTimeout     time.Duration // server→client acks without Timeout [10s]
+	MaxAttachments int           // per inbound packet [10]
+	// MaxPacketBytes bounds one inbound binary packet: its text plus every attachment, held
+	// until the last attachment arrives [1e6, Engine.IO's maxPayload]. Over it the connection is
+	// closed (ReasonAttachmentsTooLarge).
+	MaxPacketBytes int
+	// AttachmentTimeout is how long a binary packet's attachments may take to arrive after its
+	// text; then the connection is closed (ReasonAttachmentsTimeout) [10s].
+	AttachmentTimeout time.Duration
 	MaxPendingAcks    int           // server→client acks per socket [100]
 	MaxRoomsPerSocket int           // besides the socket's own room [32]
 	RateLimit         float64       // inbound packets per second per socket; negative disables [20]
@@ -123,6 +130,12 @@ func (o *Options) defaults() {
 	}
 	if o.MaxAttachments <= 0 {
 		o.MaxAttachments = 10
+	}
+	if o.MaxPacketBytes <= 0 {
+		o.MaxPacketBytes = 1e6
+	}
+	if o.AttachmentTimeout <= 0 {
+		o.AttachmentTimeout = 10 * time.Second
 	}
 	if o.MaxPendingAcks <= 0 {
 		o.MaxPendingAcks = 100
