@@ -393,20 +393,25 @@ const (
 // TapEvent is one observation of the hub, for demo consoles. Engine.IO ids,
 // private ids and tokens never appear in it.
 type TapEvent struct {
-	Kind       TapKind
-	Time       time.Time
-	Nsp        string
-	Socket     string            // acting socket: sender, joiner, connecting socket
-	Event      string            // event name
-	Args       []json.RawMessage // event or ack arguments (binary as placeholders)
-	AckID      int64             // -1 when none
-	Scope      string            // event_out: "socket", "namespace" or "rooms"
-	Rooms      []string          // event_out: target rooms
-	Except     []string          // event_out: excluded rooms (a sender's own id included)
-	Recipients []string          // event_out: socket ids that were sent the packet, sorted
-	Room       string            // join, leave
-	Reason     string            // disconnect
-	Err        string            // connect_error, middleware
+	Kind   TapKind
+	Time   time.Time
+	Nsp    string
+	Socket string // acting socket: sender, joiner, connecting socket
+	Event  string // event name
+	// Args are the event's or ack's arguments (binary as placeholders), copied, when their JSON
+	// array is at most TapPreviewBytes long; otherwise Args is nil, ArgsSize is the array's size
+	// in bytes and ArgsPreview its first TapPreviewBytes bytes (or a few fewer).
+	Args        []json.RawMessage
+	ArgsSize    int
+	ArgsPreview string
+	AckID       int64    // -1 when none
+	Scope       string   // event_out: "socket", "namespace" or "rooms"
+	Rooms       []string // event_out: target rooms
+	Except      []string // event_out: excluded rooms (a sender's own id included)
+	Recipients  []string // event_out: socket ids that were sent the packet, sorted
+	Room        string   // join, leave
+	Reason      string   // disconnect
+	Err         string   // connect_error, middleware
 }
 
 // tap hands the hub's observations to its one observer (Server.Observe). Fanning them out to
@@ -424,6 +429,7 @@ func (t *tap) publish(ev TapEvent) {
 		return
 	}
 	ev.Time = time.Now()
+	ev.Args, ev.ArgsSize, ev.ArgsPreview = cutArgs(ev.Args)
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.ch == nil {
