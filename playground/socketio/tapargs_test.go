@@ -19,7 +19,7 @@ func arrayOf(args []json.RawMessage) []byte {
 
 func TestCutArgs(t *testing.T) {
 	big := json.RawMessage(`"` + strings.Repeat("x", 1<<20) + `"`)
-	euro := json.RawMessage(`"` + strings.Repeat("€", TapPreviewBytes) + `"`) // 3-byte runes across the cut
+	euro := json.RawMessage(`"` + strings.Repeat("€", TapPreviewBytes) + `"`)   // 3-byte runes across the cut
 	fits := json.RawMessage(`"` + strings.Repeat("y", TapPreviewBytes-4) + `"`) // ["…"] is exactly TapPreviewBytes
 	tests := []struct {
 		name        string
