@@ -61,6 +61,10 @@ func (c *Client) OnText(text []byte) {
 		c.srv.log.Debug("packet in", "nsp", d.nsp, "type", int(d.typ), "packet", truncate(text))
 	}
 	if d.attachments > 0 {
+		if len(text) > c.srv.opts.MaxPacketBytes {
+			c.violation(ReasonPacketTooLarge, fmt.Sprintf("binary packet text of %d bytes, over %d", len(text), c.srv.opts.MaxPacketBytes))
+			return
+		}
 		c.mu.Lock()
 		if !c.closed {
 			c.bin, c.binAtts, c.binBytes = d, make([][]byte, 0, d.attachments), len(text)
