@@ -203,6 +203,10 @@ func (c *Client) connect(d *decoded) {
 		c.connectError(d.nsp, &ConnectError{Message: "invalid payload"})
 		return
 	}
+	if c.srv.namespaceCapReached(d.nsp) {
+		c.connectError(d.nsp, &ConnectError{Message: "too many namespaces"})
+		return
+	}
 	ns := c.srv.lookup(d.nsp, auth)
 	if ns == nil {
 		c.connectError(d.nsp, &ConnectError{Message: "Invalid namespace"})

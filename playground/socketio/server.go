@@ -115,6 +115,9 @@ type Options struct {
 	RateBurst         int           // [40]
 	RateKickAfter     time.Duration // sustained excess before "too many requests" [5s]
 	Recovery          *RecoveryOptions
+	// MaxNamespaces caps the namespaces of the server, dynamic children included: a CONNECT
+	// that would create one more gets connect_error "too many namespaces" [1000].
+	MaxNamespaces int
 	// CleanupEmptyChildNamespaces removes a dynamic namespace's child when
 	// its last socket leaves.
 	CleanupEmptyChildNamespaces bool
@@ -136,6 +139,9 @@ func (o *Options) defaults() {
 	}
 	if o.AttachmentTimeout <= 0 {
 		o.AttachmentTimeout = 10 * time.Second
+	}
+	if o.MaxNamespaces <= 0 {
+		o.MaxNamespaces = 1000
 	}
 	if o.MaxPendingAcks <= 0 {
 		o.MaxPendingAcks = 100
@@ -256,6 +262,9 @@ func (srv *Server) lookup(name string, auth json.RawMessage) *Namespace {
 			return nil
 		}
 		ns, ok := srv.nsps[name]
+		if !ok && len(srv.nsps) >= srv.opts.MaxNamespaces {
+			return nil // connect checked namespaceCapReached; another CONNECT came first
+		}
 		if !ok {
 			ns = newNamespace(srv, name, p)
 			srv.nsps[name] = ns
@@ -265,6 +274,15 @@ func (srv *Server) lookup(name string, auth json.RawMessage) *Namespace {
 		return ns
 	}
 	return nil
+}
+
+// namespaceCapReached reports whether a CONNECT to name would need a namespace over
+// Options.MaxNamespaces.
+func (srv *Server) namespaceCapReached(name string) bool {
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	_, ok := srv.nsps[name]
+	return !ok && len(srv.nsps) >= srv.opts.MaxNamespaces
 }
 
 // Use adds middleware to the main namespace.

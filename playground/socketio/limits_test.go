@@ -2,6 +2,8 @@ package socketio
 
 import (
 	"bytes"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -104,4 +106,39 @@ func TestAttachmentTimeout(t *testing.T) {
 			t.Errorf("socket disconnect reasons %q, want one \"parse error\"", reasons)
 		}
 	})
+}
+
+// TestNamespaceCap: CONNECTs to ever new names a dynamic namespace matches (refused by its
+// middleware or not) stop creating children at MaxNamespaces; known names still work.
+func TestNamespaceCap(t *testing.T) {
+	srv := newTestServer(t, Options{MaxNamespaces: 4, RateLimit: -1})
+	orgs := srv.OfRegexp(regexp.MustCompile(`^/org-\d+$`))
+	orgs.Use(func(s *Socket, next func(error)) {
+		if s.Namespace().Name() == "/org-1" {
+			next(nil)
+			return
+		}
+		next(&ConnectError{Message: "not authorized"})
+	})
+	p := dial(t, srv)
+	p.connect("/")
+	for i := 1; i <= 10; i++ {
+		p.send("0/org-" + strconv.Itoa(i) + ",")
+	}
+	got := p.take()
+	want := []string{`4/org-2,{"message":"not authorized"}`, `4/org-3,{"message":"not authorized"}`}
+	for i := 4; i <= 10; i++ {
+		want = append(want, `4/org-`+strconv.Itoa(i)+`,{"message":"too many namespaces"}`)
+	}
+	if len(got) != 1+len(want) || !strings.HasPrefix(got[0], "0/org-1,{") || !slices.Equal(got[1:], want) {
+		t.Fatalf("got %q, want /org-1 joined, then %q", got, want)
+	}
+	srv.mu.Lock()
+	n := len(srv.nsps)
+	srv.mu.Unlock()
+	if n > 4 {
+		t.Errorf("%d namespaces, over the cap of 4", n)
+	}
+	q := dial(t, srv)
+	q.connect("/org-1") // a namespace that exists is joined as before
 }
