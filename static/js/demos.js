@@ -1093,7 +1093,7 @@ export class DemoWidget {
     if (cut) Object.assign(m, { preview: t.argsPreview, bytes: t.argsBytes, whole: m.receivedSids.size > 0 });
     m.tap = t;
     m.time = new Date(t.time ?? Date.now());
-    const p = this.pending.findIndex((p) => p.key === key || (p.event === t.event && p.nsp === t.nsp && p.loose));
+    const p = this.pending.findIndex((p) => p.key === key || (p.event === t.event && p.nsp === t.nsp && (p.loose || (cut && p.big))));
     if (p >= 0) {
       m.send = this.pending[p];
       this.pending.splice(p, 1);
@@ -1113,6 +1113,7 @@ export class DemoWidget {
     const p = {
       key: args ? this.keyOf(nsp, event, args) : null,
       loose: !args, // chat: the server builds the payload, match by event name
+      big: !!args && stable(args).length > BIG_ARGS, // may be matched by a tap event's preview
       event, nsp, scope, room, except,
       sender: c.name,
       senderSid: entry?.socket.id,
