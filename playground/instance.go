@@ -276,7 +276,7 @@ type tapJSON struct {
 }
 
 // watch turns the hub's observations into the tap stream and keeps the membership state.
-func (in *Instance) watch(taps <-chan socketio.TapEvent, done chan<- struct{}) {
+func (in *Instance) watch(taps <-chan *socketio.TapEvent, done chan<- struct{}) {
 	defer close(done)
 	for ev := range taps {
 		in.mu.Lock()
@@ -305,7 +305,7 @@ func (in *Instance) watch(taps <-chan socketio.TapEvent, done chan<- struct{}) {
 		}
 		var call, goCall string
 		if ev.Kind == socketio.TapEventOut {
-			call, goCall = tapCall(ev)
+			call, goCall = tapCall(*ev)
 		}
 		msg, _ := json.Marshal(tapJSON{
 			Type: "tap", Kind: string(ev.Kind), Time: ev.Time.UTC().Format(time.RFC3339Nano), Nsp: ev.Nsp,

@@ -4,7 +4,11 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
+	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +16,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"socketlab/playground/socketio"
+	"socketlab/playground/wsclient"
 )
 
 // tapReader reads a tap's SSE stream and counts the bytes it downloads, as a projector page would.
@@ -221,4 +226,57 @@ func TestHalfSentBinaryPackets(t *testing.T) {
 			break
 		}
 	}
+}
+
+// BenchmarkTapFlood floods a watched demo hub with events of 900 kB nothing handles (none: the
+// baseline) and reports what the process holds afterwards for each hub, which stays alive
+// (HeapAlloc after a GC, against before the hubs were created): the tap's bounded history, not
+// the payloads.
+func BenchmarkTapFlood(b *testing.B) {
+	for _, floods := range []int{0, 20} {
+		b.Run(strconv.Itoa(floods)+"x900kB", func(b *testing.B) { benchTapFlood(b, floods) })
+	}
+}
+
+func benchTapFlood(b *testing.B, floods int) {
+	r := NewRegistry(Options{Logger: slog.New(slog.DiscardHandler)})
+	srv := httptest.NewServer(playRoutes(http.NewServeMux(), r))
+	defer func() { srv.Close(); r.Close() }()
+	payload := `42["nobody-handles-this","` + strings.Repeat("x", 900_000) + `"]`
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.GC() // twice: sync.Pool's victim cache survives one
+	runtime.ReadMemStats(&before)
+	for b.Loop() {
+		resp, err := http.Post(srv.URL+"/play/rooms", "application/json", strings.NewReader(`{}`))
+		if err != nil {
+			b.Fatal(err)
+		}
+		var c created
+		json.NewDecoder(resp.Body).Decode(&c)
+		resp.Body.Close()
+		tapResp, err := http.Get(srv.URL + c.Tap)
+		if err != nil {
+			b.Fatal(err)
+		}
+		ws, err := wsclient.Dial(srv.URL, c.Path, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		ws.Send(`0{"name":"Eve"}`)
+		for range floods {
+			ws.Send(payload[1:])
+		}
+		ws.Send(`2["done"]`)
+		lines := bufio.NewScanner(tapResp.Body)
+		for lines.Scan() && !strings.Contains(lines.Text(), `"event":"done"`) {
+		}
+		ws.Close()
+		tapResp.Body.Close()
+	}
+	runtime.GC()
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	runtime.KeepAlive(payload) // allocated before the baseline
+	b.ReportMetric(float64(int64(after.HeapAlloc)-int64(before.HeapAlloc))/float64(b.N)/1e3, "kB-retained/hub")
 }

@@ -437,7 +437,7 @@ type TapEvent struct {
 type tap struct {
 	on atomic.Bool // an observer is set: checked before building an event
 	mu sync.Mutex
-	ch chan TapEvent // nil: nobody observes
+	ch chan *TapEvent // nil: nobody observes (pointers: a buffer of thousands costs 8 bytes each)
 }
 
 func (t *tap) active() bool { return t.on.Load() }
@@ -454,7 +454,7 @@ func (t *tap) publish(ev TapEvent) {
 		return
 	}
 	select {
-	case t.ch <- ev:
+	case t.ch <- &ev:
 	default: // a full observer is dropped, never waited for
 		t.stopLocked()
 	}
@@ -469,14 +469,14 @@ func (t *tap) stopLocked() {
 // Observe makes a channel with buffer buf the hub's one observer: it is sent every observation
 // without waiting, and is dropped (closed) when its buffer is full. cancel closes it; it may be
 // called more than once. A hub has one observer at a time: Observe panics while one is set.
-func (srv *Server) Observe(buf int) (events <-chan TapEvent, cancel func()) {
+func (srv *Server) Observe(buf int) (events <-chan *TapEvent, cancel func()) {
 	t := &srv.tap
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.ch != nil {
 		panic("socketio: Observe: the hub already has an observer")
 	}
-	c := make(chan TapEvent, max(buf, 1))
+	c := make(chan *TapEvent, max(buf, 1))
 	t.ch = c
 	t.on.Store(true)
 	return c, func() {
