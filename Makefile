@@ -59,11 +59,16 @@ test: vet check-generated check-lessons go-test node-test
 bench:
 	./bench.sh
 
-# Every fuzz target for FUZZTIME each (go test -fuzz takes one target at a time).
-FUZZTIME ?= 30s
-FUZZ_TARGETS := ./lessons:FuzzLoad ./lessons/blocks:FuzzDemo ./lessons/blocks:FuzzQuiz ./lessons/blocks:FuzzExercise \
-	./lessons/blocks:FuzzAllowedURL ./playground/socketio:FuzzDecode ./playground/socketio:FuzzClient \
-	./playground/engineio:FuzzDecodePayload ./playground/engineio:FuzzParsePacket
+# Every fuzz target for FUZZTIME each (go test -fuzz takes one target at a time): the parsers of
+# untrusted bytes (Engine.IO packets and payloads, Socket.IO packets and binary reassembly, the
+# tap's previews, the sandbox's JSON decoder, POST /play configs) and of lessons.
+# `make fuzz FUZZTIME=30s` for a quick pass; new crashers land in each package's testdata/fuzz/.
+FUZZTIME ?= 10m
+FUZZ_TARGETS := ./playground/engineio:FuzzParsePacket ./playground/engineio:FuzzDecodePayload \
+	./playground/socketio:FuzzDecode ./playground/socketio:FuzzClient ./playground/socketio:FuzzCutArgs \
+	./playground/socketio/sandbox:FuzzDecodeJSON ./playground:FuzzParseDemo \
+	./lessons:FuzzLoad ./lessons/blocks:FuzzDemo ./lessons/blocks:FuzzQuiz ./lessons/blocks:FuzzExercise \
+	./lessons/blocks:FuzzAllowedURL
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
 		echo "fuzz $$t"; $(GO) test -run=NONE -fuzz="^$${t#*:}\$$" -fuzztime=$(FUZZTIME) $${t%%:*}; \

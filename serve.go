@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -90,6 +91,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.logLevel}))
+	softMemoryLimit(getenv)
 
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
@@ -138,6 +140,10 @@ func serveUntilDone(ctx context.Context, log *slog.Logger, ln net.Listener, hand
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	rctx, stopReclaim := context.WithCancel(ctx)
+	var reclaiming sync.WaitGroup
+	reclaiming.Go(func() { reclaimMemory(rctx, log, memoryReclaimInterval) })
+	defer func() { stopReclaim(); reclaiming.Wait() }()
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serve: %w", err)

@@ -107,6 +107,9 @@ func (c call) text() (js, goCall string) {
 // socket.to when a socket emitted leaving itself out; io or io.of(nsp) otherwise.
 func tapCall(ev socketio.TapEvent) (js, goCall string) {
 	c := call{nsp: ev.Nsp, event: ev.Event, args: argsText(ev.Args), rooms: ev.Rooms, ack: ev.AckID >= 0}
+	if ev.ArgsPreview != "" {
+		c.args = "/* " + sizeText(ev.ArgsSize) + " of arguments */" // the tap kept a preview only
+	}
 	switch {
 	case ev.Scope == "socket":
 		c.self, c.rooms = true, nil

@@ -19,6 +19,9 @@ type Hub struct {
 // NewHub joins an Engine.IO server and a Socket.IO server: every Engine.IO session becomes one
 // Socket.IO client. The engine options' Handler is set here.
 func NewHub(eopts engineio.Options, sopts socketio.Options) *Hub {
+	if sopts.MaxPacketBytes <= 0 && eopts.MaxPayload > 0 {
+		sopts.MaxPacketBytes = int(eopts.MaxPayload) // a binary packet is held to one message's size
+	}
 	h := &Hub{IO: socketio.NewServer(sopts)}
 	eopts.Handler = adapter{io: h.IO}
 	h.Engine = engineio.NewServer(eopts)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -75,7 +76,7 @@ func newInstance(id string, spec Spec, opts Options) *Instance {
 	in := &Instance{
 		id: id, demo: spec.Demo, kind: KindOf(spec.Demo), cfg: cfg, now: opts.now, private: spec.Private,
 		keep: spec.Keep, file: spec.File, onConsole: spec.Console,
-		tap:      stream.New[[]byte](stream.Options{Buffer: subscriberQueue, History: historySize}),
+		tap:      stream.New[[]byte](stream.Options{Buffer: subscriberQueue, History: historySize, HistoryBytes: historyBytes}),
 		names:    map[string]string{},
 		state:    map[string]map[string][]string{},
 		lastSeen: opts.now(),
@@ -200,7 +201,8 @@ func (in *Instance) close() {
 
 // publish sends one tap or log message to the tap's subscribers, with an id (the SSE "id:" line,
 // which EventSource sends back as Last-Event-ID when it reconnects), and keeps it in the history.
-func (in *Instance) publish(msg []byte) { in.tap.Publish(msg) }
+// A message over maxTapMessage is replaced by a notice.
+func (in *Instance) publish(msg []byte) { in.tap.Publish(boundTapMessage(msg)) }
 
 // publishStateLocked sends the current state to the subscribers. A state is a snapshot: it has no
 // id, is not kept (a new subscriber gets one first), and is not even built when nobody listens.
@@ -248,28 +250,33 @@ func (in *Instance) stateLocked() []byte {
 }
 
 type tapJSON struct {
-	Type       string            `json:"type"`
-	Kind       string            `json:"kind"`
-	Time       string            `json:"time"`
-	Nsp        string            `json:"nsp"`
-	Socket     string            `json:"socket,omitempty"`
-	Name       string            `json:"name,omitempty"`
-	Event      string            `json:"event,omitempty"`
-	Args       []json.RawMessage `json:"args,omitempty"`
-	AckID      int64             `json:"ackId"`
-	Scope      string            `json:"scope,omitempty"`
-	Rooms      []string          `json:"rooms,omitempty"`
-	Except     []string          `json:"except,omitempty"`
-	Recipients []string          `json:"recipients,omitempty"`
-	Room       string            `json:"room,omitempty"`
-	Reason     string            `json:"reason,omitempty"`
-	Err        string            `json:"err,omitempty"`
-	Call       string            `json:"call,omitempty"` // event_out: the server call, in JavaScript
-	Go         string            `json:"go,omitempty"`   // and in Go (calltext.go)
+	Type   string            `json:"type"`
+	Kind   string            `json:"kind"`
+	Time   string            `json:"time"`
+	Nsp    string            `json:"nsp"`
+	Socket string            `json:"socket,omitempty"`
+	Name   string            `json:"name,omitempty"`
+	Event  string            `json:"event,omitempty"`
+	Args   []json.RawMessage `json:"args,omitempty"`
+	// ArgsBytes and ArgsPreview replace Args when the arguments were over
+	// socketio.TapPreviewBytes: their size, and the first bytes of their JSON array.
+	ArgsBytes      int      `json:"argsBytes,omitempty"`
+	ArgsPreview    string   `json:"argsPreview,omitempty"`
+	AckID          int64    `json:"ackId"`
+	Scope          string   `json:"scope,omitempty"`
+	Rooms          []string `json:"rooms,omitempty"`
+	Except         []string `json:"except,omitempty"`
+	Recipients     []string `json:"recipients,omitempty"` // the first maxTapList
+	RecipientCount int      `json:"recipientCount,omitempty"`
+	Room           string   `json:"room,omitempty"`
+	Reason         string   `json:"reason,omitempty"`
+	Err            string   `json:"err,omitempty"`
+	Call           string   `json:"call,omitempty"` // event_out: the server call, in JavaScript
+	Go             string   `json:"go,omitempty"`   // and in Go (calltext.go)
 }
 
 // watch turns the hub's observations into the tap stream and keeps the membership state.
-func (in *Instance) watch(taps <-chan socketio.TapEvent, done chan<- struct{}) {
+func (in *Instance) watch(taps <-chan *socketio.TapEvent, done chan<- struct{}) {
 	defer close(done)
 	for ev := range taps {
 		in.mu.Lock()
@@ -298,12 +305,14 @@ func (in *Instance) watch(taps <-chan socketio.TapEvent, done chan<- struct{}) {
 		}
 		var call, goCall string
 		if ev.Kind == socketio.TapEventOut {
-			call, goCall = tapCall(ev)
+			call, goCall = tapCall(*ev)
 		}
 		msg, _ := json.Marshal(tapJSON{
 			Type: "tap", Kind: string(ev.Kind), Time: ev.Time.UTC().Format(time.RFC3339Nano), Nsp: ev.Nsp,
 			Socket: ev.Socket, Name: in.names[ev.Socket], Event: ev.Event, Args: ev.Args, AckID: ev.AckID,
-			Scope: ev.Scope, Rooms: ev.Rooms, Except: ev.Except, Recipients: ev.Recipients,
+			ArgsBytes: ev.ArgsSize, ArgsPreview: ev.ArgsPreview,
+			Scope: ev.Scope, Rooms: clipList(ev.Rooms), Except: clipList(ev.Except),
+			Recipients: clipList(ev.Recipients), RecipientCount: len(ev.Recipients),
 			Room: ev.Room, Reason: ev.Reason, Err: ev.Err, Call: call, Go: goCall,
 		})
 		in.publish(msg)
@@ -334,10 +343,15 @@ func (r *Registry) handleTap(w http.ResponseWriter, req *http.Request) {
 	var events <-chan stream.Event[[]byte]
 	var cancel func()
 	err := errors.New("demo instance closed")
-	if !in.closed {
+	full := !in.closed && in.tap.Len() >= maxTapWatchers
+	if !in.closed && !full {
 		events, cancel, err = in.tap.Subscribe(after, in.stateLocked())
 	}
 	in.mu.Unlock()
+	if full {
+		http.Error(w, fmt.Sprintf("this demo already has %d open consoles; close one", maxTapWatchers), http.StatusServiceUnavailable)
+		return
+	}
 	if err != nil {
 		http.Error(w, "demo instance closed", http.StatusGone)
 		return
@@ -371,10 +385,13 @@ func (h *consoleHandler) Handle(ctx context.Context, r slog.Record) error {
 			if e, ok := v.(error); ok {
 				v = e.Error()
 			}
+			if s, ok := v.(string); ok {
+				v = clipText(s, maxLogText)
+			}
 			attrs[a.Key] = v
 			return true
 		})
-		msg, err := json.Marshal(map[string]any{"type": "log", "time": r.Time.UTC().Format(time.RFC3339Nano), "level": r.Level.String(), "msg": r.Message, "attrs": attrs})
+		msg, err := json.Marshal(map[string]any{"type": "log", "time": r.Time.UTC().Format(time.RFC3339Nano), "level": r.Level.String(), "msg": clipText(r.Message, maxLogText), "attrs": attrs})
 		if err == nil {
 			h.in.publish(msg)
 		}

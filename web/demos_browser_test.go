@@ -497,6 +497,28 @@ func TestDemosBrowser(t *testing.T) {
 			}
 			b.waitFor("done", `document.querySelector("[data-testid=script-status]").textContent === "All 4 steps played."`)
 		})
+		t.Run("large payload", func(t *testing.T) {
+			// The hub's tap carries a 2 KiB preview of a larger payload (socketio.TapPreviewBytes):
+			// the page still ties it to the receipts (one message, checked against the tap) and says
+			// how large it is.
+			b.t = t
+			rows := evalJS[int](t, b, `document.querySelectorAll("section.demo")[0].querySelectorAll("[data-kind=message]").length`)
+			big := strings.Repeat("lorem ipsum ", 250) // 3000 characters
+			wantReceived(t, b.act(0, setv("[data-testid=composer-from]", "A\x000")+";"+setv("[data-testid=composer-scope]", "all")+";"+
+				setv("[data-testid=composer-payload]", big)+";"+click("[data-testid=composer-send]")), "A", "B", "C")
+			if got, want := b.text(0, ".demo-result-head"), `A emitted chat with payload 2.9 KiB: "lorem ipsum`; !strings.HasPrefix(got, want) {
+				t.Errorf("result: got %.80q, want it to start %q", got, want)
+			}
+			if got, want := b.text(0, "[data-testid=result-check]"), "Checked against the server's tap: it sent to exactly these."; got != want {
+				t.Errorf("check: got %q, want %q", got, want)
+			}
+			if got := b.text(0, "[data-testid=result-call]"); !strings.Contains(got, "/* 2.9 KiB of arguments */") {
+				t.Errorf("call %q does not say the payload's size", got)
+			}
+			if n := evalJS[int](t, b, `document.querySelectorAll("section.demo")[0].querySelectorAll("[data-kind=message]").length`); n != rows+1 {
+				t.Errorf("%d message rows after one large message, want %d", n, rows+1)
+			}
+		})
 		b.t = t
 		b.noErrors()
 		b.screenshot("rooms")

@@ -81,6 +81,9 @@ const (
 	ReasonShuttingDown   = "server shutting down"
 	ReasonParseError     = "parse error"
 	ReasonSlow           = "slow"
+	// ReasonTooBig is for a handler's Close over a size limit (WebSocket close 1009); like
+	// ReasonParseError (1008) it may be followed by ": " and a precise detail.
+	ReasonTooBig = "message too big"
 )
 
 var (

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"time"
 
@@ -315,13 +316,22 @@ func signal(c chan struct{}) {
 // Closed(reason) follows on another goroutine.
 func (s *Session) Close(reason string) {
 	code := websocket.CloseNormalClosure
-	switch reason {
-	case ReasonShuttingDown:
+	switch {
+	case reason == ReasonShuttingDown:
 		code = websocket.CloseGoingAway
-	case ReasonParseError, ReasonSlow:
+	case reason == ReasonSlow, isReason(reason, ReasonParseError):
 		code = websocket.ClosePolicyViolation
+	case isReason(reason, ReasonTooBig):
+		code = websocket.CloseMessageTooBig
 	}
 	s.shutdown(reason, closeGraceful, code, true)
+}
+
+// isReason reports whether reason is base or base followed by ": detail" (the handler's precise
+// reason, e.g. "parse error: attachments did not arrive in time").
+func isReason(reason, base string) bool {
+	rest, ok := strings.CutPrefix(reason, base)
+	return ok && (rest == "" || strings.HasPrefix(rest, ": "))
 }
 
 // closeWith closes the session once; code is the WebSocket close code (0:

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"runtime/debug"
 	"sort"
@@ -31,10 +32,14 @@ type Client struct {
 	sockets    []*Socket       // one per namespace joined (a slice: a client joins a few; a map cost ~200 bytes)
 	connecting map[string]bool // CONNECT in progress (middleware running); nil when none
 	timer      *time.Timer
-	bin        *decoded // binary packet awaiting attachments
+	// A binary packet awaiting its attachments: at most Options.MaxPacketBytes (binBytes, its
+	// text included), for at most Options.AttachmentTimeout (binTimer).
+	bin      *decoded
+	binAtts  [][]byte
+	binBytes int
+	binTimer *time.Timer
 	// transportReason is the reason of a Closed call made from inside Send.
 	transportReason string
-	binAtts         [][]byte
 	connBucket      bucket
 }
 
@@ -59,12 +64,59 @@ func (c *Client) OnText(text []byte) {
 		c.srv.log.Debug("packet in", "nsp", d.nsp, "type", int(d.typ), "packet", truncate(text))
 	}
 	if d.attachments > 0 {
+		if len(text) > c.srv.opts.MaxPacketBytes {
+			c.violation(ReasonPacketTooLarge, fmt.Sprintf("binary packet text of %d bytes, over %d", len(text), c.srv.opts.MaxPacketBytes))
+			return
+		}
 		c.mu.Lock()
-		c.bin, c.binAtts = d, make([][]byte, 0, d.attachments)
+		if !c.closed {
+			c.bin, c.binAtts, c.binBytes = d, make([][]byte, 0, d.attachments), len(text)
+			c.binTimer = time.AfterFunc(c.srv.opts.AttachmentTimeout, func() { c.attachmentsLate(d) })
+		}
 		c.mu.Unlock()
 		return
 	}
 	c.dispatch(d, nil)
+}
+
+// Close reasons (Conn.Close) of a connection whose binary packet broke a limit; its sockets
+// disconnect with "parse error". socket.io has neither limit: it holds a packet's attachments
+// for as long as they take, each up to maxHttpBufferSize.
+const (
+	ReasonPacketTooLarge     = "message too big: binary packet over the size limit" // Options.MaxPacketBytes
+	ReasonAttachmentsTimeout = "parse error: attachments did not arrive in time"    // Options.AttachmentTimeout
+)
+
+// attachmentsLate closes the connection if d still awaits attachments (AttachmentTimeout).
+func (c *Client) attachmentsLate(d *decoded) {
+	defer c.srv.recoverPanic("attachment timeout")
+	c.mu.Lock()
+	late, got := !c.closed && c.bin == d, len(c.binAtts)
+	c.mu.Unlock()
+	if late {
+		c.violation(ReasonAttachmentsTimeout, fmt.Sprintf("%d of %d attachments after %v", got, d.attachments, c.srv.opts.AttachmentTimeout))
+	}
+}
+
+// PendingBinary counts the binary packets the server's clients are receiving (text received,
+// attachments still to come) and the bytes they hold: at most Options.MaxPacketBytes each, for
+// at most Options.AttachmentTimeout.
+func (srv *Server) PendingBinary() (packets, bytes int) {
+	srv.mu.Lock()
+	clients := make([]*Client, 0, len(srv.clients))
+	for c := range srv.clients {
+		clients = append(clients, c)
+	}
+	srv.mu.Unlock()
+	for _, c := range clients {
+		c.mu.Lock()
+		if c.bin != nil {
+			packets++
+			bytes += c.binBytes
+		}
+		c.mu.Unlock()
+	}
+	return packets, bytes
 }
 
 // OnBinary handles one inbound binary attachment.
@@ -80,13 +132,20 @@ func (c *Client) OnBinary(data []byte) {
 		c.violation("parse error", "unexpected binary message")
 		return
 	}
+	if total := c.binBytes + len(data); total > c.srv.opts.MaxPacketBytes {
+		got := len(c.binAtts)
+		c.mu.Unlock() // checked before keeping anything of data
+		c.violation(ReasonPacketTooLarge, fmt.Sprintf("%d bytes with attachment %d of %d, over %d", total, got+1, d.attachments, c.srv.opts.MaxPacketBytes))
+		return
+	}
 	c.binAtts = append(c.binAtts, bytes.Clone(data))
+	c.binBytes += len(data)
 	if len(c.binAtts) < d.attachments {
 		c.mu.Unlock()
 		return
 	}
 	atts := c.binAtts
-	c.bin, c.binAtts = nil, nil
+	c.clearBinLocked()
 	c.mu.Unlock()
 	c.dispatch(d, atts)
 }
@@ -145,6 +204,10 @@ func (c *Client) connect(d *decoded) {
 	}
 	if d.shape != "" {
 		c.connectError(d.nsp, &ConnectError{Message: "invalid payload"})
+		return
+	}
+	if c.srv.namespaceCapReached(d.nsp) {
+		c.connectError(d.nsp, &ConnectError{Message: "too many namespaces"})
 		return
 	}
 	ns := c.srv.lookup(d.nsp, auth)
@@ -213,12 +276,20 @@ func (c *Client) sendFailed() {
 	c.conn.Close(reason)
 }
 
-// violation closes the connection after a protocol violation; nothing more
-// is dispatched.
+// clearBinLocked forgets the binary packet in progress. Called with c.mu held.
+func (c *Client) clearBinLocked() {
+	if c.binTimer != nil {
+		c.binTimer.Stop()
+	}
+	c.bin, c.binAtts, c.binBytes, c.binTimer = nil, nil, 0, nil
+}
+
+// violation closes the connection (Conn.Close(reason)) after a protocol violation or a broken
+// limit; nothing more is dispatched.
 func (c *Client) violation(reason, detail string) {
 	c.srv.log.Debug("protocol violation", "reason", reason, "err", truncate([]byte(detail)))
 	sockReason := "parse error"
-	if reason != "parse error" {
+	if reason == "invalid state" {
 		sockReason = "forced server close"
 	}
 	c.teardown(sockReason)
@@ -276,7 +347,7 @@ func (c *Client) teardown(reason string) {
 	for _, s := range c.sockets {
 		socks = append(socks, s)
 	}
-	c.bin, c.binAtts = nil, nil
+	c.clearBinLocked()
 	if c.timer != nil {
 		c.timer.Stop()
 	}

@@ -362,8 +362,11 @@ func FuzzClient(f *testing.F) {
 	} {
 		f.Add(s)
 	}
+	f.Add("0\x1e52-[\"message\",{\"_placeholder\":true,\"num\":0},{\"_placeholder\":true,\"num\":1}]\x1eb" + strings.Repeat("x", 200))
 	f.Fuzz(func(t *testing.T, in string) {
-		srv := conformanceServer(t, Options{RateLimit: -1})
+		// A small packet cap, so that binary reassembly meets it.
+		const maxPacket = 256
+		srv := conformanceServer(t, Options{RateLimit: -1, MaxPacketBytes: maxPacket})
 		p := dial(t, srv)
 		for _, m := range strings.Split(in, "\x1e") {
 			if rest, ok := strings.CutPrefix(m, "b"); ok {
@@ -371,7 +374,13 @@ func FuzzClient(f *testing.F) {
 			} else {
 				p.send(m)
 			}
+			if n, held := srv.PendingBinary(); n > 1 || held > maxPacket {
+				t.Fatalf("after %q: %d pending binary packets holding %d bytes, over %d", m, n, held, maxPacket)
+			}
 		}
 		p.Close("transport close")
+		if n, held := srv.PendingBinary(); n != 0 || held != 0 {
+			t.Fatalf("closed client still holds %d packets, %d bytes", n, held)
+		}
 	})
 }

@@ -101,15 +101,25 @@ type RecoveryOptions struct {
 
 // Options configures a Server. Zero values take the defaults in brackets.
 type Options struct {
-	ConnectTimeout    time.Duration // time to join a namespace [15s]
-	AckTimeout        time.Duration // server→client acks without Timeout [10s]
-	MaxAttachments    int           // per inbound packet [10]
+	ConnectTimeout time.Duration // time to join a namespace [15s]
+	AckTimeout     time.Duration // server→client acks without Timeout [10s]
+	MaxAttachments int           // per inbound packet [10]
+	// MaxPacketBytes bounds one inbound binary packet: its text plus every attachment, held
+	// until the last attachment arrives [1e6, Engine.IO's maxPayload]. Over it the connection is
+	// closed (ReasonAttachmentsTooLarge).
+	MaxPacketBytes int
+	// AttachmentTimeout is how long a binary packet's attachments may take to arrive after its
+	// text; then the connection is closed (ReasonAttachmentsTimeout) [10s].
+	AttachmentTimeout time.Duration
 	MaxPendingAcks    int           // server→client acks per socket [100]
 	MaxRoomsPerSocket int           // besides the socket's own room [32]
 	RateLimit         float64       // inbound packets per second per socket; negative disables [20]
 	RateBurst         int           // [40]
 	RateKickAfter     time.Duration // sustained excess before "too many requests" [5s]
 	Recovery          *RecoveryOptions
+	// MaxNamespaces caps the namespaces of the server, dynamic children included: a CONNECT
+	// that would create one more gets connect_error "too many namespaces" [1000].
+	MaxNamespaces int
 	// CleanupEmptyChildNamespaces removes a dynamic namespace's child when
 	// its last socket leaves.
 	CleanupEmptyChildNamespaces bool
@@ -125,6 +135,15 @@ func (o *Options) defaults() {
 	}
 	if o.MaxAttachments <= 0 {
 		o.MaxAttachments = 10
+	}
+	if o.MaxPacketBytes <= 0 {
+		o.MaxPacketBytes = 1e6
+	}
+	if o.AttachmentTimeout <= 0 {
+		o.AttachmentTimeout = 10 * time.Second
+	}
+	if o.MaxNamespaces <= 0 {
+		o.MaxNamespaces = 1000
 	}
 	if o.MaxPendingAcks <= 0 {
 		o.MaxPendingAcks = 100
@@ -245,6 +264,9 @@ func (srv *Server) lookup(name string, auth json.RawMessage) *Namespace {
 			return nil
 		}
 		ns, ok := srv.nsps[name]
+		if !ok && len(srv.nsps) >= srv.opts.MaxNamespaces {
+			return nil // connect checked namespaceCapReached; another CONNECT came first
+		}
 		if !ok {
 			ns = newNamespace(srv, name, p)
 			srv.nsps[name] = ns
@@ -254,6 +276,15 @@ func (srv *Server) lookup(name string, auth json.RawMessage) *Namespace {
 		return ns
 	}
 	return nil
+}
+
+// namespaceCapReached reports whether a CONNECT to name would need a namespace over
+// Options.MaxNamespaces.
+func (srv *Server) namespaceCapReached(name string) bool {
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	_, ok := srv.nsps[name]
+	return !ok && len(srv.nsps) >= srv.opts.MaxNamespaces
 }
 
 // Use adds middleware to the main namespace.
@@ -382,20 +413,25 @@ const (
 // TapEvent is one observation of the hub, for demo consoles. Engine.IO ids,
 // private ids and tokens never appear in it.
 type TapEvent struct {
-	Kind       TapKind
-	Time       time.Time
-	Nsp        string
-	Socket     string            // acting socket: sender, joiner, connecting socket
-	Event      string            // event name
-	Args       []json.RawMessage // event or ack arguments (binary as placeholders)
-	AckID      int64             // -1 when none
-	Scope      string            // event_out: "socket", "namespace" or "rooms"
-	Rooms      []string          // event_out: target rooms
-	Except     []string          // event_out: excluded rooms (a sender's own id included)
-	Recipients []string          // event_out: socket ids that were sent the packet, sorted
-	Room       string            // join, leave
-	Reason     string            // disconnect
-	Err        string            // connect_error, middleware
+	Kind   TapKind
+	Time   time.Time
+	Nsp    string
+	Socket string // acting socket: sender, joiner, connecting socket
+	Event  string // event name
+	// Args are the event's or ack's arguments (binary as placeholders), copied, when their JSON
+	// array is at most TapPreviewBytes long; otherwise Args is nil, ArgsSize is the array's size
+	// in bytes and ArgsPreview its first TapPreviewBytes bytes (or a few fewer).
+	Args        []json.RawMessage
+	ArgsSize    int
+	ArgsPreview string
+	AckID       int64    // -1 when none
+	Scope       string   // event_out: "socket", "namespace" or "rooms"
+	Rooms       []string // event_out: target rooms
+	Except      []string // event_out: excluded rooms (a sender's own id included)
+	Recipients  []string // event_out: socket ids that were sent the packet, sorted
+	Room        string   // join, leave
+	Reason      string   // disconnect
+	Err         string   // connect_error, middleware
 }
 
 // tap hands the hub's observations to its one observer (Server.Observe). Fanning them out to
@@ -403,7 +439,7 @@ type TapEvent struct {
 type tap struct {
 	on atomic.Bool // an observer is set: checked before building an event
 	mu sync.Mutex
-	ch chan TapEvent // nil: nobody observes
+	ch chan *TapEvent // nil: nobody observes (pointers: a buffer of thousands costs 8 bytes each)
 }
 
 func (t *tap) active() bool { return t.on.Load() }
@@ -413,13 +449,14 @@ func (t *tap) publish(ev TapEvent) {
 		return
 	}
 	ev.Time = time.Now()
+	ev.Args, ev.ArgsSize, ev.ArgsPreview = cutArgs(ev.Args)
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.ch == nil {
 		return
 	}
 	select {
-	case t.ch <- ev:
+	case t.ch <- &ev:
 	default: // a full observer is dropped, never waited for
 		t.stopLocked()
 	}
@@ -434,14 +471,14 @@ func (t *tap) stopLocked() {
 // Observe makes a channel with buffer buf the hub's one observer: it is sent every observation
 // without waiting, and is dropped (closed) when its buffer is full. cancel closes it; it may be
 // called more than once. A hub has one observer at a time: Observe panics while one is set.
-func (srv *Server) Observe(buf int) (events <-chan TapEvent, cancel func()) {
+func (srv *Server) Observe(buf int) (events <-chan *TapEvent, cancel func()) {
 	t := &srv.tap
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.ch != nil {
 		panic("socketio: Observe: the hub already has an observer")
 	}
-	c := make(chan TapEvent, max(buf, 1))
+	c := make(chan *TapEvent, max(buf, 1))
 	t.ch = c
 	t.on.Store(true)
 	return c, func() {

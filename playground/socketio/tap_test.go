@@ -38,7 +38,7 @@ func TestTap(t *testing.T) {
 		ev := <-events
 		kinds = append(kinds, ev.Kind)
 		if ev.Kind == TapEventOut {
-			out = ev
+			out = *ev
 		}
 		if ev.Kind == TapDisconnect && ev.Reason != "transport close" {
 			t.Errorf("got reason %q, want %q", ev.Reason, "transport close")

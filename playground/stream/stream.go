@@ -24,6 +24,9 @@ type Options struct {
 	Buffer int
 	// History is how many published values a Topic keeps for late subscribers (0: none).
 	History int
+	// HistoryBytes bounds the kept values' total length, for a Topic of []byte or string
+	// values (0: no bound): the oldest go first, and a value longer than the bound is not kept.
+	HistoryBytes int
 }
 
 // ErrClosed is returned by Subscribe on a closed Topic.
@@ -37,6 +40,7 @@ type Topic[T any] struct {
 	subs    map[chan Event[T]]struct{}
 	seq     uint64     // id of the last published value
 	history []Event[T] // the last opts.History published values, oldest first
+	histLen int        // their total length (sizeOf), at most opts.HistoryBytes when that is set
 	closed  bool
 }
 
@@ -58,10 +62,19 @@ func (t *Topic[T]) Publish(v T) {
 	if t.opts.History > 0 {
 		t.seq++
 		ev.ID = t.seq
-		if len(t.history) == t.opts.History {
+		n := sizeOf(v)
+		if b := t.opts.HistoryBytes; b > 0 && n > b {
+			n = -1 // kept by nobody, and it evicts nothing
+		}
+		for len(t.history) > 0 && n >= 0 && (len(t.history) == t.opts.History || t.opts.HistoryBytes > 0 && t.histLen+n > t.opts.HistoryBytes) {
+			t.histLen -= sizeOf(t.history[0].Value)
+			clear(t.history[:1])      // the dropped value is not kept alive by the array
 			t.history = t.history[1:] // append reallocates now and then; the old array is freed
 		}
-		t.history = append(t.history, ev)
+		if n >= 0 {
+			t.history = append(t.history, ev)
+			t.histLen += n
+		}
 	}
 	t.sendLocked(ev)
 }
@@ -74,6 +87,24 @@ func (t *Topic[T]) Send(v T) {
 	if !t.closed {
 		t.sendLocked(Event[T]{Value: v})
 	}
+}
+
+// sizeOf is v's length for Options.HistoryBytes: a []byte's or a string's, else 0.
+func sizeOf[T any](v T) int {
+	switch x := any(v).(type) {
+	case []byte:
+		return len(x)
+	case string:
+		return len(x)
+	}
+	return 0
+}
+
+// HistoryBytes is the kept values' total length (Options.HistoryBytes).
+func (t *Topic[T]) HistoryBytes() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.histLen
 }
 
 func (t *Topic[T]) sendLocked(ev Event[T]) {
@@ -141,5 +172,5 @@ func (t *Topic[T]) Close() {
 		delete(t.subs, c)
 		close(c)
 	}
-	t.history = nil
+	t.history, t.histLen = nil, 0
 }

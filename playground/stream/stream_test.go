@@ -58,6 +58,16 @@ func TestTopic(t *testing.T) {
 			want:    []ev{{2, "b"}, {3, "c"}},
 		},
 		{
+			name: "the history keeps what fits its bytes, the newest", opts: Options{Buffer: 8, History: 8, HistoryBytes: 5},
+			publish: []string{"aa", "bb", "cc"},
+			want:    []ev{{2, "bb"}, {3, "cc"}},
+		},
+		{
+			name: "a value over the byte budget is sent, not kept, and evicts nothing", opts: Options{Buffer: 8, History: 8, HistoryBytes: 5},
+			publish: []string{"aa", "bbbbbb", "c"}, more: []string{"dddddd"},
+			want: []ev{{1, "aa"}, {3, "c"}, {4, "dddddd"}},
+		},
+		{
 			name: "Last-Event-ID replays what came after it", opts: Options{Buffer: 8, History: 8},
 			publish: []string{"a", "b", "c"}, after: 2,
 			want: []ev{{3, "c"}},
@@ -95,6 +105,9 @@ func TestTopic(t *testing.T) {
 			got, closed := recv(c)
 			if !slices.Equal(got, tt.want) || closed != tt.closed {
 				t.Errorf("got %v (closed %v), want %v (closed %v)", got, closed, tt.want, tt.closed)
+			}
+			if b := tt.opts.HistoryBytes; b > 0 && top.HistoryBytes() > b {
+				t.Errorf("HistoryBytes = %d, over the budget %d", top.HistoryBytes(), b)
 			}
 			if tt.closed && top.Len() != 0 {
 				t.Errorf("Len = %d after the drop, want 0", top.Len())

@@ -446,7 +446,7 @@ function start(root) {
         break;
       case "event_out": {
         const scope = m.rooms && m.rooms.length ? `to ${m.rooms.join(", ")}` : m.except && m.except.length ? "to all but one" : "to everyone";
-        const n = m.recipients ? m.recipients.length : 0;
+        const n = m.recipientCount ?? (m.recipients ? m.recipients.length : 0); // recipients lists the first 64
         text = `${m.nsp} emit ${m.event} ${scope}: ${n} recipient${n === 1 ? "" : "s"}`;
         if (m.nsp !== "/instructor") showRecipients(m);
         break;

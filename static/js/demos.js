@@ -43,6 +43,32 @@ function argText(args) {
   return args.map((a) => short(a, 40)).join(", ");
 }
 
+// A payload whose JSON is longer than this (in characters) may reach the page only as a preview
+// (the hub's tap keeps the first socketio.TapPreviewBytes = 2 KiB of larger ones).
+const BIG_ARGS = 500;
+
+/** "850 bytes", "2.0 KiB", "1.2 MiB" (playground/tapbounds.go sizeText). */
+export function sizeText(n) {
+  if (n < 1024) return `${n} bytes`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  return `${(n / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+/**
+ * What a message row shows of its arguments. A payload the tap cut says so: its size and how much
+ * of it reached the page, then the start of that preview. A large payload a client received whole
+ * says its size before the start of each argument.
+ */
+export function payloadText(m) {
+  if (m.preview != null && !m.whole) {
+    const shown = new TextEncoder().encode(m.preview).length;
+    return `payload ${sizeText(m.bytes)}, first ${sizeText(shown)} shown: ${short(m.preview, 40)}`;
+  }
+  const text = argText(m.args);
+  const json = stable(m.args);
+  return json.length > BIG_ARGS ? `payload ${sizeText(new TextEncoder().encode(json).length)}: ${text}` : text;
+}
+
 function parseJSONish(text) {
   const s = text.trim();
   if (s === "") return [];
@@ -1021,7 +1047,7 @@ export class DemoWidget {
         if (t.err) return this.logRow({ t, what: `middleware refused: ${t.err}`, sender: t.name || "?", kind: "middleware" });
         return;
       case "ack_in":
-        return this.logRow({ t, what: `ack from client (#${t.ackId})`, sender: t.name || this.nameOf(t.socket), ack: short(t.args ?? [], 40), kind: "ack_in" });
+        return this.logRow({ t, what: `ack from client (#${t.ackId})`, sender: t.name || this.nameOf(t.socket), ack: t.argsPreview != null ? payloadText({ preview: t.argsPreview, bytes: t.argsBytes }) : short(t.args ?? [], 40), kind: "ack_in" });
       default:
         return; // event_in and ack_out would repeat what the message rows show
     }
@@ -1035,6 +1061,7 @@ export class DemoWidget {
 
   newMessage(key, nsp, event, args) {
     const m = { key, nsp, event, args, time: new Date(), tap: null, receivedSids: new Set(), send: null, settled: false };
+    m.big = stable(args).length > BIG_ARGS; // may match a tap event that carries a preview only
     this.messages.push(m);
     if (this.messages.length > MAX_MESSAGES) this.messages.splice(0, this.messages.length - MAX_MESSAGES);
     this.current = m;
@@ -1045,8 +1072,15 @@ export class DemoWidget {
   onReceipt(c, socket, nsp, event, args) {
     const sid = socket.id;
     const key = this.keyOf(nsp, event, args);
-    let m = this.messages.find((m) => !m.settled && m.key === key && !m.receivedSids.has(sid) && (!m.tap || m.tap.recipients?.includes(sid)));
+    const big = stable(args).length > BIG_ARGS;
+    // A tap event with a preview (m.preview) is matched by namespace, event and recipients.
+    const same = (m) => m.key === key || (big && m.preview != null && m.nsp === nsp && m.event === event);
+    let m = this.messages.find((m) => !m.settled && same(m) && !m.receivedSids.has(sid) && (!m.tap || m.tap.recipients?.includes(sid)));
     if (!m) m = this.newMessage(key, nsp, event, args);
+    if (m.preview != null && !m.whole) {
+      m.args = args; // a client received it whole: show that
+      m.whole = true;
+    }
     m.receivedSids.add(sid);
     c.received.unshift({ icon: ICON.received, text: `${event} ${argText(args)}${nsp !== c.namespace ? " on " + nsp : ""}` });
     if (c.received.length > MAX_RECEIVED) c.received.length = MAX_RECEIVED;
@@ -1056,13 +1090,17 @@ export class DemoWidget {
   }
 
   onTapOut(t) {
-    const key = this.keyOf(t.nsp, t.event, t.args ?? []);
+    const cut = t.argsPreview != null; // the payload was too large for the tap: only its start came
+    const key = cut ? this.keyOf(t.nsp, t.event, { preview: t.argsBytes }) : this.keyOf(t.nsp, t.event, t.args ?? []);
     const recips = t.recipients ?? [];
-    let m = this.messages.find((m) => !m.tap && m.key === key && [...m.receivedSids].every((s) => recips.includes(s)));
+    const same = (m) => (cut ? m.big && m.nsp === t.nsp && m.event === t.event : m.key === key);
+    let m = this.messages.find((m) => !m.tap && same(m) && [...m.receivedSids].every((s) => recips.includes(s)));
     if (!m) m = this.newMessage(key, t.nsp, t.event, t.args ?? []);
+    // whole: a client on this page received the payload, so the row shows it, with its size.
+    if (cut) Object.assign(m, { preview: t.argsPreview, bytes: t.argsBytes, whole: m.receivedSids.size > 0 });
     m.tap = t;
     m.time = new Date(t.time ?? Date.now());
-    const p = this.pending.findIndex((p) => p.key === key || (p.event === t.event && p.nsp === t.nsp && p.loose));
+    const p = this.pending.findIndex((p) => p.key === key || (p.event === t.event && p.nsp === t.nsp && (p.loose || (cut && p.big))));
     if (p >= 0) {
       m.send = this.pending[p];
       this.pending.splice(p, 1);
@@ -1082,6 +1120,7 @@ export class DemoWidget {
     const p = {
       key: args ? this.keyOf(nsp, event, args) : null,
       loose: !args, // chat: the server builds the payload, match by event name
+      big: !!args && stable(args).length > BIG_ARGS, // may be matched by a tap event's preview
       event, nsp, scope, room, except,
       sender: c.name,
       senderSid: entry?.socket.id,
@@ -1190,7 +1229,8 @@ export class DemoWidget {
       m.row = h("div", { role: "row", class: "demo-log-row", "data-testid": "log-row", "data-kind": "message" }, m.cells);
       this.queueRow(m.row);
     }
-    const vals = [clock(m.time), m.nsp, `${m.event} ${argText(m.args)}`, rooms, sender, call.js, names(recipients), ack];
+    const more = (m.tap?.recipientCount ?? 0) - (m.tap?.recipients?.length ?? 0); // the tap lists the first 64
+    const vals = [clock(m.time), m.nsp, `${m.event} ${payloadText(m)}`, rooms, sender, call.js, names(recipients) + (tapNames && more > 0 ? ` and ${more} more` : ""), ack];
     vals.forEach((v, i) => {
       if (m.cells[i].textContent !== v) m.cells[i].textContent = v;
     });
@@ -1207,7 +1247,7 @@ export class DemoWidget {
     const excluded = roles.filter(([, r]) => r.excluded).map(([c]) => c.name);
     const outside = (m.tap?.recipients ?? []).filter((s) => !this.bySid.has(s)).map((s) => this.nameOf(s));
     const lines = [
-      h("p", { class: "demo-result-head" }, h("strong", {}, sender), ` emitted `, h("code", {}, m.event), m.args.length ? ` with ${argText(m.args)}` : ""),
+      h("p", { class: "demo-result-head" }, h("strong", {}, sender), ` emitted `, h("code", {}, m.event), m.args.length || m.preview != null ? ` with ${payloadText(m)}` : ""),
       h("p", { class: "demo-callline" }, h("span", { class: "demo-lang" }, "JS"), h("code", { class: "demo-call", "data-testid": "result-call" }, call.js)),
       call.go ? h("p", { class: "demo-callline" }, h("span", { class: "demo-lang" }, "Go"), h("code", { class: "demo-call", "data-testid": "result-call-go" }, call.go)) : null,
       h("ul", { class: "demo-result-list" },
