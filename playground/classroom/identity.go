@@ -23,7 +23,7 @@ import (
 //   - the identities it can get minted: MintBurst, then one per MintEvery, each worth
 //     GuessesPerDevice wrong codes, once.
 //
-// With the defaults that is at most 100 + 86 400/2 + (1 000 + 86 400/10) × 5 = 91 600 guesses a
+// With the defaults that is at most 100 + 86 400/2 + (1 000 + 86 400/10) × 5 = 91 500 guesses a
 // day: with one live class, a chance of about 1 in 9 700 a day per address (1 in 97 with 100
 // live classes: a class ends within hours, and its code is not reused). Right codes are never
 // counted; a device with its own identity is never refused because of anyone else's wrong codes.
