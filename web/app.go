@@ -40,6 +40,10 @@ type Config struct {
 	// Engine.IO sessions (nil: no cap).
 	Admission *engineio.Admission
 
+	// SeatsPerAddress is the most seats of one class the devices behind one client address may
+	// take (DefaultSeatsPerAddress when 0).
+	SeatsPerAddress int
+
 	// Run, when set, serves one program instead of the course (socketlab run): its hub at
 	// /socket.io/ and the playground attached to it at / (routes.go).
 	Run *RunConfig
