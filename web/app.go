@@ -48,7 +48,8 @@ type Config struct {
 	// /socket.io/ and the playground attached to it at / (routes.go).
 	Run *RunConfig
 
-	socket socketio.Options // tests: the hubs' Socket.IO options
+	socket  socketio.Options // tests: the hubs' Socket.IO options
+	classes int              // tests: live classes in all and per address (0: the registry's defaults)
 }
 
 // RunConfig is the program `socketlab run` serves.
@@ -182,6 +183,7 @@ func New(log *slog.Logger, cfg Config) (*App, error) {
 	a.play = playground.NewRegistry(playground.Options{
 		Logger: log, Origins: cfg.Origins,
 		Engine: engineio.Options{Admission: cfg.Admission}, Socket: cfg.socket,
+		MaxReserved: cfg.classes, ReservedPerAddress: cfg.classes,
 	})
 	a.site = templates.Site{
 		Name: "Socket Lab",
