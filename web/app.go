@@ -50,6 +50,7 @@ type Config struct {
 
 	socket  socketio.Options // tests: the hubs' Socket.IO options
 	classes int              // tests: live classes in all and per address (0: the registry's defaults)
+	seats   int              // tests: a class's seats (0: classroom.DefaultMaxStudents)
 }
 
 // RunConfig is the program `socketlab run` serves.

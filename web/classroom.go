@@ -35,7 +35,7 @@ const DefaultSeatsPerAddress = classroom.DefaultSeatsPerAddress
 func newClassPages(a *App) *classPages {
 	return &classPages{
 		a:           a,
-		cr:          classroom.New(a.play, classroom.Options{SeatsPerAddress: a.cfg.SeatsPerAddress}),
+		cr:          classroom.New(a.play, classroom.Options{SeatsPerAddress: a.cfg.SeatsPerAddress, MaxStudents: a.cfg.seats}),
 		presentSite: a.classSite("js/class-present.js"),
 		studentSite: a.classSite("js/class-student.js"),
 		plainSite:   a.classSite(""),

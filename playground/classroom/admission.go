@@ -295,7 +295,7 @@ func (cl *Class) studentMiddleware(s *socketio.Socket, next func(error)) {
 	case seat == "" && cl.seats[addr] >= opts.SeatsPerAddress:
 		err = errSeatsPerAddress
 	case seat == "" && len(cl.students) >= opts.MaxStudents:
-		err = errors.New("the class is full")
+		err = errClassFull
 	case math.Ceil(cl.joins.spent(addr, now)) >= float64(opts.SeatsPerAddress):
 		err = errJoinRate
 	}
@@ -318,6 +318,7 @@ func (cl *Class) studentMiddleware(s *socketio.Socket, next func(error)) {
 type seatOf struct{ device, addr string }
 
 var (
+	errClassFull       = errors.New("the class is full")
 	errSeatsPerAddress = errors.New("too many seats in this class are taken from your network; ask your instructor")
 	errJoinRate        = errors.New("too many joins from your network just now; try again in a few seconds")
 )

@@ -21,9 +21,22 @@ func (cl *Class) onStudent(s *socketio.Socket) {
 	if seat.device != "" {
 		old = cl.students[cl.byDevice[seat.device]]
 	}
-	if holder := cl.byName[folded]; holder != "" && (old == nil || holder != old.id) || cl.ended {
-		cl.mu.Unlock() // lost a race for the name
-		s.Emit("refused", map[string]string{"error": "that name is taken in this class; pick another"})
+	// The middleware's checks again, now under the same lock as the seat: sockets admitted at
+	// the same time raced for the last places.
+	var lost error
+	switch holder := cl.byName[folded]; {
+	case cl.ended:
+		lost = errClassEnded
+	case holder != "" && (old == nil || holder != old.id):
+		lost = errors.New("that name is taken in this class; pick another")
+	case old == nil && cl.seats[seat.addr] >= cl.cr.opts.SeatsPerAddress:
+		lost = errSeatsPerAddress
+	case old == nil && len(cl.students) >= cl.cr.opts.MaxStudents:
+		lost = errClassFull
+	}
+	if lost != nil {
+		cl.mu.Unlock()
+		s.Emit("refused", map[string]string{"error": lost.Error()})
 		s.Disconnect(false)
 		return
 	}
@@ -164,4 +177,11 @@ func (cl *Class) tellRooms(st *student) {
 	tenant := st.tenant
 	cl.mu.Unlock()
 	st.s.Emit("rooms", map[string]any{"rooms": rooms, "tenant": tenant})
+}
+
+// SeatsFrom is how many seats the devices at client address addr hold.
+func (cl *Class) SeatsFrom(addr string) int {
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	return cl.seats[addr]
 }
