@@ -28,9 +28,9 @@ import (
 const testClientHeader = "X-Test-Client"
 
 const (
-	fairClass   = 30              // honest students
-	fairSeats   = 80              // the class's seats: without a per-address cap the seat flood takes them all
-	fairPerAddr = 40              // -seats-per-address
+	fairClass   = 30 // honest students
+	fairSeats   = 80 // the class's seats: without a per-address cap the seat flood takes them all
+	fairPerAddr = 40 // -seats-per-address
 )
 
 type fairServer struct {
