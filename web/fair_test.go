@@ -41,7 +41,7 @@ type fairServer struct {
 
 // newFairServer is the real app with the demos' admission scaled down (a share of 100 per
 // address, 200 in all at once) so the floods stay small.
-func newFairServer(t *testing.T) *fairServer {
+func newFairServer(t testing.TB) *fairServer {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -68,7 +68,7 @@ func newFairServer(t *testing.T) *fairServer {
 }
 
 // do sends one request as the client at ip ("" for 127.0.0.1) and returns its status and body.
-func (f *fairServer) do(t *testing.T, c *http.Client, method, path, ip, body string, hdr ...string) (int, string) {
+func (f *fairServer) do(t testing.TB, c *http.Client, method, path, ip, body string, hdr ...string) (int, string) {
 	t.Helper()
 	req, _ := http.NewRequest(method, f.base+path, strings.NewReader(body))
 	if ip != "" {
@@ -91,7 +91,7 @@ func (f *fairServer) do(t *testing.T, c *http.Client, method, path, ip, body str
 }
 
 // startClass starts a class as the instructor at ip and returns its code and socket path.
-func (f *fairServer) startClass(t *testing.T, ip string) (code, path string, status int) {
+func (f *fairServer) startClass(t testing.TB, ip string) (code, path string, status int) {
 	t.Helper()
 	st, body := f.do(t, nil, "POST", "/class", ip, "lesson=", "Content-Type", "application/x-www-form-urlencoded",
 		"Accept", "application/json", "Origin", f.base, "Sec-Fetch-Site", "same-origin")
@@ -106,7 +106,7 @@ func (f *fairServer) startClass(t *testing.T, ip string) (code, path string, sta
 }
 
 // demo starts a demo instance as the client at ip: its socket path, or its status.
-func (f *fairServer) demo(t *testing.T, ip string) (string, int) {
+func (f *fairServer) demo(t testing.TB, ip string) (string, int) {
 	t.Helper()
 	st, body := f.do(t, nil, "POST", "/play/chat", ip, `{}`, "Content-Type", "application/json", "Origin", f.base, "Sec-Fetch-Site", "same-origin")
 	var c struct{ Path string }
@@ -115,7 +115,7 @@ func (f *fairServer) demo(t *testing.T, ip string) (string, int) {
 }
 
 // pollHandshake opens a polling session at path as ip: its sid, or "" with the status.
-func (f *fairServer) pollHandshake(t *testing.T, path, ip string) (string, int) {
+func (f *fairServer) pollHandshake(t testing.TB, path, ip string) (string, int) {
 	t.Helper()
 	st, body := f.do(t, nil, "GET", path+"?EIO=4&transport=polling", ip, "")
 	if st != http.StatusOK {
@@ -132,7 +132,7 @@ type student struct {
 	c    *wsclient.Client
 }
 
-func (f *fairServer) join(t *testing.T, code, path, name string) (*student, error) {
+func (f *fairServer) join(t testing.TB, code, path, name string) (*student, error) {
 	jar, _ := cookiejar.New(nil)
 	resp, err := (&http.Client{Jar: jar}).Get(f.base + "/join") // the device gets its identity
 	if err != nil {
@@ -201,7 +201,7 @@ func (f *fairServer) classSession(t *testing.T, code, path string) {
 }
 
 // seatsOf is how many seats of class code the devices at ip hold.
-func (f *fairServer) seatsOf(t *testing.T, code, ip string) int {
+func (f *fairServer) seatsOf(t testing.TB, code, ip string) int {
 	t.Helper()
 	cl := f.a.class.cr.Lookup(code)
 	if cl == nil {
