@@ -103,6 +103,13 @@ type poolKey struct {
 	addr     string
 }
 
+// OrDefault sets *v to def when it is not positive: how options take their defaults.
+func OrDefault[T int | float64 | time.Duration](v *T, def T) {
+	if *v <= 0 {
+		*v = def
+	}
+}
+
 // Registry owns every demo instance: each one a hub of its own, reachable under /play/ID/.
 type Registry struct {
 	opts      Options
@@ -122,30 +129,16 @@ func NewRegistry(opts Options) *Registry {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	if opts.MaxInstances <= 0 {
-		opts.MaxInstances = DefaultMaxInstances
-	}
-	if opts.IdleTimeout <= 0 {
-		opts.IdleTimeout = DefaultIdleTimeout
-	}
+	OrDefault(&opts.MaxInstances, DefaultMaxInstances)
+	OrDefault(&opts.IdleTimeout, DefaultIdleTimeout)
 	if opts.now == nil {
 		opts.now = time.Now
 	}
-	if opts.InstancesPerAddress <= 0 {
-		opts.InstancesPerAddress = DefaultInstancesPerAddress
-	}
-	if opts.ReservedPerAddress <= 0 {
-		opts.ReservedPerAddress = DefaultReservedPerAddress
-	}
-	if opts.CreateRate <= 0 {
-		opts.CreateRate = DefaultCreateRate
-	}
-	if opts.CreateBurst <= 0 {
-		opts.CreateBurst = DefaultCreateBurst
-	}
-	if opts.MaxReserved <= 0 {
-		opts.MaxReserved = DefaultMaxReserved
-	}
+	OrDefault(&opts.InstancesPerAddress, DefaultInstancesPerAddress)
+	OrDefault(&opts.ReservedPerAddress, DefaultReservedPerAddress)
+	OrDefault(&opts.CreateRate, DefaultCreateRate)
+	OrDefault(&opts.CreateBurst, DefaultCreateBurst)
+	OrDefault(&opts.MaxReserved, DefaultMaxReserved)
 	if opts.Reserved == nil {
 		opts.Reserved = engineio.NewAdmission(DefaultReservedSessions, 0, 0)
 	}

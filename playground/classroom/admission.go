@@ -65,14 +65,15 @@ func (b budgets) prune() {
 }
 
 // burstLocked is the code budget: never below twice the largest live class.
-func (c *Classroom) burstLocked() int {
-	burst := c.opts.FailBurst
+func (c *Classroom) burstLocked() int { return max(c.opts.FailBurst, 2*c.largestLocked()) }
+
+// largestLocked is the number of students of the largest live class.
+func (c *Classroom) largestLocked() int {
+	n := 0
 	for _, cl := range c.byCode {
-		if n := 2 * cl.Students(); n > burst {
-			burst = n
-		}
+		n = max(n, cl.Students())
 	}
-	return burst
+	return n
 }
 
 // ClientAddress is the rate-limit key of a request: its remote IP without the port.

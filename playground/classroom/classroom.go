@@ -128,30 +128,14 @@ type deviceGuesses struct {
 
 // New keeps its classes in reg (which owns their hubs).
 func New(reg *playground.Registry, opts Options) *Classroom {
-	if opts.MaxStudents <= 0 {
-		opts.MaxStudents = DefaultMaxStudents
-	}
-	if opts.FailBurst <= 0 {
-		opts.FailBurst = DefaultFailBurst
-	}
-	if opts.FailEvery <= 0 {
-		opts.FailEvery = DefaultFailEvery
-	}
-	if opts.MintBurst <= 0 {
-		opts.MintBurst = DefaultMintBurst
-	}
-	if opts.MintEvery <= 0 {
-		opts.MintEvery = DefaultMintEvery
-	}
-	if opts.GuessesPerDevice <= 0 {
-		opts.GuessesPerDevice = DefaultGuessesPerDevice
-	}
-	if opts.SeatsPerAddress <= 0 {
-		opts.SeatsPerAddress = DefaultSeatsPerAddress
-	}
-	if opts.JoinEvery <= 0 {
-		opts.JoinEvery = DefaultJoinEvery
-	}
+	playground.OrDefault(&opts.MaxStudents, DefaultMaxStudents)
+	playground.OrDefault(&opts.FailBurst, DefaultFailBurst)
+	playground.OrDefault(&opts.FailEvery, DefaultFailEvery)
+	playground.OrDefault(&opts.MintBurst, DefaultMintBurst)
+	playground.OrDefault(&opts.MintEvery, DefaultMintEvery)
+	playground.OrDefault(&opts.GuessesPerDevice, DefaultGuessesPerDevice)
+	playground.OrDefault(&opts.SeatsPerAddress, DefaultSeatsPerAddress)
+	playground.OrDefault(&opts.JoinEvery, DefaultJoinEvery)
 	return &Classroom{reg: reg, opts: opts, byCode: map[string]*Class{}, ids: newIdentities(),
 		fails: newBudgets(opts.FailEvery), tokenFails: newBudgets(opts.FailEvery),
 		mints: newBudgets(opts.MintEvery), guesses: map[string]deviceGuesses{}}

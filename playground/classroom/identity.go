@@ -90,15 +90,7 @@ func (c *Classroom) identityOf(h http.Header, now time.Time) (id string, expires
 
 // mintBurstLocked is the mint budget: never below four times the largest live class, so a whole
 // class behind one NAT'd address, fresh devices all, gets identities at once.
-func (c *Classroom) mintBurstLocked() int {
-	burst := c.opts.MintBurst
-	for _, cl := range c.byCode {
-		if n := 4 * cl.Students(); n > burst {
-			burst = n
-		}
-	}
-	return burst
-}
+func (c *Classroom) mintBurstLocked() int { return max(c.opts.MintBurst, 4*c.largestLocked()) }
 
 // Identify gives a device without a valid identity a new one (a cookie on w), when its address's
 // mint budget allows, and returns the identity it has now ("" without one).
