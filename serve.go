@@ -29,13 +29,21 @@ const (
 	maxHeaderBytes    = 64 << 10
 	shutdownTimeout   = 10 * time.Second
 
-	// Every demo and class hub of the process shares one admission (reliability.md T09): at most
-	// maxSessions Engine.IO sessions open, new ones at sessionRate per second after a burst that
-	// lets a few classes' lesson pages (12 demo clients each) and a 300-student class join at once.
-	// Refused handshakes get 503 and socket.io-client retries; there is no per-address limit.
-	maxSessions  = 10_000
-	sessionRate  = 200
-	sessionBurst = 1_000
+	// Every demo hub of the process shares one admission (reliability.md T09): at most
+	// maxSessions Engine.IO sessions open, new ones at sessionRate per second after a burst of
+	// sessionBurst. One client address holds at most sessionsPerAddress of them and opens new ones
+	// at sessionAddressRate after a burst of sessionAddressBurst (its own bucket, checked first):
+	// one client cannot take every place nor every token, and a class behind one NAT (60 students
+	// with a lesson page of up to 12 demo clients each: 720) still opens its pages at once.
+	// Classes do not use this admission: each admits its students from sessions reserved for it
+	// (playground.Spec.Reserve), so no flood here can refuse them. Refused handshakes get 503 and
+	// socket.io-client retries.
+	maxSessions         = 10_000
+	sessionRate         = 200
+	sessionBurst        = 2_000
+	sessionsPerAddress  = 2_000
+	sessionAddressRate  = 50
+	sessionAddressBurst = 1_000
 )
 
 // serveConfig is the serve command's flags: the web app's part, and what only main uses.
@@ -60,6 +68,7 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	fs.StringVar(&origins, "origins", origins, "comma-separated extra `origins` allowed to open sockets, exactly scheme://host:port (env SOCKETLAB_ORIGINS)")
 	fs.StringVar(&cfg.LessonDir, "lessons", "", "serve lessons from this `dir` instead of the embedded course")
 	fs.BoolVar(&cfg.Drafts, "drafts", false, "show draft lessons")
+	fs.IntVar(&cfg.SeatsPerAddress, "seats-per-address", web.DefaultSeatsPerAddress, "most `seats` of one class the devices behind one network address may take (a class behind one NAT shares its address)")
 	fs.BoolVar(&cfg.Watch, "watch", false, "with -lessons: re-render a lesson when its file changes and reload the browser tabs showing it")
 	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
@@ -67,6 +76,9 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	}
 	if fs.NArg() > 0 {
 		return cfg, fmt.Errorf("serve: unexpected argument %q", fs.Arg(0))
+	}
+	if cfg.SeatsPerAddress < 1 {
+		return cfg, fmt.Errorf("serve: -seats-per-address %d: want at least 1", cfg.SeatsPerAddress)
 	}
 	if cfg.Watch && cfg.LessonDir == "" {
 		return cfg, errors.New("serve: -watch needs -lessons DIR (the embedded course cannot change)")
@@ -213,7 +225,8 @@ func allowedOrigins(addr, listening, publicURL, extra string) ([]string, error) 
 	return out, nil
 }
 
-// newAdmission is the process's one admission for new Engine.IO sessions.
+// newAdmission is the process's one admission for the demo hubs' new Engine.IO sessions.
 func newAdmission() *engineio.Admission {
-	return engineio.NewAdmission(maxSessions, sessionRate, sessionBurst)
+	return engineio.NewAdmission(maxSessions, sessionRate, sessionBurst).
+		SetShare(engineio.Share{Open: sessionsPerAddress, Rate: sessionAddressRate, Burst: sessionAddressBurst})
 }

@@ -55,6 +55,8 @@ type Instance struct {
 	progs    *Programs      // AttachPrograms; guarded by mu
 	eopts    engineio.Options
 	sopts    socketio.Options
+	client   Client              // Spec.Client (set by Registry.Open)
+	reserve  *engineio.Admission // Spec.Reserve's sessions; nil for a demo
 }
 
 const (
@@ -68,7 +70,7 @@ const (
 
 // newInstance is the one instance constructor (Registry.Open calls it): a hub of its own with the
 // registry's engine and socket templates, its tap watched, then spec.Setup's handlers installed.
-func newInstance(id string, spec Spec, opts Options) *Instance {
+func newInstance(id string, spec Spec, opts Options, reserve *engineio.Admission) *Instance {
 	cfg := spec.Config
 	if cfg == nil {
 		cfg = &DemoConfig{}
@@ -81,12 +83,16 @@ func newInstance(id string, spec Spec, opts Options) *Instance {
 		state:    map[string]map[string][]string{},
 		lastSeen: opts.now(),
 		runs:     rate.NewLimiter(rate.Every(200*time.Millisecond), 10),
+		reserve:  reserve,
 	}
 	// The hub's own log records go to the server log and, as they are, to the demo's console.
 	in.log = slog.New(&consoleHandler{next: opts.Logger.Handler().WithAttrs([]slog.Attr{slog.String("instance", id)}), in: in})
 	eopts := opts.Engine
 	eopts.Logger = in.log
 	eopts.CheckOrigin = OriginAllowlist(opts.Origins)
+	if reserve != nil {
+		eopts.Admission = reserve
+	}
 	sopts := opts.Socket
 	sopts.Logger = in.log
 	if in.kind != nil {
@@ -197,6 +203,9 @@ func (in *Instance) close() {
 	in.runMu.Unlock()
 	in.retiring.Wait()
 	in.tap.Close()
+	if in.reserve != nil {
+		in.reserve.Free()
+	}
 }
 
 // publish sends one tap or log message to the tap's subscribers, with an id (the SSE "id:" line,

@@ -34,6 +34,15 @@ type Spec struct {
 	// (console.log at "log"; the sandbox's own messages at "warn" or "error"), besides the tap.
 	// It may be called from any goroutine.
 	Console func(level, text string)
+	// Client is who asked for the instance: Open counts it against that client's share and
+	// creation rate (Options.InstancesPerAddress, CreateRate). The zero Client is not counted.
+	Client Client
+	// Reserve, when above 0, makes the instance a reserved one (a class): it counts against
+	// Options.MaxReserved instead of MaxInstances, and its hub admits its sessions from Reserve
+	// places of its own, taken from Options.Reserved at Open (ErrFull when the pool has no room)
+	// and given back when it closes, instead of the shared Engine.Admission: other clients'
+	// floods cannot take them. ReservePerAddress is what one client address may hold of them.
+	Reserve, ReservePerAddress int
 }
 
 // Logger is the registry's logger.
@@ -84,7 +93,7 @@ func (in *Instance) Close() {
 	if r := in.reg; r != nil {
 		r.mu.Lock()
 		if r.instances[in.id] == in {
-			delete(r.instances, in.id)
+			r.forgetLocked(in.id, in)
 		}
 		r.mu.Unlock()
 	}

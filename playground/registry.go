@@ -8,10 +8,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
 	"time"
+
+	"golang.org/x/time/rate"
 
 	"socketlab/playground/engineio"
 	"socketlab/playground/socketio"
@@ -20,8 +23,23 @@ import (
 // Registry defaults (reliability.md §3: instances capped, reclaimed 5 min after the last client left).
 const (
 	DefaultMaxInstances = 1000
-	DefaultIdleTimeout  = 5 * time.Minute
-	maxConfigBytes      = 16 << 10
+	// DefaultInstancesPerAddress is what one client address may hold of the demo instances: half,
+	// so one client can never take them all, and still above what a class behind one NAT'd
+	// address uses (60 students with a lesson page of up to 6 demos each is 360).
+	DefaultInstancesPerAddress = 500
+	// DefaultCreateRate and DefaultCreateBurst pace new instances per address (both pools).
+	DefaultCreateRate  = 5
+	DefaultCreateBurst = 400
+	// DefaultMaxReserved caps the instances with sessions of their own (Spec.Reserve: classes),
+	// which do not count against MaxInstances, so demos can never take a class's place.
+	DefaultMaxReserved = 100
+	// DefaultReservedPerAddress is how many of them one client address may hold.
+	DefaultReservedPerAddress = 10
+	// DefaultReservedSessions is the pool Spec.Reserve sessions are taken from, apart from the
+	// demos' shared admission: 40 classes of 500 seats.
+	DefaultReservedSessions = 20_000
+	DefaultIdleTimeout      = 5 * time.Minute
+	maxConfigBytes          = 16 << 10
 	// SweepEvery is how often a registry closes its idle instances (Sweep).
 	SweepEvery = 30 * time.Second
 )
@@ -35,14 +53,62 @@ type Options struct {
 	// Engine is the template for each instance's Engine.IO options (timings, limits); its
 	// CheckOrigin, Logger and Handler are set by the registry.
 	Engine engineio.Options
+	// InstancesPerAddress caps the demo instances one client address holds
+	// (DefaultInstancesPerAddress when 0); ReservedPerAddress the reserved ones
+	// (DefaultReservedPerAddress when 0); CreateRate and CreateBurst pace both per address
+	// (DefaultCreateRate, DefaultCreateBurst when 0).
+	InstancesPerAddress, ReservedPerAddress int
+	CreateRate                              float64
+	CreateBurst                             int
+	// MaxReserved caps the instances opened with Spec.Reserve (DefaultMaxReserved when 0).
+	MaxReserved int
+	// Reserved is the pool Spec.Reserve sessions come from (when nil, one of
+	// DefaultReservedSessions with no rate limit).
+	Reserved *engineio.Admission
 	// Socket is the template for each instance's Socket.IO options; Logger and Recovery are set
 	// by the registry.
 	Socket socketio.Options
 	now    func() time.Time
 }
 
-// ErrFull is returned when the instance cap is reached.
-var ErrFull = errors.New("too many live demos on this server right now; try again in a few minutes")
+// ErrFull is returned when the instance cap is reached; ErrClientFull when the client's address
+// holds its share; ErrTooFast when it opens instances faster than its rate.
+var (
+	ErrFull       = errors.New("too many live demos on this server right now; try again in a few minutes")
+	ErrClientFull = errors.New("too many live demos from your network right now; close some tabs or try again in a few minutes")
+	ErrTooFast    = errors.New("demos are being started too fast from your network; try again in a few seconds")
+)
+
+// Client is who asks for an instance: the remote address (ClientAddress) of the request.
+// The zero Client (the server's own instances, tests) is not counted.
+type Client struct {
+	Addr string
+}
+
+// ClientOf is the client of a request.
+func ClientOf(r *http.Request) Client { return Client{Addr: ClientAddress(r.RemoteAddr)} }
+
+// ClientAddress is a request's remote IP without the port: the key of every per-client limit
+// (the same as engineio.AdmissionKey).
+func ClientAddress(remoteAddr string) string {
+	if h, _, err := net.SplitHostPort(remoteAddr); err == nil {
+		return h
+	}
+	return remoteAddr
+}
+
+// poolKey is a client address in one of the two instance pools.
+type poolKey struct {
+	reserved bool
+	addr     string
+}
+
+// OrDefault sets *v to def when it is not positive: how options take their defaults.
+func OrDefault[T int | float64 | time.Duration](v *T, def T) {
+	if *v <= 0 {
+		*v = def
+	}
+}
 
 // Registry owns every demo instance: each one a hub of its own, reachable under /play/ID/.
 type Registry struct {
@@ -50,6 +116,9 @@ type Registry struct {
 	log       *slog.Logger
 	mu        sync.Mutex
 	instances map[string]*Instance
+	reserved  int                      // instances with Spec.Reserve
+	held      map[poolKey]int          // instances per client address and pool
+	creates   map[string]*rate.Limiter // new instances per client address
 	closed    bool
 	stop      chan struct{}
 	done      chan struct{}
@@ -60,16 +129,21 @@ func NewRegistry(opts Options) *Registry {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	if opts.MaxInstances <= 0 {
-		opts.MaxInstances = DefaultMaxInstances
-	}
-	if opts.IdleTimeout <= 0 {
-		opts.IdleTimeout = DefaultIdleTimeout
-	}
+	OrDefault(&opts.MaxInstances, DefaultMaxInstances)
+	OrDefault(&opts.IdleTimeout, DefaultIdleTimeout)
 	if opts.now == nil {
 		opts.now = time.Now
 	}
-	r := &Registry{opts: opts, log: opts.Logger, instances: map[string]*Instance{}, stop: make(chan struct{}), done: make(chan struct{})}
+	OrDefault(&opts.InstancesPerAddress, DefaultInstancesPerAddress)
+	OrDefault(&opts.ReservedPerAddress, DefaultReservedPerAddress)
+	OrDefault(&opts.CreateRate, DefaultCreateRate)
+	OrDefault(&opts.CreateBurst, DefaultCreateBurst)
+	OrDefault(&opts.MaxReserved, DefaultMaxReserved)
+	if opts.Reserved == nil {
+		opts.Reserved = engineio.NewAdmission(DefaultReservedSessions, 0, 0)
+	}
+	r := &Registry{opts: opts, log: opts.Logger, instances: map[string]*Instance{}, held: map[poolKey]int{},
+		creates: map[string]*rate.Limiter{}, stop: make(chan struct{}), done: make(chan struct{})}
 	go r.sweeper()
 	return r
 }
@@ -96,7 +170,12 @@ func (r *Registry) Sweep() int {
 	for id, in := range r.instances {
 		if in.idleSince(now) > r.opts.IdleTimeout {
 			idle = append(idle, in)
-			delete(r.instances, id)
+			r.forgetLocked(id, in)
+		}
+	}
+	for addr, l := range r.creates { // the addresses whose bucket is full again
+		if l.TokensAt(now) >= float64(l.Burst()) {
+			delete(r.creates, addr)
 		}
 	}
 	r.mu.Unlock()
@@ -105,6 +184,27 @@ func (r *Registry) Sweep() int {
 		r.log.Debug("demo instance reclaimed", "instance", in.id, "demo", in.demo)
 	}
 	return len(idle)
+}
+
+// forgetLocked takes instance in (registered as id) out of the registry and its client's count.
+func (r *Registry) forgetLocked(id string, in *Instance) {
+	delete(r.instances, id)
+	if in.reserve != nil {
+		r.reserved--
+	}
+	if in.client.Addr != "" {
+		k := poolKey{in.reserve != nil, in.client.Addr}
+		if r.held[k]--; r.held[k] <= 0 {
+			delete(r.held, k)
+		}
+	}
+}
+
+// Held is how many live instances client holds, demos (reserved false) or reserved ones.
+func (r *Registry) Held(client Client, reserved bool) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.held[poolKey{reserved, client.Addr}]
 }
 
 // Len is the number of live instances.
@@ -137,7 +237,7 @@ func (r *Registry) Close() {
 	}
 	wg.Wait()
 	r.mu.Lock()
-	r.instances = map[string]*Instance{}
+	r.instances, r.held, r.reserved = map[string]*Instance{}, map[poolKey]int{}, 0
 	r.mu.Unlock()
 }
 
@@ -147,29 +247,70 @@ func newInstanceID() string {
 	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
-// Create starts a new instance running demo with cfg.
+// Create starts a new instance running demo with cfg (for no client: CreateFor).
 func (r *Registry) Create(demo string, cfg *DemoConfig) (*Instance, error) {
+	return r.CreateFor(Client{}, demo, cfg)
+}
+
+// CreateFor starts a new instance running demo with cfg for client, within its share.
+func (r *Registry) CreateFor(client Client, demo string, cfg *DemoConfig) (*Instance, error) {
 	k := KindOf(demo)
 	if k == nil {
 		return nil, fmt.Errorf("unknown demo %q (known: %s)", demo, strings.Join(DemoNames, ", "))
 	}
-	return r.Open(Spec{Demo: demo, Config: cfg, Setup: k.Setup})
+	return r.Open(Spec{Demo: demo, Config: cfg, Setup: k.Setup, Client: client})
 }
 
-// Open is the one way an instance is made: under the registry's cap, registered (so it is swept
-// when idle and closed with the registry), built by newInstance from spec.
+// Open is the one way an instance is made: under the registry's caps (its pool's, and what
+// spec.Client may hold and start), registered (so it is swept when idle and closed with the
+// registry), built by newInstance from spec. With spec.Reserve its sessions are reserved first.
 func (r *Registry) Open(spec Spec) (*Instance, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.closed {
 		return nil, errors.New("shutting down")
 	}
-	if len(r.instances) >= r.opts.MaxInstances {
+	reserved := spec.Reserve > 0
+	if reserved && r.reserved >= r.opts.MaxReserved || !reserved && len(r.instances)-r.reserved >= r.opts.MaxInstances {
 		return nil, ErrFull
 	}
-	in := newInstance(newInstanceID(), spec, r.opts)
-	in.reg = r
+	k := poolKey{reserved, spec.Client.Addr}
+	if k.addr != "" {
+		share := r.opts.InstancesPerAddress
+		if reserved {
+			share = r.opts.ReservedPerAddress
+		}
+		if r.held[k] >= share {
+			return nil, ErrClientFull
+		}
+		// A token bucket at an explicit time (synctest's clock in tests).
+		l := r.creates[k.addr]
+		if l == nil {
+			l = rate.NewLimiter(rate.Limit(r.opts.CreateRate), r.opts.CreateBurst)
+			r.creates[k.addr] = l
+		}
+		if !l.AllowN(r.opts.now(), 1) {
+			return nil, ErrTooFast
+		}
+	}
+	var adm *engineio.Admission
+	if reserved {
+		var err error
+		per := min(spec.Reserve, max(spec.ReservePerAddress, 1))
+		// Per address: its share of the places, and a bucket that lets that many join at once.
+		if adm, err = r.opts.Reserved.Reserve(spec.Reserve, 0, 0, engineio.Share{Open: per, Rate: float64(per) / 10, Burst: per}); err != nil {
+			return nil, ErrFull
+		}
+	}
+	in := newInstance(newInstanceID(), spec, r.opts, adm)
+	in.reg, in.client = r, spec.Client
 	r.instances[in.id] = in
+	if reserved {
+		r.reserved++
+	}
+	if k.addr != "" {
+		r.held[k]++
+	}
 	return in, nil
 }
 
@@ -211,9 +352,14 @@ func (r *Registry) handleCreate(w http.ResponseWriter, req *http.Request) {
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
 		return
 	}
-	in, err := r.Create(demo, cfg)
+	in, err := r.CreateFor(ClientOf(req), demo, cfg)
 	if err != nil {
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": err.Error()})
+		status := http.StatusServiceUnavailable
+		if errors.Is(err, ErrClientFull) || errors.Is(err, ErrTooFast) {
+			status = http.StatusTooManyRequests
+		}
+		w.Header().Set("Retry-After", "10")
+		writeJSON(w, status, map[string]string{"error": err.Error()})
 		return
 	}
 	r.log.Debug("demo instance created", "instance", in.id, "demo", demo)

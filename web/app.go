@@ -45,11 +45,17 @@ type Config struct {
 	// Engine.IO sessions (nil: no cap).
 	Admission *engineio.Admission
 
+	// SeatsPerAddress is the most seats of one class the devices behind one client address may
+	// take (DefaultSeatsPerAddress when 0).
+	SeatsPerAddress int
+
 	// Run, when set, serves one program instead of the course (socketlab run): its hub at
 	// /socket.io/ and the playground attached to it at / (routes.go).
 	Run *RunConfig
 
-	socket socketio.Options // tests: the hubs' Socket.IO options
+	socket  socketio.Options // tests: the hubs' Socket.IO options
+	classes int              // tests: live classes in all and per address (0: the registry's defaults)
+	seats   int              // tests: a class's seats (0: classroom.DefaultMaxStudents)
 }
 
 // RunConfig is the program `socketlab run` serves.
@@ -183,6 +189,7 @@ func New(log *slog.Logger, cfg Config) (*App, error) {
 	a.play = playground.NewRegistry(playground.Options{
 		Logger: log, Origins: cfg.Origins,
 		Engine: engineio.Options{Admission: cfg.Admission}, Socket: cfg.socket,
+		MaxReserved: cfg.classes, ReservedPerAddress: cfg.classes,
 	})
 	a.site = templates.Site{
 		Name: "Socket Lab",

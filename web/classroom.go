@@ -17,6 +17,7 @@ import (
 	"rsc.io/qr"
 
 	"socketlab/lessons"
+	"socketlab/playground"
 	"socketlab/playground/classroom"
 	"socketlab/templates"
 )
@@ -31,10 +32,13 @@ type classPages struct {
 	plainSite   templates.Site
 }
 
+// DefaultSeatsPerAddress is Config.SeatsPerAddress's default.
+const DefaultSeatsPerAddress = classroom.DefaultSeatsPerAddress
+
 func newClassPages(a *App) *classPages {
 	return &classPages{
 		a:           a,
-		cr:          classroom.New(a.play, classroom.Options{}),
+		cr:          classroom.New(a.play, classroom.Options{SeatsPerAddress: a.cfg.SeatsPerAddress, MaxStudents: a.cfg.seats}),
 		presentSite: a.classSite("js/class-present.js"),
 		studentSite: a.classSite("js/class-student.js"),
 		plainSite:   a.classSite(""),
@@ -75,12 +79,16 @@ func (c *classPages) handleCreate() http.Handler {
 		if !ls.bySlug[lesson] {
 			lesson = ""
 		}
-		cl, secret, err := c.cr.Create(lesson)
+		cl, secret, err := c.cr.CreateFor(playground.ClientOf(r), lesson)
 		if err != nil {
 			c.a.log.Warn("class not started", "err", err)
+			status := http.StatusServiceUnavailable
+			if errors.Is(err, playground.ErrClientFull) || errors.Is(err, playground.ErrTooFast) {
+				status = http.StatusTooManyRequests
+			}
 			w.Header().Set("Retry-After", "60")
 			c.a.page(func(*http.Request) (templ.Component, int) {
-				return templates.ClassStartPage(templates.ClassStartView{Site: c.plainSite, Lessons: ls.list, Error: "Could not start a class: " + err.Error()}), http.StatusServiceUnavailable
+				return templates.ClassStartPage(templates.ClassStartView{Site: c.plainSite, Lessons: ls.list, Error: "Could not start a class: " + err.Error()}), status
 			}).ServeHTTP(w, r)
 			return
 		}
@@ -139,6 +147,7 @@ func (c *classPages) handleJoinForm() http.Handler {
 		return templates.ClassJoinPage(templates.ClassJoinView{Site: c.plainSite}), http.StatusOK
 	})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c.cr.Identify(w, r) // the device's identity: its own wrong-code budget and seat
 		if code := r.URL.Query().Get("code"); code != "" {
 			norm, _ := classroom.NormalizeCode(code)
 			http.Redirect(w, r, "/join/"+url.PathEscape(norm), http.StatusSeeOther)
@@ -156,10 +165,7 @@ func (c *classPages) handleJoin() http.Handler {
 }
 
 func (a *App) joinError(site templates.Site, code string, err error) (templ.Component, int) {
-	status := http.StatusNotFound
-	if errors.Is(err, classroom.ErrTooManyAttempts) {
-		status = http.StatusTooManyRequests
-	}
+	status := classroom.AdmitStatus(err)
 	norm, _ := classroom.NormalizeCode(code)
 	if len(norm) > classroom.CodeLen {
 		norm = norm[:classroom.CodeLen]

@@ -5,13 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
-	"net"
 	"net/http"
 	"regexp"
 	"time"
 
 	"golang.org/x/time/rate"
 
+	"socketlab/playground"
 	"socketlab/playground/socketio"
 )
 
@@ -65,23 +65,19 @@ func (b budgets) prune() {
 }
 
 // burstLocked is the code budget: never below twice the largest live class.
-func (c *Classroom) burstLocked() int {
-	burst := c.opts.FailBurst
+func (c *Classroom) burstLocked() int { return max(c.opts.FailBurst, 2*c.largestLocked()) }
+
+// largestLocked is the number of students of the largest live class.
+func (c *Classroom) largestLocked() int {
+	n := 0
 	for _, cl := range c.byCode {
-		if n := 2 * cl.Students(); n > burst {
-			burst = n
-		}
+		n = max(n, cl.Students())
 	}
-	return burst
+	return n
 }
 
 // ClientAddress is the rate-limit key of a request: its remote IP without the port.
-func ClientAddress(remoteAddr string) string {
-	if h, _, err := net.SplitHostPort(remoteAddr); err == nil {
-		return h
-	}
-	return remoteAddr
-}
+func ClientAddress(remoteAddr string) string { return playground.ClientAddress(remoteAddr) }
 
 // Blocked reports whether addr has used up its failed-code budget.
 func (c *Classroom) Blocked(addr string) bool {
@@ -122,12 +118,24 @@ func (c *Classroom) Join(addr, code string) (*Class, error) {
 // MemberCookie is the name of the cookie that marks a device admitted to the class with code.
 func MemberCookie(code string) string { return "sl-class-" + code }
 
-// Admit is Join for an HTTP request (a class page or a new Engine.IO handshake): a device that
-// was admitted to this class before shows it with its member cookie, and is let in even when its
-// address is over the code budget, so the students behind one NAT'd address can reload and
-// reconnect while a classmate mistypes (the cookie is 128 random bits per class: no way to guess
-// a code). An admitted request gets the cookie, when w is not nil.
+// Admit is Join for a class page: pages also give a device without an identity a new one
+// (Identify), so its code is checked against its own budget.
 func (c *Classroom) Admit(w http.ResponseWriter, r *http.Request, code string) (*Class, error) {
+	return c.admit(w, r, code, true)
+}
+
+// admit decides a request for class code (a page, when page, or a new Engine.IO handshake):
+//
+//   - a device admitted to this class before shows its member cookie and is let in, whatever any
+//     budget says (the cookie is 128 random bits per class: no way to guess a code);
+//   - another site's image tag or script (crossSiteSubresource) is refused, and counts nowhere;
+//   - a device with an identity (identity.go) is checked against the live classes first: a
+//     right code is never counted, and only its own wrong codes (GuessesPerDevice) ever refuse
+//     it, so nobody else's wrong codes lock it out;
+//   - a device without one spends its address's budget (Join), shared behind a NAT.
+//
+// An admitted request gets the member cookie, when w is not nil.
+func (c *Classroom) admit(w http.ResponseWriter, r *http.Request, code string, page bool) (*Class, error) {
 	var cl *Class
 	norm, _ := NormalizeCode(code)
 	if ck, err := r.Cookie(MemberCookie(norm)); err == nil {
@@ -136,8 +144,25 @@ func (c *Classroom) Admit(w http.ResponseWriter, r *http.Request, code string) (
 		}
 	}
 	if cl == nil {
+		if crossSiteSubresource(r) {
+			return nil, ErrCrossSite
+		}
+		now := time.Now()
+		id, expires := c.identityOf(r.Header, now)
+		if id == "" && page && w != nil {
+			id = c.mintFor(w, r, now)
+			expires = now.Add(identityMaxAge)
+		}
 		var err error
-		if cl, err = c.Join(ClientAddress(r.RemoteAddr), code); err != nil {
+		if id != "" {
+			cl, err = c.joinAs(id, expires, code)
+			if errors.Is(err, ErrTooManyGuesses) && w != nil {
+				c.mintFor(w, r, now) // the next try is checked again, paid by the address's mint budget
+			}
+		} else {
+			cl, err = c.Join(ClientAddress(r.RemoteAddr), code)
+		}
+		if err != nil {
 			return nil, err
 		}
 	}
@@ -150,12 +175,32 @@ func (c *Classroom) Admit(w http.ResponseWriter, r *http.Request, code string) (
 	return cl, nil
 }
 
+// joinAs looks code up for the device with identity id (valid until expires): the live classes
+// first, so a right code is never counted; a wrong one spends one of the device's guesses, and a
+// device that has spent them all is refused before any lookup.
+func (c *Classroom) joinAs(id string, expires time.Time, code string) (*Class, error) {
+	c.mu.Lock()
+	spent := c.guesses[id].n >= c.opts.GuessesPerDevice
+	c.mu.Unlock()
+	if spent {
+		return nil, ErrTooManyGuesses
+	}
+	if cl := c.Lookup(code); cl != nil {
+		return cl, nil
+	}
+	c.mu.Lock()
+	c.guesses[id] = deviceGuesses{n: c.guesses[id].n + 1, expires: expires}
+	c.mu.Unlock()
+	return nil, ErrUnknownClass
+}
+
 // SocketHandler serves /class/{code}/socket.io/, the class hub's only entrance (its instance is
 // private: /play/{id}/socket.io/ does not serve it). A request of a session the class's hub has
-// open (its "sid") always reaches the hub; anything else is a new handshake, looked up with Admit:
-// an unknown code spends the address's failure budget and gets the Engine.IO error shape, and an
-// address over its budget gets 429 for every code, unless the device shows the class's member
-// cookie. A made-up sid is no way around the budget.
+// open (its "sid") always reaches the hub; anything else is a new handshake, decided like a page
+// (admit) but minting no identity: an unknown code spends the device's guesses (or, without an
+// identity, its address's failure budget) and gets the Engine.IO error shape; a device or address
+// over its budget gets 429 for every code, unless the device shows the class's member cookie. A
+// made-up sid is no way around the budget.
 func (c *Classroom) SocketHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if sid := r.URL.Query().Get("sid"); sid != "" {
@@ -164,12 +209,9 @@ func (c *Classroom) SocketHandler() http.Handler {
 				return
 			}
 		}
-		cl, err := c.Admit(w, r, r.PathValue("code"))
+		cl, err := c.admit(w, r, r.PathValue("code"), false)
 		if err != nil {
-			status := http.StatusNotFound
-			if errors.Is(err, ErrTooManyAttempts) {
-				status = http.StatusTooManyRequests
-			}
+			status := AdmitStatus(err)
 			// The Engine.IO error shape, so a client sees "Session ID unknown"-style JSON.
 			w.Header().Set("Content-Type", "application/json")
 			w.Header().Set("Cache-Control", "no-store")
@@ -179,6 +221,17 @@ func (c *Classroom) SocketHandler() http.Handler {
 		}
 		cl.in.ServeHTTP(w, r)
 	})
+}
+
+// AdmitStatus is the HTTP status of an error of Admit.
+func AdmitStatus(err error) int {
+	switch {
+	case errors.Is(err, ErrTooManyAttempts), errors.Is(err, ErrTooManyGuesses):
+		return http.StatusTooManyRequests
+	case errors.Is(err, ErrCrossSite):
+		return http.StatusForbidden
+	}
+	return http.StatusNotFound
 }
 
 // ---- the hub's middlewares
@@ -222,16 +275,33 @@ func (cl *Class) studentMiddleware(s *socketio.Socket, next func(error)) {
 		next(connectErr(err.Error()))
 		return
 	}
+	now := time.Now()
+	device, _ := cl.cr.identityOf(s.Handshake().Headers, now)
+	addr := ClientAddress(s.Handshake().Address)
+	opts := cl.cr.opts
 	cl.mu.Lock()
+	// One seat per device: a device that has one takes it over (a reconnection, another tab), so
+	// it never holds two, and its own old name is not "taken" from it.
+	seat := cl.byDevice[device]
+	if device == "" {
+		seat = ""
+	}
 	switch {
 	case cl.ended:
 		err = errClassEnded
 	case cl.banned[folded]:
 		err = errors.New("removed by the instructor: ask them to let you back in")
-	case cl.byName[folded] != "":
+	case cl.byName[folded] != "" && cl.byName[folded] != seat:
 		err = errors.New("that name is taken in this class; pick another")
-	case len(cl.students) >= cl.cr.opts.MaxStudents:
-		err = errors.New("the class is full")
+	case seat == "" && cl.seats[addr] >= opts.SeatsPerAddress:
+		err = errSeatsPerAddress
+	case seat == "" && len(cl.students) >= opts.MaxStudents:
+		err = errClassFull
+	case math.Ceil(cl.joins.spent(addr, now)) >= float64(opts.SeatsPerAddress):
+		err = errJoinRate
+	}
+	if err == nil {
+		cl.joins.spend(addr, now)
 	}
 	cl.mu.Unlock()
 	if err != nil {
@@ -240,9 +310,19 @@ func (cl *Class) studentMiddleware(s *socketio.Socket, next func(error)) {
 		return
 	}
 	s.Set("name", name)
+	s.Set("seat", seatOf{device: device, addr: addr})
 	cl.in.SetName(s.ID(), name)
 	next(nil)
 }
+
+// seatOf is who a student's seat is counted for: their device's identity and client address.
+type seatOf struct{ device, addr string }
+
+var (
+	errClassFull       = errors.New("the class is full")
+	errSeatsPerAddress = errors.New("too many seats in this class are taken from your network; ask your instructor")
+	errJoinRate        = errors.New("too many joins from your network just now; try again in a few seconds")
+)
 
 // instructorMiddleware admits the holder of the class's key. Wrong keys spend the address's key
 // budget, never its code budget; once that is spent they are refused as too many attempts (and no

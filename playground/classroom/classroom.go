@@ -41,13 +41,28 @@ const CodeAlphabet = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 const (
 	CodeLen            = 6
 	DefaultMaxStudents = 500
-	// DefaultFailBurst is the per-address budget of failed class codes (and, in a bucket of its
-	// own, of wrong instructor keys). The code budget is raised to twice the largest live class
-	// when that is bigger, so a whole class behind one NAT can mistype at once.
+	// DefaultFailBurst is the per-address budget of failed class codes from devices without an
+	// identity (and, in a bucket of its own, of wrong instructor keys). The code budget is raised
+	// to twice the largest live class when that is bigger, so a whole class behind one NAT can
+	// mistype at once.
 	DefaultFailBurst = 100
-	// DefaultFailEvery refills one failed attempt per address: a guesser behind one address makes
-	// ~86 400 guesses a day against 8.9·10^8 codes.
-	DefaultFailEvery = time.Second
+	// DefaultFailEvery refills one failed attempt per address.
+	DefaultFailEvery = 2 * time.Second
+	// DefaultMintBurst identities are minted per address at once (four times the largest live
+	// class when that is more), then one per DefaultMintEvery (identity.go).
+	DefaultMintBurst = 1000
+	DefaultMintEvery = 10 * time.Second
+	// DefaultGuessesPerDevice is the wrong codes an identity may try, once: a device that spends
+	// them gets a new identity from its address's mint budget.
+	DefaultGuessesPerDevice = 5
+	// DefaultSeatsPerAddress is how many seats of one class the devices behind one address may
+	// hold (a class behind one NAT is 30 to 60); DefaultJoinEvery refills their join bucket,
+	// whose burst is the same number.
+	DefaultSeatsPerAddress = 100
+	DefaultJoinEvery       = 500 * time.Millisecond
+	// sessionSlack is the class's Engine.IO sessions beyond its seats (the instructor's pages,
+	// reconnections overlapping a session not yet timed out), in its reserve and per address.
+	sessionSlack     = 50
 	nameMax          = 24
 	textMax          = 500
 	maxBreakoutRooms = 50
@@ -61,18 +76,28 @@ const (
 var (
 	ErrUnknownClass    = errors.New("no class with this code (it may have ended)")
 	ErrTooManyAttempts = errors.New("too many wrong class codes from this address; wait a minute")
-	errTooManyKeys     = errors.New("too many wrong presenter keys from this address; wait a minute")
-	ErrNotAuthorized   = errors.New("not authorized")
-	ErrClassLocked     = errors.New("sending is locked by the instructor")
-	errClassEnded      = errors.New("the class has ended")
-	reservedNames      = []string{"instructor", "teacher", "server", "everyone"}
+	// ErrTooManyGuesses: this device's identity has tried its wrong codes; its answer carries a
+	// new identity when the address's mint budget allows, so the next try is checked again.
+	ErrTooManyGuesses = errors.New("too many wrong class codes from this device; check the code with your instructor and try again")
+	// ErrCrossSite: another site's page (an image tag, a script) asked for a class.
+	ErrCrossSite     = errors.New("open the join link directly")
+	errTooManyKeys   = errors.New("too many wrong presenter keys from this address; wait a minute")
+	ErrNotAuthorized = errors.New("not authorized")
+	ErrClassLocked   = errors.New("sending is locked by the instructor")
+	errClassEnded    = errors.New("the class has ended")
+	reservedNames    = []string{"instructor", "teacher", "server", "everyone"}
 )
 
 // Options configure a Classroom; zero values take the defaults.
 type Options struct {
-	MaxStudents int           // DefaultMaxStudents
-	FailBurst   int           // DefaultFailBurst
-	FailEvery   time.Duration // DefaultFailEvery
+	MaxStudents      int           // DefaultMaxStudents
+	FailBurst        int           // DefaultFailBurst
+	FailEvery        time.Duration // DefaultFailEvery
+	MintBurst        int           // DefaultMintBurst
+	MintEvery        time.Duration // DefaultMintEvery
+	GuessesPerDevice int           // DefaultGuessesPerDevice
+	SeatsPerAddress  int           // DefaultSeatsPerAddress
+	JoinEvery        time.Duration // DefaultJoinEvery
 }
 
 // Classroom finds classes by join code and rate-limits failed codes per client address.
@@ -85,25 +110,35 @@ type Classroom struct {
 	reg  *playground.Registry
 	opts Options
 
+	ids identities // the key of device identity cookies
+
 	mu         sync.Mutex
 	byCode     map[string]*Class
-	fails      budgets // wrong or unknown class codes
-	tokenFails budgets // wrong instructor keys
+	fails      budgets                  // wrong or unknown class codes from devices without an identity
+	tokenFails budgets                  // wrong instructor keys
+	mints      budgets                  // identities minted per address
+	guesses    map[string]deviceGuesses // identity → its wrong codes, until it expires
+}
+
+// deviceGuesses is an identity's wrong codes; it is forgotten when the identity expires.
+type deviceGuesses struct {
+	n       int
+	expires time.Time
 }
 
 // New keeps its classes in reg (which owns their hubs).
 func New(reg *playground.Registry, opts Options) *Classroom {
-	if opts.MaxStudents <= 0 {
-		opts.MaxStudents = DefaultMaxStudents
-	}
-	if opts.FailBurst <= 0 {
-		opts.FailBurst = DefaultFailBurst
-	}
-	if opts.FailEvery <= 0 {
-		opts.FailEvery = DefaultFailEvery
-	}
-	return &Classroom{reg: reg, opts: opts, byCode: map[string]*Class{},
-		fails: newBudgets(opts.FailEvery), tokenFails: newBudgets(opts.FailEvery)}
+	playground.OrDefault(&opts.MaxStudents, DefaultMaxStudents)
+	playground.OrDefault(&opts.FailBurst, DefaultFailBurst)
+	playground.OrDefault(&opts.FailEvery, DefaultFailEvery)
+	playground.OrDefault(&opts.MintBurst, DefaultMintBurst)
+	playground.OrDefault(&opts.MintEvery, DefaultMintEvery)
+	playground.OrDefault(&opts.GuessesPerDevice, DefaultGuessesPerDevice)
+	playground.OrDefault(&opts.SeatsPerAddress, DefaultSeatsPerAddress)
+	playground.OrDefault(&opts.JoinEvery, DefaultJoinEvery)
+	return &Classroom{reg: reg, opts: opts, byCode: map[string]*Class{}, ids: newIdentities(),
+		fails: newBudgets(opts.FailEvery), tokenFails: newBudgets(opts.FailEvery),
+		mints: newBudgets(opts.MintEvery), guesses: map[string]deviceGuesses{}}
 }
 
 // Class is one live class session.
@@ -121,6 +156,9 @@ type Class struct {
 	mu       sync.Mutex
 	students map[string]*student // socket id (on "/") → student
 	byName   map[string]string   // folded name → socket id
+	byDevice map[string]string   // identity → socket id of its seat
+	seats    map[string]int      // client address → seats its devices hold
+	joins    budgets             // joins per client address
 	banned   map[string]bool     // folded names
 	locked   bool
 	rooms    int      // breakout rooms room-1..room-N (0: none)
@@ -131,6 +169,7 @@ type Class struct {
 
 type student struct {
 	id, name, folded string
+	device, addr     string // its identity ("" without one) and client address
 	s                *socketio.Socket
 	room             string // "room-N" or ""
 	tenant           string // "/org-x" or ""

@@ -1,6 +1,8 @@
 package classroom
 
 import (
+	"time"
+
 	"socketlab/playground"
 	"socketlab/playground/socketio"
 )
@@ -8,8 +10,16 @@ import (
 // Lifecycle: a class starts with Create, ends with End (the instructor's "end") or when its
 // registry sweeps its idle instance or closes; a class whose instance is closed is forgotten.
 
-// Create starts a class; the secret is returned once, to the instructor.
+// Create starts a class for no particular client (CreateFor).
 func (c *Classroom) Create(lesson string) (cl *Class, secret string, err error) {
+	return c.CreateFor(playground.Client{}, lesson)
+}
+
+// CreateFor starts a class for client, within its share of classes (playground.Options
+// ReservedPerAddress); the secret is returned once, to the instructor. The class's hub admits
+// its sessions from places reserved for it (its seats and sessionSlack more, sessionSlack
+// beyond SeatsPerAddress from one address): other clients' connection floods cannot take them.
+func (c *Classroom) CreateFor(client playground.Client, lesson string) (cl *Class, secret string, err error) {
 	secret = randomToken(secretBytes)
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -21,6 +31,7 @@ func (c *Classroom) Create(lesson string) (cl *Class, secret string, err error) 
 	cl = &Class{
 		code: code, secret: secret, lesson: lesson, cr: c, member: newTicket(),
 		students: map[string]*student{}, byName: map[string]string{}, banned: map[string]bool{},
+		byDevice: map[string]string{}, seats: map[string]int{}, joins: newBudgets(c.opts.JoinEvery),
 	}
 	_, err = c.reg.Open(playground.Spec{
 		Demo:  "class",
@@ -28,6 +39,7 @@ func (c *Classroom) Create(lesson string) (cl *Class, secret string, err error) 
 		// Dynamic tenant namespaces are closed by reset; empty ones go away.
 		Socket:  func(o *socketio.Options) { o.CleanupEmptyChildNamespaces = true },
 		Private: true, // reachable only through SocketHandler, behind the class's admission
+		Client:  client, Reserve: c.opts.MaxStudents + sessionSlack, ReservePerAddress: c.opts.SeatsPerAddress + sessionSlack,
 	})
 	if err != nil {
 		return nil, "", err
@@ -63,6 +75,13 @@ func (c *Classroom) pruneLocked() {
 	}
 	c.fails.prune()
 	c.tokenFails.prune()
+	c.mints.prune()
+	now := time.Now()
+	for id, g := range c.guesses {
+		if !now.Before(g.expires) {
+			delete(c.guesses, id)
+		}
+	}
 }
 
 // Lookup returns the live class with code, or nil. It does not count failures (see Join).

@@ -13,28 +13,54 @@ func (cl *Class) onStudent(s *socketio.Socket) {
 	v, _ := s.Get("name")
 	name, _ := v.(string)
 	_, folded, _ := ValidateName(name)
+	sv, _ := s.Get("seat")
+	seat, _ := sv.(seatOf)
 	cl.mu.Lock()
-	if cl.byName[folded] != "" || cl.ended {
-		cl.mu.Unlock() // lost a race for the name
-		s.Emit("refused", map[string]string{"error": "that name is taken in this class; pick another"})
+	// The device's seat it takes over (studentMiddleware): a reconnection, or another tab.
+	var old *student
+	if seat.device != "" {
+		old = cl.students[cl.byDevice[seat.device]]
+	}
+	// The middleware's checks again, now under the same lock as the seat: sockets admitted at
+	// the same time raced for the last places.
+	var lost error
+	switch holder := cl.byName[folded]; {
+	case cl.ended:
+		lost = errClassEnded
+	case holder != "" && (old == nil || holder != old.id):
+		lost = errors.New("that name is taken in this class; pick another")
+	case old == nil && cl.seats[seat.addr] >= cl.cr.opts.SeatsPerAddress:
+		lost = errSeatsPerAddress
+	case old == nil && len(cl.students) >= cl.cr.opts.MaxStudents:
+		lost = errClassFull
+	}
+	if lost != nil {
+		cl.mu.Unlock()
+		s.Emit("refused", map[string]string{"error": lost.Error()})
 		s.Disconnect(false)
 		return
 	}
-	st := &student{id: s.ID(), name: name, folded: folded, s: s}
+	if old != nil {
+		cl.unseatLocked(old)
+	}
+	st := &student{id: s.ID(), name: name, folded: folded, s: s, device: seat.device, addr: seat.addr}
 	cl.students[s.ID()] = st
 	cl.byName[folded] = s.ID()
+	cl.seats[st.addr]++
+	if st.device != "" {
+		cl.byDevice[st.device] = s.ID()
+	}
 	welcome := map[string]any{"name": name, "code": cl.code, "locked": cl.locked, "follow": cl.follow, "rooms": []string{}}
 	cl.mu.Unlock()
 	cl.in.Log().Info("a student joined", "nsp", "/", "client", name)
 
+	if old != nil {
+		old.s.Emit("refused", map[string]string{"error": "you joined again from another tab or connection"})
+		old.s.Disconnect(false)
+	}
 	s.OnDisconnect(func(reason string) {
 		cl.mu.Lock()
-		if cl.students[s.ID()] == st {
-			delete(cl.students, s.ID())
-		}
-		if cl.byName[folded] == s.ID() {
-			delete(cl.byName, folded)
-		}
+		cl.unseatLocked(st)
 		ts := st.tenantSock
 		cl.mu.Unlock()
 		if ts != nil {
@@ -47,6 +73,23 @@ func (cl *Class) onStudent(s *socketio.Socket) {
 	s.On("say", func(e *socketio.Event) { cl.say(e, st, nil) })
 	cl.refuseControls(s, name)
 	s.Emit("welcome", welcome)
+}
+
+// unseatLocked takes st's seat away (once: a seat taken over is not given back twice).
+func (cl *Class) unseatLocked(st *student) {
+	if cl.students[st.id] != st {
+		return
+	}
+	delete(cl.students, st.id)
+	if cl.byName[st.folded] == st.id {
+		delete(cl.byName, st.folded)
+	}
+	if st.device != "" && cl.byDevice[st.device] == st.id {
+		delete(cl.byDevice, st.device)
+	}
+	if cl.seats[st.addr]--; cl.seats[st.addr] <= 0 {
+		delete(cl.seats, st.addr)
+	}
 }
 
 func (cl *Class) onTenant(s *socketio.Socket) {
@@ -134,4 +177,11 @@ func (cl *Class) tellRooms(st *student) {
 	tenant := st.tenant
 	cl.mu.Unlock()
 	st.s.Emit("rooms", map[string]any{"rooms": rooms, "tenant": tenant})
+}
+
+// SeatsFrom is how many seats the devices at client address addr hold.
+func (cl *Class) SeatsFrom(addr string) int {
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	return cl.seats[addr]
 }

@@ -88,3 +88,92 @@ func TestT09Admission(t *testing.T) {
 		}
 	})
 }
+
+// TestAdmissionShare: one address cannot take every place nor every new-session token of a shared
+// Admission; the others keep theirs, and an address over its share spends nothing they need.
+func TestAdmissionShare(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		adm := NewAdmission(100, 10, 60).SetShare(Share{Open: 40, Rate: 5, Burst: 30})
+		take := func(key string, n int) (admitted int, last error) {
+			for range n {
+				if last = adm.acquire(key); last == nil {
+					admitted++
+				}
+			}
+			return admitted, last
+		}
+		// The attacker's burst stops at its share of tokens; the shared bucket keeps the rest.
+		if got, err := take("198.51.100.7", 1000); got != 30 || err != errClientRate {
+			t.Fatalf("attacker burst: %d admitted (%v), want 30 then %v", got, err, errClientRate)
+		}
+		if got, _ := take("203.0.113.1", 30); got != 30 {
+			t.Fatalf("a class behind another address during the flood: %d of 30 admitted", got)
+		}
+		// Over time the attacker reaches its open share, never the cap.
+		for range 10 {
+			time.Sleep(time.Second)
+			take("198.51.100.7", 100)
+		}
+		if got := adm.OpenFrom("198.51.100.7"); got != 40 {
+			t.Fatalf("attacker holds %d, want its share 40", got)
+		}
+		if got, err := take("198.51.100.7", 1); got != 0 || err != errClientShare {
+			t.Fatalf("attacker past its share: %d admitted (%v), want %v", got, err, errClientShare)
+		}
+		if got, _ := take("192.0.2.9", 30); got != 30 {
+			t.Fatalf("a third address: %d of 30 admitted, want 30 (the cap is 100, 70 open)", got)
+		}
+		// Releases give the share back.
+		for range 40 {
+			adm.release("198.51.100.7")
+		}
+		if got := adm.OpenFrom("198.51.100.7"); got != 0 {
+			t.Fatalf("attacker after release: %d open", got)
+		}
+	})
+}
+
+// TestAdmissionReserve: a Reserve child keeps its places whatever the pool's other clients do, the
+// pool refuses reservations it cannot honour, and Free gives them back once.
+func TestAdmissionReserve(t *testing.T) {
+	pool := NewAdmission(100, 0, 0)
+	class, err := pool.Reserve(60, 0, 0, Share{Open: 50})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pool.Reserve(41, 0, 0, Share{}); err != ErrNoRoom {
+		t.Fatalf("reserving past the pool: %v, want ErrNoRoom", err)
+	}
+	for i := range 40 {
+		if err := pool.acquire("198.51.100.7"); err != nil {
+			t.Fatalf("pool session %d: %v", i, err)
+		}
+	}
+	if err := pool.acquire("198.51.100.7"); err != errAtCapacity {
+		t.Fatalf("pool past its unreserved places: %v, want %v", err, errAtCapacity)
+	}
+	for i := range 50 {
+		if err := class.acquire("203.0.113.1"); err != nil {
+			t.Fatalf("class session %d with the pool full: %v", i, err)
+		}
+	}
+	if err := class.acquire("203.0.113.1"); err != errClientShare {
+		t.Fatalf("class: one address past its share: %v", err)
+	}
+	for i := range 10 {
+		if err := class.acquire("192.0.2.9"); err != nil {
+			t.Fatalf("class session %d from a second address: %v", 50+i, err)
+		}
+	}
+	if err := class.acquire("192.0.2.10"); err != errAtCapacity {
+		t.Fatalf("class past its reserve: %v", err)
+	}
+	class.Free()
+	class.Free()
+	if err := class.acquire("192.0.2.11"); err != errReserveFreed {
+		t.Fatalf("freed reserve: %v", err)
+	}
+	if _, err := pool.Reserve(60, 0, 0, Share{}); err != nil {
+		t.Fatalf("reserving again after Free: %v", err)
+	}
+}

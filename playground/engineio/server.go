@@ -40,7 +40,8 @@ type Options struct {
 	// the cap get HTTP 503 before any upgrade.
 	MaxSessions int
 	// Admission, when set, must also admit every new session: a cap and a
-	// connection rate shared by the servers that share it (503 otherwise).
+	// connection rate shared by the servers that share it, and each client
+	// address's share of them (503 otherwise).
 	Admission *Admission
 	// CheckOrigin decides requests that carry an Origin header (browsers);
 	// nil refuses every one of them, so a server is closed to other sites
@@ -302,12 +303,12 @@ func (srv *Server) remove(s *Session) {
 
 // released is called once per registered session, when it closes or its
 // WebSocket handshake fails.
-func (srv *Server) released() {
+func (srv *Server) released(s *Session) {
 	srv.mu.Lock()
 	srv.open--
 	srv.mu.Unlock()
 	if a := srv.opts.Admission; a != nil {
-		a.release()
+		a.release(s.admKey)
 	}
 }
 
@@ -328,12 +329,14 @@ func (srv *Server) register(r *http.Request, transport string) (*Session, error)
 	if _, dup := srv.sessions[id]; dup {
 		return nil, errors.New("duplicate session id")
 	}
+	key := AdmissionKey(r)
 	if a := srv.opts.Admission; a != nil {
-		if err := a.acquire(); err != nil {
+		if err := a.acquire(key); err != nil {
 			return nil, err
 		}
 	}
 	s := newSession(srv, id, r, transport)
+	s.admKey = key
 	srv.sessions[id] = s
 	srv.open++
 	return s, nil

@@ -20,6 +20,8 @@ type Session struct {
 	srv *Server
 	id  string
 	req *http.Request // until Open returns (guarded by mu)
+	// admKey is the client address the server's Admission counted this session for.
+	admKey string
 
 	// dmu serializes handler calls (Open, Message, Closed) for this session.
 	// It is never held for I/O; s.mu is never held while calling the handler.
@@ -399,7 +401,7 @@ func (s *Session) shutdown(reason string, kind closeKind, code int, async bool) 
 		s.closedPending = true
 	}
 	s.mu.Unlock()
-	s.srv.released()
+	s.srv.released(s)
 	if remove {
 		s.srv.remove(s)
 	}

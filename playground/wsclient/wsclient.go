@@ -5,6 +5,7 @@ package wsclient
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -33,8 +34,13 @@ func Dial(srvURL, path string, onPacket func(string)) (*Client, error) {
 
 // DialWith dials with d (a synctest test's in-memory dialer).
 func DialWith(d *websocket.Dialer, srvURL, path string, onPacket func(string)) (*Client, error) {
+	return DialHeader(d, srvURL, path, nil, onPacket)
+}
+
+// DialHeader dials with d, sending header with the WebSocket handshake.
+func DialHeader(d *websocket.Dialer, srvURL, path string, header http.Header, onPacket func(string)) (*Client, error) {
 	u := "ws" + strings.TrimPrefix(srvURL, "http") + path + "?EIO=4&transport=websocket"
-	ws, resp, err := d.Dial(u, nil)
+	ws, resp, err := d.Dial(u, header)
 	if err != nil {
 		if resp != nil {
 			return nil, fmt.Errorf("dial %s: HTTP %d: %w", u, resp.StatusCode, err)
