@@ -1,6 +1,8 @@
 package socketio
 
 import (
+	"bytes"
+	"encoding/json"
 	"slices"
 	"sort"
 )
@@ -122,4 +124,89 @@ func (s *Socket) releaseDelays() {
 	for _, r := range d {
 		r()
 	}
+}
+
+// Emitter returns the socket's emitter without flags, for code that picks Timeout or Volatile
+// at run time.
+func (s *Socket) Emitter() *SocketEmitter { return &SocketEmitter{s: s} }
+
+// HideInTap keeps the values of these top-level object keys of inbound event arguments out of
+// the observer (Server.Observe): the tap shows "[hidden]" instead. For a namespace whose events
+// carry a credential, such as a class's instructor key, so a console or projector that shows the
+// tap never shows it. A dynamic namespace's children use their parent's keys too.
+func (ns *Namespace) HideInTap(keys ...string) {
+	ns.mu.Lock()
+	ns.tapHide = append(ns.tapHide, keys...)
+	ns.mu.Unlock()
+}
+
+func (ns *Namespace) hiddenInTap() []string {
+	var out []string
+	if ns.parent != nil {
+		out = ns.parent.hiddenInTap()
+	}
+	ns.mu.Lock()
+	defer ns.mu.Unlock()
+	return append(out, ns.tapHide...)
+}
+
+// tapArgs returns args for the observer, with the values of hide replaced in top-level objects.
+func tapArgs(args []json.RawMessage, hide []string) []json.RawMessage {
+	if len(hide) == 0 {
+		return args
+	}
+	out := make([]json.RawMessage, len(args))
+	for i, a := range args {
+		out[i] = hideKeys(a, hide)
+	}
+	return out
+}
+
+var hiddenValue = json.RawMessage(`"[hidden]"`)
+
+// hideKeys rewrites one JSON object, keeping its keys in order; anything else is returned as is.
+func hideKeys(a json.RawMessage, hide []string) json.RawMessage {
+	if len(a) == 0 || a[0] != '{' {
+		return a
+	}
+	var obj map[string]json.RawMessage
+	if json.Unmarshal(a, &obj) != nil {
+		return a
+	}
+	found := false
+	for _, k := range hide {
+		if _, ok := obj[k]; ok {
+			found = true
+		}
+	}
+	if !found {
+		return a
+	}
+	dec := json.NewDecoder(bytes.NewReader(a))
+	_, _ = dec.Token() // {
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return hiddenValue // cannot happen: a parsed above
+		}
+		key, _ := t.(string)
+		var v json.RawMessage
+		if dec.Decode(&v) != nil {
+			return hiddenValue
+		}
+		if b.Len() > 1 {
+			b.WriteByte(',')
+		}
+		kb, _ := marshalNoEscape(key)
+		b.Write(kb)
+		b.WriteByte(':')
+		if slices.Contains(hide, key) {
+			v = hiddenValue
+		}
+		b.Write(v)
+	}
+	b.WriteByte('}')
+	return b.Bytes()
 }

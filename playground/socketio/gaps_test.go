@@ -363,3 +363,35 @@ func equalRooms(a, b map[string][]string) bool {
 	}
 	return true
 }
+
+// A namespace whose events carry a credential keeps it out of the observer; the handler still
+// gets it.
+func TestHideInTap(t *testing.T) {
+	srv := newTestServer(t, Options{})
+	events, cancel := srv.Observe(64)
+	defer cancel()
+	ns := srv.Of("/instructor")
+	ns.HideInTap("token")
+	var handled []string
+	ns.OnConnection(func(s *Socket) {
+		s.On("emit", func(e *Event) { handled = append(handled, string(e.Args[0])) })
+	})
+	p := dial(t, srv)
+	p.connect("/instructor")
+	p.send(`2/instructor,["emit",{"a":1,"token":"s3cret","b":{"token":"x"}},"token",{"c":2}]`)
+	if want := `{"a":1,"token":"s3cret","b":{"token":"x"}}`; len(handled) != 1 || handled[0] != want {
+		t.Fatalf("handler got %q, want %q", handled, want)
+	}
+	var args []string
+	for len(events) > 0 {
+		if ev := <-events; ev.Kind == TapEventIn {
+			for _, a := range ev.Args {
+				args = append(args, string(a))
+			}
+		}
+	}
+	want := []string{`{"a":1,"token":"[hidden]","b":{"token":"x"}}`, `"token"`, `{"c":2}`}
+	if !slices.Equal(args, want) {
+		t.Errorf("tap args %q, want %q", args, want)
+	}
+}

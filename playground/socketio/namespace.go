@@ -54,7 +54,8 @@ type Namespace struct {
 	rooms      map[string]map[string]*Socket
 	middleware []Middleware
 	onConnect  []func(*Socket)
-	skipMW     int8 // recovery: 1 skip middleware, -1 run it, 0 inherit
+	skipMW     int8     // recovery: 1 skip middleware, -1 run it, 0 inherit
+	tapHide    []string // HideInTap keys
 }
 
 func newNamespace(srv *Server, name string, parent *Namespace) *Namespace {

@@ -615,7 +615,9 @@ func (s *Socket) deliver(e *Event) {
 	if s.state.Load() != stateConnected {
 		return
 	}
-	s.ns.srv.tap.publish(TapEvent{Kind: TapEventIn, Nsp: s.ns.name, Socket: s.id, Event: e.Name, Args: e.Args, AckID: e.id})
+	if s.ns.srv.tap.active() {
+		s.ns.srv.tap.publish(TapEvent{Kind: TapEventIn, Nsp: s.ns.name, Socket: s.id, Event: e.Name, Args: tapArgs(e.Args, s.ns.hiddenInTap()), AckID: e.id})
+	}
 	var buf [4]func(*Event)
 	hs := buf[:0]
 	s.mu.Lock()

@@ -162,7 +162,14 @@ func (d *Dispatcher) connection(s *socketio.Socket) {
 			}
 		}
 	}
-	if !sb.post("a connection", "", connect) {
+	// The client sees the connection once the program's connection handler ran on the loop, as
+	// in socket.io where it runs before the client's next packet is read.
+	release := s.DelayConnect()
+	if !sb.post("a connection", "", func() {
+		defer release()
+		connect()
+	}) {
+		release()
 		return
 	}
 	s.OnAny(func(e *socketio.Event) {
