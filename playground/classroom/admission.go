@@ -186,11 +186,13 @@ func (c *Classroom) SocketHandler() http.Handler {
 // tenantNamespace matches the tenant namespaces "/org-NAME" the instructor can open.
 var tenantNamespace = regexp.MustCompile(`^/org-[a-z0-9-]+$`)
 
-// handshakeAuth is a CONNECT payload: a student's {name, code}, a tenant's {name, ticket}, the
-// instructor's {token}.
+// handshakeAuth is a CONNECT payload: a student's {name, code, claim}, a tenant's {name, ticket},
+// the instructor's {token}. claim is a random string the student's page makes once and sends on
+// every (re)connection: a dropped student's name is kept for that claim a while (names.go).
 type handshakeAuth struct {
 	Name   string `json:"name"`
 	Code   string `json:"code"`
+	Claim  string `json:"claim"`
 	Ticket string `json:"ticket"`
 	Token  string `json:"token"`
 }
@@ -230,6 +232,8 @@ func (cl *Class) studentMiddleware(s *socketio.Socket, next func(error)) {
 		err = errors.New("removed by the instructor: ask them to let you back in")
 	case cl.byName[folded] != "":
 		err = errors.New("that name is taken in this class; pick another")
+	case cl.holds.takenFrom(folded, validClaim(a.Claim)):
+		err = errNameHeld
 	case len(cl.students) >= cl.cr.opts.MaxStudents:
 		err = errors.New("the class is full")
 	}
@@ -240,6 +244,7 @@ func (cl *Class) studentMiddleware(s *socketio.Socket, next func(error)) {
 		return
 	}
 	s.Set("name", name)
+	s.Set("claim", validClaim(a.Claim))
 	cl.in.SetName(s.ID(), name)
 	next(nil)
 }

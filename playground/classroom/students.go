@@ -12,9 +12,11 @@ import (
 func (cl *Class) onStudent(s *socketio.Socket) {
 	v, _ := s.Get("name")
 	name, _ := v.(string)
+	v, _ = s.Get("claim")
+	claim, _ := v.(string)
 	_, folded, _ := ValidateName(name)
 	cl.mu.Lock()
-	if cl.byName[folded] != "" || cl.ended {
+	if cl.byName[folded] != "" || cl.ended || cl.holds.takenFrom(folded, claim) {
 		cl.mu.Unlock() // lost a race for the name
 		s.Emit("refused", map[string]string{"error": "that name is taken in this class; pick another"})
 		s.Disconnect(false)
@@ -23,6 +25,7 @@ func (cl *Class) onStudent(s *socketio.Socket) {
 	st := &student{id: s.ID(), name: name, folded: folded, s: s}
 	cl.students[s.ID()] = st
 	cl.byName[folded] = s.ID()
+	cl.holds.release(folded) // back under its claim: the name is the student's again
 	welcome := map[string]any{"name": name, "code": cl.code, "locked": cl.locked, "follow": cl.follow, "rooms": []string{}}
 	cl.mu.Unlock()
 	cl.in.Log().Info("a student joined", "nsp", "/", "client", name)
@@ -34,6 +37,11 @@ func (cl *Class) onStudent(s *socketio.Socket) {
 		}
 		if cl.byName[folded] == s.ID() {
 			delete(cl.byName, folded)
+			// A dropped connection keeps the name for the student a while; leaving on purpose
+			// (or being removed) frees it.
+			if !cl.ended && reason != "client namespace disconnect" && reason != "server namespace disconnect" {
+				cl.holds.hold(folded, claim, 2*cl.cr.opts.MaxStudents)
+			}
 		}
 		ts := st.tenantSock
 		cl.mu.Unlock()
