@@ -174,6 +174,16 @@ func (v *vm) staticNamespace(name string) *jsNamespace {
 	}
 	goNs := sb.d.io.Of(name)
 	sb.d.hook(goNs)
+	// As in socket.io, io.of(name) for a name a RegExp namespace matches makes that namespace's
+	// child: its middleware and connection listeners apply (function parents are not asked).
+	sb.mu.Lock()
+	parents := sb.parents
+	sb.mu.Unlock()
+	for _, p := range parents {
+		if p.re != nil && p.re.MatchString(name) {
+			return v.childNamespace(goNs, p)
+		}
+	}
 	ns = &jsNamespace{name: name, goNs: goNs}
 	v.namespaceObject(ns)
 	sb.mu.Lock()
