@@ -50,7 +50,7 @@ io.on("connection", (socket) => {
 });`, func(t *testing.T, h *harness, a, b *peer) {
 			c := h.dial("C")
 			c.send(`40{"name":"C"}`) // admitted on the loop; its handler runs right after
-			a.send(`42["count"]`)     // queued behind the admission: sees C
+			a.send(`42["count"]`)    // queued behind the admission: sees C
 			synctest.Wait()
 			expect(t, a, `42["count",["A","B","C"]]`)
 			expect(t, c, `40{"sid":"…"}`, `42["hello"]`)
