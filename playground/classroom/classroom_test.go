@@ -2,7 +2,6 @@ package classroom
 
 import (
 	"bufio"
-	"context"
 	"socketlab/playground"
 	"socketlab/playground/wsclient"
 
@@ -951,14 +950,7 @@ func TestClassHubHasOneEntrance(t *testing.T) {
 	}
 
 	t.Run("the tap stays served", func(t *testing.T) {
-		ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
-		defer cancel()
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, f.srv+f.cl.TapPath(), nil)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
+		resp := f.openTap(t)
 		line, err := bufio.NewReader(resp.Body).ReadString('\n')
 		if resp.StatusCode != http.StatusOK || !strings.HasPrefix(line, `data: {"type":"state"`) {
 			t.Errorf("GET %s = %d, first line %q (%v); want 200 and the state", f.cl.TapPath(), resp.StatusCode, line, err)

@@ -213,14 +213,8 @@ func TestSitePath(t *testing.T) {
 // The class's tap (the instructor's event stream) shows control events without the key.
 func TestTapNeverCarriesTheKey(t *testing.T) {
 	f := newClassFixture(t, Options{})
-	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
-	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, f.srv+f.cl.TapPath(), nil)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
+	resp := f.openTap(t)
+	ctx := resp.Request.Context()
 	lines := make(chan string)
 	go func() {
 		defer close(lines)
@@ -248,4 +242,18 @@ func TestTapNeverCarriesTheKey(t *testing.T) {
 		}
 	}
 	t.Fatal("the tap ended before it showed the lock control")
+}
+
+// openTap GETs the class's tap for at most 10 s; the test's cleanup closes it.
+func (f *classFixture) openTap(t *testing.T) *http.Response {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	t.Cleanup(cancel)
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, f.srv+f.cl.TapPath(), nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { resp.Body.Close() })
+	return resp
 }
