@@ -114,7 +114,7 @@ const maxNameClaim = 64
 
 // heldName is a dropped student's name kept for the device that had it: the claim it sent.
 type heldName struct {
-	claim string // "" when the student sent none: nobody can take the name until it expires
+	claim string
 	until time.Time
 }
 
@@ -124,9 +124,14 @@ type nameHolds struct {
 	m  map[string]heldName
 }
 
-// hold keeps key for claim until nameHold from now. At most max names are held; when full,
-// expired ones are forgotten first, and if none has expired the name is not held.
+// hold keeps key for claim until nameHold from now. A student who sent no claim cannot be told
+// from anyone else, so their name is not held (held against everyone, it would lock them out of
+// it too). At most max names are held; when full, expired ones are forgotten first, and if none
+// has expired the name is not held.
 func (h *nameHolds) hold(key, claim string, max int) {
+	if claim == "" {
+		return
+	}
 	now := time.Now()
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -158,7 +163,7 @@ func (h *nameHolds) takenFrom(key, claim string) bool {
 		delete(h.m, key)
 		return false
 	}
-	return v.claim == "" || v.claim != claim
+	return v.claim != claim
 }
 
 // release forgets a hold (the student took the name back, or the instructor reset the class).
