@@ -7,6 +7,9 @@ export default async function ({ connect }) {
 
   const a = await connect("A");
   a.emit(7, "x");
+  // Node runs onAny when the packet arrives and socket.on listeners a tick later, so two events
+  // in one TCP read interleave there: wait for the first one's listener.
+  await a.waitFor("on7");
   a.emit(1e3);
   await a.waitFor("numeric", 2);
   a.emit("t0");
