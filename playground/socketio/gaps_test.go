@@ -395,20 +395,3 @@ func TestHideInTap(t *testing.T) {
 		t.Errorf("tap args %q, want %q", args, want)
 	}
 }
-
-// Deliberately stricter than socket.io (docs/socketio-differences.md): middleware added to a
-// dynamic namespace after a child exists guards that child too (socket.io copies the parent's
-// middleware when it makes the child, so a late io.of(/re/).use(auth) leaves existing children
-// open).
-func TestLateParentMiddlewareGuardsChildren(t *testing.T) {
-	srv := newTestServer(t, Options{})
-	parent := srv.OfRegexp(regexp.MustCompile(`^/dyn-\d+$`))
-	p := dial(t, srv)
-	p.connect("/dyn-1") // the child exists now
-	parent.Use(func(s *Socket, next func(error)) { next(errors.New("late guard")) })
-	q := dial(t, srv)
-	q.send("0/dyn-1,")
-	if got, want := q.take(), []string{`4/dyn-1,{"message":"late guard"}`}; !slices.Equal(got, want) {
-		t.Errorf("got %q, want %q", got, want)
-	}
-}
