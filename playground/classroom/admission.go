@@ -239,11 +239,13 @@ func AdmitStatus(err error) int {
 // tenantNamespace matches the tenant namespaces "/org-NAME" the instructor can open.
 var tenantNamespace = regexp.MustCompile(`^/org-[a-z0-9-]+$`)
 
-// handshakeAuth is a CONNECT payload: a student's {name, code}, a tenant's {name, ticket}, the
-// instructor's {token}.
+// handshakeAuth is a CONNECT payload: a student's {name, code, claim}, a tenant's {name, ticket},
+// the instructor's {token}. claim is a random string the student's page makes once and sends on
+// every (re)connection: a dropped student's name is kept for that claim a while (names.go).
 type handshakeAuth struct {
 	Name   string `json:"name"`
 	Code   string `json:"code"`
+	Claim  string `json:"claim"`
 	Ticket string `json:"ticket"`
 	Token  string `json:"token"`
 }
@@ -293,6 +295,8 @@ func (cl *Class) studentMiddleware(s *socketio.Socket, next func(error)) {
 		err = errors.New("removed by the instructor: ask them to let you back in")
 	case cl.byName[folded] != "" && cl.byName[folded] != seat:
 		err = errors.New("that name is taken in this class; pick another")
+	case cl.holds.takenFrom(folded, validClaim(a.Claim)):
+		err = errNameHeld
 	case seat == "" && cl.seats[addr] >= opts.SeatsPerAddress:
 		err = errSeatsPerAddress
 	case seat == "" && len(cl.students) >= opts.MaxStudents:
@@ -311,6 +315,7 @@ func (cl *Class) studentMiddleware(s *socketio.Socket, next func(error)) {
 	}
 	s.Set("name", name)
 	s.Set("seat", seatOf{device: device, addr: addr})
+	s.Set("claim", validClaim(a.Claim))
 	cl.in.SetName(s.ID(), name)
 	next(nil)
 }

@@ -24,7 +24,6 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -85,6 +84,7 @@ var (
 	ErrNotAuthorized = errors.New("not authorized")
 	ErrClassLocked   = errors.New("sending is locked by the instructor")
 	errClassEnded    = errors.New("the class has ended")
+	errNameHeld      = errors.New("that name was in use a moment ago and is kept for its student for a minute; pick another")
 	reservedNames    = []string{"instructor", "teacher", "server", "everyone"}
 )
 
@@ -165,6 +165,7 @@ type Class struct {
 	tenants  []string // "/org-red", …
 	follow   map[string]string
 	ended    bool
+	holds    nameHolds // names of dropped students, kept for them a while (names.go)
 }
 
 type student struct {
@@ -248,27 +249,33 @@ func randomToken(n int) string {
 
 func newTicket() string { return randomToken(16) }
 
-// ValidateName checks a student's display name and returns it cleaned (spaces collapsed) and folded
-// (the uniqueness key).
+// ValidateName checks a student's display name and returns it cleaned (NFKC, spaces collapsed)
+// and folded: the uniqueness key, equal for names that look alike (names.go).
 func ValidateName(name string) (clean, folded string, err error) {
-	clean = strings.Join(strings.Fields(name), " ")
+	if !utf8.ValidString(name) {
+		return "", "", errors.New("name is not valid text")
+	}
+	clean = normalizeName(name)
 	n := utf8.RuneCountInString(clean)
 	switch {
 	case n == 0:
 		return "", "", errors.New("pick a name")
 	case n > nameMax:
 		return "", "", fmt.Errorf("names are at most %d characters", nameMax)
-	case !utf8.ValidString(clean):
-		return "", "", errors.New("name is not valid text")
 	}
 	for _, r := range clean {
 		if !(unicode.IsLetter(r) || unicode.IsDigit(r) || r == ' ' || r == '-' || r == '_' || r == '.' || r == '\'') {
 			return "", "", errors.New("names may use letters, digits, spaces and - _ . ' only")
 		}
 	}
-	folded = strings.ToLower(clean)
-	if slices.Contains(reservedNames, folded) {
-		return "", "", errors.New("that name is reserved")
+	if !oneScript(clean) {
+		return "", "", errors.New("names use the letters of one alphabet (lookalikes from others are refused)")
+	}
+	folded = lookalikeKey(clean)
+	for _, r := range reservedNames {
+		if folded == lookalikeKey(r) {
+			return "", "", errors.New("that name is reserved")
+		}
 	}
 	return clean, folded, nil
 }

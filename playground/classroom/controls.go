@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"maps"
 	"math/big"
+	"net/url"
 	"regexp"
 	"slices"
 	"strconv"
@@ -450,9 +451,30 @@ func (cl *Class) reset(controlArgs) (any, error) {
 		Go: `io.SocketsLeave("room-1", …); io.Emit("reset")`, Recipients: len(studs)}, nil
 }
 
+// sitePath reports whether u is a path on this site that a student's page may link to and load:
+// "/lessons/rooms#join". Refused: anything a browser reads as another origin or scheme
+// ("//evil.example/x", "https:…", "/\\evil" which browsers read as "//evil"), dot segments and
+// doubled slashes (which resolve or re-serialise into "//host"), escapes, and over 300 bytes.
+func sitePath(u string) bool {
+	if len(u) > 300 || !followURLRE.MatchString(u) {
+		return false
+	}
+	path, _, _ := strings.Cut(u, "#")
+	if strings.Contains(path, "//") {
+		return false
+	}
+	for _, seg := range strings.Split(path, "/") {
+		if seg == "." || seg == ".." {
+			return false
+		}
+	}
+	p, err := url.Parse(u)
+	return err == nil && p.Scheme == "" && p.Host == "" && p.User == nil && p.Path == path
+}
+
 // setFollow sends every student's device to a page of this site ("follow me").
 func (cl *Class) setFollow(a controlArgs) (any, error) {
-	if !followURLRE.MatchString(a.URL) || len(a.URL) > 300 {
+	if !sitePath(a.URL) {
 		return nil, errors.New("follow needs a site path like /lessons/rooms#section")
 	}
 	title := a.Title

@@ -59,6 +59,7 @@ func (cl *Class) setup(in *playground.Instance) {
 	// After the Go student handlers: admission runs before any program sees a socket.
 	cl.progs = in.AttachPrograms(reservedNamespace)
 	inst := io.Of("/instructor")
+	inst.HideInTap("token") // every control carries the key: the class's tap never shows it
 	inst.Use(cl.instructorMiddleware)
 	inst.OnConnection(cl.onInstructor)
 	tenants := io.OfRegexp(tenantNamespace)

@@ -15,7 +15,7 @@ import (
 func (f *classFixture) rejoin(name string) *wsclient.Client {
 	f.t.Helper()
 	c := f.dial()
-	got, err := c.ConnectNsp("/", fmt.Sprintf(`{"name":%q,"code":%q}`, name, f.cl.Code()))
+	got, err := c.ConnectNsp("/", fmt.Sprintf(`{"name":%q,"code":%q,"claim":%q}`, name, f.cl.Code(), testClaim(name)))
 	if err != nil || !strings.HasPrefix(got, "0{") {
 		f.t.Fatalf("%s reconnect = %q, %v", name, got, err)
 	}

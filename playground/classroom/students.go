@@ -12,6 +12,8 @@ import (
 func (cl *Class) onStudent(s *socketio.Socket) {
 	v, _ := s.Get("name")
 	name, _ := v.(string)
+	v, _ = s.Get("claim")
+	claim, _ := v.(string)
 	_, folded, _ := ValidateName(name)
 	sv, _ := s.Get("seat")
 	seat, _ := sv.(seatOf)
@@ -29,6 +31,8 @@ func (cl *Class) onStudent(s *socketio.Socket) {
 		lost = errClassEnded
 	case holder != "" && (old == nil || holder != old.id):
 		lost = errors.New("that name is taken in this class; pick another")
+	case cl.holds.takenFrom(folded, claim):
+		lost = errNameHeld
 	case old == nil && cl.seats[seat.addr] >= cl.cr.opts.SeatsPerAddress:
 		lost = errSeatsPerAddress
 	case old == nil && len(cl.students) >= cl.cr.opts.MaxStudents:
@@ -50,6 +54,7 @@ func (cl *Class) onStudent(s *socketio.Socket) {
 	if st.device != "" {
 		cl.byDevice[st.device] = s.ID()
 	}
+	cl.holds.release(folded) // back under its claim: the name is the student's again
 	welcome := map[string]any{"name": name, "code": cl.code, "locked": cl.locked, "follow": cl.follow, "rooms": []string{}}
 	cl.mu.Unlock()
 	cl.in.Log().Info("a student joined", "nsp", "/", "client", name)
@@ -60,7 +65,13 @@ func (cl *Class) onStudent(s *socketio.Socket) {
 	}
 	s.OnDisconnect(func(reason string) {
 		cl.mu.Lock()
+		// A dropped connection keeps the name for the student a while; leaving on purpose
+		// (or being removed, or replaced by the same device's new connection) frees it.
+		held := cl.byName[folded] == s.ID()
 		cl.unseatLocked(st)
+		if held && !cl.ended && reason != "client namespace disconnect" && reason != "server namespace disconnect" {
+			cl.holds.hold(folded, claim, 2*cl.cr.opts.MaxStudents)
+		}
 		ts := st.tenantSock
 		cl.mu.Unlock()
 		if ts != nil {

@@ -41,6 +41,54 @@ type Client struct {
 	// transportReason is the reason of a Closed call made from inside Send.
 	transportReason string
 	connBucket      bucket
+
+	// While holds > 0 (connection handlers run, see hold), packets for the client wait in held,
+	// in order, so it observes a connection only once its handlers ran. holdMu is a leaf lock.
+	holds  atomic.Int32
+	holdMu sync.Mutex
+	held   []*Packet
+}
+
+// maxHeld bounds the packets held for a client while connection handlers run; beyond it a send
+// fails like a full transport queue.
+const maxHeld = 1024
+
+var errHeldFull = errors.New("socketio: too many packets while connection handlers run")
+
+// hold makes packets for the client wait until the returned release is called (once; later
+// calls do nothing). Holds nest: the packets go out, in order, when the last one is released.
+func (c *Client) hold() (release func()) {
+	c.holdMu.Lock()
+	c.holds.Add(1)
+	c.holdMu.Unlock()
+	var once sync.Once
+	return func() { once.Do(func() { c.unhold(false) }) }
+}
+
+// unhold releases one hold (all with every) and, when none is left, sends what was held. A
+// failed send tears the client down afterwards, as a failed broadcast would.
+func (c *Client) unhold(every bool) {
+	c.holdMu.Lock()
+	if c.holds.Load() == 0 || (!every && c.holds.Load() > 1) {
+		if c.holds.Load() > 0 {
+			c.holds.Add(-1)
+		}
+		c.holdMu.Unlock()
+		return
+	}
+	held := c.held
+	c.held = nil
+	failed := false
+	c.inSend.Add(1)
+	for _, p := range held {
+		failed = failed || c.conn.Send(p) != nil
+	}
+	c.inSend.Add(-1)
+	c.holds.Store(0)
+	c.holdMu.Unlock()
+	if failed {
+		c.sendFailed()
+	}
 }
 
 // OnText handles one inbound Engine.IO text message (without the "4").
@@ -250,6 +298,18 @@ func (c *Client) send(p *Packet) error {
 
 // sendLocked may be called with namespace locks held: it never tears down.
 func (c *Client) sendLocked(p *Packet) error {
+	if c.holds.Load() > 0 {
+		c.holdMu.Lock()
+		if c.holds.Load() > 0 {
+			defer c.holdMu.Unlock()
+			if len(c.held) >= maxHeld {
+				return errHeldFull
+			}
+			c.held = append(c.held, p)
+			return nil
+		}
+		c.holdMu.Unlock()
+	}
 	c.inSend.Add(1)
 	err := c.conn.Send(p)
 	c.inSend.Add(-1)
@@ -352,6 +412,9 @@ func (c *Client) teardown(reason string) {
 		c.timer.Stop()
 	}
 	c.mu.Unlock()
+	c.holdMu.Lock()
+	c.held = nil // the connection is gone: nothing held is sent
+	c.holdMu.Unlock()
 	c.srv.removeClient(c)
 	sort.Slice(socks, func(i, j int) bool { return socks[i].ns.name < socks[j].ns.name })
 	for _, s := range socks {
@@ -371,6 +434,7 @@ func (c *Client) disconnectAll() {
 	for _, s := range socks {
 		s.disconnect("server namespace disconnect")
 	}
+	c.unhold(true) // a connection handler's disconnect(true): the client sees CONNECT, then DISCONNECT
 	c.teardown("forced server close")
 	c.conn.Close("forced close")
 }

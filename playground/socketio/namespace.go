@@ -40,6 +40,7 @@ type Namespace struct {
 
 	// dynamic parents only
 	match    func(name string, auth json.RawMessage) bool
+	regexp   bool                  // registered with OfRegexp: Of makes matching names children
 	children map[string]*Namespace // guarded by srv.mu
 
 	pending int // connections in progress, guarded by srv.mu
@@ -53,7 +54,8 @@ type Namespace struct {
 	rooms      map[string]map[string]*Socket
 	middleware []Middleware
 	onConnect  []func(*Socket)
-	skipMW     int8 // recovery: 1 skip middleware, -1 run it, 0 inherit
+	skipMW     int8     // recovery: 1 skip middleware, -1 run it, 0 inherit
+	tapHide    []string // HideInTap keys
 }
 
 func newNamespace(srv *Server, name string, parent *Namespace) *Namespace {
@@ -252,6 +254,12 @@ func (ns *Namespace) finishConnect(s *Socket, mwErr error) {
 	}
 	rooms := s.roomsLocked()
 	ns.mu.Unlock()
+	// The client observes the connection (CONNECT reply, and anything sent to it after) only once
+	// the connection handlers returned, as in socket.io where they run before the event loop
+	// reads the client's next packet or writes: state a handler records is there for whatever
+	// the client does next.
+	release := c.hold()
+	defer release()
 	var failed bool
 	for _, p := range missed {
 		failed = failed || c.sendLocked(p) != nil
@@ -279,6 +287,7 @@ func (ns *Namespace) finishConnect(s *Socket, mwErr error) {
 	for _, fn := range onConnect {
 		fn(s)
 	}
+	release()
 	s.markReady()
 }
 
@@ -459,6 +468,7 @@ type Operator struct {
 	except   []string
 	volatile bool
 	timeout  time.Duration
+	timed    bool   // Timeout was called: its duration holds, 0 or less times out at once
 	sender   string // acting socket, for the observer
 	single   bool   // the socket's own room only (socket.emit)
 }
@@ -494,10 +504,12 @@ func (o *Operator) Volatile() *Operator {
 	return c
 }
 
-// Timeout sets the acknowledgement timeout of EmitWithAck.
+// Timeout sets the acknowledgement timeout of EmitWithAck (io.timeout(ms)). As in socket.io,
+// d <= 0 times out at once (each recipient still gets the event); without Timeout,
+// Options.AckTimeout applies.
 func (o *Operator) Timeout(d time.Duration) *Operator {
 	c := o.clone()
-	c.timeout = d
+	c.timeout, c.timed = d, true
 	return c
 }
 
@@ -651,10 +663,7 @@ func (o *Operator) emitAck(event string, args []any, done func([]Reply, error)) 
 	if err != nil {
 		return nil, err
 	}
-	timeout := o.timeout
-	if timeout <= 0 {
-		timeout = o.ns.srv.opts.AckTimeout
-	}
+	timeout, atOnce := ackTimeout(o.timed, o.timeout, o.ns.srv.opts.AckTimeout)
 	col := &collector{done: done}
 	var regs []ackReg
 	for _, ns := range o.ns.targets() {
@@ -686,6 +695,11 @@ func (o *Operator) emitAck(event string, args []any, done func([]Reply, error)) 
 			c.sendFailed()
 		}
 		ns.observeOut(o, event, open, id, sent)
+	}
+	if atOnce {
+		for _, r := range regs {
+			r.s.resolveAck(r.id, Payload{}, ErrTimeout)
+		}
 	}
 	col.start()
 	return regs, nil

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 )
 
@@ -174,7 +175,15 @@ func (d *decoded) validate() error {
 				return fmt.Errorf("reserved event name %q", d.name)
 			}
 		case c == '-' || (c >= '0' && c <= '9'):
-			d.name, d.numericName = string(raw), true
+			// socket.io hands the number to its EventEmitter, which keys listeners by the
+			// number's JavaScript text: 42[1e3] reaches socket.on("1000") and onAny gets 1000.
+			// A number outside float64 range is already a shape violation (jsonscan).
+			d.numericName = true
+			if f, err := strconv.ParseFloat(string(raw), 64); err == nil {
+				d.name = jsNumber(f)
+			} else {
+				d.name = string(raw)
+			}
 		default:
 			return errors.New("invalid event name")
 		}
@@ -183,6 +192,47 @@ func (d *decoded) validate() error {
 		}
 	}
 	return nil
+}
+
+// jsNumber formats f as JavaScript's Number::toString does (ECMA-262 6.1.6.1.20): the shortest
+// digits that round-trip, in fixed notation for 1e-7 <= |f| < 1e21, else as d.ddde±x; -0 is "0".
+func jsNumber(f float64) string {
+	if f == 0 {
+		return "0"
+	}
+	sign := ""
+	if f < 0 {
+		sign, f = "-", -f
+	}
+	e := strconv.FormatFloat(f, 'e', -1, 64) // d.ddde±xx
+	mant, exp, _ := strings.Cut(e, "e")
+	digits := strings.Replace(mant, ".", "", 1)
+	x, _ := strconv.Atoi(exp)
+	k, n := len(digits), x+1 // f = 0.digits × 10^n
+	switch {
+	case k <= n && n <= 21:
+		return sign + digits + strings.Repeat("0", n-k)
+	case 0 < n && n <= 21:
+		return sign + digits[:n] + "." + digits[n:]
+	case -6 < n && n <= 0:
+		return sign + "0." + strings.Repeat("0", -n) + digits
+	}
+	es := "+"
+	if n-1 < 0 {
+		es = "-"
+	}
+	m := digits[:1]
+	if k > 1 {
+		m += "." + digits[1:]
+	}
+	return sign + m + "e" + es + strconv.Itoa(abs(n-1))
+}
+
+func abs(i int) int {
+	if i < 0 {
+		return -i
+	}
+	return i
 }
 
 // args returns the payload's array elements, skipping the first skip ones.

@@ -206,15 +206,28 @@ func NewServer(opts Options) *Server {
 	return srv
 }
 
-// Of returns the namespace name, creating it (io.of("/orders")).
+// Of returns the namespace name, creating it (io.of("/orders")). As in socket.io, a name that a
+// dynamic namespace registered with OfRegexp matches is created as that namespace's child, so
+// its middleware and connection handlers apply to the clients of the name (OfFunc parents are
+// not asked: socket.io cannot call them without a client either).
 func (srv *Server) Of(name string) *Namespace {
 	srv.mu.Lock()
 	defer srv.mu.Unlock()
 	if ns, ok := srv.nsps[name]; ok {
 		return ns
 	}
-	ns := newNamespace(srv, name, nil)
+	var parent *Namespace
+	for _, p := range srv.parents {
+		if p.regexp && p.match(name, nil) {
+			parent = p
+			break
+		}
+	}
+	ns := newNamespace(srv, name, parent)
 	srv.nsps[name] = ns
+	if parent != nil {
+		parent.children[name] = ns
+	}
 	return ns
 }
 
@@ -222,19 +235,19 @@ func (srv *Server) Of(name string) *Namespace {
 // CONNECT to a matching name creates a child namespace with that name, which
 // inherits this namespace's middleware and connection handlers.
 func (srv *Server) OfRegexp(re *regexp.Regexp) *Namespace {
-	return srv.addParent(re.String(), func(name string, _ json.RawMessage) bool { return re.MatchString(name) })
+	return srv.addParent(re.String(), true, func(name string, _ json.RawMessage) bool { return re.MatchString(name) })
 }
 
 // OfFunc registers a dynamic namespace decided by allow, which gets the
 // namespace name and the CONNECT payload
 // (io.of((name, auth, next) => next(null, ok))).
 func (srv *Server) OfFunc(allow func(name string, auth json.RawMessage) bool) *Namespace {
-	return srv.addParent("func", allow)
+	return srv.addParent("func", false, allow)
 }
 
-func (srv *Server) addParent(label string, match func(string, json.RawMessage) bool) *Namespace {
+func (srv *Server) addParent(label string, regexp bool, match func(string, json.RawMessage) bool) *Namespace {
 	ns := newNamespace(srv, label, nil)
-	ns.match = match
+	ns.match, ns.regexp = match, regexp
 	ns.children = make(map[string]*Namespace)
 	srv.mu.Lock()
 	srv.parents = append(srv.parents, ns)

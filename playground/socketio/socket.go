@@ -49,6 +49,7 @@ type Socket struct {
 	acks            map[int64]*pendingAck
 	acksClosed      bool
 	limiter         bucket
+	delays          []func() // DelayConnect releases still pending
 }
 
 type eventHandler struct {
@@ -297,8 +298,8 @@ func (s *Socket) EmitWithAck(ctx context.Context, event string, args ...any) (Pa
 	return (&SocketEmitter{s: s}).EmitWithAck(ctx, event, args...)
 }
 
-// Timeout sets the acknowledgement timeout (socket.timeout(ms)).
-func (s *Socket) Timeout(d time.Duration) *SocketEmitter { return &SocketEmitter{s: s, timeout: d} }
+// Timeout sets the acknowledgement timeout (socket.timeout(ms)); d <= 0 times out at once.
+func (s *Socket) Timeout(d time.Duration) *SocketEmitter { return (&SocketEmitter{s: s}).Timeout(d) }
 
 // Volatile marks the emit as droppable (socket.volatile).
 func (s *Socket) Volatile() *SocketEmitter { return &SocketEmitter{s: s, volatile: true} }
@@ -330,6 +331,7 @@ func (s *Socket) Disconnect(close bool) {
 // (socket.conn.close() in npm socket.io): every socket of that client is closed with
 // "transport close", no DISCONNECT packet is sent, and the client reconnects by itself.
 func (s *Socket) CloseConnection() {
+	s.client.unhold(true)
 	s.client.teardown("transport close")
 	s.client.conn.Close("transport close")
 }
@@ -344,12 +346,14 @@ type SocketEmitter struct {
 	s        *Socket
 	volatile bool
 	timeout  time.Duration
+	timed    bool // Timeout was called: 0 or less times out at once
 }
 
-// Timeout sets the acknowledgement timeout.
+// Timeout sets the acknowledgement timeout (socket.timeout(ms)). As in socket.io, d <= 0 times
+// out at once (the client still gets the event); without Timeout, Options.AckTimeout applies.
 func (e *SocketEmitter) Timeout(d time.Duration) *SocketEmitter {
 	c := *e
-	c.timeout = d
+	c.timeout, c.timed = d, true
 	return &c
 }
 
@@ -361,7 +365,7 @@ func (e *SocketEmitter) Volatile() *SocketEmitter {
 }
 
 func (e *SocketEmitter) broadcast() *Operator {
-	return &Operator{ns: e.s.ns, except: []string{e.s.id}, volatile: e.volatile, timeout: e.timeout, sender: e.s.id}
+	return &Operator{ns: e.s.ns, except: []string{e.s.id}, volatile: e.volatile, timeout: e.timeout, timed: e.timed, sender: e.s.id}
 }
 
 // Broadcast targets every other socket of the namespace.
@@ -421,10 +425,7 @@ func (e *SocketEmitter) emitAck(event string, args []any, done func(Payload, err
 	if err != nil {
 		return 0, err
 	}
-	timeout := e.timeout
-	if timeout <= 0 {
-		timeout = s.ns.srv.opts.AckTimeout
-	}
+	timeout, atOnce := ackTimeout(e.timed, e.timeout, s.ns.srv.opts.AckTimeout)
 	id := s.ns.ackSeq.Add(1) - 1
 	if err := s.registerAck(id, timeout, done); err != nil {
 		return 0, err
@@ -435,8 +436,25 @@ func (e *SocketEmitter) emitAck(event string, args []any, done func(Payload, err
 		s.resolveAck(id, Payload{}, ErrDisconnected)
 	} else {
 		s.ns.observeOut(&Operator{single: true}, event, open, id, []*Socket{s})
+		if atOnce {
+			s.resolveAck(id, Payload{}, ErrTimeout)
+		}
 	}
 	return id, nil
+}
+
+// ackTimeout returns the timer for an acknowledgement and whether it times out at once: an
+// explicit timeout of 0 or less does, as setTimeout(cb, 0) fires before any reply can arrive in
+// socket.io (Node runs it 1 ms later, so a loopback reply can race it; the hub never waits);
+// without one, the server's default applies.
+func ackTimeout(timed bool, d, def time.Duration) (timer time.Duration, atOnce bool) {
+	switch {
+	case !timed:
+		return def, false
+	case d <= 0:
+		return def, true // the timer only backs the immediate resolution up
+	}
+	return d, false
 }
 
 func (s *Socket) registerAck(id int64, timeout time.Duration, done func(Payload, error)) error {
@@ -478,6 +496,9 @@ func (s *Socket) resolveAck(id int64, p Payload, err error) bool {
 // Event is an event received from a client.
 type Event struct {
 	Name string
+	// Numeric: the client sent a number as the event name (42[7,"x"]), which Name holds as
+	// JavaScript writes it ("7"); socket.io's onAny gets the number, and socket.on("7") runs.
+	Numeric bool
 	Payload
 	socket *Socket
 	id     int64
@@ -577,40 +598,36 @@ func (s *Socket) onEvent(d *decoded, atts [][]byte) {
 	}
 	p := d.args(1)
 	p.Attachments = atts
-	e := &Event{Name: d.name, Payload: p, socket: s, id: d.id}
-	numeric := d.numericName
+	e := &Event{Name: d.name, Numeric: d.numericName, Payload: p, socket: s, id: d.id}
 	s.mu.Lock()
 	if !s.ready {
 		if len(s.backlog) < maxBacklog {
-			s.backlog = append(s.backlog, func() { s.deliver(e, numeric) })
+			s.backlog = append(s.backlog, func() { s.deliver(e) })
 		}
 		s.mu.Unlock()
 		return
 	}
 	s.mu.Unlock()
-	s.deliver(e, numeric)
+	s.deliver(e)
 }
 
-func (s *Socket) deliver(e *Event, numeric bool) {
+func (s *Socket) deliver(e *Event) {
 	if s.state.Load() != stateConnected {
 		return
 	}
-	s.ns.srv.tap.publish(TapEvent{Kind: TapEventIn, Nsp: s.ns.name, Socket: s.id, Event: e.Name, Args: e.Args, AckID: e.id})
-	var (
-		buf     [4]func(*Event)
-		hs, any []func(*Event)
-	)
-	if !numeric {
-		hs = buf[:0]
-		s.mu.Lock()
-		for _, h := range s.handlers {
-			if h.event == e.Name {
-				hs = append(hs, h.fn)
-			}
-		}
-		any = s.anyHandlers
-		s.mu.Unlock()
+	if s.ns.srv.tap.active() {
+		s.ns.srv.tap.publish(TapEvent{Kind: TapEventIn, Nsp: s.ns.name, Socket: s.id, Event: e.Name, Args: tapArgs(e.Args, s.ns.hiddenInTap()), AckID: e.id})
 	}
+	var buf [4]func(*Event)
+	hs := buf[:0]
+	s.mu.Lock()
+	for _, h := range s.handlers {
+		if h.event == e.Name {
+			hs = append(hs, h.fn)
+		}
+	}
+	any := s.anyHandlers
+	s.mu.Unlock()
 	if len(hs) == 0 && len(any) == 0 {
 		// As in socket.io: an event nobody listens for is dropped, and an ack it asked for is
 		// never sent (the client's timeout, if any, fires).
@@ -678,6 +695,7 @@ func (s *Socket) onclose(reason string, notify bool) {
 	onDisconnecting, onDisconnect := s.onDisconnecting, s.onDisconnect
 	s.backlog = nil
 	s.mu.Unlock()
+	s.releaseDelays() // the client sees the held CONNECT, then the DISCONNECT (if any)
 	for _, pa := range acks {
 		pa.timer.Stop()
 		pa.done(Payload{}, ErrDisconnected)

@@ -12,6 +12,14 @@ function start(root) {
   const code = root.dataset.code;
   const path = root.dataset.path;
   const nameKey = "socketlab:class-name:" + code;
+  // A random claim made once per tab and sent on every (re)connection: after a dropped connection
+  // the class keeps our name for this claim a while, so nobody else takes it in the meantime.
+  const claimKey = "socketlab:class-claim:" + code;
+  let claim = session.get(claimKey);
+  if (!claim) {
+    claim = Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
+    session.set(claimKey, claim);
+  }
   const $ = (sel) => root.querySelector(sel);
   const form = $("[data-name-form]");
   const nameErr = $("[data-name-error]");
@@ -54,7 +62,7 @@ function start(root) {
     if (socket) socket.disconnect();
     name = "";
     nameErr.textContent = "";
-    socket = io("/", { path, auth: { name: wanted, code }, forceNew: true });
+    socket = io("/", { path, auth: { name: wanted, code, claim }, forceNew: true });
     socket.on("connect_error", (err) => {
       // The instructor's program was stopped by a limit (or is swamped): not about the name.
       // Keep it and try again until the instructor runs fixed code or goes back to the chat.

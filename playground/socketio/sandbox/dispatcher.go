@@ -137,7 +137,15 @@ func (d *Dispatcher) middleware(s *socketio.Socket, next func(error)) {
 		next(&socketio.ConnectError{Message: "server program stopped"})
 		return
 	}
-	if !sb.post("a connection", "", func() { sb.vm.admit(s, next) }) {
+	// The program calls next on its loop; the hub then connects the socket at once, and the
+	// connection handler (d.connection) sees nexting and runs right after the current job, as
+	// socket.io runs it in a process.nextTick after the last middleware.
+	onLoop := func(err error) {
+		prev := sb.nexting.Swap(s)
+		defer sb.nexting.Store(prev)
+		next(err)
+	}
+	if !sb.post("a connection", "", func() { sb.vm.admit(s, onLoop) }) {
 		next(&socketio.ConnectError{Message: "server busy"})
 	}
 }
@@ -162,7 +170,17 @@ func (d *Dispatcher) connection(s *socketio.Socket) {
 			}
 		}
 	}
-	if !sb.post("a connection", "", connect) {
+	// The client sees the connection once the program's connection handler ran on the loop, as
+	// in socket.io where it runs before the client's next packet is read.
+	release := s.DelayConnect()
+	job := func() {
+		defer release()
+		connect()
+	}
+	if sb.nexting.Load() == s { // on the loop, inside the program's next(): right after this job
+		sb.ticks = append(sb.ticks, tick{run: job, drop: release})
+	} else if !sb.post("a connection", "", job) {
+		release()
 		return
 	}
 	s.OnAny(func(e *socketio.Event) {

@@ -174,6 +174,16 @@ func (v *vm) staticNamespace(name string) *jsNamespace {
 	}
 	goNs := sb.d.io.Of(name)
 	sb.d.hook(goNs)
+	// As in socket.io, io.of(name) for a name a RegExp namespace matches makes that namespace's
+	// child: its middleware and connection listeners apply (function parents are not asked).
+	sb.mu.Lock()
+	parents := sb.parents
+	sb.mu.Unlock()
+	for _, p := range parents {
+		if p.re != nil && p.re.MatchString(name) {
+			return v.childNamespace(goNs, p)
+		}
+	}
 	ns = &jsNamespace{name: name, goNs: goNs}
 	v.namespaceObject(ns)
 	sb.mu.Lock()
@@ -375,7 +385,7 @@ func (st *opState) ops() []*socketio.Operator {
 			op = op.Volatile()
 		}
 		if st.timed {
-			op = op.Timeout(max(st.timeout, time.Millisecond))
+			op = op.Timeout(st.timeout) // 0 times out at once, as in socket.io
 		}
 		bases[i] = op
 	}
@@ -442,7 +452,7 @@ func (st *opState) emit(c goja.FunctionCall) goja.Value {
 	}
 	ack := *st
 	if !ack.timed { // as in socket.io 4.8: a broadcast ack without timeout times out at once
-		ack.timed, ack.timeout = true, time.Millisecond
+		ack.timed, ack.timeout = true, 0
 	}
 	v.broadcastAck(ack.ops(), ev, vals, func(replies []goja.Value, err error) {
 		errVal := goja.Null()
@@ -529,7 +539,7 @@ func (st *opState) emitWithAck(c goja.FunctionCall) goja.Value {
 	p, resolve, reject := v.rt.NewPromise()
 	ack := *st
 	if !ack.timed {
-		ack.timed, ack.timeout = true, time.Millisecond
+		ack.timed, ack.timeout = true, 0
 	}
 	v.broadcastAck(ack.ops(), ev, vals, func(replies []goja.Value, err error) {
 		arr := v.rt.NewArray(anySlice(replies)...)

@@ -42,6 +42,8 @@ import (
 	"github.com/dop251/goja"
 	"github.com/dop251/goja/parser"
 	"golang.org/x/time/rate"
+
+	"socketlab/playground/socketio"
 )
 
 // Options configures a Sandbox. Zero values take the defaults in brackets.
@@ -148,7 +150,11 @@ type Sandbox struct {
 	quit   chan struct{}
 	done   chan struct{}
 
-	admit     sync.Map // *socketio.Socket admitted by middleware, until its connection runs
+	admit sync.Map // *socketio.Socket admitted by middleware, until its connection runs
+	// nexting is the socket whose middleware next() the loop is calling: its connection handler
+	// is then queued in ticks, run right after the current job (Node's process.nextTick).
+	nexting   atomic.Pointer[socketio.Socket]
+	ticks     []tick // loop goroutine only
 	started   atomic.Bool
 	closeOnce sync.Once
 	stopped   atomic.Bool // a limit stopped the program (or Close)
@@ -324,8 +330,21 @@ func (sb *Sandbox) exec(j func()) {
 	defer sb.wd.end()
 	sb.vm.job++
 	j()
+	for len(sb.ticks) > 0 {
+		t := sb.ticks[0]
+		sb.ticks = sb.ticks[1:]
+		if sb.stopped.Load() {
+			t.drop()
+		} else {
+			t.run()
+		}
+	}
 	sb.vm.reportRejections()
 }
+
+// tick is a job run right after the current one; drop is called instead when the program
+// stopped meanwhile.
+type tick struct{ run, drop func() }
 
 // post queues an event job from a hub goroutine; a full queue refuses it. what names the job
 // in the refusal message, with event (if any) quoted after it.

@@ -3,6 +3,7 @@ package sandbox
 import (
 	"net"
 	"slices"
+	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -244,8 +245,12 @@ func (v *vm) onEvent(s *socketio.Socket, e *socketio.Event) {
 			return goja.Undefined()
 		}))
 	}
+	name := v.rt.ToValue(e.Name)
+	if e.Numeric { // 42[7] gives onAny the number 7, as in socket.io
+		name = v.rt.ToValue(numberOf(e.Name))
+	}
 	for _, l := range slices.Clone(js.anys) {
-		v.call(l.fn, js.obj, append([]goja.Value{v.rt.ToValue(e.Name)}, args...)...)
+		v.call(l.fn, js.obj, append([]goja.Value{name}, args...)...)
 	}
 	v.fireListeners(js, e.Name, args)
 }
@@ -595,10 +600,7 @@ func (v *vm) socketEmit(js *jsSocket, volatile bool, timeout time.Duration, time
 	if v.droppedVolatile(js, volatile && !timed) { // a timed one is left to the hub
 		return v.rt.ToValue(true)
 	}
-	em := js.s.Timeout(timeout)
-	if volatile {
-		em = em.Volatile()
-	}
+	em := socketEmitter(js.s, volatile, timeout, timed)
 	if cb == nil {
 		if err := em.Emit(ev, vals...); err != nil {
 			panic(v.jsError(err))
@@ -633,10 +635,7 @@ func (v *vm) socketEmitWithAck(js *jsSocket, volatile bool, timeout time.Duratio
 	if v.droppedVolatile(js, volatile && !timed) { // a timed one is left to the hub
 		return v.rt.ToValue(p) // never settles without a timeout, as in socket.io
 	}
-	em := js.s.Timeout(timeout)
-	if volatile {
-		em = em.Volatile()
-	}
+	em := socketEmitter(js.s, volatile, timeout, timed)
 	v.socketAck(em, ev, vals, func(pl socketio.Payload, err error) {
 		switch {
 		case err != nil && timed:
@@ -652,6 +651,19 @@ func (v *vm) socketEmitWithAck(js *jsSocket, volatile bool, timeout time.Duratio
 		}
 	})
 	return v.rt.ToValue(p)
+}
+
+// socketEmitter is socket, socket.volatile or socket.timeout(ms) (0 times out at once, as in
+// socket.io; without timeout the hub's default bounds the wait).
+func socketEmitter(s *socketio.Socket, volatile bool, timeout time.Duration, timed bool) *socketio.SocketEmitter {
+	em := s.Emitter()
+	if timed {
+		em = em.Timeout(timeout)
+	}
+	if volatile {
+		em = em.Volatile()
+	}
+	return em
 }
 
 // socketAck emits now and delivers the acknowledgement on the loop.
@@ -678,4 +690,10 @@ func (js *jsSocket) joinSeq(room string) uint64 {
 		return n
 	}
 	return js.seq
+}
+
+// numberOf is the number whose JavaScript text is name (an Event.Numeric name).
+func numberOf(name string) float64 {
+	f, _ := strconv.ParseFloat(name, 64)
+	return f
 }
