@@ -42,6 +42,7 @@ type Instance struct {
 	keep      bool // Spec.Keep: never swept
 	file      string
 	onConsole func(level, text string) // Spec.Console
+	onClose   func()                   // Spec.OnClose
 	code      string                   // the program RunCode runs now ("" for the kind's Go handlers)
 	reg       *Registry
 
@@ -74,7 +75,7 @@ func newInstance(id string, spec Spec, opts Options) *Instance {
 	}
 	in := &Instance{
 		id: id, demo: spec.Demo, kind: KindOf(spec.Demo), cfg: cfg, now: opts.now, private: spec.Private,
-		keep: spec.Keep, file: spec.File, onConsole: spec.Console,
+		keep: spec.Keep, file: spec.File, onConsole: spec.Console, onClose: spec.OnClose,
 		tap:      stream.New[[]byte](stream.Options{Buffer: subscriberQueue, History: historySize}),
 		names:    map[string]string{},
 		state:    map[string]map[string][]string{},
@@ -196,6 +197,9 @@ func (in *Instance) close() {
 	in.runMu.Unlock()
 	in.retiring.Wait()
 	in.tap.Close()
+	if in.onClose != nil {
+		in.onClose()
+	}
 }
 
 // publish sends one tap or log message to the tap's subscribers, with an id (the SSE "id:" line,

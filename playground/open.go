@@ -34,6 +34,9 @@ type Spec struct {
 	// (console.log at "log"; the sandbox's own messages at "warn" or "error"), besides the tap.
 	// It may be called from any goroutine.
 	Console func(level, text string)
+	// OnClose, when set, runs once after the instance has closed (ended, swept when idle, or
+	// closed with its registry), outside every lock: its owner forgets what it kept about it.
+	OnClose func()
 }
 
 // Logger is the registry's logger.

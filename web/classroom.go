@@ -29,9 +29,22 @@ type classPages struct {
 }
 
 func newClassPages(a *App) *classPages {
+	var opts classroom.Options
+	if a.cfg.StatePath != "" {
+		st, err := classroom.OpenStore(a.cfg.StatePath)
+		if err != nil {
+			// The course is served all the same: classes work, but do not survive a restart.
+			a.log.Error("classes will not survive a restart", "err", err)
+		}
+		opts.Store = st
+	}
+	cr := classroom.New(a.play, opts)
+	if opts.Store != nil {
+		a.log.Info("classes are kept across restarts", "file", opts.Store.Path(), "restored", cr.Len())
+	}
 	return &classPages{
 		a:           a,
-		cr:          classroom.New(a.play, classroom.Options{}),
+		cr:          cr,
 		presentSite: a.classSite("js/class-present.js"),
 		studentSite: a.classSite("js/class-student.js"),
 		plainSite:   a.classSite(""),

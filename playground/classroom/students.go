@@ -23,9 +23,28 @@ func (cl *Class) onStudent(s *socketio.Socket) {
 	st := &student{id: s.ID(), name: name, folded: folded, s: s}
 	cl.students[s.ID()] = st
 	cl.byName[folded] = s.ID()
+	// Back after a restart of the server (a restored class): the student's breakout room again.
+	_, back := cl.awaited[folded]
+	if back {
+		if room := cl.awaited[folded].Room; validRoomOf(room, cl.rooms) {
+			st.room = room
+		}
+		delete(cl.awaited, folded)
+	}
+	room := st.room
 	welcome := map[string]any{"name": name, "code": cl.code, "locked": cl.locked, "follow": cl.follow, "rooms": []string{}}
+	if back {
+		welcome["back"] = true // the page says the server restarted and where the student is
+		if room != "" {
+			welcome["rooms"] = []string{room}
+		}
+	}
 	cl.mu.Unlock()
-	cl.in.Log().Info("a student joined", "nsp", "/", "client", name)
+	if room != "" {
+		s.Join(room)
+	}
+	cl.changed()
+	cl.in.Log().Info("a student joined", "nsp", "/", "client", name, "back", back)
 
 	s.OnDisconnect(func(reason string) {
 		cl.mu.Lock()
@@ -40,6 +59,7 @@ func (cl *Class) onStudent(s *socketio.Socket) {
 		if ts != nil {
 			ts.Disconnect(false)
 		}
+		cl.changed()
 	})
 	if cl.codeRunning() {
 		return // the instructor's program serves "/": its events and emits are the program's
@@ -47,6 +67,9 @@ func (cl *Class) onStudent(s *socketio.Socket) {
 	s.On("say", func(e *socketio.Event) { cl.say(e, st, nil) })
 	cl.refuseControls(s, name)
 	s.Emit("welcome", welcome)
+	if room != "" {
+		cl.tellRooms(st)
+	}
 }
 
 func (cl *Class) onTenant(s *socketio.Socket) {
