@@ -118,6 +118,15 @@ func TestBrowserRestart(t *testing.T) {
 	e2eWait(t, ada, `document.querySelector("[data-testid=student-rooms]").textContent === "room-1"`)
 	e2eWait(t, present, `document.querySelector("[data-testid=class-count]").textContent === "1"`)
 
+	// Down for a while: the clients wait while the tap alone probes the server.
+	r.stop()
+	b.waitFor("the page knows", `document.querySelector("[data-testid=demo-status]").textContent === "Lost the connection to the server: reconnecting…"`)
+	down := evalJS[int](t, b, `window.__ws + window.__fetches`)
+	b.waitFor("a retry of the tap", `socketlabDemos[0].tapErrors >= 2`)
+	if n := evalJS[int](t, b, `window.__ws + window.__fetches`) - down; n != 0 {
+		t.Errorf("%d WebSocket handshakes or fetches while the server was down, want none (the tap probes)", n)
+	}
+
 	before := evalJS[int](t, b, `window.__ws + window.__fetches`)
 	r.restart()
 

@@ -154,6 +154,11 @@ class VClient {
       }
     });
     socket.on("disconnect", (reason) => {
+      if (this.suspended && socket.active) {
+        // The server is unreachable (suspend): this socket waits for it too, instead of retrying.
+        this.suspended.push(socket);
+        socket.disconnect();
+      }
       this.note = "disconnected: " + reason;
       this.w.index();
       this.w.renderClient(this);
