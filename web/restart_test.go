@@ -7,27 +7,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
+
+	"socketlab/web/webtest"
 )
-
-// syncBuffer is a log sink the server's goroutines may write to while the test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // TestClassPagesAfterRestart: a class started on one server is served by the next one on the same
 // state file: its projector and join pages answer, its code is still the class's.
@@ -55,7 +38,7 @@ func TestUnreadableStateFile(t *testing.T) {
 	if err := os.WriteFile(path, junk, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	var logs syncBuffer
+	var logs webtest.SyncBuffer
 	r := newRestartableLog(t, Config{StatePath: path}, slog.New(slog.NewTextHandler(&logs, nil)))
 	if got := logs.String(); !strings.Contains(got, "classes will not survive a restart") || !strings.Contains(got, path) {
 		t.Errorf("log = %q, want the unreadable file named", got)

@@ -68,15 +68,7 @@ func savedCodes(t *testing.T, path string) []string {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	recs, bad, err := st.load()
-	if err != nil || len(bad) > 0 {
-		t.Fatalf("load: %v %v", err, bad)
-	}
-	var codes []string
-	for _, r := range recs {
-		codes = append(codes, r.Code)
-	}
-	return codes
+	return savedCodes2(t, st)
 }
 
 // TestClassSurvivesRestart: a class with students in breakout rooms, a ban, a lock and a follow
