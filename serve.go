@@ -15,7 +15,6 @@ import (
 	"syscall"
 	"time"
 
-	"socketlab/playground/classroom"
 	"socketlab/playground/engineio"
 	"socketlab/web"
 )
@@ -63,7 +62,7 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	fs.BoolVar(&cfg.Watch, "watch", false, "with -lessons: re-render a lesson when its file changes and reload the browser tabs showing it")
 	state := getenv("SOCKETLAB_STATE")
 	if state == "" {
-		state = classroom.StatePath(getenv)
+		state = web.StatePath(getenv)
 	}
 	fs.StringVar(&cfg.StatePath, "state", state, "`file` the classes are kept in, so that a restart loses none (env SOCKETLAB_STATE; default $XDG_STATE_HOME/socketlab/classes.db or ~/.local/state/socketlab/classes.db; -state= keeps them in memory only)")
 	level := fs.String("log-level", "info", "log level: debug, info, warn or error")

@@ -28,6 +28,10 @@ type classPages struct {
 	plainSite   templates.Site
 }
 
+// StatePath is where serve keeps its classes by default (classroom.StatePath): under
+// $XDG_STATE_HOME, else ~/.local/state; "" when getenv knows neither.
+func StatePath(getenv func(string) string) string { return classroom.StatePath(getenv) }
+
 func newClassPages(a *App) *classPages {
 	var opts classroom.Options
 	if a.cfg.StatePath != "" {
