@@ -262,6 +262,7 @@ type persister struct {
 	closed bool
 
 	writeMu sync.Mutex // one flush at a time
+	failing bool       // the last write failed (logged once, until one succeeds); under writeMu
 	wake    chan struct{}
 	stop    chan struct{}
 	done    chan struct{}
@@ -339,17 +340,27 @@ func (p *persister) flush() {
 			del = append(del, code)
 		}
 	}
-	if err := p.st.write(recs, del); err != nil {
+	err := p.st.write(recs, del)
+	switch {
+	case err != nil && !p.failing:
 		p.log.Error("classes not saved: they will not survive a restart", "err", err, "classes", len(recs)+len(del))
+	case err == nil && p.failing:
+		p.log.Info("classes are saved again")
 	}
+	p.failing = err != nil
 }
 
-// close saves live one last time, stops the writer and closes the file; later marks are ignored.
+// close saves live one last time, stops the writer and closes the file; later marks and calls are
+// ignored.
 func (p *persister) close(live []*Class) {
 	if p == nil {
 		return
 	}
 	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return
+	}
 	for _, cl := range live {
 		p.dirty[cl.code] = cl
 	}

@@ -187,6 +187,7 @@ func TestClassSurvivesRestart(t *testing.T) {
 	// Ended: deleted from the file.
 	cl2.End()
 	two.stop()
+	two.cr.Close() // a second Close does nothing
 	if got := savedCodes(t, path); len(got) != 0 {
 		t.Errorf("saved classes after the class ended: %v, want none", got)
 	}
