@@ -141,6 +141,32 @@ func TestServeWatchNeedsLessons(t *testing.T) {
 	}
 }
 
+// TestServeStateFlag: where serve keeps its classes: -state, else SOCKETLAB_STATE, else the user's
+// state directory; "-state=" keeps them in memory only.
+func TestServeStateFlag(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{"XDG state home", nil, map[string]string{"XDG_STATE_HOME": "/x", "HOME": "/home/ada"}, "/x/socketlab/classes.db"},
+		{"home", nil, map[string]string{"HOME": "/home/ada"}, "/home/ada/.local/state/socketlab/classes.db"},
+		{"env", nil, map[string]string{"SOCKETLAB_STATE": "/srv/class.db", "HOME": "/home/ada"}, "/srv/class.db"},
+		{"flag", []string{"-state", "/tmp/c.db"}, map[string]string{"SOCKETLAB_STATE": "/srv/class.db"}, "/tmp/c.db"},
+		{"memory only", []string{"-state="}, map[string]string{"HOME": "/home/ada"}, ""},
+		{"no home", nil, nil, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := parseServeFlags(tt.args, func(k string) string { return tt.env[k] }, io.Discard)
+			if err != nil || cfg.StatePath != tt.want {
+				t.Errorf("state = %q, %v; want %q", cfg.StatePath, err, tt.want)
+			}
+		})
+	}
+}
+
 func TestExercisesCommand(t *testing.T) {
 	out, _, err := runCmd(t, "exercises")
 	if err != nil {

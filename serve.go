@@ -70,6 +70,11 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	fs.BoolVar(&cfg.Drafts, "drafts", false, "show draft lessons")
 	fs.IntVar(&cfg.SeatsPerAddress, "seats-per-address", web.DefaultSeatsPerAddress, "most `seats` of one class the devices behind one network address may take (a class behind one NAT shares its address)")
 	fs.BoolVar(&cfg.Watch, "watch", false, "with -lessons: re-render a lesson when its file changes and reload the browser tabs showing it")
+	state := getenv("SOCKETLAB_STATE")
+	if state == "" {
+		state = web.StatePath(getenv)
+	}
+	fs.StringVar(&cfg.StatePath, "state", state, "`file` the classes are kept in, so that a restart loses none (env SOCKETLAB_STATE; default $XDG_STATE_HOME/socketlab/classes.db or ~/.local/state/socketlab/classes.db; -state= keeps them in memory only)")
 	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err

@@ -43,6 +43,7 @@ type Instance struct {
 	keep      bool // Spec.Keep: never swept
 	file      string
 	onConsole func(level, text string) // Spec.Console
+	onClose   func()                   // Spec.OnClose
 	code      string                   // the program RunCode runs now ("" for the kind's Go handlers)
 	reg       *Registry
 
@@ -77,7 +78,7 @@ func newInstance(id string, spec Spec, opts Options, reserve *engineio.Admission
 	}
 	in := &Instance{
 		id: id, demo: spec.Demo, kind: KindOf(spec.Demo), cfg: cfg, now: opts.now, private: spec.Private,
-		keep: spec.Keep, file: spec.File, onConsole: spec.Console,
+		keep: spec.Keep, file: spec.File, onConsole: spec.Console, onClose: spec.OnClose,
 		tap:      stream.New[[]byte](stream.Options{Buffer: subscriberQueue, History: historySize, HistoryBytes: historyBytes}),
 		names:    map[string]string{},
 		state:    map[string]map[string][]string{},
@@ -205,6 +206,9 @@ func (in *Instance) close() {
 	in.tap.Close()
 	if in.reserve != nil {
 		in.reserve.Free()
+	}
+	if in.onClose != nil {
+		in.onClose()
 	}
 }
 

@@ -43,6 +43,9 @@ type Spec struct {
 	// and given back when it closes, instead of the shared Engine.Admission: other clients'
 	// floods cannot take them. ReservePerAddress is what one client address may hold of them.
 	Reserve, ReservePerAddress int
+	// OnClose, when set, runs once after the instance has closed (ended, swept when idle, or
+	// closed with its registry), outside every lock: its owner forgets what it kept about it.
+	OnClose func()
 }
 
 // Logger is the registry's logger.

@@ -44,6 +44,10 @@ type Config struct {
 	// Admission, shared by every demo and class hub of the process, caps and paces new
 	// Engine.IO sessions (nil: no cap).
 	Admission *engineio.Admission
+	// StatePath is the file the classes are kept in across restarts (classroom.OpenStore); ""
+	// keeps them in memory only. A file that cannot be opened is logged, and the server serves
+	// the course with classes in memory only.
+	StatePath string
 
 	// SeatsPerAddress is the most seats of one class the devices behind one client address may
 	// take (DefaultSeatsPerAddress when 0).
@@ -277,6 +281,9 @@ func (a *App) Close() {
 		}
 		if a.reload != nil {
 			a.reload.Close()
+		}
+		if a.class != nil {
+			a.class.cr.Close() // saves the classes before the hubs close and everyone disconnects
 		}
 		if a.play != nil {
 			a.play.Close()

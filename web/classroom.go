@@ -35,10 +35,27 @@ type classPages struct {
 // DefaultSeatsPerAddress is Config.SeatsPerAddress's default.
 const DefaultSeatsPerAddress = classroom.DefaultSeatsPerAddress
 
+// StatePath is where serve keeps its classes by default (classroom.StatePath): under
+// $XDG_STATE_HOME, else ~/.local/state; "" when getenv knows neither.
+func StatePath(getenv func(string) string) string { return classroom.StatePath(getenv) }
+
 func newClassPages(a *App) *classPages {
+	opts := classroom.Options{SeatsPerAddress: a.cfg.SeatsPerAddress, MaxStudents: a.cfg.seats}
+	if a.cfg.StatePath != "" {
+		st, err := classroom.OpenStore(a.cfg.StatePath)
+		if err != nil {
+			// The course is served all the same: classes work, but do not survive a restart.
+			a.log.Error("classes will not survive a restart", "err", err)
+		}
+		opts.Store = st
+	}
+	cr := classroom.New(a.play, opts)
+	if opts.Store != nil {
+		a.log.Info("classes are kept across restarts", "file", opts.Store.Path(), "restored", cr.Len())
+	}
 	return &classPages{
 		a:           a,
-		cr:          classroom.New(a.play, classroom.Options{SeatsPerAddress: a.cfg.SeatsPerAddress, MaxStudents: a.cfg.seats}),
+		cr:          cr,
 		presentSite: a.classSite("js/class-present.js"),
 		studentSite: a.classSite("js/class-student.js"),
 		plainSite:   a.classSite(""),

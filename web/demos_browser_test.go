@@ -81,7 +81,8 @@ func demoServer(t testing.TB) *httptest.Server {
 
 // demoServerWith is demoServer; with sopts, the demo instances (/play/) are served by a registry
 // whose hubs use these Socket.IO options (the rest of the app is unchanged).
-func demoServerWith(t testing.TB, sopts *socketio.Options) *httptest.Server {
+// writeDemoLessons writes demoLessons into a new folder and returns it.
+func writeDemoLessons(t testing.TB) string {
 	t.Helper()
 	dir := t.TempDir()
 	for name, body := range demoLessons {
@@ -91,6 +92,12 @@ func demoServerWith(t testing.TB, sopts *socketio.Options) *httptest.Server {
 			t.Fatal(err)
 		}
 	}
+	return dir
+}
+
+func demoServerWith(t testing.TB, sopts *socketio.Options) *httptest.Server {
+	t.Helper()
+	dir := writeDemoLessons(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -19,10 +19,12 @@ package classroom
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/big"
 	"strings"
 	"sync"
@@ -98,6 +100,9 @@ type Options struct {
 	GuessesPerDevice int           // DefaultGuessesPerDevice
 	SeatsPerAddress  int           // DefaultSeatsPerAddress
 	JoinEvery        time.Duration // DefaultJoinEvery
+	// Store, when set, keeps the classes across restarts (store.go): New restores the classes it
+	// holds, and Close saves them one last time and closes it.
+	Store *Store
 }
 
 // Classroom finds classes by join code and rate-limits failed codes per client address.
@@ -107,8 +112,9 @@ type Options struct {
 // already has (a "sid" it issued) always pass, so the students behind one NAT'd address keep
 // working while one of them mistypes. Wrong instructor keys spend a budget of their own.
 type Classroom struct {
-	reg  *playground.Registry
-	opts Options
+	reg     *playground.Registry
+	opts    Options
+	persist *persister // nil without a Store
 
 	ids identities // the key of device identity cookies
 
@@ -136,19 +142,24 @@ func New(reg *playground.Registry, opts Options) *Classroom {
 	playground.OrDefault(&opts.GuessesPerDevice, DefaultGuessesPerDevice)
 	playground.OrDefault(&opts.SeatsPerAddress, DefaultSeatsPerAddress)
 	playground.OrDefault(&opts.JoinEvery, DefaultJoinEvery)
-	return &Classroom{reg: reg, opts: opts, byCode: map[string]*Class{}, ids: newIdentities(),
+	c := &Classroom{reg: reg, opts: opts, byCode: map[string]*Class{}, ids: newIdentities(),
 		fails: newBudgets(opts.FailEvery), tokenFails: newBudgets(opts.FailEvery),
 		mints: newBudgets(opts.MintEvery), guesses: map[string]deviceGuesses{}}
+	if opts.Store != nil {
+		c.persist = newPersister(opts.Store, reg.Logger().With(slog.String("file", opts.Store.Path())))
+		c.restore()
+	}
+	return c
 }
 
 // Class is one live class session.
 type Class struct {
-	code   string
-	secret string
-	lesson string
-	in     *playground.Instance
-	progs  *playground.Programs // the instructor's server code on "/" (program.go)
-	cr     *Classroom
+	code    string
+	keyHash [sha256.Size]byte // of the presenter key, which only its holder has
+	lesson  string
+	in      *playground.Instance
+	progs   *playground.Programs // the instructor's server code on "/" (program.go)
+	cr      *Classroom
 	// member is the value of the cookie a device gets when it is admitted (see Admit): it lets that
 	// device back in (a reload, a reconnection) while its address is over the code budget.
 	member string
@@ -166,6 +177,9 @@ type Class struct {
 	follow   map[string]string
 	ended    bool
 	holds    nameHolds // names of dropped students, kept for them a while (names.go)
+	// awaited are the students of a class restored from its store who have not come back yet
+	// (folded name → name and room): the first device back under that name takes their place.
+	awaited map[string]rosterEntry
 }
 
 type student struct {
@@ -192,7 +206,8 @@ func (cl *Class) TapPath() string { return cl.in.TapPath() }
 
 // Authorized reports, in constant time, whether token is the class's presenter capability.
 func (cl *Class) Authorized(token string) bool {
-	return subtle.ConstantTimeCompare([]byte(token), []byte(cl.secret)) == 1
+	h := sha256.Sum256([]byte(token))
+	return subtle.ConstantTimeCompare(h[:], cl.keyHash[:]) == 1
 }
 
 // Students is the number of students connected on "/".

@@ -96,7 +96,7 @@ func (cl *Class) onInstructor(s *socketio.Socket) {
 				e.AckError(ErrNotAuthorized)
 				return
 			}
-			res, err := c.run(cl, a)
+			res, err := cl.control(c.event, a)
 			if err != nil {
 				_, body := playground.CodeErrorJSON(err) // {error}, and line and col for code
 				e.Ack(body)
@@ -114,7 +114,11 @@ func (cl *Class) onInstructor(s *socketio.Socket) {
 func (cl *Class) control(event string, a controlArgs) (any, error) {
 	for _, c := range controls {
 		if c.event == event {
-			return c.run(cl, a)
+			res, err := c.run(cl, a)
+			if err == nil {
+				cl.changed() // saved in the background (store.go); "info" and "emit" change nothing saved, which is harmless
+			}
+			return res, err
 		}
 	}
 	return nil, fmt.Errorf("unknown control %q", event)
@@ -131,14 +135,30 @@ func (cl *Class) everyone(ev string, arg any) int {
 }
 
 func (cl *Class) validRoom(room string) bool {
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	return validRoomOf(room, cl.rooms)
+}
+
+// awaitedBeyondLocked sends the awaited students (a restored class's, not back yet) of rooms
+// beyond room-n to the main room; the caller holds cl.mu.
+func (cl *Class) awaitedBeyondLocked(n int) {
+	for f, e := range cl.awaited {
+		if e.Room != "" && !validRoomOf(e.Room, n) {
+			e.Room = ""
+			cl.awaited[f] = e
+		}
+	}
+}
+
+// validRoomOf reports whether room is one of the breakout rooms room-1..room-rooms.
+func validRoomOf(room string, rooms int) bool {
 	m := breakoutRoomPattern.FindStringSubmatch(room)
 	if m == nil {
 		return false
 	}
 	n, _ := strconv.Atoi(m[1])
-	cl.mu.Lock()
-	defer cl.mu.Unlock()
-	return n >= 1 && n <= cl.rooms
+	return n >= 1 && n <= rooms
 }
 
 // ---- the handlers, in the table's order
@@ -227,6 +247,7 @@ func (cl *Class) breakout(a controlArgs) (any, error) {
 	for i, st := range studs {
 		st.room = "room-" + strconv.Itoa(i%n+1)
 	}
+	cl.awaitedBeyondLocked(0)
 	cl.mu.Unlock()
 	io := cl.in.IO()
 	for i := 1; i <= oldRooms; i++ {
@@ -271,6 +292,7 @@ func (cl *Class) openRooms(a controlArgs) (any, error) {
 		out = append(out, leave{st, st.room})
 		st.room = ""
 	}
+	cl.awaitedBeyondLocked(n)
 	cl.mu.Unlock()
 	for _, l := range out {
 		cl.in.IO().In(l.st.id).SocketsLeave(l.room)
@@ -432,6 +454,7 @@ func (cl *Class) reset(controlArgs) (any, error) {
 		}
 		studs = append(studs, st)
 	}
+	cl.awaitedBeyondLocked(0)
 	cl.mu.Unlock()
 	io := cl.in.IO()
 	for i := 1; i <= rooms; i++ {

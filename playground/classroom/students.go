@@ -55,9 +55,28 @@ func (cl *Class) onStudent(s *socketio.Socket) {
 		cl.byDevice[st.device] = s.ID()
 	}
 	cl.holds.release(folded) // back under its claim: the name is the student's again
+	// Back after a restart of the server (a restored class): the student's breakout room again.
+	_, back := cl.awaited[folded]
+	if back {
+		if room := cl.awaited[folded].Room; validRoomOf(room, cl.rooms) {
+			st.room = room
+		}
+		delete(cl.awaited, folded)
+	}
+	room := st.room
 	welcome := map[string]any{"name": name, "code": cl.code, "locked": cl.locked, "follow": cl.follow, "rooms": []string{}}
+	if back {
+		welcome["back"] = true // the page says the server restarted and where the student is
+		if room != "" {
+			welcome["rooms"] = []string{room}
+		}
+	}
 	cl.mu.Unlock()
-	cl.in.Log().Info("a student joined", "nsp", "/", "client", name)
+	if room != "" {
+		s.Join(room)
+	}
+	cl.changed()
+	cl.in.Log().Info("a student joined", "nsp", "/", "client", name, "back", back)
 
 	if old != nil {
 		old.s.Emit("refused", map[string]string{"error": "you joined again from another tab or connection"})
@@ -77,6 +96,7 @@ func (cl *Class) onStudent(s *socketio.Socket) {
 		if ts != nil {
 			ts.Disconnect(false)
 		}
+		cl.changed()
 	})
 	if cl.codeRunning() {
 		return // the instructor's program serves "/": its events and emits are the program's
@@ -84,6 +104,9 @@ func (cl *Class) onStudent(s *socketio.Socket) {
 	s.On("say", func(e *socketio.Event) { cl.say(e, st, nil) })
 	cl.refuseControls(s, name)
 	s.Emit("welcome", welcome)
+	if room != "" {
+		cl.tellRooms(st)
+	}
 }
 
 // unseatLocked takes st's seat away (once: a seat taken over is not given back twice).

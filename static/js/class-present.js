@@ -48,6 +48,13 @@ function start(root) {
       state.tenants = info.tenants || [];
       setLocked(info.locked);
       showCode(info);
+      // After a restart of the server the class has a new hub, and its tap a new address.
+      const tapURL = new URL(info.tap, location.href).href;
+      if (tap && tap.url !== tapURL) {
+        tap.close();
+        tap = null;
+        status.textContent = "The server restarted: your class is back, same code. Students' devices reconnect by themselves.";
+      }
       if (!tap) openTap(info.tap);
       refreshSelects();
     } catch (err) {

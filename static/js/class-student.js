@@ -64,6 +64,12 @@ function start(root) {
     nameErr.textContent = "";
     socket = io("/", { path, auth: { name: wanted, code, claim }, forceNew: true });
     socket.on("connect_error", (err) => {
+      // No answer from the server (it is restarting, or the network is down): the socket keeps
+      // trying with its backoff; the name stays.
+      if (err.type === "TransportError" && name) {
+        status.textContent = "Connection lost: reconnecting…";
+        return;
+      }
       // The instructor's program was stopped by a limit (or is swamped): not about the name.
       // Keep it and try again until the instructor runs fixed code or goes back to the chat.
       if (err.message === "server program stopped" || err.message === "server busy") {
@@ -85,7 +91,14 @@ function start(root) {
       setLocked(w.locked);
       if (w.follow) follow(w.follow);
       // The built-in chat welcomes; after a restart that is news worth keeping on screen.
-      status.textContent = status.classList.contains("class-restart") ? "The server restarted: you are back in the class chat." : "";
+      if (w.back) {
+        // The server itself restarted and the class came back: the student is where they were.
+        const where = w.rooms && w.rooms.length ? w.rooms.join(", ") : "the main room";
+        status.textContent = `The server restarted: you are back in the class, in ${where}.`;
+        status.classList.add("class-restart");
+      } else {
+        status.textContent = status.classList.contains("class-restart") ? "The server restarted: you are back in the class chat." : "";
+      }
     });
     socket.on("msg", (m) => addMessage(m, ""));
     socket.on("rooms", (r) => {
@@ -135,7 +148,7 @@ function start(root) {
       composer.hidden = false;
       if (restarting) {
         restarting = false;
-        status.textContent = "The server restarted: your instructor changed the class's server code. You are connected to the new server.";
+        status.textContent = "The server restarted: you are connected to the new server.";
         status.classList.add("class-restart");
       } else if (status.textContent.startsWith("Connection lost")) status.textContent = "";
     });

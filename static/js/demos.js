@@ -22,6 +22,13 @@ const MAX_CONSOLE_LINES = 200;
 const MAX_MESSAGES = 300; // kept for matching receipts with the tap
 const SETTLE_MS = 1500; // how long to wait for a receipt the tap announced
 const NO_TAP_MS = 2000; // a message the tap never reported settles anyway
+// When the server goes away (a restart of socketlab serve): the tap alone probes it, every
+// EventSource retry (a few seconds); the clients wait. After TAP_RETRIES failed retries the widget
+// stops and offers "Try again". A demo whose instance is gone (404) starts a fresh one, retrying
+// RESTART_DELAYS.length times with these delays.
+const TAP_RETRIES = 40;
+const RESTART_DELAYS = [0, 1000, 2000, 4000, 8000, 16000];
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const SCOPES = [
   ["self", "socket.emit", "Only the sender"],
@@ -173,6 +180,11 @@ class VClient {
       }
     });
     socket.on("disconnect", (reason) => {
+      if (this.suspended && socket.active) {
+        // The server is unreachable (suspend): this socket waits for it too, instead of retrying.
+        this.suspended.push(socket);
+        socket.disconnect();
+      }
       this.note = "disconnected: " + reason;
       this.w.index();
       this.w.renderClient(this);
@@ -240,6 +252,36 @@ class VClient {
     for (const { socket } of this.sockets) socket.connect();
   }
 
+  /** The server is unreachable: stop reconnecting (the widget's tap probes it alone). */
+  suspend() {
+    if (this.suspended) return;
+    this.suspended = this.sockets.filter(({ socket }) => socket.active && !socket.connected).map(({ socket }) => socket);
+    for (const socket of this.suspended) socket.disconnect();
+  }
+
+  /** The same server is back (a network blip): reconnect what suspend() stopped. */
+  resume() {
+    const socks = this.suspended ?? [];
+    this.suspended = null;
+    for (const socket of socks) socket.connect();
+  }
+
+  /**
+   * Moves the client to the widget's new server (its instance was gone): the old sockets close,
+   * the same namespaces open again on the new path, and the setup's rooms are joined again.
+   */
+  reopen() {
+    const nsps = this.sockets.map((s) => s.nsp);
+    for (const { socket } of this.sockets) socket.disconnect();
+    this.suspended = null;
+    this.netLost = null;
+    this.joinedInitial = false;
+    const opened = this.open();
+    for (const nsp of nsps.slice(1)) this.openAlso(nsp);
+    this.note = "reconnected to the restarted server";
+    return opened;
+  }
+
   rename(name) {
     this.name = name;
     for (const { socket } of this.sockets) {
@@ -304,23 +346,10 @@ export class DemoWidget {
     // `socketlab run` hands the page its one hub (data-instance): attach to it, start none.
     let body = this.section.dataset.instance ? JSON.parse(this.section.dataset.instance) : null;
     if (!body) {
-      let res;
-      try {
-        res = await fetch("/play/" + encodeURIComponent(this.kind), {
-          method: "POST",
-          headers: { "Content-Type": "application/json" },
-          body: JSON.stringify(cfg),
-          credentials: "same-origin",
-        });
-      } catch (err) {
-        return this.fail("Could not reach the server: " + err.message);
-      }
-      try {
-        body = await res.json();
-      } catch {
-        body = {};
-      }
-      if (!res.ok) return this.fail(body.error ?? `The server answered ${res.status}.`);
+      const made = await this.createInstance(cfg);
+      if (made.error) return this.fail(made.error);
+      body = made.body;
+      this.startConfig = cfg; // what a restart of the server posts again (recoverServer)
     }
     performance.mark("socketlab:demo-created", { detail: { demo: this.kind } });
     this.instance = body;
@@ -342,7 +371,7 @@ export class DemoWidget {
     await opened;
     this.openTap();
     this.refreshSenders();
-    this.setStatus(`Ready: ${this.clients.filter((c) => c.connected).length} of ${this.clients.length} clients connected to this demo's own server.`);
+    this.setStatus(this.readyText());
     this.section.dataset.ready = "";
     this.markReady();
     // The editor shows code kept from an earlier visit (or a share link's): run it, so the server
@@ -350,6 +379,33 @@ export class DemoWidget {
     if (this.code?.edited) this.code.run().catch(() => {});
     // On the page's performance timeline: its startTime is the time since navigation start.
     performance.mark("socketlab:demo-ready", { detail: { demo: this.kind, clients: this.clients.length } });
+  }
+
+  /** POST /play/KIND: {body} (the create response) or {error} (what to tell the student). */
+  async createInstance(cfg) {
+    let res;
+    try {
+      res = await fetch("/play/" + encodeURIComponent(this.kind), {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify(cfg),
+        credentials: "same-origin",
+      });
+    } catch (err) {
+      return { error: "Could not reach the server: " + err.message };
+    }
+    let body = {};
+    try {
+      body = await res.json();
+    } catch {
+      body = {};
+    }
+    if (!res.ok) return { error: body.error ?? `The server answered ${res.status}.`, status: res.status };
+    return { body };
+  }
+
+  readyText() {
+    return `Ready: ${this.clients.filter((c) => c.connected).length} of ${this.clients.length} clients connected to this demo's own server.`;
   }
 
   fail(msg) {
@@ -950,6 +1006,39 @@ export class DemoWidget {
     if (!this.instance.tap) return;
     const es = new EventSource(this.instance.tap);
     this.tap = es;
+    this.tapErrors = 0;
+    es.onopen = () => {
+      if (es !== this.tap || !this.serverLost) return;
+      // The same server answers again (a network blip, not a restart): the clients go on.
+      this.serverLost = false;
+      this.tapErrors = 0;
+      for (const c of this.clients) c.resume();
+      this.setStatus("The connection to the server is back. " + this.readyText());
+      this.statusEl.dataset.state = "";
+    };
+    es.onerror = () => {
+      if (es !== this.tap || this.closed) return;
+      if (es.readyState === EventSource.CLOSED) {
+        // The server answered, but not with this instance's stream (404 unknown, 410 closed): it
+        // restarted, or reclaimed the instance. Start a fresh one.
+        this.recoverServer();
+        return;
+      }
+      // No answer: EventSource retries by itself; meanwhile the clients wait instead of
+      // hammering a server that is not there.
+      if (!this.serverLost) {
+        this.serverLost = true;
+        for (const c of this.clients) c.suspend();
+        this.statusEl.dataset.state = "lost";
+      }
+      this.tapErrors++;
+      if (this.tapErrors > TAP_RETRIES) {
+        es.close();
+        this.offerRetry("The server is not answering.");
+        return;
+      }
+      this.setStatus("Lost the connection to the server: reconnecting…");
+    };
     es.onmessage = (e) => {
       let d;
       try {
@@ -961,6 +1050,58 @@ export class DemoWidget {
       else if (d.type === "tap") this.onTap(d);
       else if (d.type === "log") this.onLog(d);
     };
+  }
+
+  /**
+   * The demo's server is gone (socketlab serve restarted, or the instance was reclaimed): start a
+   * fresh instance with the same setup, move every client to it, run the student's edited code
+   * there again, and say so. A failed start is retried after RESTART_DELAYS, then "Try again".
+   */
+  async recoverServer() {
+    if (this.recovering || this.closed || !this.startConfig) return;
+    this.recovering = true;
+    this.tap?.close();
+    this.tap = null;
+    for (const c of this.clients) c.suspend();
+    this.statusEl.dataset.state = "lost";
+    let why = "";
+    let body = null;
+    for (const delay of RESTART_DELAYS) {
+      if (delay) {
+        this.setStatus(`Server restarted: this demo could not start again (${why}); retrying in ${delay / 1000} s…`);
+        await sleep(delay);
+      } else {
+        this.setStatus("Server restarted: starting this demo again…");
+      }
+      if (this.closed) return;
+      const made = await this.createInstance(this.startConfig);
+      if (made.body) {
+        body = made.body;
+        break;
+      }
+      why = made.error;
+    }
+    this.recovering = false;
+    if (!body) return this.offerRetry(`Server restarted, and this demo could not start again: ${why}`);
+    this.instance = body;
+    this.serverLost = false;
+    this.state = { namespaces: [] };
+    this.stateSockets.clear();
+    await Promise.all(this.clients.map((c) => c.reopen()));
+    this.index();
+    for (const c of this.clients) this.renderClient(c);
+    this.openTap();
+    this.refreshSenders();
+    if (this.code?.edited) this.code.run().catch(() => {});
+    this.statusEl.dataset.state = "";
+    this.setStatus("Server restarted: demo restarted. " + this.readyText());
+  }
+
+  /** Stops trying: the status line says why, with a button that starts over. */
+  offerRetry(text) {
+    for (const c of this.clients) c.suspend();
+    this.statusEl.dataset.state = "error";
+    setChildren(this.statusEl, text + " ", h("button", { type: "button", class: "demo-btn", "data-testid": "demo-retry", onclick: () => this.recoverServer() }, "Try again"));
   }
 
   index() {
