@@ -114,7 +114,7 @@ type Options struct {
 	// Adapter makes each namespace's adapter, which shares it with other servers (Redis); nil
 	// keeps everything on this server, like socket.io's in-memory adapter.
 	Adapter AdapterFactory
-	Logger                      *slog.Logger // nil discards
+	Logger  *slog.Logger // nil discards
 }
 
 func (o *Options) defaults() {
