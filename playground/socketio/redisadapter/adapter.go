@@ -96,9 +96,11 @@ type Redis struct {
 	channels  map[string]*nsAdapter // request and response channels → adapter
 	refs      map[string]int        // subscriptions per channel or pattern
 	pending   int                   // requests and ack requests awaiting answers
-	up        bool                  // the subscriber is connected and subscribed
-	upCh      chan struct{}         // closed while up
-	everSubbd bool
+	confirmed map[string]bool       // subscriptions Redis confirmed on the current connection
+	up        bool                  // the subscriber connection works
+	readyCh   chan struct{}         // closed while up and every subscription is confirmed
+	ready     bool
+	everUp    bool
 }
 
 type outMsg struct {
@@ -128,8 +130,9 @@ func New(ctx context.Context, url string, opts Options) (*Redis, error) {
 		out:      make(chan outMsg, opts.QueueSize),
 		patterns: map[string]*nsAdapter{},
 		channels: map[string]*nsAdapter{},
-		refs:     map[string]int{},
-		upCh:     make(chan struct{}),
+		refs:      map[string]int{},
+		confirmed: map[string]bool{},
+		readyCh:   make(chan struct{}),
 	}
 	r.ctx, r.cancel = context.WithCancel(context.Background())
 	r.wg.Add(2)
@@ -187,10 +190,11 @@ func (r *Redis) Flush(ctx context.Context) error {
 	}
 }
 
-// Ready waits until the subscriber connection is subscribed (again, after an outage).
+// Ready waits until Redis confirmed every subscription of the adapters made so far (again,
+// after an outage): from then on other servers count this one and reach it.
 func (r *Redis) Ready(ctx context.Context) error {
 	r.mu.Lock()
-	ch := r.upCh
+	ch := r.readyCh
 	r.mu.Unlock()
 	select {
 	case <-ch:
@@ -315,15 +319,24 @@ func (r *Redis) receiver() {
 		switch m := msg.(type) {
 		case *redis.Subscription:
 			if r.setUp(true) {
-				r.log.Info("redis subscriber (re)subscribed")
+				r.log.Info("redis subscriber connected")
 			}
+			r.mu.Lock()
+			switch m.Kind {
+			case "subscribe", "psubscribe":
+				r.confirmed[m.Channel] = true
+			default:
+				delete(r.confirmed, m.Channel)
+			}
+			r.updateReadyLocked()
+			r.mu.Unlock()
 		case *redis.Message:
 			r.dispatch(m)
 		}
 	}
 }
 
-// setUp records the subscriber state and reports whether it changed.
+// setUp records the subscriber connection's state and reports whether it changed.
 func (r *Redis) setUp(up bool) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -332,15 +345,30 @@ func (r *Redis) setUp(up bool) bool {
 	}
 	r.up = up
 	if up {
-		if r.everSubbd {
+		if r.everUp {
 			r.reconnects.Add(1)
 		}
-		r.everSubbd = true
-		close(r.upCh)
+		r.everUp = true
 	} else {
-		r.upCh = make(chan struct{})
+		clear(r.confirmed) // a new connection subscribes again
 	}
+	r.updateReadyLocked()
 	return true
+}
+
+// updateReadyLocked opens or closes readyCh.
+func (r *Redis) updateReadyLocked() {
+	ready := r.up
+	for name := range r.refs {
+		ready = ready && r.confirmed[name]
+	}
+	switch {
+	case ready && !r.ready:
+		close(r.readyCh)
+	case !ready && r.ready:
+		r.readyCh = make(chan struct{})
+	}
+	r.ready = ready
 }
 
 func (r *Redis) dispatch(m *redis.Message) {
@@ -380,6 +408,7 @@ func (r *Redis) subscribe(a *nsAdapter) {
 			newChans = append(newChans, c)
 		}
 	}
+	r.updateReadyLocked()
 	r.mu.Unlock()
 	// The subscriptions are recorded even when Redis is down, and sent again on reconnection.
 	if newPat {
@@ -415,6 +444,7 @@ func (r *Redis) unsubscribe(a *nsAdapter) {
 			oldChans = append(oldChans, c)
 		}
 	}
+	r.updateReadyLocked()
 	r.mu.Unlock()
 	if r.closed.Load() {
 		return
@@ -629,9 +659,7 @@ func (a *nsAdapter) request(ctx context.Context, what string, typ, want int, bui
 	if err != nil {
 		return nil, err
 	}
-	if err := a.r.client.Publish(ctx, a.requestChannel, b).Err(); err != nil {
-		return nil, fmt.Errorf("%s: publishing the request: %w", what, err)
-	}
+	a.r.enqueue(a.requestChannel, b) // in order with the emits before it
 	t := time.NewTimer(a.r.opts.RequestsTimeout)
 	defer t.Stop()
 	select {
