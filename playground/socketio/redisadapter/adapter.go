@@ -123,13 +123,13 @@ func New(ctx context.Context, url string, opts Options) (*Redis, error) {
 		return nil, fmt.Errorf("redis at %s: %w", ro.Addr, err)
 	}
 	r := &Redis{
-		opts:     opts,
-		log:      opts.Logger.With("redis", ro.Addr),
-		client:   client,
-		ps:       client.Subscribe(context.Background()),
-		out:      make(chan outMsg, opts.QueueSize),
-		patterns: map[string]*nsAdapter{},
-		channels: map[string]*nsAdapter{},
+		opts:      opts,
+		log:       opts.Logger.With("redis", ro.Addr),
+		client:    client,
+		ps:        client.Subscribe(context.Background()),
+		out:       make(chan outMsg, opts.QueueSize),
+		patterns:  map[string]*nsAdapter{},
+		channels:  map[string]*nsAdapter{},
 		refs:      map[string]int{},
 		confirmed: map[string]bool{},
 		readyCh:   make(chan struct{}),
