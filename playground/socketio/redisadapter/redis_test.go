@@ -33,7 +33,7 @@ func (quietLogger) Printf(context.Context, string, ...any) {}
 
 // redisServer is a real redis-server on 127.0.0.1, for one test.
 type redisServer struct {
-	t    *testing.T
+	t    testing.TB
 	port int
 	cmd  *exec.Cmd
 }
@@ -42,7 +42,7 @@ const redisBinary = "/usr/bin/redis-server"
 
 // startRedis starts redis-server on a free port; it skips the test when the binary is missing,
 // unless CI=true.
-func startRedis(t *testing.T) *redisServer {
+func startRedis(t testing.TB) *redisServer {
 	t.Helper()
 	if _, err := os.Stat(redisBinary); err != nil {
 		if os.Getenv("CI") == "true" {
