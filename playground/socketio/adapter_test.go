@@ -196,18 +196,7 @@ func newCluster(t *testing.T) *cluster {
 }
 
 // received returns the sorted names of the peers that got event ev since the last call.
-func (c *cluster) received(ev string) []string {
-	var out []string
-	for name, p := range c.peers {
-		for _, text := range p.take() {
-			if strings.Contains(text, `["`+ev+`"`) {
-				out = append(out, name)
-			}
-		}
-	}
-	sort.Strings(out)
-	return out
-}
+func (c *cluster) received(ev string) []string { return (&world{peers: c.peers}).received(ev) }
 
 func (c *cluster) names(ids []string) []string {
 	var out []string
