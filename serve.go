@@ -52,6 +52,7 @@ type serveConfig struct {
 	addr         string
 	extraOrigins string
 	logLevel     slog.Level
+	cluster      *clusterFlags
 }
 
 func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer) (serveConfig, error) {
@@ -76,6 +77,7 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	}
 	fs.StringVar(&cfg.StatePath, "state", state, "`file` the classes are kept in, so that a restart loses none (env SOCKETLAB_STATE; default $XDG_STATE_HOME/socketlab/classes.db or ~/.local/state/socketlab/classes.db; -state= keeps them in memory only)")
 	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	cfg.cluster = addClusterFlags(fs, getenv)
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -130,6 +132,10 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	cfg.Admission = newAdmission()
+	if cfg.Cluster, err = cfg.cluster.open(ctx, log); err != nil {
+		return err
+	}
+	defer closeCluster(cfg.Cluster, log) // after app.Close: the hubs first
 	app, err := web.New(log, cfg.Config)
 	if err != nil {
 		return err

@@ -105,6 +105,9 @@ func newInstance(id string, spec Spec, opts Options, reserve *engineio.Admission
 	if spec.Socket != nil {
 		spec.Socket(&sopts)
 	}
+	if spec.Shared && opts.Cluster != nil {
+		sopts.Adapter = opts.Cluster.Adapter(spec.ClusterKey)
+	}
 	in.eopts, in.sopts = eopts, sopts
 	if in.file == "" {
 		in.file = CodeFile

@@ -46,6 +46,10 @@ type Spec struct {
 	// OnClose, when set, runs once after the instance has closed (ended, swept when idle, or
 	// closed with its registry), outside every lock: its owner forgets what it kept about it.
 	OnClose func()
+	// Shared puts the hub on the registry's Cluster (when there is one) under the Redis prefix
+	// followed by ClusterKey, so servers sharing that key share its broadcasts and rooms.
+	Shared     bool
+	ClusterKey string
 }
 
 // Logger is the registry's logger.

@@ -57,6 +57,9 @@ type Config struct {
 	// /socket.io/ and the playground attached to it at / (routes.go).
 	Run *RunConfig
 
+	// Cluster, when set, shares class hubs and the run hub with other servers over Redis.
+	Cluster *playground.Cluster
+
 	socket  socketio.Options // tests: the hubs' Socket.IO options
 	classes int              // tests: live classes in all and per address (0: the registry's defaults)
 	seats   int              // tests: a class's seats (0: classroom.DefaultMaxStudents)
@@ -192,7 +195,7 @@ func New(log *slog.Logger, cfg Config) (*App, error) {
 	}
 	a.play = playground.NewRegistry(playground.Options{
 		Logger: log, Origins: cfg.Origins,
-		Engine: engineio.Options{Admission: cfg.Admission}, Socket: cfg.socket,
+		Engine: engineio.Options{Admission: cfg.Admission}, Socket: cfg.socket, Cluster: cfg.Cluster,
 		MaxReserved: cfg.classes, ReservedPerAddress: cfg.classes,
 	})
 	a.site = templates.Site{
@@ -235,7 +238,8 @@ func New(log *slog.Logger, cfg Config) (*App, error) {
 // (served only at /socket.io/) that is never swept. A program that does not compile or throws at
 // its top level is the error, "FILE:line:col: ...".
 func (a *App) startRun(rc RunConfig) error {
-	in, err := a.play.Open(playground.Spec{Demo: "run", Private: true, Keep: true, File: rc.File, Console: rc.Console})
+	// Shared under the Redis prefix itself: Node servers with the same key are its peers.
+	in, err := a.play.Open(playground.Spec{Demo: "run", Private: true, Keep: true, File: rc.File, Console: rc.Console, Shared: true})
 	if err != nil {
 		return fmt.Errorf("run: %w", err)
 	}

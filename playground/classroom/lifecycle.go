@@ -61,6 +61,8 @@ func (c *Classroom) openLocked(cl *Class, client playground.Client) error {
 		Private: true, // reachable only through SocketHandler, behind the class's admission
 		Client:  client, Reserve: c.opts.MaxStudents + sessionSlack, ReservePerAddress: c.opts.SeatsPerAddress + sessionSlack,
 		OnClose: func() { c.closed(cl) },
+		// With -redis the class's hub is shared under its own key: classes never mix.
+		Shared: true, ClusterKey: "-class-" + cl.code,
 	})
 	if err != nil {
 		return err
