@@ -545,13 +545,14 @@ func (s *Session) handlePackets(pkts []packet, post bool) bool {
 		}
 	}
 	s.dmu.Lock()
-	return s.applyHeld(pkts, post)
+	return s.dispatch(pkts, post)
 }
 
-// applyHeld applies pkts in order, with s.dmu held; it unlocks s.dmu, or hands it (and the rest of
-// pkts) to a goroutine of its own when a polling POST must not wait for room (awaitRoom), and
-// reports true then. It reports false when the session was closed.
-func (s *Session) applyHeld(pkts []packet, post bool) bool {
+// dispatch applies pkts in order (messages to the handler, after waiting for room: awaitRoom),
+// with s.dmu held; it unlocks s.dmu, or hands it (and the rest of pkts) to a goroutine of its own
+// when a polling POST must not wait for room, and reports true then. It reports false when the
+// session was closed.
+func (s *Session) dispatch(pkts []packet, post bool) bool {
 	locked := true
 	defer func() {
 		if locked {
@@ -570,7 +571,7 @@ func (s *Session) applyHeld(pkts []packet, post bool) bool {
 				srv.mu.Lock()
 				if !srv.closed { // as in wsConn.run: no wg.Go once Close may be waiting
 					locked = false
-					srv.wg.Go(func() { s.safely(func() { s.applyHeld(rest, false) }) })
+					srv.wg.Go(func() { s.safely(func() { s.dispatch(rest, false) }) })
 				}
 				srv.mu.Unlock()
 				return true
