@@ -173,8 +173,12 @@ func (d *Dispatcher) connection(s *socketio.Socket) {
 	// The client sees the connection once the program's connection handler ran on the loop, as
 	// in socket.io where it runs before the client's next packet is read.
 	release := s.DelayConnect()
+	sb.delayed.Store(s, release) // released by the job, or by the program's stop if it never runs
 	job := func() {
-		defer release()
+		defer func() {
+			sb.delayed.Delete(s)
+			release()
+		}()
 		connect()
 	}
 	if sb.nexting.Load() == s { // on the loop, inside the program's next(): right after this job

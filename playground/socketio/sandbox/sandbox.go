@@ -153,8 +153,11 @@ type Sandbox struct {
 	admit sync.Map // *socketio.Socket admitted by middleware, until its connection runs
 	// nexting is the socket whose middleware next() the loop is calling: its connection handler
 	// is then queued in ticks, run right after the current job (Node's process.nextTick).
-	nexting   atomic.Pointer[socketio.Socket]
-	ticks     []tick // loop goroutine only
+	nexting atomic.Pointer[socketio.Socket]
+	ticks   []tick // loop goroutine only
+	// delayed holds the DelayConnect releases of connection jobs not run yet: a program that
+	// stops first releases them (release), so no client waits for a CONNECT that never comes.
+	delayed   sync.Map // *socketio.Socket → func()
 	started   atomic.Bool
 	closeOnce sync.Once
 	stopped   atomic.Bool // a limit stopped the program (or Close)
@@ -433,6 +436,11 @@ func (sb *Sandbox) release() {
 		}
 	}
 	sb.vm = nil
+	sb.delayed.Range(func(s, release any) bool {
+		sb.delayed.Delete(s)
+		release.(func())()
+		return true
+	})
 	sb.imu.Lock()
 	sb.intern = nil
 	sb.imu.Unlock()
