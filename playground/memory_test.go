@@ -280,3 +280,33 @@ func benchTapFlood(b *testing.B, floods int) {
 	runtime.KeepAlive(payload) // allocated before the baseline
 	b.ReportMetric(float64(int64(after.HeapAlloc)-int64(before.HeapAlloc))/float64(b.N)/1e3, "kB-retained/hub")
 }
+
+// TestTapWatcherCap: an instance serves maxTapWatchers taps at once; one more is refused with
+// 503 and a reason.
+func TestTapWatcherCap(t *testing.T) {
+	_, srv := newTestRegistry(t, Options{})
+	_, c := create(t, srv.URL, "rooms", `{}`)
+	var open []*http.Response
+	get := func() *http.Response {
+		t.Helper()
+		resp, err := http.Get(srv.URL + c.Tap)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { resp.Body.Close() })
+		return resp
+	}
+	for range maxTapWatchers {
+		resp := get()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("tap %d: %s", len(open)+1, resp.Status)
+		}
+		bufio.NewReader(resp.Body).ReadString('\n') // subscribed: the state has come
+		open = append(open, resp)
+	}
+	resp := get()
+	body, _ := bufio.NewReader(resp.Body).ReadString('\n')
+	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(body, "open consoles") {
+		t.Fatalf("tap %d: %s %q, want 503 saying why", maxTapWatchers+1, resp.Status, body)
+	}
+}
