@@ -76,12 +76,12 @@ func TestTapFloodKeepsPreviews(t *testing.T) {
 	const floods, relays = 20, 5
 	payload := `"` + strings.Repeat("x", 900_000) + `"`
 	relayed := `"` + strings.Repeat("x", 100_000) + `"` // smaller: Grace reads each one, under -race
-	for range floods {
-		ada.write(`42["nobody-handles-this",` + payload + `]`)
-	}
-	for i := range relays {
+	for i := range relays { // first: Grace's reads are bounded, the floods queue up behind them
 		ada.write(`42` + string(rune('1'+i)) + `["send",{"event":"big","args":[` + relayed + `],"scope":"all"}]`)
 		grace.expect(`42["big"`)
+	}
+	for range floods {
+		ada.write(`42["nobody-handles-this",` + payload + `]`)
 	}
 	ada.write(`42["done"]`)
 
