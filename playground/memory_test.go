@@ -76,7 +76,8 @@ func TestTapFloodKeepsPreviews(t *testing.T) {
 	const floods, relays = 20, 5
 	payload := `"` + strings.Repeat("x", 900_000) + `"`
 	relayed := `"` + strings.Repeat("x", 100_000) + `"` // smaller: Grace reads each one, under -race
-	for i := range relays {                             // first: Grace's reads are bounded, the floods queue up behind them
+	// The relays first: Grace's reads are bounded in time, and the floods queue up on Ada's reader.
+	for i := range relays {
 		ada.write(`42` + string(rune('1'+i)) + `["send",{"event":"big","args":[` + relayed + `],"scope":"all"}]`)
 		grace.expect(`42["big"`)
 	}
