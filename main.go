@@ -11,6 +11,9 @@ import (
 )
 
 func main() {
+	if servesClients(os.Args) {
+		softMemoryLimit(os.Getenv) // the process's, so not set by tests that call run
+	}
 	if err := run(context.Background(), os.Args, os.Getenv, os.Stdout, os.Stderr); err != nil {
 		if pe := (programError{}); errors.As(err, &pe) {
 			fmt.Fprintln(os.Stderr, err) // FILE:line:col: …

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"runtime/metrics"
+	"strings"
 	"time"
 )
 
@@ -69,11 +70,16 @@ func reclaimMemory(ctx context.Context, log *slog.Logger, every time.Duration) {
 	}
 }
 
-// defaultMemoryLimit is the Go runtime's soft memory limit for `socketlab serve` and `run`
-// unless GOMEMLIMIT says otherwise: near it the GC runs sooner (using at most half the CPU), so
+// defaultMemoryLimit is the Go runtime's soft memory limit of a `socketlab serve` or `run`
+// process (main) unless GOMEMLIMIT says otherwise: near it the GC runs sooner (using at most half the CPU), so
 // a burst of large messages from many sockets leaves the process around this size instead of
 // twice its live heap. It is a target for the GC, not a cap: nothing fails above it.
 const defaultMemoryLimit = 256 << 20
+
+// servesClients reports whether the command line runs `socketlab serve` (the default) or `run`.
+func servesClients(args []string) bool {
+	return len(args) < 2 || args[1] == "serve" || args[1] == "run" || strings.HasPrefix(args[1], "-")
+}
 
 // softMemoryLimit sets defaultMemoryLimit unless the environment sets GOMEMLIMIT (which the
 // runtime has read already); it returns the limit in force.

@@ -38,3 +38,21 @@ func TestReclaimer(t *testing.T) {
 		t.Errorf("reclaimed again right after, with %d bytes held", held)
 	}
 }
+
+func TestServesClients(t *testing.T) {
+	for _, tt := range []struct {
+		args []string
+		want bool
+	}{
+		{[]string{"socketlab"}, true},
+		{[]string{"socketlab", "-addr", ":1"}, true},
+		{[]string{"socketlab", "serve"}, true},
+		{[]string{"socketlab", "run", "server.js"}, true},
+		{[]string{"socketlab", "bench-server"}, false},
+		{[]string{"socketlab", "check", "lessons"}, false},
+	} {
+		if got := servesClients(tt.args); got != tt.want {
+			t.Errorf("servesClients(%q) = %v, want %v", tt.args, got, tt.want)
+		}
+	}
+}

@@ -56,7 +56,6 @@ func runRun(ctx context.Context, args []string, getenv func(string) string, stdo
 		return fmt.Errorf("run: %w", err)
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: lv}))
-	softMemoryLimit(getenv)
 
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {

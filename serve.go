@@ -110,7 +110,6 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.logLevel}))
-	softMemoryLimit(getenv)
 
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {

@@ -28,7 +28,7 @@ type tapReader struct {
 
 func openTapReader(t *testing.T, url string) *tapReader {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second) // a bound against a hang, not a budget
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute) // a bound against a hang, not a budget
 	t.Cleanup(cancel)
 	req, _ := http.NewRequestWithContext(ctx, "GET", url, nil)
 	resp, err := http.DefaultClient.Do(req)
@@ -75,16 +75,18 @@ func TestTapFloodKeepsPreviews(t *testing.T) {
 
 	const floods, relays = 20, 5
 	payload := `"` + strings.Repeat("x", 900_000) + `"`
+	relayed := `"` + strings.Repeat("x", 100_000) + `"` // smaller: Grace reads each one, under -race
+	// The relays first: Grace's reads are bounded in time, and the floods queue up on Ada's reader.
+	for i := range relays {
+		ada.write(`42` + string(rune('1'+i)) + `["send",{"event":"big","args":[` + relayed + `],"scope":"all"}]`)
+		grace.expect(`42["big"`)
+	}
 	for range floods {
 		ada.write(`42["nobody-handles-this",` + payload + `]`)
 	}
-	for i := range relays {
-		ada.write(`42` + string(rune('1'+i)) + `["send",{"event":"big","args":[` + payload + `],"scope":"all"}]`)
-		grace.expect(`42["big"`)
-	}
 	ada.write(`42["done"]`)
 
-	var in900, out900 int
+	var inBig, outBig int
 	for {
 		m := tap.next(t)
 		if m["type"] != "tap" {
@@ -103,23 +105,23 @@ func TestTapFloodKeepsPreviews(t *testing.T) {
 		}
 		switch {
 		case m["kind"] == "event_in" && int(size) == len(payload)+2: // the arguments' array, [payload]
-			in900++
-		case m["kind"] == "event_out" && int(size) == len(payload)+2:
-			out900++
-			if call, _ := m["call"].(string); !strings.Contains(call, "/* 878.9 KiB of arguments */") {
+			inBig++
+		case m["kind"] == "event_out" && int(size) == len(relayed)+2:
+			outBig++
+			if call, _ := m["call"].(string); !strings.Contains(call, "/* 97.7 KiB of arguments */") {
 				t.Errorf("event_out call %q does not say the payload's size", call)
 			}
 		default:
 			t.Fatalf("%s %s: argsBytes %v", m["kind"], m["event"], size)
 		}
 	}
-	if in900 != floods || out900 != relays {
-		t.Errorf("the tap reported %d floods and %d relays, want %d and %d", in900, out900, floods, relays)
+	if inBig != floods || outBig != relays {
+		t.Errorf("the tap reported %d floods and %d relays, want %d and %d", inBig, outBig, floods, relays)
 	}
 	if got := in.tap.HistoryBytes(); got > historyBytes {
 		t.Errorf("tap history holds %d bytes, over its budget %d", got, historyBytes)
 	}
-	sent := (floods + relays) * len(payload)
+	sent := floods*len(payload) + relays*len(relayed)
 	if tap.max > maxTapMessage || tap.bytes > (floods+relays)*4<<10+64<<10 {
 		t.Errorf("the watcher downloaded %d bytes (largest message %d) for %d bytes of payloads; want at most 4 KiB an event", tap.bytes, tap.max, sent)
 	}
@@ -279,4 +281,34 @@ func benchTapFlood(b *testing.B, floods int) {
 	runtime.ReadMemStats(&after)
 	runtime.KeepAlive(payload) // allocated before the baseline
 	b.ReportMetric(float64(int64(after.HeapAlloc)-int64(before.HeapAlloc))/float64(b.N)/1e3, "kB-retained/hub")
+}
+
+// TestTapWatcherCap: an instance serves maxTapWatchers taps at once; one more is refused with
+// 503 and a reason.
+func TestTapWatcherCap(t *testing.T) {
+	_, srv := newTestRegistry(t, Options{})
+	_, c := create(t, srv.URL, "rooms", `{}`)
+	var open []*http.Response
+	get := func() *http.Response {
+		t.Helper()
+		resp, err := http.Get(srv.URL + c.Tap)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { resp.Body.Close() })
+		return resp
+	}
+	for range maxTapWatchers {
+		resp := get()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("tap %d: %s", len(open)+1, resp.Status)
+		}
+		bufio.NewReader(resp.Body).ReadString('\n') // subscribed: the state has come
+		open = append(open, resp)
+	}
+	resp := get()
+	body, _ := bufio.NewReader(resp.Body).ReadString('\n')
+	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(body, "open consoles") {
+		t.Fatalf("tap %d: %s %q, want 503 saying why", maxTapWatchers+1, resp.Status, body)
+	}
 }
