@@ -118,6 +118,7 @@ type Registry struct {
 	log       *slog.Logger
 	mu        sync.Mutex
 	instances map[string]*Instance
+	originOK  func(*http.Request) bool // OriginAllowlist(opts.Origins)
 	reserved  int                      // instances with Spec.Reserve
 	held      map[poolKey]int          // instances per client address and pool
 	creates   map[string]*rate.Limiter // new instances per client address
@@ -144,7 +145,7 @@ func NewRegistry(opts Options) *Registry {
 	if opts.Reserved == nil {
 		opts.Reserved = engineio.NewAdmission(DefaultReservedSessions, 0, 0)
 	}
-	r := &Registry{opts: opts, log: opts.Logger, instances: map[string]*Instance{}, held: map[poolKey]int{},
+	r := &Registry{opts: opts, log: opts.Logger, instances: map[string]*Instance{}, held: map[poolKey]int{}, originOK: OriginAllowlist(opts.Origins),
 		creates: map[string]*rate.Limiter{}, stop: make(chan struct{}), done: make(chan struct{})}
 	go r.sweeper()
 	return r
@@ -201,6 +202,10 @@ func (r *Registry) forgetLocked(id string, in *Instance) {
 		}
 	}
 }
+
+// OriginAllowed reports whether r's Origin header names an origin the instances' sockets allow
+// (Options.Origins, exactly); false without one.
+func (r *Registry) OriginAllowed(req *http.Request) bool { return r.originOK(req) }
 
 // Held is how many live instances client holds, demos (reserved false) or reserved ones.
 func (r *Registry) Held(client Client, reserved bool) int {

@@ -144,7 +144,7 @@ func (c *Classroom) admit(w http.ResponseWriter, r *http.Request, code string, p
 		}
 	}
 	if cl == nil {
-		if crossSiteSubresource(r) {
+		if c.crossSiteSubresource(r) {
 			return nil, ErrCrossSite
 		}
 		now := time.Now()
@@ -216,7 +216,11 @@ func (c *Classroom) SocketHandler() http.Handler {
 			w.Header().Set("Content-Type", "application/json")
 			w.Header().Set("Cache-Control", "no-store")
 			w.WriteHeader(status)
-			json.NewEncoder(w).Encode(map[string]any{"code": 1, "message": err.Error()})
+			body := map[string]any{"code": 1, "message": err.Error()}
+			if errors.Is(err, ErrCrossSite) { // what the hub answers an origin it does not allow
+				body = map[string]any{"code": 4, "message": "Forbidden"}
+			}
+			json.NewEncoder(w).Encode(body)
 			return
 		}
 		cl.in.ServeHTTP(w, r)

@@ -65,7 +65,7 @@ func cookie(v string) string { return IdentityCookie + "=" + v }
 // an identity and the right code gets in while its address is blocked for anonymous clients;
 // identities cannot be made up; another site's image tags count nowhere.
 func TestDeviceBudgets(t *testing.T) {
-	reg := playground.NewRegistry(playground.Options{})
+	reg := playground.NewRegistry(playground.Options{Origins: []string{"http://allowed.example:8080"}})
 	defer reg.Close()
 	cr := New(reg, Options{FailBurst: 5, FailEvery: time.Hour, MintBurst: 4, MintEvery: time.Hour, GuessesPerDevice: 2})
 	cl, _, err := cr.Create("")
@@ -87,6 +87,13 @@ func TestDeviceBudgets(t *testing.T) {
 	}
 	if cr.Blocked(nat) {
 		t.Fatal("cross-site requests spent the address's budget")
+	}
+	// A page of an allowed origin (-origins) is no hostile page: its code is checked.
+	if st, _ := handshakeReq(cr, "192.0.2.1", right, "Origin", "http://allowed.example:8080", "Sec-Fetch-Site", "cross-site", "Sec-Fetch-Mode", "cors"); st != http.StatusOK {
+		t.Errorf("an allowed origin's handshake: %d, want 200", st)
+	}
+	if st, _ := handshakeReq(cr, "192.0.2.1", right, "Origin", "http://evil.example", "Sec-Fetch-Site", "cross-site", "Sec-Fetch-Mode", "websocket"); st != http.StatusForbidden {
+		t.Errorf("another site's WebSocket: %d, want 403", st)
 	}
 
 	// Ada opens the join form: her device gets an identity (no code tried yet).

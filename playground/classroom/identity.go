@@ -99,7 +99,7 @@ func (c *Classroom) Identify(w http.ResponseWriter, r *http.Request) string {
 	if id, _ := c.identityOf(r.Header, now); id != "" {
 		return id
 	}
-	if crossSiteSubresource(r) {
+	if c.crossSiteSubresource(r) {
 		return "" // an image tag on another site: no cookie it could keep anyway
 	}
 	return c.mintFor(w, r, now)
@@ -124,10 +124,11 @@ func (c *Classroom) mintFor(w http.ResponseWriter, r *http.Request, now time.Tim
 	return id
 }
 
-// crossSiteSubresource reports a request another site's page made without navigating to us
-// (Fetch Metadata: an <img>, a script, a fetch): it never gets to try a code, so a hostile page
-// full of image tags spends no one's budget. Navigations (a QR scan, a link) and our own pages'
-// requests (same-origin) are not.
-func crossSiteSubresource(r *http.Request) bool {
-	return r.Header.Get("Sec-Fetch-Site") == "cross-site" && r.Header.Get("Sec-Fetch-Mode") != "navigate"
+// crossSiteSubresource reports a request another site's page made without navigating to us (Fetch
+// Metadata: an <img>, a script, a fetch or a WebSocket) from an origin the hubs do not allow: it
+// never gets to try a code, so a hostile page full of image tags spends no one's budget.
+// Navigations (a QR scan, a link), our own pages' requests (same-origin) and the pages of allowed
+// origins (-origins) are not.
+func (c *Classroom) crossSiteSubresource(r *http.Request) bool {
+	return r.Header.Get("Sec-Fetch-Site") == "cross-site" && r.Header.Get("Sec-Fetch-Mode") != "navigate" && !c.reg.OriginAllowed(r)
 }
