@@ -22,8 +22,15 @@ if (!redisURL || !Number.isInteger(port) || port < 0 || port > 65535) {
 
 const pub = createClient({ url: redisURL });
 const sub = pub.duplicate();
-for (const c of [pub, sub]) c.on("error", (err) => console.error(`redis: ${err.message}`));
+let ready = false;
+for (const c of [pub, sub]) {
+  c.on("error", (err) => {
+    console.error(`redis: ${err.message}`);
+    if (!ready) process.exit(1); // no broker at start: fail at once (later, node-redis reconnects)
+  });
+}
 await Promise.all([pub.connect(), sub.connect()]);
+ready = true;
 
 const http = createServer((req, res) => res.writeHead(404).end("not found\n"));
 const io = new Server(http, { adapter: createAdapter(pub, sub, { key }) });
