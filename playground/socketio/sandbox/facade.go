@@ -339,6 +339,7 @@ type opState struct {
 	rooms    []string
 	except   []string
 	volatile bool
+	local    bool // io.local: this server's sockets only
 	timeout  time.Duration
 	timed    bool
 }
@@ -390,7 +391,6 @@ func (v *vm) operatorObject(st *opState) *goja.Object {
 		{"except", func(c goja.FunctionCall) goja.Value { return st.except_(c) }},
 		{"timeout", func(c goja.FunctionCall) goja.Value { return st.timeout_(c) }},
 		{"compress", func(goja.FunctionCall) goja.Value { return o }}, // compression is off in Socket Lab: no observable effect
-		{"local", func(goja.FunctionCall) goja.Value { return o }},
 		{"emit", st.emit},
 		{"send", func(c goja.FunctionCall) goja.Value {
 			c.Arguments = append([]goja.Value{v.rt.ToValue("message")}, c.Arguments...)
@@ -403,6 +403,9 @@ func (v *vm) operatorObject(st *opState) *goja.Object {
 		{"disconnectSockets", st.disconnectSockets},
 	}, []method{
 		{"volatile", func(goja.FunctionCall) goja.Value { return st.with(func(c *opState) { c.volatile = true }) }},
+		// io.local, a getter as in socket.io: this server's sockets only. One server alone
+		// reaches the same sockets either way.
+		{"local", func(goja.FunctionCall) goja.Value { return st.with(func(c *opState) { c.local = true }) }},
 	}, nil, "")
 	return o
 }
