@@ -3,6 +3,7 @@ package socketio
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"slices"
 	"sort"
@@ -53,7 +54,11 @@ type Namespace struct {
 	rooms      map[string]map[string]*Socket
 	middleware []Middleware
 	onConnect  []func(*Socket)
-	skipMW     int8 // recovery: 1 skip middleware, -1 run it, 0 inherit
+	skipMW     int8                           // recovery: 1 skip middleware, -1 run it, 0 inherit
+	serverSide map[string][]ServerSideHandler // OnServerSideEmit
+
+	adapterOnce sync.Once
+	adapter     Adapter // nil: in-memory (set once, by cluster)
 }
 
 func newNamespace(srv *Server, name string, parent *Namespace) *Namespace {
@@ -315,13 +320,17 @@ func (ns *Namespace) gc() {
 	}
 	srv := ns.srv
 	srv.mu.Lock()
-	defer srv.mu.Unlock()
 	ns.mu.Lock()
 	empty := len(ns.sockets) == 0
 	ns.mu.Unlock()
-	if empty && ns.pending == 0 && srv.nsps[ns.name] == ns {
+	removed := empty && ns.pending == 0 && srv.nsps[ns.name] == ns
+	if removed {
 		delete(srv.nsps, ns.name)
 		delete(ns.parent.children, ns.name)
+	}
+	srv.mu.Unlock()
+	if removed {
+		ns.closeAdapter() // unsubscribes: outside the lock
 	}
 }
 
@@ -461,6 +470,7 @@ type Operator struct {
 	timeout  time.Duration
 	sender   string // acting socket, for the observer
 	single   bool   // the socket's own room only (socket.emit)
+	local    bool   // this server only (io.local): the adapter is not told
 }
 
 func (o *Operator) clone() *Operator {
@@ -514,6 +524,9 @@ func (o *Operator) Emit(event string, args ...any) error {
 	}
 	for _, ns := range o.ns.targets() {
 		ns.broadcast(o, event, open, atts)
+		if a := o.remote(ns); a != nil {
+			a.Broadcast(EventData{JSON: closeArgs(open, ""), Attachments: atts}, o.broadcastOptions())
+		}
 	}
 	return nil
 }
@@ -609,7 +622,7 @@ func (o *Operator) EmitWithAck(ctx context.Context, event string, args ...any) (
 		replies []Reply
 		rerr    error
 	)
-	regs, err := o.emitAck(event, args, func(r []Reply, err error) {
+	col, regs, err := o.emitAck(event, args, func(r []Reply, err error) {
 		replies, rerr = r, err
 		close(done)
 	})
@@ -622,6 +635,7 @@ func (o *Operator) EmitWithAck(ctx context.Context, event string, args ...any) (
 		for _, r := range regs {
 			r.s.resolveAck(r.id, Payload{}, ctx.Err())
 		}
+		col.fail(ctx.Err())
 		<-done
 	}
 	return replies, rerr
@@ -634,7 +648,7 @@ func (o *Operator) EmitWithAck(ctx context.Context, event string, args ...any) (
 // reader, a timer, or this one). An error means nothing was sent and done
 // will not be called.
 func (o *Operator) EmitWithAckFunc(event string, done func([]Reply, error), args ...any) error {
-	_, err := o.emitAck(event, args, done)
+	_, _, err := o.emitAck(event, args, done)
 	return err
 }
 
@@ -643,68 +657,108 @@ type ackReg struct {
 	id int64
 }
 
-func (o *Operator) emitAck(event string, args []any, done func([]Reply, error)) ([]ackReg, error) {
+func (o *Operator) ackTimeout() time.Duration {
+	if o.timeout > 0 {
+		return o.timeout
+	}
+	return o.ns.srv.opts.AckTimeout
+}
+
+func (o *Operator) emitAck(event string, args []any, done func([]Reply, error)) (*collector, []ackReg, error) {
 	if o.ns.srv.isClosed.Load() {
-		return nil, ErrClosed
+		return nil, nil, ErrClosed
 	}
 	open, atts, err := encodeArgs(event, args)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	timeout := o.timeout
-	if timeout <= 0 {
-		timeout = o.ns.srv.opts.AckTimeout
-	}
+	timeout := o.ackTimeout()
 	col := &collector{done: done}
 	var regs []ackReg
+	var remotes []Adapter
 	for _, ns := range o.ns.targets() {
-		id := ns.ackSeq.Add(1) - 1
-		pkt := encodePacket(typeEvent, ns.name, id, closeArgs(open, ""), atts)
-		pkt.Volatile = o.volatile
-		ns.emitMu.Lock()
-		ns.mu.Lock()
-		recips := ns.selectLocked(o.rooms, o.except)
-		ns.mu.Unlock()
-		var sent []*Socket
-		var failed []*Client
-		for _, s := range recips {
-			col.add()
-			s := s
-			if err := s.registerAck(id, timeout, func(p Payload, err error) { col.resolve(s.id, p, err) }); err != nil {
-				col.resolve(s.id, Payload{}, err)
-				continue
-			}
-			regs = append(regs, ackReg{s, id})
-			if s.client.sendLocked(pkt) != nil {
-				failed = append(failed, s.client)
-				continue
-			}
-			sent = append(sent, s)
+		_, r := ns.broadcastAck(o, event, open, atts, timeout, col.add, col.resolve)
+		regs = append(regs, r...)
+		if a := o.remote(ns); a != nil {
+			remotes = append(remotes, a)
 		}
-		ns.emitMu.Unlock()
-		for _, c := range failed {
-			c.sendFailed()
-		}
-		ns.observeOut(o, event, open, id, sent)
+	}
+	if len(remotes) > 0 {
+		col.cluster(remotes, EventData{JSON: closeArgs(open, ""), Attachments: atts}, o.broadcastOptions(), timeout)
 	}
 	col.start()
-	return regs, nil
+	return col, regs, nil
 }
 
-// collector gathers broadcast ack replies and calls done once.
+// broadcastAck sends an event with an ack id to the selected local sockets; onReply gets each
+// one's answer or error. It returns how many were asked.
+func (ns *Namespace) broadcastAck(o *Operator, event string, open []byte, atts [][]byte, timeout time.Duration,
+	expect func(n int), onReply func(sid string, p Payload, err error)) (int, []ackReg) {
+	id := ns.ackSeq.Add(1) - 1
+	pkt := encodePacket(typeEvent, ns.name, id, closeArgs(open, ""), atts)
+	pkt.Volatile = o.volatile
+	var regs []ackReg
+	ns.emitMu.Lock()
+	ns.mu.Lock()
+	recips := ns.selectLocked(o.rooms, o.except)
+	ns.mu.Unlock()
+	if expect != nil {
+		expect(len(recips))
+	}
+	var sent []*Socket
+	var failed []*Client
+	type refusal struct {
+		sid string
+		err error
+	}
+	var refused []refusal
+	for _, s := range recips {
+		s := s
+		if err := s.registerAck(id, timeout, func(p Payload, err error) { onReply(s.id, p, err) }); err != nil {
+			refused = append(refused, refusal{s.id, err})
+			continue
+		}
+		regs = append(regs, ackReg{s, id})
+		if s.client.sendLocked(pkt) != nil {
+			failed = append(failed, s.client)
+			continue
+		}
+		sent = append(sent, s)
+	}
+	ns.emitMu.Unlock()
+	for _, r := range refused {
+		onReply(r.sid, Payload{}, r.err)
+	}
+	for _, c := range failed {
+		c.sendFailed()
+	}
+	ns.observeOut(o, event, open, id, sent)
+	return len(recips), regs
+}
+
+// collector gathers broadcast ack replies and calls done once. With an adapter it also waits
+// for every other server's client count and its clients' replies, as socket.io's
+// BroadcastOperator does: until then, or until the timeout.
 type collector struct {
 	mu        sync.Mutex
-	remaining int
+	remaining int // local sockets yet to answer
 	started   bool
 	finished  bool
 	replies   []Reply
 	err       error
 	done      func([]Reply, error)
+
+	clustered     bool
+	serversWanted int // other servers to report a count; -1 until ServerCount answered
+	serversSeen   int
+	remoteClients int // clients the other servers reported
+	remoteReplies int
+	timer         *time.Timer
 }
 
-func (c *collector) add() {
+func (c *collector) add(n int) {
 	c.mu.Lock()
-	c.remaining++
+	c.remaining += n
 	c.mu.Unlock()
 }
 
@@ -714,10 +768,64 @@ func (c *collector) resolve(id string, p Payload, err error) {
 		if c.err == nil || err != ErrTimeout {
 			c.err = err
 		}
-	} else {
+	} else if !c.finished {
 		c.replies = append(c.replies, Reply{Socket: id, Payload: p})
 	}
 	c.remaining--
+	c.finishLocked()
+}
+
+// cluster asks the other servers through remotes; it runs before start.
+func (c *collector) cluster(remotes []Adapter, ev EventData, opts BroadcastOptions, timeout time.Duration) {
+	c.mu.Lock()
+	c.clustered = true
+	c.serversWanted = -1
+	c.timer = time.AfterFunc(timeout, func() { c.fail(ErrTimeout) })
+	c.mu.Unlock()
+	opts.Flags.Timeout = timeout
+	for _, a := range remotes {
+		a.BroadcastWithAck(ev, opts, func(n int) {
+			c.mu.Lock()
+			c.serversSeen++
+			c.remoteClients += n
+			c.finishLocked()
+		}, func(reply json.RawMessage) {
+			c.mu.Lock()
+			if !c.finished {
+				c.remoteReplies++
+				c.replies = append(c.replies, Reply{Payload: Payload{Args: []json.RawMessage{reply}}})
+			}
+			c.finishLocked()
+		})
+	}
+	// ServerCount asks the broker: never on the emitting goroutine, which may hold no lock but
+	// must not wait either.
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+		defer cancel()
+		total := 0
+		for _, a := range remotes {
+			n, err := a.ServerCount(ctx)
+			if err != nil {
+				c.fail(fmt.Errorf("socketio: counting servers: %w", err))
+				return
+			}
+			total += n - 1
+		}
+		c.mu.Lock()
+		c.serversWanted = total
+		c.finishLocked()
+	}()
+}
+
+// fail ends the collection now with err and the replies so far.
+func (c *collector) fail(err error) {
+	c.mu.Lock()
+	if !c.finished {
+		c.err = err
+		c.started, c.remaining = true, 0
+		c.clustered = false
+	}
 	c.finishLocked()
 }
 
@@ -729,9 +837,15 @@ func (c *collector) start() {
 
 // finishLocked unlocks c.mu and calls done once everything resolved.
 func (c *collector) finishLocked() {
-	fire := c.started && c.remaining == 0 && !c.finished
+	fire := c.started && c.remaining <= 0 && !c.finished
+	if fire && c.clustered {
+		fire = c.serversWanted >= 0 && c.serversSeen >= c.serversWanted && c.remoteReplies >= c.remoteClients
+	}
 	if fire {
 		c.finished = true
+		if c.timer != nil {
+			c.timer.Stop()
+		}
 	}
 	replies, err := c.replies, c.err
 	c.mu.Unlock()
@@ -758,6 +872,11 @@ func (o *Operator) SocketsJoin(rooms ...string) {
 	for _, s := range o.FetchSockets() {
 		_ = s.Join(rooms...)
 	}
+	for _, ns := range o.ns.targets() {
+		if a := o.remote(ns); a != nil {
+			a.AddSockets(o.broadcastOptions(), rooms)
+		}
+	}
 }
 
 // SocketsLeave makes the selected sockets leave rooms.
@@ -767,6 +886,11 @@ func (o *Operator) SocketsLeave(rooms ...string) {
 			s.Leave(r)
 		}
 	}
+	for _, ns := range o.ns.targets() {
+		if a := o.remote(ns); a != nil {
+			a.DelSockets(o.broadcastOptions(), rooms)
+		}
+	}
 }
 
 // DisconnectSockets disconnects the selected sockets; with close, their
@@ -774,5 +898,10 @@ func (o *Operator) SocketsLeave(rooms ...string) {
 func (o *Operator) DisconnectSockets(close bool) {
 	for _, s := range o.FetchSockets() {
 		s.Disconnect(close)
+	}
+	for _, ns := range o.ns.targets() {
+		if a := o.remote(ns); a != nil {
+			a.DisconnectSockets(o.broadcastOptions(), close)
+		}
 	}
 }

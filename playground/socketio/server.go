@@ -111,7 +111,10 @@ type Options struct {
 	// CleanupEmptyChildNamespaces removes a dynamic namespace's child when
 	// its last socket leaves.
 	CleanupEmptyChildNamespaces bool
-	Logger                      *slog.Logger // nil discards
+	// Adapter makes each namespace's adapter, which shares it with other servers (Redis); nil
+	// keeps everything on this server, like socket.io's in-memory adapter.
+	Adapter AdapterFactory
+	Logger  *slog.Logger // nil discards
 }
 
 func (o *Options) defaults() {
@@ -182,18 +185,20 @@ func NewServer(opts Options) *Server {
 		clients: make(map[*Client]struct{}),
 	}
 	srv.nsps["/"] = newNamespace(srv, "/", nil)
+	srv.nsps["/"].cluster()
 	return srv
 }
 
 // Of returns the namespace name, creating it (io.of("/orders")).
 func (srv *Server) Of(name string) *Namespace {
 	srv.mu.Lock()
-	defer srv.mu.Unlock()
-	if ns, ok := srv.nsps[name]; ok {
-		return ns
+	ns, ok := srv.nsps[name]
+	if !ok {
+		ns = newNamespace(srv, name, nil)
+		srv.nsps[name] = ns
 	}
-	ns := newNamespace(srv, name, nil)
-	srv.nsps[name] = ns
+	srv.mu.Unlock()
+	ns.cluster() // subscribes with an adapter: outside the lock
 	return ns
 }
 
@@ -238,8 +243,8 @@ func (srv *Server) lookup(name string, auth json.RawMessage) *Namespace {
 			continue
 		}
 		srv.mu.Lock()
-		defer srv.mu.Unlock()
 		if srv.closed {
+			srv.mu.Unlock()
 			return nil
 		}
 		ns, ok := srv.nsps[name]
@@ -249,6 +254,8 @@ func (srv *Server) lookup(name string, auth json.RawMessage) *Namespace {
 			p.children[name] = ns
 		}
 		ns.pending++
+		srv.mu.Unlock()
+		ns.cluster()
 		return ns
 	}
 	return nil
@@ -349,14 +356,19 @@ func (srv *Server) Close() {
 	}
 	srv.mu.Lock()
 	var stores []*recoveryStore
+	nsps := make([]*Namespace, 0, len(srv.nsps))
 	for _, ns := range srv.nsps {
 		if ns.rec != nil {
 			stores = append(stores, ns.rec)
 		}
+		nsps = append(nsps, ns)
 	}
 	srv.mu.Unlock()
 	for _, r := range stores {
 		r.stop()
+	}
+	for _, ns := range nsps {
+		ns.closeAdapter()
 	}
 }
 
