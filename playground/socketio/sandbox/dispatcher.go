@@ -21,6 +21,8 @@ type Dispatcher struct {
 	mu       sync.Mutex
 	hooked   map[*socketio.Namespace]bool
 	dyn      *socketio.Namespace // the one dynamic namespace, created on first use
+	// serverSide: the server-side events forwarded per namespace (hookServerSide)
+	serverSide map[*socketio.Namespace]map[string]bool
 	reserved func(name string) bool
 }
 

@@ -399,7 +399,7 @@ io.on("connection", (socket) => {
 			expect(t, p["A"],
 				`42["err","io.engine is not available in Socket Lab: the Engine.IO layer belongs to Socket Lab's hub"]`,
 				`42["err","socket.request is not available in Socket Lab: there is no HTTP request object; use socket.handshake"]`,
-				`42["err","namespace.serverSideEmit is not available in Socket Lab: there is only one server"]`,
+				`42["err","namespace.serverSideEmit is not available in Socket Lab: there is only one server (socketlab run -redis URL shares its namespaces with other servers)"]`,
 				`42["err","process is not available in Socket Lab: the server runs inside Socket Lab, not as a Node process"]`,
 				`42["err","\"disconnect\" is a reserved event name"]`)
 		}},
