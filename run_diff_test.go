@@ -396,6 +396,8 @@ func TestRunCommand(t *testing.T) {
 			[]string{"boom.js:2:", "boom"}},
 		{"bad address", []string{"run", "-addr", "256.0.0.1:80", write("ok.js", "io.on(\"connection\", () => {});\n")},
 			[]string{"listen"}},
+		{"bad cookie name", []string{"run", "-cookie", "a b", write("ok.js", "io.on(\"connection\", () => {});\n")},
+			[]string{`-cookie "a b"`, "invalid"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			var out webtest.SyncBuffer

@@ -59,6 +59,7 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	fs.StringVar(&origins, "origins", origins, "comma-separated extra `origins` allowed to open sockets, exactly scheme://host:port (env SOCKETLAB_ORIGINS)")
 	fs.StringVar(&cfg.LessonDir, "lessons", "", "serve lessons from this `dir` instead of the embedded course")
 	fs.BoolVar(&cfg.Drafts, "drafts", false, "show draft lessons")
+	fs.StringVar(&cfg.Cookie, "cookie", getenv("SOCKETLAB_COOKIE"), "with a `name` (engine.io's usual is io), every polling handshake sets that cookie to the session id, for a load balancer's sticky routing (env SOCKETLAB_COOKIE; docs/deploy.md)")
 	fs.BoolVar(&cfg.Watch, "watch", false, "with -lessons: re-render a lesson when its file changes and reload the browser tabs showing it")
 	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {

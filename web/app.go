@@ -39,6 +39,10 @@ type Config struct {
 	// Admission, shared by every demo and class hub of the process, caps and paces new
 	// Engine.IO sessions (nil: no cap).
 	Admission *engineio.Admission
+	// Cookie names the cookie every hub's polling handshake sets to the Engine.IO session id
+	// (engine.io's `cookie` option), for a load balancer's sticky routing ("": none;
+	// docs/deploy.md).
+	Cookie string
 
 	// Run, when set, serves one program instead of the course (socketlab run): its hub at
 	// /socket.io/ and the playground attached to it at / (routes.go).
@@ -150,6 +154,12 @@ func LoadLessons(dir string, drafts bool) (*lessons.Index, error) {
 
 // New loads the lessons and builds the app; Close releases it.
 func New(log *slog.Logger, cfg Config) (*App, error) {
+	if c := stickyCookie(cfg.Cookie); c != nil {
+		c.Value = "sid"
+		if err := c.Valid(); err != nil {
+			return nil, fmt.Errorf("-cookie %q: %w", cfg.Cookie, err)
+		}
+	}
 	var idx *lessons.Index
 	var loadErr error
 	if cfg.Watch {
@@ -177,7 +187,7 @@ func New(log *slog.Logger, cfg Config) (*App, error) {
 	}
 	a.play = playground.NewRegistry(playground.Options{
 		Logger: log, Origins: cfg.Origins,
-		Engine: engineio.Options{Admission: cfg.Admission}, Socket: cfg.socket,
+		Engine: engineio.Options{Admission: cfg.Admission, Cookie: stickyCookie(cfg.Cookie)}, Socket: cfg.socket,
 	})
 	a.site = templates.Site{
 		Name: "Socket Lab",
@@ -269,4 +279,14 @@ func (a *App) Close() {
 			a.lessonRoot.Close()
 		}
 	})
+}
+
+// stickyCookie is engine.io's `cookie: { name }`: NAME=SID; Path=/; HttpOnly; SameSite=Lax.
+func stickyCookie(name string) *http.Cookie {
+	if name == "" {
+		return nil
+	}
+	c := engineio.SocketIOCookie()
+	c.Name = name
+	return c
 }
