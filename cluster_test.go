@@ -137,36 +137,27 @@ type clusterCheck struct {
 	Got   json.RawMessage `json:"got"`
 }
 
-// driveCluster runs drive.js against the servers (S1, S2, … in this order) and fails the test
-// for every check whose recipients differ, or when fewer checks ran than the scenario has.
+// driveCluster runs drive.js against the servers (S1, S2, … in this order).
 func driveCluster(t *testing.T, node string, servers []*diffServer) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), clusterDrivBound)
-	defer cancel()
 	args := []string{filepath.Join("cluster", "drive.js")}
 	for _, s := range servers {
 		args = append(args, s.url)
 	}
-	cmd := exec.CommandContext(ctx, node, args...)
-	cmd.Dir = "node"
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	runErr := cmd.Run()
+	runChecks(t, node, clusterChecksPerServer*len(servers), args...)
+}
+
+// runChecks runs a node/cluster checker (ARGS: script and its arguments, in node/) and fails the
+// test for every check whose want and got differ, when it stopped early, or when it ran another
+// number of checks than want.
+func runChecks(t *testing.T, node string, want int, args ...string) {
+	t.Helper()
+	out, stderr, runErr := runChecker(t, node, args...)
 	checks := 0
-	var end struct {
-		Checks *int   `json:"checks"`
-		Failed int    `json:"failed"`
-		Error  string `json:"error"`
-	}
-	for line := range strings.Lines(stdout.String()) {
-		var c clusterCheck
-		if err := json.Unmarshal([]byte(line), &c); err != nil {
-			t.Fatalf("drive.js printed %q: %v", line, err)
-		}
-		if c.Check == "" {
-			if err := json.Unmarshal([]byte(line), &end); err != nil {
-				t.Fatalf("drive.js printed %q: %v", line, err)
-			}
+	var end checkerEnd
+	for line := range strings.Lines(out) {
+		c, isCheck := parseCheckLine(t, line, &end)
+		if !isCheck {
 			continue
 		}
 		checks++
@@ -182,17 +173,52 @@ func driveCluster(t *testing.T, node string, servers []*diffServer) {
 		}
 	}
 	if end.Error != "" {
-		t.Errorf("drive.js stopped: %s", end.Error)
+		t.Errorf("%s stopped: %s", args[0], end.Error)
 	}
-	if want := clusterChecksPerServer * len(servers); checks != want || end.Checks == nil || *end.Checks != want {
-		t.Errorf("drive.js ran %d checks, the scenario has %d", checks, want)
+	if checks != want || end.Checks == nil || *end.Checks != want {
+		t.Errorf("%s ran %d checks, the scenario has %d", args[0], checks, want)
 	}
 	if runErr != nil && !t.Failed() {
-		t.Errorf("drive.js: %v\nstderr:\n%s", runErr, stderr.String())
+		t.Errorf("%s: %v", args[0], runErr)
 	}
-	if t.Failed() && stderr.Len() > 0 {
-		t.Logf("drive.js stderr:\n%s", stderr.String())
+	if t.Failed() && stderr != "" {
+		t.Logf("%s stderr:\n%s", args[0], stderr)
 	}
+}
+
+// checkerEnd is a checker's last line.
+type checkerEnd struct {
+	Checks *int            `json:"checks"`
+	Failed int             `json:"failed"`
+	Error  string          `json:"error"`
+	Detail json.RawMessage `json:"clients"`
+}
+
+func runChecker(t *testing.T, node string, args ...string) (stdout, stderr string, err error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), clusterDrivBound)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, node, args...)
+	cmd.Dir = "node"
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err = cmd.Run()
+	return out.String(), errb.String(), err
+}
+
+// parseCheckLine reads one stdout line of a checker: a check, or (isCheck false) its end.
+func parseCheckLine(t *testing.T, line string, end *checkerEnd) (c clusterCheck, isCheck bool) {
+	t.Helper()
+	if err := json.Unmarshal([]byte(line), &c); err != nil {
+		t.Fatalf("checker printed %q: %v", line, err)
+	}
+	if c.Check != "" {
+		return c, true
+	}
+	if err := json.Unmarshal([]byte(line), end); err != nil {
+		t.Fatalf("checker printed %q: %v", line, err)
+	}
+	return c, false
 }
 
 // TestCluster: Node-only (the scenario holds on the reference implementation), then two Socket
@@ -231,6 +257,61 @@ func TestCluster(t *testing.T) {
 			}
 			url := startRedis(t, redisBin)
 			driveCluster(t, node, []*diffServer{socketLab(t, url, key), nodeServer(t, url, key), socketLab(t, url, key)})
+		})
+	}
+}
+
+// stickyChecks is what node/cluster/sticky-check.js checks (with two backends).
+const stickyChecks = 8
+
+// TestDeployStickyProxy is docs/deploy.md's recipe: two processes sharing Redis, with the Engine.IO
+// cookie on, behind node/cluster/sticky-proxy.js; npm socket.io-clients through the proxy on
+// long-polling (with and without cookies), polling then WebSocket, and WebSocket land on both
+// processes, keep their sessions, and get broadcasts from either. The same proxy without
+// stickiness breaks long-polling: the reason the recipe exists.
+func TestDeployStickyProxy(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts redis-server, node and socketlab processes")
+	}
+	node := requireNode(t)
+	redisBin := requireRedisServer(t)
+	program, err := filepath.Abs(filepath.Join("node", "cluster", "program.js"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	backends := map[string]func(t *testing.T, url string) *diffServer{
+		"node": func(t *testing.T, url string) *diffServer {
+			t.Setenv("COOKIE", "io") // host.js: socket.io's cookie option
+			return startNodeScript(t, node, filepath.Join("cluster", "host.js"), "0", url)
+		},
+		"socketlab": func(t *testing.T, url string) *diffServer {
+			if !clusterAdapterBuilt {
+				t.Skip("socketlab run -redis not built yet (clusterAdapterBuilt in cluster_test.go)")
+			}
+			return startSocketLab(t, program, "-redis", url, "-cookie", "io")
+		},
+	}
+	for _, kind := range []string{"node", "socketlab"} {
+		t.Run(kind, func(t *testing.T) {
+			url := startRedis(t, redisBin)
+			a, b := backends[kind](t, url), backends[kind](t, url)
+			proxy := func(t *testing.T, sticky string) *diffServer {
+				t.Setenv("STICKY", sticky)
+				return startNodeScript(t, node, filepath.Join("cluster", "sticky-proxy.js"), "127.0.0.1:0", a.url, b.url)
+			}
+			t.Run("sticky", func(t *testing.T) {
+				runChecks(t, node, stickyChecks, filepath.Join("cluster", "sticky-check.js"), proxy(t, "1").url, a.url, b.url)
+			})
+			t.Run("round robin breaks long-polling", func(t *testing.T) {
+				out, _, err := runChecker(t, node, filepath.Join("cluster", "sticky-check.js"), proxy(t, "0").url, a.url, b.url)
+				var end checkerEnd
+				for line := range strings.Lines(out) {
+					parseCheckLine(t, line, &end)
+				}
+				if err == nil || !strings.Contains(end.Error, "every client connected through the proxy") {
+					t.Errorf("without stickiness: exit %v, last line %+v; want the long-polling clients never connected", err, end)
+				}
+			})
 		})
 	}
 }

@@ -3,6 +3,7 @@
 //
 //   node node/cluster/host.js PORT REDIS_URL [KEY [FILE.js]]   (PORT 0: a free port; KEY default "socket.io")
 //
+// Env COOKIE=NAME: engine.io's cookie option ({ name: NAME }), as socketlab's -cookie NAME.
 // Prints "listening http://127.0.0.1:PORT" once the adapter is subscribed and the server listens.
 import { createServer } from "node:http";
 import { readFileSync } from "node:fs";
@@ -33,7 +34,10 @@ await Promise.all([pub.connect(), sub.connect()]);
 ready = true;
 
 const http = createServer((req, res) => res.writeHead(404).end("not found\n"));
-const io = new Server(http, { adapter: createAdapter(pub, sub, { key }) });
+const io = new Server(http, {
+  adapter: createAdapter(pub, sub, { key }),
+  ...(process.env.COOKIE ? { cookie: { name: process.env.COOKIE } } : {}),
+});
 globalThis.io = io;
 vm.runInThisContext(readFileSync(file, "utf8"), { filename: file });
 

@@ -13,6 +13,7 @@ io.on("connection", (socket) => {
   const { name, rooms } = socket.handshake.auth;
   socket.data.name = name;
   socket.join(rooms);
+  socket.on("echo", (x, cb) => cb(x));
 });
 
 // What other servers send with io.serverSideEmit / serverSideEmitWithAck.
@@ -44,6 +45,7 @@ const ops = {
   serverSideEmitWithAck: async () => (await io.serverSideEmitWithAck("who")).sort(),
   emitWithAck: async (tag) => (await io.timeout(3000).to("r1").emitWithAck("ask", tag)).sort(),
   fence: (tag) => io.emit("fence", tag),
+  localNames: async () => (await io.local.fetchSockets()).map((s) => s.data.name).sort(),
 };
 
 io.of("/admin").on("connection", (admin) => {
