@@ -24,10 +24,11 @@ var allowedImports = map[string][]string{
 	".":                    {"web", "lessons", "playground", "playground/engineio", "playground/loadgen"},
 	"web":                  {"lessons", "lessons/blocks", "playground", "playground/classroom", "playground/engineio", "playground/socketio", "playground/stream", "static", "templates"},
 	"lessons":              {"lessons/blocks"},
-	"playground":           {"playground/engineio", "playground/socketio", "playground/socketio/sandbox", "playground/stream"},
+	"playground":           {"playground/engineio", "playground/socketio", "playground/socketio/redisadapter", "playground/socketio/sandbox", "playground/stream"},
 	"playground/classroom": {"playground", "playground/socketio"},
 	// A child may import its parent.
-	"playground/socketio/sandbox": {"playground/socketio"},
+	"playground/socketio/sandbox":      {"playground/socketio"},
+	"playground/socketio/redisadapter": {"playground/socketio"},
 
 	// Leaves.
 	"lessons/blocks":              nil,
@@ -63,11 +64,13 @@ var allowedModules = map[string][]string{
 	"playground/engineio":         {"github.com/gorilla/websocket", "golang.org/x/time/rate"},
 	"playground/socketio":         {"golang.org/x/time/rate"},
 	"playground/socketio/sandbox": {"github.com/dop251/goja", "golang.org/x/time/rate"},
-	"playground/loadgen":          {"github.com/gorilla/websocket"},
-	"playground/wsclient":         {"github.com/gorilla/websocket"},
-	"templates":                   {"github.com/a-h/templ"},
-	"web":                         {"github.com/a-h/templ", "github.com/fsnotify/fsnotify", "rsc.io/qr"},
-	"web/browsertest":             {"github.com/chromedp/chromedp", "github.com/chromedp/cdproto"},
+	// The Redis adapter: the maintained Redis client, and msgpack for @socket.io/redis-adapter's format.
+	"playground/socketio/redisadapter": {"github.com/redis/go-redis/v9", "github.com/vmihailenco/msgpack/v5"},
+	"playground/loadgen":               {"github.com/gorilla/websocket"},
+	"playground/wsclient":              {"github.com/gorilla/websocket"},
+	"templates":                        {"github.com/a-h/templ"},
+	"web":                              {"github.com/a-h/templ", "github.com/fsnotify/fsnotify", "rsc.io/qr"},
+	"web/browsertest":                  {"github.com/chromedp/chromedp", "github.com/chromedp/cdproto"},
 }
 
 // Tests may also import the test-support packages, and what testImports adds for a package.

@@ -46,6 +46,7 @@ func runBenchServer(ctx context.Context, args []string, getenv func(string) stri
 	addr := fs.String("addr", "127.0.0.1:3002", "`host:port` to listen on")
 	level := fs.String("log-level", "warn", "log level")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to `file` (go tool pprof)")
+	cluster := addClusterFlags(fs, getenv)
 	if err := fs.Parse(args); err != nil {
 		return ignoreHelp(err)
 	}
@@ -61,7 +62,11 @@ func runBenchServer(ctx context.Context, args []string, getenv func(string) stri
 		defer pprof.StopCPUProfile()
 	}
 	return serveHandler(ctx, *addr, *level, stdout, stderr, "bench server", func(log *slog.Logger) (handlerCloser, error) {
-		return playground.NewBenchServer(log), nil
+		c, err := cluster.open(ctx, log)
+		if err != nil {
+			return nil, err
+		}
+		return benchOnCluster{playground.NewBenchServer(log, c), c, log}, nil
 	})
 }
 
@@ -69,6 +74,18 @@ func runLoadgen(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	return ignoreHelp(loadgen.Main(ctx, args, stdout, stderr))
+}
+
+// benchOnCluster closes the bench server's hub, then its Redis connection.
+type benchOnCluster struct {
+	*playground.BenchServer
+	cluster *playground.Cluster
+	log     *slog.Logger
+}
+
+func (b benchOnCluster) Close() {
+	b.BenchServer.Close()
+	closeCluster(b.cluster, b.log)
 }
 
 type handlerCloser interface {

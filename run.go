@@ -35,6 +35,7 @@ func runRun(ctx context.Context, args []string, getenv func(string) string, stdo
 	origins := fset.String("origins", getenv("SOCKETLAB_ORIGINS"), "comma-separated extra `origins` whose pages may open sockets, exactly scheme://host:port, e.g. your dev server's http://localhost:5173 (env SOCKETLAB_ORIGINS)")
 	cookie := fset.String("cookie", getenv("SOCKETLAB_COOKIE"), "with a `name` (engine.io's usual is io), every polling handshake sets that cookie to the session id, for a load balancer's sticky routing (env SOCKETLAB_COOKIE; docs/deploy.md)")
 	level := fset.String("log-level", "warn", "log level of the server's own log on stderr: debug, info, warn or error")
+	cluster := addClusterFlags(fset, getenv)
 	fset.Usage = func() {
 		fmt.Fprint(stderr, runUsage)
 		fset.PrintDefaults()
@@ -67,6 +68,10 @@ func runRun(ctx context.Context, args []string, getenv func(string) string, stdo
 		return fmt.Errorf("run: %w", err)
 	}
 	cfg.Run = &web.RunConfig{File: file, Code: string(code), Console: consoleTo(stdout, stderr)}
+	if cfg.Cluster, err = cluster.open(ctx, log); err != nil {
+		return fmt.Errorf("run: %w", err)
+	}
+	defer closeCluster(cfg.Cluster, log) // after app.Close: the hubs first
 	app, err := web.New(log, cfg)
 	if err != nil {
 		return programError{err}

@@ -43,6 +43,7 @@ type serveConfig struct {
 	addr         string
 	extraOrigins string
 	logLevel     slog.Level
+	cluster      *clusterFlags
 }
 
 func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer) (serveConfig, error) {
@@ -62,6 +63,7 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	fs.StringVar(&cfg.Cookie, "cookie", getenv("SOCKETLAB_COOKIE"), "with a `name` (engine.io's usual is io), every polling handshake sets that cookie to the session id, for a load balancer's sticky routing (env SOCKETLAB_COOKIE; docs/deploy.md)")
 	fs.BoolVar(&cfg.Watch, "watch", false, "with -lessons: re-render a lesson when its file changes and reload the browser tabs showing it")
 	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	cfg.cluster = addClusterFlags(fs, getenv)
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -102,6 +104,10 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	cfg.Admission = newAdmission()
+	if cfg.Cluster, err = cfg.cluster.open(ctx, log); err != nil {
+		return err
+	}
+	defer closeCluster(cfg.Cluster, log) // after app.Close: the hubs first
 	app, err := web.New(log, cfg.Config)
 	if err != nil {
 		return err

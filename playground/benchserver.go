@@ -21,9 +21,14 @@ type BenchServer struct {
 }
 
 // NewBenchServer builds the bench server. Rate limits are off: the load generator is the only client.
-func NewBenchServer(log *slog.Logger) *BenchServer {
+// With a cluster its hub is shared under the Redis prefix itself.
+func NewBenchServer(log *slog.Logger, cluster *Cluster) *BenchServer {
 	b := &BenchServer{mux: http.NewServeMux()}
-	b.hub = NewHub(engineio.Options{Logger: log, MaxQueuePackets: 4096, MaxQueueBytes: 8 << 20}, socketio.Options{RateLimit: -1, MaxRoomsPerSocket: 1024, Logger: log})
+	sopts := socketio.Options{RateLimit: -1, MaxRoomsPerSocket: 1024, Logger: log}
+	if cluster != nil {
+		sopts.Adapter = cluster.Adapter("")
+	}
+	b.hub = NewHub(engineio.Options{Logger: log, MaxQueuePackets: 4096, MaxQueueBytes: 8 << 20}, sopts)
 	for _, name := range []string{"/", "/ns"} {
 		b.hub.IO.Of(name).OnConnection(benchHandlers)
 	}

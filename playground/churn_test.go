@@ -20,7 +20,7 @@ import (
 // (goleak, in TestMain) no goroutine.
 func TestChurnThroughTheHub(t *testing.T) {
 	const cycles, parallel = 400, 20
-	b := NewBenchServer(slog.New(slog.DiscardHandler))
+	b := NewBenchServer(slog.New(slog.DiscardHandler), nil)
 	ts := httptest.NewServer(b)
 	defer ts.Close()
 	defer b.Close()

@@ -97,6 +97,9 @@ func newInstance(id string, spec Spec, opts Options) *Instance {
 	if spec.Socket != nil {
 		spec.Socket(&sopts)
 	}
+	if spec.Shared && opts.Cluster != nil {
+		sopts.Adapter = opts.Cluster.Adapter(spec.ClusterKey)
+	}
 	in.eopts, in.sopts = eopts, sopts
 	if in.file == "" {
 		in.file = CodeFile

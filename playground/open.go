@@ -34,6 +34,10 @@ type Spec struct {
 	// (console.log at "log"; the sandbox's own messages at "warn" or "error"), besides the tap.
 	// It may be called from any goroutine.
 	Console func(level, text string)
+	// Shared puts the hub on the registry's Cluster (when there is one) under the Redis prefix
+	// followed by ClusterKey, so servers sharing that key share its broadcasts and rooms.
+	Shared     bool
+	ClusterKey string
 }
 
 // Logger is the registry's logger.

@@ -38,7 +38,9 @@ type Options struct {
 	// Socket is the template for each instance's Socket.IO options; Logger and Recovery are set
 	// by the registry.
 	Socket socketio.Options
-	now    func() time.Time
+	// Cluster, when set, shares the hubs of instances opened with Spec.Shared over Redis.
+	Cluster *Cluster
+	now     func() time.Time
 }
 
 // ErrFull is returned when the instance cap is reached.

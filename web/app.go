@@ -48,6 +48,9 @@ type Config struct {
 	// /socket.io/ and the playground attached to it at / (routes.go).
 	Run *RunConfig
 
+	// Cluster, when set, shares class hubs and the run hub with other servers over Redis.
+	Cluster *playground.Cluster
+
 	socket socketio.Options // tests: the hubs' Socket.IO options
 }
 
@@ -187,7 +190,7 @@ func New(log *slog.Logger, cfg Config) (*App, error) {
 	}
 	a.play = playground.NewRegistry(playground.Options{
 		Logger: log, Origins: cfg.Origins,
-		Engine: engineio.Options{Admission: cfg.Admission, Cookie: stickyCookie(cfg.Cookie)}, Socket: cfg.socket,
+		Engine: engineio.Options{Admission: cfg.Admission, Cookie: stickyCookie(cfg.Cookie)}, Socket: cfg.socket, Cluster: cfg.Cluster,
 	})
 	a.site = templates.Site{
 		Name: "Socket Lab",
@@ -225,7 +228,8 @@ func New(log *slog.Logger, cfg Config) (*App, error) {
 // (served only at /socket.io/) that is never swept. A program that does not compile or throws at
 // its top level is the error, "FILE:line:col: ...".
 func (a *App) startRun(rc RunConfig) error {
-	in, err := a.play.Open(playground.Spec{Demo: "run", Private: true, Keep: true, File: rc.File, Console: rc.Console})
+	// Shared under the Redis prefix itself: Node servers with the same key are its peers.
+	in, err := a.play.Open(playground.Spec{Demo: "run", Private: true, Keep: true, File: rc.File, Console: rc.Console, Shared: true})
 	if err != nil {
 		return fmt.Errorf("run: %w", err)
 	}

@@ -28,6 +28,8 @@ func (c *Classroom) Create(lesson string) (cl *Class, secret string, err error) 
 		// Dynamic tenant namespaces are closed by reset; empty ones go away.
 		Socket:  func(o *socketio.Options) { o.CleanupEmptyChildNamespaces = true },
 		Private: true, // reachable only through SocketHandler, behind the class's admission
+		// With -redis the class's hub is shared under its own key: classes never mix.
+		Shared: true, ClusterKey: "-class-" + code,
 	})
 	if err != nil {
 		return nil, "", err

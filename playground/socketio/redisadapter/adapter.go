@@ -481,8 +481,17 @@ func (r *Redis) Pending() int {
 	return r.pending
 }
 
-// Adapter makes the adapter of one namespace; pass it as socketio.Options.Adapter.
-func (r *Redis) Adapter(l socketio.LocalNamespace) socketio.Adapter {
+// Adapter makes the adapter of one namespace under Options.Key; pass it as
+// socketio.Options.Adapter.
+func (r *Redis) Adapter(l socketio.LocalNamespace) socketio.Adapter { return r.newAdapter(r.opts.Key, l) }
+
+// Factory returns an adapter factory under another key: hubs of one process that must not mix
+// share this Redis under different keys.
+func (r *Redis) Factory(key string) socketio.AdapterFactory {
+	return func(l socketio.LocalNamespace) socketio.Adapter { return r.newAdapter(key, l) }
+}
+
+func (r *Redis) newAdapter(key string, l socketio.LocalNamespace) socketio.Adapter {
 	a := &nsAdapter{
 		r:           r,
 		local:       l,
@@ -490,7 +499,7 @@ func (r *Redis) Adapter(l socketio.LocalNamespace) socketio.Adapter {
 		requests:    map[string]*pendingRequest{},
 		ackRequests: map[string]*ackRequest{},
 	}
-	key, nsp := r.opts.Key, l.Name()
+	nsp := l.Name()
 	a.channel = key + "#" + nsp + "#"
 	a.requestChannel = key + "-request#" + nsp + "#"
 	a.responseChannel = key + "-response#" + nsp + "#"
