@@ -30,7 +30,7 @@ import (
 
 // clusterAdapterBuilt turns on the Socket Lab side of TestCluster (`socketlab run -redis`).
 // Until then only the Node-only cluster runs, which proves the scenario itself.
-const clusterAdapterBuilt = false
+const clusterAdapterBuilt = true
 
 // clusterChecksPerServer is what drive.js checks per issuing server; a run that checked fewer
 // proves less than it says.
