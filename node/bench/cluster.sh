@@ -8,39 +8,14 @@
 # Env: SOCKETLAB=path to a built binary (default: go build), REDIS_PORT (6391), NODE_PORTS
 #      ("3111 3112"), GO_PORTS ("3113 3114"), GO_HUB=0 to measure Node only.
 set -euo pipefail
-root=$(cd "$(dirname "$0")/../.." && pwd)
+NAME=cluster
 redis_port=${REDIS_PORT:-6391}
 read -r -a node_ports <<<"${NODE_PORTS:-3111 3112}"
 read -r -a go_ports <<<"${GO_PORTS:-3113 3114}"
-server_cpu=${SERVER_CPU:-1}
-gen_cpu=${GEN_CPU:-0}
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-	for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-	for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
+# shellcheck source=lib.sh
+source "$(dirname "$0")/lib.sh"
 
 command -v redis-server >/dev/null || { echo "cluster: needs redis-server (apt-get install redis-server)" >&2; exit 1; }
-bin=${SOCKETLAB:-}
-if [[ -z $bin ]]; then
-	(cd "$root" && go build -o "$tmp/socketlab" .)
-	bin=$tmp/socketlab
-fi
-
-# wait_stats PORT: until GET /stats answers (10 s at most).
-wait_stats() {
-	for _ in $(seq 100); do
-		if curl -fsS "http://127.0.0.1:$1/stats" >/dev/null 2>&1; then return 0; fi
-		sleep 0.1
-	done
-	echo "cluster: no /stats on port $1" >&2
-	return 1
-}
-
-ulimit -n "$(ulimit -Hn)"
 
 echo "cluster: redis-server $(redis-server --version | grep -o 'v=[0-9.]*') on core $server_cpu, port $redis_port" >&2
 taskset -c "$server_cpu" redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no \

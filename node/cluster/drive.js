@@ -12,46 +12,17 @@
 // at most), then a fence: Si broadcasts "fence" and every client waits for it (a server's
 // packets reach a client in order), so a packet to a wrong client would have arrived by then.
 import { io } from "socket.io-client";
+import { STEP_MS, checker, until } from "./lib.js";
 
 const urls = process.argv.slice(2);
 if (urls.length < 2) {
   console.error("usage: node drive.js URL1 URL2 [URL3 ...]");
   process.exit(2);
 }
-const STEP_MS = 5000; // one wait; only turns a hang into a failure
-const TOTAL_MS = 120000;
-setTimeout(() => {
-  console.error("drive: scenario did not finish in time");
-  process.exit(1);
-}, TOTAL_MS).unref();
-
-let checks = 0;
-let failed = 0;
-// A step that cannot go on (a fence or a connection that never arrives) ends the run: stdout's
-// last line is {"error": "...", ...} and the exit status 1.
-process.on("unhandledRejection", (err) => {
-  console.log(JSON.stringify({ error: String(err && err.message), checks, failed }));
-  process.exit(1);
-});
+const { check, end } = checker(120000);
 
 const servers = urls.map((url, i) => ({ name: `S${i + 1}`, url }));
 const ROOMS = { a: ["r1"], b: ["r1", "r2"], c: [] };
-
-function until(what, cond) {
-  return new Promise((resolve, reject) => {
-    if (cond()) return resolve();
-    const started = Date.now();
-    const t = setInterval(() => {
-      if (cond()) {
-        clearInterval(t);
-        resolve();
-      } else if (Date.now() - started > STEP_MS) {
-        clearInterval(t);
-        reject(new Error(`timed out waiting for ${what}`));
-      }
-    }, 5);
-  });
-}
 
 const opts = { transports: ["websocket"], forceNew: true, reconnection: false };
 
@@ -74,12 +45,6 @@ const admins = new Map(servers.map((s) => [s.name, io(`${s.url}/admin`, { ...opt
 until("every client connected", () => clients.every((c) => c.socket.connected) && [...admins.values()].every((a) => a.connected)).then(main);
 
 const sorted = (xs) => [...xs].sort();
-function check(name, want, got) {
-  checks++;
-  const ok = JSON.stringify(want) === JSON.stringify(got);
-  if (!ok) failed++;
-  console.log(JSON.stringify({ check: name, want, got }));
-}
 
 async function op(server, kind, tag) {
   const res = await admins.get(server).timeout(STEP_MS + 1000).emitWithAck("op", kind, tag);
@@ -163,8 +128,7 @@ async function main() {
     await until("reconnected", () => clients.every((c) => c.socket.connected));
   }
 
-  console.log(JSON.stringify({ checks, failed }));
   for (const c of clients) c.socket.disconnect();
   for (const a of admins.values()) a.disconnect();
-  process.exit(failed ? 1 : 0);
+  end();
 }

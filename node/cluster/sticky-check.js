@@ -11,44 +11,15 @@
 // long-polling without (the proxy routes by the sid query parameter), polling then WebSocket (the
 // default), WebSocket only.
 import { io } from "socket.io-client";
+import { STEP_MS, checker, until } from "./lib.js";
 
 const [proxy, ...backends] = process.argv.slice(2);
 if (!proxy || backends.length < 2) {
   console.error("usage: node sticky-check.js PROXY_URL BACKEND_URL1 BACKEND_URL2 ...");
   process.exit(2);
 }
-const STEP_MS = 5000;
 const CLIENTS = 8;
-setTimeout(() => {
-  console.log(JSON.stringify({ error: "did not finish in time" }));
-  process.exit(1);
-}, 60000).unref();
-
-let checks = 0;
-let failed = 0;
-process.on("unhandledRejection", (err) => {
-  console.log(JSON.stringify({ error: String(err && err.message), checks, failed }));
-  process.exit(1);
-});
-function check(name, want, got) {
-  checks++;
-  if (JSON.stringify(want) !== JSON.stringify(got)) failed++;
-  console.log(JSON.stringify({ check: name, want, got }));
-}
-function until(what, cond) {
-  return new Promise((resolve, reject) => {
-    const started = Date.now();
-    const t = setInterval(() => {
-      if (cond()) {
-        clearInterval(t);
-        resolve();
-      } else if (Date.now() - started > STEP_MS) {
-        clearInterval(t);
-        reject(new Error(`timed out waiting for ${what}`));
-      }
-    }, 5);
-  });
-}
+const { check, end } = checker(60000);
 
 const opts = { forceNew: true, reconnection: false };
 const names = Array.from({ length: CLIENTS }, (_, i) => `C${i + 1}`);
@@ -100,7 +71,6 @@ for (let i = 0; i < backends.length; i++) {
 }
 check("no client lost its session", [], clients.flatMap((c) => c.errors.map((e) => c.name + " " + e)));
 
-console.log(JSON.stringify({ checks, failed }));
 for (const c of clients) c.socket.disconnect();
 for (const a of admins) a.disconnect();
-process.exit(failed ? 1 : 0);
+end();
