@@ -196,18 +196,7 @@ func newCluster(t *testing.T) *cluster {
 }
 
 // received returns the sorted names of the peers that got event ev since the last call.
-func (c *cluster) received(ev string) []string {
-	var out []string
-	for name, p := range c.peers {
-		for _, text := range p.take() {
-			if strings.Contains(text, `["`+ev+`"`) {
-				out = append(out, name)
-			}
-		}
-	}
-	sort.Strings(out)
-	return out
-}
+func (c *cluster) received(ev string) []string { return (&world{peers: c.peers}).received(ev) }
 
 func (c *cluster) names(ids []string) []string {
 	var out []string
@@ -526,4 +515,52 @@ func TestAdapterLifecycle(t *testing.T) {
 	if _, ok := b.members["/late"]; ok {
 		t.Error("an adapter was made after Close")
 	}
+}
+
+// reentrant touches its own namespace from every call: a lock held around an adapter call would
+// deadlock here.
+type reentrant struct {
+	busAdapter
+	calls int
+}
+
+func (r *reentrant) touch() {
+	r.local.Rooms()
+	r.local.FetchSockets(BroadcastOptions{})
+	r.local.HasRoom("r")
+	r.calls++
+}
+
+func (r *reentrant) Broadcast(EventData, BroadcastOptions) { r.touch() }
+func (r *reentrant) BroadcastWithAck(_ EventData, _ BroadcastOptions, onCount func(int), _ func(json.RawMessage)) {
+	r.touch()
+}
+func (r *reentrant) AddSockets(BroadcastOptions, []string)    { r.touch() }
+func (r *reentrant) DelSockets(BroadcastOptions, []string)    { r.touch() }
+func (r *reentrant) DisconnectSockets(BroadcastOptions, bool) { r.touch() }
+func (r *reentrant) ServerCount(context.Context) (int, error) { r.touch(); return 1, nil }
+
+func TestAdapterCalledOutsideLocks(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var ad *reentrant
+		srv := newTestServer(t, Options{Adapter: func(l LocalNamespace) Adapter {
+			if l.Name() == "/" {
+				ad = &reentrant{busAdapter: busAdapter{b: &bus{}, local: l}}
+				return ad
+			}
+			return nil
+		}})
+		p := dial(t, srv)
+		p.connect("/")
+		_ = srv.To("r").Emit("x")
+		_ = srv.Volatile().Emit("x")
+		_, _ = srv.Timeout(time.Second).EmitWithAck(context.Background(), "q")
+		srv.SocketsJoin("r")
+		srv.SocketsLeave("r")
+		srv.DisconnectSockets(false)
+		synctest.Wait()
+		if ad.calls != 7 {
+			t.Errorf("%d adapter calls, want 7", ad.calls)
+		}
+	})
 }

@@ -483,7 +483,9 @@ func (r *Redis) Pending() int {
 
 // Adapter makes the adapter of one namespace under Options.Key; pass it as
 // socketio.Options.Adapter.
-func (r *Redis) Adapter(l socketio.LocalNamespace) socketio.Adapter { return r.newAdapter(r.opts.Key, l) }
+func (r *Redis) Adapter(l socketio.LocalNamespace) socketio.Adapter {
+	return r.newAdapter(r.opts.Key, l)
+}
 
 // Factory returns an adapter factory under another key: hubs of one process that must not mix
 // share this Redis under different keys.

@@ -33,7 +33,7 @@ func (quietLogger) Printf(context.Context, string, ...any) {}
 
 // redisServer is a real redis-server on 127.0.0.1, for one test.
 type redisServer struct {
-	t    *testing.T
+	t    testing.TB
 	port int
 	cmd  *exec.Cmd
 }
@@ -42,7 +42,7 @@ const redisBinary = "/usr/bin/redis-server"
 
 // startRedis starts redis-server on a free port; it skips the test when the binary is missing,
 // unless CI=true.
-func startRedis(t *testing.T) *redisServer {
+func startRedis(t testing.TB) *redisServer {
 	t.Helper()
 	if _, err := os.Stat(redisBinary); err != nil {
 		if os.Getenv("CI") == "true" {
@@ -63,6 +63,13 @@ func startRedis(t *testing.T) *redisServer {
 }
 
 func (r *redisServer) url() string { return fmt.Sprintf("redis://127.0.0.1:%d", r.port) }
+
+// client is a plain Redis client, closed with the test.
+func (r *redisServer) client() *redis.Client {
+	c := redis.NewClient(&redis.Options{Addr: fmt.Sprintf("127.0.0.1:%d", r.port), DisableIdentity: true})
+	r.t.Cleanup(func() { c.Close() })
+	return c
+}
 
 // start runs the server and returns once it logged that it accepts connections.
 func (r *redisServer) start() {
@@ -442,9 +449,7 @@ func TestRedisRestart(t *testing.T) {
 func TestRedisDeafServer(t *testing.T) {
 	rs := startRedis(t)
 	a := newNode(t, rs.url(), Options{RequestsTimeout: 300 * time.Millisecond, MaxPendingRequests: 2})
-	deaf := redis.NewClient(&redis.Options{Addr: fmt.Sprintf("127.0.0.1:%d", rs.port), DisableIdentity: true})
-	defer deaf.Close()
-	sub := deaf.Subscribe(context.Background(), "socket.io-request#/#")
+	sub := rs.client().Subscribe(context.Background(), "socket.io-request#/#")
 	defer sub.Close()
 	if _, err := sub.Receive(context.Background()); err != nil { // the subscription confirmation
 		t.Fatal(err)
@@ -497,8 +502,7 @@ func TestRedisMalformed(t *testing.T) {
 	a, b := newNode(t, rs.url(), Options{}), newNode(t, rs.url(), Options{})
 	cb, _ := b.dial(t)
 	waitServers(t, 2, a, b)
-	raw := redis.NewClient(&redis.Options{Addr: fmt.Sprintf("127.0.0.1:%d", rs.port), DisableIdentity: true})
-	defer raw.Close()
+	raw := rs.client()
 	ctx := context.Background()
 	for _, m := range []struct{ ch, msg string }{
 		{"socket.io#/#", "\x93\xa1u"},
