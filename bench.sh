@@ -28,3 +28,8 @@ echo "== hub vs Node socket.io 4.8 (servers on core 1, load generator on core 0)
 (cd node && [ -d node_modules ] || npm ci --no-audit --no-fund)
 # Three rounds, node and go in turn per scenario: the ratios are read per round, then the median.
 SOCKETLAB="$tmp/socketlab" GO_HUB=1 node/bench/compare.sh -rounds 3 "$@"
+
+echo "== cross-process fan-out over one redis-server: two node socket.io 4.8 + @socket.io/redis-adapter"
+echo "   vs two socketlab bench-server -redis (receivers spread over both, sender on the first)"
+command -v redis-server >/dev/null || { apt-get update -qq && apt-get install -y -qq redis-server >/dev/null; }
+SOCKETLAB="$tmp/socketlab" node/bench/cluster.sh -rounds 3 -receivers 1000,5000

@@ -33,6 +33,7 @@ func runRun(ctx context.Context, args []string, getenv func(string) string, stdo
 	addr := fset.String("addr", "localhost:3000", "`host:port` to listen on (socket.io's usual port; :3000 for every interface)")
 	publicURL := fset.String("public-url", getenv("SOCKETLAB_PUBLIC_URL"), "`URL` other devices use to reach this server, e.g. http://192.168.1.20:3000 (env SOCKETLAB_PUBLIC_URL); it is allowed as an Origin")
 	origins := fset.String("origins", getenv("SOCKETLAB_ORIGINS"), "comma-separated extra `origins` whose pages may open sockets, exactly scheme://host:port, e.g. your dev server's http://localhost:5173 (env SOCKETLAB_ORIGINS)")
+	cookie := fset.String("cookie", getenv("SOCKETLAB_COOKIE"), "with a `name` (engine.io's usual is io), every polling handshake sets that cookie to the session id, for a load balancer's sticky routing (env SOCKETLAB_COOKIE; docs/deploy.md)")
 	level := fset.String("log-level", "warn", "log level of the server's own log on stderr: debug, info, warn or error")
 	cluster := addClusterFlags(fset, getenv)
 	fset.Usage = func() {
@@ -62,7 +63,7 @@ func runRun(ctx context.Context, args []string, getenv func(string) string, stdo
 		return fmt.Errorf("run: listen: %w", err)
 	}
 	defer ln.Close()
-	cfg := web.Config{PublicURL: *publicURL, Admission: newAdmission(), Term: stderr}
+	cfg := web.Config{PublicURL: *publicURL, Admission: newAdmission(), Term: stderr, Cookie: *cookie}
 	if cfg.Origins, err = allowedOrigins(*addr, ln.Addr().String(), *publicURL, *origins); err != nil {
 		return fmt.Errorf("run: %w", err)
 	}

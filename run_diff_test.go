@@ -57,9 +57,9 @@ func requireSocketLabRun(t *testing.T) {
 	}
 }
 
-// startSocketLab runs `socketlab run -addr 127.0.0.1:0 PROGRAM` in this process, so the race
-// detector covers the sandbox and the hub.
-func startSocketLab(t *testing.T, program string) *diffServer {
+// startSocketLab runs `socketlab run -addr 127.0.0.1:0 [FLAGS] PROGRAM` in this process, so the
+// race detector covers the sandbox and the hub.
+func startSocketLab(t *testing.T, program string, flags ...string) *diffServer {
 	t.Helper()
 	requireSocketLabRun(t)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -67,7 +67,7 @@ func startSocketLab(t *testing.T, program string) *diffServer {
 	errb := new(webtest.SyncBuffer)
 	done := make(chan error, 1)
 	go func() {
-		args := []string{"socketlab", "run", "-addr", "127.0.0.1:0", program}
+		args := append(append([]string{"socketlab", "run", "-addr", "127.0.0.1:0"}, flags...), program)
 		done <- run(ctx, args, func(string) string { return "" }, outW, errb)
 		outW.Close()
 	}()
@@ -85,8 +85,15 @@ func startSocketLab(t *testing.T, program string) *diffServer {
 // startNodeHost runs node/diff/host.js on a free loopback port.
 func startNodeHost(t *testing.T, node, program string) *diffServer {
 	t.Helper()
+	return startNodeScript(t, node, filepath.Join("diff", "host.js"), "0", program)
+}
+
+// startNodeScript runs node SCRIPT ARGS... in node/ (SCRIPT relative to it), a server that
+// prints the ready line.
+func startNodeScript(t *testing.T, node, script string, args ...string) *diffServer {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, node, filepath.Join("diff", "host.js"), "0", program)
+	cmd := exec.CommandContext(ctx, node, append([]string{script}, args...)...)
 	cmd.Dir = "node"
 	errb := new(webtest.SyncBuffer)
 	outR, outW := io.Pipe()
@@ -95,7 +102,7 @@ func startNodeHost(t *testing.T, node, program string) *diffServer {
 		cancel()
 		t.Fatalf("starting node host: %v", err)
 	}
-	return newDiffServer(t, "node host.js", outR, errb, func() error {
+	return newDiffServer(t, "node "+script, outR, errb, func() error {
 		cancel()
 		cmd.Wait() // killed on purpose: its exit status says nothing
 		outW.Close()
@@ -389,6 +396,8 @@ func TestRunCommand(t *testing.T) {
 			[]string{"boom.js:2:", "boom"}},
 		{"bad address", []string{"run", "-addr", "256.0.0.1:80", write("ok.js", "io.on(\"connection\", () => {});\n")},
 			[]string{"listen"}},
+		{"bad cookie name", []string{"run", "-cookie", "a b", write("ok.js", "io.on(\"connection\", () => {});\n")},
+			[]string{`-cookie "a b"`, "invalid"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			var out webtest.SyncBuffer

@@ -70,6 +70,7 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	fs.StringVar(&cfg.LessonDir, "lessons", "", "serve lessons from this `dir` instead of the embedded course")
 	fs.BoolVar(&cfg.Drafts, "drafts", false, "show draft lessons")
 	fs.IntVar(&cfg.SeatsPerAddress, "seats-per-address", web.DefaultSeatsPerAddress, "most `seats` of one class the devices behind one network address may take (a class behind one NAT shares its address)")
+	fs.StringVar(&cfg.Cookie, "cookie", getenv("SOCKETLAB_COOKIE"), "with a `name` (engine.io's usual is io), every polling handshake sets that cookie to the session id, for a load balancer's sticky routing (env SOCKETLAB_COOKIE; docs/deploy.md)")
 	fs.BoolVar(&cfg.Watch, "watch", false, "with -lessons: re-render a lesson when its file changes and reload the browser tabs showing it")
 	state := getenv("SOCKETLAB_STATE")
 	if state == "" {

@@ -53,6 +53,11 @@ type Config struct {
 	// take (DefaultSeatsPerAddress when 0).
 	SeatsPerAddress int
 
+	// Cookie names the cookie every hub's polling handshake sets to the Engine.IO session id
+	// (engine.io's `cookie` option), for a load balancer's sticky routing ("": none;
+	// docs/deploy.md).
+	Cookie string
+
 	// Run, when set, serves one program instead of the course (socketlab run): its hub at
 	// /socket.io/ and the playground attached to it at / (routes.go).
 	Run *RunConfig
@@ -168,6 +173,12 @@ func LoadLessons(dir string, drafts bool) (*lessons.Index, error) {
 
 // New loads the lessons and builds the app; Close releases it.
 func New(log *slog.Logger, cfg Config) (*App, error) {
+	if c := stickyCookie(cfg.Cookie); c != nil {
+		c.Value = "sid"
+		if err := c.Valid(); err != nil {
+			return nil, fmt.Errorf("-cookie %q: %w", cfg.Cookie, err)
+		}
+	}
 	var idx *lessons.Index
 	var loadErr error
 	if cfg.Watch {
@@ -195,7 +206,7 @@ func New(log *slog.Logger, cfg Config) (*App, error) {
 	}
 	a.play = playground.NewRegistry(playground.Options{
 		Logger: log, Origins: cfg.Origins,
-		Engine: engineio.Options{Admission: cfg.Admission}, Socket: cfg.socket, Cluster: cfg.Cluster,
+		Engine: engineio.Options{Admission: cfg.Admission, Cookie: stickyCookie(cfg.Cookie)}, Socket: cfg.socket, Cluster: cfg.Cluster,
 		MaxReserved: cfg.classes, ReservedPerAddress: cfg.classes,
 	})
 	a.site = templates.Site{
@@ -296,4 +307,14 @@ func (a *App) Close() {
 			a.lessonRoot.Close()
 		}
 	})
+}
+
+// stickyCookie is engine.io's `cookie: { name }`: NAME=SID; Path=/; HttpOnly; SameSite=Lax.
+func stickyCookie(name string) *http.Cookie {
+	if name == "" {
+		return nil
+	}
+	c := engineio.SocketIOCookie()
+	c.Name = name
+	return c
 }

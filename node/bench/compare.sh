@@ -5,37 +5,11 @@
 # Env: SOCKETLAB=path to a built binary (default: go build from the repo root), NODE_PORT (3101),
 #      GO_PORT (3102), GO_HUB=1 to measure `socketlab bench-server` too, SERVER_CPU (1), GEN_CPU (0).
 set -euo pipefail
-root=$(cd "$(dirname "$0")/../.." && pwd)
+NAME=compare
 node_port=${NODE_PORT:-3101}
 go_port=${GO_PORT:-3102}
-server_cpu=${SERVER_CPU:-1}
-gen_cpu=${GEN_CPU:-0}
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-	for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-	for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-bin=${SOCKETLAB:-}
-if [[ -z $bin ]]; then
-	(cd "$root" && go build -o "$tmp/socketlab" .)
-	bin=$tmp/socketlab
-fi
-
-# wait_stats PORT: until GET /stats answers (10 s at most).
-wait_stats() {
-	for _ in $(seq 100); do
-		if curl -fsS "http://127.0.0.1:$1/stats" >/dev/null 2>&1; then return 0; fi
-		sleep 0.1
-	done
-	echo "compare: no /stats on port $1" >&2
-	return 1
-}
-
-ulimit -n "$(ulimit -Hn)"
+# shellcheck source=lib.sh
+source "$(dirname "$0")/lib.sh"
 
 targets=(-target "node=ws://127.0.0.1:$node_port/socket.io/")
 echo "compare: node socket.io 4.8.4 on core $server_cpu" >&2

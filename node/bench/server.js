@@ -4,6 +4,10 @@
 //
 //   node --expose-gc node/bench/server.js [PORT]     (or PORT=3001; listens on 127.0.0.1 only)
 //
+// With REDIS_URL=redis://HOST:PORT the server shares its namespaces through
+// @socket.io/redis-adapter (classic pub/sub, default key), as `socketlab bench-server -redis URL`:
+// the cross-process fan-out of node/bench/cluster.sh.
+//
 // Prints "listening http://127.0.0.1:PORT" on stdout once ready.
 import { createServer } from 'node:http';
 import { Server } from 'socket.io';
@@ -23,7 +27,7 @@ const http = createServer((req, res) => {
     }
     const mem = process.memoryUsage();
     const body = JSON.stringify({
-      runtime: `node ${process.version}, socket.io 4.8.4`,
+      runtime: `node ${process.version}, socket.io 4.8.4${process.env.REDIS_URL ? ', @socket.io/redis-adapter 8.3.0' : ''}`,
       rss: mem.rss,
       heap: mem.heapUsed,
       connections: io.engine.clientsCount,
@@ -37,7 +41,26 @@ const http = createServer((req, res) => {
 });
 
 // Defaults otherwise (pingInterval 25 s, maxHttpBufferSize 1e6, no compression, polling + websocket).
-const io = new Server(http, { serveClient: false });
+const opts = { serveClient: false };
+let redisClients = [];
+if (process.env.REDIS_URL) {
+  const { createClient } = await import('redis');
+  const { createAdapter } = await import('@socket.io/redis-adapter');
+  const pub = createClient({ url: process.env.REDIS_URL });
+  const sub = pub.duplicate();
+  let ready = false;
+  for (const c of [pub, sub]) {
+    c.on('error', (err) => {
+      console.error(`redis: ${err.message}`);
+      if (!ready) process.exit(1);
+    });
+  }
+  await Promise.all([pub.connect(), sub.connect()]);
+  ready = true;
+  redisClients = [pub, sub];
+  opts.adapter = createAdapter(pub, sub);
+}
+const io = new Server(http, opts);
 
 function handlers(socket) {
   socket.on('join', (room, ack) => {
@@ -69,7 +92,7 @@ http.listen(port, host, () => {
 });
 
 function shutdown() {
-  io.close(() => process.exit(0)); // also closes the HTTP server
+  io.close(() => Promise.allSettled(redisClients.map((c) => c.quit())).then(() => process.exit(0))); // also closes the HTTP server
   setTimeout(() => process.exit(0), 2000).unref();
 }
 process.on('SIGINT', shutdown);

@@ -51,6 +51,18 @@ type Options struct {
 	CheckOrigin func(r *http.Request) bool
 	Logger      *slog.Logger // nil: discard
 	Handler     Handler      // nil: sessions whose messages are dropped
+	// Cookie, when set, answers the handshake of a polling session with Set-Cookie NAME=SID, as
+	// engine.io's `cookie` option does (SocketIOCookie is socket.io's `cookie: true`), so a
+	// load balancer can keep a client's polling requests on this process (docs/deploy.md).
+	// Name "" is "io", Path "" is "/"; Value is ignored. Later requests and WebSocket
+	// handshakes get none, as in engine.io.
+	Cookie *http.Cookie
+}
+
+// SocketIOCookie is engine.io's cookie when the option is `true`: io=SID; Path=/; HttpOnly;
+// SameSite=Lax.
+func SocketIOCookie() *http.Cookie {
+	return &http.Cookie{Name: "io", Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode}
 }
 
 // Message is the payload of an Engine.IO "message" packet (type 4), without prefix.
@@ -452,6 +464,17 @@ func (srv *Server) handshake(w http.ResponseWriter, r *http.Request, transport s
 		h.Set("Content-Type", "text/plain; charset=UTF-8")
 		h.Set("Content-Length", strconv.Itoa(len(open)))
 		h.Set("Cache-Control", "no-store")
+		if c := srv.opts.Cookie; c != nil {
+			ck := *c
+			ck.Value = s.id
+			if ck.Name == "" {
+				ck.Name = "io"
+			}
+			if ck.Path == "" {
+				ck.Path = "/"
+			}
+			h.Add("Set-Cookie", ck.String())
+		}
 		rc := http.NewResponseController(w)
 		_ = rc.SetWriteDeadline(time.Now().Add(srv.opts.WriteTimeout))
 		if _, err := w.Write(open); err != nil {

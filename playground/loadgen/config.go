@@ -35,10 +35,17 @@ const (
 
 // Target is one server to measure: a name for the table and its Socket.IO WebSocket URL,
 // e.g. ws://127.0.0.1:3001/socket.io/. The server's GET /stats must be on the same host:port.
+// Several servers sharing a broker are one target, their URLs joined by "+"
+// (ws://127.0.0.1:3001/socket.io/+ws://127.0.0.1:3002/socket.io/): fan-out receivers are spread
+// over them in turn and the sender is on the first, so most deliveries cross processes; the
+// other scenarios use the first server only.
 type Target struct {
 	Name string `json:"name"`
 	URL  string `json:"url"`
 }
+
+// urls are the target's servers.
+func (t Target) urls() []string { return strings.Split(t.URL, "+") }
 
 // Config says what to run. Every scenario runs against every target in turn, Rounds times.
 type Config struct {
@@ -98,8 +105,10 @@ func (cfg *Config) validate() error {
 		errs = append(errs, errors.New("no -target"))
 	}
 	for _, t := range cfg.Targets {
-		if err := checkTarget(t.URL); err != nil {
-			errs = append(errs, fmt.Errorf("target %s: %w", t.Name, err))
+		for _, u := range t.urls() {
+			if err := checkTarget(u); err != nil {
+				errs = append(errs, fmt.Errorf("target %s: %w", t.Name, err))
+			}
 		}
 	}
 	if len(cfg.Scenarios) == 0 {
@@ -195,7 +204,8 @@ func parseTargets(s string) ([]Target, error) {
 			name, raw = "", part
 		}
 		if name == "" {
-			u, err := url.Parse(raw)
+			first, _, _ := strings.Cut(raw, "+")
+			u, err := url.Parse(first)
 			if err != nil {
 				return nil, fmt.Errorf("target %q: %w", raw, err)
 			}
@@ -274,7 +284,7 @@ func ParseFlags(args []string, stderr io.Writer) (Config, error) {
 		fmt.Fprint(stderr, usage)
 		fs.PrintDefaults()
 	}
-	fs.Var(targetsFlag{&cfg.Targets}, "target", "`name=url` of a server, e.g. node=ws://127.0.0.1:3001/socket.io/ (repeatable, or comma-separated)")
+	fs.Var(targetsFlag{&cfg.Targets}, "target", "`name=url` of a server, e.g. node=ws://127.0.0.1:3001/socket.io/ (repeatable, or comma-separated); url+url… for servers sharing a broker (fan-out receivers spread over them)")
 	fs.Var(funcFlag(func(s string) error {
 		cfg.Scenarios = parseList(s)
 		if len(cfg.Scenarios) == 1 && cfg.Scenarios[0] == "all" {

@@ -16,7 +16,8 @@ import (
 
 // fakeServer is a tiny Socket.IO-over-WebSocket server with the bench handlers (namespace "/"
 // only), just enough to drive the generator in tests. dropFor, if set, loses every fan-out
-// delivery to the n-th connection (1-based).
+// delivery to the n-th connection (1-based). Servers in peers get every fan-out too, as servers
+// sharing a broker do.
 type fakeServer struct {
 	t       testing.TB
 	srv     *httptest.Server
@@ -25,6 +26,7 @@ type fakeServer struct {
 	conns   atomic.Int64
 	seq     atomic.Int64
 	dropFor int64
+	peers   []*fakeServer
 	wg      sync.WaitGroup
 }
 
@@ -129,14 +131,16 @@ func (f *fakeServer) event(c *fakeConn, m []byte) {
 	case "fanout":
 		json.Unmarshal(args[1], &room)
 		out := []byte(`42["msg",` + string(args[2]) + `]`)
-		f.mu.Lock()
 		var to []*fakeConn
-		for m := range f.rooms[room] {
-			if m != c && m.n != f.dropFor {
-				to = append(to, m)
+		for _, s := range append([]*fakeServer{f}, f.peers...) {
+			s.mu.Lock()
+			for m := range s.rooms[room] {
+				if m != c && m.n != s.dropFor {
+					to = append(to, m)
+				}
 			}
+			s.mu.Unlock()
 		}
-		f.mu.Unlock()
 		for _, m := range to {
 			m.send(out)
 		}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"math"
 	"strings"
@@ -238,6 +239,10 @@ func TestParseFlags(t *testing.T) {
 		{"defaults", []string{"-target", "ws://127.0.0.1:1/"},
 			func(c Config) any { return []any{c.InFlight, c.Rate, c.Clients, c.Conns, c.Modes} },
 			[]any{16, 50000.0, 100, 10000, []string{"closed", "paced"}}, ""},
+		{"servers sharing a broker", []string{"-target", "go=ws://127.0.0.1:3001/socket.io/+ws://127.0.0.1:3002/socket.io/", "-target", "ws://127.0.0.1:3003/socket.io/+ws://127.0.0.1:3004/socket.io/"},
+			func(c Config) any { return c.Targets },
+			[]Target{{"go", "ws://127.0.0.1:3001/socket.io/+ws://127.0.0.1:3002/socket.io/"}, {"127.0.0.1:3003", "ws://127.0.0.1:3003/socket.io/+ws://127.0.0.1:3004/socket.io/"}}, ""},
+		{"a second server not on loopback", []string{"-target", "ws://127.0.0.1:1/+ws://10.0.0.1:2/"}, nil, nil, "only 127.x.x.x"},
 		{"no target", nil, nil, nil, "no -target"},
 		{"not loopback", []string{"-target", "ws://192.168.1.1:80/"}, nil, nil, "only 127.x.x.x"},
 		{"too many", []string{"-target", "ws://127.0.0.1:1/", "-conns", "50000"}, nil, nil, "conns 50000 not in"},
@@ -337,6 +342,40 @@ func TestRunFake(t *testing.T) {
 	want := []string{"idle ", "fanout closed", "fanout paced", "echo ", "connect "}
 	if diff := cmp.Diff(want, names); diff != "" {
 		t.Errorf("rows (-want +got):\n%s", diff)
+	}
+}
+
+// TestRunFakeCluster: a target of two servers (url+url) spreads the fan-out receivers over both
+// and sends from the first; with the servers sharing fan-outs every delivery arrives, without,
+// the second server's receivers lose everything.
+func TestRunFakeCluster(t *testing.T) {
+	t.Cleanup(func() { goleak.VerifyNone(t) })
+	for _, linked := range []bool{true, false} {
+		t.Run(fmt.Sprintf("linked=%v", linked), func(t *testing.T) {
+			a, b := newFakeServer(t), newFakeServer(t)
+			if linked {
+				a.peers, b.peers = []*fakeServer{b}, []*fakeServer{a}
+			}
+			cfg := smallConfig(a.url() + "+" + b.url())
+			cfg.Scenarios = []string{Fanout}
+			cfg.Modes = []string{Paced}
+			cfg.Grace = 100 * time.Millisecond
+			rep, err := Run(t.Context(), cfg, io.Discard)
+			if err != nil {
+				t.Fatalf("Run: %v", err)
+			}
+			if got := []int64{a.seq.Load(), b.seq.Load()}; !cmp.Equal(got, []int64{11, 10}) {
+				t.Errorf("connections per server = %v, want [11 10] (10 receivers each, the sender on the first)", got)
+			}
+			r := rep.Results[0]
+			wantOps, wantLost := r.Sent*20, int64(0)
+			if !linked {
+				wantOps, wantLost = r.Sent*10, r.Sent*10
+			}
+			if r.Sent == 0 || r.Ops != wantOps || r.Lost != wantLost {
+				t.Errorf("got sent %d, delivered %d, lost %d, want delivered %d, lost %d", r.Sent, r.Ops, r.Lost, wantOps, wantLost)
+			}
+		})
 	}
 }
 

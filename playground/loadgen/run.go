@@ -115,17 +115,24 @@ func (r *runner) progress(format string, args ...any) {
 }
 
 func (r *runner) scenario(ctx context.Context, t Target, sc string) []Result {
-	u, err := wsURL(t.URL)
-	if err != nil {
-		return []Result{{Target: t.Name, Scenario: sc, Error: err.Error()}}
+	var us, sus []string
+	for _, raw := range t.urls() {
+		u, err := wsURL(raw)
+		if err != nil {
+			return []Result{{Target: t.Name, Scenario: sc, Error: err.Error()}}
+		}
+		su, _ := statsURL(raw)
+		us, sus = append(us, u), append(sus, su)
 	}
-	su, _ := statsURL(t.URL)
+	u, su := us[0], sus[0]
 	var out []Result
 	switch sc {
 	case Fanout:
 		for _, n := range r.cfg.Receivers {
-			out = append(out, r.fanout(ctx, t, u, n)...)
-			r.settle(ctx, su)
+			out = append(out, r.fanout(ctx, t, us, n)...)
+			for _, su := range sus {
+				r.settle(ctx, su)
+			}
 		}
 	case Echo:
 		out = append(out, r.echo(ctx, t, u))
@@ -208,10 +215,10 @@ func (p *pool) closeAll() {
 	p.wg.Wait()
 }
 
-// open connects n clients with bounded concurrency, joining room (if join) before returning
-// each one. Connections that fail are counted; it gives up after too many failures.
-// It records each connection's latency in h if not nil.
-func (r *runner) open(ctx context.Context, p *pool, u string, n int, join bool, h *Histogram) (ok int, failed int64, firstErr error) {
+// open connects n clients with bounded concurrency, to the servers us in turn, joining room (if
+// join) before returning each one. Connections that fail are counted; it gives up after too
+// many failures. It records each connection's latency in h if not nil.
+func (r *runner) open(ctx context.Context, p *pool, us []string, n int, join bool, h *Histogram) (ok int, failed int64, firstErr error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var next, fails atomic.Int64
@@ -226,7 +233,7 @@ func (r *runner) open(ctx context.Context, p *pool, u string, n int, join bool, 
 					return
 				}
 				t0 := time.Now()
-				c, err := r.dial.connect(ctx, u, r.cfg.Namespace)
+				c, err := r.dial.connect(ctx, us[(i-1)%int64(len(us))], r.cfg.Namespace)
 				if err == nil && join {
 					if err = c.emitJoin(1, r.cfg.Room); err == nil {
 						err = c.waitAckTimeout(1, handshakeTimeout)

@@ -50,7 +50,9 @@ func lossCount(sent int64, received []int64) int64 {
 	return lost
 }
 
-func (r *runner) fanout(ctx context.Context, t Target, u string, n int) []Result {
+// fanout measures one receiver count: receivers spread over the target's servers us, the
+// sender on the first.
+func (r *runner) fanout(ctx context.Context, t Target, us []string, n int) []Result {
 	fail := func(err error) []Result {
 		var out []Result
 		for _, m := range r.cfg.Modes {
@@ -65,11 +67,11 @@ func (r *runner) fanout(ctx context.Context, t Target, u string, n int) []Result
 		stop()
 		p.closeAll()
 	}()
-	ok, failed, err := r.open(ctx, p, u, n, true, nil)
+	ok, failed, err := r.open(ctx, p, us, n, true, nil)
 	if ok < n {
 		return fail(fmt.Errorf("%d of %d receivers connected (%d failed): %v", ok, n, failed, err))
 	}
-	sender, err := r.dial.connect(ctx, u, r.cfg.Namespace)
+	sender, err := r.dial.connect(ctx, us[0], r.cfg.Namespace)
 	if err != nil {
 		return fail(fmt.Errorf("sender: %w", err))
 	}
@@ -290,7 +292,7 @@ func (r *runner) echo(ctx context.Context, t Target, u string) Result {
 		stop()
 		p.closeAll()
 	}()
-	ok, failed, err := r.open(ctx, p, u, r.cfg.Clients, false, nil)
+	ok, failed, err := r.open(ctx, p, []string{u}, r.cfg.Clients, false, nil)
 	if ok < r.cfg.Clients {
 		res.Error = fmt.Sprintf("%d of %d clients connected (%d failed): %v", ok, r.cfg.Clients, failed, err)
 		return res
@@ -362,7 +364,7 @@ func (r *runner) storm(ctx context.Context, t Target, u string) Result {
 	var hist Histogram
 	meter := startCPU()
 	start := time.Now()
-	ok, failed, err := r.open(ctx, p, u, r.cfg.Conns, false, &hist)
+	ok, failed, err := r.open(ctx, p, []string{u}, r.cfg.Conns, false, &hist)
 	elapsed := time.Since(start)
 	res.GenCPU = meter.cores()
 	res.Ops = int64(ok)
@@ -392,7 +394,7 @@ func (r *runner) idle(ctx context.Context, t Target, u, su string) Result {
 		p.closeAll()
 	}()
 	start := time.Now()
-	ok, failed, err := r.open(ctx, p, u, r.cfg.IdleConns, false, nil)
+	ok, failed, err := r.open(ctx, p, []string{u}, r.cfg.IdleConns, false, nil)
 	res.Seconds = time.Since(start).Seconds()
 	if ok < r.cfg.IdleConns {
 		res.Error = fmt.Sprintf("%d of %d connections opened (%d failed): %v", ok, r.cfg.IdleConns, failed, err)

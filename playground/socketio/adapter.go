@@ -214,10 +214,20 @@ func (s *Socket) describe() RemoteSocket {
 	s.ns.mu.Lock()
 	rooms := s.roomsLocked()
 	s.ns.mu.Unlock()
-	s.mu.Lock()
-	data, err := json.Marshal(s.data)
-	s.mu.Unlock()
-	if err != nil || s.data == nil {
+	var (
+		data []byte
+		err  error
+	)
+	if m, ok := s.programData(); ok {
+		data, err = m.MarshalJSON() // outside the lock: it may wait for the program (DataKey)
+	} else {
+		s.mu.Lock()
+		if s.data != nil {
+			data, err = json.Marshal(s.data)
+		}
+		s.mu.Unlock()
+	}
+	if err != nil || data == nil {
 		data = []byte("{}")
 	}
 	return RemoteSocket{ID: s.id, Handshake: s.hs.nodeJSON(), Rooms: rooms, Data: data}

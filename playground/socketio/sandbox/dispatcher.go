@@ -18,10 +18,12 @@ type Dispatcher struct {
 
 	onSocket atomic.Pointer[func(*socketio.Socket)] // OnSocket
 
-	mu       sync.Mutex
-	hooked   map[*socketio.Namespace]bool
-	dyn      *socketio.Namespace // the one dynamic namespace, created on first use
-	reserved func(name string) bool
+	mu     sync.Mutex
+	hooked map[*socketio.Namespace]bool
+	dyn    *socketio.Namespace // the one dynamic namespace, created on first use
+	// serverSide: the server-side events forwarded per namespace (hookServerSide)
+	serverSide map[*socketio.Namespace]map[string]bool
+	reserved   func(name string) bool
 }
 
 // NewDispatcher attaches to io; call it once per server.

@@ -101,6 +101,9 @@ type jsNamespace struct {
 	mws    []goja.Callable
 	onConn []goja.Callable
 	obj    *goja.Object
+	// serverSide are the listeners of events other servers send (nsp.on(event) besides
+	// "connection"), by event.
+	serverSide map[string][]goja.Callable
 }
 
 // newServer builds the global io: an object of its own whose prototype is the main namespace
@@ -242,19 +245,20 @@ func (v *vm) namespaceObject(ns *jsNamespace) {
 		{"on", func(c goja.FunctionCall) goja.Value { return v.nspOn(ns, o, c) }},
 		{"addListener", func(c goja.FunctionCall) goja.Value { return v.nspOn(ns, o, c) }},
 		{"use", func(c goja.FunctionCall) goja.Value { return v.nspUse(ns, o, c) }},
+		{"serverSideEmit", func(c goja.FunctionCall) goja.Value { return v.serverSideEmit(ns, c) }},
+		{"serverSideEmitWithAck", func(c goja.FunctionCall) goja.Value { return v.serverSideEmitWithAck(ns, c) }},
 	}, []method{
 		{"name", func(goja.FunctionCall) goja.Value { return v.rt.ToValue(ns.name) }},
 		{"sockets", func(goja.FunctionCall) goja.Value { return v.nspSockets(ns) }},
 		{"adapter", func(goja.FunctionCall) goja.Value { return v.adapter(ns) }},
 	}, []refusal{
-		{"serverSideEmit", "there is only one server"},
-		{"serverSideEmitWithAck", "there is only one server"},
 		{"once", "use on(\"connection\", ...)"},
 	}, "namespace.")
 	ns.obj = o
 }
 
-// nspOn implements nsp.on("connection" | "connect", fn).
+// nspOn implements nsp.on("connection" | "connect", fn), and nsp.on(event, fn) for the events
+// other servers send with serverSideEmit.
 func (v *vm) nspOn(ns *jsNamespace, self *goja.Object, call goja.FunctionCall) goja.Value {
 	ev := call.Argument(0).String()
 	fn := fnOf(call.Argument(1))
@@ -262,7 +266,8 @@ func (v *vm) nspOn(ns *jsNamespace, self *goja.Object, call goja.FunctionCall) g
 		panic(v.rt.NewTypeError(`The "listener" argument must be of type function`))
 	}
 	if ev != "connection" && ev != "connect" {
-		v.throw("%s.on(%q) is not available in Socket Lab: a namespace emits only \"connection\"", ns.name, ev)
+		v.serverSideOn(ns, ev, fn)
+		return self
 	}
 	ns.onConn = append(ns.onConn, fn)
 	return self
@@ -349,6 +354,7 @@ type opState struct {
 	rooms    []string
 	except   []string
 	volatile bool
+	local    bool // io.local: this server's sockets only
 	timeout  time.Duration
 	timed    bool
 }
@@ -378,6 +384,9 @@ func (st *opState) ops() []*socketio.Operator {
 		if len(st.except) > 0 {
 			op = op.Except(st.except...)
 		}
+		if st.local {
+			op = op.Local()
+		}
 		if st.volatile {
 			if busy := st.v.writtenThisJob(); len(busy) > 0 {
 				op = op.Except(busy...) // each socket is in the room of its own id
@@ -400,7 +409,6 @@ func (v *vm) operatorObject(st *opState) *goja.Object {
 		{"except", func(c goja.FunctionCall) goja.Value { return st.except_(c) }},
 		{"timeout", func(c goja.FunctionCall) goja.Value { return st.timeout_(c) }},
 		{"compress", func(goja.FunctionCall) goja.Value { return o }}, // compression is off in Socket Lab: no observable effect
-		{"local", func(goja.FunctionCall) goja.Value { return o }},
 		{"emit", st.emit},
 		{"send", func(c goja.FunctionCall) goja.Value {
 			c.Arguments = append([]goja.Value{v.rt.ToValue("message")}, c.Arguments...)
@@ -413,6 +421,9 @@ func (v *vm) operatorObject(st *opState) *goja.Object {
 		{"disconnectSockets", st.disconnectSockets},
 	}, []method{
 		{"volatile", func(goja.FunctionCall) goja.Value { return st.with(func(c *opState) { c.volatile = true }) }},
+		// io.local, a getter as in socket.io: this server's sockets only. One server alone
+		// reaches the same sockets either way.
+		{"local", func(goja.FunctionCall) goja.Value { return st.with(func(c *opState) { c.local = true }) }},
 	}, nil, "")
 	return o
 }
@@ -558,21 +569,31 @@ func (st *opState) emitWithAck(c goja.FunctionCall) goja.Value {
 // socket.io's order: by room (each room's members in join order), else in connection order.
 func (st *opState) fetchSockets(goja.FunctionCall) goja.Value {
 	v := st.v
-	var socks []*jsSocket
-	for _, op := range st.ops() {
-		for _, s := range op.FetchSockets() {
-			if js := v.sockets[s]; js != nil && js.connected {
-				socks = append(socks, js)
-			}
-		}
+	ops := st.ops()
+	if !st.local && v.clustered(st.ns) {
+		return st.fetchClusterSockets(ops)
 	}
+	socks := st.localSockets(ops)
 	objs := make([]any, 0, len(socks))
-	for _, js := range v.inOrder(socks, st.rooms) {
+	for _, js := range socks {
 		objs = append(objs, js.obj)
 	}
 	p, resolve, _ := v.rt.NewPromise()
 	_ = resolve(v.rt.NewArray(objs...))
 	return v.rt.ToValue(p)
+}
+
+// localSockets are this server's sockets that ops select, in socket.io's order.
+func (st *opState) localSockets(ops []*socketio.Operator) []*jsSocket {
+	var socks []*jsSocket
+	for _, op := range ops {
+		for _, s := range op.FetchSockets() {
+			if js := st.v.sockets[s]; js != nil && js.connected {
+				socks = append(socks, js)
+			}
+		}
+	}
+	return st.v.inOrder(socks, st.rooms)
 }
 
 // inOrder sorts sockets as socket.io's adapter iterates them.
@@ -601,9 +622,13 @@ func (v *vm) inOrder(socks []*jsSocket, rooms []string) []*jsSocket {
 
 func (st *opState) socketsJoin(c goja.FunctionCall) goja.Value {
 	rooms := st.v.roomsArg(c.Arguments)
+	clustered := !st.local && st.v.clustered(st.ns)
 	for _, op := range st.ops() {
 		for _, s := range op.FetchSockets() {
-			st.v.join(s, rooms)
+			st.v.join(s, rooms) // in join order, for socket.rooms
+		}
+		if clustered {
+			op.SocketsJoin(rooms...) // the other servers' sockets (these are members already)
 		}
 	}
 	return goja.Undefined()

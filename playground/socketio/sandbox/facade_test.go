@@ -60,6 +60,20 @@ io.on("connection", (socket) => {
 			expect(t, p["A"], `42["first"]`)
 			expect(t, p["B"], `42["b",1]`)
 		}},
+		{"io.local is a getter, as in socket.io: io.local.emit and io.to(r).local.emit reach this server's sockets", `
+io.on("connection", (socket) => {
+  socket.on("go", () => {
+    socket.join("r");
+    io.local.emit("all", typeof io.local);
+    io.to("r").local.emit("room");
+    socket.broadcast.local.emit("others");
+  });
+});`, func(t *testing.T, h *harness, p peers) {
+			p["A"].send(`42["go"]`)
+			synctest.Wait()
+			expect(t, p["A"], `42["all","object"]`, `42["room"]`)
+			expect(t, p["B"], `42["all","object"]`, `42["others"]`)
+		}},
 		{"socket.broadcast skips the sender", `
 io.on("connect", (socket) => {
   socket.on("chat", (msg) => socket.broadcast.emit("chat", msg));
@@ -385,7 +399,7 @@ io.on("connection", (socket) => {
 			expect(t, p["A"],
 				`42["err","io.engine is not available in Socket Lab: the Engine.IO layer belongs to Socket Lab's hub"]`,
 				`42["err","socket.request is not available in Socket Lab: there is no HTTP request object; use socket.handshake"]`,
-				`42["err","namespace.serverSideEmit is not available in Socket Lab: there is only one server"]`,
+				`42["err","namespace.serverSideEmit is not available in Socket Lab: there is only one server (socketlab run -redis URL shares its namespaces with other servers)"]`,
 				`42["err","process is not available in Socket Lab: the server runs inside Socket Lab, not as a Node process"]`,
 				`42["err","\"disconnect\" is a reserved event name"]`)
 		}},

@@ -29,6 +29,7 @@
 package sandbox
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -149,6 +150,10 @@ type Sandbox struct {
 	intern []func() // timer firings, ack results: bounded by MaxTimers and pending acks
 	quit   chan struct{}
 	done   chan struct{}
+	// ctx ends at Close; bg counts the goroutines waiting for other servers (background).
+	ctx    context.Context
+	cancel context.CancelFunc
+	bg     sync.WaitGroup
 
 	admit sync.Map // *socketio.Socket admitted by middleware, until its connection runs
 	// nexting is the socket whose middleware next() the loop is calling: its connection handler
@@ -192,6 +197,7 @@ func New(d *Dispatcher, opts Options) *Sandbox {
 		nsps:   make(map[string]*jsNamespace),
 		timers: make(map[int64]*jsTimer),
 	}
+	sb.ctx, sb.cancel = context.WithCancel(context.Background())
 	sb.emits = rate.NewLimiter(rate.Limit(opts.EmitsPerSecond), opts.EmitsPerSecond)
 	sb.con.limit = opts.ConsoleLines
 	return sb
@@ -463,6 +469,8 @@ func (sb *Sandbox) Close() {
 		if sb.started.Load() {
 			<-sb.done
 		}
+		sb.cancel()
+		sb.bg.Wait()
 		if sb.d != nil {
 			sb.d.forget(sb)
 		}

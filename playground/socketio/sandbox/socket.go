@@ -397,7 +397,7 @@ func (v *vm) socketObject(js *jsSocket) *goja.Object {
 }
 
 // dataKey holds a socket's socket.data in the hub's per-socket data (socketio.Socket.Set).
-const dataKey = "sandbox.data"
+const dataKey = socketio.DataKey
 
 // socketData is socket.data as kept by the hub: a value of program v's runtime only.
 type socketData struct {
