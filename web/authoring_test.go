@@ -900,3 +900,79 @@ func TestAuthoringGuideExercise(t *testing.T) {
 		t.Errorf("the guide's exercise loaded as %+v", l.Exercises)
 	}
 }
+
+// firstVisibleJS names the first heading or paragraph of the lesson's prose (not of a widget) whose
+// top is on screen, and where it is: "text@top".
+const firstVisibleJS = `(() => {
+  for (const el of document.querySelectorAll(".lesson-body > :is(h2, h3, h4, p)")) {
+    const r = el.getBoundingClientRect();
+    if (r.top >= 0 && r.top < innerHeight && r.height > 0) return el.textContent.trim().slice(0, 60) + "@" + Math.round(r.top);
+  }
+  return "";
+})()`
+
+// demosLaidOutJS is true once every demo of the page has started (or failed) and two frames have
+// been drawn since, so whatever the widgets grew by is laid out.
+const demosLaidOutJS = `new Promise((resolve) => {
+  const check = () => {
+    const demos = [...document.querySelectorAll("section.demo[data-demo]")];
+    if (demos.length > 0 && demos.every((d) => "ready" in d.dataset || "failed" in d.dataset) &&
+        performance.getEntriesByType("navigation")[0].loadEventEnd > 0) {
+      requestAnimationFrame(() => requestAnimationFrame(() => resolve(true)));
+    } else setTimeout(check, 20);
+  };
+  check();
+})`
+
+// TestBrowserLiveReloadKeepsPlace reloads a real lesson with several demos (05-rooms.md) scrolled
+// to its middle: after the reload, once the demos have rendered above and below, the same heading
+// or paragraph is first on screen at the same height.
+func TestBrowserLiveReloadKeepsPlace(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test skipped in -short mode")
+	}
+	files := map[string]string{}
+	paths, err := filepath.Glob("../lessons/*.md")
+	if err != nil || len(paths) == 0 {
+		t.Fatalf("the course's lessons: %v %v", paths, err)
+	}
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files[filepath.Base(p)] = string(b)
+	}
+	dir, _, srv, _, _ := watchApp(t, files)
+	ctx := browsertest.Browser(t)
+	browsertest.Do(t, ctx, "open the lesson", chromedp.Navigate(srv.URL+"/lessons/rooms"))
+	e2eWait(t, ctx, `"reloadReady" in document.documentElement.dataset`)
+	if n := browsertest.Eval[int](t, ctx, `document.querySelectorAll("section.demo[data-demo]").length`); n < 2 {
+		t.Fatalf("the lesson has %d demos, want several", n)
+	}
+	browsertest.Eval[bool](t, ctx, demosLaidOutJS, chromedp.EvalAwaitPromise)
+	// The middle of the lesson, with a paragraph of prose near the top of the screen (demos fill
+	// whole screens).
+	browsertest.Eval[float64](t, ctx, `(() => {
+		const prose = document.querySelectorAll(".lesson-body > p");
+		const mid = prose[Math.floor(prose.length / 2)];
+		window.scrollTo({top: mid.getBoundingClientRect().top + scrollY - 150, behavior: "instant"});
+		return scrollY;
+	})()`)
+	before := browsertest.Eval[string](t, ctx, firstVisibleJS)
+	if before == "" {
+		t.Fatal("no heading or paragraph on screen in the middle of the lesson")
+	}
+
+	for n := range 2 {
+		text := fmt.Sprintf("Edited on disk, save %d.", n+1)
+		if err := os.WriteFile(filepath.Join(dir, "05-rooms.md"), []byte(files["05-rooms.md"]+"\n"+text+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		e2eWait(t, ctx, fmt.Sprintf(`document.body.textContent.includes(%q) && "reloadReady" in document.documentElement.dataset`, text))
+		browsertest.Eval[bool](t, ctx, demosLaidOutJS, chromedp.EvalAwaitPromise)
+		if after := browsertest.Eval[string](t, ctx, firstVisibleJS); after != before {
+			t.Errorf("save %d: first on screen after the reload is %q, want %q (as before it)", n+1, after, before)
+		}
+	}
+}
