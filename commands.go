@@ -106,12 +106,14 @@ func ignoreHelp(err error) error {
 
 // ---- socketlab check ----
 
-// runCheck validates every lesson of a folder (default: the embedded course) without serving it.
+// runCheck validates every lesson of a folder without serving it: the folder given, else ./lessons
+// when it exists (where `socketlab new` writes, and where a course repository keeps its lessons),
+// else the embedded course, saying so.
 func runCheck(args []string, stdout, stderr io.Writer) error {
 	fset := flagSet("check", stderr)
 	asJSON := fset.Bool("json", false, "print the problems as a JSON array of {file, line, col, severity, message}")
 	fset.Usage = func() {
-		fmt.Fprint(stderr, "Usage: socketlab check [-json] [DIR]\n\nCheck every lesson of DIR (default: the embedded course) and print each problem as\nfile:line:col: message. Exits non-zero when there is an error.\n\n")
+		fmt.Fprint(stderr, "Usage: socketlab check [-json] [DIR]\n\nCheck every lesson of DIR (default: ./lessons when it exists, else the embedded course)\nand print each problem as file:line:col: message. Exits non-zero when there is an error.\n\n")
 		fset.PrintDefaults()
 	}
 	if err := fset.Parse(args); err != nil {
@@ -121,8 +123,16 @@ func runCheck(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("check: want at most one folder, got %q", fset.Args())
 	}
 	var fsys fs.FS = lessons.Content
-	prefix := "lessons"
-	if dir := fset.Arg(0); dir != "" {
+	prefix, name := "lessons", "the embedded course"
+	dir := fset.Arg(0)
+	if dir == "" {
+		if st, err := os.Stat("lessons"); err == nil && st.IsDir() {
+			dir = "lessons"
+		} else {
+			fmt.Fprintln(stderr, "check: no ./lessons folder here, so checking the embedded course (socketlab check DIR checks a folder)")
+		}
+	}
+	if dir != "" {
 		st, err := os.Stat(dir)
 		if err != nil {
 			return fmt.Errorf("check: %w", err)
@@ -131,6 +141,7 @@ func runCheck(args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("check: %s is not a folder", dir)
 		}
 		fsys, prefix = os.DirFS(dir), filepath.ToSlash(filepath.Clean(dir))
+		name = prefix
 	}
 	ds := lessons.Check(fsys, web.LessonOptions(prefix, true))
 	if *asJSON {
@@ -148,10 +159,10 @@ func runCheck(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	if n := lessons.Errors(ds); n > 0 {
-		return fmt.Errorf("check: %d error(s) in %s", n, prefix)
+		return fmt.Errorf("check: %d error(s) in %s", n, name)
 	}
 	if !*asJSON {
-		fmt.Fprintf(stderr, "check: %s: no errors\n", prefix)
+		fmt.Fprintf(stderr, "check: %s: no errors\n", name)
 	}
 	return nil
 }

@@ -73,6 +73,59 @@ func TestCheckCommand(t *testing.T) {
 	})
 }
 
+// TestCheckDefaultFolder: a bare `socketlab check` in a course repository checks its ./lessons
+// (where `socketlab new` writes), and says by name what it checked when there is none.
+func TestCheckDefaultFolder(t *testing.T) {
+	broken, err := os.ReadFile("lessons/testdata/check/dups/02-b.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		files   map[string]string // the course repository's files
+		wantErr string
+		wantOut string // the start of stdout
+		wantLog string // in stderr
+	}{
+		{"./lessons with errors", map[string]string{
+			"lessons/01-a.md": "---\ntitle: A\nsummary: S.\norder: 1\n---\nText.\n",
+			"lessons/02-b.md": string(broken),
+		}, "check: 1 error(s) in lessons", "lessons/02-b.md:4:1: duplicate order 1 (also 01-a.md)\n", ""},
+		{"./lessons clean", map[string]string{
+			"lessons/01-a.md": "---\ntitle: A\nsummary: S.\n---\nText.\n",
+		}, "", "", "check: lessons: no errors"},
+		{"no ./lessons", map[string]string{"README.md": "not a course"}, "", "",
+			"no ./lessons folder here, so checking the embedded course"},
+		{"./lessons is a file", map[string]string{"lessons": "not a folder"}, "", "",
+			"check: the embedded course: no errors"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			for name, text := range tt.files {
+				p := filepath.Join(dir, filepath.FromSlash(name))
+				if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			t.Chdir(dir)
+			out, errOut, err := runCmd(t, "check")
+			if got := fmt.Sprint(err); tt.wantErr == "" && err != nil || tt.wantErr != "" && got != tt.wantErr {
+				t.Errorf("got error %v, want %q", err, tt.wantErr)
+			}
+			if !strings.HasPrefix(out, tt.wantOut) {
+				t.Errorf("got stdout %q, want it to start with %q", out, tt.wantOut)
+			}
+			if !strings.Contains(errOut, tt.wantLog) {
+				t.Errorf("got stderr %q, want it to say %q", errOut, tt.wantLog)
+			}
+		})
+	}
+}
+
 // copyCourse copies the embedded lessons into a new temp dir.
 func copyCourse(t *testing.T) string {
 	t.Helper()

@@ -25,7 +25,7 @@ const usage = `Usage: socketlab [command] [flags]
 
 Commands:
   serve         serve the lessons and the live demos (the default)
-  check         check every lesson of a folder (default: the embedded course) without serving
+  check         check every lesson of a folder (default ./lessons, else the embedded course)
   new           write the next numbered lesson of a folder, ready to edit
   run           serve one Socket.IO server program (FILE.js) with the playground attached
   exercises     print the lessons' graded exercises as JSON (starter, solution, checks)
