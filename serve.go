@@ -60,6 +60,7 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	fs.StringVar(&cfg.LessonDir, "lessons", "", "serve lessons from this `dir` instead of the embedded course")
 	fs.BoolVar(&cfg.Drafts, "drafts", false, "show draft lessons")
 	fs.BoolVar(&cfg.Watch, "watch", false, "with -lessons: re-render a lesson when its file changes and reload the browser tabs showing it")
+	fs.BoolVar(&cfg.Verbose, "v", false, "with -watch: log requests and socket events at INFO too (by default they are DEBUG under -watch, so lesson problems stand out)")
 	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
@@ -70,7 +71,6 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	if cfg.Watch && cfg.LessonDir == "" {
 		return cfg, errors.New("serve: -watch needs -lessons DIR (the embedded course cannot change)")
 	}
-	cfg.Term = stderr
 	if err := cfg.logLevel.UnmarshalText([]byte(*level)); err != nil {
 		return cfg, fmt.Errorf("serve: -log-level: %w", err)
 	}

@@ -30,12 +30,14 @@ import (
 
 // Config is what the web app needs from the command line.
 type Config struct {
-	PublicURL string    // the URL students use to reach this server ("" when not configured)
-	Origins   []string  // exact Origin allowlist for pages' sockets (computed by the caller)
-	LessonDir string    // serve lessons from this folder instead of the embedded course
-	Drafts    bool      // show draft lessons
-	Watch     bool      // live reload of LessonDir
-	Term      io.Writer // under Watch: where lesson errors are printed for the author
+	PublicURL string   // the URL students use to reach this server ("" when not configured)
+	Origins   []string // exact Origin allowlist for pages' sockets (computed by the caller)
+	LessonDir string   // serve lessons from this folder instead of the embedded course
+	Drafts    bool     // show draft lessons
+	Watch     bool     // live reload of LessonDir
+	// Verbose keeps the request log and the hubs' socket lines at INFO under Watch; without it
+	// they are logged at DEBUG there, so the lesson problems (WARN, ERROR) stand out.
+	Verbose bool
 	// Admission, shared by every demo and class hub of the process, caps and paces new
 	// Engine.IO sessions (nil: no cap).
 	Admission *engineio.Admission
@@ -59,6 +61,7 @@ type RunConfig struct {
 // App holds everything a running server shares: the lesson index, the assets and the hubs.
 type App struct {
 	log     *slog.Logger
+	traffic *slog.Logger // the request log and the hubs' logs: log, or quieter under -watch
 	cfg     Config
 	assets  *static.Assets
 	site    templates.Site
@@ -151,12 +154,12 @@ func LoadLessons(dir string, drafts bool) (*lessons.Index, error) {
 // New loads the lessons and builds the app; Close releases it.
 func New(log *slog.Logger, cfg Config) (*App, error) {
 	var idx *lessons.Index
-	var loadErr error
+	var ds []lessons.Diagnostic
 	if cfg.Watch {
 		// A course being edited starts even with broken lessons: their pages show the errors.
-		idx, loadErr = lessons.LoadPartial(os.DirFS(cfg.LessonDir), LessonOptions(cfg.LessonDir, cfg.Drafts))
-		if idx == nil {
-			return nil, fmt.Errorf("loading lessons: %w", loadErr)
+		var err error
+		if idx, ds, err = loadWatched(cfg); err != nil {
+			return nil, fmt.Errorf("loading lessons: %w", err)
 		}
 	} else {
 		var err error
@@ -175,8 +178,12 @@ func New(log *slog.Logger, cfg Config) (*App, error) {
 		}
 		a.lessonFiles = a.lessonRoot.FS()
 	}
+	a.traffic = log
+	if cfg.Watch && !cfg.Verbose {
+		a.traffic = slog.New(quietHandler{log.Handler()})
+	}
 	a.play = playground.NewRegistry(playground.Options{
-		Logger: log, Origins: cfg.Origins,
+		Logger: a.traffic, Origins: cfg.Origins,
 		Engine: engineio.Options{Admission: cfg.Admission}, Socket: cfg.socket,
 	})
 	a.site = templates.Site{
@@ -191,8 +198,8 @@ func New(log *slog.Logger, cfg Config) (*App, error) {
 	if cfg.Watch {
 		a.site.JS = append(a.site.JS, assets.URL("js/reload.js"))
 		a.reload = stream.New[reloadEvent](stream.Options{Buffer: 4})
-		a.content.Store(a.buildContent(idx, a.brokenViews(idx)))
-		a.reportLessons(loadErr, false)
+		a.content.Store(a.buildContent(idx, ds))
+		a.reportLessons(nil, ds)
 		if a.watcher, err = watchLessons(cfg.LessonDir, watchDebounce, log, a.reloadLessons); err != nil {
 			a.Close()
 			return nil, err

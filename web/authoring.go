@@ -5,15 +5,15 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"html"
-	"io"
 	"io/fs"
 	"log/slog"
 	"net/http"
 	"os"
+	"path"
 	"path/filepath"
 	"reflect"
 	"regexp"
@@ -193,39 +193,77 @@ type reloadEvent struct {
 	Home  bool     `json:"home"`  // the home page changed
 }
 
-// reloadLessons reloads the lesson folder, swaps the whole site at once, prints the problems and
+// reloadLessons reloads the lesson folder, swaps the whole site at once, reports the problems and
 // tells the tabs showing a changed page to reload. It runs on the watcher's goroutine.
 func (a *App) reloadLessons() {
 	start := time.Now()
-	idx, err := lessons.LoadPartial(os.DirFS(a.cfg.LessonDir), LessonOptions(a.cfg.LessonDir, a.cfg.Drafts))
-	if idx == nil {
+	idx, ds, err := loadWatched(a.cfg)
+	if err != nil {
 		a.log.Error("reloading lessons", "err", err)
 		return
 	}
-	next := a.buildContent(idx, a.brokenViews(idx))
+	next := a.buildContent(idx, ds)
 	prev := a.content.Swap(next)
 	ev := diffContent(prev, next)
-	a.reportLessons(err, prev != nil && len(prev.idx.Failed()) > 0)
-	a.log.Info("lessons reloaded", "lessons", len(idx.Lessons()), "broken", len(idx.Failed()), "changed", strings.Join(ev.Slugs, " "), "dur", time.Since(start).Round(time.Microsecond))
+	var was []lessons.Diagnostic
+	if prev != nil {
+		was = prev.ds
+	}
+	a.reportLessons(was, ds)
+	a.log.Info("lessons reloaded", "lessons", len(idx.Lessons()), "broken", len(idx.Failed()), "errors", lessons.Errors(ds),
+		"changed", strings.Join(ev.Slugs, " "), "dur", time.Since(start).Round(time.Microsecond))
 	if len(ev.Slugs) > 0 || ev.Home {
 		a.reload.Publish(ev)
 	}
 }
 
-// reportLessons prints the lesson problems for the author, one "file:line: message" each, or that
-// they are fixed.
-func (a *App) reportLessons(err error, wasBroken bool) {
-	w := a.cfg.Term
-	if w == nil {
-		w = io.Discard
+// loadWatched loads the lesson folder of serve -watch as far as it loads, and checks it as
+// socketlab check does; the error is for a folder that cannot be listed.
+func loadWatched(cfg Config) (*lessons.Index, []lessons.Diagnostic, error) {
+	fsys := os.DirFS(cfg.LessonDir)
+	opts := LessonOptions(cfg.LessonDir, cfg.Drafts)
+	idx, err := lessons.LoadPartial(fsys, opts)
+	if idx == nil {
+		return nil, nil, err
 	}
-	if err != nil {
-		fmt.Fprintf(w, "lesson errors (the pages show them until fixed):\n%v\n", err)
-		return
+	return idx, lessons.Diagnose(fsys, opts.Prefix, idx, err), nil
+}
+
+// reportLessons logs each problem found since the last build once, at ERROR when it stops a
+// lesson and WARN for a link or an image, as "file:line:col"; and each one gone, at INFO.
+func (a *App) reportLessons(was, now []lessons.Diagnostic) {
+	key := func(d lessons.Diagnostic) string { return d.String() }
+	before := map[string]bool{}
+	for _, d := range was {
+		before[key(d)] = true
 	}
-	if wasBroken {
-		fmt.Fprintln(w, "lessons: all errors fixed")
+	after := map[string]bool{}
+	for _, d := range now {
+		k := key(d)
+		after[k] = true
+		if before[k] {
+			continue
+		}
+		level := slog.LevelWarn
+		if d.Stops {
+			level = slog.LevelError
+		}
+		a.log.Log(context.Background(), level, "lesson "+problemSeverity(d), "at", fmt.Sprintf("%s:%d:%d", d.File, d.Line, d.Col), "problem", d.Message)
 	}
+	for _, d := range was {
+		if !after[key(d)] {
+			a.log.Info("lesson problem fixed", "at", fmt.Sprintf("%s:%d:%d", d.File, d.Line, d.Col), "problem", d.Message)
+		}
+	}
+}
+
+// problemSeverity is how serve -watch shows a diagnostic: an error when the lesson is not served
+// because of it, else a warning (a broken link or image leaves the page up).
+func problemSeverity(d lessons.Diagnostic) string {
+	if d.Stops {
+		return lessons.SeverityError
+	}
+	return lessons.SeverityWarning
 }
 
 // diffContent lists the pages whose bytes differ between two builds.
@@ -261,54 +299,49 @@ func (p *prerendered) equal(q *prerendered) bool {
 	return true
 }
 
-// brokenViews are the pages shown in place of lessons that failed to load: the errors as
-// "file:line: message" and the offending lines of the file.
-func (a *App) brokenViews(idx *lessons.Index) map[string]templates.LessonView {
-	failed := idx.Failed()
-	if len(failed) == 0 {
-		return nil
-	}
-	fsys := os.DirFS(a.cfg.LessonDir)
-	out := make(map[string]templates.LessonView, len(failed))
-	for _, f := range failed {
-		src, _ := fs.ReadFile(fsys, f.File)
-		out[f.Slug] = templates.LessonView{
-			Slug:    f.Slug,
-			Title:   "This lesson has errors",
-			Summary: f.File + " did not load. Fix it and save: this page reloads by itself.",
-			Body:    errorHTML(f.Errors, src),
-		}
-	}
-	return out
-}
-
-// excerptLines is how many lines around an error the broken-lesson page shows.
+// excerptLines is how many lines around a problem the pages show.
 const excerptLines = 2
 
-// errorHTML renders lesson errors and the lines around each as escaped HTML.
-func errorHTML(errs []*lessons.Error, src []byte) string {
-	lines := strings.Split(string(src), "\n")
-	var b strings.Builder
-	b.WriteString(`<div class="lesson-errors" role="alert" data-testid="lesson-errors">`)
-	for _, e := range errs {
-		b.WriteString(`<p class="lesson-error" data-testid="lesson-error"><code>`)
-		b.WriteString(html.EscapeString(e.Error()))
-		b.WriteString("</code></p>\n")
-		if e.Line < 1 || e.Line > len(lines) || len(src) == 0 {
-			continue
-		}
-		b.WriteString(`<div class="code"><pre><code data-testid="lesson-error-lines">`)
-		for n := max(1, e.Line-excerptLines); n <= min(len(lines), e.Line+excerptLines); n++ {
-			mark := "  "
-			if n == e.Line {
-				mark = "&gt; "
-			}
-			fmt.Fprintf(&b, "%s%4d | %s\n", mark, n, html.EscapeString(strings.TrimRight(lines[n-1], "\r")))
-		}
-		b.WriteString("</code></pre></div>\n")
+// problems turns the checker's findings into what the pages show: by lesson file (a path inside
+// the lessons folder), and all of them for the home page, with the lines around each.
+func (a *App) problems(idx *lessons.Index, ds []lessons.Diagnostic) (map[string][]templates.Problem, []templates.Problem) {
+	if len(ds) == 0 {
+		return nil, nil
 	}
-	b.WriteString("</div>\n")
-	return b.String()
+	slugs := map[string]string{} // file → slug
+	for _, e := range idx.Course() {
+		if e.Lesson != nil {
+			slugs[e.Lesson.File] = e.Lesson.Slug
+		} else {
+			slugs[e.Failed.File] = e.Failed.Slug
+		}
+	}
+	fsys := os.DirFS(a.cfg.LessonDir)
+	sources := map[string][]string{}
+	byFile := map[string][]templates.Problem{}
+	var all []templates.Problem
+	for _, d := range ds {
+		file, ok := strings.CutPrefix(d.File, path.Clean(a.cfg.LessonDir)+"/")
+		if !ok {
+			file = d.File
+		}
+		p := templates.Problem{Severity: problemSeverity(d), Where: fmt.Sprintf("%s:%d:%d", d.File, d.Line, d.Col), Message: d.Message, Slug: slugs[file]}
+		lines, read := sources[file]
+		if !read && fs.ValidPath(file) {
+			if src, err := fs.ReadFile(fsys, file); err == nil && len(src) <= lessons.MaxFileSize {
+				lines = strings.Split(string(src), "\n")
+			}
+			sources[file] = lines
+		}
+		if d.Line >= 1 && d.Line <= len(lines) {
+			for n := max(1, d.Line-excerptLines); n <= min(len(lines), d.Line+excerptLines); n++ {
+				p.Lines = append(p.Lines, templates.ProblemLine{N: n, Text: strings.TrimRight(lines[n-1], "\r"), Mark: n == d.Line})
+			}
+		}
+		byFile[file] = append(byFile[file], p)
+		all = append(all, p)
+	}
+	return byFile, all
 }
 
 // reloadSSE frames the reload events reload.js listens to; EventSource reconnects after a second.
@@ -459,22 +492,57 @@ func (w *lessonWatcher) Close() {
 	})
 }
 
+// quietHandler logs every record below WARN at DEBUG: under serve -watch (without -v) the
+// request log and the demos' socket lines step aside for the lesson problems. The demos' own
+// consoles still get their lines (playground's console handler copies INFO records itself).
+type quietHandler struct{ next slog.Handler }
+
+func quiet(l slog.Level) slog.Level {
+	if l < slog.LevelWarn {
+		return slog.LevelDebug
+	}
+	return l
+}
+
+func (h quietHandler) Enabled(ctx context.Context, l slog.Level) bool {
+	return h.next.Enabled(ctx, quiet(l))
+}
+
+func (h quietHandler) Handle(ctx context.Context, r slog.Record) error {
+	r.Level = quiet(r.Level)
+	return h.next.Handle(ctx, r)
+}
+
+func (h quietHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return quietHandler{h.next.WithAttrs(attrs)}
+}
+
+func (h quietHandler) WithGroup(name string) slog.Handler {
+	return quietHandler{h.next.WithGroup(name)}
+}
+
 // ---- chapters on the home page ----
 
-// lessonGroups splits the home page's lessons (links, in course order, one per lesson of all) into
-// runs of lessons outside any chapter and chapters, with each chapter's title and summary.
-func lessonGroups(links []templates.LessonLink, all []*lessons.Lesson) []templates.LessonGroup {
+// lessonGroups splits the home page's lessons (links, in course order, one per entry of course)
+// into runs of lessons outside any chapter and chapters, with each chapter's title and summary.
+func lessonGroups(links []templates.LessonLink, course []lessons.Entry) []templates.LessonGroup {
 	var out []templates.LessonGroup
 	var dir string // the chapter folder of the last group, "" outside chapters
-	for i, l := range all {
+	for i, e := range course {
+		var ch *lessons.Chapter
+		if e.Lesson != nil {
+			ch = e.Lesson.Chapter
+		} else {
+			ch = e.Failed.Chapter
+		}
 		d := ""
-		if l.Chapter != nil {
-			d = l.Chapter.Dir
+		if ch != nil {
+			d = ch.Dir
 		}
 		if len(out) == 0 || d != dir {
 			g := templates.LessonGroup{}
-			if l.Chapter != nil {
-				g.Chapter = &templates.ChapterHeading{ID: "chapter-" + slugify(d), Title: l.Chapter.Title, Summary: l.Chapter.Summary}
+			if ch != nil {
+				g.Chapter = &templates.ChapterHeading{ID: "chapter-" + slugify(d), Title: ch.Title, Summary: ch.Summary}
 			}
 			out = append(out, g)
 			dir = d

@@ -233,6 +233,12 @@ func lessonText(title, body string) string {
 // watchApp serves a temp lesson folder with -watch and subscribes to its reload events.
 func watchApp(t testing.TB, files map[string]string) (dir string, a *App, srv *httptest.Server, events <-chan stream.Event[reloadEvent], term *webtest.SyncBuffer) {
 	t.Helper()
+	return watchAppConfig(t, files, Config{})
+}
+
+// watchAppConfig is watchApp with more of the app's Config (LessonDir, Watch and Origins are set).
+func watchAppConfig(t testing.TB, files map[string]string, cfg Config) (dir string, a *App, srv *httptest.Server, events <-chan stream.Event[reloadEvent], term *webtest.SyncBuffer) {
+	t.Helper()
 	dir = t.TempDir()
 	for name, text := range files {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
@@ -240,7 +246,9 @@ func watchApp(t testing.TB, files map[string]string) (dir string, a *App, srv *h
 		}
 	}
 	term = &webtest.SyncBuffer{}
-	a, err := New(slog.New(slog.DiscardHandler), Config{LessonDir: dir, Watch: true, Term: term, Origins: []string{"http://127.0.0.1"}})
+	log := slog.New(slog.NewTextHandler(term, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	cfg.LessonDir, cfg.Watch, cfg.Origins = dir, true, []string{"http://127.0.0.1"}
+	a, err := New(log, cfg)
 	if err != nil {
 		t.Fatalf("newApp: %v", err)
 	}
@@ -319,11 +327,13 @@ func TestWatch(t *testing.T) {
 	})
 	t.Run("broken file", func(t *testing.T) {
 		write("01-one.md", lessonText("One", "```quiz\n- question: q\n  choices: [{text: a, explain: x}, {text: b, explain: y}]\n```"))
-		// one leaves the course (its page shows the errors), so two becomes lesson 1 of 1 and the
-		// home page lists only two.
-		wantReload(t, events, reloadEvent{Slugs: []string{"one", "two"}, Home: true})
+		// one keeps its place in the course (its page shows the errors; two's link to it is the
+		// same), and the home page marks it and lists the error.
+		wantReload(t, events, reloadEvent{Slugs: []string{"one"}, Home: true})
 		code, body := getPage(t, srv.URL+"/lessons/one")
-		want := filepath.ToSlash(dir) + "/01-one.md:9: quiz question 1: exactly one choice must be correct, got 0 (set multiple: true for several)"
+		at := filepath.ToSlash(dir) + "/01-one.md:9:3"
+		msg := "quiz question 1: exactly one choice must be correct, got 0 (set multiple: true for several)"
+		want := at + ": " + msg
 		if code != 200 || !strings.Contains(body, `data-testid="lesson-errors"`) || !strings.Contains(body, want) {
 			t.Errorf("broken page: got %d, want the error %q in:\n%s", code, want, body)
 		}
@@ -333,17 +343,17 @@ func TestWatch(t *testing.T) {
 		if _, body := getPage(t, srv.URL+"/lessons/two"); !strings.Contains(body, "Second lesson.") {
 			t.Errorf("the other lesson went down with the broken one")
 		}
-		if !strings.Contains(term.String(), want) {
-			t.Errorf("terminal: got %q, want the error printed", term.String())
+		if line := fmt.Sprintf("level=ERROR msg=\"lesson error\" at=%s problem=%q", at, msg); strings.Count(term.String(), line) != 1 {
+			t.Errorf("terminal: got %q, want once %q", term.String(), line)
 		}
 	})
 	t.Run("fix", func(t *testing.T) {
 		write("01-one.md", lessonText("One", "Fixed."))
-		wantReload(t, events, reloadEvent{Slugs: []string{"one", "two"}, Home: true})
+		wantReload(t, events, reloadEvent{Slugs: []string{"one"}, Home: true})
 		if _, body := getPage(t, srv.URL+"/lessons/one"); !strings.Contains(body, "Fixed.") || strings.Contains(body, "lesson-errors") {
 			t.Errorf("fixed page still broken")
 		}
-		if !strings.Contains(term.String(), "all errors fixed") {
+		if !strings.Contains(term.String(), "level=INFO msg=\"lesson problem fixed\"") {
 			t.Errorf("terminal does not say the errors are fixed: %q", term.String())
 		}
 	})
@@ -364,6 +374,35 @@ func TestWatch(t *testing.T) {
 			t.Errorf("deleted lesson: got %d, want 404", code)
 		}
 	})
+}
+
+// TestWatchLog: under -watch the request log is DEBUG unless -v, so the lesson problems (WARN for
+// a broken link, ERROR for what stops a lesson) stand out in the terminal, each printed once.
+func TestWatchLog(t *testing.T) {
+	files := map[string]string{
+		"01-one.md": lessonText("One", "See [two](/lessons/tow)."),
+		"02-two.md": lessonText("Two", "```demo room\n```"),
+	}
+	for _, verbose := range []bool{false, true} {
+		t.Run(map[bool]string{false: "quiet", true: "verbose"}[verbose], func(t *testing.T) {
+			dir, _, srv, _, term := watchAppConfig(t, files, Config{Verbose: verbose})
+			for range 2 {
+				getPage(t, srv.URL+"/lessons/one")
+			}
+			out := term.String()
+			if got := strings.Contains(out, "msg=request"); got != verbose {
+				t.Errorf("request lines at INFO: %v, want %v:\n%s", got, verbose, out)
+			}
+			for _, want := range []string{
+				`level=WARN msg="lesson warning" at=DIR/01-one.md:8:11 problem="link \"/lessons/tow\": no lesson with slug \"tow\""`,
+				`level=ERROR msg="lesson error" at=DIR/02-two.md:8:9 problem="unknown demo \"room\" (did you mean \"rooms\"?)"`,
+			} {
+				if n := strings.Count(strings.ReplaceAll(out, filepath.ToSlash(dir), "DIR"), want); n != 1 {
+					t.Errorf("terminal has %d times %q, want once:\n%s", n, want, out)
+				}
+			}
+		})
+	}
 }
 
 // wantReload wants the next reload event to be exactly want, and no other event to follow it
@@ -489,7 +528,7 @@ func TestBrowserLiveReload(t *testing.T) {
 		t.Fatal(err)
 	}
 	e2eWait(t, ctx, `document.querySelector("[data-testid=lesson-error]") !== null`)
-	if got := browsertest.Eval[string](t, ctx, `document.querySelector("[data-testid=lesson-error]").textContent`); !strings.HasSuffix(got, `01-one.md:8: unknown demo "room" (did you mean "rooms"?)`) {
+	if got := browsertest.Eval[string](t, ctx, `document.querySelector("[data-testid=lesson-error]").textContent`); !strings.HasSuffix(got, `01-one.md:8:9: unknown demo "room" (did you mean "rooms"?)`) {
 		t.Errorf("error shown: %q", got)
 	}
 	e2eScreenshot(t, ctx, "live-reload-broken-lesson")
@@ -974,5 +1013,74 @@ func TestBrowserLiveReloadKeepsPlace(t *testing.T) {
 		if after := browsertest.Eval[string](t, ctx, firstVisibleJS); after != before {
 			t.Errorf("save %d: first on screen after the reload is %q, want %q (as before it)", n+1, after, before)
 		}
+	}
+}
+
+// TestWatchPages: under -watch every page shows what the checker finds in its file. A lesson with
+// a broken link stays up with the link as a warning above it; a lesson that does not load keeps
+// its number and neighbours, shows its errors at line:col with the lines, and offers neither
+// "Mark as done" nor "Start a class"; the home page marks it and lists every problem. A broken
+// draft stays listed, marked, with -drafts.
+func TestWatchPages(t *testing.T) {
+	files := map[string]string{
+		"01-one.md":   lessonText("One", "See [two](/lessons/tow)."),
+		"02-two.md":   lessonText("Two", "```demo room\n```"),
+		"03-three.md": lessonText("Three", "Fine."),
+		"04-wip.md":   "---\ntitle: Work in progress\nsummary: S.\ndraft: true\nsumary: x\n---\nText.\n",
+	}
+	_, _, srv, _, _ := watchAppConfig(t, files, Config{Drafts: true})
+	text := func(s *goquery.Selection) string { return strings.Join(strings.Fields(s.Text()), " ") }
+
+	one := getDoc(t, srv.URL+"/lessons/one")
+	if got := one.Find("[data-testid=lesson-problem]"); got.Length() != 1 || got.AttrOr("data-severity", "") != "warning" ||
+		!strings.HasSuffix(text(got.Find("[data-testid=lesson-error]")), `01-one.md:8:11: link "/lessons/tow": no lesson with slug "tow"`) {
+		t.Errorf("lesson one: got problems %q (%s), want the broken link as a warning", text(got), got.AttrOr("data-severity", ""))
+	}
+	if one.Find("[data-testid=lesson-body]").Text() == "" || one.Find("[data-testid=mark-done]").Length() != 1 {
+		t.Error("lesson one with a warning is not served whole")
+	}
+
+	two := getDoc(t, srv.URL+"/lessons/two")
+	for _, c := range []struct{ sel, want string }{
+		{"[data-testid=lesson-position]", "Lesson 2 of 4"},
+		{"[data-testid=prev] .pager-title", "One"},
+		{"[data-testid=next] .pager-title", "Three"},
+	} {
+		if got := text(two.Find(c.sel)); got != c.want {
+			t.Errorf("broken lesson: %s is %q, want %q", c.sel, got, c.want)
+		}
+	}
+	if got := two.Find("[data-testid=lesson-problem]"); got.AttrOr("data-severity", "") != "error" ||
+		!strings.HasSuffix(text(got.Find("[data-testid=lesson-error]")), `02-two.md:8:9: unknown demo "room" (did you mean "rooms"?)`) ||
+		!strings.Contains(got.Find("[data-testid=lesson-error-lines]").Text(), ">    8 | ```demo room") {
+		t.Errorf("broken lesson: got problems %q, want the unknown demo at 8:9 with its line", text(got))
+	}
+	for _, sel := range []string{"[data-testid=mark-done]", "[data-testid=class-start]", "[data-lesson-end]"} {
+		if two.Find(sel).Length() != 0 {
+			t.Errorf("broken lesson offers %s", sel)
+		}
+	}
+	if two.Find("article[data-broken]").Length() != 1 {
+		t.Error("broken lesson's article is not marked data-broken (site.js would count it as visited)")
+	}
+
+	home := getDoc(t, srv.URL+"/")
+	var listed []string
+	home.Find("[data-testid=lesson-item]").Each(func(_ int, s *goquery.Selection) {
+		item := s.AttrOr("data-slug", "")
+		if s.Find("[data-testid=broken]").Length() > 0 {
+			item += " (broken)"
+		}
+		listed = append(listed, item)
+	})
+	if want := []string{"one", "two (broken)", "three", "wip (broken)"}; !slices.Equal(listed, want) {
+		t.Errorf("home lists %q, want %q", listed, want)
+	}
+	var problems []string
+	home.Find("[data-testid=course-problems] [data-testid=lesson-error]").Each(func(_ int, s *goquery.Selection) {
+		problems = append(problems, text(s))
+	})
+	if len(problems) != 3 || !strings.HasPrefix(text(home.Find("#problems-heading")), "The lesson checker found 2 errors and 1 warning") {
+		t.Errorf("home: %q lists %q, want the 3 problems", text(home.Find("#problems-heading")), problems)
 	}
 }
