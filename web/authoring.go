@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"net/http"
 	"os"
 	"path"
@@ -31,62 +32,242 @@ import (
 	"socketlab/templates"
 )
 
-// validateDemo is playground.ValidateDemo with the nearest demo name or config field suggested
-// for a misspelt one; the loader reports the message at the offending line and column.
+// validateDemo is playground.ValidateDemo as the lesson loader needs it: every problem of the
+// block (errors.Join), each naming its path ("script[2]: ...") so the loader reports it at its
+// line and column, in YAML words, with the nearest name suggested for a misspelt demo, key,
+// scope or client.
 func validateDemo(name string, config json.RawMessage) error {
-	err := playground.ValidateDemo(name, config)
-	if err == nil {
-		return nil
-	}
-	msg := err.Error()
 	if !slices.Contains(playground.DemoNames, name) {
 		if s := blocks.Suggest(name, playground.DemoNames); s != "" {
 			return fmt.Errorf("unknown demo %q (did you mean %q?)", name, s)
 		}
-		return err
+		return playground.ValidateDemo(name, config)
 	}
-	msg = structFieldRE.ReplaceAllString(msg, `field "$1" of type $2`)
-	if m := unknownFieldRE.FindStringSubmatch(msg); m != nil {
-		if s := blocks.Suggest(m[1], demoFields()); s != "" {
-			return fmt.Errorf("%s (did you mean %q?)", msg, s)
+	var v any
+	if err := json.Unmarshal(config, &v); err != nil {
+		return fmt.Errorf("demo %s: %w", name, err)
+	}
+	// The shape first: every unknown key (dropped from v) and value of the wrong type.
+	var errs []error
+	walkConfig(v, reflect.TypeFor[playground.DemoConfig](), "", &errs)
+	m, _ := v.(map[string]any)
+	if m == nil || playground.ValidateDemo(name, mustJSON(m)) == nil {
+		return joinDemoErrors(name, errs)
+	}
+	shapeAt := func(prefix string) bool {
+		return slices.ContainsFunc(errs, func(e error) bool { return strings.HasPrefix(e.Error(), prefix) })
+	}
+	// Then the rules, which stop at the first problem: the config without its steps, then each
+	// step on its own, so one run reports every step that is wrong (a step whose shape is wrong
+	// is reported for that alone).
+	steps, _ := m["script"].([]any)
+	predict, hasPredict := m["predict"]
+	base := maps.Clone(m)
+	delete(base, "script")
+	delete(base, "predict")
+	try := func(extra map[string]any) error {
+		c := maps.Clone(base)
+		maps.Copy(c, extra)
+		return playground.ValidateDemo(name, mustJSON(c))
+	}
+	if len(errs) > 0 && !shapeAt("script") && !shapeAt("predict") {
+		return joinDemoErrors(name, errs) // the config itself: the steps cannot be checked without it
+	}
+	if err := try(nil); err != nil {
+		return joinDemoErrors(name, append(errs, err))
+	}
+	n := len(errs)
+	for i, st := range steps {
+		if shapeAt(fmt.Sprintf("script[%d]", i)) {
+			continue
 		}
-		return fmt.Errorf("%s (see docs/authoring.md for the fields)", msg)
+		if err := try(map[string]any{"script": []any{st}}); err != nil {
+			errs = append(errs, errors.New(strings.Replace(err.Error(), "script[0]", fmt.Sprintf("script[%d]", i), 1)))
+		}
 	}
-	return errors.New(msg)
+	if hasPredict && !shapeAt("predict") {
+		if err := try(map[string]any{"predict": predict}); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) == n && n == 0 { // a rule about the steps together
+		errs = append(errs, playground.ValidateDemo(name, mustJSON(m)))
+	}
+	return joinDemoErrors(name, errs)
 }
 
-var structFieldRE = regexp.MustCompile(`Go struct field \w+\.(\S+) of type (\S+)`)
+func mustJSON(v any) []byte {
+	b, _ := json.Marshal(v) // values decoded from JSON encode again
+	return b
+}
 
-var unknownFieldRE = regexp.MustCompile(`unknown field "([^"]*)"`)
+// joinDemoErrors words each problem for the author, "demo NAME: path: message", with the nearest
+// scope or client suggested; nil for none.
+func joinDemoErrors(name string, errs []error) error {
+	out := make([]error, len(errs))
+	for i, err := range errs {
+		msg := strings.TrimPrefix(err.Error(), "demo "+name+": ")
+		if m := unknownScopeRE.FindStringSubmatch(msg); m != nil {
+			if s := blocks.Suggest(m[1], slices.Sorted(maps.Keys(playground.Scopes))); s != "" {
+				msg = strings.Replace(msg, m[2], fmt.Sprintf("(did you mean %q? known: %s)", s, m[2][len("(known: "):len(m[2])-1]), 1)
+			}
+		}
+		if m := unknownClientRE.FindStringSubmatch(msg); m != nil {
+			if s := blocks.Suggest(m[1], strings.Split(m[2], ", ")); s != "" {
+				msg += fmt.Sprintf(" (did you mean %q?)", s)
+			}
+		}
+		out[i] = fmt.Errorf("demo %s: %s", name, msg)
+	}
+	return errors.Join(out...)
+}
 
-// demoFields are the JSON names of every field a demo config may have, at any depth.
-var demoFields = sync.OnceValue(func() []string {
-	var out []string
-	seen := map[reflect.Type]bool{}
-	var walk func(t reflect.Type)
-	walk = func(t reflect.Type) {
-		for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice {
-			t = t.Elem()
+var (
+	unknownScopeRE  = regexp.MustCompile(`unknown scope "([^"]*)" (\(known: [^)]*\))`)
+	unknownClientRE = regexp.MustCompile(`client "([^"]*)" is not one of the demo's clients \(([^)]*)\)`)
+)
+
+// Types a demo config accepts in more than one shape (their UnmarshalJSON).
+var (
+	rawType    = reflect.TypeFor[json.RawMessage]()
+	clientType = reflect.TypeFor[playground.ClientConfig]()
+	roomsType  = reflect.TypeFor[playground.Rooms]()
+)
+
+// walkConfig checks that the JSON value v (a demo config converted from YAML) has the shape of
+// t: known keys only, values of the right kind. Problems are added to errs as
+// "path: key: message", the path in the form the loader locates ("clients[0]: rooms: ...").
+func walkConfig(v any, t reflect.Type, path string, errs *[]error) {
+	at := func(format string, args ...any) {
+		msg := fmt.Sprintf(format, args...)
+		if path != "" {
+			msg = path + ": " + msg
 		}
-		if t.Kind() != reflect.Struct || seen[t] {
-			return
+		*errs = append(*errs, errors.New(msg))
+	}
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch {
+	case t == rawType:
+		return // any YAML value: payloads, args, auth
+	case t == clientType:
+		if _, ok := v.(string); ok {
+			return // a client written as its name
 		}
-		seen[t] = true
-		for f := range t.Fields() {
-			if f.Anonymous {
-				walk(f.Type)
-				continue
-			}
-			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-			if name != "" && name != "-" && !slices.Contains(out, name) {
-				out = append(out, name)
-			}
-			walk(f.Type)
+	case t == roomsType:
+		if _, ok := v.(string); ok {
+			return // to: one room
 		}
 	}
-	walk(reflect.TypeFor[playground.DemoConfig]())
+	switch t.Kind() {
+	case reflect.Struct:
+		m, ok := v.(map[string]any)
+		if !ok {
+			at("want %s, got %s", yamlType(t), yamlKind(v))
+			return
+		}
+		fields := configFields(t)
+		for _, k := range slices.Sorted(maps.Keys(m)) {
+			ft, ok := fields[k]
+			if !ok {
+				delete(m, k) // so the rules can still check the rest
+				if s := blocks.Suggest(k, slices.Sorted(maps.Keys(fields))); s != "" {
+					at("unknown key %q (did you mean %q?)", k, s)
+				} else {
+					at("unknown key %q (known: %s)", k, strings.Join(slices.Sorted(maps.Keys(fields)), ", "))
+				}
+				continue
+			}
+			walkConfig(m[k], ft, strings.TrimPrefix(path+": "+k, ": "), errs)
+		}
+	case reflect.Slice:
+		list, ok := v.([]any)
+		if !ok {
+			at("want %s, got %s", yamlType(t), yamlKind(v))
+			return
+		}
+		// The loader's paths name list items by index: "script[2]".
+		for i, e := range list {
+			p := fmt.Sprintf("%s[%d]", path, i)
+			if i := strings.LastIndex(path, ": "); i >= 0 {
+				p = path[:i] + ": " + fmt.Sprintf("%s[%d]", path[i+2:], i)
+			}
+			walkConfig(e, t.Elem(), p, errs)
+		}
+	case reflect.String:
+		if _, ok := v.(string); !ok {
+			at("want %s, got %s", yamlType(t), yamlKind(v))
+		}
+	case reflect.Bool:
+		if _, ok := v.(bool); !ok {
+			at("want %s, got %s", yamlType(t), yamlKind(v))
+		}
+	case reflect.Int, reflect.Int64, reflect.Float64:
+		if _, ok := v.(float64); !ok {
+			at("want %s, got %s", yamlType(t), yamlKind(v))
+		}
+	}
+}
+
+// configFields are the keys of a config struct (embedded structs' included) and their types.
+func configFields(t reflect.Type) map[string]reflect.Type {
+	out := map[string]reflect.Type{}
+	for f := range t.Fields() {
+		if f.Anonymous {
+			maps.Copy(out, configFields(f.Type))
+			continue
+		}
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name != "" && name != "-" {
+			out[name] = f.Type
+		}
+	}
 	return out
-})
+}
+
+// yamlType names what a config value of type t is written as in YAML.
+func yamlType(t reflect.Type) string {
+	switch {
+	case t == clientType:
+		return "a client name or a mapping (name:, namespace:, rooms:, auth:)"
+	case t == roomsType:
+		return "a room name or a list of room names"
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		return "a mapping (key: value)"
+	case reflect.Slice:
+		if t.Elem().Kind() == reflect.String {
+			return "a list of names, e.g. [a, b]"
+		}
+		return "a list (- item)"
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	default:
+		return "a number"
+	}
+}
+
+// yamlKind names the kind of YAML value v was.
+func yamlKind(v any) string {
+	switch v := v.(type) {
+	case map[string]any:
+		return "a mapping"
+	case []any:
+		return "a list"
+	case string:
+		return fmt.Sprintf("the string %q", v)
+	case bool:
+		return fmt.Sprintf("%v", v)
+	case float64:
+		return fmt.Sprintf("the number %v", v)
+	default:
+		return "nothing (null)"
+	}
+}
 
 // ---- socketlab check ----
 

@@ -65,10 +65,17 @@ func TestCheckRules(t *testing.T) {
 		}},
 		{"demos", []string{
 			`CASE/01-a.md:6:9: unknown demo "room" (did you mean "rooms"?)`,
-			`CASE/01-a.md:11:1: demo chat: json: unknown field "scirpt" (did you mean "script"?)`,
+			`CASE/01-a.md:11:1: demo chat: unknown key "scirpt" (did you mean "script"?)`,
 			`CASE/01-a.md:19:23: demo rooms: script[1]: room "kitchen" is never created by this demo's config (declare it in rooms)`,
 			`CASE/01-a.md:24:26: demo namespaces: clients[0] (A): namespace "/orders" is not declared in namespaces or tenants`,
-			`CASE/01-a.md:31:12: demo chat: client: json: cannot unmarshal object into field "rooms" of type []string`,
+			`CASE/01-a.md:28:9: demo chat: rooms[0]: want a string, got the number 1`,
+			`CASE/01-a.md:31:5: demo chat: clients[0]: rooms: want a list of names, e.g. [a, b], got a mapping`,
+		}},
+		{"demos-several", []string{ // every problem of a demo block, each at its line, with suggestions
+			`CASE/01-a.md:9:36: demo chat: script[0]: unknown scope "brodcast" (did you mean "broadcast"? known: all, broadcast, except, room, self, socket-room)`,
+			`CASE/01-a.md:10:14: demo chat: script[1]: client "Grase" is not one of the demo's clients (Ada, Grace) (did you mean "Grace"?)`,
+			`CASE/01-a.md:11:41: demo chat: script[2]: unknown key "romm" (did you mean "room"?)`,
+			`CASE/01-a.md:13:41: demo chat: predict: unknown scope "everyone" (known: all, broadcast, except, room, self, socket-room)`,
 		}},
 		{"quiz", []string{
 			`CASE/01-a.md:7:3: quiz question 1: exactly one choice must be correct, got 2 (set multiple: true for several)`,

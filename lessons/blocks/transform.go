@@ -295,16 +295,23 @@ func (t *transformer) demo(b *block, id string) (Demo, bool) {
 	}
 	if t.opts.ValidateDemo != nil {
 		if err := t.opts.ValidateDemo(name, config); err != nil {
-			msg := err.Error()
-			switch n := locateConfigError(root, msg); {
-			case strings.Contains(msg, "unknown demo"):
-				b.failed = true
-				addError(b.pc, b.line, b.infoCol(name), "%s", msg)
-			case n != nil:
-				b.nodeErrorf(n, "%s", msg)
-			default:
-				b.failed = true
-				addError(b.pc, b.line, b.infoCol(name), "%s", msg)
+			// Every problem of the block (errors.Join), each at the node its path names.
+			errs := []error{err}
+			if j, ok := err.(interface{ Unwrap() []error }); ok {
+				errs = j.Unwrap()
+			}
+			for _, err := range errs {
+				msg := err.Error()
+				switch n := locateConfigError(root, msg); {
+				case strings.Contains(msg, "unknown demo"):
+					b.failed = true
+					addError(b.pc, b.line, b.infoCol(name), "%s", msg)
+				case n != nil:
+					b.nodeErrorf(n, "%s", msg)
+				default:
+					b.failed = true
+					addError(b.pc, b.line, b.infoCol(name), "%s", msg)
+				}
 			}
 			return Demo{}, false
 		}
