@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"socketlab/lessons/blocks"
 )
 
 // chapterKeys are the keys of a chapter.yaml.
@@ -42,6 +44,9 @@ func loadChapter(fsys fs.FS, dir string) (*chapterInfo, []*Error) {
 	}
 	var node yaml.Node
 	if err := yaml.Unmarshal(src, &node); err != nil {
+		if n, col, msg, ok := blocks.SyntaxError(src); ok {
+			return fail(n, col, "chapter: %s", msg)
+		}
 		errs := yamlErrors(err, 0)
 		for _, e := range errs {
 			e.File = file

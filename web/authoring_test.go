@@ -71,6 +71,10 @@ func TestCheckRules(t *testing.T) {
 			`CASE/01-a.md:28:9: demo chat: rooms[0]: want a string, got the number 1`,
 			`CASE/01-a.md:31:5: demo chat: clients[0]: rooms: want a list of names, e.g. [a, b], got a mapping`,
 		}},
+		{"yaml-lines", []string{ // a YAML syntax error where it is, not where its block starts or ends
+			`CASE/01-a.md:2:8: front matter: the quoted value that starts here is never closed`,
+			`CASE/02-b.md:12:6: quiz: invalid YAML: did not find expected '-' indicator`,
+		}},
 		{"demos-several", []string{ // every problem of a demo block, each at its line, with suggestions
 			`CASE/01-a.md:9:36: demo chat: script[0]: unknown scope "brodcast" (did you mean "broadcast"? known: all, broadcast, except, room, self, socket-room)`,
 			`CASE/01-a.md:10:14: demo chat: script[1]: client "Grase" is not one of the demo's clients (Ada, Grace) (did you mean "Grace"?)`,

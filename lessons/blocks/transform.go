@@ -227,6 +227,10 @@ func (b *block) parseYAML(what string) (*yaml.Node, bool) {
 	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(body, &doc); err != nil {
+		if n, col, msg, ok := SyntaxError(body); ok {
+			b.nodeErrorf(&yaml.Node{Line: n, Column: col}, "%s: invalid YAML: %s", what, msg)
+			return nil, false
+		}
 		line, msg := b.line, strings.TrimPrefix(err.Error(), "yaml: ")
 		if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
 			if n, err := strconv.Atoi(m[1]); err == nil {
