@@ -103,6 +103,7 @@ func loadChapter(fsys fs.FS, dir string) (*chapterInfo, []*Error) {
 	}
 	if cf.Order != nil && !bad[lines["order"]] {
 		ch.Order = *cf.Order
+		ch.orderLine = lines["order"]
 	}
 	if l, set := lines["order"]; ch.Order < 1 && !(set && bad[l]) && !suggested["order"] {
 		errs = append(errs, &Error{File: file, Line: max(l, 1), Col: 1, Err: fmt.Errorf("chapter: no order: set \"order\" or name the folder NN-%s", dir)})

@@ -120,6 +120,8 @@ type Chapter struct {
 	Title   string
 	Summary string
 	Order   int
+
+	orderLine int // the line of order: in its chapter.yaml, 0 when the folder name gives it
 }
 
 // ChapterFile is the name of a chapter's index file.
@@ -300,25 +302,48 @@ func load(fsys fs.FS, opts Options) (*Index, []error) {
 	x.bySlug = make(map[string]int, len(all))
 	top := make(map[int]string, len(all)) // top-level order → lesson file or chapter folder
 	inner := make(map[[2]int]*Lesson, len(all))
+	chapterClash := map[*Chapter]*Error{}
 	for _, l := range all {
 		t, i := l.position()
 		owner := l.File
 		if l.Chapter != nil {
 			owner = l.Chapter.Dir
 		}
-		var e *Error
+		// Every clash of the lesson in one run: its order and its slug.
+		var les []*Error
 		if o, dup := top[t]; dup && o != owner {
-			e = l.errAt("order", "duplicate order %d (also %s)", t, o)
+			if l.Chapter != nil {
+				// The chapter's order clashes: its chapter.yaml (or folder name) says so, once.
+				e := chapterClash[l.Chapter]
+				if e == nil {
+					line, col := max(l.Chapter.orderLine, 1), 1
+					e = &Error{File: path.Join(opts.Prefix, l.Chapter.Dir, ChapterFile), Line: line, Col: col,
+						Err: fmt.Errorf("chapter: duplicate order %d (also %s)", t, o)}
+					if l.Chapter.orderLine == 0 {
+						e.Err = fmt.Errorf("chapter: duplicate order %d from the folder name %s (also %s): rename it or set order:", t, l.Chapter.Dir, o)
+					}
+					chapterClash[l.Chapter] = e
+					errs = append(errs, e)
+				}
+				les = append(les, e)
+			} else {
+				les = append(les, l.errAt("order", "duplicate order %d (also %s)", t, o))
+			}
 		} else if o, dup := inner[[2]int{t, i}]; dup {
-			e = l.errAt("order", "duplicate order %d (also %s)", l.Order, o.File)
-		} else if j, dup := x.bySlug[l.Slug]; dup {
-			e = l.errAt("slug", "duplicate slug %q (also %s)", l.Slug, x.lessons[j].File)
+			les = append(les, l.errAt("order", "duplicate order %d (also %s)", l.Order, o.File))
 		}
-		if e != nil {
-			e.File = path.Join(opts.Prefix, l.File)
-			errs = append(errs, e)
+		if j, dup := x.bySlug[l.Slug]; dup {
+			les = append(les, l.errAt("slug", "duplicate slug %q (also %s)", l.Slug, x.lessons[j].File))
+		}
+		if len(les) > 0 {
+			for _, e := range les {
+				if e.File == "" {
+					e.File = path.Join(opts.Prefix, l.File)
+					errs = append(errs, e)
+				}
+			}
 			x.failed = append(x.failed, &Failed{File: l.File, Slug: l.Slug, Title: l.Title, Draft: l.Draft, Chapter: l.Chapter,
-				Errors: []*Error{e}, partial: l, top: t, inner: i})
+				Errors: les, partial: l, top: t, inner: i})
 			continue
 		}
 		top[t] = owner

@@ -522,6 +522,16 @@ func (a *App) problems(idx *lessons.Index, ds []lessons.Diagnostic) (map[string]
 		byFile[file] = append(byFile[file], p)
 		all = append(all, p)
 	}
+	// A lesson stopped by another file's problem (its chapter.yaml's order) shows that too.
+	for _, f := range idx.Failed() {
+		for _, e := range f.Errors {
+			where := fmt.Sprintf("%s:%d:%d", e.File, e.Line, max(e.Col, 1))
+			if i := slices.IndexFunc(all, func(p templates.Problem) bool { return p.Where == where }); i >= 0 &&
+				!slices.ContainsFunc(byFile[f.File], func(p templates.Problem) bool { return p.Where == where }) {
+				byFile[f.File] = append(byFile[f.File], all[i])
+			}
+		}
+	}
 	return byFile, all
 }
 

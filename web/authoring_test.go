@@ -83,8 +83,8 @@ func TestCheckRules(t *testing.T) {
 		}},
 		{"quiz", []string{
 			`CASE/01-a.md:7:3: quiz question 1: exactly one choice must be correct, got 2 (set multiple: true for several)`,
-			`CASE/01-a.md:14:7: quiz question 2 choice 2: "explain" is required`,
 			`CASE/01-a.md:14:17: quiz question 2 choice 2: unknown key "explian" (did you mean "explain"?)`,
+			`CASE/01-a.md:20:17: quiz question 1 choice 1: unknown key "corect" (did you mean "correct"?)`,
 		}},
 		{"exercise", []string{
 			`CASE/01-a.md:9:1: exercise: "solution" is required`,
@@ -107,6 +107,14 @@ func TestCheckRules(t *testing.T) {
 		{"dups", []string{
 			`CASE/02-b.md:4:1: duplicate order 1 (also 01-a.md)`,
 			`CASE/03-c.md:4:1: duplicate slug "a" (also 01-a.md)`,
+		}},
+		{"dups-both", []string{ // a lesson's order and slug clashes in one run
+			`CASE/02-b.md:4:1: duplicate order 1 (also 01-a.md)`,
+			`CASE/02-b.md:5:1: duplicate slug "a" (also 01-a.md)`,
+			`CASE/03-c.md:4:1: duplicate order 1 (also 01-a.md)`,
+		}},
+		{"chapter-order", []string{ // a chapter's order clash is the chapter.yaml's, once
+			`CASE/02-ch/chapter.yaml:2:1: chapter: duplicate order 1 (also 01-ch)`,
 		}},
 		{"chapter", []string{
 			`CASE/02-basics/chapter.yaml:4:3: chapter defaults: unknown key "objetives" (did you mean "objectives"?)`,
@@ -1093,5 +1101,25 @@ func TestWatchPages(t *testing.T) {
 	})
 	if len(problems) != 3 || !strings.HasPrefix(text(home.Find("#problems-heading")), "The lesson checker found 2 errors and 1 warning") {
 		t.Errorf("home: %q lists %q, want the 3 problems", text(home.Find("#problems-heading")), problems)
+	}
+}
+
+// TestWatchChapterClash: a lesson stopped by its chapter.yaml's order shows that error on its page.
+func TestWatchChapterClash(t *testing.T) {
+	dir := writeCourse(t, map[string]string{
+		"01-ch/chapter.yaml": "title: One\norder: 1\n",
+		"01-ch/01-a.md":      lessonText("A", "A."),
+		"02-ch/chapter.yaml": "title: Two\norder: 1\n",
+		"02-ch/01-b.md":      lessonText("B", "B."),
+	})
+	a, err := New(slog.New(slog.DiscardHandler), Config{LessonDir: dir, Watch: true, Origins: []string{"http://127.0.0.1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(a.Handler())
+	t.Cleanup(func() { srv.Close(); a.Close() })
+	got := getDoc(t, srv.URL+"/lessons/b").Find("[data-testid=lesson-error]").Text()
+	if want := `02-ch/chapter.yaml:2:1: chapter: duplicate order 1 (also 01-ch)`; !strings.HasSuffix(got, want) {
+		t.Errorf("lesson b shows %q, want the chapter's %q", got, want)
 	}
 }

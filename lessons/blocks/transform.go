@@ -130,6 +130,19 @@ type block struct {
 	pc     parser.Context
 	line   int // fence line
 	failed bool
+	// suggested holds, per mapping node, the keys suggested for a misspelt key: a key misspelt
+	// is reported once, as unknown with the suggestion, not also as missing.
+	suggested map[*yaml.Node][]string
+}
+
+// requiredErrorf reports that key is missing from parent, unless a misspelling of it was
+// reported already.
+func (b *block) requiredErrorf(parent *yaml.Node, key, format string, args ...any) {
+	if contains(b.suggested[parent], key) {
+		b.failed = true
+		return
+	}
+	b.nodeErrorf(parent, format, args...)
 }
 
 func (b *block) fenceLine() int {
@@ -468,7 +481,7 @@ func (t *transformer) quiz(b *block, id string) (Quiz, bool) {
 		ch, has := fields["choices"]
 		switch {
 		case !has:
-			b.nodeErrorf(qn, "%s: \"choices\" is required", what)
+			b.requiredErrorf(qn, "choices", "%s: \"choices\" is required", what)
 			continue
 		case ch.Kind != yaml.SequenceNode:
 			b.nodeErrorf(ch, "%s: \"choices\" must be a list", what)
@@ -477,7 +490,7 @@ func (t *transformer) quiz(b *block, id string) (Quiz, bool) {
 			b.nodeErrorf(ch, "%s: needs at least 2 choices, got %d", what, len(ch.Content))
 			continue
 		}
-		correct := 0
+		correct, misspelt := 0, false
 		for j, cn := range ch.Content {
 			cwhat := fmt.Sprintf("%s choice %d", what, j+1)
 			cf := b.mapping(cn, cwhat, choiceKeys)
@@ -492,12 +505,15 @@ func (t *transformer) quiz(b *block, id string) (Quiz, bool) {
 				c.ExplanationHTML = t.inlineHTML(s, b.yamlLine(cf["explain"].Line), &q.Links, &q.Images)
 			}
 			c.Correct, _ = b.boolField(cf, cwhat, "correct")
+			misspelt = misspelt || contains(b.suggested[cn], "correct")
 			if c.Correct {
 				correct++
 			}
 			question.Choices = append(question.Choices, c)
 		}
 		switch {
+		case misspelt: // "corect: true" is reported, not also the count it leaves
+			b.failed = true
 		case question.Multiple && correct == 0:
 			b.nodeErrorf(qn, "%s: at least one choice must be correct", what)
 		case !question.Multiple && correct != 1:
@@ -525,6 +541,10 @@ func (b *block) mapping(n *yaml.Node, what string, allowed []string) map[string]
 		if k.Kind != yaml.ScalarNode || !contains(allowed, k.Value) {
 			if s := Suggest(k.Value, allowed); s != "" {
 				b.nodeErrorf(k, "%s: unknown key %q (did you mean %q?)", what, k.Value, s)
+				if b.suggested == nil {
+					b.suggested = map[*yaml.Node][]string{}
+				}
+				b.suggested[n] = append(b.suggested[n], s)
 			} else {
 				b.nodeErrorf(k, "%s: unknown key %q (want %s)", what, k.Value, strings.Join(allowed, ", "))
 			}
@@ -543,7 +563,7 @@ func (b *block) stringField(fields map[string]*yaml.Node, parent *yaml.Node, wha
 	v, ok := fields[key]
 	if !ok || (v.Kind == yaml.ScalarNode && v.Tag == "!!null") {
 		if required {
-			b.nodeErrorf(parent, "%s: %q is required", what, key)
+			b.requiredErrorf(parent, key, "%s: %q is required", what, key)
 		}
 		return "", false
 	}
