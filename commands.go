@@ -173,9 +173,11 @@ func runCheck(args []string, stdout, stderr io.Writer) error {
 // pass check, and prints its path.
 func runNew(args []string, stdout, stderr io.Writer) error {
 	fset := flagSet("new", stderr)
-	dir := fset.String("dir", "lessons", "the lessons `folder` (or a chapter folder) to add the lesson to")
+	dir := fset.String("dir", "lessons", "the lessons `folder` (or a chapter folder) to add the lesson to; created when missing")
+	demo := fset.String("demo", "", "start from the course's example of this demo `kind` ("+strings.Join(playground.DemoNames, ", ")+"; default: a chat demo)")
+	chapter := fset.String("chapter", "", "put the lesson in the chapter with this `title` inside -dir (a folder with a chapter.yaml), created when missing")
 	fset.Usage = func() {
-		fmt.Fprint(stderr, "Usage: socketlab new [-dir DIR] \"Lesson title\"\n\nWrite DIR/NN-slug.md, the next numbered lesson, ready for check; print its path.\n\n")
+		fmt.Fprint(stderr, "Usage: socketlab new [-dir DIR] [-demo KIND] [-chapter TITLE] \"Lesson title\"\n\nWrite DIR/NN-slug.md (or DIR/NN-chapter/NN-slug.md), the next numbered lesson, a draft ready\nfor check; print its path.\n\n")
 		fset.PrintDefaults()
 	}
 	// Flags may come after the title too: socketlab new "Title" -dir x.
@@ -195,13 +197,17 @@ func runNew(args []string, stdout, stderr io.Writer) error {
 		fset.Usage()
 		return errors.New("new: want one lesson title, quoted")
 	}
-	path, err := web.NewLesson(*dir, strings.TrimSpace(title[0]))
+	res, err := web.NewLesson(web.NewLessonOptions{Dir: *dir, Title: strings.TrimSpace(title[0]), Demo: *demo, Chapter: strings.TrimSpace(*chapter)})
 	if err != nil {
 		return fmt.Errorf("new: %w", err)
 	}
-	fmt.Fprintln(stdout, path)
-	// The scaffold is a draft: a plain serve -watch would answer its page with 404.
-	fmt.Fprintf(stderr, "It is a draft until you remove draft: true. Preview it with:\n  socketlab serve -lessons %s -watch -drafts\n", *dir)
+	fmt.Fprintln(stdout, res.Path)
+	if res.Created {
+		fmt.Fprintf(stderr, "New chapter %s: its chapter.yaml has the title; write its summary there.\n", res.Chapter)
+	}
+	// The scaffold is a draft: a plain serve -watch would answer its page with 404. A chapter's
+	// lessons are served from the course folder (its chapter.yaml is read from there).
+	fmt.Fprintf(stderr, "It is a draft until you remove draft: true. Preview it with:\n  socketlab serve -lessons %s -watch -drafts\n", res.Root)
 	return nil
 }
 

@@ -8,10 +8,12 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"socketlab/lessons"
+	"socketlab/playground"
 	"socketlab/web"
 )
 
@@ -180,11 +182,109 @@ func TestNewLesson(t *testing.T) {
 			t.Error("a second lesson with the same name was written")
 		}
 	})
+	t.Run("missing folders are created", func(t *testing.T) {
+		dir := filepath.Join(t.TempDir(), "course", "lessons")
+		out, _, err := runCmd(t, "new", "-dir", dir, "First")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := strings.TrimSpace(out), filepath.Join(dir, "01-first.md"); got != want {
+			t.Errorf("got path %q, want %q", got, want)
+		}
+	})
+	t.Run("unknown demo", func(t *testing.T) {
+		dir := t.TempDir()
+		_, _, err := runCmd(t, "new", "-dir", dir, "-demo", "room", "Title")
+		if err == nil || err.Error() != `new: -demo: unknown demo "room" (did you mean "rooms"?)` {
+			t.Errorf("got %v, want the unknown demo with a suggestion", err)
+		}
+		if entries, _ := os.ReadDir(dir); len(entries) > 0 {
+			t.Errorf("a failed new wrote %d files", len(entries))
+		}
+	})
 	t.Run("no title", func(t *testing.T) {
 		if _, _, err := runCmd(t, "new", "-dir", t.TempDir()); err == nil {
 			t.Error("got no error without a title")
 		}
 	})
+}
+
+// TestNewDemo: socketlab new -demo KIND starts from the course's own example of every demo kind,
+// and the lesson passes check with that demo in it.
+func TestNewDemo(t *testing.T) {
+	for _, kind := range playground.DemoNames {
+		t.Run(kind, func(t *testing.T) {
+			dir := t.TempDir()
+			if _, _, err := runCmd(t, "new", "-dir", dir, "-demo", kind, "Try "+kind); err != nil {
+				t.Fatal(err)
+			}
+			if ds := lessons.Check(os.DirFS(dir), web.LessonOptions(dir, true)); len(ds) > 0 {
+				t.Errorf("the scaffold with a %s demo does not pass check: %v", kind, ds)
+			}
+			idx, err := lessons.Load(os.DirFS(dir), web.LessonOptions(dir, true))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := idx.Lessons()[0].Demos; len(d) != 1 || d[0].Name != kind {
+				t.Errorf("got demos %+v, want one %s demo", d, kind)
+			}
+		})
+	}
+}
+
+// TestNewChapter: socketlab new writes into a chapter (-dir CHAPTER, or -chapter TITLE, which
+// makes the chapter folder when there is none), numbers lessons within it, and tells the author
+// to serve the course folder, where the chapter.yaml is read.
+func TestNewChapter(t *testing.T) {
+	dir := t.TempDir()
+	if _, _, err := runCmd(t, "new", "-dir", dir, "Intro"); err != nil {
+		t.Fatal(err)
+	}
+	steps := []struct {
+		args     []string
+		wantPath string // under dir
+		wantErr  string // in stderr
+	}{
+		{[]string{"-chapter", "Scaling out", "Many servers"}, "02-scaling-out/01-many-servers.md", "New chapter " + filepath.Join(dir, "02-scaling-out")},
+		{[]string{"-chapter", "Scaling out", "The Redis adapter"}, "02-scaling-out/02-the-redis-adapter.md", "socketlab serve -lessons " + dir + " -watch -drafts"},
+		{[]string{"-dir", filepath.Join(dir, "02-scaling-out"), "Sticky sessions"}, "02-scaling-out/03-sticky-sessions.md", "socketlab serve -lessons " + dir + " -watch -drafts"},
+		{[]string{"Outro"}, "03-outro.md", ""},
+	}
+	for _, st := range steps {
+		args := append([]string{"new"}, st.args...)
+		if !slices.Contains(st.args, "-dir") {
+			args = append(args, "-dir", dir)
+		}
+		out, errOut, err := runCmd(t, args...)
+		if err != nil {
+			t.Fatalf("%q: %v", st.args, err)
+		}
+		if got, want := strings.TrimSpace(out), filepath.Join(dir, filepath.FromSlash(st.wantPath)); got != want {
+			t.Errorf("%q: got %q, want %q", st.args, got, want)
+		}
+		if !strings.Contains(errOut, st.wantErr) {
+			t.Errorf("%q: stderr %q, want it to say %q", st.args, errOut, st.wantErr)
+		}
+	}
+	idx, err := lessons.Load(os.DirFS(dir), web.LessonOptions(dir, true))
+	if err != nil {
+		t.Fatalf("the course does not load: %v", err)
+	}
+	var got []string
+	for _, l := range idx.Lessons() {
+		ch := ""
+		if l.Chapter != nil {
+			ch = l.Chapter.Title + ": "
+		}
+		got = append(got, ch+l.Title)
+	}
+	want := []string{"Intro", "Scaling out: Many servers", "Scaling out: The Redis adapter", "Scaling out: Sticky sessions", "Outro"}
+	if !slices.Equal(got, want) {
+		t.Errorf("course: got %q, want %q", got, want)
+	}
+	if _, _, err := runCmd(t, "new", "-dir", filepath.Join(dir, "02-scaling-out"), "-chapter", "Nested", "X"); err == nil {
+		t.Error("-chapter inside a chapter folder: got no error")
+	}
 }
 
 func TestServeWatchNeedsLessons(t *testing.T) {

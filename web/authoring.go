@@ -287,13 +287,70 @@ func slugify(title string) string {
 	return s
 }
 
-// NewLesson writes the next numbered lesson of dir (a scaffold with front matter, a demo and a
-// quiz that pass check, marked draft) and returns its path.
-func NewLesson(dir, title string) (string, error) {
-	slug := slugify(title)
+// NewLessonOptions is what socketlab new writes.
+type NewLessonOptions struct {
+	Dir     string // the lessons folder or a chapter folder; created when missing
+	Title   string
+	Demo    string // a demo kind: the lesson starts from the course's example of it ("" for chat)
+	Chapter string // a chapter title: the lesson goes in that chapter of Dir, created when missing
+}
+
+// NewLessonResult says what NewLesson wrote.
+type NewLessonResult struct {
+	Path    string // the new lesson file
+	Chapter string // the chapter folder it is in ("" outside any), created when Created
+	Created bool
+	Root    string // the lessons folder to serve to preview it (the chapter's parent for a chapter)
+}
+
+// NewLesson writes the next numbered lesson of a lessons or chapter folder (a scaffold with
+// front matter, a demo and a quiz that pass check, marked draft).
+func NewLesson(o NewLessonOptions) (NewLessonResult, error) {
+	var res NewLessonResult
+	slug := slugify(o.Title)
 	if slug == "" {
-		return "", fmt.Errorf("title %q has no letters or digits to make a slug from", title)
+		return res, fmt.Errorf("title %q has no letters or digits to make a slug from", o.Title)
 	}
+	demo, err := demoExample(o.Demo)
+	if err != nil {
+		return res, err
+	}
+	if err := os.MkdirAll(o.Dir, 0o755); err != nil {
+		return res, err
+	}
+	dir, root := o.Dir, o.Dir
+	if isChapter(dir) {
+		root = filepath.Dir(filepath.Clean(dir))
+	}
+	if o.Chapter != "" {
+		if isChapter(dir) {
+			return res, fmt.Errorf("%s is a chapter folder already: -chapter adds a chapter to a lessons folder", dir)
+		}
+		if dir, res.Created, err = chapterFolder(dir, o.Chapter); err != nil {
+			return res, err
+		}
+		res.Chapter = dir
+	} else if isChapter(dir) {
+		res.Chapter = dir
+	}
+	res.Root = root
+	name, err := nextName(dir, slug, ".md")
+	if err != nil {
+		return res, err
+	}
+	res.Path = filepath.Join(dir, name)
+	return res, writeNew(res.Path, scaffold(o.Title, demo))
+}
+
+// isChapter reports whether dir is a chapter folder (it has a chapter.yaml).
+func isChapter(dir string) bool {
+	_, err := os.Stat(filepath.Join(dir, lessons.ChapterFile))
+	return err == nil
+}
+
+// nextName is the next numbered name in dir for slug ("NN-slug" + ext), one more than the
+// highest number of dir's files and folders; an entry with that slug already is an error.
+func nextName(dir, slug, ext string) (string, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return "", err
@@ -312,20 +369,100 @@ func NewLesson(dir, title string) (string, error) {
 			return "", fmt.Errorf("%s already has a lesson named %s", dir, e.Name())
 		}
 	}
-	name := fmt.Sprintf("%0*d-%s.md", width, next, slug)
-	path := filepath.Join(dir, name)
+	return fmt.Sprintf("%0*d-%s%s", width, next, slug, ext), nil
+}
+
+// chapterFolder finds the chapter of dir with that title (or its slug), or writes a new numbered
+// one with a chapter.yaml.
+func chapterFolder(dir, title string) (string, bool, error) {
+	slug := slugify(title)
+	if slug == "" {
+		return "", false, fmt.Errorf("chapter title %q has no letters or digits to make a folder name from", title)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return "", false, err
+	}
+	for _, e := range entries {
+		p := filepath.Join(dir, e.Name())
+		if e.IsDir() && isChapter(p) && strings.TrimPrefix(e.Name(), numberedRE.FindString(e.Name())) == slug {
+			return p, false, nil
+		}
+	}
+	name, err := nextName(dir, slug, "")
+	if err != nil {
+		return "", false, err
+	}
+	p := filepath.Join(dir, name)
+	if err := os.Mkdir(p, 0o755); err != nil {
+		return "", false, err
+	}
+	t, _ := json.Marshal(title)
+	yaml := "title: " + string(t) + "\nsummary: One sentence on what this chapter's lessons teach together.\n"
+	if err := writeNew(filepath.Join(p, lessons.ChapterFile), yaml); err != nil {
+		return "", false, err
+	}
+	return p, true, nil
+}
+
+// writeNew writes a file that must not exist yet.
+func writeNew(path, text string) error {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := f.WriteString(text); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// defaultDemo is the scaffold's demo when socketlab new is given no -demo.
+const defaultDemo = "```demo chat" + `
+title: Say hello
+clients: [A, B, C]
+script:
+  - {client: A, emit: message, args: ["hello"], scope: all}
+` + "```"
+
+// demoExample is the fenced block a new lesson starts from: the first ```demo KIND block of the
+// embedded course, as written there (it passes check), or the chat scaffold for "".
+func demoExample(kind string) (string, error) {
+	if kind == "" {
+		return defaultDemo, nil
+	}
+	if !slices.Contains(playground.DemoNames, kind) {
+		if s := blocks.Suggest(kind, playground.DemoNames); s != "" {
+			return "", fmt.Errorf("-demo: unknown demo %q (did you mean %q?)", kind, s)
+		}
+		return "", fmt.Errorf("-demo: unknown demo %q (known: %s)", kind, strings.Join(playground.DemoNames, ", "))
+	}
+	idx, err := LoadLessons("", true)
 	if err != nil {
 		return "", err
 	}
-	if _, err := f.WriteString(scaffold(title)); err != nil {
-		f.Close()
-		return "", err
+	for _, l := range idx.Lessons() {
+		for _, d := range l.Demos {
+			if d.Name != kind {
+				continue
+			}
+			src, err := fs.ReadFile(lessons.Content, l.File)
+			if err != nil {
+				return "", fmt.Errorf("the course's example of %s: %w", kind, err)
+			}
+			lines := strings.Split(string(src), "\n")
+			for end := d.Line; end < len(lines); end++ {
+				if strings.TrimSpace(lines[end]) == "```" {
+					return strings.Join(lines[d.Line-1:end+1], "\n"), nil
+				}
+			}
+		}
 	}
-	return path, f.Close()
+	return "", fmt.Errorf("-demo: the course has no example of %q", kind)
 }
 
-func scaffold(title string) string {
+func scaffold(title, demo string) string {
 	t, _ := json.Marshal(title) // a JSON string is a valid YAML scalar, whatever the title holds
 	return `---
 title: ` + string(t) + `
@@ -339,14 +476,9 @@ Start with the question this lesson answers, in one or two sentences.
 
 ## Try it
 
-Press **Play**: client A says hello to everyone in the room.
+Press **Play** and watch who receives what.
 
-` + "```demo chat" + `
-title: Say hello
-clients: [A, B, C]
-script:
-  - {client: A, emit: message, args: ["hello"], scope: all}
-` + "```" + `
+` + demo + `
 
 ## Check yourself
 
