@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -324,5 +325,31 @@ func TestExercisesCommand(t *testing.T) {
 	}
 	if _, _, err := runCmd(t, "exercises", "lessons/testdata/check/exercise"); err == nil || !strings.Contains(err.Error(), `"solution" is required`) {
 		t.Errorf("a broken exercise: got %v, want the lesson error", err)
+	}
+}
+
+// TestREADMEHasEveryFlag: every flag a command's -h lists is in the README.
+func TestREADMEHasEveryFlag(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	flagRE := regexp.MustCompile(`(?m)^  (-[a-z][a-z-]*)`)
+	for _, cmd := range []string{"serve", "check", "new", "run", "exercises", "conformance", "bench-server"} {
+		t.Run(cmd, func(t *testing.T) {
+			_, help, err := runCmd(t, cmd, "-h")
+			if err != nil {
+				t.Fatalf("%s -h: %v", cmd, err)
+			}
+			flags := flagRE.FindAllStringSubmatch(help, -1)
+			if len(flags) == 0 && cmd != "exercises" { // the only command without flags
+				t.Fatalf("%s -h lists no flags:\n%s", cmd, help)
+			}
+			for _, f := range flags {
+				if !regexp.MustCompile(regexp.QuoteMeta(f[1]) + `\b`).Match(readme) {
+					t.Errorf("README does not mention %s %s", cmd, f[1])
+				}
+			}
+		})
 	}
 }
