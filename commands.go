@@ -211,6 +211,32 @@ func runNew(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
+// ---- socketlab export ----
+
+// runExport writes the course as a static site.
+func runExport(args []string, stdout, stderr io.Writer) error {
+	fset := flagSet("export", stderr)
+	dir := fset.String("lessons", "", "export the lessons of this `dir` instead of the embedded course")
+	drafts := fset.Bool("drafts", false, "include draft lessons")
+	fset.Usage = func() {
+		fmt.Fprint(stderr, "Usage: socketlab export [-lessons DIR] [-drafts] OUT\n\nWrite the course as a static site in OUT (new or empty): open OUT/index.html from disk or put\nOUT on any static host. Prose, code, quizzes and progress work there; each demo shows what it\ndoes and that socketlab serve makes it live.\n\n")
+		fset.PrintDefaults()
+	}
+	if err := fset.Parse(args); err != nil {
+		return err
+	}
+	if fset.NArg() != 1 {
+		fset.Usage()
+		return errors.New("export: want one output folder")
+	}
+	n, err := web.Export(web.ExportOptions{LessonDir: *dir, Drafts: *drafts, Out: fset.Arg(0)})
+	if err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	fmt.Fprintf(stdout, "Wrote %d lessons to %s: open %s\n", n, fset.Arg(0), filepath.Join(fset.Arg(0), "index.html"))
+	return nil
+}
+
 func flagSet(name string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)

@@ -335,7 +335,7 @@ func TestREADMEHasEveryFlag(t *testing.T) {
 		t.Fatal(err)
 	}
 	flagRE := regexp.MustCompile(`(?m)^  (-[a-z][a-z-]*)`)
-	for _, cmd := range []string{"serve", "check", "new", "run", "exercises", "conformance", "bench-server"} {
+	for _, cmd := range []string{"serve", "check", "new", "export", "run", "exercises", "conformance", "bench-server"} {
 		t.Run(cmd, func(t *testing.T) {
 			_, help, err := runCmd(t, cmd, "-h")
 			if err != nil {

@@ -88,6 +88,15 @@ type LessonView struct {
 	// lesson, keeps its number and neighbours, and offers nothing to do with it (done, class).
 	Broken   bool
 	Problems []Problem // serve -watch: the checker's findings in this lesson's file
+	Static   bool      // socketlab export: no server behind the page (no "Start a class")
+}
+
+// StaticWidgetView is a demo or an exercise in an exported course (socketlab export): what it
+// would do, and the command that makes it live.
+type StaticWidgetView struct {
+	Label string   // "Live demo: rooms", "Exercise"
+	Title string   // the demo's or exercise's title, "" for none
+	Lines []string // what it does, one line each: the clients, each step as a Socket.IO call
 }
 
 // NotFoundView is the model of NotFoundPage.
@@ -177,6 +186,14 @@ func pageTitle(s Site, title string) string {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// staticTitle is a static widget's heading: "Live demo: rooms: Who gets it".
+func staticTitle(v StaticWidgetView) string {
+	if v.Title == "" {
+		return v.Label
+	}
+	return v.Label + ": " + v.Title
+}
 
 // problemLines is the excerpt of a lesson file around a problem: "> " marks its line.
 func problemLines(lines []ProblemLine) string {
