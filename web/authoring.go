@@ -51,7 +51,10 @@ func validateDemo(name string, config json.RawMessage) error {
 	var errs []error
 	walkConfig(v, reflect.TypeFor[playground.DemoConfig](), "", &errs)
 	m, _ := v.(map[string]any)
-	if m == nil || playground.ValidateDemo(name, mustJSON(m)) == nil {
+	if m == nil { // not a mapping: the loader says so before it asks
+		return playground.ValidateDemo(name, config)
+	}
+	if playground.ValidateDemo(name, mustJSON(m)) == nil {
 		return joinDemoErrors(name, errs)
 	}
 	shapeAt := func(prefix string) bool {
@@ -76,7 +79,6 @@ func validateDemo(name string, config json.RawMessage) error {
 	if err := try(nil); err != nil {
 		return joinDemoErrors(name, append(errs, err))
 	}
-	n := len(errs)
 	for i, st := range steps {
 		if shapeAt(fmt.Sprintf("script[%d]", i)) {
 			continue
@@ -90,7 +92,7 @@ func validateDemo(name string, config json.RawMessage) error {
 			errs = append(errs, err)
 		}
 	}
-	if len(errs) == n && n == 0 { // a rule about the steps together
+	if len(errs) == 0 { // a rule about the steps together
 		errs = append(errs, playground.ValidateDemo(name, mustJSON(m)))
 	}
 	return joinDemoErrors(name, errs)
@@ -189,11 +191,7 @@ func walkConfig(v any, t reflect.Type, path string, errs *[]error) {
 		}
 		// The loader's paths name list items by index: "script[2]".
 		for i, e := range list {
-			p := fmt.Sprintf("%s[%d]", path, i)
-			if i := strings.LastIndex(path, ": "); i >= 0 {
-				p = path[:i] + ": " + fmt.Sprintf("%s[%d]", path[i+2:], i)
-			}
-			walkConfig(e, t.Elem(), p, errs)
+			walkConfig(e, t.Elem(), fmt.Sprintf("%s[%d]", path, i), errs)
 		}
 	case reflect.String:
 		if _, ok := v.(string); !ok {
