@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"html"
 	"io"
 	"io/fs"
 	"os"
@@ -16,7 +17,6 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/PuerkitoBio/goquery"
 	"github.com/a-h/templ"
 
 	"socketlab/lessons"
@@ -160,16 +160,15 @@ func (w *exporter) write(name string, b []byte) error {
 	return os.WriteFile(p, b, 0o644)
 }
 
+// attrURLRE is an href or src attribute in our templ output (always double-quoted, escaped).
+var attrURLRE = regexp.MustCompile(`\b(href|src)="([^"]*)"`)
+
 // page renders c and makes it work from a file: links and assets relative (lessons are
-// lessons/SLUG.html), no scripts but the theme's and site.js as a classic script, and the
-// lessons' images copied beside it.
+// lessons/SLUG.html), site.js as a classic script, and the lessons' images copied beside it. The
+// site has no module scripts and no import map, so the theme's inline script is the only other.
 func (w *exporter) page(name string, c templ.Component) error {
 	var buf bytes.Buffer
 	if err := c.Render(templ.WithNonce(context.Background(), ""), &buf); err != nil {
-		return fmt.Errorf("export %s: %w", name, err)
-	}
-	doc, err := goquery.NewDocumentFromReader(&buf)
-	if err != nil {
 		return fmt.Errorf("export %s: %w", name, err)
 	}
 	up := strings.Repeat("../", strings.Count(name, "/"))
@@ -197,23 +196,14 @@ func (w *exporter) page(name string, c templ.Component) error {
 		}
 		return u
 	}
-	for _, attr := range []string{"href", "src"} {
-		doc.Find("[" + attr + "]").Each(func(_ int, s *goquery.Selection) {
-			s.SetAttr(attr, rel(s.AttrOr(attr, "")))
-		})
-	}
-	doc.Find("script").Each(func(_ int, s *goquery.Selection) {
-		if _, src := s.Attr("src"); src || s.AttrOr("type", "") == "importmap" {
-			s.Remove()
-		}
+	page := attrURLRE.ReplaceAllStringFunc(buf.String(), func(m string) string {
+		sm := attrURLRE.FindStringSubmatch(m)
+		u := html.UnescapeString(sm[2])
+		return sm[1] + `="` + html.EscapeString(rel(u)) + `"`
 	})
-	doc.Find("head").AppendHtml(`<script src="` + up + `static/js/site.js" defer></script>`)
-	html, err := goquery.OuterHtml(doc.Selection)
-	if err != nil {
-		return err
-	}
+	page = strings.Replace(page, "</head>", `<script src="`+up+`static/js/site.js" defer></script></head>`, 1)
 	if len(errs) > 0 {
 		return errs[0]
 	}
-	return w.write(name, []byte(html))
+	return w.write(name, []byte(page))
 }
