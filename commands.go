@@ -123,12 +123,14 @@ func ignoreHelp(err error) error {
 
 // ---- socketlab check ----
 
-// runCheck validates every lesson of a folder (default: the embedded course) without serving it.
+// runCheck validates every lesson of a folder without serving it: the folder given, else ./lessons
+// when it exists (where `socketlab new` writes, and where a course repository keeps its lessons),
+// else the embedded course, saying so.
 func runCheck(args []string, stdout, stderr io.Writer) error {
 	fset := flagSet("check", stderr)
 	asJSON := fset.Bool("json", false, "print the problems as a JSON array of {file, line, col, severity, message}")
 	fset.Usage = func() {
-		fmt.Fprint(stderr, "Usage: socketlab check [-json] [DIR]\n\nCheck every lesson of DIR (default: the embedded course) and print each problem as\nfile:line:col: message. Exits non-zero when there is an error.\n\n")
+		fmt.Fprint(stderr, "Usage: socketlab check [-json] [DIR]\n\nCheck every lesson of DIR (default: ./lessons when it exists, else the embedded course)\nand print each problem as file:line:col: message. Exits non-zero when there is an error.\n\n")
 		fset.PrintDefaults()
 	}
 	if err := fset.Parse(args); err != nil {
@@ -138,8 +140,16 @@ func runCheck(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("check: want at most one folder, got %q", fset.Args())
 	}
 	var fsys fs.FS = lessons.Content
-	prefix := "lessons"
-	if dir := fset.Arg(0); dir != "" {
+	prefix, name := "lessons", "the embedded course"
+	dir := fset.Arg(0)
+	if dir == "" {
+		if st, err := os.Stat("lessons"); err == nil && st.IsDir() {
+			dir = "lessons"
+		} else {
+			fmt.Fprintln(stderr, "check: no ./lessons folder here, so checking the embedded course (socketlab check DIR checks a folder)")
+		}
+	}
+	if dir != "" {
 		st, err := os.Stat(dir)
 		if err != nil {
 			return fmt.Errorf("check: %w", err)
@@ -148,6 +158,7 @@ func runCheck(args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("check: %s is not a folder", dir)
 		}
 		fsys, prefix = os.DirFS(dir), filepath.ToSlash(filepath.Clean(dir))
+		name = prefix
 	}
 	ds := lessons.Check(fsys, web.LessonOptions(prefix, true))
 	if *asJSON {
@@ -165,10 +176,10 @@ func runCheck(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	if n := lessons.Errors(ds); n > 0 {
-		return fmt.Errorf("check: %d error(s) in %s", n, prefix)
+		return fmt.Errorf("check: %d error(s) in %s", n, name)
 	}
 	if !*asJSON {
-		fmt.Fprintf(stderr, "check: %s: no errors\n", prefix)
+		fmt.Fprintf(stderr, "check: %s: no errors\n", name)
 	}
 	return nil
 }
@@ -179,9 +190,11 @@ func runCheck(args []string, stdout, stderr io.Writer) error {
 // pass check, and prints its path.
 func runNew(args []string, stdout, stderr io.Writer) error {
 	fset := flagSet("new", stderr)
-	dir := fset.String("dir", "lessons", "the lessons `folder` (or a chapter folder) to add the lesson to")
+	dir := fset.String("dir", "lessons", "the lessons `folder` (or a chapter folder) to add the lesson to; created when missing")
+	demo := fset.String("demo", "", "start from the course's example of this demo `kind` ("+strings.Join(playground.DemoNames, ", ")+"; default: a chat demo)")
+	chapter := fset.String("chapter", "", "put the lesson in the chapter with this `title` inside -dir (a folder with a chapter.yaml), created when missing")
 	fset.Usage = func() {
-		fmt.Fprint(stderr, "Usage: socketlab new [-dir DIR] \"Lesson title\"\n\nWrite DIR/NN-slug.md, the next numbered lesson, ready for check; print its path.\n\n")
+		fmt.Fprint(stderr, "Usage: socketlab new [-dir DIR] [-demo KIND] [-chapter TITLE] \"Lesson title\"\n\nWrite DIR/NN-slug.md (or DIR/NN-chapter/NN-slug.md), the next numbered lesson, a draft ready\nfor check; print its path.\n\n")
 		fset.PrintDefaults()
 	}
 	// Flags may come after the title too: socketlab new "Title" -dir x.
@@ -201,13 +214,43 @@ func runNew(args []string, stdout, stderr io.Writer) error {
 		fset.Usage()
 		return errors.New("new: want one lesson title, quoted")
 	}
-	path, err := web.NewLesson(*dir, strings.TrimSpace(title[0]))
+	res, err := web.NewLesson(web.NewLessonOptions{Dir: *dir, Title: strings.TrimSpace(title[0]), Demo: *demo, Chapter: strings.TrimSpace(*chapter)})
 	if err != nil {
 		return fmt.Errorf("new: %w", err)
 	}
-	fmt.Fprintln(stdout, path)
-	// The scaffold is a draft: a plain serve -watch would answer its page with 404.
-	fmt.Fprintf(stderr, "It is a draft until you remove draft: true. Preview it with:\n  socketlab serve -lessons %s -watch -drafts\n", *dir)
+	fmt.Fprintln(stdout, res.Path)
+	if res.Created {
+		fmt.Fprintf(stderr, "New chapter %s: its chapter.yaml has the title; write its summary there.\n", res.Chapter)
+	}
+	// The scaffold is a draft: a plain serve -watch would answer its page with 404. A chapter's
+	// lessons are served from the course folder (its chapter.yaml is read from there).
+	fmt.Fprintf(stderr, "It is a draft until you remove draft: true. Preview it with:\n  socketlab serve -lessons %s -watch -drafts\n", res.Root)
+	return nil
+}
+
+// ---- socketlab export ----
+
+// runExport writes the course as a static site.
+func runExport(args []string, stdout, stderr io.Writer) error {
+	fset := flagSet("export", stderr)
+	dir := fset.String("lessons", "", "export the lessons of this `dir` instead of the embedded course")
+	drafts := fset.Bool("drafts", false, "include draft lessons")
+	fset.Usage = func() {
+		fmt.Fprint(stderr, "Usage: socketlab export [-lessons DIR] [-drafts] OUT\n\nWrite the course as a static site in OUT (new or empty): open OUT/index.html from disk or put\nOUT on any static host. Prose, code, quizzes and progress work there; each demo shows what it\ndoes and that socketlab serve makes it live.\n\n")
+		fset.PrintDefaults()
+	}
+	if err := fset.Parse(args); err != nil {
+		return err
+	}
+	if fset.NArg() != 1 {
+		fset.Usage()
+		return errors.New("export: want one output folder")
+	}
+	n, err := web.Export(web.ExportOptions{LessonDir: *dir, Drafts: *drafts, Out: fset.Arg(0)})
+	if err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	fmt.Fprintf(stdout, "Wrote %d lessons to %s: open %s\n", n, fset.Arg(0), filepath.Join(fset.Arg(0), "index.html"))
 	return nil
 }
 

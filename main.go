@@ -28,8 +28,9 @@ const usage = `Usage: socketlab [command] [flags]
 
 Commands:
   serve         serve the lessons and the live demos (the default)
-  check         check every lesson of a folder (default: the embedded course) without serving
+  check         check every lesson of a folder (default ./lessons, else the embedded course)
   new           write the next numbered lesson of a folder, ready to edit
+  export        write the course as a static site (demos show what they do and how to run them live)
   run           serve one Socket.IO server program (FILE.js) with the playground attached
   exercises     print the lessons' graded exercises as JSON (starter, solution, checks)
   conformance   serve the hub as the official Engine.IO/Socket.IO test suites expect (:3000)
@@ -54,6 +55,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return ignoreHelp(runCheck(rest, stdout, stderr))
 	case "new":
 		return ignoreHelp(runNew(rest, stdout, stderr))
+	case "export":
+		return ignoreHelp(runExport(rest, stdout, stderr))
 	case "exercises":
 		return ignoreHelp(runExercises(rest, stdout, stderr))
 	case "conformance":

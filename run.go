@@ -63,7 +63,7 @@ func runRun(ctx context.Context, args []string, getenv func(string) string, stdo
 		return fmt.Errorf("run: listen: %w", err)
 	}
 	defer ln.Close()
-	cfg := web.Config{PublicURL: *publicURL, Admission: newAdmission(), Term: stderr, Cookie: *cookie}
+	cfg := web.Config{PublicURL: *publicURL, Admission: newAdmission(), Cookie: *cookie}
 	if cfg.Origins, err = allowedOrigins(*addr, ln.Addr().String(), *publicURL, *origins); err != nil {
 		return fmt.Errorf("run: %w", err)
 	}

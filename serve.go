@@ -77,6 +77,7 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 		state = web.StatePath(getenv)
 	}
 	fs.StringVar(&cfg.StatePath, "state", state, "`file` the classes are kept in, so that a restart loses none (env SOCKETLAB_STATE; default $XDG_STATE_HOME/socketlab/classes.db or ~/.local/state/socketlab/classes.db; -state= keeps them in memory only)")
+	fs.BoolVar(&cfg.Verbose, "v", false, "with -watch: log requests and socket events at INFO too (by default they are DEBUG under -watch, so lesson problems stand out)")
 	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	cfg.cluster = addClusterFlags(fs, getenv)
 	if err := fs.Parse(args); err != nil {
@@ -91,7 +92,6 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	if cfg.Watch && cfg.LessonDir == "" {
 		return cfg, errors.New("serve: -watch needs -lessons DIR (the embedded course cannot change)")
 	}
-	cfg.Term = stderr
 	if err := cfg.logLevel.UnmarshalText([]byte(*level)); err != nil {
 		return cfg, fmt.Errorf("serve: -log-level: %w", err)
 	}

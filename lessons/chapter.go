@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"socketlab/lessons/blocks"
 )
 
 // chapterKeys are the keys of a chapter.yaml.
@@ -42,6 +44,9 @@ func loadChapter(fsys fs.FS, dir string) (*chapterInfo, []*Error) {
 	}
 	var node yaml.Node
 	if err := yaml.Unmarshal(src, &node); err != nil {
+		if n, col, msg, ok := blocks.SyntaxError(src); ok {
+			return fail(n, col, "chapter: %s", msg)
+		}
 		errs := yamlErrors(err, 0)
 		for _, e := range errs {
 			e.File = file
@@ -98,6 +103,7 @@ func loadChapter(fsys fs.FS, dir string) (*chapterInfo, []*Error) {
 	}
 	if cf.Order != nil && !bad[lines["order"]] {
 		ch.Order = *cf.Order
+		ch.orderLine = lines["order"]
 	}
 	if l, set := lines["order"]; ch.Order < 1 && !(set && bad[l]) && !suggested["order"] {
 		errs = append(errs, &Error{File: file, Line: max(l, 1), Col: 1, Err: fmt.Errorf("chapter: no order: set \"order\" or name the folder NN-%s", dir)})

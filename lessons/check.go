@@ -26,6 +26,9 @@ type Diagnostic struct {
 	Col      int    `json:"col"`
 	Severity string `json:"severity"`
 	Message  string `json:"message"`
+	// Stops is true for a problem the loader found: the lesson (or the chapter) is not served
+	// until it is fixed. Link and image problems leave the page up.
+	Stops bool `json:"-"`
 }
 
 // String is the form editors jump to: "file:line:col: message", with
@@ -46,16 +49,23 @@ func (d Diagnostic) String() string {
 func Check(fsys fs.FS, opts Options) []Diagnostic {
 	opts.Drafts = true
 	x, err := LoadPartial(fsys, opts)
+	return Diagnose(fsys, opts.Prefix, x, err)
+}
+
+// Diagnose is Check for an index LoadPartial already returned (with err, its error) from fsys
+// with Options.Prefix prefix: what serve -watch shows after each reload. Drafts that are not
+// served are checked too, and links to them are warnings.
+func Diagnose(fsys fs.FS, prefix string, x *Index, err error) []Diagnostic {
 	var out []Diagnostic
 	if x == nil {
-		return []Diagnostic{{File: opts.Prefix, Line: 1, Col: 1, Severity: SeverityError, Message: err.Error()}}
+		return []Diagnostic{{File: prefix, Line: 1, Col: 1, Severity: SeverityError, Message: err.Error(), Stops: true}}
 	}
 	for _, e := range joined(err) {
 		var le *Error
 		if errors.As(e, &le) {
-			out = append(out, Diagnostic{File: le.File, Line: le.Line, Col: max(le.Col, 1), Severity: SeverityError, Message: le.Err.Error()})
+			out = append(out, Diagnostic{File: le.File, Line: le.Line, Col: max(le.Col, 1), Severity: SeverityError, Message: le.Err.Error(), Stops: true})
 		} else {
-			out = append(out, Diagnostic{File: opts.Prefix, Line: 1, Col: 1, Severity: SeverityError, Message: e.Error()})
+			out = append(out, Diagnostic{File: prefix, Line: 1, Col: 1, Severity: SeverityError, Message: e.Error(), Stops: true})
 		}
 	}
 	failed := map[string]bool{}
@@ -65,7 +75,7 @@ func Check(fsys fs.FS, opts Options) []Diagnostic {
 	byFile := map[string]*Lesson{}
 	// Lessons whose front matter is wrong still have their links and images
 	// checked, so one run reports every problem of a file.
-	checked := slices.Clone(x.lessons)
+	checked := slices.Concat(x.lessons, x.hidden)
 	for _, f := range x.failed {
 		if f.partial != nil {
 			checked = append(checked, f.partial)
@@ -75,7 +85,7 @@ func Check(fsys fs.FS, opts Options) []Diagnostic {
 		byFile[l.File] = l
 	}
 	for _, l := range checked {
-		c := &checker{fsys: fsys, x: x, l: l, failed: failed, byFile: byFile, file: path.Join(opts.Prefix, l.File)}
+		c := &checker{fsys: fsys, x: x, l: l, failed: failed, byFile: byFile, file: path.Join(prefix, l.File)}
 		c.src, _ = readCapped(fsys, l.File)
 		for _, k := range l.Links {
 			c.link(k)
@@ -192,6 +202,9 @@ func (c *checker) link(k Link) {
 	case strings.HasPrefix(u.Path, "/lessons/"):
 		slug := strings.TrimSuffix(strings.TrimPrefix(u.Path, "/lessons/"), "/")
 		target, _, ok := c.x.BySlug(slug)
+		if i := slices.IndexFunc(c.x.hidden, func(l *Lesson) bool { return l.Slug == slug }); !ok && i >= 0 {
+			target, ok = c.x.hidden[i], true // a draft not served now: the warning below
+		}
 		if !ok {
 			if c.failed[slug] {
 				return // that lesson's own errors are reported

@@ -115,6 +115,9 @@ func parseFrontMatter(src []byte, d *defaults) (*frontMatter, []byte, []*Error) 
 	var node yaml.Node
 	if err := yaml.Unmarshal(yamlText, &node); err != nil {
 		fm.broken = true
+		if n, col, msg, ok := blocks.SyntaxError(yamlText); ok {
+			return fm, body, []*Error{{Line: n + offset, Col: col, Err: fmt.Errorf("front matter: %s", msg)}}
+		}
 		return fm, body, yamlErrors(err, offset)
 	}
 	if len(node.Content) == 0 {

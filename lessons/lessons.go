@@ -120,6 +120,8 @@ type Chapter struct {
 	Title   string
 	Summary string
 	Order   int
+
+	orderLine int // the line of order: in its chapter.yaml, 0 when the folder name gives it
 }
 
 // ChapterFile is the name of a chapter's index file.
@@ -127,11 +129,15 @@ const ChapterFile = "chapter.yaml"
 
 // Failed is a lesson file that did not load (see LoadPartial).
 type Failed struct {
-	File   string   // path inside the fs.FS
-	Slug   string   // its slug as far as it could be read (from the front matter or the file name)
-	Errors []*Error // with File prefixed, as in Load's error
+	File    string   // path inside the fs.FS
+	Slug    string   // its slug as far as it could be read (from the front matter or the file name)
+	Title   string   // its title as far as it could be read, else ""
+	Draft   bool     // draft: true could be read
+	Chapter *Chapter // the chapter it is in, nil outside any
+	Errors  []*Error // with File prefixed, as in Load's error
 
-	partial *Lesson // the lesson as far as it loaded when only its front matter is wrong, else nil
+	partial    *Lesson // the lesson as far as it loaded (front matter, body when it rendered), else nil
+	top, inner int     // its place in the course as far as it could be read (see Lesson.position)
 }
 
 // Index is the immutable set of loaded lessons.
@@ -139,6 +145,43 @@ type Index struct {
 	lessons []*Lesson
 	bySlug  map[string]int
 	failed  []*Failed
+	hidden  []*Lesson // drafts that loaded but are not served (Options.Drafts false)
+	drafts  bool      // Options.Drafts
+}
+
+// Entry is one place in a course being edited: a lesson that loaded, or a file that did not.
+type Entry struct {
+	Lesson *Lesson // nil when the file did not load
+	Failed *Failed // nil when it did
+}
+
+// Course is every lesson of Lessons, in order, with the files that did not load in their places
+// (by the order and chapter read from them, else from their names): what the site of a course
+// being edited numbers and links. A file known to be a draft is left out unless drafts are
+// served. For an index returned by Load it is Lessons.
+func (x *Index) Course() []Entry {
+	out := make([]Entry, 0, len(x.lessons)+len(x.failed))
+	for _, l := range x.lessons {
+		out = append(out, Entry{Lesson: l})
+	}
+	for _, f := range x.failed {
+		if !f.Draft || x.drafts {
+			out = append(out, Entry{Failed: f})
+		}
+	}
+	slices.SortStableFunc(out, func(a, b Entry) int {
+		at, ai := a.position()
+		bt, bi := b.position()
+		return cmp.Or(cmp.Compare(at, bt), cmp.Compare(ai, bi))
+	})
+	return out
+}
+
+func (e Entry) position() (top, inner int) {
+	if e.Lesson != nil {
+		return e.Lesson.position()
+	}
+	return e.Failed.top, e.Failed.inner
 }
 
 // Failed lists the files that did not load, in file order: always empty
@@ -232,7 +275,7 @@ func load(fsys fs.FS, opts Options) (*Index, []error) {
 		})
 	}
 	wg.Wait()
-	x := &Index{}
+	x := &Index{drafts: opts.Drafts}
 	var all []*Lesson
 	for i, r := range results {
 		for _, e := range r.errs {
@@ -240,11 +283,15 @@ func load(fsys fs.FS, opts Options) (*Index, []error) {
 			errs = append(errs, e)
 		}
 		if len(r.errs) > 0 {
-			x.failed = append(x.failed, &Failed{File: files[i].file, Slug: r.slug, Errors: r.errs, partial: r.l})
+			x.failed = append(x.failed, failedFile(files[i], r.slug, r.l, r.errs))
 			continue
 		}
-		if r.l != nil && (!r.l.Draft || opts.Drafts) {
+		switch {
+		case r.l == nil:
+		case !r.l.Draft || opts.Drafts:
 			all = append(all, r.l)
+		default:
+			x.hidden = append(x.hidden, r.l)
 		}
 	}
 	slices.SortStableFunc(all, func(a, b *Lesson) int {
@@ -255,24 +302,48 @@ func load(fsys fs.FS, opts Options) (*Index, []error) {
 	x.bySlug = make(map[string]int, len(all))
 	top := make(map[int]string, len(all)) // top-level order → lesson file or chapter folder
 	inner := make(map[[2]int]*Lesson, len(all))
+	chapterClash := map[*Chapter]*Error{}
 	for _, l := range all {
 		t, i := l.position()
 		owner := l.File
 		if l.Chapter != nil {
 			owner = l.Chapter.Dir
 		}
-		var e *Error
+		// Every clash of the lesson in one run: its order and its slug.
+		var les []*Error
 		if o, dup := top[t]; dup && o != owner {
-			e = l.errAt("order", "duplicate order %d (also %s)", t, o)
+			if l.Chapter != nil {
+				// The chapter's order clashes: its chapter.yaml (or folder name) says so, once.
+				e := chapterClash[l.Chapter]
+				if e == nil {
+					line, col := max(l.Chapter.orderLine, 1), 1
+					e = &Error{File: path.Join(opts.Prefix, l.Chapter.Dir, ChapterFile), Line: line, Col: col,
+						Err: fmt.Errorf("chapter: duplicate order %d (also %s)", t, o)}
+					if l.Chapter.orderLine == 0 {
+						e.Err = fmt.Errorf("chapter: duplicate order %d from the folder name %s (also %s): rename it or set order:", t, l.Chapter.Dir, o)
+					}
+					chapterClash[l.Chapter] = e
+					errs = append(errs, e)
+				}
+				les = append(les, e)
+			} else {
+				les = append(les, l.errAt("order", "duplicate order %d (also %s)", t, o))
+			}
 		} else if o, dup := inner[[2]int{t, i}]; dup {
-			e = l.errAt("order", "duplicate order %d (also %s)", l.Order, o.File)
-		} else if j, dup := x.bySlug[l.Slug]; dup {
-			e = l.errAt("slug", "duplicate slug %q (also %s)", l.Slug, x.lessons[j].File)
+			les = append(les, l.errAt("order", "duplicate order %d (also %s)", l.Order, o.File))
 		}
-		if e != nil {
-			e.File = path.Join(opts.Prefix, l.File)
-			errs = append(errs, e)
-			x.failed = append(x.failed, &Failed{File: l.File, Slug: l.Slug, Errors: []*Error{e}})
+		if j, dup := x.bySlug[l.Slug]; dup {
+			les = append(les, l.errAt("slug", "duplicate slug %q (also %s)", l.Slug, x.lessons[j].File))
+		}
+		if len(les) > 0 {
+			for _, e := range les {
+				if e.File == "" {
+					e.File = path.Join(opts.Prefix, l.File)
+					errs = append(errs, e)
+				}
+			}
+			x.failed = append(x.failed, &Failed{File: l.File, Slug: l.Slug, Title: l.Title, Draft: l.Draft, Chapter: l.Chapter,
+				Errors: les, partial: l, top: t, inner: i})
 			continue
 		}
 		top[t] = owner
@@ -281,6 +352,29 @@ func load(fsys fs.FS, opts Options) (*Index, []error) {
 		x.lessons = append(x.lessons, l)
 	}
 	return x, errs
+}
+
+// failedFile describes a file that did not load: what could be read of it, and its place in the
+// course from the lesson as far as it loaded, else from its name and chapter.
+func failedFile(f lessonFile, slug string, l *Lesson, errs []*Error) *Failed {
+	out := &Failed{File: f.file, Slug: slug, Errors: errs, partial: l}
+	if f.chapter != nil {
+		out.Chapter = &f.chapter.Chapter
+	}
+	if l != nil {
+		out.Title, out.Draft = l.Title, l.Draft
+		out.top, out.inner = l.position()
+		return out
+	}
+	order := 0
+	if m := orderPrefixRE.FindStringSubmatch(f.name); m != nil {
+		order, _ = strconv.Atoi(m[1])
+	}
+	out.top = order
+	if f.chapter != nil {
+		out.top, out.inner = f.chapter.Order, order
+	}
+	return out
 }
 
 // position is the lesson's place in the course: its order among the
@@ -387,8 +481,9 @@ func lineErr(line int, format string, args ...any) *Error {
 	return &Error{Line: line, Err: fmt.Errorf(format, args...)}
 }
 
-// loadFile returns the lesson, or nil and its errors (File left empty), and
-// the lesson's slug as far as it could be read.
+// loadFile returns the lesson and its slug, or its errors (File left empty)
+// with the lesson as far as it loaded (nil when its front matter could not
+// be found) and the slug as far as it could be read.
 func loadFile(fsys fs.FS, f lessonFile, md goldmark.Markdown, reserved []string) (*Lesson, string, []*Error) {
 	slug := nameSlug(f.name)
 	src, err := readCapped(fsys, f.file)
@@ -437,11 +532,13 @@ func loadFile(fsys fs.FS, f lessonFile, md goldmark.Markdown, reserved []string)
 	}
 	l.Slug = slug
 
+	// A body that does not render still gives its front matter: the title and place in the
+	// course of a broken lesson (serve -watch keeps it there, with its errors).
 	if serrs := checkShape(body); len(serrs) > 0 {
-		return nil, slug, append(errs, serrs...)
+		return l, slug, append(errs, serrs...)
 	}
 	if perr := render(fsys, md, body, l, reserved); len(perr) > 0 {
-		return nil, slug, append(errs, perr...)
+		return l, slug, append(errs, perr...)
 	}
 	// With only front-matter errors the body rendered: the lesson comes
 	// back with its errors, for Check to check its links and images too.

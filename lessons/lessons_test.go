@@ -138,7 +138,7 @@ func TestLoadErrors(t *testing.T) {
 		{"unknown demo", fstest.MapFS{"01-a.md": md(ok, "# A\n\n```demo room\n```\n")},
 			`lessons/01-a.md:7: unknown demo "room"`},
 		{"demo YAML line", fstest.MapFS{"01-a.md": md(ok, "```demo chat\nclients: [A]\n  x: 1\n```\n")},
-			`lessons/01-a.md:6: demo "chat": invalid YAML: did not find expected key`},
+			`lessons/01-a.md:7: demo "chat": invalid YAML: did not find expected key`},
 		{"errors from several files", fstest.MapFS{"01-a.md": md("title: T\n", ""), "02-b.md": md(ok, "```demo\n```\n")},
 			"lessons/01-a.md:1: front matter: \"summary\" is required\nlessons/02-b.md:5: demo: missing name (write ```demo NAME)"},
 		{"over the size cap", fstest.MapFS{"01-big.md": {Data: []byte(strings.Repeat("x", 10<<20))}},

@@ -175,3 +175,11 @@ func stepCall(cfg *DemoConfig, s Step) (js, goCall string) {
 	}
 	return scopeCall(nsp, s.Scope, s.Emit, argsText(s.Args), s.targets(), except).text()
 }
+
+// StepCall is the Socket.IO server call a script step makes, as JavaScript
+// (`socket.to("lobby").emit("news", "hi")`): what an exported course shows in
+// place of the live demo.
+func StepCall(cfg *DemoConfig, s Step) string {
+	js, _ := stepCall(cfg, s)
+	return js
+}

@@ -127,6 +127,16 @@ func (a *Assets) ImportMap() map[string]string {
 	return m
 }
 
+// Bytes returns the content of the named asset ("css/site.css") and whether it exists: for
+// socketlab export, which writes the assets beside the pages.
+func (a *Assets) Bytes(name string) ([]byte, bool) {
+	as, ok := a.byName[strings.TrimPrefix(name, "/")]
+	if !ok {
+		return nil, false
+	}
+	return as.body, true
+}
+
 // Has reports whether the named asset exists ("js/site.js").
 func (a *Assets) Has(name string) bool {
 	_, ok := a.byName[strings.TrimPrefix(name, "/")]

@@ -4,6 +4,7 @@
 package templates
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 )
@@ -29,6 +30,23 @@ type LessonLink struct {
 	Slug, Title, Summary string
 	Number               int
 	Draft                bool
+	Broken               bool // serve -watch: the file did not load; its page shows why
+}
+
+// Problem is one thing the lesson checker found, as serve -watch shows it in the page.
+type Problem struct {
+	Severity string // "error" (the lesson is not served until fixed) or "warning" (a link, an image)
+	Where    string // "lessons/05-rooms.md:12:3", where an editor jumps
+	Message  string
+	Slug     string        // the lesson page it is about, "" for a chapter.yaml or the folder
+	Lines    []ProblemLine // the lines around it, with Where's line marked
+}
+
+// ProblemLine is one line of a lesson file shown around a problem.
+type ProblemLine struct {
+	N    int
+	Text string
+	Mark bool // the line the problem is on
 }
 
 // HomeView is the model of HomePage.
@@ -38,6 +56,8 @@ type HomeView struct {
 	// Groups are Lessons split into runs of lessons outside any chapter and
 	// chapters, in course order; nil lists Lessons as one run.
 	Groups []LessonGroup
+	// Problems (serve -watch) is everything the checker finds in the lessons folder.
+	Problems []Problem
 }
 
 // LessonGroup is a run of consecutive lessons of the home page: a chapter
@@ -69,6 +89,19 @@ type LessonView struct {
 	Prev, Next           *LessonLink
 	TOC                  []TOCItem
 	Body                 string // trusted HTML rendered by our goldmark; the only page field rendered raw
+	// Broken (serve -watch): the lesson did not load. The page shows Problems in place of the
+	// lesson, keeps its number and neighbours, and offers nothing to do with it (done, class).
+	Broken   bool
+	Problems []Problem // serve -watch: the checker's findings in this lesson's file
+	Static   bool      // socketlab export: no server behind the page (no "Start a class")
+}
+
+// StaticWidgetView is a demo or an exercise in an exported course (socketlab export): what it
+// would do, and the command that makes it live.
+type StaticWidgetView struct {
+	Label string   // "Live demo: rooms", "Exercise"
+	Title string   // the demo's or exercise's title, "" for none
+	Lines []string // what it does, one line each: the clients, each step as a Socket.IO call
 }
 
 // NotFoundView is the model of NotFoundPage.
@@ -158,6 +191,53 @@ func pageTitle(s Site, title string) string {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// staticTitle is a static widget's heading: "Live demo: rooms: Who gets it".
+func staticTitle(v StaticWidgetView) string {
+	if v.Title == "" {
+		return v.Label
+	}
+	return v.Label + ": " + v.Title
+}
+
+// problemLines is the excerpt of a lesson file around a problem: "> " marks its line.
+func problemLines(lines []ProblemLine) string {
+	var b strings.Builder
+	for _, l := range lines {
+		mark := "  "
+		if l.Mark {
+			mark = "> "
+		}
+		fmt.Fprintf(&b, "%s%4d | %s\n", mark, l.N, l.Text)
+	}
+	return b.String()
+}
+
+// problemCount says how many errors and warnings ps holds: "2 errors and 1 warning".
+func problemCount(ps []Problem) string {
+	errs, warns := 0, 0
+	for _, p := range ps {
+		if p.Severity == "error" {
+			errs++
+		} else {
+			warns++
+		}
+	}
+	plural := func(n int, what string) string {
+		if n == 1 {
+			return "1 " + what
+		}
+		return strconv.Itoa(n) + " " + what + "s"
+	}
+	switch {
+	case errs > 0 && warns > 0:
+		return plural(errs, "error") + " and " + plural(warns, "warning")
+	case errs > 0:
+		return plural(errs, "error")
+	default:
+		return plural(warns, "warning")
+	}
+}
 
 // Element ids made from block ids carry the "sl-" prefix and "--" separators
 // so they cannot collide with heading ids that goldmark derives from text.

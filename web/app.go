@@ -36,11 +36,13 @@ type Config struct {
 	// projector).
 	JoinBases   []string
 	JoinProblem string
-	Origins     []string  // exact Origin allowlist for pages' sockets (computed by the caller)
-	LessonDir   string    // serve lessons from this folder instead of the embedded course
-	Drafts      bool      // show draft lessons
-	Watch       bool      // live reload of LessonDir
-	Term        io.Writer // under Watch: where lesson errors are printed for the author
+	Origins     []string // exact Origin allowlist for pages' sockets (computed by the caller)
+	LessonDir   string   // serve lessons from this folder instead of the embedded course
+	Drafts      bool     // show draft lessons
+	Watch       bool     // live reload of LessonDir
+	// Verbose keeps the request log and the hubs' socket lines at INFO under Watch; without it
+	// they are logged at DEBUG there, so the lesson problems (WARN, ERROR) stand out.
+	Verbose bool
 	// Admission, shared by every demo and class hub of the process, caps and paces new
 	// Engine.IO sessions (nil: no cap).
 	Admission *engineio.Admission
@@ -82,6 +84,7 @@ type RunConfig struct {
 // App holds everything a running server shares: the lesson index, the assets and the hubs.
 type App struct {
 	log     *slog.Logger
+	traffic *slog.Logger // the request log and the hubs' logs: log, or quieter under -watch
 	cfg     Config
 	assets  *static.Assets
 	site    templates.Site
@@ -180,12 +183,12 @@ func New(log *slog.Logger, cfg Config) (*App, error) {
 		}
 	}
 	var idx *lessons.Index
-	var loadErr error
+	var ds []lessons.Diagnostic
 	if cfg.Watch {
 		// A course being edited starts even with broken lessons: their pages show the errors.
-		idx, loadErr = lessons.LoadPartial(os.DirFS(cfg.LessonDir), LessonOptions(cfg.LessonDir, cfg.Drafts))
-		if idx == nil {
-			return nil, fmt.Errorf("loading lessons: %w", loadErr)
+		var err error
+		if idx, ds, err = loadWatched(cfg); err != nil {
+			return nil, fmt.Errorf("loading lessons: %w", err)
 		}
 	} else {
 		var err error
@@ -204,8 +207,12 @@ func New(log *slog.Logger, cfg Config) (*App, error) {
 		}
 		a.lessonFiles = a.lessonRoot.FS()
 	}
+	a.traffic = log
+	if cfg.Watch && !cfg.Verbose {
+		a.traffic = slog.New(quietHandler{log.Handler()})
+	}
 	a.play = playground.NewRegistry(playground.Options{
-		Logger: log, Origins: cfg.Origins,
+		Logger: a.traffic, Origins: cfg.Origins,
 		Engine: engineio.Options{Admission: cfg.Admission, Cookie: stickyCookie(cfg.Cookie)}, Socket: cfg.socket, Cluster: cfg.Cluster,
 		MaxReserved: cfg.classes, ReservedPerAddress: cfg.classes,
 	})
@@ -225,8 +232,8 @@ func New(log *slog.Logger, cfg Config) (*App, error) {
 	if cfg.Watch {
 		a.site.JS = append(a.site.JS, assets.URL("js/reload.js"))
 		a.reload = stream.New[reloadEvent](stream.Options{Buffer: 4})
-		a.content.Store(a.buildContent(idx, a.brokenViews(idx)))
-		a.reportLessons(loadErr, false)
+		a.content.Store(a.buildContent(idx, ds))
+		a.reportLessons(nil, ds)
 		if a.watcher, err = watchLessons(cfg.LessonDir, watchDebounce, log, a.reloadLessons); err != nil {
 			a.Close()
 			return nil, err

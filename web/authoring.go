@@ -5,15 +5,16 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"html"
-	"io"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"net/http"
 	"os"
+	"path"
 	"path/filepath"
 	"reflect"
 	"regexp"
@@ -31,62 +32,240 @@ import (
 	"socketlab/templates"
 )
 
-// validateDemo is playground.ValidateDemo with the nearest demo name or config field suggested
-// for a misspelt one; the loader reports the message at the offending line and column.
+// validateDemo is playground.ValidateDemo as the lesson loader needs it: every problem of the
+// block (errors.Join), each naming its path ("script[2]: ...") so the loader reports it at its
+// line and column, in YAML words, with the nearest name suggested for a misspelt demo, key,
+// scope or client.
 func validateDemo(name string, config json.RawMessage) error {
-	err := playground.ValidateDemo(name, config)
-	if err == nil {
-		return nil
-	}
-	msg := err.Error()
 	if !slices.Contains(playground.DemoNames, name) {
 		if s := blocks.Suggest(name, playground.DemoNames); s != "" {
 			return fmt.Errorf("unknown demo %q (did you mean %q?)", name, s)
 		}
-		return err
+		return playground.ValidateDemo(name, config)
 	}
-	msg = structFieldRE.ReplaceAllString(msg, `field "$1" of type $2`)
-	if m := unknownFieldRE.FindStringSubmatch(msg); m != nil {
-		if s := blocks.Suggest(m[1], demoFields()); s != "" {
-			return fmt.Errorf("%s (did you mean %q?)", msg, s)
+	var v any
+	if err := json.Unmarshal(config, &v); err != nil {
+		return fmt.Errorf("demo %s: %w", name, err)
+	}
+	// The shape first: every unknown key (dropped from v) and value of the wrong type.
+	var errs []error
+	walkConfig(v, reflect.TypeFor[playground.DemoConfig](), "", &errs)
+	m, _ := v.(map[string]any)
+	if m == nil { // not a mapping: the loader says so before it asks
+		return playground.ValidateDemo(name, config)
+	}
+	if playground.ValidateDemo(name, mustJSON(m)) == nil {
+		return joinDemoErrors(name, errs)
+	}
+	shapeAt := func(prefix string) bool {
+		return slices.ContainsFunc(errs, func(e error) bool { return strings.HasPrefix(e.Error(), prefix) })
+	}
+	// Then the rules, which stop at the first problem: the config without its steps, then each
+	// step on its own, so one run reports every step that is wrong (a step whose shape is wrong
+	// is reported for that alone).
+	steps, _ := m["script"].([]any)
+	predict, hasPredict := m["predict"]
+	base := maps.Clone(m)
+	delete(base, "script")
+	delete(base, "predict")
+	try := func(extra map[string]any) error {
+		c := maps.Clone(base)
+		maps.Copy(c, extra)
+		return playground.ValidateDemo(name, mustJSON(c))
+	}
+	if len(errs) > 0 && !shapeAt("script") && !shapeAt("predict") {
+		return joinDemoErrors(name, errs) // the config itself: the steps cannot be checked without it
+	}
+	if err := try(nil); err != nil {
+		return joinDemoErrors(name, append(errs, err))
+	}
+	for i, st := range steps {
+		if shapeAt(fmt.Sprintf("script[%d]", i)) {
+			continue
 		}
-		return fmt.Errorf("%s (see docs/authoring.md for the fields)", msg)
+		if err := try(map[string]any{"script": []any{st}}); err != nil {
+			errs = append(errs, errors.New(strings.Replace(err.Error(), "script[0]", fmt.Sprintf("script[%d]", i), 1)))
+		}
 	}
-	return errors.New(msg)
+	if hasPredict && !shapeAt("predict") {
+		if err := try(map[string]any{"predict": predict}); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) == 0 { // a rule about the steps together
+		errs = append(errs, playground.ValidateDemo(name, mustJSON(m)))
+	}
+	return joinDemoErrors(name, errs)
 }
 
-var structFieldRE = regexp.MustCompile(`Go struct field \w+\.(\S+) of type (\S+)`)
+func mustJSON(v any) []byte {
+	b, _ := json.Marshal(v) // values decoded from JSON encode again
+	return b
+}
 
-var unknownFieldRE = regexp.MustCompile(`unknown field "([^"]*)"`)
+// joinDemoErrors words each problem for the author, "demo NAME: path: message", with the nearest
+// scope or client suggested; nil for none.
+func joinDemoErrors(name string, errs []error) error {
+	out := make([]error, len(errs))
+	for i, err := range errs {
+		msg := strings.TrimPrefix(err.Error(), "demo "+name+": ")
+		if m := unknownScopeRE.FindStringSubmatch(msg); m != nil {
+			if s := blocks.Suggest(m[1], slices.Sorted(maps.Keys(playground.Scopes))); s != "" {
+				msg = strings.Replace(msg, m[2], fmt.Sprintf("(did you mean %q? known: %s)", s, m[2][len("(known: "):len(m[2])-1]), 1)
+			}
+		}
+		if m := unknownClientRE.FindStringSubmatch(msg); m != nil {
+			if s := blocks.Suggest(m[1], strings.Split(m[2], ", ")); s != "" {
+				msg += fmt.Sprintf(" (did you mean %q?)", s)
+			}
+		}
+		out[i] = fmt.Errorf("demo %s: %s", name, msg)
+	}
+	return errors.Join(out...)
+}
 
-// demoFields are the JSON names of every field a demo config may have, at any depth.
-var demoFields = sync.OnceValue(func() []string {
-	var out []string
-	seen := map[reflect.Type]bool{}
-	var walk func(t reflect.Type)
-	walk = func(t reflect.Type) {
-		for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice {
-			t = t.Elem()
+var (
+	unknownScopeRE  = regexp.MustCompile(`unknown scope "([^"]*)" (\(known: [^)]*\))`)
+	unknownClientRE = regexp.MustCompile(`client "([^"]*)" is not one of the demo's clients \(([^)]*)\)`)
+)
+
+// Types a demo config accepts in more than one shape (their UnmarshalJSON).
+var (
+	rawType    = reflect.TypeFor[json.RawMessage]()
+	clientType = reflect.TypeFor[playground.ClientConfig]()
+	roomsType  = reflect.TypeFor[playground.Rooms]()
+)
+
+// walkConfig checks that the JSON value v (a demo config converted from YAML) has the shape of
+// t: known keys only, values of the right kind. Problems are added to errs as
+// "path: key: message", the path in the form the loader locates ("clients[0]: rooms: ...").
+func walkConfig(v any, t reflect.Type, path string, errs *[]error) {
+	at := func(format string, args ...any) {
+		msg := fmt.Sprintf(format, args...)
+		if path != "" {
+			msg = path + ": " + msg
 		}
-		if t.Kind() != reflect.Struct || seen[t] {
-			return
+		*errs = append(*errs, errors.New(msg))
+	}
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch {
+	case t == rawType:
+		return // any YAML value: payloads, args, auth
+	case t == clientType:
+		if _, ok := v.(string); ok {
+			return // a client written as its name
 		}
-		seen[t] = true
-		for f := range t.Fields() {
-			if f.Anonymous {
-				walk(f.Type)
-				continue
-			}
-			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-			if name != "" && name != "-" && !slices.Contains(out, name) {
-				out = append(out, name)
-			}
-			walk(f.Type)
+	case t == roomsType:
+		if _, ok := v.(string); ok {
+			return // to: one room
 		}
 	}
-	walk(reflect.TypeFor[playground.DemoConfig]())
+	switch t.Kind() {
+	case reflect.Struct:
+		m, ok := v.(map[string]any)
+		if !ok {
+			at("want %s, got %s", yamlType(t), yamlKind(v))
+			return
+		}
+		fields := configFields(t)
+		for _, k := range slices.Sorted(maps.Keys(m)) {
+			ft, ok := fields[k]
+			if !ok {
+				delete(m, k) // so the rules can still check the rest
+				if s := blocks.Suggest(k, slices.Sorted(maps.Keys(fields))); s != "" {
+					at("unknown key %q (did you mean %q?)", k, s)
+				} else {
+					at("unknown key %q (known: %s)", k, strings.Join(slices.Sorted(maps.Keys(fields)), ", "))
+				}
+				continue
+			}
+			walkConfig(m[k], ft, strings.TrimPrefix(path+": "+k, ": "), errs)
+		}
+	case reflect.Slice:
+		list, ok := v.([]any)
+		if !ok {
+			at("want %s, got %s", yamlType(t), yamlKind(v))
+			return
+		}
+		// The loader's paths name list items by index: "script[2]".
+		for i, e := range list {
+			walkConfig(e, t.Elem(), fmt.Sprintf("%s[%d]", path, i), errs)
+		}
+	case reflect.String:
+		if _, ok := v.(string); !ok {
+			at("want %s, got %s", yamlType(t), yamlKind(v))
+		}
+	case reflect.Bool:
+		if _, ok := v.(bool); !ok {
+			at("want %s, got %s", yamlType(t), yamlKind(v))
+		}
+	case reflect.Int, reflect.Int64, reflect.Float64:
+		if _, ok := v.(float64); !ok {
+			at("want %s, got %s", yamlType(t), yamlKind(v))
+		}
+	}
+}
+
+// configFields are the keys of a config struct (embedded structs' included) and their types.
+func configFields(t reflect.Type) map[string]reflect.Type {
+	out := map[string]reflect.Type{}
+	for f := range t.Fields() {
+		if f.Anonymous {
+			maps.Copy(out, configFields(f.Type))
+			continue
+		}
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name != "" && name != "-" {
+			out[name] = f.Type
+		}
+	}
 	return out
-})
+}
+
+// yamlType names what a config value of type t is written as in YAML.
+func yamlType(t reflect.Type) string {
+	switch {
+	case t == clientType:
+		return "a client name or a mapping (name:, namespace:, rooms:, auth:)"
+	case t == roomsType:
+		return "a room name or a list of room names"
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		return "a mapping (key: value)"
+	case reflect.Slice:
+		if t.Elem().Kind() == reflect.String {
+			return "a list of names, e.g. [a, b]"
+		}
+		return "a list (- item)"
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	default:
+		return "a number"
+	}
+}
+
+// yamlKind names the kind of YAML value v was.
+func yamlKind(v any) string {
+	switch v := v.(type) {
+	case map[string]any:
+		return "a mapping"
+	case []any:
+		return "a list"
+	case string:
+		return fmt.Sprintf("the string %q", v)
+	case bool:
+		return fmt.Sprintf("%v", v)
+	case float64:
+		return fmt.Sprintf("the number %v", v)
+	default:
+		return "nothing (null)"
+	}
+}
 
 // ---- socketlab check ----
 
@@ -106,13 +285,70 @@ func slugify(title string) string {
 	return s
 }
 
-// NewLesson writes the next numbered lesson of dir (a scaffold with front matter, a demo and a
-// quiz that pass check, marked draft) and returns its path.
-func NewLesson(dir, title string) (string, error) {
-	slug := slugify(title)
+// NewLessonOptions is what socketlab new writes.
+type NewLessonOptions struct {
+	Dir     string // the lessons folder or a chapter folder; created when missing
+	Title   string
+	Demo    string // a demo kind: the lesson starts from the course's example of it ("" for chat)
+	Chapter string // a chapter title: the lesson goes in that chapter of Dir, created when missing
+}
+
+// NewLessonResult says what NewLesson wrote.
+type NewLessonResult struct {
+	Path    string // the new lesson file
+	Chapter string // the chapter folder it is in ("" outside any), created when Created
+	Created bool
+	Root    string // the lessons folder to serve to preview it (the chapter's parent for a chapter)
+}
+
+// NewLesson writes the next numbered lesson of a lessons or chapter folder (a scaffold with
+// front matter, a demo and a quiz that pass check, marked draft).
+func NewLesson(o NewLessonOptions) (NewLessonResult, error) {
+	var res NewLessonResult
+	slug := slugify(o.Title)
 	if slug == "" {
-		return "", fmt.Errorf("title %q has no letters or digits to make a slug from", title)
+		return res, fmt.Errorf("title %q has no letters or digits to make a slug from", o.Title)
 	}
+	demo, err := demoExample(o.Demo)
+	if err != nil {
+		return res, err
+	}
+	if err := os.MkdirAll(o.Dir, 0o755); err != nil {
+		return res, err
+	}
+	dir, root := o.Dir, o.Dir
+	if isChapter(dir) {
+		root = filepath.Dir(filepath.Clean(dir))
+	}
+	if o.Chapter != "" {
+		if isChapter(dir) {
+			return res, fmt.Errorf("%s is a chapter folder already: -chapter adds a chapter to a lessons folder", dir)
+		}
+		if dir, res.Created, err = chapterFolder(dir, o.Chapter); err != nil {
+			return res, err
+		}
+		res.Chapter = dir
+	} else if isChapter(dir) {
+		res.Chapter = dir
+	}
+	res.Root = root
+	name, err := nextName(dir, slug, ".md")
+	if err != nil {
+		return res, err
+	}
+	res.Path = filepath.Join(dir, name)
+	return res, writeNew(res.Path, scaffold(o.Title, demo))
+}
+
+// isChapter reports whether dir is a chapter folder (it has a chapter.yaml).
+func isChapter(dir string) bool {
+	_, err := os.Stat(filepath.Join(dir, lessons.ChapterFile))
+	return err == nil
+}
+
+// nextName is the next numbered name in dir for slug ("NN-slug" + ext), one more than the
+// highest number of dir's files and folders; an entry with that slug already is an error.
+func nextName(dir, slug, ext string) (string, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return "", err
@@ -131,20 +367,100 @@ func NewLesson(dir, title string) (string, error) {
 			return "", fmt.Errorf("%s already has a lesson named %s", dir, e.Name())
 		}
 	}
-	name := fmt.Sprintf("%0*d-%s.md", width, next, slug)
-	path := filepath.Join(dir, name)
+	return fmt.Sprintf("%0*d-%s%s", width, next, slug, ext), nil
+}
+
+// chapterFolder finds the chapter of dir with that title (or its slug), or writes a new numbered
+// one with a chapter.yaml.
+func chapterFolder(dir, title string) (string, bool, error) {
+	slug := slugify(title)
+	if slug == "" {
+		return "", false, fmt.Errorf("chapter title %q has no letters or digits to make a folder name from", title)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return "", false, err
+	}
+	for _, e := range entries {
+		p := filepath.Join(dir, e.Name())
+		if e.IsDir() && isChapter(p) && strings.TrimPrefix(e.Name(), numberedRE.FindString(e.Name())) == slug {
+			return p, false, nil
+		}
+	}
+	name, err := nextName(dir, slug, "")
+	if err != nil {
+		return "", false, err
+	}
+	p := filepath.Join(dir, name)
+	if err := os.Mkdir(p, 0o755); err != nil {
+		return "", false, err
+	}
+	t, _ := json.Marshal(title)
+	yaml := "title: " + string(t) + "\nsummary: One sentence on what this chapter's lessons teach together.\n"
+	if err := writeNew(filepath.Join(p, lessons.ChapterFile), yaml); err != nil {
+		return "", false, err
+	}
+	return p, true, nil
+}
+
+// writeNew writes a file that must not exist yet.
+func writeNew(path, text string) error {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := f.WriteString(text); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// defaultDemo is the scaffold's demo when socketlab new is given no -demo.
+const defaultDemo = "```demo chat" + `
+title: Say hello
+clients: [A, B, C]
+script:
+  - {client: A, emit: message, args: ["hello"], scope: all}
+` + "```"
+
+// demoExample is the fenced block a new lesson starts from: the first ```demo KIND block of the
+// embedded course, as written there (it passes check), or the chat scaffold for "".
+func demoExample(kind string) (string, error) {
+	if kind == "" {
+		return defaultDemo, nil
+	}
+	if !slices.Contains(playground.DemoNames, kind) {
+		if s := blocks.Suggest(kind, playground.DemoNames); s != "" {
+			return "", fmt.Errorf("-demo: unknown demo %q (did you mean %q?)", kind, s)
+		}
+		return "", fmt.Errorf("-demo: unknown demo %q (known: %s)", kind, strings.Join(playground.DemoNames, ", "))
+	}
+	idx, err := LoadLessons("", true)
 	if err != nil {
 		return "", err
 	}
-	if _, err := f.WriteString(scaffold(title)); err != nil {
-		f.Close()
-		return "", err
+	for _, l := range idx.Lessons() {
+		for _, d := range l.Demos {
+			if d.Name != kind {
+				continue
+			}
+			src, err := fs.ReadFile(lessons.Content, l.File)
+			if err != nil {
+				return "", fmt.Errorf("the course's example of %s: %w", kind, err)
+			}
+			lines := strings.Split(string(src), "\n")
+			for end := d.Line; end < len(lines); end++ {
+				if strings.TrimSpace(lines[end]) == "```" {
+					return strings.Join(lines[d.Line-1:end+1], "\n"), nil
+				}
+			}
+		}
 	}
-	return path, f.Close()
+	return "", fmt.Errorf("-demo: the course has no example of %q", kind)
 }
 
-func scaffold(title string) string {
+func scaffold(title, demo string) string {
 	t, _ := json.Marshal(title) // a JSON string is a valid YAML scalar, whatever the title holds
 	return `---
 title: ` + string(t) + `
@@ -158,14 +474,9 @@ Start with the question this lesson answers, in one or two sentences.
 
 ## Try it
 
-Press **Play**: client A says hello to everyone in the room.
+Press **Play** and watch who receives what.
 
-` + "```demo chat" + `
-title: Say hello
-clients: [A, B, C]
-script:
-  - {client: A, emit: message, args: ["hello"], scope: all}
-` + "```" + `
+` + demo + `
 
 ## Check yourself
 
@@ -193,39 +504,77 @@ type reloadEvent struct {
 	Home  bool     `json:"home"`  // the home page changed
 }
 
-// reloadLessons reloads the lesson folder, swaps the whole site at once, prints the problems and
+// reloadLessons reloads the lesson folder, swaps the whole site at once, reports the problems and
 // tells the tabs showing a changed page to reload. It runs on the watcher's goroutine.
 func (a *App) reloadLessons() {
 	start := time.Now()
-	idx, err := lessons.LoadPartial(os.DirFS(a.cfg.LessonDir), LessonOptions(a.cfg.LessonDir, a.cfg.Drafts))
-	if idx == nil {
+	idx, ds, err := loadWatched(a.cfg)
+	if err != nil {
 		a.log.Error("reloading lessons", "err", err)
 		return
 	}
-	next := a.buildContent(idx, a.brokenViews(idx))
+	next := a.buildContent(idx, ds)
 	prev := a.content.Swap(next)
 	ev := diffContent(prev, next)
-	a.reportLessons(err, prev != nil && len(prev.idx.Failed()) > 0)
-	a.log.Info("lessons reloaded", "lessons", len(idx.Lessons()), "broken", len(idx.Failed()), "changed", strings.Join(ev.Slugs, " "), "dur", time.Since(start).Round(time.Microsecond))
+	var was []lessons.Diagnostic
+	if prev != nil {
+		was = prev.ds
+	}
+	a.reportLessons(was, ds)
+	a.log.Info("lessons reloaded", "lessons", len(idx.Lessons()), "broken", len(idx.Failed()), "errors", lessons.Errors(ds),
+		"changed", strings.Join(ev.Slugs, " "), "dur", time.Since(start).Round(time.Microsecond))
 	if len(ev.Slugs) > 0 || ev.Home {
 		a.reload.Publish(ev)
 	}
 }
 
-// reportLessons prints the lesson problems for the author, one "file:line: message" each, or that
-// they are fixed.
-func (a *App) reportLessons(err error, wasBroken bool) {
-	w := a.cfg.Term
-	if w == nil {
-		w = io.Discard
+// loadWatched loads the lesson folder of serve -watch as far as it loads, and checks it as
+// socketlab check does; the error is for a folder that cannot be listed.
+func loadWatched(cfg Config) (*lessons.Index, []lessons.Diagnostic, error) {
+	fsys := os.DirFS(cfg.LessonDir)
+	opts := LessonOptions(cfg.LessonDir, cfg.Drafts)
+	idx, err := lessons.LoadPartial(fsys, opts)
+	if idx == nil {
+		return nil, nil, err
 	}
-	if err != nil {
-		fmt.Fprintf(w, "lesson errors (the pages show them until fixed):\n%v\n", err)
-		return
+	return idx, lessons.Diagnose(fsys, opts.Prefix, idx, err), nil
+}
+
+// reportLessons logs each problem found since the last build once, at ERROR when it stops a
+// lesson and WARN for a link or an image, as "file:line:col"; and each one gone, at INFO.
+func (a *App) reportLessons(was, now []lessons.Diagnostic) {
+	key := func(d lessons.Diagnostic) string { return d.String() }
+	before := map[string]bool{}
+	for _, d := range was {
+		before[key(d)] = true
 	}
-	if wasBroken {
-		fmt.Fprintln(w, "lessons: all errors fixed")
+	after := map[string]bool{}
+	for _, d := range now {
+		k := key(d)
+		after[k] = true
+		if before[k] {
+			continue
+		}
+		level := slog.LevelWarn
+		if d.Stops {
+			level = slog.LevelError
+		}
+		a.log.Log(context.Background(), level, "lesson "+problemSeverity(d), "at", fmt.Sprintf("%s:%d:%d", d.File, d.Line, d.Col), "problem", d.Message)
 	}
+	for _, d := range was {
+		if !after[key(d)] {
+			a.log.Info("lesson problem fixed", "at", fmt.Sprintf("%s:%d:%d", d.File, d.Line, d.Col), "problem", d.Message)
+		}
+	}
+}
+
+// problemSeverity is how serve -watch shows a diagnostic: an error when the lesson is not served
+// because of it, else a warning (a broken link or image leaves the page up).
+func problemSeverity(d lessons.Diagnostic) string {
+	if d.Stops {
+		return lessons.SeverityError
+	}
+	return lessons.SeverityWarning
 }
 
 // diffContent lists the pages whose bytes differ between two builds.
@@ -261,54 +610,59 @@ func (p *prerendered) equal(q *prerendered) bool {
 	return true
 }
 
-// brokenViews are the pages shown in place of lessons that failed to load: the errors as
-// "file:line: message" and the offending lines of the file.
-func (a *App) brokenViews(idx *lessons.Index) map[string]templates.LessonView {
-	failed := idx.Failed()
-	if len(failed) == 0 {
-		return nil
-	}
-	fsys := os.DirFS(a.cfg.LessonDir)
-	out := make(map[string]templates.LessonView, len(failed))
-	for _, f := range failed {
-		src, _ := fs.ReadFile(fsys, f.File)
-		out[f.Slug] = templates.LessonView{
-			Slug:    f.Slug,
-			Title:   "This lesson has errors",
-			Summary: f.File + " did not load. Fix it and save: this page reloads by itself.",
-			Body:    errorHTML(f.Errors, src),
-		}
-	}
-	return out
-}
-
-// excerptLines is how many lines around an error the broken-lesson page shows.
+// excerptLines is how many lines around a problem the pages show.
 const excerptLines = 2
 
-// errorHTML renders lesson errors and the lines around each as escaped HTML.
-func errorHTML(errs []*lessons.Error, src []byte) string {
-	lines := strings.Split(string(src), "\n")
-	var b strings.Builder
-	b.WriteString(`<div class="lesson-errors" role="alert" data-testid="lesson-errors">`)
-	for _, e := range errs {
-		b.WriteString(`<p class="lesson-error" data-testid="lesson-error"><code>`)
-		b.WriteString(html.EscapeString(e.Error()))
-		b.WriteString("</code></p>\n")
-		if e.Line < 1 || e.Line > len(lines) || len(src) == 0 {
-			continue
-		}
-		b.WriteString(`<div class="code"><pre><code data-testid="lesson-error-lines">`)
-		for n := max(1, e.Line-excerptLines); n <= min(len(lines), e.Line+excerptLines); n++ {
-			mark := "  "
-			if n == e.Line {
-				mark = "&gt; "
-			}
-			fmt.Fprintf(&b, "%s%4d | %s\n", mark, n, html.EscapeString(strings.TrimRight(lines[n-1], "\r")))
-		}
-		b.WriteString("</code></pre></div>\n")
+// problems turns the checker's findings into what the pages show: by lesson file (a path inside
+// the lessons folder), and all of them for the home page, with the lines around each.
+func (a *App) problems(idx *lessons.Index, ds []lessons.Diagnostic) (map[string][]templates.Problem, []templates.Problem) {
+	if len(ds) == 0 {
+		return nil, nil
 	}
-	b.WriteString("</div>\n")
-	return b.String()
+	slugs := map[string]string{} // file → slug
+	for _, e := range idx.Course() {
+		if e.Lesson != nil {
+			slugs[e.Lesson.File] = e.Lesson.Slug
+		} else {
+			slugs[e.Failed.File] = e.Failed.Slug
+		}
+	}
+	fsys := os.DirFS(a.cfg.LessonDir)
+	sources := map[string][]string{}
+	byFile := map[string][]templates.Problem{}
+	var all []templates.Problem
+	for _, d := range ds {
+		file, ok := strings.CutPrefix(d.File, path.Clean(a.cfg.LessonDir)+"/")
+		if !ok {
+			file = d.File
+		}
+		p := templates.Problem{Severity: problemSeverity(d), Where: fmt.Sprintf("%s:%d:%d", d.File, d.Line, d.Col), Message: d.Message, Slug: slugs[file]}
+		lines, read := sources[file]
+		if !read && fs.ValidPath(file) {
+			if src, err := fs.ReadFile(fsys, file); err == nil && len(src) <= lessons.MaxFileSize {
+				lines = strings.Split(string(src), "\n")
+			}
+			sources[file] = lines
+		}
+		if d.Line >= 1 && d.Line <= len(lines) {
+			for n := max(1, d.Line-excerptLines); n <= min(len(lines), d.Line+excerptLines); n++ {
+				p.Lines = append(p.Lines, templates.ProblemLine{N: n, Text: strings.TrimRight(lines[n-1], "\r"), Mark: n == d.Line})
+			}
+		}
+		byFile[file] = append(byFile[file], p)
+		all = append(all, p)
+	}
+	// A lesson stopped by another file's problem (its chapter.yaml's order) shows that too.
+	for _, f := range idx.Failed() {
+		for _, e := range f.Errors {
+			where := fmt.Sprintf("%s:%d:%d", e.File, e.Line, max(e.Col, 1))
+			if i := slices.IndexFunc(all, func(p templates.Problem) bool { return p.Where == where }); i >= 0 &&
+				!slices.ContainsFunc(byFile[f.File], func(p templates.Problem) bool { return p.Where == where }) {
+				byFile[f.File] = append(byFile[f.File], all[i])
+			}
+		}
+	}
+	return byFile, all
 }
 
 // reloadSSE frames the reload events reload.js listens to; EventSource reconnects after a second.
@@ -459,22 +813,57 @@ func (w *lessonWatcher) Close() {
 	})
 }
 
+// quietHandler logs every record below WARN at DEBUG: under serve -watch (without -v) the
+// request log and the demos' socket lines step aside for the lesson problems. The demos' own
+// consoles still get their lines (playground's console handler copies INFO records itself).
+type quietHandler struct{ next slog.Handler }
+
+func quiet(l slog.Level) slog.Level {
+	if l < slog.LevelWarn {
+		return slog.LevelDebug
+	}
+	return l
+}
+
+func (h quietHandler) Enabled(ctx context.Context, l slog.Level) bool {
+	return h.next.Enabled(ctx, quiet(l))
+}
+
+func (h quietHandler) Handle(ctx context.Context, r slog.Record) error {
+	r.Level = quiet(r.Level)
+	return h.next.Handle(ctx, r)
+}
+
+func (h quietHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return quietHandler{h.next.WithAttrs(attrs)}
+}
+
+func (h quietHandler) WithGroup(name string) slog.Handler {
+	return quietHandler{h.next.WithGroup(name)}
+}
+
 // ---- chapters on the home page ----
 
-// lessonGroups splits the home page's lessons (links, in course order, one per lesson of all) into
-// runs of lessons outside any chapter and chapters, with each chapter's title and summary.
-func lessonGroups(links []templates.LessonLink, all []*lessons.Lesson) []templates.LessonGroup {
+// lessonGroups splits the home page's lessons (links, in course order, one per entry of course)
+// into runs of lessons outside any chapter and chapters, with each chapter's title and summary.
+func lessonGroups(links []templates.LessonLink, course []lessons.Entry) []templates.LessonGroup {
 	var out []templates.LessonGroup
 	var dir string // the chapter folder of the last group, "" outside chapters
-	for i, l := range all {
+	for i, e := range course {
+		var ch *lessons.Chapter
+		if e.Lesson != nil {
+			ch = e.Lesson.Chapter
+		} else {
+			ch = e.Failed.Chapter
+		}
 		d := ""
-		if l.Chapter != nil {
-			d = l.Chapter.Dir
+		if ch != nil {
+			d = ch.Dir
 		}
 		if len(out) == 0 || d != dir {
 			g := templates.LessonGroup{}
-			if l.Chapter != nil {
-				g.Chapter = &templates.ChapterHeading{ID: "chapter-" + slugify(d), Title: l.Chapter.Title, Summary: l.Chapter.Summary}
+			if ch != nil {
+				g.Chapter = &templates.ChapterHeading{ID: "chapter-" + slugify(d), Title: ch.Title, Summary: ch.Summary}
 			}
 			out = append(out, g)
 			dir = d

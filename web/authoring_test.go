@@ -65,15 +65,26 @@ func TestCheckRules(t *testing.T) {
 		}},
 		{"demos", []string{
 			`CASE/01-a.md:6:9: unknown demo "room" (did you mean "rooms"?)`,
-			`CASE/01-a.md:11:1: demo chat: json: unknown field "scirpt" (did you mean "script"?)`,
+			`CASE/01-a.md:11:1: demo chat: unknown key "scirpt" (did you mean "script"?)`,
 			`CASE/01-a.md:19:23: demo rooms: script[1]: room "kitchen" is never created by this demo's config (declare it in rooms)`,
 			`CASE/01-a.md:24:26: demo namespaces: clients[0] (A): namespace "/orders" is not declared in namespaces or tenants`,
-			`CASE/01-a.md:31:12: demo chat: client: json: cannot unmarshal object into field "rooms" of type []string`,
+			`CASE/01-a.md:28:9: demo chat: rooms[0]: want a string, got the number 1`,
+			`CASE/01-a.md:31:5: demo chat: clients[0]: rooms: want a list of names, e.g. [a, b], got a mapping`,
+		}},
+		{"yaml-lines", []string{ // a YAML syntax error where it is, not where its block starts or ends
+			`CASE/01-a.md:2:8: front matter: the quoted value that starts here is never closed`,
+			`CASE/02-b.md:12:6: quiz: invalid YAML: did not find expected '-' indicator`,
+		}},
+		{"demos-several", []string{ // every problem of a demo block, each at its line, with suggestions
+			`CASE/01-a.md:9:36: demo chat: script[0]: unknown scope "brodcast" (did you mean "broadcast"? known: all, broadcast, except, room, self, socket-room)`,
+			`CASE/01-a.md:10:14: demo chat: script[1]: client "Grase" is not one of the demo's clients (Ada, Grace) (did you mean "Grace"?)`,
+			`CASE/01-a.md:11:41: demo chat: script[2]: unknown key "romm" (did you mean "room"?)`,
+			`CASE/01-a.md:13:41: demo chat: predict: unknown scope "everyone" (known: all, broadcast, except, room, self, socket-room)`,
 		}},
 		{"quiz", []string{
 			`CASE/01-a.md:7:3: quiz question 1: exactly one choice must be correct, got 2 (set multiple: true for several)`,
-			`CASE/01-a.md:14:7: quiz question 2 choice 2: "explain" is required`,
 			`CASE/01-a.md:14:17: quiz question 2 choice 2: unknown key "explian" (did you mean "explain"?)`,
+			`CASE/01-a.md:20:17: quiz question 1 choice 1: unknown key "corect" (did you mean "correct"?)`,
 		}},
 		{"exercise", []string{
 			`CASE/01-a.md:9:1: exercise: "solution" is required`,
@@ -96,6 +107,14 @@ func TestCheckRules(t *testing.T) {
 		{"dups", []string{
 			`CASE/02-b.md:4:1: duplicate order 1 (also 01-a.md)`,
 			`CASE/03-c.md:4:1: duplicate slug "a" (also 01-a.md)`,
+		}},
+		{"dups-both", []string{ // a lesson's order and slug clashes in one run
+			`CASE/02-b.md:4:1: duplicate order 1 (also 01-a.md)`,
+			`CASE/02-b.md:5:1: duplicate slug "a" (also 01-a.md)`,
+			`CASE/03-c.md:4:1: duplicate order 1 (also 01-a.md)`,
+		}},
+		{"chapter-order", []string{ // a chapter's order clash is the chapter.yaml's, once
+			`CASE/02-ch/chapter.yaml:2:1: chapter: duplicate order 1 (also 01-ch)`,
 		}},
 		{"chapter", []string{
 			`CASE/02-basics/chapter.yaml:4:3: chapter defaults: unknown key "objetives" (did you mean "objectives"?)`,
@@ -233,6 +252,12 @@ func lessonText(title, body string) string {
 // watchApp serves a temp lesson folder with -watch and subscribes to its reload events.
 func watchApp(t testing.TB, files map[string]string) (dir string, a *App, srv *httptest.Server, events <-chan stream.Event[reloadEvent], term *webtest.SyncBuffer) {
 	t.Helper()
+	return watchAppConfig(t, files, Config{})
+}
+
+// watchAppConfig is watchApp with more of the app's Config (LessonDir, Watch and Origins are set).
+func watchAppConfig(t testing.TB, files map[string]string, cfg Config) (dir string, a *App, srv *httptest.Server, events <-chan stream.Event[reloadEvent], term *webtest.SyncBuffer) {
+	t.Helper()
 	dir = t.TempDir()
 	for name, text := range files {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
@@ -240,7 +265,9 @@ func watchApp(t testing.TB, files map[string]string) (dir string, a *App, srv *h
 		}
 	}
 	term = &webtest.SyncBuffer{}
-	a, err := New(slog.New(slog.DiscardHandler), Config{LessonDir: dir, Watch: true, Term: term, Origins: []string{"http://127.0.0.1"}})
+	log := slog.New(slog.NewTextHandler(term, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	cfg.LessonDir, cfg.Watch, cfg.Origins = dir, true, []string{"http://127.0.0.1"}
+	a, err := New(log, cfg)
 	if err != nil {
 		t.Fatalf("newApp: %v", err)
 	}
@@ -319,11 +346,13 @@ func TestWatch(t *testing.T) {
 	})
 	t.Run("broken file", func(t *testing.T) {
 		write("01-one.md", lessonText("One", "```quiz\n- question: q\n  choices: [{text: a, explain: x}, {text: b, explain: y}]\n```"))
-		// one leaves the course (its page shows the errors), so two becomes lesson 1 of 1 and the
-		// home page lists only two.
-		wantReload(t, events, reloadEvent{Slugs: []string{"one", "two"}, Home: true})
+		// one keeps its place in the course (its page shows the errors; two's link to it is the
+		// same), and the home page marks it and lists the error.
+		wantReload(t, events, reloadEvent{Slugs: []string{"one"}, Home: true})
 		code, body := getPage(t, srv.URL+"/lessons/one")
-		want := filepath.ToSlash(dir) + "/01-one.md:9: quiz question 1: exactly one choice must be correct, got 0 (set multiple: true for several)"
+		at := filepath.ToSlash(dir) + "/01-one.md:9:3"
+		msg := "quiz question 1: exactly one choice must be correct, got 0 (set multiple: true for several)"
+		want := at + ": " + msg
 		if code != 200 || !strings.Contains(body, `data-testid="lesson-errors"`) || !strings.Contains(body, want) {
 			t.Errorf("broken page: got %d, want the error %q in:\n%s", code, want, body)
 		}
@@ -333,17 +362,17 @@ func TestWatch(t *testing.T) {
 		if _, body := getPage(t, srv.URL+"/lessons/two"); !strings.Contains(body, "Second lesson.") {
 			t.Errorf("the other lesson went down with the broken one")
 		}
-		if !strings.Contains(term.String(), want) {
-			t.Errorf("terminal: got %q, want the error printed", term.String())
+		if line := fmt.Sprintf("level=ERROR msg=\"lesson error\" at=%s problem=%q", at, msg); strings.Count(term.String(), line) != 1 {
+			t.Errorf("terminal: got %q, want once %q", term.String(), line)
 		}
 	})
 	t.Run("fix", func(t *testing.T) {
 		write("01-one.md", lessonText("One", "Fixed."))
-		wantReload(t, events, reloadEvent{Slugs: []string{"one", "two"}, Home: true})
+		wantReload(t, events, reloadEvent{Slugs: []string{"one"}, Home: true})
 		if _, body := getPage(t, srv.URL+"/lessons/one"); !strings.Contains(body, "Fixed.") || strings.Contains(body, "lesson-errors") {
 			t.Errorf("fixed page still broken")
 		}
-		if !strings.Contains(term.String(), "all errors fixed") {
+		if !strings.Contains(term.String(), "level=INFO msg=\"lesson problem fixed\"") {
 			t.Errorf("terminal does not say the errors are fixed: %q", term.String())
 		}
 	})
@@ -364,6 +393,35 @@ func TestWatch(t *testing.T) {
 			t.Errorf("deleted lesson: got %d, want 404", code)
 		}
 	})
+}
+
+// TestWatchLog: under -watch the request log is DEBUG unless -v, so the lesson problems (WARN for
+// a broken link, ERROR for what stops a lesson) stand out in the terminal, each printed once.
+func TestWatchLog(t *testing.T) {
+	files := map[string]string{
+		"01-one.md": lessonText("One", "See [two](/lessons/tow)."),
+		"02-two.md": lessonText("Two", "```demo room\n```"),
+	}
+	for _, verbose := range []bool{false, true} {
+		t.Run(map[bool]string{false: "quiet", true: "verbose"}[verbose], func(t *testing.T) {
+			dir, _, srv, _, term := watchAppConfig(t, files, Config{Verbose: verbose})
+			for range 2 {
+				getPage(t, srv.URL+"/lessons/one")
+			}
+			out := term.String()
+			if got := strings.Contains(out, "msg=request"); got != verbose {
+				t.Errorf("request lines at INFO: %v, want %v:\n%s", got, verbose, out)
+			}
+			for _, want := range []string{
+				`level=WARN msg="lesson warning" at=DIR/01-one.md:8:11 problem="link \"/lessons/tow\": no lesson with slug \"tow\""`,
+				`level=ERROR msg="lesson error" at=DIR/02-two.md:8:9 problem="unknown demo \"room\" (did you mean \"rooms\"?)"`,
+			} {
+				if n := strings.Count(strings.ReplaceAll(out, filepath.ToSlash(dir), "DIR"), want); n != 1 {
+					t.Errorf("terminal has %d times %q, want once:\n%s", n, want, out)
+				}
+			}
+		})
+	}
 }
 
 // wantReload wants the next reload event to be exactly want, and no other event to follow it
@@ -489,7 +547,7 @@ func TestBrowserLiveReload(t *testing.T) {
 		t.Fatal(err)
 	}
 	e2eWait(t, ctx, `document.querySelector("[data-testid=lesson-error]") !== null`)
-	if got := browsertest.Eval[string](t, ctx, `document.querySelector("[data-testid=lesson-error]").textContent`); !strings.HasSuffix(got, `01-one.md:8: unknown demo "room" (did you mean "rooms"?)`) {
+	if got := browsertest.Eval[string](t, ctx, `document.querySelector("[data-testid=lesson-error]").textContent`); !strings.HasSuffix(got, `01-one.md:8:9: unknown demo "room" (did you mean "rooms"?)`) {
 		t.Errorf("error shown: %q", got)
 	}
 	e2eScreenshot(t, ctx, "live-reload-broken-lesson")
@@ -898,5 +956,165 @@ func TestAuthoringGuideExercise(t *testing.T) {
 	l := idx.Lessons()[0]
 	if len(l.Exercises) != 1 || l.Exercises[0].Demo != "emit-scopes" || len(l.Exercises[0].HintsHTML) != 1 {
 		t.Errorf("the guide's exercise loaded as %+v", l.Exercises)
+	}
+}
+
+// firstVisibleJS names the first heading or paragraph of the lesson's prose (not of a widget) whose
+// top is on screen, and where it is: "text@top".
+const firstVisibleJS = `(() => {
+  for (const el of document.querySelectorAll(".lesson-body > :is(h2, h3, h4, p)")) {
+    const r = el.getBoundingClientRect();
+    if (r.top >= 0 && r.top < innerHeight && r.height > 0) return el.textContent.trim().slice(0, 60) + "@" + Math.round(r.top);
+  }
+  return "";
+})()`
+
+// demosLaidOutJS is true once every demo of the page has started (or failed) and two frames have
+// been drawn since, so whatever the widgets grew by is laid out.
+const demosLaidOutJS = `new Promise((resolve) => {
+  const check = () => {
+    const demos = [...document.querySelectorAll("section.demo[data-demo]")];
+    if (demos.length > 0 && demos.every((d) => "ready" in d.dataset || "failed" in d.dataset) &&
+        performance.getEntriesByType("navigation")[0].loadEventEnd > 0) {
+      requestAnimationFrame(() => requestAnimationFrame(() => resolve(true)));
+    } else setTimeout(check, 20);
+  };
+  check();
+})`
+
+// TestBrowserLiveReloadKeepsPlace reloads a real lesson with several demos (05-rooms.md) scrolled
+// to its middle: after the reload, once the demos have rendered above and below, the same heading
+// or paragraph is first on screen at the same height.
+func TestBrowserLiveReloadKeepsPlace(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test skipped in -short mode")
+	}
+	// The real lesson alone (it links to no other): a reload renders one lesson, not ten.
+	rooms, err := os.ReadFile("../lessons/05-rooms.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]string{"05-rooms.md": string(rooms)}
+	dir, _, srv, events, _ := watchApp(t, files)
+	ctx := browsertest.Browser(t)
+	browsertest.Do(t, ctx, "open the lesson", chromedp.Navigate(srv.URL+"/lessons/rooms"))
+	e2eWait(t, ctx, `"reloadReady" in document.documentElement.dataset`)
+	if n := browsertest.Eval[int](t, ctx, `document.querySelectorAll("section.demo[data-demo]").length`); n < 2 {
+		t.Fatalf("the lesson has %d demos, want several", n)
+	}
+	browsertest.Eval[bool](t, ctx, demosLaidOutJS, chromedp.EvalAwaitPromise)
+	// The middle of the lesson, with a paragraph of prose near the top of the screen (demos fill
+	// whole screens).
+	browsertest.Eval[float64](t, ctx, `(() => {
+		const prose = document.querySelectorAll(".lesson-body > p");
+		const mid = prose[Math.floor(prose.length / 2)];
+		window.scrollTo({top: mid.getBoundingClientRect().top + scrollY - 150, behavior: "instant"});
+		return scrollY;
+	})()`)
+	before := browsertest.Eval[string](t, ctx, firstVisibleJS)
+	if before == "" {
+		t.Fatal("no heading or paragraph on screen in the middle of the lesson")
+	}
+
+	for n := range 2 {
+		text := fmt.Sprintf("Edited on disk, save %d.", n+1)
+		if err := os.WriteFile(filepath.Join(dir, "05-rooms.md"), []byte(files["05-rooms.md"]+"\n"+text+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		waitReload(t, events, "rooms")
+		e2eWait(t, ctx, fmt.Sprintf(`document.body.textContent.includes(%q) && "reloadReady" in document.documentElement.dataset`, text))
+		browsertest.Eval[bool](t, ctx, demosLaidOutJS, chromedp.EvalAwaitPromise)
+		if after := browsertest.Eval[string](t, ctx, firstVisibleJS); after != before {
+			t.Errorf("save %d: first on screen after the reload is %q, want %q (as before it)", n+1, after, before)
+		}
+	}
+}
+
+// TestWatchPages: under -watch every page shows what the checker finds in its file. A lesson with
+// a broken link stays up with the link as a warning above it; a lesson that does not load keeps
+// its number and neighbours, shows its errors at line:col with the lines, and offers neither
+// "Mark as done" nor "Start a class"; the home page marks it and lists every problem. A broken
+// draft stays listed, marked, with -drafts.
+func TestWatchPages(t *testing.T) {
+	files := map[string]string{
+		"01-one.md":   lessonText("One", "See [two](/lessons/tow)."),
+		"02-two.md":   lessonText("Two", "```demo room\n```"),
+		"03-three.md": lessonText("Three", "Fine."),
+		"04-wip.md":   "---\ntitle: Work in progress\nsummary: S.\ndraft: true\nsumary: x\n---\nText.\n",
+	}
+	_, _, srv, _, _ := watchAppConfig(t, files, Config{Drafts: true})
+	text := func(s *goquery.Selection) string { return strings.Join(strings.Fields(s.Text()), " ") }
+
+	one := getDoc(t, srv.URL+"/lessons/one")
+	if got := one.Find("[data-testid=lesson-problem]"); got.Length() != 1 || got.AttrOr("data-severity", "") != "warning" ||
+		!strings.HasSuffix(text(got.Find("[data-testid=lesson-error]")), `01-one.md:8:11: link "/lessons/tow": no lesson with slug "tow"`) {
+		t.Errorf("lesson one: got problems %q (%s), want the broken link as a warning", text(got), got.AttrOr("data-severity", ""))
+	}
+	if one.Find("[data-testid=lesson-body]").Text() == "" || one.Find("[data-testid=mark-done]").Length() != 1 {
+		t.Error("lesson one with a warning is not served whole")
+	}
+
+	two := getDoc(t, srv.URL+"/lessons/two")
+	for _, c := range []struct{ sel, want string }{
+		{"[data-testid=lesson-position]", "Lesson 2 of 4"},
+		{"[data-testid=prev] .pager-title", "One"},
+		{"[data-testid=next] .pager-title", "Three"},
+	} {
+		if got := text(two.Find(c.sel)); got != c.want {
+			t.Errorf("broken lesson: %s is %q, want %q", c.sel, got, c.want)
+		}
+	}
+	if got := two.Find("[data-testid=lesson-problem]"); got.AttrOr("data-severity", "") != "error" ||
+		!strings.HasSuffix(text(got.Find("[data-testid=lesson-error]")), `02-two.md:8:9: unknown demo "room" (did you mean "rooms"?)`) ||
+		!strings.Contains(got.Find("[data-testid=lesson-error-lines]").Text(), ">    8 | ```demo room") {
+		t.Errorf("broken lesson: got problems %q, want the unknown demo at 8:9 with its line", text(got))
+	}
+	for _, sel := range []string{"[data-testid=mark-done]", "[data-testid=class-start]", "[data-lesson-end]"} {
+		if two.Find(sel).Length() != 0 {
+			t.Errorf("broken lesson offers %s", sel)
+		}
+	}
+	if two.Find("article[data-broken]").Length() != 1 {
+		t.Error("broken lesson's article is not marked data-broken (site.js would count it as visited)")
+	}
+
+	home := getDoc(t, srv.URL+"/")
+	var listed []string
+	home.Find("[data-testid=lesson-item]").Each(func(_ int, s *goquery.Selection) {
+		item := s.AttrOr("data-slug", "")
+		if s.Find("[data-testid=broken]").Length() > 0 {
+			item += " (broken)"
+		}
+		listed = append(listed, item)
+	})
+	if want := []string{"one", "two (broken)", "three", "wip (broken)"}; !slices.Equal(listed, want) {
+		t.Errorf("home lists %q, want %q", listed, want)
+	}
+	var problems []string
+	home.Find("[data-testid=course-problems] [data-testid=lesson-error]").Each(func(_ int, s *goquery.Selection) {
+		problems = append(problems, text(s))
+	})
+	if len(problems) != 3 || !strings.HasPrefix(text(home.Find("#problems-heading")), "The lesson checker found 2 errors and 1 warning") {
+		t.Errorf("home: %q lists %q, want the 3 problems", text(home.Find("#problems-heading")), problems)
+	}
+}
+
+// TestWatchChapterClash: a lesson stopped by its chapter.yaml's order shows that error on its page.
+func TestWatchChapterClash(t *testing.T) {
+	dir := writeCourse(t, map[string]string{
+		"01-ch/chapter.yaml": "title: One\norder: 1\n",
+		"01-ch/01-a.md":      lessonText("A", "A."),
+		"02-ch/chapter.yaml": "title: Two\norder: 1\n",
+		"02-ch/01-b.md":      lessonText("B", "B."),
+	})
+	a, err := New(slog.New(slog.DiscardHandler), Config{LessonDir: dir, Watch: true, Origins: []string{"http://127.0.0.1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(a.Handler())
+	t.Cleanup(func() { srv.Close(); a.Close() })
+	got := getDoc(t, srv.URL+"/lessons/b").Find("[data-testid=lesson-error]").Text()
+	if want := `02-ch/chapter.yaml:2:1: chapter: duplicate order 1 (also 01-ch)`; !strings.HasSuffix(got, want) {
+		t.Errorf("lesson b shows %q, want the chapter's %q", got, want)
 	}
 }

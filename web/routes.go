@@ -3,6 +3,7 @@ package web
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -10,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -101,7 +103,7 @@ func (a *App) routes() http.Handler {
 	h = csrf.Handler(h)
 	h = securityHeaders(h)
 	h = recoverPanics(a.log, h)
-	h = logRequests(a.log, h)
+	h = logRequests(a.traffic, h)
 	return h
 }
 
@@ -134,44 +136,66 @@ func (a *App) handleLesson() http.Handler {
 // swaps the whole of it at once, so a request never sees half an update.
 type content struct {
 	idx   *lessons.Index
+	ds    []lessons.Diagnostic // -watch: what the checker found in this build
 	home  *prerendered
 	pages map[string]*prerendered // by slug; under -watch, a broken lesson's slug shows its errors
 }
 
-// buildContent pre-renders the home page and every lesson page of idx. broken maps the slugs of
-// lessons that failed to load (only under -watch) to the error view shown in their place.
-func (a *App) buildContent(idx *lessons.Index, broken map[string]templates.LessonView) *content {
-	all := idx.Lessons()
-	home := templates.HomeView{Site: a.site}
-	for i, l := range all {
-		home.Lessons = append(home.Lessons, lessonLink(l, i))
-	}
-	home.Groups = lessonGroups(home.Lessons, all)
-	c := &content{idx: idx, home: a.prerender(templates.HomePage(home)), pages: make(map[string]*prerendered, len(all)+len(broken))}
-	for i, l := range all {
-		v := templates.LessonView{
-			Site: a.site, Slug: l.Slug, Title: l.Title, Summary: l.Summary,
-			Objectives: l.Objectives, Questions: l.Questions, QuestionsHTML: l.QuestionsHTML,
-			Number: i + 1, Total: len(all), Body: l.HTML,
+// buildContent pre-renders the home page and every lesson page of idx. Under -watch, ds is what
+// the checker found (lessons.Diagnose): the files that did not load keep their place in the course
+// with a page that shows their errors, and every page shows the problems of its file.
+func (a *App) buildContent(idx *lessons.Index, ds []lessons.Diagnostic) *content {
+	course := idx.Course()
+	links := make([]templates.LessonLink, len(course))
+	for i, e := range course {
+		if l := e.Lesson; l != nil {
+			links[i] = lessonLink(l, i)
+		} else {
+			links[i] = templates.LessonLink{Slug: e.Failed.Slug, Title: cmp.Or(e.Failed.Title, e.Failed.File), Number: i + 1, Draft: e.Failed.Draft, Broken: true}
 		}
+	}
+	probs, all := a.problems(idx, ds)
+	home := templates.HomeView{Site: a.site, Lessons: links, Groups: lessonGroups(links, course), Problems: all}
+	c := &content{idx: idx, ds: ds, home: a.prerender(templates.HomePage(home)), pages: make(map[string]*prerendered, len(course))}
+	view := func(i int) templates.LessonView {
+		v := templates.LessonView{Site: a.site, Number: i + 1, Total: len(course)}
+		if i > 0 {
+			v.Prev = &links[i-1]
+		}
+		if i+1 < len(course) {
+			v.Next = &links[i+1]
+		}
+		return v
+	}
+	for i, e := range course {
+		l := e.Lesson
+		if l == nil {
+			continue
+		}
+		v := view(i)
+		v.Slug, v.Title, v.Summary, v.Body = l.Slug, l.Title, l.Summary, l.HTML
+		v.Objectives, v.Questions, v.QuestionsHTML = l.Objectives, l.Questions, l.QuestionsHTML
+		v.Problems = probs[l.File]
 		for _, h := range l.TOC {
 			v.TOC = append(v.TOC, templates.TOCItem{Level: h.Level, ID: h.ID, Text: h.Text})
 		}
-		if i > 0 {
-			p := lessonLink(all[i-1], i-1)
-			v.Prev = &p
-		}
-		if i+1 < len(all) {
-			n := lessonLink(all[i+1], i+1)
-			v.Next = &n
-		}
 		c.pages[l.Slug] = a.prerender(templates.LessonPage(v))
 	}
-	for slug, v := range broken {
-		if _, ok := c.pages[slug]; !ok {
-			v.Site, v.Total = a.site, len(all)
-			c.pages[slug] = a.prerender(templates.LessonPage(v))
+	// A file that did not load takes its slug's page unless a lesson that loaded has that slug
+	// (a duplicate slug).
+	for i, e := range course {
+		f := e.Failed
+		if f == nil {
+			continue
 		}
+		if _, taken := c.pages[f.Slug]; taken {
+			continue
+		}
+		v := view(i)
+		v.Slug, v.Broken, v.Problems = f.Slug, true, probs[f.File]
+		v.Title = "This lesson has errors"
+		v.Summary = path.Join(a.cfg.LessonDir, f.File) + " did not load. Fix it and save: this page reloads by itself."
+		c.pages[f.Slug] = a.prerender(templates.LessonPage(v))
 	}
 	return c
 }

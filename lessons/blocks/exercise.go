@@ -185,7 +185,7 @@ func (t *transformer) exercise(b *block, id string) (Exercise, bool) {
 	checks, has := fields["checks"]
 	switch {
 	case !has:
-		b.nodeErrorf(root, "%s: \"checks\" is required", what)
+		b.requiredErrorf(root, "checks", "%s: \"checks\" is required", what)
 	case checks.Kind != yaml.SequenceNode:
 		b.nodeErrorf(checks, "%s: \"checks\" must be a list of scenarios (- name: ...)", what)
 	case len(checks.Content) == 0:
@@ -232,7 +232,7 @@ func (b *block) exerciseDemo(fields map[string]*yaml.Node, root *yaml.Node, opts
 	const what = "exercise demo"
 	dn, ok := fields["demo"]
 	if !ok {
-		b.nodeErrorf(root, "exercise: \"demo\" is required: {kind: NAME, clients: [...]}")
+		b.requiredErrorf(root, "demo", "exercise: \"demo\" is required: {kind: NAME, clients: [...]}")
 		return "", nil
 	}
 	df := b.mapping(dn, what, exerciseDemo)
@@ -347,7 +347,7 @@ func (b *block) listField(f map[string]*yaml.Node, parent *yaml.Node, what, key 
 	v, ok := f[key]
 	switch {
 	case !ok:
-		b.nodeErrorf(parent, "%s: %q is required", what, key)
+		b.requiredErrorf(parent, key, "%s: %q is required", what, key)
 	case v.Kind != yaml.SequenceNode:
 		b.nodeErrorf(v, "%s: %q must be a list", what, key)
 	case len(v.Content) == 0:

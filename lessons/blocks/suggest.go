@@ -55,7 +55,7 @@ var (
 	// "script[2]", "clients[0] (Ada)", "predict": one step of an error's path.
 	pathSegRE = regexp.MustCompile(`^([a-z][a-z0-9_-]*)(?:\[(\d+)\])?(?: \(.*\))?$`)
 	// encoding/json: "unknown field "x"" and "Go struct field T.a.b of type".
-	unknownFieldRE = regexp.MustCompile(`unknown field "([^"]*)"`)
+	unknownFieldRE = regexp.MustCompile(`unknown (?:field|key) "([^"]*)"`)
 	structFieldRE  = regexp.MustCompile(`into (?:Go struct field [^ .]+\.(\S+)|field "([^"]+)") of type`)
 	jsonKindRE     = regexp.MustCompile(`cannot unmarshal (\w+) into`)
 	quotedRE       = regexp.MustCompile(`"((?:[^"\\]|\\.)*)"`)
@@ -63,7 +63,7 @@ var (
 
 // locateConfigError finds the node of a demo config that a validation
 // message is about, from the path it names ("script[2]: room "x" ...",
-// "clients[0] (A): ...", "json: unknown field "x""). Nil when it cannot.
+// "clients[0] (A): ...", "unknown key "x""). Nil when it cannot.
 func locateConfigError(root *yaml.Node, msg string) *yaml.Node {
 	if root == nil {
 		return nil

@@ -130,6 +130,19 @@ type block struct {
 	pc     parser.Context
 	line   int // fence line
 	failed bool
+	// suggested holds, per mapping node, the keys suggested for a misspelt key: a key misspelt
+	// is reported once, as unknown with the suggestion, not also as missing.
+	suggested map[*yaml.Node][]string
+}
+
+// requiredErrorf reports that key is missing from parent, unless a misspelling of it was
+// reported already.
+func (b *block) requiredErrorf(parent *yaml.Node, key, format string, args ...any) {
+	if contains(b.suggested[parent], key) {
+		b.failed = true
+		return
+	}
+	b.nodeErrorf(parent, format, args...)
 }
 
 func (b *block) fenceLine() int {
@@ -227,6 +240,10 @@ func (b *block) parseYAML(what string) (*yaml.Node, bool) {
 	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(body, &doc); err != nil {
+		if n, col, msg, ok := SyntaxError(body); ok {
+			b.nodeErrorf(&yaml.Node{Line: n, Column: col}, "%s: invalid YAML: %s", what, msg)
+			return nil, false
+		}
 		line, msg := b.line, strings.TrimPrefix(err.Error(), "yaml: ")
 		if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
 			if n, err := strconv.Atoi(m[1]); err == nil {
@@ -295,16 +312,23 @@ func (t *transformer) demo(b *block, id string) (Demo, bool) {
 	}
 	if t.opts.ValidateDemo != nil {
 		if err := t.opts.ValidateDemo(name, config); err != nil {
-			msg := err.Error()
-			switch n := locateConfigError(root, msg); {
-			case strings.Contains(msg, "unknown demo"):
-				b.failed = true
-				addError(b.pc, b.line, b.infoCol(name), "%s", msg)
-			case n != nil:
-				b.nodeErrorf(n, "%s", msg)
-			default:
-				b.failed = true
-				addError(b.pc, b.line, b.infoCol(name), "%s", msg)
+			// Every problem of the block (errors.Join), each at the node its path names.
+			errs := []error{err}
+			if j, ok := err.(interface{ Unwrap() []error }); ok {
+				errs = j.Unwrap()
+			}
+			for _, err := range errs {
+				msg := err.Error()
+				switch n := locateConfigError(root, msg); {
+				case strings.Contains(msg, "unknown demo"):
+					b.failed = true
+					addError(b.pc, b.line, b.infoCol(name), "%s", msg)
+				case n != nil:
+					b.nodeErrorf(n, "%s", msg)
+				default:
+					b.failed = true
+					addError(b.pc, b.line, b.infoCol(name), "%s", msg)
+				}
 			}
 			return Demo{}, false
 		}
@@ -457,7 +481,7 @@ func (t *transformer) quiz(b *block, id string) (Quiz, bool) {
 		ch, has := fields["choices"]
 		switch {
 		case !has:
-			b.nodeErrorf(qn, "%s: \"choices\" is required", what)
+			b.requiredErrorf(qn, "choices", "%s: \"choices\" is required", what)
 			continue
 		case ch.Kind != yaml.SequenceNode:
 			b.nodeErrorf(ch, "%s: \"choices\" must be a list", what)
@@ -466,7 +490,7 @@ func (t *transformer) quiz(b *block, id string) (Quiz, bool) {
 			b.nodeErrorf(ch, "%s: needs at least 2 choices, got %d", what, len(ch.Content))
 			continue
 		}
-		correct := 0
+		correct, misspelt := 0, false
 		for j, cn := range ch.Content {
 			cwhat := fmt.Sprintf("%s choice %d", what, j+1)
 			cf := b.mapping(cn, cwhat, choiceKeys)
@@ -481,12 +505,15 @@ func (t *transformer) quiz(b *block, id string) (Quiz, bool) {
 				c.ExplanationHTML = t.inlineHTML(s, b.yamlLine(cf["explain"].Line), &q.Links, &q.Images)
 			}
 			c.Correct, _ = b.boolField(cf, cwhat, "correct")
+			misspelt = misspelt || contains(b.suggested[cn], "correct")
 			if c.Correct {
 				correct++
 			}
 			question.Choices = append(question.Choices, c)
 		}
 		switch {
+		case misspelt: // "corect: true" is reported, not also the count it leaves
+			b.failed = true
 		case question.Multiple && correct == 0:
 			b.nodeErrorf(qn, "%s: at least one choice must be correct", what)
 		case !question.Multiple && correct != 1:
@@ -514,6 +541,10 @@ func (b *block) mapping(n *yaml.Node, what string, allowed []string) map[string]
 		if k.Kind != yaml.ScalarNode || !contains(allowed, k.Value) {
 			if s := Suggest(k.Value, allowed); s != "" {
 				b.nodeErrorf(k, "%s: unknown key %q (did you mean %q?)", what, k.Value, s)
+				if b.suggested == nil {
+					b.suggested = map[*yaml.Node][]string{}
+				}
+				b.suggested[n] = append(b.suggested[n], s)
 			} else {
 				b.nodeErrorf(k, "%s: unknown key %q (want %s)", what, k.Value, strings.Join(allowed, ", "))
 			}
@@ -532,7 +563,7 @@ func (b *block) stringField(fields map[string]*yaml.Node, parent *yaml.Node, wha
 	v, ok := fields[key]
 	if !ok || (v.Kind == yaml.ScalarNode && v.Tag == "!!null") {
 		if required {
-			b.nodeErrorf(parent, "%s: %q is required", what, key)
+			b.requiredErrorf(parent, key, "%s: %q is required", what, key)
 		}
 		return "", false
 	}

@@ -498,7 +498,7 @@ function init() {
   initCopyButtons();
   initKeyboard();
   const article = document.querySelector("article[data-lesson]");
-  if (article) initLesson(article);
+  if (article && !("broken" in article.dataset)) initLesson(article); // serve -watch: a lesson's errors are not the lesson
   else if (document.querySelector("[data-progress]")) initHome();
 }
 
