@@ -1,23 +1,46 @@
 // Captures the exact bytes @socket.io/redis-adapter 8.x publishes for each operation, so the Go
 // Redis adapter's codec is tested against the real thing (playground/socketio/redisadapter).
 //
-//   node node/redis/capture.js redis://127.0.0.1:PORT OUT.json
+//   node node/redis/capture.js [redis://127.0.0.1:PORT] OUT.json
+//   (from the repository root: node node/redis/capture.js playground/socketio/redisadapter/testdata/vectors.json)
 //
+// Without a URL it starts /usr/bin/redis-server on a free 127.0.0.1 port (no persistence) and
+// stops it at the end.
 // Two socket.io 4.8 servers (A and B) share one redis-server through the adapter; a socket.io-client
 // is connected to B (room "room1", data {name:"bob"}, answers "q" with "pong"). A raw subscriber
 // on "*" records every message in order, labelled with the step that caused it. Nothing here is
 // random except the adapter's uid and request ids, which the Go tests take from the vectors.
 import { createServer } from "node:http";
+import { createServer as createTCPServer } from "node:net";
+import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { Server } from "socket.io";
 import { io as ioc } from "socket.io-client";
 import { createAdapter } from "@socket.io/redis-adapter";
 import { createClient } from "redis";
 
-const [url, out] = process.argv.slice(2);
-if (!url || !out) {
-  console.error("usage: node capture.js redis://127.0.0.1:PORT OUT.json");
+const argv = process.argv.slice(2);
+const out = argv.pop();
+let url = argv[0];
+if (!out || argv.length > 1) {
+  console.error("usage: node capture.js [redis://127.0.0.1:PORT] OUT.json");
   process.exit(2);
+}
+
+let redisServer;
+if (!url) {
+  const port = await new Promise((resolve) => {
+    const s = createTCPServer().listen(0, "127.0.0.1", () => {
+      const p = s.address().port;
+      s.close(() => resolve(p));
+    });
+  });
+  redisServer = spawn("/usr/bin/redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]);
+  await new Promise((resolve, reject) => {
+    redisServer.on("error", reject);
+    redisServer.stdout.on("data", (d) => d.toString().includes("Ready to accept connections") && resolve());
+  });
+  url = `redis://127.0.0.1:${port}`;
 }
 
 const clients = [];
@@ -101,3 +124,4 @@ for (const c of clients) await c.quit().catch(() => {});
 const kept = vectors.filter((v) => v.step !== "setup");
 writeFileSync(out, JSON.stringify(kept, null, 1) + "\n");
 console.log(`${kept.length} messages written to ${out}`);
+redisServer?.kill();

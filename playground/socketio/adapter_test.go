@@ -564,3 +564,46 @@ func TestAdapterCalledOutsideLocks(t *testing.T) {
 		}
 	})
 }
+
+// TestLocalBroadcastWithAckCount: the count reported to the asking server leaves out sockets
+// that cannot answer (at MaxPendingAcks), or it would wait for replies that never come.
+func TestLocalBroadcastWithAckCount(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var local LocalNamespace
+		srv := newTestServer(t, Options{MaxPendingAcks: 1, Adapter: func(l LocalNamespace) Adapter {
+			if l.Name() == "/" {
+				local = l
+			}
+			return nil
+		}})
+		socks := make(chan *Socket, 2)
+		srv.OnConnection(func(s *Socket) { socks <- s })
+		a, b := dial(t, srv), dial(t, srv)
+		a.connect("/")
+		b.connect("/")
+		sa := <-socks
+		<-socks
+		if err := sa.Timeout(time.Second).EmitWithAckFunc("busy", func(Payload, error) {}); err != nil {
+			t.Fatal(err)
+		}
+		var replies []string
+		n, err := local.BroadcastWithAck(EventData{JSON: json.RawMessage(`["q"]`)},
+			BroadcastOptions{Flags: BroadcastFlags{Timeout: time.Second}}, func(r json.RawMessage) { replies = append(replies, string(r)) })
+		if err != nil || n != 1 {
+			t.Fatalf("count %d, %v; want 1 (a is at its ack limit)", n, err)
+		}
+		for _, text := range b.take() {
+			if strings.HasPrefix(text, "2") {
+				id := strings.TrimSuffix(text[1:], `["q"]`)
+				b.send("3" + id + `["yes"]`)
+			}
+		}
+		if !slices.Equal(replies, []string{`"yes"`}) {
+			t.Errorf("replies %q", replies)
+		}
+		if _, err := local.BroadcastWithAck(EventData{JSON: json.RawMessage(`{"not":"an array"}`)}, BroadcastOptions{}, nil); err == nil {
+			t.Error("an object accepted as event data")
+		}
+		synctest.Wait()
+	})
+}

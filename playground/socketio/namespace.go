@@ -691,7 +691,8 @@ func (o *Operator) emitAck(event string, args []any, done func([]Reply, error)) 
 }
 
 // broadcastAck sends an event with an ack id to the selected local sockets; onReply gets each
-// one's answer or error. It returns how many were asked.
+// one's answer or error (expect first learns how many there are). It returns how many can answer:
+// those refused (too many pending acks, disconnecting) are not counted.
 func (ns *Namespace) broadcastAck(o *Operator, event string, open []byte, atts [][]byte, timeout time.Duration,
 	expect func(n int), onReply func(sid string, p Payload, err error)) (int, []ackReg) {
 	id := ns.ackSeq.Add(1) - 1
@@ -733,7 +734,7 @@ func (ns *Namespace) broadcastAck(o *Operator, event string, open []byte, atts [
 		c.sendFailed()
 	}
 	ns.observeOut(o, event, open, id, sent)
-	return len(recips), regs
+	return len(regs), regs
 }
 
 // collector gathers broadcast ack replies and calls done once. With an adapter it also waits

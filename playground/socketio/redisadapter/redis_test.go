@@ -241,9 +241,17 @@ func waitServers(t *testing.T, want int, nodes ...*node) {
 	}
 }
 
-func TestRedisCluster(t *testing.T) {
+// twoNodes starts Redis and two servers on it, both subscribed.
+func twoNodes(t *testing.T) (*redisServer, *node, *node) {
+	t.Helper()
 	rs := startRedis(t)
 	a, b := newNode(t, rs.url(), Options{}), newNode(t, rs.url(), Options{})
+	waitServers(t, 2, a, b)
+	return rs, a, b
+}
+
+func TestRedisCluster(t *testing.T) {
+	_, a, b := twoNodes(t)
 	ca, sa := a.dial(t)
 	cb, sb := b.dial(t)
 	cb2, sb2 := b.dial(t)
@@ -254,7 +262,6 @@ func TestRedisCluster(t *testing.T) {
 		t.Fatal(err)
 	}
 	sb.Set("name", "bob")
-	waitServers(t, 2, a, b)
 
 	t.Run("broadcast reaches the other server", func(t *testing.T) {
 		if err := a.srv.Emit("hello", "world", []byte{1, 2}); err != nil {
@@ -403,10 +410,8 @@ func TestRedisKeyPrefix(t *testing.T) {
 // TestRedisRestart: Redis goes away and comes back. What is emitted meanwhile is counted as
 // lost and logged; the subscriptions come back on their own.
 func TestRedisRestart(t *testing.T) {
-	rs := startRedis(t)
-	a, b := newNode(t, rs.url(), Options{}), newNode(t, rs.url(), Options{})
+	rs, a, b := twoNodes(t)
 	cb, _ := b.dial(t)
-	waitServers(t, 2, a, b)
 	_ = a.srv.Emit("before")
 	if got := cb.next(t); got != `2["before"]` {
 		t.Fatalf("got %q", got)
@@ -498,10 +503,8 @@ func TestRedisDeafServer(t *testing.T) {
 
 // TestRedisMalformed: garbage on the adapter's channels is counted and ignored.
 func TestRedisMalformed(t *testing.T) {
-	rs := startRedis(t)
-	a, b := newNode(t, rs.url(), Options{}), newNode(t, rs.url(), Options{})
+	rs, a, b := twoNodes(t)
 	cb, _ := b.dial(t)
-	waitServers(t, 2, a, b)
 	raw := rs.client()
 	ctx := context.Background()
 	for _, m := range []struct{ ch, msg string }{
