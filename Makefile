@@ -66,7 +66,7 @@ bench:
 FUZZTIME ?= 10m
 FUZZ_TARGETS := ./playground/engineio:FuzzParsePacket ./playground/engineio:FuzzDecodePayload \
 	./playground/socketio:FuzzDecode ./playground/socketio:FuzzClient ./playground/socketio:FuzzCutArgs \
-	./playground/socketio/sandbox:FuzzDecodeJSON ./playground:FuzzParseDemo \
+	./playground/socketio/sandbox:FuzzDecodeJSON ./playground/socketio/redisadapter:FuzzDecodeBroadcast ./playground:FuzzParseDemo \
 	./lessons:FuzzLoad ./lessons/blocks:FuzzDemo ./lessons/blocks:FuzzQuiz ./lessons/blocks:FuzzExercise \
 	./lessons/blocks:FuzzAllowedURL
 fuzz:
