@@ -28,10 +28,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// clusterAdapterBuilt turns on the Socket Lab side of TestCluster (`socketlab run -redis`).
-// Until then only the Node-only cluster runs, which proves the scenario itself.
-const clusterAdapterBuilt = true
-
 // clusterChecksPerServer is what drive.js checks per issuing server; a run that checked fewer
 // proves less than it says.
 const clusterChecksPerServer = 12
@@ -252,9 +248,6 @@ func TestCluster(t *testing.T) {
 			driveCluster(t, node, []*diffServer{nodeServer(t, url, key), nodeServer(t, url, key), nodeServer(t, url, key)})
 		})
 		t.Run("socketlab×2+node/key="+key, func(t *testing.T) {
-			if !clusterAdapterBuilt {
-				t.Skip("socketlab run -redis not built yet (clusterAdapterBuilt in cluster_test.go)")
-			}
 			url := startRedis(t, redisBin)
 			driveCluster(t, node, []*diffServer{socketLab(t, url, key), nodeServer(t, url, key), socketLab(t, url, key)})
 		})
@@ -285,9 +278,6 @@ func TestDeployStickyProxy(t *testing.T) {
 			return startNodeScript(t, node, filepath.Join("cluster", "host.js"), "0", url)
 		},
 		"socketlab": func(t *testing.T, url string) *diffServer {
-			if !clusterAdapterBuilt {
-				t.Skip("socketlab run -redis not built yet (clusterAdapterBuilt in cluster_test.go)")
-			}
 			return startSocketLab(t, program, "-redis", url, "-cookie", "io")
 		},
 	}

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -91,13 +90,8 @@ type Client struct {
 func ClientOf(r *http.Request) Client { return Client{Addr: ClientAddress(r.RemoteAddr)} }
 
 // ClientAddress is a request's remote IP without the port: the key of every per-client limit
-// (the same as engineio.AdmissionKey).
-func ClientAddress(remoteAddr string) string {
-	if h, _, err := net.SplitHostPort(remoteAddr); err == nil {
-		return h
-	}
-	return remoteAddr
-}
+// (engineio.ClientAddress, which the admission uses too).
+func ClientAddress(remoteAddr string) string { return engineio.ClientAddress(remoteAddr) }
 
 // poolKey is a client address in one of the two instance pools.
 type poolKey struct {

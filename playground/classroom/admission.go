@@ -76,9 +76,6 @@ func (c *Classroom) largestLocked() int {
 	return n
 }
 
-// ClientAddress is the rate-limit key of a request: its remote IP without the port.
-func ClientAddress(remoteAddr string) string { return playground.ClientAddress(remoteAddr) }
-
 // Blocked reports whether addr has used up its failed-code budget.
 func (c *Classroom) Blocked(addr string) bool {
 	c.mu.Lock()
@@ -160,7 +157,7 @@ func (c *Classroom) admit(w http.ResponseWriter, r *http.Request, code string, p
 				c.mintFor(w, r, now) // the next try is checked again, paid by the address's mint budget
 			}
 		} else {
-			cl, err = c.Join(ClientAddress(r.RemoteAddr), code)
+			cl, err = c.Join(playground.ClientAddress(r.RemoteAddr), code)
 		}
 		if err != nil {
 			return nil, err
@@ -283,7 +280,7 @@ func (cl *Class) studentMiddleware(s *socketio.Socket, next func(error)) {
 	}
 	now := time.Now()
 	device, _ := cl.cr.identityOf(s.Handshake().Headers, now)
-	addr := ClientAddress(s.Handshake().Address)
+	addr := playground.ClientAddress(s.Handshake().Address)
 	opts := cl.cr.opts
 	cl.mu.Lock()
 	// One seat per device: a device that has one takes it over (a reconnection, another tab), so
@@ -298,7 +295,7 @@ func (cl *Class) studentMiddleware(s *socketio.Socket, next func(error)) {
 	case cl.banned[folded]:
 		err = errors.New("removed by the instructor: ask them to let you back in")
 	case cl.byName[folded] != "" && cl.byName[folded] != seat:
-		err = errors.New("that name is taken in this class; pick another")
+		err = errNameTaken
 	case cl.holds.takenFrom(folded, validClaim(a.Claim)):
 		err = errNameHeld
 	case seat == "" && cl.seats[addr] >= opts.SeatsPerAddress:
@@ -340,7 +337,7 @@ var (
 // must not be able to lock the instructor out of their class.
 func (cl *Class) instructorMiddleware(s *socketio.Socket, next func(error)) {
 	if a, _ := decodeAuth(s); !cl.Authorized(a.Token) {
-		if cl.cr.tokenFail(ClientAddress(s.Handshake().Address)) {
+		if cl.cr.tokenFail(playground.ClientAddress(s.Handshake().Address)) {
 			next(connectErr(errTooManyKeys.Error()))
 			return
 		}

@@ -86,6 +86,7 @@ var (
 	ErrNotAuthorized = errors.New("not authorized")
 	ErrClassLocked   = errors.New("sending is locked by the instructor")
 	errClassEnded    = errors.New("the class has ended")
+	errNameTaken     = errors.New("that name is taken in this class; pick another")
 	errNameHeld      = errors.New("that name was in use a moment ago and is kept for its student for a minute; pick another")
 	reservedNames    = []string{"instructor", "teacher", "server", "everyone"}
 )

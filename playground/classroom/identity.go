@@ -8,6 +8,8 @@ import (
 	"encoding/binary"
 	"net/http"
 	"time"
+
+	"socketlab/playground"
 )
 
 // Device identities: a browser gets an identity cookie (IdentityCookie) when it opens a class page
@@ -107,7 +109,7 @@ func (c *Classroom) Identify(w http.ResponseWriter, r *http.Request) string {
 
 // mintFor mints an identity for r's address if its budget allows and sets it on w.
 func (c *Classroom) mintFor(w http.ResponseWriter, r *http.Request, now time.Time) string {
-	addr := ClientAddress(r.RemoteAddr)
+	addr := playground.ClientAddress(r.RemoteAddr)
 	c.mu.Lock()
 	if c.mints.spent(addr, now)+1 > float64(c.mintBurstLocked()) {
 		c.mu.Unlock()

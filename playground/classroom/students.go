@@ -30,7 +30,7 @@ func (cl *Class) onStudent(s *socketio.Socket) {
 	case cl.ended:
 		lost = errClassEnded
 	case holder != "" && (old == nil || holder != old.id):
-		lost = errors.New("that name is taken in this class; pick another")
+		lost = errNameTaken
 	case cl.holds.takenFrom(folded, claim):
 		lost = errNameHeld
 	case old == nil && cl.seats[seat.addr] >= cl.cr.opts.SeatsPerAddress:

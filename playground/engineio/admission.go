@@ -109,11 +109,14 @@ var (
 
 // AdmissionKey is the client a request is counted as in an Admission's share: its remote IP,
 // without the port.
-func AdmissionKey(r *http.Request) string {
-	if h, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+func AdmissionKey(r *http.Request) string { return ClientAddress(r.RemoteAddr) }
+
+// ClientAddress is a remote address's IP without the port: the key of every per-client limit.
+func ClientAddress(remoteAddr string) string {
+	if h, _, err := net.SplitHostPort(remoteAddr); err == nil {
 		return h
 	}
-	return r.RemoteAddr
+	return remoteAddr
 }
 
 // acquire admits one session of client key or says why not. The client's own limits are checked

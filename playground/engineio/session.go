@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -566,7 +567,7 @@ func (s *Session) dispatch(pkts []packet, post bool) bool {
 			case roomClosed:
 				return false
 			case roomDetach:
-				rest := pkts[i:]
+				rest := slices.Clone(pkts[i:]) // a copy: captured, pkts would escape on every message
 				srv := s.srv
 				srv.mu.Lock()
 				if !srv.closed { // as in wsConn.run: no wg.Go once Close may be waiting

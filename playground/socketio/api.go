@@ -118,7 +118,7 @@ func (s *Socket) DelayConnect() (release func()) {
 // releaseDelays ends the DelayConnect holds of a socket that is disconnecting.
 func (s *Socket) releaseDelays() {
 	s.mu.Lock()
-	d := slices.Clone(s.delays)
+	d := s.delays
 	s.delays = nil
 	s.mu.Unlock()
 	for _, r := range d {

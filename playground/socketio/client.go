@@ -313,10 +313,12 @@ func (c *Client) sendLocked(p *Packet) error {
 	c.inSend.Add(1)
 	err := c.conn.Send(p)
 	c.inSend.Add(-1)
-	var r interface{ Reason() string }
-	if err != nil && errors.As(err, &r) {
-		reason := r.Reason()
-		c.sendReason.CompareAndSwap(nil, &reason)
+	if err != nil { // r is declared here: its address escapes, and a send that succeeds allocates nothing
+		var r interface{ Reason() string }
+		if errors.As(err, &r) {
+			reason := r.Reason()
+			c.sendReason.CompareAndSwap(nil, &reason)
+		}
 	}
 	return err
 }
