@@ -112,10 +112,11 @@ func (c *classPages) handleCreate() http.Handler {
 		present := "/class/" + cl.Code() + "/present"
 		w.Header().Set("Cache-Control", "no-store")
 		if strings.Contains(r.Header.Get("Accept"), "application/json") {
+			join, _, _ := c.a.joinAddresses(r, cl.Code())
 			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(http.StatusCreated)
 			json.NewEncoder(w).Encode(map[string]string{
-				"code": cl.Code(), "key": secret, "present": present, "join": c.a.joinURL(r, cl.Code()), "path": cl.SocketPath(),
+				"code": cl.Code(), "key": secret, "present": present, "join": join, "path": cl.SocketPath(),
 			})
 			return
 		}
@@ -232,12 +233,6 @@ func classLessons(idx *lessons.Index) []templates.ClassLesson {
 		out = append(out, cl)
 	}
 	return out
-}
-
-// joinURL is http://HOST/join/CODE, where students' devices can open it (see joinAddresses).
-func (a *App) joinURL(r *http.Request, code string) string {
-	join, _, _ := a.joinAddresses(r, code)
-	return join
 }
 
 // joinAddresses is the class's join address for the projector and its QR: the public URL when

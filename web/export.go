@@ -61,8 +61,12 @@ func Export(o ExportOptions) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	site := templates.Site{Name: "Socket Lab", CSS: []string{assets.URL("css/site.css"), assets.URL("css/highlight.css"), assets.URL("css/demos.css")}}
-	w := &exporter{out: o.Out, assets: assets, lessonFiles: fsys, site: site}
+	css := []string{"css/site.css", "css/highlight.css", "css/demos.css"} // the site's, without the editor's
+	site := templates.Site{Name: "Socket Lab"}
+	for _, name := range css {
+		site.CSS = append(site.CSS, assets.URL(name))
+	}
+	w := &exporter{out: o.Out, lessonFiles: fsys}
 
 	all := idx.Lessons()
 	home := templates.HomeView{Site: site}
@@ -90,7 +94,7 @@ func Export(o ExportOptions) (int, error) {
 			return 0, err
 		}
 	}
-	for _, name := range []string{"css/site.css", "css/highlight.css", "css/demos.css"} {
+	for _, name := range css {
 		b, _ := assets.Bytes(name)
 		if err := w.write(strings.TrimPrefix(assets.URL(name), "/"), b); err != nil {
 			return 0, err
@@ -147,9 +151,7 @@ func classicScript(js []byte) []byte {
 
 type exporter struct {
 	out         string
-	assets      *static.Assets
 	lessonFiles fs.FS
-	site        templates.Site
 }
 
 func (w *exporter) write(name string, b []byte) error {

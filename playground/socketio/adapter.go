@@ -141,7 +141,8 @@ func (l LocalNamespace) BroadcastWithAck(ev EventData, opts BroadcastOptions, on
 		return 0, err
 	}
 	o := opts.operator(l.ns)
-	n, _ := l.ns.broadcastAck(o, name, open, ev.Attachments, o.ackTimeout(), nil, func(_ string, p Payload, err error) {
+	timeout, _ := ackTimeout(o.timeout > 0, o.timeout, l.ns.srv.opts.AckTimeout) // 0: the default, as before
+	n, _ := l.ns.broadcastAck(o, name, open, ev.Attachments, timeout, nil, func(_ string, p Payload, err error) {
 		if err != nil {
 			return
 		}

@@ -669,13 +669,6 @@ type ackReg struct {
 	id int64
 }
 
-func (o *Operator) ackTimeout() time.Duration {
-	if o.timeout > 0 {
-		return o.timeout
-	}
-	return o.ns.srv.opts.AckTimeout
-}
-
 func (o *Operator) emitAck(event string, args []any, done func([]Reply, error)) (*collector, []ackReg, error) {
 	if o.ns.srv.isClosed.Load() {
 		return nil, nil, ErrClosed

@@ -55,7 +55,7 @@ function argText(args) {
 const BIG_ARGS = 500;
 
 /** "850 bytes", "2.0 KiB", "1.2 MiB" (playground/tapbounds.go sizeText). */
-export function sizeText(n) {
+function sizeText(n) {
   if (n < 1024) return `${n} bytes`;
   if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
   return `${(n / 1024 / 1024).toFixed(1)} MiB`;
@@ -66,7 +66,7 @@ export function sizeText(n) {
  * of it reached the page, then the start of that preview. A large payload a client received whole
  * says its size before the start of each argument.
  */
-export function payloadText(m) {
+function payloadText(m) {
   if (m.preview != null && !m.whole) {
     const shown = new TextEncoder().encode(m.preview).length;
     return `payload ${sizeText(m.bytes)}, first ${sizeText(shown)} shown: ${short(m.preview, 40)}`;
