@@ -29,8 +29,8 @@ import (
 // program (program.go): emit there only what the student page shows either way, and let
 // students' sockets be (reconnectStudents) when the server behind "/" changes.
 var controls = []control{
-	{event: "info", run: (*Class).info},
-	{event: "emit", run: (*Class).emit},
+	{event: "info", run: (*Class).info, readOnly: true},
+	{event: "emit", run: (*Class).emit, readOnly: true},
 	{event: "breakout", run: (*Class).breakout},
 	{event: "openRooms", run: (*Class).openRooms},
 	{event: "move", run: (*Class).move},
@@ -53,6 +53,7 @@ type control struct {
 	event    string
 	run      func(cl *Class, a controlArgs) (any, error)
 	afterAck func(cl *Class) // optional: runs once the ack is queued
+	readOnly bool            // changes nothing the store keeps: no save after it
 }
 
 // controlArgs are every action's arguments (each action reads its own).
@@ -115,8 +116,8 @@ func (cl *Class) control(event string, a controlArgs) (any, error) {
 	for _, c := range controls {
 		if c.event == event {
 			res, err := c.run(cl, a)
-			if err == nil {
-				cl.changed() // saved in the background (store.go); "info" and "emit" change nothing saved, which is harmless
+			if err == nil && !c.readOnly {
+				cl.changed() // saved in the background (store.go)
 			}
 			return res, err
 		}
