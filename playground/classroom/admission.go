@@ -54,6 +54,10 @@ func (b budgets) spend(addr string, now time.Time) float64 {
 	return failCap - l.TokensAt(now)
 }
 
+// joinsPruneAt is how many addresses a class's join budget holds before it forgets those that
+// have worked off their joins (budgets.prune).
+const joinsPruneAt = 64
+
 // prune forgets the addresses that have worked off every failure.
 func (b budgets) prune() {
 	now := time.Now()
@@ -307,6 +311,9 @@ func (cl *Class) studentMiddleware(s *socketio.Socket, next func(error)) {
 	}
 	if err == nil {
 		cl.joins.spend(addr, now)
+		if len(cl.joins.m) > joinsPruneAt { // forget addresses that joined long ago: the map stays small
+			cl.joins.prune()
+		}
 	}
 	cl.mu.Unlock()
 	if err != nil {
