@@ -161,7 +161,7 @@ type Server struct {
 	sessions map[string]*Session // open sessions, and closed ones lingering for a last GET
 	open     int                 // open sessions
 	closed   bool
-	wg       sync.WaitGroup // goroutines started by the server (pumps)
+	wg       goGroup        // goroutines started by the server (pumps)
 
 	drained    chan struct{} // Close: closed when the last lingering polling session is gone
 	idle       *idlePoller   // idle WebSocket connections (started on first use)
@@ -628,4 +628,52 @@ func cloneRequest(r *http.Request) *http.Request {
 	c.GetBody = nil
 	c.ContentLength = 0
 	return c
+}
+
+// goGroup counts the server's goroutines like sync.WaitGroup, except that one may start while
+// Wait is already waiting: Wait then waits for it too. A parked WebSocket has no goroutine, so a
+// heartbeat timer can start its writer from zero at the moment Close begins to wait, which a
+// WaitGroup forbids (the race detector reports it).
+type goGroup struct {
+	mu   sync.Mutex
+	n    int
+	zero chan struct{} // made by a waiting Wait, closed when n drops to 0
+}
+
+// Go runs f in a new goroutine counted until it returns.
+func (g *goGroup) Go(f func()) {
+	g.mu.Lock()
+	g.n++
+	g.mu.Unlock()
+	go func() {
+		defer g.done()
+		f()
+	}()
+}
+
+func (g *goGroup) done() {
+	g.mu.Lock()
+	g.n--
+	if g.n == 0 && g.zero != nil {
+		close(g.zero)
+		g.zero = nil
+	}
+	g.mu.Unlock()
+}
+
+// Wait returns once no counted goroutine is running.
+func (g *goGroup) Wait() {
+	for {
+		g.mu.Lock()
+		if g.n == 0 {
+			g.mu.Unlock()
+			return
+		}
+		if g.zero == nil {
+			g.zero = make(chan struct{})
+		}
+		z := g.zero
+		g.mu.Unlock()
+		<-z
+	}
 }
