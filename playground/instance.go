@@ -287,8 +287,9 @@ type tapJSON struct {
 	Room           string   `json:"room,omitempty"`
 	Reason         string   `json:"reason,omitempty"`
 	Err            string   `json:"err,omitempty"`
-	Call           string   `json:"call,omitempty"` // event_out: the server call, in JavaScript
-	Go             string   `json:"go,omitempty"`   // and in Go (calltext.go)
+	Unhandled      bool     `json:"unhandled,omitempty"` // event_in: nobody listened for it
+	Call           string   `json:"call,omitempty"`      // event_out: the server call, in JavaScript
+	Go             string   `json:"go,omitempty"`        // and in Go (calltext.go)
 }
 
 // watch turns the hub's observations into the tap stream and keeps the membership state.
@@ -329,7 +330,7 @@ func (in *Instance) watch(taps <-chan *socketio.TapEvent, done chan<- struct{}) 
 			ArgsBytes: ev.ArgsSize, ArgsPreview: ev.ArgsPreview,
 			Scope: ev.Scope, Rooms: clipList(ev.Rooms), Except: clipList(ev.Except),
 			Recipients: clipList(ev.Recipients), RecipientCount: len(ev.Recipients),
-			Room: ev.Room, Reason: ev.Reason, Err: ev.Err, Call: call, Go: goCall,
+			Room: ev.Room, Reason: ev.Reason, Err: ev.Err, Unhandled: ev.Unhandled, Call: call, Go: goCall,
 		})
 		in.publish(msg)
 		if ev.Kind == socketio.TapDisconnect {

@@ -161,7 +161,7 @@ type Server struct {
 	sessions map[string]*Session // open sessions, and closed ones lingering for a last GET
 	open     int                 // open sessions
 	closed   bool
-	wg       goGroup        // goroutines started by the server (pumps)
+	wg       goGroup // goroutines started by the server (pumps)
 
 	drained    chan struct{} // Close: closed when the last lingering polling session is gone
 	idle       *idlePoller   // idle WebSocket connections (started on first use)

@@ -457,6 +457,7 @@ type TapEvent struct {
 	Room        string   // join, leave
 	Reason      string   // disconnect
 	Err         string   // connect_error, middleware
+	Unhandled   bool     // event_in: no handler (nor OnAny) on the socket listened for it, so it was dropped
 }
 
 // tap hands the hub's observations to its one observer (Server.Observe). Fanning them out to

@@ -615,9 +615,6 @@ func (s *Socket) deliver(e *Event) {
 	if s.state.Load() != stateConnected {
 		return
 	}
-	if s.ns.srv.tap.active() {
-		s.ns.srv.tap.publish(TapEvent{Kind: TapEventIn, Nsp: s.ns.name, Socket: s.id, Event: e.Name, Args: tapArgs(e.Args, s.ns.hiddenInTap()), AckID: e.id})
-	}
 	var buf [4]func(*Event)
 	hs := buf[:0]
 	s.mu.Lock()
@@ -628,7 +625,11 @@ func (s *Socket) deliver(e *Event) {
 	}
 	any := s.anyHandlers
 	s.mu.Unlock()
-	if len(hs) == 0 && len(any) == 0 {
+	unhandled := len(hs) == 0 && len(any) == 0
+	if s.ns.srv.tap.active() {
+		s.ns.srv.tap.publish(TapEvent{Kind: TapEventIn, Nsp: s.ns.name, Socket: s.id, Event: e.Name, Args: tapArgs(e.Args, s.ns.hiddenInTap()), AckID: e.id, Unhandled: unhandled})
+	}
+	if unhandled {
 		// As in socket.io: an event nobody listens for is dropped, and an ack it asked for is
 		// never sent (the client's timeout, if any, fires).
 		if s.ns.srv.log.Enabled(context.Background(), slog.LevelDebug) {

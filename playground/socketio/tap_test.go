@@ -148,3 +148,40 @@ func TestTapOneObserver(t *testing.T) {
 		t.Errorf("the new observer got %q first, want the connect", ev.Kind)
 	}
 }
+
+// TestTapUnhandled: an event nobody listens for is marked in the tap, so a demo can say why
+// nothing happened ("nobody on / listens for order").
+func TestTapUnhandled(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		setup     func(s *Socket)
+		unhandled bool
+	}{
+		{"no listener", func(s *Socket) { s.On("other", func(*Event) {}) }, true},
+		{"a listener", func(s *Socket) { s.On("order", func(*Event) {}) }, false},
+		{"onAny only", func(s *Socket) { s.OnAny(func(*Event) {}) }, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := newTestServer(t, Options{})
+			events, cancel := srv.Observe(64)
+			defer cancel()
+			srv.OnConnection(tc.setup)
+			c := dial(t, srv)
+			c.connect("/")
+			c.send(`2["order","tea"]`)
+			c.Close("transport close")
+			var in *TapEvent
+			for len(events) > 0 {
+				if ev := <-events; ev.Kind == TapEventIn {
+					in = ev
+				}
+			}
+			if in == nil || in.Event != "order" {
+				t.Fatalf("got event_in %+v, want one for order", in)
+			}
+			if in.Unhandled != tc.unhandled {
+				t.Errorf("got Unhandled %v, want %v", in.Unhandled, tc.unhandled)
+			}
+		})
+	}
+}
