@@ -562,9 +562,14 @@ func TestDemosBrowser(t *testing.T) {
 			// A emits "order" on "/": no handler there, nobody gets anything.
 			b.js(0, order("A\x000", "1 cake"))
 			b.waitFor("no handler on /", `document.querySelector("[data-testid=order-result]").dataset.state === "error"`)
-			if got := b.text(0, "[data-testid=order-result]"); !strings.Contains(got, `No "order" handler on /`) {
-				t.Errorf("order on /: got %q", got)
+			if got := b.text(0, "[data-testid=order-result]"); !strings.Contains(got, `No "order" handler on /`) || !strings.Contains(got, `Nobody on / listens for "order"`) {
+				t.Errorf("order on /: got %q, want the tap's reason", got)
 			}
+			// The no-op says why where results appear, and in the log (from the tap's event_in).
+			if got := b.text(0, "[data-testid=result-error]"); !strings.Contains(got, `Nobody on / listens for "order": the server dropped A's emit`) {
+				t.Errorf("result panel: got %q, want why nothing happened", got)
+			}
+			b.waitFor("unhandled row", `document.querySelector("[data-testid=log-row][data-kind=unhandled]") !== null`)
 			if got := evalJS[string](t, b, `document.querySelector("[data-testid=log-body]").textContent`); strings.Contains(got, "1 cake") {
 				t.Errorf(`"order" on "/" was broadcast: %q`, got)
 			}
@@ -670,6 +675,10 @@ func TestDemosBrowser(t *testing.T) {
 		b.open(lesson("queue"), 1)
 		b.js(0, col("B", "[data-testid=client-toggle]")+".click()")
 		b.waitFor("B offline", `document.querySelector("[data-client=B] [data-testid=client-status]").textContent.includes("offline")`)
+		// The status line stays true: it no longer says every client is connected.
+		if got := b.text(0, "[data-testid=demo-status]"); got != "Ready: 1 of 2 clients connected to this demo's own server (offline: B)." {
+			t.Errorf("status line with B offline: got %q", got)
+		}
 		// The lesson: "deliver two jobs to him from the dispatcher" (the first client to the second).
 		if got := evalJS[string](t, b, `document.querySelector("[data-testid=deliver-from]").value + " → " + document.querySelector("[data-testid=deliver-to]").value`); got != "A → B" {
 			t.Errorf("deliver defaults: %q, want A → B", got)
@@ -687,6 +696,7 @@ func TestDemosBrowser(t *testing.T) {
 		b.js(0, col("B", "[data-testid=client-toggle]")+".click()")
 		b.waitFor("caught up", `document.querySelector("[data-client=B] [data-testid=client-received]").textContent.includes("order #2")`)
 		b.waitFor("queue empty", `document.querySelector("[data-testid=queue-empty]") !== null`)
+		b.waitFor("status line back to all", `document.querySelector("[data-testid=demo-status]").textContent === "Ready: 2 of 2 clients connected to this demo's own server."`)
 		got := b.text(0, "[data-client=B] [data-testid=client-received]")
 		if n1, n2 := strings.Count(got, "order #1"), strings.Count(got, "order #2"); n1 != 1 || n2 != 1 || strings.Count(got, "acked") != 2 {
 			t.Errorf("B's deliveries: got %q, want each order once, acked", got)

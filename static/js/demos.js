@@ -371,7 +371,7 @@ export class DemoWidget {
     await opened;
     this.openTap();
     this.refreshSenders();
-    this.setStatus(this.readyText());
+    this.setStatus(this.readyText(), "ready");
     this.section.dataset.ready = "";
     this.markReady();
     // The editor shows code kept from an earlier visit (or a share link's): run it, so the server
@@ -405,7 +405,17 @@ export class DemoWidget {
   }
 
   readyText() {
-    return `Ready: ${this.clients.filter((c) => c.connected).length} of ${this.clients.length} clients connected to this demo's own server.`;
+    const off = this.clients.filter((c) => !c.connected).map((c) => c.name);
+    const n = this.clients.length - off.length;
+    return `Ready: ${n} of ${this.clients.length} clients connected to this demo's own server` +
+      (off.length ? ` (offline: ${off.join(", ")}).` : ".");
+  }
+
+  /** Keeps a "Ready: n of m" status line true as clients drop and come back. */
+  refreshReady() {
+    if (this.statusEl?.dataset.kind !== "ready") return;
+    const text = this.statusEl.textContent;
+    this.setStatus(text.slice(0, Math.max(0, text.indexOf("Ready: "))) + this.readyText(), "ready");
   }
 
   fail(msg) {
@@ -415,8 +425,10 @@ export class DemoWidget {
     this.markReady();
   }
 
-  setStatus(text) {
+  /** kind "ready": a line built by readyText, rewritten when a client connects or drops. */
+  setStatus(text, kind = "") {
     this.statusEl.textContent = text;
+    this.statusEl.dataset.kind = kind;
   }
 
   clientDefaults(c) {
@@ -1013,7 +1025,7 @@ export class DemoWidget {
       this.serverLost = false;
       this.tapErrors = 0;
       for (const c of this.clients) c.resume();
-      this.setStatus("The connection to the server is back. " + this.readyText());
+      this.setStatus("The connection to the server is back. " + this.readyText(), "ready");
       this.statusEl.dataset.state = "";
     };
     es.onerror = () => {
@@ -1094,7 +1106,7 @@ export class DemoWidget {
     this.refreshSenders();
     if (this.code?.edited) this.code.run().catch(() => {});
     this.statusEl.dataset.state = "";
-    this.setStatus("Server restarted: demo restarted. " + this.readyText());
+    this.setStatus("Server restarted: demo restarted. " + this.readyText(), "ready");
   }
 
   /** Stops trying: the status line says why, with a button that starts over. */
@@ -1107,6 +1119,7 @@ export class DemoWidget {
   index() {
     this.bySid.clear();
     for (const c of this.clients) for (const s of c.sockets) if (s.socket.id) this.bySid.set(s.socket.id, { client: c, nsp: s.nsp });
+    this.refreshReady(); // called whenever a client connects or drops
   }
 
   nameOf(sid) {
@@ -1189,9 +1202,22 @@ export class DemoWidget {
         return;
       case "ack_in":
         return this.logRow({ t, what: `ack from client (#${t.ackId})`, sender: t.name || this.nameOf(t.socket), ack: t.argsPreview != null ? payloadText({ preview: t.argsPreview, bytes: t.argsBytes }) : short(t.args ?? [], 40), kind: "ack_in" });
+      case "event_in":
+        if (t.unhandled) return this.onUnhandled(t);
+        return; // it would repeat what the message rows show
       default:
-        return; // event_in and ack_out would repeat what the message rows show
+        return; // ack_out would repeat what the message rows show
     }
+  }
+
+  /** An event nobody on its namespace listens for: socket.io drops it; the demo says so. */
+  onUnhandled(t) {
+    const sender = t.name || this.nameOf(t.socket);
+    this.logRow({ t, what: `${t.event}: no handler, dropped`, sender, kind: "unhandled" });
+    const ack = t.ackId >= 0 ? " and the acknowledgement it asked for never comes (the sender's timeout fires)" : "";
+    const why = `Nobody on ${t.nsp} listens for "${t.event}": the server dropped ${sender}'s emit${ack}.`;
+    this.showProblem(why);
+    this.kindDef.onUnhandled?.(this, t, why);
   }
 
   // ----- messages: receipts (real) × the tap (cross-check) -------------------------------------

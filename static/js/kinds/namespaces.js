@@ -9,6 +9,8 @@ export default {
   roomControls: true,
   multiplex: true,
 
+  init: () => ({ orderOut: null }),
+
   clientDefaults(w, c) {
     // The other namespaces refuse a connection without a token.
     if (c.auth.token === undefined) c.auth.token = "token-" + c.name;
@@ -19,6 +21,7 @@ export default {
     const from = select({ id: id("order-from"), "data-sender": "", "data-testid": "order-from" }, []);
     const item = h("input", { type: "text", id: id("order-item"), value: "1 coffee", maxlength: "200", "data-testid": "order-item" });
     const out = h("p", { class: "demo-answer", role: "status", "data-testid": "order-result" });
+    w.kindState.orderOut = out;
     return [h("div", {}, h("form", { class: "demo-row", onsubmit: (e) => {
       e.preventDefault();
       const sender = w.pickSender(from.value);
@@ -31,6 +34,7 @@ export default {
       out.dataset.state = "waiting";
       out.textContent = `${c.name} emits "order" on ${entry.nsp}…`;
       entry.socket.timeout(2000).emit("order", item.value, (err, res) => {
+        if (out.dataset.state !== "waiting") return; // the tap already said nobody listens
         if (err || res?.error) {
           out.dataset.state = "error";
           out.textContent = `${ICON.warn} No "order" handler on ${entry.nsp}: ${err ? err.message : res.error}. Only the namespaces whose handlers listen for "order" answer.`;
@@ -41,6 +45,14 @@ export default {
       });
     } }, field("From (client, namespace)", from), field("Item", item),
     h("button", { type: "submit", class: "demo-btn demo-primary", "data-testid": "order-send" }, 'Emit "order"')), out)];
+  },
+
+  /** "order" where no handler listens: said at once, from the tap, before the ack's timeout. */
+  onUnhandled(w, t, why) {
+    const out = w.kindState.orderOut;
+    if (t.event !== "order" || !out || out.dataset.state !== "waiting") return;
+    out.dataset.state = "error";
+    out.textContent = `${ICON.warn} No "order" handler on ${t.nsp}. ${why} Only the namespaces whose handlers listen for "order" answer.`;
   },
 
   controls(w, c, btn) {
