@@ -122,6 +122,12 @@ func TestBrowserClassroom(t *testing.T) {
 	tab := students[room1Student]
 	fill(t, tab, "say-text", "hello room")
 	e2eWait(t, tab, `[...document.querySelectorAll("[data-msg-text]")].some(e => e.textContent === "hello room")`)
+	// The student reloads the page: back under the same name, in the same room, and told so;
+	// the projector shows the reconnect.
+	browsertest.Do(t, tab, "reload the student's page", chromedp.Reload())
+	e2eWait(t, tab, `!document.querySelector("[data-testid=student-client]").hidden && document.querySelector("[data-testid=student-rooms]").textContent === "room-1"`)
+	e2eWait(t, tab, `document.querySelector("[data-testid=student-status]")?.textContent === "Reconnected: you are back in the class, in room-1."`)
+	e2eWait(t, present, fmt.Sprintf(`[...document.querySelectorAll("[data-testid=class-reconnect]")].some(e => e.textContent.endsWith(%q))`, "↻ "+room1Student+" reconnected (back in room-1)"))
 	browsertest.Eval[bool](t, present, `(() => { document.querySelector("[data-testid=follow]").click(); return true; })()`)
 	e2eWait(t, tab, `!document.querySelector("[data-testid=student-follow]").hidden && document.querySelector("[data-follow-content] h2, [data-follow-content] p") !== null`)
 

@@ -112,9 +112,11 @@ const nameHold = time.Minute
 // maxNameClaim bounds the claim a client sends; a longer one counts as none.
 const maxNameClaim = 64
 
-// heldName is a dropped student's name kept for the device that had it: the claim it sent.
+// heldName is a dropped student's name kept for the device that had it: the claim it sent, and
+// the breakout room it was in (a reload brings the student back there).
 type heldName struct {
 	claim string
+	room  string
 	until time.Time
 }
 
@@ -128,7 +130,7 @@ type nameHolds struct {
 // from anyone else, so their name is not held (held against everyone, it would lock them out of
 // it too). At most max names are held; when full, expired ones are forgotten first, and if none
 // has expired the name is not held.
-func (h *nameHolds) hold(key, claim string, max int) {
+func (h *nameHolds) hold(key, claim, room string, max int) {
 	if claim == "" {
 		return
 	}
@@ -148,7 +150,7 @@ func (h *nameHolds) hold(key, claim string, max int) {
 			return
 		}
 	}
-	h.m[key] = heldName{claim: claim, until: now.Add(nameHold)}
+	h.m[key] = heldName{claim: claim, room: room, until: now.Add(nameHold)}
 }
 
 // takenFrom reports whether key is held for another device than the one sending claim.
@@ -164,6 +166,19 @@ func (h *nameHolds) takenFrom(key, claim string) bool {
 		return false
 	}
 	return v.claim != claim
+}
+
+// take forgets key's hold and reports whether it was held for claim (the student is back within
+// the hold, from the same device), with the room it was in.
+func (h *nameHolds) take(key, claim string) (room string, back bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	v, ok := h.m[key]
+	delete(h.m, key)
+	if !ok || claim == "" || v.claim != claim || !time.Now().Before(v.until) {
+		return "", false
+	}
+	return v.room, true
 }
 
 // release forgets a hold (the student took the name back, or the instructor reset the class).

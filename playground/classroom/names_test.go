@@ -3,8 +3,10 @@ package classroom
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -69,8 +71,8 @@ func TestLookalikeKey(t *testing.T) {
 func TestNameHolds(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var h nameHolds
-		h.hold("ada", "claim-of-ada-123456", 10)
-		h.hold("eve", "", 10) // no claim: nobody to hold it for
+		h.hold("ada", "claim-of-ada-123456", "", 10)
+		h.hold("eve", "", "", 10) // no claim: nobody to hold it for
 		tests := []struct {
 			key, claim string
 			taken      bool
@@ -100,14 +102,14 @@ func TestNameHolds(t *testing.T) {
 		}
 
 		// Bounded: when full, only expired holds make room.
-		h.hold("a", "claim-a-0123456789", 2)
-		h.hold("b", "claim-b-0123456789", 2)
-		h.hold("c", "claim-c-0123456789", 2)
+		h.hold("a", "claim-a-0123456789", "", 2)
+		h.hold("b", "claim-b-0123456789", "", 2)
+		h.hold("c", "claim-c-0123456789", "", 2)
 		if h.takenFrom("c", "") || len(h.m) != 2 {
 			t.Errorf("a third hold over the bound of 2 was kept (%d held)", len(h.m))
 		}
 		time.Sleep(nameHold)
-		h.hold("c", "claim-c-0123456789", 2)
+		h.hold("c", "claim-c-0123456789", "", 2)
 		if !h.takenFrom("c", "") {
 			t.Error("no room made from expired holds")
 		}
@@ -256,4 +258,59 @@ func (f *classFixture) openTap(t *testing.T) *http.Response {
 	}
 	t.Cleanup(func() { resp.Body.Close() })
 	return resp
+}
+
+// A student who reloads (the connection drops, the same device is back within the hold) is put
+// back into their breakout room, and the page is told where it is; another device is not.
+func TestReloadKeepsRoom(t *testing.T) {
+	f := newClassFixture(t, Options{})
+	f.instructor()
+	ada, adaID := f.student("Ada")
+	f.ctl("breakout", map[string]any{"rooms": 2})
+	f.ctl("move", map[string]any{"student": adaID, "room": "room-2"})
+	if _, err := ada.WaitFor(`2["rooms",{"rooms":["room-2"]`, 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	dropped := make(chan string, 1)
+	f.cl.mu.Lock()
+	f.cl.students[adaID].s.OnDisconnect(func(r string) { dropped <- r }) // after the class's own handler
+	f.cl.mu.Unlock()
+	ada.Close() // a reload: the connection drops, no DISCONNECT packet
+	<-dropped
+
+	back := f.dial() // the page again, from the same device (the same claim)
+	got, err := back.ConnectNsp("/", fmt.Sprintf(`{"name":"Ada","code":%q,"claim":%q}`, f.cl.Code(), testClaim("Ada")))
+	if err != nil || !strings.HasPrefix(got, "0{") {
+		t.Fatalf("Ada back: %q %v", got, err)
+	}
+	var sid struct{ Sid string }
+	json.Unmarshal([]byte(got[1:]), &sid)
+	welcome, err := back.WaitFor(`2["welcome"`, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(welcome, `"rejoined":true`) || !strings.Contains(welcome, `"rooms":["room-2"]`) {
+		t.Errorf("welcome after a reload: %s, want rejoined in room-2", welcome)
+	}
+	f.cl.mu.Lock()
+	room := f.cl.students[sid.Sid].room
+	f.cl.mu.Unlock()
+	if room != "room-2" {
+		t.Errorf("Ada back after a reload is in %q, want room-2", room)
+	}
+	// She gets what is said in room-2.
+	f.ctl("emit", map[string]any{"to": "room", "room": "room-2", "text": "room two only"})
+	if got := msgs(back, time.Second); !slices.Contains(got, "room two only") {
+		t.Errorf("Ada back in room-2 got %q, want the room's message", got)
+	}
+
+	// Another device under her name, after she leaves again, does not get her room.
+	f.cl.mu.Lock()
+	f.cl.students[sid.Sid].s.OnDisconnect(func(r string) { dropped <- r })
+	f.cl.mu.Unlock()
+	back.Close()
+	<-dropped
+	if got := f.joinAs("Ada", "another-device-123456"); strings.HasPrefix(got, "0{") {
+		t.Errorf("another device took Ada's held name: %q", got)
+	}
 }

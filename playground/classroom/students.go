@@ -54,29 +54,42 @@ func (cl *Class) onStudent(s *socketio.Socket) {
 	if st.device != "" {
 		cl.byDevice[st.device] = s.ID()
 	}
-	cl.holds.release(folded) // back under its claim: the name is the student's again
+	// Back under its claim within the hold (a reload, a dropped network), or the same device's
+	// connection taking over its seat: the name is the student's again, and so is its room.
+	keptRoom, rejoined := cl.holds.take(folded, claim)
+	if old != nil {
+		keptRoom, rejoined = old.room, true
+	}
 	// Back after a restart of the server (a restored class): the student's breakout room again.
 	_, back := cl.awaited[folded]
 	if back {
-		if room := cl.awaited[folded].Room; validRoomOf(room, cl.rooms) {
-			st.room = room
-		}
+		keptRoom = cl.awaited[folded].Room
 		delete(cl.awaited, folded)
+	}
+	if validRoomOf(keptRoom, cl.rooms) {
+		st.room = keptRoom
 	}
 	room := st.room
 	welcome := map[string]any{"name": name, "code": cl.code, "locked": cl.locked, "follow": cl.follow, "rooms": []string{}}
+	if room != "" {
+		welcome["rooms"] = []string{room}
+	}
 	if back {
 		welcome["back"] = true // the page says the server restarted and where the student is
-		if room != "" {
-			welcome["rooms"] = []string{room}
-		}
+	} else if rejoined {
+		welcome["rejoined"] = true // the page says where the student is again
 	}
 	cl.mu.Unlock()
 	if room != "" {
 		s.Join(room)
 	}
 	cl.changed()
-	cl.in.Log().Info("a student joined", "nsp", "/", "client", name, "back", back)
+	if rejoined && !back {
+		// The projector shows it (class-present.js: onLog): who came back, and where.
+		cl.in.Log().Info("a student reconnected", "nsp", "/", "client", name, "room", room)
+	} else {
+		cl.in.Log().Info("a student joined", "nsp", "/", "client", name, "back", back)
+	}
 
 	if old != nil {
 		old.s.Emit("refused", map[string]string{"error": "you joined again from another tab or connection"})
@@ -89,7 +102,7 @@ func (cl *Class) onStudent(s *socketio.Socket) {
 		held := cl.byName[folded] == s.ID()
 		cl.unseatLocked(st)
 		if held && !cl.ended && reason != "client namespace disconnect" && reason != "server namespace disconnect" {
-			cl.holds.hold(folded, claim, 2*cl.cr.opts.MaxStudents)
+			cl.holds.hold(folded, claim, st.room, 2*cl.cr.opts.MaxStudents)
 		}
 		ts := st.tenantSock
 		cl.mu.Unlock()

@@ -476,6 +476,11 @@ function start(root) {
   }
 
   function onLog(m) {
+    if (m.msg === "a student reconnected" && m.attrs) {
+      // classroom/students.go: the same device is back (a reload, a dropped network), in its room.
+      const where = m.attrs.room ? ` (back in ${m.attrs.room})` : "";
+      prepend($("[data-events]"), h("li", { class: "class-reconnect", "data-testid": "class-reconnect" }, h("time", {}, clock(new Date(m.time))), ` ↻ ${m.attrs.client} reconnected${where}`));
+    }
     if (m.attrs && m.attrs.source === "console") {
       // The program's console.log and its errors: on the wall beside the code.
       const list = $("[data-console]");
