@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"socketlab/playground/socketio"
@@ -63,7 +64,9 @@ type call struct {
 	nsp, event, args string
 	self, socket     bool // socket.emit; socket.broadcast / socket.to
 	rooms, except    []string
-	ack              bool // timeout(…).emitWithAck
+	ack              bool // emitWithAck
+	timed            bool // with .timeout(timeout) first
+	timeout          time.Duration
 }
 
 func (c call) text() (js, goCall string) {
@@ -97,8 +100,12 @@ func (c call) text() (js, goCall string) {
 		js += ".except(" + q + ")"
 		goCall += ".Except(" + q + ")"
 	}
+	if c.timed {
+		js += fmt.Sprintf(".timeout(%d)", c.timeout.Milliseconds())
+		goCall += ".Timeout(" + goDuration(c.timeout) + ")"
+	}
 	if c.ack {
-		return js + ".timeout(…).emitWithAck(" + a + ")", goCall + ".Timeout(…).EmitWithAck(ctx, " + a + ")"
+		return js + ".emitWithAck(" + a + ")", goCall + ".EmitWithAck(ctx, " + a + ")"
 	}
 	return js + ".emit(" + a + ")", goCall + ".Emit(" + a + ")"
 }
@@ -106,7 +113,7 @@ func (c call) text() (js, goCall string) {
 // tapCall is the call behind a tap event_out: socket.emit for one socket; socket.broadcast or
 // socket.to when a socket emitted leaving itself out; io or io.of(nsp) otherwise.
 func tapCall(ev socketio.TapEvent) (js, goCall string) {
-	c := call{nsp: ev.Nsp, event: ev.Event, args: argsText(ev.Args), rooms: ev.Rooms, ack: ev.AckID >= 0}
+	c := call{nsp: ev.Nsp, event: ev.Event, args: argsText(ev.Args), rooms: ev.Rooms, ack: ev.AckID >= 0, timed: ev.Timed, timeout: ev.Timeout}
 	if ev.ArgsPreview != "" {
 		c.args = "/* " + sizeText(ev.ArgsSize) + " of arguments */" // the tap kept a preview only
 	}
@@ -124,6 +131,27 @@ func tapCall(ev socketio.TapEvent) (js, goCall string) {
 	return c.text()
 }
 
+// compactJSON is v as JSON with sorted keys and <, >, & as they are.
+func compactJSON(v any) string {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	enc.Encode(v) // v came from json.Unmarshal, or is a string: it encodes
+	return strings.TrimSuffix(b.String(), "\n")
+}
+
+// goDuration prints d as a Go expression: 5 * time.Second, 250 * time.Millisecond.
+func goDuration(d time.Duration) string {
+	switch {
+	case d <= 0:
+		return "0"
+	case d%time.Second == 0:
+		return fmt.Sprintf("%d * time.Second", d/time.Second)
+	default:
+		return fmt.Sprintf("%d * time.Millisecond", d.Milliseconds())
+	}
+}
+
 // maxArgText is how much of each argument a call shows.
 const maxArgText = 40
 
@@ -135,15 +163,15 @@ func argsText(args []json.RawMessage) string {
 		var v any
 		s := string(raw)
 		if json.Unmarshal(raw, &v) == nil {
-			var b bytes.Buffer
-			enc := json.NewEncoder(&b)
-			enc.SetEscapeHTML(false)
-			if enc.Encode(v) == nil {
-				s = strings.TrimSuffix(b.String(), "\n")
-			}
+			s = compactJSON(v)
 		}
 		if utf8.RuneCountInString(s) > maxArgText {
-			s = string([]rune(s)[:maxArgText-1]) + "…"
+			if str, ok := v.(string); ok {
+				// Cut inside the quotes: the string still reads as one ("Grace, in b…").
+				s = compactJSON(string([]rune(str)[:maxArgText-3]) + "…")
+			} else {
+				s = string([]rune(s)[:maxArgText-1]) + "…"
+			}
 		}
 		parts = append(parts, s)
 	}

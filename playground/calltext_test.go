@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"socketlab/playground/socketio"
 )
 
 // openTap subscribes to an instance's tap; each call of the function it returns is the next
@@ -70,9 +72,34 @@ func TestCallText(t *testing.T) {
 func TestArgsText(t *testing.T) {
 	long := json.RawMessage(`"` + strings.Repeat("é", 50) + `"`)
 	got := argsText([]json.RawMessage{json.RawMessage(`{"b": [1, 2], "a": "<x>"}`), long, json.RawMessage(`{"_placeholder":true,"num":0}`)})
-	want := `{"a":"<x>","b":[1,2]}, "` + strings.Repeat("é", 38) + `…, {"_placeholder":true,"num":0}`
+	want := `{"a":"<x>","b":[1,2]}, "` + strings.Repeat("é", 37) + `…", {"_placeholder":true,"num":0}` // a cut string keeps its closing quote
 	if got != want {
 		t.Errorf("argsText = %s\nwant %s", got, want)
+	}
+}
+
+// TestTapCallAck: an emit with an ack shows its timeout as the code wrote it, in both languages.
+func TestTapCallAck(t *testing.T) {
+	tests := []struct {
+		name       string
+		ev         socketio.TapEvent
+		js, goCall string
+	}{
+		{"timeout in seconds", socketio.TapEvent{Nsp: "/", Event: "rate", AckID: 1, Timed: true, Timeout: 5 * time.Second},
+			`io.timeout(5000).emitWithAck("rate")`, `io.Timeout(5 * time.Second).EmitWithAck(ctx, "rate")`},
+		{"timeout in ms, to a socket", socketio.TapEvent{Nsp: "/", Socket: "s1", Scope: "socket", Event: "rate", AckID: 2, Timed: true, Timeout: 1500 * time.Millisecond},
+			`socket.timeout(1500).emitWithAck("rate")`, `s.Timeout(1500 * time.Millisecond).EmitWithAck(ctx, "rate")`},
+		{"no timeout", socketio.TapEvent{Nsp: "/", Event: "rate", AckID: 3},
+			`io.emitWithAck("rate")`, `io.EmitWithAck(ctx, "rate")`},
+		{"no ack", socketio.TapEvent{Nsp: "/", Event: "rate", AckID: -1, Args: []json.RawMessage{json.RawMessage(`"io.to([lobby, staff]): Grace, in both, gets it once"`)}},
+			`io.emit("rate", "io.to([lobby, staff]): Grace, in both…")`, `io.Emit("rate", "io.to([lobby, staff]): Grace, in both…")`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if js, goCall := tapCall(tt.ev); js != tt.js || goCall != tt.goCall {
+				t.Errorf("tapCall = %s / %s\nwant %s / %s", js, goCall, tt.js, tt.goCall)
+			}
+		})
 	}
 }
 

@@ -601,6 +601,7 @@ func (ns *Namespace) observeOut(o *Operator, event string, open []byte, id int64
 		Kind: TapEventOut, Nsp: ns.name, Socket: o.sender, Event: event,
 		Args: argsOf(closeArgs(open, ""), 1), AckID: id, Scope: o.scope(),
 		Rooms: slices.Clone(o.rooms), Except: slices.Clone(o.except), Recipients: ids,
+		Timeout: o.timeout, Timed: o.timed,
 	})
 }
 

@@ -458,6 +458,10 @@ type TapEvent struct {
 	Reason      string   // disconnect
 	Err         string   // connect_error, middleware
 	Unhandled   bool     // event_in: no handler (nor OnAny) on the socket listened for it, so it was dropped
+	// Timeout is an event_out's ack timeout when the emit had one (Operator.Timeout); Timed says
+	// it had (a Timeout of 0 times out at once).
+	Timeout time.Duration
+	Timed   bool
 }
 
 // tap hands the hub's observations to its one observer (Server.Observe). Fanning them out to
