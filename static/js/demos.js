@@ -782,7 +782,7 @@ export class DemoWidget {
   }
 
   buildConsole() {
-    this.consoleEl = h("div", { class: "demo-console", "data-testid": "console", role: "log", "aria-label": "Server console", tabindex: "0" });
+    this.consoleEl = h("div", { class: "demo-console", "data-testid": "console", role: "log", "aria-live": "off", "aria-label": "Server console", tabindex: "0" }); // announced: the result only
     return h("section", { class: "demo-panel", "aria-label": "Server console (proof of life)" },
       h("h3", { class: "demo-h" }, "Server console"), this.consoleEl);
   }
@@ -806,7 +806,7 @@ export class DemoWidget {
     const head = h("div", { role: "row", class: "demo-log-row demo-log-head" },
       ["Time", "Namespace", "What", "Room", "Sender", "Scope / call", "Recipients", "Ack"].map((t) => h("span", { role: "columnheader" }, t)));
     const table = h("div", { role: "table", class: "demo-log-table", "aria-label": "Event log, newest first" }, h("div", { role: "rowgroup" }, head), this.logBody);
-    const wrap = h("div", { class: "demo-log-wrap", role: "log", "aria-live": "polite", "aria-relevant": "additions", "aria-label": "Event log", tabindex: "0" }, table);
+    const wrap = h("div", { class: "demo-log-wrap", role: "log", "aria-live": "off", "aria-label": "Event log", tabindex: "0" }, table); // one announcement per emit: the result's
     return h("section", { class: "demo-panel demo-log", "aria-labelledby": id("log-h") },
       h("div", { class: "demo-log-bar" }, h("h3", { class: "demo-h", id: id("log-h") }, "Event log"), field("Filter", filter), this.pauseBtn, clear, this.heldEl),
       wrap);
