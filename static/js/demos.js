@@ -1249,7 +1249,8 @@ export class DemoWidget {
       m.whole = true;
     }
     m.receivedSids.add(sid);
-    c.received.unshift({ icon: ICON.received, text: `${event} ${argText(args)}${nsp !== c.namespace ? " on " + nsp : ""}` });
+    const shown = this.kindDef.receivedText?.(event, args) ?? `${event} ${argText(args)}`;
+    c.received.unshift({ icon: ICON.received, text: `${shown}${nsp !== c.namespace ? " on " + nsp : ""}` });
     if (c.received.length > MAX_RECEIVED) c.received.length = MAX_RECEIVED;
     c.flash = true;
     this.renderClient(c); // its received list changed, whether or not m is the message on show

@@ -24,6 +24,13 @@ export default {
   },
 
   say(w, c, text) {
-    sendChat(w, c, text, false);
+    sendChat(w, c, text, true);
+  },
+
+  /** A chat reads as one: "Grace: hi all", not the event's JSON. */
+  receivedText(event, args) {
+    const m = args[0];
+    if (event !== "chat message" || typeof m?.from !== "string" || typeof m?.text !== "string") return undefined;
+    return `${m.from}: ${m.text}`;
   },
 };

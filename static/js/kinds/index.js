@@ -15,6 +15,7 @@
  *   drawClient(w, c)          updates the column's kind-specific controls
  *   side(w)                   an element for the side column
  *   onState(w, state)         the server's state message (docs/play-api.md)
+ *   receivedText(event, args) how a client's received list shows an event (default: its name and JSON)
  *   onUnhandled(w, tap, why)  an event nobody on its namespace listens for (the tap's event_in, unhandled)
  */
 import acks from "./acks.js";
