@@ -20,6 +20,8 @@ import (
 // middleware) are in kind_common.go.
 type Kind struct {
 	Name string
+	// Title is what the page calls the demo ("Live demo: Who gets an emit"); Name when empty.
+	Title string
 	// Setup registers the kind's middleware and handlers on a new instance's hub.
 	Setup func(in *Instance)
 	// JS is the kind's server as socket.io v4 JavaScript (a text/template over jsView): a
@@ -64,6 +66,14 @@ var kindByName = func() map[string]*Kind {
 
 // KindOf returns the registered kind of that name, or nil.
 func KindOf(name string) *Kind { return kindByName[name] }
+
+// KindTitle is the title of the demo kind name, for people (its name if it has none).
+func KindTitle(name string) string {
+	if k := kindByName[name]; k != nil && k.Title != "" {
+		return k.Title
+	}
+	return name
+}
 
 // jsView is what a kind's JavaScript template sees: the demo's config, ready to print.
 type jsView struct {

@@ -12,7 +12,7 @@ import (
 
 // The acks demo: a client asks the server to put a question to another client and to wait, at
 // most a timeout, for its answer (an acknowledgement).
-var acksKind = &Kind{Name: "acks", Setup: setupAcks, JS: acksJS, Show: []string{"acks", "common"}}
+var acksKind = &Kind{Name: "acks", Title: "Acknowledgements", Setup: setupAcks, JS: acksJS, Show: []string{"acks", "common"}}
 
 const maxAskTimeout = 10 * time.Second
 

@@ -7,7 +7,7 @@ import (
 )
 
 // The chat demo: what a client sends as "chat message" goes to everyone, with its name.
-var chatKind = &Kind{Name: "chat", Setup: setupChat, JS: chatJS, Show: []string{"chat", "common"}}
+var chatKind = &Kind{Name: "chat", Title: "A chat room", Setup: setupChat, JS: chatJS, Show: []string{"chat", "common"}}
 
 // show:chat
 func setupChat(in *Instance) {

@@ -10,7 +10,7 @@ import (
 // The console demo: the server's own log (connects, every event a client sends, disconnects),
 // live. Besides the handlers every demo has (kind_common.go), it logs each event it gets, as
 // lesson 3's server does with socket.onAny.
-var consoleKind = &Kind{Name: "console", Setup: setupConsole, JS: consoleJS, Show: []string{"console", "common"}}
+var consoleKind = &Kind{Name: "console", Title: "The server console", Setup: setupConsole, JS: consoleJS, Show: []string{"console", "common"}}
 
 // show:console
 func setupConsole(in *Instance) {

@@ -8,7 +8,7 @@ import (
 
 // The namespaces demo: "/" lets everyone in; every other namespace has its own middleware (no
 // token, no connection) and an "order" event that "/" does not have.
-var namespacesKind = &Kind{Name: "namespaces", Setup: setupNamespaces, JS: namespacesJS, Show: []string{"namespaces", "common"}}
+var namespacesKind = &Kind{Name: "namespaces", Title: "Namespaces and middleware", Setup: setupNamespaces, JS: namespacesJS, Show: []string{"namespaces", "common"}}
 
 // show:namespaces
 func setupNamespaces(in *Instance) {

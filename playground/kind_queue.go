@@ -10,7 +10,7 @@ import (
 // The queue demo: deliveries wait on the server until their client acknowledges them, and a
 // client that lost its network comes back to the same session (connection state recovery).
 var queueKind = &Kind{
-	Name: "queue", Setup: setupQueue, JS: queueJS, Show: []string{"queue", "common"},
+	Name: "queue", Title: "A queue for offline clients", Setup: setupQueue, JS: queueJS, Show: []string{"queue", "common"},
 	Recovery: &socketio.RecoveryOptions{MaxDisconnectionDuration: recoveryWindow, SkipMiddlewares: true},
 	NewState: func() any { return &queueState{queues: map[string][]queued{}, flushing: map[string]bool{}} },
 	StateLocked: func(st any, out map[string]any) {

@@ -9,7 +9,7 @@ import (
 
 // The tenants demo: one dynamic namespace per organisation (/org-acme, /org-globex, …), created
 // on first use and guarded by the organisation's token.
-var tenantsKind = &Kind{Name: "tenants", Setup: setupTenants, JS: tenantsJS, Show: []string{"tenants", "common"}}
+var tenantsKind = &Kind{Name: "tenants", Title: "A namespace per tenant", Setup: setupTenants, JS: tenantsJS, Show: []string{"tenants", "common"}}
 
 var tenantNamespace = regexp.MustCompile(`^/org-[a-z0-9-]+$`)
 

@@ -114,7 +114,16 @@ type NotFoundView struct {
 // its data-* attributes. ConfigJSON must be a JSON object (validated by the caller).
 type DemoView struct {
 	ID, Name   string
+	Title      string // for people ("Who gets an emit"); Name when empty
 	ConfigJSON string
+}
+
+// title is what the page calls the demo.
+func (v DemoView) title() string {
+	if v.Title != "" {
+		return v.Title
+	}
+	return v.Name
 }
 
 // ChoiceView is one answer of a quiz question. TextHTML and ExplanationHTML

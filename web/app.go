@@ -132,7 +132,7 @@ func demoView(d blocks.Demo) templates.DemoView {
 	if len(cfg) == 0 {
 		cfg = json.RawMessage("{}")
 	}
-	return templates.DemoView{ID: d.ID, Name: d.Name, ConfigJSON: string(cfg)}
+	return templates.DemoView{ID: d.ID, Name: d.Name, Title: playground.KindTitle(d.Name), ConfigJSON: string(cfg)}
 }
 
 func quizView(q blocks.Quiz) templates.QuizView {

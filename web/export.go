@@ -109,7 +109,7 @@ func Export(o ExportOptions) (int, error) {
 
 // staticDemo is what a demo does, in words and calls: its clients, then each scripted step.
 func staticDemo(d blocks.Demo) templates.StaticWidgetView {
-	v := templates.StaticWidgetView{Label: "Live demo: " + d.Name}
+	v := templates.StaticWidgetView{Label: "Live demo: " + playground.KindTitle(d.Name)}
 	cfg, err := playground.ParseDemo(d.Name, d.Config)
 	if err != nil {
 		return v // the loader validated it; nothing more to say

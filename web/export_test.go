@@ -60,7 +60,7 @@ func TestBrowserExport(t *testing.T) {
 	browsertest.Do(t, ctx, "open the rooms lesson", chromedp.Click(chromedp.CSS(`[data-slug=rooms] a.lesson-link`)))
 	e2eWait(t, ctx, `location.pathname.endsWith("/lessons/rooms.html") && document.readyState === "complete"`)
 	live := browsertest.Eval[string](t, ctx, `document.querySelector("[data-testid=static-widget]").textContent`)
-	for _, want := range []string{"Live demo: rooms", `io.to("lobby").emit("news"`, "socketlab serve"} {
+	for _, want := range []string{"Live demo: Rooms", `io.to("lobby").emit("news"`, "socketlab serve"} {
 		if !strings.Contains(live, want) {
 			t.Errorf("the demo says %q, want %q in it", live, want)
 		}
