@@ -301,8 +301,12 @@ func TestBrowserSiteJS(t *testing.T) {
 		if got := browsertest.Eval[string](t, ctx, `document.getElementById("sl-q1--a--2-explanation").querySelector("[data-verdict]").textContent`); !strings.Contains(got, "Not this one") {
 			t.Errorf("verdict: got %q", got)
 		}
-		if got := browsertest.Eval[string](t, ctx, `localStorage.getItem("socketlab:progress:emit")`); got != "done" {
-			t.Errorf("answering every question should mark the lesson done, got %q", got)
+		// Answering is not passing: done means the quiz is right.
+		if got := browsertest.Eval[string](t, ctx, `localStorage.getItem("socketlab:progress:emit")`); got != "visited" {
+			t.Errorf("a quiz answered with a wrong answer: progress %q, want visited", got)
+		}
+		if got := browsertest.Eval[string](t, ctx, `document.querySelector("[data-done-status]").textContent`); got != "To finish this lesson: answer the quiz right." {
+			t.Errorf("done status with a wrong answer: %q", got)
 		}
 		click("sl-q1--a--1")
 		if got := browsertest.Eval[string](t, ctx, `document.querySelector("[data-quiz-result]").textContent`); got != "" {
@@ -314,8 +318,11 @@ func TestBrowserSiteJS(t *testing.T) {
 		if n := browsertest.Eval[int](t, ctx, `document.querySelectorAll("[data-explanation]:not([hidden])").length`); n != 5 {
 			t.Errorf("visible explanations after all right: got %d, want 5", n)
 		}
-		if got := browsertest.Eval[string](t, ctx, `document.querySelector("[data-mark-done]").getAttribute("aria-pressed")`); got != "true" {
-			t.Errorf("mark-done aria-pressed: got %q, want true", got)
+		if got := browsertest.Eval[string](t, ctx, `localStorage.getItem("socketlab:progress:emit") + " " + document.querySelector("[data-done-status]").textContent`); got != "done ✓ Done: quiz passed." {
+			t.Errorf("a quiz answered right: progress and status %q, want done", got)
+		}
+		if browsertest.Eval[bool](t, ctx, `document.querySelector("[data-mark-done]").getClientRects().length > 0`) {
+			t.Errorf("a lesson with a quiz shows the Mark as done button: passing is what counts")
 		}
 
 		browsertest.Do(t, ctx, "reload", chromedp.Reload(), ready(`[data-done-wrap]:not([hidden])`))
@@ -325,14 +332,8 @@ func TestBrowserSiteJS(t *testing.T) {
 		if got := browsertest.Eval[string](t, ctx, `document.querySelector("[data-quiz-result]").textContent`); !strings.Contains(got, "Correct!") {
 			t.Errorf("restored result: got %q", got)
 		}
-		// Undo and redo "done" by hand.
-		browsertest.Eval[bool](t, ctx, `document.querySelector("[data-mark-done]").click(), true`)
-		if got := browsertest.Eval[string](t, ctx, `localStorage.getItem("socketlab:progress:emit")`); got != "visited" {
-			t.Errorf("undo done: got %q, want visited", got)
-		}
-		browsertest.Eval[bool](t, ctx, `document.querySelector("[data-mark-done]").click(), true`)
-		if got := browsertest.Eval[string](t, ctx, `document.querySelector("[data-done-status]").textContent`); got != "Marked as done." {
-			t.Errorf("done status: got %q", got)
+		if got := browsertest.Eval[string](t, ctx, `document.querySelector("[data-done-status]").textContent`); got != "✓ Done: quiz passed." {
+			t.Errorf("done status after a reload: got %q", got)
 		}
 		noErrors(t, ctx)
 	})
@@ -380,15 +381,27 @@ func TestBrowserSiteJS(t *testing.T) {
 		noErrors(t, ctx)
 	})
 
-	t.Run("reaching the end marks done", func(t *testing.T) {
+	t.Run("reaching the end is not done; without a quiz the reader says so", func(t *testing.T) {
 		browsertest.Do(t, ctx, "open intro", chromedp.Navigate(srv.URL+"/lessons/intro"), ready(`[data-done-wrap]:not([hidden])`))
 		if got := browsertest.Eval[string](t, ctx, `localStorage.getItem("socketlab:progress:intro")`); got != "visited" {
 			t.Fatalf("progress on arrival: got %q, want visited", got)
 		}
 		browsertest.Eval[bool](t, ctx, `window.scrollTo(0, document.documentElement.scrollHeight), true`)
-		got, err := chromedp.Run(ctx, chromedp.Poll[string](`localStorage.getItem("socketlab:progress:intro") === "done" && document.querySelector("[data-done-status]").textContent`, chromedp.WithPollingTimeout(5*time.Second)))
-		if err != nil || !strings.Contains(got, "reached the end") {
-			t.Errorf("after scrolling to the end: status %q (%v)", got, err)
+		if got := browsertest.Eval[string](t, ctx, `localStorage.getItem("socketlab:progress:intro")`); got != "visited" {
+			t.Errorf("after scrolling to the end: progress %q, want visited (scrolling is not done)", got)
+		}
+		// Mark as done, undo, and done again, by hand.
+		browsertest.Eval[bool](t, ctx, `document.querySelector("[data-mark-done]").click(), true`)
+		if got := browsertest.Eval[string](t, ctx, `localStorage.getItem("socketlab:progress:intro") + " " + document.querySelector("[data-mark-done]").getAttribute("aria-pressed")`); got != "done true" {
+			t.Errorf("mark done: got %q", got)
+		}
+		browsertest.Eval[bool](t, ctx, `document.querySelector("[data-mark-done]").click(), true`)
+		if got := browsertest.Eval[string](t, ctx, `localStorage.getItem("socketlab:progress:intro")`); got != "visited" {
+			t.Errorf("undo done: got %q, want visited", got)
+		}
+		browsertest.Eval[bool](t, ctx, `document.querySelector("[data-mark-done]").click(), true`)
+		if got := browsertest.Eval[string](t, ctx, `document.querySelector("[data-done-status]").textContent`); got != "Marked as done." {
+			t.Errorf("done status: got %q", got)
 		}
 		noErrors(t, ctx)
 	})

@@ -176,6 +176,16 @@ func TestExerciseInEditorBrowser(t *testing.T) {
 	if n := evalJS[int](t, b, `[...document.querySelectorAll("[data-testid=exercise-result]")].filter((r) => r.textContent.startsWith("✓")).length`); n != 2 {
 		t.Errorf("%d checks passed, want 2", n)
 	}
+	// The exercise alone does not finish the lesson: its quiz is still to pass.
+	if got := evalJS[string](t, b, `localStorage.getItem("socketlab:progress:chat") + " " + document.querySelector("[data-done-status]").textContent`); got != "visited To finish this lesson: answer the quiz right." {
+		t.Errorf("after the exercise: %q, want the quiz still to do", got)
+	}
+	b.js(0, `{ const f = document.querySelector("form[data-quiz]");
+		for (const fs of f.querySelectorAll("fieldset[data-question]")) for (const i of fs.querySelectorAll("input")) i.checked = i.dataset.correct === "true";
+		f.querySelector("[data-testid=quiz-check]").click(); }`)
+	if got := evalJS[string](t, b, `localStorage.getItem("socketlab:progress:chat") + " " + document.querySelector("[data-done-status]").textContent`); got != "done ✓ Done: quiz and exercise passed." {
+		t.Errorf("after the exercise and the quiz: %q, want done", got)
+	}
 	b.run("reload", chromedp.Navigate(base+"/lessons/chat"))
 	b.waitFor("demos ready", `[...document.querySelectorAll("section.demo")].every((s) => s.dataset.ready !== undefined)`)
 	if got := evalJS[string](t, b, ex+`.querySelector("[data-testid=exercise-status]").textContent`); !strings.Contains(got, "Passed") {

@@ -123,6 +123,7 @@ export function exercisePassed(slug, id) {
 export function setExercisePassed(slug, id) {
   store.set(`exercise:${slug}:${id}`, "passed");
   if (progress(slug) === "none") setProgress(slug, "visited");
+  document.dispatchEvent(new CustomEvent("socketlab:exercise-passed", { detail: { slug, id } }));
 }
 
 const PROGRESS_LABEL = {
@@ -185,22 +186,45 @@ function initLesson(article) {
   const wrap = article.querySelector("[data-done-wrap]");
   const button = article.querySelector("[data-mark-done]");
   const status = article.querySelector("[data-done-status]");
+  // What "done" asks: every quiz answered right and every exercise passed. A lesson with
+  // neither is done when the reader says so (the button); scrolling to the end is not done.
+  const quizzes = [...article.querySelectorAll("form[data-quiz]")];
+  const exercises = [...article.querySelectorAll("section.exercise[data-exercise-id]")].map((e) => e.dataset.exerciseId);
+  const graded = quizzes.length + exercises.length > 0;
+  const passedQuizzes = new Set();
 
+  const todo = () => {
+    const left = [];
+    const q = quizzes.filter((f) => !passedQuizzes.has(f)).length;
+    if (q) left.push(quizzes.length === 1 ? "answer the quiz right" : `answer ${q} more quiz${q === 1 ? "" : "zes"} right`);
+    const e = exercises.filter((id) => !exercisePassed(slug, id)).length;
+    if (e) left.push(exercises.length === 1 ? "pass the exercise" : `pass ${e} more exercise${e === 1 ? "" : "s"}`);
+    return left;
+  };
   const render = () => {
     const done = progress(slug) === "done";
+    if (graded) {
+      if (button) button.hidden = true;
+      const left = todo();
+      if (done && left.length === 0) status.textContent = "✓ Done: " + (exercises.length ? "quiz and exercise passed." : "quiz passed.");
+      else if (done) status.textContent = "✓ Done.";
+      else status.textContent = `To finish this lesson: ${left.join(" and ")}.`;
+      status.dataset.state = done ? "done" : "todo";
+      return;
+    }
     if (!button) return;
     button.setAttribute("aria-pressed", String(done));
     button.textContent = done ? "✓ Done (undo)" : "Mark as done";
   };
-  const markDone = (message) => {
-    if (progress(slug) === "done") return;
-    setProgress(slug, "done");
+  const evaluate = () => {
+    if (graded && progress(slug) !== "done" && todo().length === 0) {
+      setProgress(slug, "done");
+      announce("Lesson done: everything passed.");
+    }
     render();
-    if (status) status.textContent = message;
   };
 
   if (wrap) wrap.hidden = false;
-  render();
   window.addEventListener("pageshow", (e) => {
     if (!e.persisted) return;
     visit();
@@ -212,40 +236,27 @@ function initLesson(article) {
       render();
       if (status) status.textContent = "Marked as not done.";
     } else {
-      markDone("Marked as done.");
+      setProgress(slug, "done");
+      render();
+      if (status) status.textContent = "Marked as done.";
     }
   });
+  document.addEventListener("socketlab:exercise-passed", (e) => {
+    if (e.detail?.slug === slug) evaluate();
+  });
 
-  // Reaching the end counts as done, but only after actually scrolling there:
-  // a short page that fits the screen is not "read" just by opening it.
-  const end = article.querySelector("[data-lesson-end]");
-  if (end && "IntersectionObserver" in window) {
-    const io = new IntersectionObserver((entries) => {
-      const reached = entries.some((e) => e.isIntersecting);
-      if (reached && window.scrollY > 0) {
-        markDone("Done: you reached the end.");
-        io.disconnect();
-      }
-    });
-    io.observe(end);
-  }
-
-  initQuizzes(article, slug, () =>
-    markDone("Done: all quizzes answered."),
-  );
+  initQuizzes(article, slug, (form, passed) => {
+    if (passed) passedQuizzes.add(form);
+    else passedQuizzes.delete(form);
+    evaluate();
+  });
+  render();
 }
 
 // ---- quizzes: socketlab:quiz:<slug>:<quizID> = {"answers":{qid:[cid]}, "checked":bool}
 
-function initQuizzes(root, slug, onAllAnswered) {
+function initQuizzes(root, slug, onGraded) {
   const forms = [...root.querySelectorAll("form[data-quiz]")];
-  if (forms.length === 0) return;
-  const complete = new Set();
-  const maybeAllAnswered = (form, allAnswered) => {
-    if (allAnswered) complete.add(form);
-    if (complete.size === forms.length) onAllAnswered();
-  };
-
   for (const form of forms) {
     const key = `quiz:${slug}:${form.dataset.quiz}`;
     const saved = store.getJSON(key);
@@ -253,7 +264,7 @@ function initQuizzes(root, slug, onAllAnswered) {
       restoreAnswers(form, saved.answers);
       if (saved.checked) {
         const r = gradeQuiz(form);
-        if (r.answered === r.total) complete.add(form);
+        onGraded(form, r.right === r.total);
       }
     }
 
@@ -261,7 +272,7 @@ function initQuizzes(root, slug, onAllAnswered) {
       e.preventDefault();
       const r = gradeQuiz(form);
       store.setJSON(key, { answers: collectAnswers(form), checked: true });
-      maybeAllAnswered(form, r.answered === r.total);
+      onGraded(form, r.right === r.total);
     });
     form.addEventListener("change", (e) => {
       // A changed answer invalidates that question's verdict until checked again.
