@@ -127,6 +127,14 @@ func browserServer(t *testing.T, gate *jsGate) *httptest.Server {
 	emit.Body, emit.TOC = body, []TOCItem{{2, "events", "Events"}, {3, "acks", "Acks"}}
 	emit.Objectives, emit.Questions = []string{"Emit an event"}, []string{"What is an event?"}
 	views["emit"] = emit
+	pair := func(js, goCode string) string {
+		return `<div class="code" data-copy data-lang="js"><pre><code>` + js + `</code></pre></div>` +
+			`<div class="code" data-copy data-lang="go"><pre><code>` + goCode + `</code></pre></div>`
+	}
+	rooms := views["rooms"]
+	rooms.Body = `<p>Join a room.</p>` + pair(`socket.join("a");`, `s.Join("a")`) + `<p>Then emit.</p>` +
+		pair(`io.to("a").emit("x");`, `io.To("a").Emit("x")`) + `<div class="code" data-copy data-lang="js"><pre><code>alone();</code></pre></div>`
+	views["rooms"] = rooms
 
 	mux := http.NewServeMux()
 	asset := func(ctype string, b []byte) http.HandlerFunc {
@@ -422,6 +430,35 @@ func TestBrowserSiteJS(t *testing.T) {
 		gate.release()
 		browsertest.Do(t, ctx, "site.js runs", ready(`[data-theme-switch]:not([hidden])`))
 		browsertest.Eval[bool](t, ctx, `localStorage.removeItem("socketlab:theme"), true`)
+		noErrors(t, ctx)
+	})
+
+	t.Run("language tabs", func(t *testing.T) {
+		browsertest.Do(t, ctx, "open rooms", chromedp.Navigate(srv.URL+"/lessons/rooms"), ready(`[data-done-wrap]:not([hidden])`))
+		shown := func() string {
+			return browsertest.Eval[string](t, ctx, `[...document.querySelectorAll("[data-code-tabs]")].map(g =>
+				[...g.querySelectorAll("[role=tab]")].map(b => b.textContent + (b.getAttribute("aria-selected") === "true" ? "*" : "")).join("/") + ":" +
+				[...g.querySelectorAll("[role=tabpanel]")].filter(p => p.getClientRects().length > 0).map(p => p.textContent.replace(/^.*Copy/, "")).join()).join(" | ")`)
+		}
+		if got := shown(); got != `JavaScript*/Go:socket.join("a"); | JavaScript*/Go:io.to("a").emit("x");` {
+			t.Errorf("tabs on arrival: %s", got)
+		}
+		if n := browsertest.Eval[int](t, ctx, `[...document.querySelectorAll("div.code")].filter(c => !c.closest("[data-code-tabs]")).length`); n != 1 {
+			t.Errorf("%d code blocks outside tabs, want 1 (the one without a pair)", n)
+		}
+		browsertest.Do(t, ctx, "choose Go", chromedp.Click(chromedp.CSS(`[data-code-tabs] [role=tab][data-lang=go]`)))
+		if got := shown(); got != `JavaScript/Go*:s.Join("a") | JavaScript/Go*:io.To("a").Emit("x")` {
+			t.Errorf("after choosing Go (every pair follows): %s", got)
+		}
+		browsertest.Do(t, ctx, "reload", chromedp.Reload(), ready(`[data-done-wrap]:not([hidden])`))
+		if got := shown(); got != `JavaScript/Go*:s.Join("a") | JavaScript/Go*:io.To("a").Emit("x")` {
+			t.Errorf("after a reload (the choice is remembered): %s", got)
+		}
+		browsertest.Do(t, ctx, "focus the Go tab", chromedp.Focus(chromedp.CSS(`[data-code-tabs] [role=tab][data-lang=go]`)))
+		browsertest.Do(t, ctx, "arrow left", chromedp.KeyEvent(kb.ArrowLeft))
+		if got := browsertest.Eval[string](t, ctx, `document.activeElement.textContent + " " + localStorage.getItem("socketlab:code-lang")`); got != "JavaScript js" {
+			t.Errorf("after ArrowLeft: focus and choice %q", got)
+		}
 		noErrors(t, ctx)
 	})
 

@@ -466,6 +466,82 @@ function initCopyButtons() {
   }
 }
 
+// ---- language tabs: a ```js block right before a ```go block (or the other way round) shows as
+// two tabs, JavaScript and Go; the choice is one for the site (socketlab:code-lang).
+
+const CODE_LANGS = { js: "JavaScript", javascript: "JavaScript", go: "Go" };
+const langOf = (el) => (CODE_LANGS[el?.dataset?.lang] === "JavaScript" ? "js" : el?.dataset?.lang === "go" ? "go" : "");
+const codeTabGroups = [];
+
+function showCodeLang(lang) {
+  for (const g of codeTabGroups) g.select(lang, false);
+}
+
+function initCodeTabs(root) {
+  let n = 0;
+  for (const first of root.querySelectorAll("div.code[data-lang]")) {
+    const second = first.nextElementSibling;
+    const a = langOf(first);
+    const b = langOf(second);
+    if (!a || !b || a === b || first.closest("[data-code-tabs]") || second.closest("[data-code-tabs]") || !second.matches("div.code[data-lang]")) continue;
+    const id = `code-tabs-${++n}`;
+    const group = document.createElement("div");
+    group.className = "code-tabs";
+    group.dataset.codeTabs = "";
+    group.dataset.testid = "code-tabs";
+    const list = document.createElement("div");
+    list.setAttribute("role", "tablist");
+    list.setAttribute("aria-label", "Language");
+    first.before(group);
+    const panels = { [a]: first, [b]: second };
+    const tabs = {};
+    for (const lang of [a, b]) {
+      const panel = panels[lang];
+      panel.id ||= `${id}-${lang}`;
+      panel.setAttribute("role", "tabpanel");
+      const tab = document.createElement("button");
+      tab.type = "button";
+      tab.setAttribute("role", "tab");
+      tab.id = `${id}-tab-${lang}`;
+      tab.setAttribute("aria-controls", panel.id);
+      tab.dataset.lang = lang;
+      tab.textContent = CODE_LANGS[lang];
+      panel.setAttribute("aria-labelledby", tab.id);
+      tabs[lang] = tab;
+      list.append(tab);
+    }
+    group.append(list, first, second);
+    const select = (lang, remember) => {
+      if (!tabs[lang]) return;
+      for (const l of [a, b]) {
+        const on = l === lang;
+        tabs[l].setAttribute("aria-selected", String(on));
+        tabs[l].tabIndex = on ? 0 : -1;
+        panels[l].hidden = !on;
+      }
+      group.dataset.lang = lang;
+      if (remember) {
+        store.set("code-lang", lang);
+        showCodeLang(lang); // every pair on the page follows
+      }
+    };
+    list.addEventListener("click", (e) => {
+      const tab = e.target.closest("[role=tab]");
+      if (tab) select(tab.dataset.lang, true);
+    });
+    list.addEventListener("keydown", (e) => {
+      if (e.key !== "ArrowLeft" && e.key !== "ArrowRight" && e.key !== "Home" && e.key !== "End") return;
+      e.preventDefault();
+      const other = group.dataset.lang === a ? b : a;
+      const next = e.key === "Home" ? a : e.key === "End" ? b : other;
+      select(next, true);
+      tabs[next].focus();
+    });
+    codeTabGroups.push({ select });
+    select(store.get("code-lang") === "go" ? "go" : "js", false);
+  }
+}
+
 // ---- keyboard: Alt+←/→ and PageUp/PageDown move between lessons
 
 export function isEditable(el) {
@@ -507,6 +583,8 @@ function initKeyboard() {
 function init() {
   initTheme();
   initCopyButtons();
+  const body = document.querySelector("[data-testid=lesson-body]");
+  if (body) initCodeTabs(body);
   initKeyboard();
   const article = document.querySelector("article[data-lesson]");
   if (article && !("broken" in article.dataset)) initLesson(article); // serve -watch: a lesson's errors are not the lesson
