@@ -156,7 +156,7 @@ func PlaygroundPage(v PlaygroundView) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 11, " data-testid=\"demo\"><p class=\"demo-title\">Live demo: <span class=\"demo-name\">playground</span></p><div class=\"demo-stage\" data-demo-stage><p class=\"demo-placeholder\">The sandbox starts when the page has loaded. It needs JavaScript.</p></div></section></article>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 11, " data-testid=\"demo\"><h2 class=\"demo-title\">Live demo: <span class=\"demo-name\">playground</span></h2><div class=\"demo-stage\" data-demo-stage><p class=\"demo-placeholder\">The sandbox starts when the page has loaded. It needs JavaScript.</p></div></section></article>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

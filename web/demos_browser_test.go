@@ -885,6 +885,17 @@ func TestDemosBrowser(t *testing.T) {
 		}
 		b.open(srv.URL+"/playground", 1)
 		b.waitFor("extras", `document.querySelector("[data-playground-ready]") !== null`)
+		// Headings go down one level at a time (h1, then h2, …), for screen-reader navigation.
+		if jumps := evalJS[[]string](t, b, `(() => { let last = 0; const out = [];
+			for (const h of document.querySelectorAll("main h1, main h2, main h3, main h4, main h5, main h6")) {
+				if (!h.getClientRects().length) continue;
+				const n = +h.tagName[1];
+				if (n > last + 1) out.push(h.tagName + " " + h.textContent.trim().slice(0, 40) + " after h" + last);
+				last = n;
+			}
+			return out; })()`); len(jumps) > 0 {
+			t.Errorf("the playground's headings skip levels: %q", jumps)
+		}
 		path := b.text(0, "[data-testid=pg-path]")
 		snippet := b.text(0, "[data-testid=pg-snippet]")
 		if !strings.Contains(snippet, `io("`+srv.URL+`/", { path: "`+path+`", auth: { name: "me" } })`) {

@@ -83,7 +83,8 @@ export class CodePanel {
       tabs.push(["go", "Go", [
         h("p", { class: "demo-muted demo-code-note", "data-testid": "server-code-go-note" },
           "The hub's Go equivalent of the original handlers (read only: the editor runs JavaScript, your edits are not translated)."),
-        h("pre", {}, h("code", { "data-testid": "server-code-go" }, code.go))]]);
+        // tabindex -1: the panel is the one tab stop (a scrolling <pre> would be a second).
+        h("pre", { tabindex: "-1" }, h("code", { "data-testid": "server-code-go" }, code.go))]]);
     }
     if (!tabs.length) return null;
     const list = h("div", { role: "tablist", class: "demo-tabs", "aria-label": "Server code language" });
