@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -163,7 +164,13 @@ func TestNewLesson(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := filepath.Join(dir, fmt.Sprintf("%02d-a-quoted-title.md", len(entries)+1))
+		last := 0 // the highest NN- of the course's files: the new lesson comes after it
+		for _, e := range entries {
+			if n, err := strconv.Atoi(strings.SplitN(e.Name(), "-", 2)[0]); err == nil {
+				last = max(last, n)
+			}
+		}
+		want := filepath.Join(dir, fmt.Sprintf("%02d-a-quoted-title.md", last+1))
 		if got := strings.TrimSpace(out); got != want {
 			t.Errorf("got path %q, want %q", got, want)
 		}
