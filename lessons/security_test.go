@@ -251,9 +251,10 @@ func TestEmbeddedLessons(t *testing.T) {
 	}{
 		{"has objectives", len(l.Objectives) > 0},
 		{"has reading questions", len(l.Questions) > 0},
-		{"one console demo for Ada and Grace", len(l.Demos) == 1 && l.Demos[0].Name == "console" &&
-			string(l.Demos[0].Config) == `{"clients":["Ada","Grace"]}`},
-		{"one quiz of 2–3 questions", len(l.Quizzes) == 1 && len(l.Quizzes[0].Questions) >= 2 && len(l.Quizzes[0].Questions) <= 3},
+		{"a console demo for Ada and Grace, then a console demo to predict", len(l.Demos) == 2 &&
+			l.Demos[0].Name == "console" && string(l.Demos[0].Config) == `{"clients":["Ada","Grace"]}` &&
+			l.Demos[1].Name == "console" && strings.Contains(string(l.Demos[1].Config), `"predict":`)},
+		{"one quiz of 2–4 questions", len(l.Quizzes) == 1 && len(l.Quizzes[0].Questions) >= 2 && len(l.Quizzes[0].Questions) <= 4},
 		{"highlighted JS", strings.Contains(l.HTML, `data-lang="js"><pre class="chroma">`)},
 		{"no raw HTML in the source", !strings.Contains(l.HTML, "raw HTML omitted")},
 		{"no inline styles", !strings.Contains(l.HTML, "style=")},

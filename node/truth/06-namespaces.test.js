@@ -24,6 +24,7 @@ before(async () => {
       socket.on("join", (room, ack) => { socket.join(room); ack(); });
       socket.on("io.emit", (ack) => { io.emit("from-io-emit"); ack(); });
       socket.on("nsp.emit", (ack) => { orders.emit("from-nsp-emit"); ack(); });
+      socket.on("socket.to", (room, ack) => { socket.to(room).emit("to-room"); ack(); });
     });
 
     const admin = io.of("/admin");
@@ -67,6 +68,22 @@ test("each namespace has its own rooms: room-1 in / is not room-1 in /orders", a
   assert.deepEqual(receivers({ main, orders }, "shouted"), ["main"]);
   main.disconnect();
   orders.disconnect();
+});
+
+// Lesson 06 quiz and predict demo: Ada in room-1 of /, Grace and Linus in room-1 of /orders;
+// Linus's socket.to("room-1") reaches Grace only (the sender is left out, rooms stay in their namespace).
+test("socket.to(room) in /orders reaches that namespace's room only, without the sender", async () => {
+  const ada = record(await srv.client("/"));
+  const grace = record(await srv.client("/orders"));
+  const linus = record(await srv.client("/orders"));
+  await ada.emitWithAck("join", "room-1");
+  await grace.emitWithAck("join", "room-1");
+  await linus.emitWithAck("join", "room-1");
+  await linus.emitWithAck("socket.to", "room-1");
+  await fence(srv.io.of("/"), [ada]);
+  await fence(srv.io.of("/orders"), [grace, linus]);
+  assert.deepEqual(receivers({ ada, grace, linus }, "to-room"), ["grace"]);
+  for (const c of [ada, grace, linus]) c.disconnect();
 });
 
 test("io.emit is the main namespace only; to reach /orders, emit on that namespace", async () => {

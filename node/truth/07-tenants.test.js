@@ -111,7 +111,10 @@ test("a matching name creates a namespace that stays even when middleware refuse
     assert.ok(!srv.io._nsps.has(n));
     await assert.rejects(srv.client(n, { auth: { token: "wrong" } }), /not authorized/);
   }
-  for (const n of names) assert.ok(srv.io._nsps.has(n), `${n} exists after the refusal`);
+  for (const n of names) {
+    assert.ok(srv.io._nsps.has(n), `${n} exists after the refusal`);
+    assert.equal(srv.io._nsps.get(n).sockets.size, 0, `${n} holds no socket: the refused one never joined`);
+  }
 });
 
 // ... unless cleanupEmptyChildNamespaces is on: then the refused child namespace is removed.

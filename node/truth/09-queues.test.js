@@ -1,7 +1,7 @@
 // Lesson 09 (message queues): without help, a disconnected client misses what was sent; a
 // server-side queue with acks delivers later (at-least-once); Socket.IO's connection state
 // recovery replays missed packets after a short, unexpected drop (same id, same rooms).
-import { test, after } from "node:test";
+import { test, after, mock } from "node:test";
 import assert from "node:assert/strict";
 import { EventEmitter } from "node:events";
 import { start, record, fence, receivers, serverSocket, once } from "./lib.js";
@@ -239,6 +239,40 @@ test("socket.emit on a dropped socket: replayed with recovery after a short drop
     await fence(srv.io.of("/"), [c]);
     assert.deepEqual(got, recovery ? ["job-1"] : [], `recovery ${recovery}`);
   }
+});
+
+// Lesson 09, quiz question 1 (recovery on, the client back an hour later): the session expires
+// after maxDisconnectionDuration (socket.io-adapter SessionAwareAdapter.restoreSession:
+// "hasExpired = session.disconnectedAt + this.maxDisconnectionDuration < Date.now()"), so the
+// client gets a new session and the socket.emit made on its old socket is never delivered.
+// Only Date is mocked (an hour passes at once); sockets and their timers run for real.
+test("socket.emit on a dropped socket, recovery on, the client back after the window: lost", async () => {
+  const srv = await start({ connectionStateRecovery: {} }); // the default window: two minutes
+  servers.push(srv);
+  const c = await srv.client("/", { reconnection: true, reconnectionDelay: 10, randomizationFactor: 0 });
+  const firstId = c.id;
+  const got = [];
+  c.on("job", (j) => got.push(j));
+  srv.io.emit("hello"); // recovery's bookmark
+  await fence(srv.io.of("/"), [c]);
+  const old = serverSocket(srv.io, c);
+  mock.timers.enable({ apis: ["Date"], now: Date.now() });
+  try {
+    const dropped = new Promise((resolve) => old.on("disconnect", () => {
+      old.emit("job", "job-1"); // on his old socket, while he is away
+      mock.timers.tick(60 * 60 * 1000); // an hour passes before he is back
+      resolve();
+    }));
+    c.io.engine.close();
+    await dropped;
+    await once(c, "connect");
+  } finally {
+    mock.timers.reset();
+  }
+  assert.equal(c.recovered, false, "the session expired");
+  assert.notEqual(c.id, firstId, "a new session, a new id");
+  await fence(srv.io.of("/"), [c]);
+  assert.deepEqual(got, [], "the job is lost");
 });
 
 // Lesson 09 (and 06): a recovered connection skips middleware unless skipMiddlewares is false

@@ -59,3 +59,24 @@ test("the id the client sees is the id the server logs", async () => {
   assert.equal(c.id, undefined, "cleared on disconnect");
   assert.equal(typeof id, "string");
 });
+
+// Lesson 14 quiz: an emit made before the connection opens waits in the client's send buffer and
+// goes out on connect (socket.io-client Socket#emit pushes to sendBuffer while disconnected), and
+// the server's io.emit relay includes the sender, so the script sees its own message.
+test("an emit made before connect is sent on connect, and io.emit brings it back to the sender", async () => {
+  const c = srv.socket("/", { path });
+  const echoed = once(c, "chat message");
+  c.emit("chat message", "hi");
+  assert.equal(c.connected, false, "emitted before the connection was open");
+  assert.deepEqual(await echoed, ["hi"]);
+  c.disconnect();
+});
+
+// Lesson 14 quiz: the socket id is not the Engine.IO connection's id (separate since Socket.IO 3).
+test("socket.id and socket.io.engine.id are two different ids", async () => {
+  const c = await srv.client("/", { path });
+  assert.equal(typeof c.io.engine.id, "string");
+  assert.notEqual(c.id, c.io.engine.id);
+  assert.equal(serverSocket(srv.io, c).conn.id, c.io.engine.id, "engine.id names the connection");
+  c.disconnect();
+});
