@@ -115,6 +115,7 @@ type scenarioClient struct {
 	name, nsp, auth string
 	answer          bool // acks "question" (with "NAME: yes") and "delivery" (with "ok")
 	later           bool // connects at its first step, not at the start
+	server          string // the cluster demo's server (?server=)
 }
 
 // A scenarioStep: client emits event with the JSON args (with an ack unless noAck), or connects.
@@ -236,6 +237,9 @@ type scenarioConn struct {
 func dialScenario(t *testing.T, base, path string, c scenarioClient, recover string) *scenarioConn {
 	t.Helper()
 	u := "ws" + strings.TrimPrefix(base, "http") + path + "?EIO=4&transport=websocket"
+	if c.server != "" {
+		u += "&server=" + c.server
+	}
 	ws, _, err := websocket.DefaultDialer.Dial(u, nil)
 	if err != nil {
 		t.Fatalf("dial %s: %v", u, err)
