@@ -101,6 +101,7 @@ class VClient {
     this.namespace = cfg.namespace || "/";
     this.auth = cfg.auth && typeof cfg.auth === "object" ? { ...cfg.auth } : {};
     this.initialRooms = cfg.rooms ?? [];
+    this.server = cfg.server || ""; // cluster demo: the server it connects to (?server=)
     this.sockets = []; // [{nsp, socket}], the first one is the client's own namespace
     this.received = []; // newest first: {icon, text}
     this.answerMode = "fast"; // acks demo: fast | slow | never
@@ -125,6 +126,7 @@ class VClient {
     const socket = io(this.namespace, {
       path: this.w.instance.path,
       auth: { ...this.auth, name: this.name },
+      ...(this.server ? { query: { server: this.server } } : {}),
       forceNew: true,
       reconnectionDelay: 250,
       reconnectionDelayMax: 2000,
@@ -1049,6 +1051,7 @@ export class DemoWidget {
       if (d.type === "state") this.onState(d);
       else if (d.type === "tap") this.onTap(d);
       else if (d.type === "log") this.onLog(d);
+      else this.kindDef.onMessage?.(this, d); // the kind's own messages (the cluster demo's "broker")
     };
   }
 

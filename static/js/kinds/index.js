@@ -15,9 +15,11 @@
  *   drawClient(w, c)          updates the column's kind-specific controls
  *   side(w)                   an element for the side column
  *   onState(w, state)         the server's state message (docs/play-api.md)
+ *   onMessage(w, msg)         a tap message of another type (the cluster demo's "broker")
  */
 import acks from "./acks.js";
 import chat from "./chat.js";
+import cluster from "./cluster.js";
 import consoleKind from "./console.js";
 import emitScopes from "./emit-scopes.js";
 import namespaces from "./namespaces.js";
@@ -25,4 +27,4 @@ import queue from "./queue.js";
 import rooms from "./rooms.js";
 import tenants from "./tenants.js";
 
-export const kinds = Object.fromEntries([chat, emitScopes, rooms, namespaces, tenants, acks, queue, consoleKind].map((k) => [k.name, k]));
+export const kinds = Object.fromEntries([chat, emitScopes, rooms, namespaces, tenants, acks, queue, cluster, consoleKind].map((k) => [k.name, k]));
