@@ -4,7 +4,11 @@ import (
 	"bufio"
 	"encoding/json"
 	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -136,3 +140,119 @@ func TestClusterDemo(t *testing.T) {
 }
 
 func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
+
+// A student's program runs on every server (RunCode), and with the adapter on its
+// io.fetchSockets() finds the clients of the other servers: the lesson's exercise solution.
+func TestClusterRunCodeOnEveryServer(t *testing.T) {
+	reg, srv := newTestRegistry(t, Options{})
+	status, in := create(t, srv.URL, "cluster", `{"adapter":true}`)
+	if status != 201 {
+		t.Fatalf("create: %d %s", status, in.Error)
+	}
+	code := `io.on("connection", (socket) => {
+  socket.on("online", async (callback) => {
+    const sockets = await io.fetchSockets();
+    callback(sockets.map((s) => s.handshake.auth.name).sort());
+  });
+});`
+	if err := reg.lookup(in.ID).RunCode(code); err != nil {
+		t.Fatal(err)
+	}
+	ada := connected(t, srv.URL, in.Path, "Ada", "A")
+	connected(t, srv.URL, in.Path, "Grace", "B")
+	connected(t, srv.URL, in.Path, "Linus", "C")
+	ada.write(`421["online"]`)
+	if p := ada.next(); p != `31[["Ada","Grace","Linus"]]` {
+		t.Errorf("Ada's online answered %q, want every server's clients", p)
+	}
+	// Off again: the same program restarts in memory, and sees its own server only.
+	if err := reg.lookup(in.ID).SetAdapter(false); err != nil {
+		t.Fatal(err)
+	}
+	ada = connected(t, srv.URL, in.Path, "Ada", "A")
+	connected(t, srv.URL, in.Path, "Grace", "B")
+	ada.write(`421["online"]`)
+	if p := ada.next(); p != `31[["Ada"]]` {
+		t.Errorf("adapter off: Ada's online answered %q, want her own server's clients", p)
+	}
+}
+
+// The cluster kind's JavaScript on three npm socket.io 4.8 servers with @socket.io/redis-adapter
+// on a real redis-server (node/exercise/cluster-host.js), the kind's Go handlers on three hubs
+// with the adapter on, and the same JavaScript in the sandbox on three hubs: the same
+// observations. Only the request/answer steps, whose results do not depend on when a broker
+// message arrives (fetchSockets, io.local).
+func TestClusterJSMatchesNode(t *testing.T) {
+	node := requireNode(t)
+	if _, err := exec.LookPath("redis-server"); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("CI needs redis-server: %v", err)
+		}
+		t.Skipf("needs redis-server: %v", err)
+	}
+	reg, srv := newTestRegistry(t, Options{})
+	code, err := KindOf("cluster").ServerJS(&DemoConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "server.js")
+	if err := os.WriteFile(file, []byte(code), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(node, "exercise/cluster-host.js", "0", file)
+	cmd.Dir = filepath.Join("..", "node")
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	lines := bufio.NewScanner(out)
+	t.Cleanup(func() {
+		cmd.Process.Signal(syscall.SIGTERM) // it stops its redis-server
+		for lines.Scan() {
+		}
+		cmd.Wait()
+	})
+	if !lines.Scan() || !strings.HasPrefix(lines.Text(), "listening ") {
+		t.Fatalf("cluster-host.js: %q %v", lines.Text(), lines.Err())
+	}
+	nodeURL := "http://127.0.0.1:" + strings.TrimPrefix(lines.Text(), "listening ")
+
+	sc := kindScenario{name: "cluster-3", kind: "cluster",
+		clients: []scenarioClient{{name: "Ada", server: "A"}, {name: "Grace", server: "B"}, {name: "Linus", server: "C"}, {name: "Mary", server: "A"}},
+		steps: []scenarioStep{
+			{client: "Grace", event: "who", args: `null`},
+			{client: "Ada", event: "local", args: `{"event":"only-A","args":[]}`},
+			{client: "Linus", event: "local", args: `{"event":"only-C","args":[]}`},
+			{client: "Mary", event: "who", args: `null`},
+		}}
+	status, goIn := create(t, srv.URL, "cluster", `{"adapter":true}`)
+	if status != 201 {
+		t.Fatalf("create: %d %s", status, goIn.Error)
+	}
+	status, jsIn := create(t, srv.URL, "cluster", `{"adapter":true}`)
+	if status != 201 {
+		t.Fatalf("create: %d %s", status, jsIn.Error)
+	}
+	if err := reg.lookup(jsIn.ID).RunCode(code); err != nil {
+		t.Fatal(err)
+	}
+	nodeObs := runScenario(t, nodeURL, "/socket.io/", sc, false)
+	goObs := runScenario(t, srv.URL, goIn.Path, sc, false)
+	jsObs := runScenario(t, srv.URL, jsIn.Path, sc, false)
+	for _, c := range sc.clients {
+		n, g, j := strings.Join(nodeObs[c.name], "\n  "), strings.Join(goObs[c.name], "\n  "), strings.Join(jsObs[c.name], "\n  ")
+		if g != n {
+			t.Errorf("%s on the Go hubs:\n  %s\non socket.io in Node:\n  %s", c.name, g, n)
+		}
+		if j != n {
+			t.Errorf("%s on the sandbox:\n  %s\non socket.io in Node:\n  %s", c.name, j, n)
+		}
+	}
+	if want := `[{"name":"Ada","server":"A"},{"name":"Mary","server":"A"},{"name":"Grace","server":"B"},{"name":"Linus","server":"C"}]`; !strings.Contains(strings.Join(nodeObs["Grace"], "\n"), want) {
+		t.Errorf("Grace's who on Node: %v, want every server's clients %s", nodeObs["Grace"], want)
+	}
+}

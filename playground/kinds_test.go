@@ -113,8 +113,8 @@ type kindScenario struct {
 
 type scenarioClient struct {
 	name, nsp, auth string
-	answer          bool // acks "question" (with "NAME: yes") and "delivery" (with "ok")
-	later           bool // connects at its first step, not at the start
+	answer          bool   // acks "question" (with "NAME: yes") and "delivery" (with "ok")
+	later           bool   // connects at its first step, not at the start
 	server          string // the cluster demo's server (?server=)
 }
 
@@ -191,6 +191,16 @@ var kindScenarios = []kindScenario{
 			{client: "A", event: "ask", args: `{"to":"C","question":"and you?","timeout":100}`},
 			{client: "A", event: "ask", args: `{"to":"Z","question":"?","timeout":100}`},
 			{client: "A", event: "ask", args: `"bad"`},
+		}},
+	// One server, as node/kinds/serve.js runs one (no adapter): io.local.emit, fetchSockets
+	// ("who") and the common scopes; TestClusterDemo covers three servers and the broker.
+	{name: "cluster", kind: "cluster", config: `{}`,
+		clients: []scenarioClient{{name: "Ada"}, {name: "Grace"}},
+		steps: []scenarioStep{
+			{client: "Ada", event: "local", args: `{"event":"only-here","args":[1]}`},
+			{client: "Grace", event: "who", args: `null`},
+			{client: "Grace", event: "send", args: `{"event":"news","args":["x"],"scope":"all"}`},
+			{client: "Ada", event: "local", args: `{"args":[]}`},
 		}},
 	{name: "queue", kind: "queue", config: `{}`,
 		clients: []scenarioClient{{name: "A", answer: true}, {name: "B", answer: true}, {name: "Z", answer: true, later: true}},

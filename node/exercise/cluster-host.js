@@ -31,6 +31,7 @@ const redisPort = await new Promise((resolve) => {
 });
 const redisServer = spawn("/usr/bin/redis-server", ["--port", String(redisPort), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]);
 process.on("exit", () => redisServer.kill("SIGKILL"));
+for (const sig of ["SIGTERM", "SIGINT"]) process.on(sig, () => process.exit(0));
 await new Promise((resolve, reject) => {
   redisServer.on("error", reject);
   redisServer.stdout.on("data", (d) => d.toString().includes("Ready to accept connections") && resolve());
@@ -56,4 +57,4 @@ const pick = (req) => backends[new URL(req.url, "http://x").searchParams.get("se
 const front = createServer((req, res) => pick(req).emit("request", req, res));
 front.on("upgrade", (req, socket, head) => pick(req).emit("upgrade", req, socket, head));
 front.listen(Number(port), "127.0.0.1", () => console.log(`listening ${front.address().port}`));
-process.on("SIGTERM", () => process.exit(0));
+

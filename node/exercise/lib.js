@@ -96,9 +96,13 @@ async function spawnListening(cmd, args, port, cleanup) {
   child.on("exit", (code, signal) => (exited = { code, signal }));
   const stop = async () => {
     if (exited === null) {
+      // SIGTERM first, so that a host stops what it started (cluster-host.js: its redis-server);
+      // SIGKILL if it has not exited within 3 s.
       const gone = new Promise((r) => child.once("exit", r));
-      child.kill("SIGKILL");
+      child.kill("SIGTERM");
+      const late = setTimeout(() => child.kill("SIGKILL"), 3000);
       await gone;
+      clearTimeout(late);
     }
     cleanup();
   };
