@@ -33,6 +33,32 @@ type serverAdapters struct {
 	factory map[string]socketio.AdapterFactory
 	ready   func(context.Context) error
 	close   func()
+	once    sync.Once
+}
+
+// shut closes the adapters, once (nil-safe): the servers stop reaching each other.
+func (a *serverAdapters) shut() {
+	if a != nil && a.close != nil {
+		a.once.Do(a.close)
+	}
+}
+
+// replaceServers makes next the instance's servers and stops the old ones in the background.
+// The old servers leave the broker first, before any client reaches the new ones: a server that
+// is closing would otherwise still be counted (PUBSUB NUMSUB) by a new one's fetchSockets, which
+// would wait for its answer until the request timeout.
+func (in *Instance) replaceServers(next *running, after func()) {
+	old := in.cur.Load()
+	old.adapters.shut()
+	in.cur.Store(next)
+	in.retiring.Add(1)
+	go func() {
+		defer in.retiring.Done()
+		old.stop()
+		if after != nil {
+			after()
+		}
+	}()
 }
 
 // start watches hub's observations for the tap.
@@ -61,9 +87,7 @@ func (r *running) stop() {
 		})
 	}
 	wg.Wait()
-	if r.adapters != nil && r.adapters.close != nil {
-		r.adapters.close()
-	}
+	r.adapters.shut()
 }
 
 // hub is the hub serving now (the first server of a kind with several).
@@ -114,8 +138,8 @@ func (in *Instance) newServers(code string, adapters *serverAdapters) (*running,
 					all[0].peers = all[1:]
 					all[0].adapters = adapters
 					all[0].stop()
-				} else if adapters != nil && adapters.close != nil {
-					adapters.close()
+				} else {
+					adapters.shut()
 				}
 				return nil, err
 			}
@@ -177,16 +201,11 @@ func (in *Instance) RunCode(code string) error {
 	if err != nil {
 		return err
 	}
-	old := in.cur.Swap(next)
+	in.replaceServers(next, nil)
 	in.mu.Lock()
 	in.code = code
 	in.mu.Unlock()
 	in.console("info", fmt.Sprintf("The server restarted with your code (%d lines); the clients reconnect.", lines(code)))
-	in.retiring.Add(1)
-	go func() {
-		defer in.retiring.Done()
-		old.stop()
-	}()
 	return nil
 }
 

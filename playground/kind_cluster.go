@@ -65,16 +65,28 @@ func setupClusterOn(in *Instance, servers *running) {
 		io.Of("/").Use(in.allowEveryone)
 		io.Of("/").OnConnection(func(s *socketio.Socket) {
 			in.common(s) // join, leave, send: with the adapter on, their emits reach every server
-			// local {event, args}: io.local.emit, this server's clients only, adapter or not.
-			s.On("local", func(e *socketio.Event) {
-				var req sendRequest
-				if err := e.Decode(0, &req); err != nil || req.Event == "" {
-					e.AckError(errors.New("local needs {event, args}"))
+			// broadcast {event, args, room?}: io.emit, or io.to(room).emit; with the adapter on,
+			// published on the broker for the other servers.
+			s.On("broadcast", func(e *socketio.Event) {
+				req, args, ok := clusterEmit(e, "broadcast")
+				if !ok {
 					return
 				}
-				args := make([]any, len(req.Args))
-				for i, a := range req.Args {
-					args[i] = a
+				target := io.Of("/").To()
+				if req.Room != "" {
+					target = io.Of("/").To(req.Room)
+				}
+				if err := target.Emit(req.Event, args...); err != nil {
+					e.AckError(err)
+					return
+				}
+				e.Ack(map[string]any{"ok": true})
+			})
+			// local {event, args}: io.local.emit, this server's clients only, adapter or not.
+			s.On("local", func(e *socketio.Event) {
+				req, args, ok := clusterEmit(e, "local")
+				if !ok {
+					return
 				}
 				n := len(io.Local().FetchSockets())
 				if err := io.Local().Emit(req.Event, args...); err != nil {
@@ -97,6 +109,20 @@ func setupClusterOn(in *Instance, servers *running) {
 			})
 		})
 	}
+}
+
+// clusterEmit reads an {event, args, room?} request, or answers with an error naming what.
+func clusterEmit(e *socketio.Event, what string) (sendRequest, []any, bool) {
+	var req sendRequest
+	if err := e.Decode(0, &req); err != nil || req.Event == "" {
+		e.AckError(fmt.Errorf("%s needs {event, args}", what))
+		return req, nil, false
+	}
+	args := make([]any, len(req.Args)) // json.RawMessage values are sent byte for byte
+	for i, a := range req.Args {
+		args[i] = a
+	}
+	return req, args, true
 }
 
 // whoList is each socket's {name, server}, as its handshake says (auth.name; query.server,
@@ -131,6 +157,14 @@ const clusterJS = `// Servers A, B and C each run this program. With the adapter
 io.use(allowEveryone);
 io.on("connection", (socket) => {
   common(socket); // join, leave, send: with the adapter on, their emits reach every server
+  // broadcast {event, args, room?}: io.emit, or io.to(room).emit; with the adapter on,
+  // published on the broker for the other servers.
+  socket.on("broadcast", (req, ack) => {
+    const { event, args = [], room } = req ?? {};
+    if (typeof event !== "string" || event === "") return ack({ error: "broadcast needs {event, args}" });
+    (room ? io.to(room) : io).emit(event, ...args);
+    ack({ ok: true });
+  });
   // local {event, args}: io.local.emit, this server's clients only, adapter or not.
   socket.on("local", async (req, ack) => {
     const { event, args = [] } = req ?? {};
@@ -268,7 +302,7 @@ func (in *Instance) SetAdapter(on bool) error {
 	if code == "" {
 		setupClusterOn(in, next)
 	}
-	old := in.cur.Swap(next)
+	in.replaceServers(next, func() { oldMonitor.stop() })
 	in.mu.Lock()
 	in.publishStateLocked()
 	in.mu.Unlock()
@@ -281,14 +315,6 @@ func (in *Instance) SetAdapter(on bool) error {
 	} else {
 		in.console("info", fmt.Sprintf("Adapter off: servers %v restarted in memory, each on its own; the clients reconnect.", clusterServers))
 	}
-	in.retiring.Add(1)
-	go func() {
-		defer in.retiring.Done()
-		old.stop()
-		if oldMonitor != nil {
-			oldMonitor.stop()
-		}
-	}()
 	return nil
 }
 

@@ -1391,7 +1391,8 @@ export class DemoWidget {
     const excluded = roles.filter(([, r]) => r.excluded).map(([c]) => c.name);
     const outside = (m.tap?.recipients ?? []).filter((s) => !this.bySid.has(s)).map((s) => this.nameOf(s));
     const lines = [
-      h("p", { class: "demo-result-head" }, h("strong", {}, sender), ` emitted `, h("code", {}, m.event), m.args.length || m.preview != null ? ` with ${payloadText(m)}` : ""),
+      h("p", { class: "demo-result-head" }, h("strong", {}, sender), ` emitted `, h("code", {}, m.event), m.args.length || m.preview != null ? ` with ${payloadText(m)}` : "",
+        m.tap?.server ? h("span", { class: "demo-muted", "data-testid": "result-server" }, ` (seen by server ${m.tap.server})`) : null),
       h("p", { class: "demo-callline" }, h("span", { class: "demo-lang" }, "JS"), h("code", { class: "demo-call", "data-testid": "result-call" }, call.js)),
       call.go ? h("p", { class: "demo-callline" }, h("span", { class: "demo-lang" }, "Go"), h("code", { class: "demo-call", "data-testid": "result-call-go" }, call.go)) : null,
       h("ul", { class: "demo-result-list" },

@@ -14,7 +14,7 @@ function brokerLabel(st) {
   const where = st.broker?.builtin
     ? "the built-in stand-in for Redis (a Redis-protocol server inside Socket Lab, so the demo needs no Redis installed)"
     : "the Redis server given with -redis";
-  return `Adapter on: the servers publish on ${where}, under this demo's own key ${st.broker?.key ?? ""}.`;
+  return `Adapter on: the servers publish on ${where}. This demo's key is ${st.broker?.key ?? ""} (yours would be socket.io), so that demos never mix.`;
 }
 
 function renderSwitch(w) {
@@ -27,14 +27,20 @@ function renderSwitch(w) {
   st.labelEl.dataset.builtin = String(!!st.broker?.builtin);
 }
 
-/** One broker message: its channel with this demo's key shown apart, and what it carries. */
+/**
+ * One broker message: its channel and what it carries. This demo's key is demo-ID:socket.io, so
+ * the row shows the channel from "socket.io" on (what it would be with the default key); the full
+ * name is in its title and data-channel.
+ */
 function brokerRow(d) {
-  const tail = d.channel.startsWith(d.key) ? d.channel.slice(d.key.length) : d.channel;
-  const what = d.kind === "request" || d.kind === "response" ? `${d.kind} ${d.request || ""}`.trim() : `${d.kind} "${d.event ?? ""}"`;
+  const own = d.key.endsWith(":socket.io") && d.channel.startsWith(d.key);
+  const shown = own ? "socket.io" + d.channel.slice(d.key.length) : d.channel;
+  const what = d.kind === "request" || d.kind === "response"
+    ? `${d.kind}${d.request ? " " + d.request : ""}`
+    : `${d.kind === "room" ? "room emit" : "broadcast"} "${d.event ?? ""}"`;
   return h("li", { "data-channel": d.channel, "data-kind": d.kind ?? "", "data-testid": "broker-message" },
-    h("span", { class: "demo-muted" }, clock(d.time) + " "),
-    h("code", { class: "demo-mono", title: d.channel }, h("span", { class: "demo-muted" }, d.key), tail),
-    ` ${what}, ${d.bytes} bytes`);
+    h("code", { class: "demo-mono", title: d.channel }, shown),
+    h("span", {}, ` ${what}`), h("span", { class: "demo-muted" }, ` · ${d.bytes} B · ${clock(d.time)}`));
 }
 
 export default {
@@ -80,7 +86,7 @@ export default {
 
     const from = select({ id: id("cl-from"), "data-client-pick": "", "data-testid": "cluster-from" }, []);
     const out = h("p", { class: "demo-answer", role: "status", "data-testid": "cluster-result" });
-    const run = (label, event, arg, show) => h("button", { type: "button", class: "demo-btn", "data-testid": "cluster-" + event, onclick: () => {
+    const run = (label, event, arg, show, testid = event) => h("button", { type: "button", class: "demo-btn", "data-testid": "cluster-" + testid, onclick: () => {
       const c = w.clients.find((c) => c.name === from.value);
       if (!c?.connected) {
         out.textContent = `${from.value} is not connected.`;
@@ -93,9 +99,13 @@ export default {
         out.textContent = err || res?.error ? `${label}: ${err ? err.message : res.error}` : show(c, res);
       });
     } }, label);
+    const room = h("input", { type: "text", id: id("cl-room"), value: "room-1", maxlength: "64", size: "8", "data-testid": "cluster-room-name" });
     const forms = h("div", { class: "demo-row" }, field("From (client)", from),
-      run("io.emit", "send", () => ({ event: "news", args: ["from " + from.value], scope: "all" }),
-        (c, res) => `io.emit("news") on server ${c.server} reached ${res.recipients} socket(s)${st.adapter ? " on every server" : ", all on server " + c.server}.`),
+      run("io.emit", "broadcast", () => ({ event: "news", args: ["from " + from.value] }),
+        (c) => `Server ${c.server} ran io.emit("news"): ${st.adapter ? "its own clients got it, and it published it on the broker for the other servers" : "its own clients got it; the other servers never heard of it"}.`),
+      field("Room", room),
+      run(`io.to(room).emit`, "broadcast", () => ({ event: "room-news", args: ["from " + from.value], room: room.value }),
+        (c) => `Server ${c.server} ran io.to(${JSON.stringify(room.value)}).emit("room-news"): ${st.adapter ? "its members got it, and the other servers' members through the broker" : "only its own members got it"}.`, "room"),
       run("io.local.emit", "local", () => ({ event: "local-news", args: ["from " + from.value] }),
         (c, res) => `io.local.emit("local-news") reached the ${res.recipients} socket(s) of server ${c.server} only, adapter or not.`),
       run("fetchSockets", "who", () => null,
@@ -108,7 +118,7 @@ export default {
     st.logEl = h("ol", { class: "demo-broker", reversed: "", "data-testid": "broker-log", "aria-live": "off" });
     return h("section", { class: "demo-panel", "aria-label": "Broker channels" },
       h("h3", { class: "demo-h" }, "Broker: channels seen (PSUBSCRIBE)"),
-      h("p", { class: "demo-muted" }, "Every message the servers publish, as the broker sees it."), st.logEl);
+      h("p", { class: "demo-muted" }, "Every message the servers publish, newest first, as the broker sees it. Nothing while the adapter is off."), st.logEl);
   },
 
   onState(w, state) {
