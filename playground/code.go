@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"socketlab/playground/socketio"
@@ -34,12 +35,16 @@ type serverAdapters struct {
 	ready   func(context.Context) error
 	close   func()
 	once    sync.Once
+	closed  atomic.Bool
 }
 
 // shut closes the adapters, once (nil-safe): the servers stop reaching each other.
 func (a *serverAdapters) shut() {
 	if a != nil && a.close != nil {
-		a.once.Do(a.close)
+		a.once.Do(func() {
+			a.close()
+			a.closed.Store(true)
+		})
 	}
 }
 
@@ -205,7 +210,11 @@ func (in *Instance) RunCode(code string) error {
 	in.mu.Lock()
 	in.code = code
 	in.mu.Unlock()
-	in.console("info", fmt.Sprintf("The server restarted with your code (%d lines); the clients reconnect.", lines(code)))
+	if servers := in.cur.Load().peers; len(servers) > 0 {
+		in.console("info", fmt.Sprintf("Servers %v restarted with your code (%d lines), each running it; the clients reconnect.", in.kind.Servers, lines(code)))
+	} else {
+		in.console("info", fmt.Sprintf("The server restarted with your code (%d lines); the clients reconnect.", lines(code)))
+	}
 	return nil
 }
 

@@ -2,14 +2,19 @@ package playground
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // eventsUntil reads c's packets until the event named last arrives and returns the names of the
@@ -254,5 +259,93 @@ func TestClusterJSMatchesNode(t *testing.T) {
 	}
 	if want := `[{"name":"Ada","server":"A"},{"name":"Mary","server":"A"},{"name":"Grace","server":"B"},{"name":"Linus","server":"C"}]`; !strings.Contains(strings.Join(nodeObs["Grace"], "\n"), want) {
 		t.Errorf("Grace's who on Node: %v, want every server's clients %s", nodeObs["Grace"], want)
+	}
+}
+
+// A swept cluster instance leaves nothing on the broker: its servers' subscriptions and its
+// monitor's pattern are gone (goleak, in TestMain, checks their goroutines); another instance's
+// stay. Bad requests to the switch get precise answers.
+func TestClusterSweepAndSwitchErrors(t *testing.T) {
+	var now atomic.Int64
+	now.Store(1_000_000)
+	r, srv := newTestRegistry(t, Options{IdleTimeout: time.Minute, now: func() time.Time { return time.Unix(now.Load(), 0) }})
+	_, idle := create(t, srv.URL, "cluster", `{"adapter":true}`)
+	_, busy := create(t, srv.URL, "cluster", `{"adapter":true}`)
+	_, chat := create(t, srv.URL, "chat", `{}`)
+	connected(t, srv.URL, busy.Path, "Ada", "B")
+	broker, err := r.demoBroker()
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts, _ := redis.ParseURL(broker.URL)
+	rc := redis.NewClient(opts)
+	defer rc.Close()
+	ctx := context.Background()
+	// subscribers counts the servers listening for an instance's requests.
+	subscribers := func(in created) int64 {
+		key := "demo-" + in.ID[:8] + ":socket.io"
+		n, err := rc.PubSubNumSub(ctx, key+"-request#/#").Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n[key+"-request#/#"]
+	}
+	if n := subscribers(idle); n != 3 {
+		t.Fatalf("before the sweep: %d servers subscribed to the idle instance's requests, want 3", n)
+	}
+	patterns, err := rc.PubSubNumPat(ctx).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Each instance has 3 servers × 1 pattern each, plus its monitor's pattern.
+	if patterns != 8 {
+		t.Errorf("patterns on the broker: %d, want 8 (two instances × (3 servers + 1 monitor))", patterns)
+	}
+	idleIn := r.lookup(idle.ID)
+	now.Add(int64(2 * time.Minute / time.Second))
+	if n := r.Sweep(); n != 2 { // the idle cluster and the chat
+		t.Fatalf("Sweep reclaimed %d instances, want 2", n)
+	}
+	// The swept instance closed its servers' Redis connections and its monitor (the broker
+	// forgets a closed connection's subscriptions when it notices the close, later; goleak sees
+	// that no goroutine of theirs is left).
+	if !idleIn.Closed() || !idleIn.cur.Load().adapters.closed.Load() || idleIn.kindState.(*clusterState).monitor != nil {
+		t.Errorf("the swept instance still holds its adapters or its monitor")
+	}
+	if n := subscribers(busy); n != 3 {
+		t.Errorf("the busy instance has %d subscribers, want its 3 servers", n)
+	}
+
+	for _, tc := range []struct {
+		name, id, body string
+		status         int
+		want           string
+	}{
+		{"no body", busy.ID, ``, 400, `{"on": true}`},
+		{"no on", busy.ID, `{"off":true}`, 400, `{"on": true}`},
+		{"swept", chat.ID, `{"on":true}`, 404, "unknown or expired"},
+		{"unknown", "nope", `{"on":true}`, 404, "unknown or expired"},
+	} {
+		resp, err := http.Post(srv.URL+"/play/"+tc.id+"/adapter", "application/json", strings.NewReader(tc.body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var body struct{ Error string }
+		json.NewDecoder(resp.Body).Decode(&body)
+		resp.Body.Close()
+		if resp.StatusCode != tc.status || !strings.Contains(body.Error, tc.want) {
+			t.Errorf("%s: %d %q, want %d with %q", tc.name, resp.StatusCode, body.Error, tc.status, tc.want)
+		}
+	}
+	_, chat2 := create(t, srv.URL, "chat", `{}`)
+	resp, err := http.Post(srv.URL+"/play/"+chat2.ID+"/adapter", "application/json", strings.NewReader(`{"on":true}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var body struct{ Error string }
+	json.NewDecoder(resp.Body).Decode(&body)
+	resp.Body.Close()
+	if resp.StatusCode != 400 || body.Error != ErrOneServer.Error() {
+		t.Errorf("a one-server demo: %d %q, want 400 %q", resp.StatusCode, body.Error, ErrOneServer)
 	}
 }
