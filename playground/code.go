@@ -272,6 +272,17 @@ func (in *Instance) console(level, text string) {
 	}
 }
 
+// publicInstance is the instance {id} of a request to one of its controls (code, adapter), or
+// nil after answering 404 for an unknown or private one.
+func (r *Registry) publicInstance(w http.ResponseWriter, req *http.Request) *Instance {
+	in := r.lookup(req.PathValue("id"))
+	if in == nil || in.private {
+		writeJSON(w, http.StatusNotFound, map[string]string{"error": "demo instance unknown or expired"})
+		return nil
+	}
+	return in
+}
+
 // maxCodeBody is the largest POST /play/{id}/code body: the sandbox's code cap plus JSON quoting.
 const maxCodeBody = 256 << 10
 
@@ -282,9 +293,8 @@ const maxCodeBody = 256 << 10
 // instructor channel).
 func (r *Registry) HandleCode() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		in := r.lookup(req.PathValue("id"))
-		if in == nil || in.private {
-			writeJSON(w, http.StatusNotFound, map[string]string{"error": "demo instance unknown or expired"})
+		in := r.publicInstance(w, req)
+		if in == nil {
 			return
 		}
 		var body struct {

@@ -389,9 +389,8 @@ func (m *brokerMonitor) stop() {
 // switched too often; 502 when the broker cannot be reached.
 func (r *Registry) HandleAdapter() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		in := r.lookup(req.PathValue("id"))
-		if in == nil || in.private {
-			writeJSON(w, http.StatusNotFound, map[string]string{"error": "demo instance unknown or expired"})
+		in := r.publicInstance(w, req)
+		if in == nil {
 			return
 		}
 		var body struct {

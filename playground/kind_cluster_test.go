@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -206,22 +205,8 @@ func TestClusterJSMatchesNode(t *testing.T) {
 	}
 	cmd := exec.Command(node, "exercise/cluster-host.js", "0", file)
 	cmd.Dir = filepath.Join("..", "node")
-	cmd.Stderr = os.Stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	lines := bufio.NewScanner(out)
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM) // it stops its redis-server
-		for lines.Scan() {
-		}
-		cmd.Wait()
-	})
-	if !lines.Scan() || !strings.HasPrefix(lines.Text(), "listening ") {
+	lines := startNodeProcess(t, cmd) // SIGTERM at the end: it stops its redis-server
+	if !strings.HasPrefix(lines.Text(), "listening ") {
 		t.Fatalf("cluster-host.js: %q %v", lines.Text(), lines.Err())
 	}
 	nodeURL := "http://127.0.0.1:" + strings.TrimPrefix(lines.Text(), "listening ")

@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -72,13 +73,10 @@ func TestKindJSMatchesGo(t *testing.T) {
 	}
 }
 
-// startNodeKind runs node/kinds/serve.js with the code and returns its base URL.
-func startNodeKind(t *testing.T, node, code string, options map[string]any) string {
+// startNodeProcess starts cmd (node, in node/) and returns its stdout with the first line read;
+// the test ends it with SIGTERM (a host stops what it started) and waits for it.
+func startNodeProcess(t *testing.T, cmd *exec.Cmd) *bufio.Scanner {
 	t.Helper()
-	cmd := exec.Command(node, "kinds/serve.js")
-	cmd.Dir = filepath.Join("..", "node")
-	in, _ := json.Marshal(map[string]any{"code": code, "options": options})
-	cmd.Stdin = strings.NewReader(string(in))
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -89,14 +87,25 @@ func startNodeKind(t *testing.T, node, code string, options map[string]any) stri
 	}
 	lines := bufio.NewScanner(out)
 	t.Cleanup(func() {
-		cmd.Process.Kill()
+		cmd.Process.Signal(syscall.SIGTERM)
 		for lines.Scan() { // drain, so that Wait returns
 		}
 		cmd.Wait()
 	})
 	if !lines.Scan() {
-		t.Fatalf("node kinds/serve.js printed nothing: %v", lines.Err())
+		t.Fatalf("%s printed nothing: %v", strings.Join(cmd.Args, " "), lines.Err())
 	}
+	return lines
+}
+
+// startNodeKind runs node/kinds/serve.js with the code and returns its base URL.
+func startNodeKind(t *testing.T, node, code string, options map[string]any) string {
+	t.Helper()
+	cmd := exec.Command(node, "kinds/serve.js")
+	cmd.Dir = filepath.Join("..", "node")
+	in, _ := json.Marshal(map[string]any{"code": code, "options": options})
+	cmd.Stdin = strings.NewReader(string(in))
+	lines := startNodeProcess(t, cmd)
 	var ready struct{ Port int }
 	if err := json.Unmarshal(lines.Bytes(), &ready); err != nil || ready.Port == 0 {
 		t.Fatalf("node kinds/serve.js: first line %q", lines.Text())

@@ -6,13 +6,12 @@
 // "listening PORT" once it accepts connections. An exception in the student's code is printed
 // and the servers keep serving, like the Go sandbox.
 import { createServer } from "node:http";
-import { createServer as createTCPServer } from "node:net";
-import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import vm from "node:vm";
 import { Server } from "socket.io";
 import { createAdapter } from "@socket.io/redis-adapter";
 import { createClient } from "redis";
+import { startRedisServer } from "../redis/server.js";
 
 const [port, file] = process.argv.slice(2);
 if (port === undefined || !file) {
@@ -23,20 +22,10 @@ const code = readFileSync(file, "utf8");
 process.on("uncaughtException", (err) => console.error("uncaught:", err?.stack ?? err));
 process.on("unhandledRejection", (err) => console.error("unhandled rejection:", err?.stack ?? err));
 
-const redisPort = await new Promise((resolve) => {
-  const s = createTCPServer().listen(0, "127.0.0.1", () => {
-    const p = s.address().port;
-    s.close(() => resolve(p));
-  });
-});
-const redisServer = spawn("/usr/bin/redis-server", ["--port", String(redisPort), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]);
-process.on("exit", () => redisServer.kill("SIGKILL"));
+const redisServer = await startRedisServer();
+process.on("exit", () => redisServer.stop());
 for (const sig of ["SIGTERM", "SIGINT"]) process.on(sig, () => process.exit(0));
-await new Promise((resolve, reject) => {
-  redisServer.on("error", reject);
-  redisServer.stdout.on("data", (d) => d.toString().includes("Ready to accept connections") && resolve());
-});
-const url = `redis://127.0.0.1:${redisPort}`;
+const url = redisServer.url;
 
 // Each server: its own pub and sub connections, its own (never listening) HTTP server that the
 // front listener passes requests and upgrades to, and its own copy of the program.

@@ -6,11 +6,10 @@
 // that reaches another server is refused with "Session ID unknown".
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { createServer as createTCPServer } from "node:net";
 import { createAdapter } from "@socket.io/redis-adapter";
 import { createClient } from "redis";
 import { start, record, receivers, once } from "./lib.js";
+import { startRedisServer } from "../redis/server.js";
 
 let redisServer;
 let url;
@@ -18,24 +17,14 @@ const conns = [];
 const servers = [];
 
 before(async () => {
-  const port = await new Promise((resolve) => {
-    const s = createTCPServer().listen(0, "127.0.0.1", () => {
-      const p = s.address().port;
-      s.close(() => resolve(p));
-    });
-  });
-  redisServer = spawn("/usr/bin/redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]);
-  await new Promise((resolve, reject) => {
-    redisServer.on("error", reject);
-    redisServer.stdout.on("data", (d) => d.toString().includes("Ready to accept connections") && resolve());
-  });
-  url = `redis://127.0.0.1:${port}`;
+  redisServer = await startRedisServer();
+  url = redisServer.url;
 });
 
 after(async () => {
   await Promise.all(servers.map((s) => s.close()));
   await Promise.all(conns.map((c) => c.quit().catch(() => {})));
-  redisServer.kill("SIGKILL");
+  redisServer.stop();
 });
 
 async function redis() {
