@@ -20,6 +20,7 @@ const DefaultRedisPrefix = "socket.io"
 type Cluster struct {
 	redis  *redisadapter.Redis
 	prefix string
+	url    string // the cluster demo's servers use it too, under keys of their own
 }
 
 // NewCluster connects to the Redis server at url (redis://host:port/db) and checks it answers.
@@ -32,7 +33,7 @@ func NewCluster(ctx context.Context, url, prefix string, log *slog.Logger) (*Clu
 		return nil, fmt.Errorf("cluster: %w", err)
 	}
 	log.Info("hubs shared over Redis", "prefix", prefix)
-	return &Cluster{redis: r, prefix: prefix}, nil
+	return &Cluster{redis: r, prefix: prefix, url: url}, nil
 }
 
 // Adapter is the adapter factory of a hub shared under the prefix followed by suffix.

@@ -31,6 +31,8 @@ type DemoConfig struct {
 	Payload    json.RawMessage `json:"payload,omitempty"`
 	Script     []Step          `json:"script,omitempty"`
 	Predict    *Prediction     `json:"predict,omitempty"`
+	// Adapter starts the cluster demo with its servers sharing the broker (the switch on).
+	Adapter bool `json:"adapter,omitempty"`
 }
 
 // ClientConfig is one virtual client. In YAML it may be written as just its name.
@@ -39,6 +41,9 @@ type ClientConfig struct {
 	Namespace string          `json:"namespace,omitempty"`
 	Auth      json.RawMessage `json:"auth,omitempty"`
 	Rooms     []string        `json:"rooms,omitempty"`
+	// Server is the cluster demo's server the client connects to (A, B or C; by default the
+	// clients take them in turn).
+	Server string `json:"server,omitempty"`
 }
 
 // UnmarshalJSON accepts a bare name or an object with known fields only.
@@ -215,6 +220,9 @@ func (c *DemoConfig) validate() error {
 			return fmt.Errorf("clients: duplicate client %q", cl.Name)
 		}
 		clients[cl.Name] = true
+		if cl.Server != "" && !slices.Contains(clusterServers, cl.Server) {
+			return fmt.Errorf("clients[%d] (%s): server %q is not one of %s", i, cl.Name, cl.Server, strings.Join(clusterServers, ", "))
+		}
 		if cl.Namespace != "" && !namespaces[cl.Namespace] {
 			return fmt.Errorf("clients[%d] (%s): namespace %q is not declared in namespaces or tenants", i, cl.Name, cl.Namespace)
 		}

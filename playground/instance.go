@@ -35,6 +35,7 @@ type Instance struct {
 
 	mu        sync.Mutex
 	names     map[string]string              // socket id → client name; watch forgets one after its disconnect
+	servers   map[string]string              // socket id → its server (Kind.Servers), while connected
 	state     map[string]map[string][]string // nsp → socket id → rooms
 	kindState any                            // the kind's own state (Kind.NewState)
 	lastSeen  time.Time
@@ -58,6 +59,7 @@ type Instance struct {
 	sopts    socketio.Options
 	client   Client              // Spec.Client (set by Registry.Open)
 	reserve  *engineio.Admission // Spec.Reserve's sessions; nil for a demo
+	broker   func() (demoBroker, error)
 }
 
 const (
@@ -81,10 +83,12 @@ func newInstance(id string, spec Spec, opts Options, reserve *engineio.Admission
 		keep: spec.Keep, file: spec.File, onConsole: spec.Console, onClose: spec.OnClose,
 		tap:      stream.New[[]byte](stream.Options{Buffer: subscriberQueue, History: historySize, HistoryBytes: historyBytes}),
 		names:    map[string]string{},
+		servers:  map[string]string{},
 		state:    map[string]map[string][]string{},
 		lastSeen: opts.now(),
 		runs:     rate.NewLimiter(rate.Every(200*time.Millisecond), 10),
 		reserve:  reserve,
+		broker:   opts.broker,
 	}
 	// The hub's own log records go to the server log and, as they are, to the demo's console.
 	in.log = slog.New(&consoleHandler{next: opts.Logger.Handler().WithAttrs([]slog.Attr{slog.String("instance", id)}), in: in})
@@ -112,7 +116,11 @@ func newInstance(id string, spec Spec, opts Options, reserve *engineio.Admission
 	if in.file == "" {
 		in.file = CodeFile
 	}
-	in.cur.Store(in.start(NewHub(eopts, sopts), nil))
+	first, err := in.newServers("", nil)
+	if err != nil { // only a program can fail to start, and none runs yet
+		panic(err)
+	}
+	in.cur.Store(first)
 	if spec.Setup != nil {
 		spec.Setup(in)
 	}
@@ -178,9 +186,11 @@ func (in *Instance) idleSince(now time.Time) time.Duration {
 	if in.keep {
 		return 0
 	}
-	if in.hub().Engine.SessionCount() > 0 {
-		in.touch()
-		return 0
+	for _, r := range in.cur.Load().all() {
+		if r.hub.Engine.SessionCount() > 0 {
+			in.touch()
+			return 0
+		}
 	}
 	in.mu.Lock()
 	defer in.mu.Unlock()
@@ -206,6 +216,9 @@ func (in *Instance) close() {
 	}
 	in.runMu.Unlock()
 	in.retiring.Wait()
+	if in.kind != nil && in.kind.Close != nil {
+		in.kind.Close(in)
+	}
 	in.tap.Close()
 	if in.reserve != nil {
 		in.reserve.Free()
@@ -229,9 +242,10 @@ func (in *Instance) publishStateLocked() {
 }
 
 type socketState struct {
-	ID    string   `json:"id"`
-	Name  string   `json:"name"`
-	Rooms []string `json:"rooms"`
+	ID     string   `json:"id"`
+	Name   string   `json:"name"`
+	Rooms  []string `json:"rooms"`
+	Server string   `json:"server,omitempty"` // Kind.Servers: the server it is connected to
 }
 
 type nspState struct {
@@ -244,7 +258,7 @@ func (in *Instance) stateLocked() []byte {
 	for name, socks := range in.state {
 		ns := nspState{Name: name, Sockets: []socketState{}}
 		for id, rooms := range socks {
-			ns.Sockets = append(ns.Sockets, socketState{ID: id, Name: in.names[id], Rooms: rooms})
+			ns.Sockets = append(ns.Sockets, socketState{ID: id, Name: in.names[id], Rooms: rooms, Server: in.servers[id]})
 		}
 		sort.Slice(ns.Sockets, func(i, j int) bool { return ns.Sockets[i].Name+ns.Sockets[i].ID < ns.Sockets[j].Name+ns.Sockets[j].ID })
 		namespaces = append(namespaces, ns)
@@ -269,6 +283,7 @@ type tapJSON struct {
 	Type   string            `json:"type"`
 	Kind   string            `json:"kind"`
 	Time   string            `json:"time"`
+	Server string            `json:"server,omitempty"` // Kind.Servers: which server saw it
 	Nsp    string            `json:"nsp"`
 	Socket string            `json:"socket,omitempty"`
 	Name   string            `json:"name,omitempty"`
@@ -292,8 +307,9 @@ type tapJSON struct {
 	Go             string   `json:"go,omitempty"`        // and in Go (calltext.go)
 }
 
-// watch turns the hub's observations into the tap stream and keeps the membership state.
-func (in *Instance) watch(taps <-chan *socketio.TapEvent, done chan<- struct{}) {
+// watch turns the hub's observations into the tap stream and keeps the membership state; server
+// names the hub among the kind's Servers ("" for a one-server kind).
+func (in *Instance) watch(taps <-chan *socketio.TapEvent, done chan<- struct{}, server string) {
 	defer close(done)
 	for ev := range taps {
 		in.mu.Lock()
@@ -304,6 +320,9 @@ func (in *Instance) watch(taps <-chan *socketio.TapEvent, done chan<- struct{}) 
 				in.state[ev.Nsp] = map[string][]string{}
 			}
 			in.state[ev.Nsp][ev.Socket] = []string{ev.Socket}
+			if server != "" {
+				in.servers[ev.Socket] = server
+			}
 		case socketio.TapDisconnect:
 			delete(in.state[ev.Nsp], ev.Socket)
 			if len(in.state[ev.Nsp]) == 0 {
@@ -325,7 +344,7 @@ func (in *Instance) watch(taps <-chan *socketio.TapEvent, done chan<- struct{}) 
 			call, goCall = tapCall(*ev)
 		}
 		msg, _ := json.Marshal(tapJSON{
-			Type: "tap", Kind: string(ev.Kind), Time: ev.Time.UTC().Format(time.RFC3339Nano), Nsp: ev.Nsp,
+			Type: "tap", Kind: string(ev.Kind), Time: ev.Time.UTC().Format(time.RFC3339Nano), Nsp: ev.Nsp, Server: server,
 			Socket: ev.Socket, Name: in.names[ev.Socket], Event: ev.Event, Args: ev.Args, AckID: ev.AckID,
 			ArgsBytes: ev.ArgsSize, ArgsPreview: ev.ArgsPreview,
 			Scope: ev.Scope, Rooms: clipList(ev.Rooms), Except: clipList(ev.Except),
@@ -335,6 +354,7 @@ func (in *Instance) watch(taps <-chan *socketio.TapEvent, done chan<- struct{}) 
 		in.publish(msg)
 		if ev.Kind == socketio.TapDisconnect {
 			delete(in.names, ev.Socket) // after its last tap event, which still carries the name
+			delete(in.servers, ev.Socket)
 		}
 		if changed {
 			in.publishStateLocked()

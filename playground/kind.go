@@ -37,12 +37,19 @@ type Kind struct {
 	NewState func() any
 	// StateLocked adds the kind's fields to the state message (with the instance's mutex held).
 	StateLocked func(st any, out map[string]any)
+	// Servers, when set, names the several servers an instance of the kind runs (the cluster
+	// demo): one hub each, with the same handlers; a client picks one with ?server=NAME.
+	Servers []string
+	// Adapters, when set, gives the servers their adapters each time they start (nil: in memory).
+	Adapters func(in *Instance) (*serverAdapters, error)
+	// Close releases the kind's own resources when the instance closes, after its servers.
+	Close func(in *Instance)
 
 	js *template.Template
 }
 
 // kinds is the registry: every demo a lesson may embed, in the order docs/demos.md lists them.
-var kinds = []*Kind{chatKind, emitScopesKind, roomsKind, namespacesKind, tenantsKind, acksKind, queueKind, consoleKind}
+var kinds = []*Kind{chatKind, emitScopesKind, roomsKind, namespacesKind, tenantsKind, acksKind, queueKind, clusterKind, consoleKind}
 
 // DemoNames lists every demo a lesson may embed with a ```demo NAME block.
 var DemoNames = func() []string {

@@ -1,6 +1,7 @@
 package playground
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -252,7 +253,16 @@ func send(s *socketio.Socket, e *socketio.Event) {
 		e.AckError(fmt.Errorf("unknown scope %q", req.Scope))
 		return
 	}
-	recipients := len(target.FetchSockets())
+	// Counted on every server, as the JavaScript's fetchSockets does (one server without an
+	// adapter).
+	ctx, cancel := context.WithTimeout(context.Background(), fetchTimeout)
+	socks, err := target.FetchClusterSockets(ctx)
+	cancel()
+	if err != nil {
+		e.AckError(err)
+		return
+	}
+	recipients := len(socks)
 	if err := target.Emit(req.Event, args...); err != nil {
 		e.AckError(err)
 		return

@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -72,13 +73,10 @@ func TestKindJSMatchesGo(t *testing.T) {
 	}
 }
 
-// startNodeKind runs node/kinds/serve.js with the code and returns its base URL.
-func startNodeKind(t *testing.T, node, code string, options map[string]any) string {
+// startNodeProcess starts cmd (node, in node/) and returns its stdout with the first line read;
+// the test ends it with SIGTERM (a host stops what it started) and waits for it.
+func startNodeProcess(t *testing.T, cmd *exec.Cmd) *bufio.Scanner {
 	t.Helper()
-	cmd := exec.Command(node, "kinds/serve.js")
-	cmd.Dir = filepath.Join("..", "node")
-	in, _ := json.Marshal(map[string]any{"code": code, "options": options})
-	cmd.Stdin = strings.NewReader(string(in))
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -89,14 +87,25 @@ func startNodeKind(t *testing.T, node, code string, options map[string]any) stri
 	}
 	lines := bufio.NewScanner(out)
 	t.Cleanup(func() {
-		cmd.Process.Kill()
+		cmd.Process.Signal(syscall.SIGTERM)
 		for lines.Scan() { // drain, so that Wait returns
 		}
 		cmd.Wait()
 	})
 	if !lines.Scan() {
-		t.Fatalf("node kinds/serve.js printed nothing: %v", lines.Err())
+		t.Fatalf("%s printed nothing: %v", strings.Join(cmd.Args, " "), lines.Err())
 	}
+	return lines
+}
+
+// startNodeKind runs node/kinds/serve.js with the code and returns its base URL.
+func startNodeKind(t *testing.T, node, code string, options map[string]any) string {
+	t.Helper()
+	cmd := exec.Command(node, "kinds/serve.js")
+	cmd.Dir = filepath.Join("..", "node")
+	in, _ := json.Marshal(map[string]any{"code": code, "options": options})
+	cmd.Stdin = strings.NewReader(string(in))
+	lines := startNodeProcess(t, cmd)
 	var ready struct{ Port int }
 	if err := json.Unmarshal(lines.Bytes(), &ready); err != nil || ready.Port == 0 {
 		t.Fatalf("node kinds/serve.js: first line %q", lines.Text())
@@ -113,8 +122,9 @@ type kindScenario struct {
 
 type scenarioClient struct {
 	name, nsp, auth string
-	answer          bool // acks "question" (with "NAME: yes") and "delivery" (with "ok")
-	later           bool // connects at its first step, not at the start
+	answer          bool   // acks "question" (with "NAME: yes") and "delivery" (with "ok")
+	later           bool   // connects at its first step, not at the start
+	server          string // the cluster demo's server (?server=)
 }
 
 // A scenarioStep: client emits event with the JSON args (with an ack unless noAck), or connects.
@@ -191,6 +201,20 @@ var kindScenarios = []kindScenario{
 			{client: "A", event: "ask", args: `{"to":"Z","question":"?","timeout":100}`},
 			{client: "A", event: "ask", args: `"bad"`},
 		}},
+	// One server, as node/kinds/serve.js runs one (no adapter): io.local.emit, fetchSockets
+	// ("who") and the common scopes; TestClusterDemo covers three servers and the broker.
+	{name: "cluster", kind: "cluster", config: `{}`,
+		clients: []scenarioClient{{name: "Ada"}, {name: "Grace"}},
+		steps: []scenarioStep{
+			{client: "Ada", event: "local", args: `{"event":"only-here","args":[1]}`},
+			{client: "Grace", event: "who", args: `null`},
+			{client: "Grace", event: "send", args: `{"event":"news","args":["x"],"scope":"all"}`},
+			{client: "Ada", event: "local", args: `{"args":[]}`},
+			{client: "Grace", event: "join", args: `"room-1"`},
+			{client: "Ada", event: "broadcast", args: `{"event":"to-room","args":[2],"room":"room-1"}`},
+			{client: "Ada", event: "broadcast", args: `{"event":"to-all","args":[]}`},
+			{client: "Grace", event: "broadcast", args: `{"args":[]}`},
+		}},
 	{name: "queue", kind: "queue", config: `{}`,
 		clients: []scenarioClient{{name: "A", answer: true}, {name: "B", answer: true}, {name: "Z", answer: true, later: true}},
 		steps: []scenarioStep{
@@ -236,6 +260,9 @@ type scenarioConn struct {
 func dialScenario(t *testing.T, base, path string, c scenarioClient, recover string) *scenarioConn {
 	t.Helper()
 	u := "ws" + strings.TrimPrefix(base, "http") + path + "?EIO=4&transport=websocket"
+	if c.server != "" {
+		u += "&server=" + c.server
+	}
 	ws, _, err := websocket.DefaultDialer.Dial(u, nil)
 	if err != nil {
 		t.Fatalf("dial %s: %v", u, err)

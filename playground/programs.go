@@ -60,7 +60,7 @@ func (p *Programs) Run(code string) error {
 	if !in.runs.Allow() {
 		return ErrTooManyRuns
 	}
-	sb, err := in.compile(p.disp, code)
+	sb, err := in.compile(p.disp, code, "")
 	if err != nil {
 		return err
 	}

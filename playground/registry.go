@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/alicebob/miniredis/v2"
 	"golang.org/x/time/rate"
 
 	"socketlab/playground/engineio"
@@ -70,6 +71,7 @@ type Options struct {
 	// Cluster, when set, shares the hubs of instances opened with Spec.Shared over Redis.
 	Cluster *Cluster
 	now     func() time.Time
+	broker  func() (demoBroker, error) // Registry.demoBroker, for the instances
 }
 
 // ErrFull is returned when the instance cap is reached; ErrClientFull when the client's address
@@ -119,6 +121,9 @@ type Registry struct {
 	closed    bool
 	stop      chan struct{}
 	done      chan struct{}
+
+	brokerMu sync.Mutex
+	builtin  *miniredis.Miniredis // the cluster demo's stand-in for Redis, once started
 }
 
 // NewRegistry starts a registry and its sweeper; Close stops both.
@@ -141,8 +146,42 @@ func NewRegistry(opts Options) *Registry {
 	}
 	r := &Registry{opts: opts, log: opts.Logger, instances: map[string]*Instance{}, held: map[poolKey]int{}, originOK: OriginAllowlist(opts.Origins),
 		creates: map[string]*rate.Limiter{}, stop: make(chan struct{}), done: make(chan struct{})}
+	r.opts.broker = r.demoBroker
 	go r.sweeper()
 	return r
+}
+
+// demoBroker is the Redis server the cluster demo's servers meet on.
+type demoBroker struct {
+	URL     string
+	Builtin bool // the built-in stand-in (miniredis), not a real Redis
+}
+
+// demoBroker is the cluster demo's broker: the -redis server when the registry has a Cluster,
+// else a Redis-protocol server inside this process (github.com/alicebob/miniredis), started on
+// 127.0.0.1 the first time a demo turns its adapter on and closed with the registry. Either way
+// each instance publishes under a key of its own, so instances never see each other's traffic.
+func (r *Registry) demoBroker() (demoBroker, error) {
+	if r.opts.Cluster != nil {
+		return demoBroker{URL: r.opts.Cluster.url}, nil
+	}
+	r.brokerMu.Lock()
+	defer r.brokerMu.Unlock()
+	if r.builtin == nil {
+		r.mu.Lock()
+		closed := r.closed
+		r.mu.Unlock()
+		if closed {
+			return demoBroker{}, errors.New("shutting down")
+		}
+		m := miniredis.NewMiniRedis()
+		if err := m.StartAddr("127.0.0.1:0"); err != nil {
+			return demoBroker{}, fmt.Errorf("built-in broker: %w", err)
+		}
+		r.log.Info("cluster demo: built-in stand-in for Redis started", "addr", m.Addr())
+		r.builtin = m
+	}
+	return demoBroker{URL: "redis://" + r.builtin.Addr(), Builtin: true}, nil
 }
 
 func (r *Registry) sweeper() {
@@ -240,6 +279,12 @@ func (r *Registry) Close() {
 	r.mu.Lock()
 	r.instances, r.held, r.reserved = map[string]*Instance{}, map[poolKey]int{}, 0
 	r.mu.Unlock()
+	r.brokerMu.Lock()
+	if r.builtin != nil {
+		r.builtin.Close()
+		r.builtin = nil
+	}
+	r.brokerMu.Unlock()
 }
 
 func newInstanceID() string {
@@ -259,7 +304,19 @@ func (r *Registry) CreateFor(client Client, demo string, cfg *DemoConfig) (*Inst
 	if k == nil {
 		return nil, fmt.Errorf("unknown demo %q (known: %s)", demo, strings.Join(DemoNames, ", "))
 	}
-	return r.Open(Spec{Demo: demo, Config: cfg, Setup: k.Setup, Client: client})
+	in, err := r.Open(Spec{Demo: demo, Config: cfg, Setup: k.Setup, Client: client})
+	if err == nil && cfg != nil && cfg.Adapter {
+		// The cluster demo starting with its adapter on: the broker is reached here, outside the
+		// registry's lock.
+		if err = in.SetAdapter(true); err != nil {
+			r.mu.Lock()
+			r.forgetLocked(in.id, in)
+			r.mu.Unlock()
+			in.close()
+			return nil, fmt.Errorf("demo %s: %w", demo, err)
+		}
+	}
+	return in, err
 }
 
 // Open is the one way an instance is made: under the registry's caps (its pool's, and what
@@ -375,5 +432,7 @@ func (r *Registry) handleSocket(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 	in.touch()
-	in.hub().ServeHTTP(w, req)
+	// ?server=B picks a server of a kind with several (the cluster demo), as a load balancer's
+	// sticky routing would: every request of a session names the same one.
+	in.hubFor(req.URL.Query().Get("server")).ServeHTTP(w, req)
 }

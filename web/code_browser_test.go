@@ -295,7 +295,7 @@ func TestPlaygroundLinkCarriesCode(t *testing.T) {
 // socket id), the setup's rooms are joined again, and a scoped send still names its recipients.
 func TestRunOriginalCodeEveryKind(t *testing.T) {
 	b, srv := codeBrowser(t)
-	for _, slug := range []string{"chat", "scopes", "rooms", "namespaces", "tenants", "acks", "queue", "console"} {
+	for _, slug := range []string{"chat", "scopes", "rooms", "namespaces", "tenants", "acks", "queue", "cluster", "console"} {
 		t.Run(slug, func(t *testing.T) {
 			b.t = t
 			b.open(srv.URL+"/lessons/"+slug, 1)

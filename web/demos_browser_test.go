@@ -68,6 +68,11 @@ clients:
 	"06-acks.md":    "```demo acks\nclients: [A, B, C]\n```\n",
 	"07-queue.md":   "```demo queue\nclients: [A, B]\n```\n",
 	"08-console.md": "```demo console\nclients: [Ada, Grace]\n```\n",
+	"10-cluster.md": "```demo cluster\n" + `clients:
+  - {name: Ada, server: A}
+  - {name: Grace, server: B, rooms: [room-1]}
+  - {name: Mary, server: A}
+` + "```\n",
 	"09-three.md": "```demo emit-scopes\nclients: [A, B, C, D]\n```\n\nText.\n\n" +
 		"```demo rooms\nclients: [A, B, C, D]\nrooms: [room-1]\n```\n\nMore text.\n\n" +
 		"```demo chat\nclients: [A, B, C, D]\n```\n",
@@ -246,14 +251,24 @@ func wantReceived(t *testing.T, got []string, want ...string) {
 	}
 }
 
+// viewport is a screenshot's window size; label names the file.
+type viewport struct {
+	label string
+	w, h  int64
+}
+
 // screenshot saves the demos (PNG) at desktop and phone width (t.TempDir, and /tmp/shots for review).
 func (b *browser) screenshot(name string) {
 	b.t.Helper()
+	b.screenshotAt(name, viewport{"desktop", 1280, 900}, viewport{"390", 390, 844})
+}
+
+// screenshotAt saves the demos at each viewport; below 400 px wide the page must not scroll
+// sideways.
+func (b *browser) screenshotAt(name string, viewports ...viewport) {
+	b.t.Helper()
 	dir := shotDir(b.t)
-	for _, vp := range []struct {
-		label string
-		w, h  int64
-	}{{"desktop", 1280, 900}, {"390", 390, 844}} {
+	for _, vp := range viewports {
 		var buf []byte
 		ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
 		err := chromedp.Do(ctx, chromedp.EmulateViewport(vp.w, vp.h), chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
@@ -269,9 +284,9 @@ func (b *browser) screenshot(name string) {
 		if err != nil {
 			b.t.Fatalf("screenshot %s: %v", name, err)
 		}
-		if vp.w == 390 {
+		if vp.w < 400 {
 			if w := evalJS[[]int](b.t, b, `[document.documentElement.scrollWidth, window.innerWidth]`); w[0] > w[1] {
-				b.t.Errorf("%s: horizontal scroll at 390px: scrollWidth %d > innerWidth %d", name, w[0], w[1])
+				b.t.Errorf("%s: horizontal scroll at %dpx: scrollWidth %d > innerWidth %d", name, vp.w, w[0], w[1])
 			}
 			// Tap targets on a phone: every visible button, menu, field and checkbox is 24 px
 			// or more (checkboxes) and 44 px or more tall (the rest).

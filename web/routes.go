@@ -58,10 +58,11 @@ func (a *App) routeTable() []route {
 		{"GET /__reload", a.handleReload(), false}, // serve -watch: live reload events (SSE)
 
 		// Demo instances (docs/play-api.md)
-		{"POST /play/{demo}", course(a.play.HandleCreate()), false},      // start one: JSON config in, JSON out
-		{"GET /play/{id}/tap", a.play.HandleTap(), false},                // what its hub sees (SSE)
-		{"POST /play/{id}/code", course(a.play.HandleCode()), false},     // run a student's JavaScript on its hub
-		{"/play/{id}/socket.io/", course(a.play.HandleSocket()), socket}, // its hub
+		{"POST /play/{demo}", course(a.play.HandleCreate()), false},        // start one: JSON config in, JSON out
+		{"GET /play/{id}/tap", a.play.HandleTap(), false},                  // what its hub sees (SSE)
+		{"POST /play/{id}/code", course(a.play.HandleCode()), false},       // run a student's JavaScript on its hub
+		{"POST /play/{id}/adapter", course(a.play.HandleAdapter()), false}, // the cluster demo's adapter switch
+		{"/play/{id}/socket.io/", course(a.play.HandleSocket()), socket},   // its hub
 
 		// Classroom (issue 7)
 		{"GET /class", course(a.class.handleStart()), false},                  // start page (?lesson=SLUG)

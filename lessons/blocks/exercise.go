@@ -58,6 +58,8 @@ type ExerciseClient struct {
 	Name      string          `json:"name"`
 	Namespace string          `json:"namespace"`      // "/" by default
 	Auth      json.RawMessage `json:"auth,omitempty"` // the CONNECT payload, a JSON object
+	// Server is the cluster demo's server it connects to (?server=A); "" for one-server demos.
+	Server string `json:"server,omitempty"`
 }
 
 // Exercise is one ```exercise block.
@@ -104,7 +106,7 @@ var (
 
 	exerciseKeys   = []string{"title", "demo", "goal", "starter", "solution", "hints", "checks"}
 	exerciseDemo   = []string{"kind", "clients"}
-	clientKeys     = []string{"name", "namespace", "auth"}
+	clientKeys     = []string{"name", "namespace", "auth", "server"}
 	checkKeys      = []string{"name", "steps", "expect"}
 	clientNameRE   = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9 _-]{0,31}$`)
 	reservedEvents = []string{"connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener"}
@@ -277,6 +279,12 @@ func (b *block) exerciseDemo(fields map[string]*yaml.Node, root *yaml.Node, opts
 			}
 			if a, ok := f["auth"]; ok {
 				c.Auth = b.authJSON(a, cwhat)
+			}
+			if sv, ok := b.stringField(f, n, cwhat, "server", false); ok {
+				if !slices.Contains([]string{"A", "B", "C"}, sv) {
+					b.nodeErrorf(f["server"], "%s: server %q is not one of the cluster demo's A, B, C", cwhat, sv)
+				}
+				c.Server = sv
 			}
 		} else if n.Kind == yaml.ScalarNode {
 			c.Name = n.Value

@@ -171,6 +171,8 @@ func TestExerciseErrors(t *testing.T) {
 		}},
 		{"namespace without slash", "namespace: /admin", "namespace: admin",
 			[]string{`5:58: exercise demo client 2: namespace "admin" must start with /`}},
+		{"unknown server", "namespace: /admin", "namespace: /admin, server: D",
+			[]string{`5:74: exercise demo client 2: server "D" is not one of the cluster demo's A, B, C`}},
 		{"goal missing", "goal: Send to **the others**, see [rooms](/lessons/rooms).\n", "",
 			[]string{`4:1: exercise: "goal" is required`}},
 		{"info after exercise", "```exercise\n", "```exercise extra\n", []string{`3:1: exercise: unexpected "extra" after "exercise"`}},

@@ -6,7 +6,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { io } from "socket.io-client";
 import { runChecks } from "../../static/js/exercise-check.js";
-import { loadExercises, startServer, serverCommand } from "./lib.js";
+import { loadExercises, startServer, serverCommand, clusterCommand } from "./lib.js";
 
 const exercises = loadExercises();
 const lessonsWithExercises = new Set(exercises.map((x) => x.slug));
@@ -19,7 +19,7 @@ test("the course has at least seven exercises, in the lessons the issue names", 
 });
 
 async function grade(x, code) {
-  const server = await startServer(code);
+  const server = await startServer(code, x.config.demo === "cluster" ? clusterCommand : serverCommand);
   try {
     const { clients, checks } = x.config;
     return { results: await runChecks({ io, url: server.url, clients, checks }), output: server.output() };

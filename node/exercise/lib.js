@@ -17,6 +17,13 @@ export const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
  */
 export const serverCommand = process.env.EXERCISE_SERVER || `node node/exercise/host.js {port} {file}`;
 
+/**
+ * The cluster demo's exercises need three servers sharing a broker, their clients routed by
+ * `?server=`: EXERCISE_CLUSTER_SERVER, by default node/exercise/cluster-host.js (npm socket.io
+ * 4.8 with @socket.io/redis-adapter on a redis-server it starts).
+ */
+export const clusterCommand = process.env.EXERCISE_CLUSTER_SERVER || `node node/exercise/cluster-host.js {port} {file}`;
+
 let binary = process.env.SOCKETLAB_BIN;
 
 /** The socketlab binary: SOCKETLAB_BIN, or built once (go build) into a temporary folder. */
@@ -62,12 +69,12 @@ function canConnect(port) {
  * Starts `code` on a server of serverCommand; returns {url, output(), stop()}. Waits (at most
  * 20 s) until the port accepts connections, and fails with the server's output if it exits.
  */
-export async function startServer(code) {
+export async function startServer(code, command = serverCommand) {
   const dir = mkdtempSync(join(tmpdir(), "exercise-"));
   const file = join(dir, "server.js");
   writeFileSync(file, code);
   const port = await freePort();
-  const [cmd, ...args] = serverCommand
+  const [cmd, ...args] = command
     .split(/\s+/)
     .filter(Boolean)
     .map((a) => a.replaceAll("{port}", String(port)).replaceAll("{file}", file));
@@ -89,9 +96,13 @@ async function spawnListening(cmd, args, port, cleanup) {
   child.on("exit", (code, signal) => (exited = { code, signal }));
   const stop = async () => {
     if (exited === null) {
+      // SIGTERM first, so that a host stops what it started (cluster-host.js: its redis-server);
+      // SIGKILL if it has not exited within 3 s.
       const gone = new Promise((r) => child.once("exit", r));
-      child.kill("SIGKILL");
+      child.kill("SIGTERM");
+      const late = setTimeout(() => child.kill("SIGKILL"), 3000);
       await gone;
+      clearTimeout(late);
     }
     cleanup();
   };

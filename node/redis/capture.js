@@ -11,13 +11,12 @@
 // on "*" records every message in order, labelled with the step that caused it. Nothing here is
 // random except the adapter's uid and request ids, which the Go tests take from the vectors.
 import { createServer } from "node:http";
-import { createServer as createTCPServer } from "node:net";
-import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { Server } from "socket.io";
 import { io as ioc } from "socket.io-client";
 import { createAdapter } from "@socket.io/redis-adapter";
 import { createClient } from "redis";
+import { startRedisServer } from "./server.js";
 
 const argv = process.argv.slice(2);
 const out = argv.pop();
@@ -29,18 +28,8 @@ if (!out || argv.length > 1) {
 
 let redisServer;
 if (!url) {
-  const port = await new Promise((resolve) => {
-    const s = createTCPServer().listen(0, "127.0.0.1", () => {
-      const p = s.address().port;
-      s.close(() => resolve(p));
-    });
-  });
-  redisServer = spawn("/usr/bin/redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]);
-  await new Promise((resolve, reject) => {
-    redisServer.on("error", reject);
-    redisServer.stdout.on("data", (d) => d.toString().includes("Ready to accept connections") && resolve());
-  });
-  url = `redis://127.0.0.1:${port}`;
+  redisServer = await startRedisServer();
+  url = redisServer.url;
 }
 
 const clients = [];
@@ -124,4 +113,4 @@ for (const c of clients) await c.quit().catch(() => {});
 const kept = vectors.filter((v) => v.step !== "setup");
 writeFileSync(out, JSON.stringify(kept, null, 1) + "\n");
 console.log(`${kept.length} messages written to ${out}`);
-redisServer?.kill();
+redisServer?.stop();

@@ -101,6 +101,7 @@ class VClient {
     this.namespace = cfg.namespace || "/";
     this.auth = cfg.auth && typeof cfg.auth === "object" ? { ...cfg.auth } : {};
     this.initialRooms = cfg.rooms ?? [];
+    this.server = cfg.server || ""; // cluster demo: the server it connects to (?server=)
     this.sockets = []; // [{nsp, socket}], the first one is the client's own namespace
     this.received = []; // newest first: {icon, text}
     this.answerMode = "fast"; // acks demo: fast | slow | never
@@ -125,6 +126,7 @@ class VClient {
     const socket = io(this.namespace, {
       path: this.w.instance.path,
       auth: { ...this.auth, name: this.name },
+      ...(this.server ? { query: { server: this.server } } : {}),
       forceNew: true,
       reconnectionDelay: 250,
       reconnectionDelayMax: 2000,
@@ -1061,6 +1063,7 @@ export class DemoWidget {
       if (d.type === "state") this.onState(d);
       else if (d.type === "tap") this.onTap(d);
       else if (d.type === "log") this.onLog(d);
+      else this.kindDef.onMessage?.(this, d); // the kind's own messages (the cluster demo's "broker")
     };
   }
 
@@ -1415,7 +1418,8 @@ export class DemoWidget {
     const excluded = roles.filter(([, r]) => r.excluded).map(([c]) => c.name);
     const outside = (m.tap?.recipients ?? []).filter((s) => !this.bySid.has(s)).map((s) => this.nameOf(s));
     const lines = [
-      h("p", { class: "demo-result-head" }, h("strong", {}, sender), ` emitted `, h("code", {}, m.event), m.args.length || m.preview != null ? ` with ${payloadText(m)}` : ""),
+      h("p", { class: "demo-result-head" }, h("strong", {}, sender), ` emitted `, h("code", {}, m.event), m.args.length || m.preview != null ? ` with ${payloadText(m)}` : "",
+        m.tap?.server ? h("span", { class: "demo-muted", "data-testid": "result-server" }, ` (seen by server ${m.tap.server})`) : null),
       h("p", { class: "demo-callline" }, h("span", { class: "demo-lang" }, "JS"), h("code", { class: "demo-call", "data-testid": "result-call" }, call.js)),
       call.go ? h("p", { class: "demo-callline" }, h("span", { class: "demo-lang" }, "Go"), h("code", { class: "demo-call", "data-testid": "result-call-go" }, call.go)) : null,
       h("ul", { class: "demo-result-list" },

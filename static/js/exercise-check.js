@@ -118,6 +118,7 @@ function connect(io, url, path, w, step, t) {
   const auth = step.auth ?? w.conf.auth;
   const opts = { path, forceNew: true, reconnection: false, transports: ["websocket"], timeout: t.connect };
   if (auth !== undefined) opts.auth = auth;
+  if (w.conf.server) opts.query = { server: w.conf.server }; // the cluster demo: which server
   const socket = io(url + ns, opts);
   w.socket = socket;
   socket.onAny((event, ...args) => {

@@ -17,9 +17,11 @@
  *   onState(w, state)         the server's state message (docs/play-api.md)
  *   receivedText(event, args) how a client's received list shows an event (default: its name and JSON)
  *   onUnhandled(w, tap, why)  an event nobody on its namespace listens for (the tap's event_in, unhandled)
+ *   onMessage(w, msg)         a tap message of another type (the cluster demo's "broker")
  */
 import acks from "./acks.js";
 import chat from "./chat.js";
+import cluster from "./cluster.js";
 import consoleKind from "./console.js";
 import emitScopes from "./emit-scopes.js";
 import namespaces from "./namespaces.js";
@@ -27,4 +29,4 @@ import queue from "./queue.js";
 import rooms from "./rooms.js";
 import tenants from "./tenants.js";
 
-export const kinds = Object.fromEntries([chat, emitScopes, rooms, namespaces, tenants, acks, queue, consoleKind].map((k) => [k.name, k]));
+export const kinds = Object.fromEntries([chat, emitScopes, rooms, namespaces, tenants, acks, queue, cluster, consoleKind].map((k) => [k.name, k]));
