@@ -131,6 +131,7 @@ class VClient {
     });
     this.sockets = [{ nsp: this.namespace, socket }];
     this.wire(socket, this.namespace);
+    this.watchTransport(socket.io);
     return new Promise((resolve) => {
       const done = () => {
         socket.off("connect", done);
@@ -139,6 +140,23 @@ class VClient {
       };
       socket.on("connect", done);
       socket.on("connect_error", done);
+    });
+  }
+
+  /**
+   * Follows the connection's transport like socket.io-client reports it: the handshake's
+   * (socket.io.engine.transport.name, "polling" by default) and then the engine's "upgrade".
+   */
+  watchTransport(manager) {
+    manager.on("open", () => {
+      const engine = manager.engine;
+      this.transport = engine.transport.name;
+      engine.on("upgrade", (t) => {
+        if (manager.engine !== engine) return;
+        this.transport += " → " + t.name;
+        this.w.renderClient(this);
+      });
+      this.w.renderClient(this);
     });
   }
 
@@ -968,7 +986,8 @@ export class DemoWidget {
       facts.push(h("dt", {}, "socket id"), h("dd", { class: "demo-mono", "data-testid": "client-id" }, socket.id ?? "—"));
       facts.push(h("dt", {}, "rooms"), h("dd", { "data-testid": "client-rooms" }, rooms.length ? rooms.join(", ") : "none"));
     }
-    if (c.sockets.length > 1) facts.push(h("dt", {}, "connection"), h("dd", { "data-testid": "client-multiplex" }, `1 WebSocket carries ${c.sockets.map((s) => s.nsp).join(" and ")}`));
+    if (c.connected && c.transport) facts.push(h("dt", {}, "transport"), h("dd", { "data-testid": "client-transport", title: "The handshake's transport, then the upgrade (socket.io.engine)" }, c.transport));
+    if (c.sockets.length > 1) facts.push(h("dt", {}, "connection"), h("dd", { "data-testid": "client-multiplex" }, `1 connection carries ${c.sockets.map((s) => s.nsp).join(" and ")}`));
     setChildren(u.details, facts);
     u.note.textContent = c.note;
     if (c.noteState) {

@@ -12,14 +12,29 @@
  * Supported
  * - io(url?, opts): the url's pathname selects the namespace ("/orders", "http://h:p/orders";
  *   none → "/"). Options: path (default "/socket.io/"), auth (object or function(cb)), query
- *   (object), transports (must contain "websocket"), reconnection (true), reconnectionAttempts
+ *   (object), transports (default ["polling", "websocket"]), upgrade (true), rememberUpgrade
+ *   (false), tryAllTransports (false), withCredentials (false), extraHeaders (polling only, as in
+ *   any browser), timestampRequests, reconnection (true), reconnectionAttempts
  *   (Infinity), reconnectionDelay (1000), reconnectionDelayMax (5000), randomizationFactor (0.5),
  *   timeout (20000 ms for the Engine.IO handshake; false = none), ackTimeout, autoConnect (true),
  *   forceNew / multiplex:false.
+ * - Transports, as socket.io-client 4.8 (engine.io-client 6.6) does it: the handshake over HTTP
+ *   long-polling (XMLHttpRequest: one GET held by the server, one POST at a time; payloads join
+ *   packets with \x1e, binary as "b" + base64; POSTs kept within the server's maxPayload), then,
+ *   for each upgrade the server offers, a probe: a WebSocket with the same sid, "2probe" sent,
+ *   "3probe" back, engine "upgrading"; polling paused (its GET and POST finish), "5" sent over
+ *   the WebSocket, engine "upgrade"(transport), and what was held meanwhile is flushed there. A
+ *   failed probe emits "upgradeError" and polling carries on. transports: ["websocket"] opens a
+ *   WebSocket straight away; rememberUpgrade does so once a WebSocket worked on this page.
+ *   withCredentials sends cookies with cross-origin polling requests (same-origin ones always
+ *   carry them). Closing sends "1" (close) over polling and aborts the GET still waiting once
+ *   the server has it; no request or timer outlives a closed connection.
  * - Multiplexing: namespaces opened on the same origin + path share ONE Engine.IO connection
  *   (one Manager, `socket.io`) unless forceNew, or the namespace is already open on it.
  *   (As the real client does: its lookup() caches a Manager under origin + path, node/truth
- *   06-namespaces checks it; so two demo instances on one page, at two paths, never share one.)
+ *   06-namespaces checks it; so two demo instances on one page, at two paths, never share one.
+ *   socket.io-client keys by opts.path as given, "/socket.io" and "/socket.io/" apart; here
+ *   both are "/socket.io/".)
  * - Socket: on/once/off/listeners/hasListeners, onAny/prependAny/offAny/listenersAny,
  *   onAnyOutgoing/offAnyOutgoing, emit(ev, ...args, ack?), send(...),
  *   timeout(ms).emit(..., (err, ...r)),
@@ -34,15 +49,17 @@
  *   (reconnectionDelay · 2^attempt, ± randomizationFactor jitter, capped at
  *   reconnectionDelayMax),
  *   never after a middleware refusal (CONNECT_ERROR), a server-side disconnect or disconnect().
- * - socket.io.engine (id, transport.name, readyState) emits packet / packetCreate ({type, data})
- *   for every Engine.IO packet in / out, so a page can show the wire. engine.id is the Engine.IO
- *   sid: sensitive (protocol.md §2.5), never display it to other users.
+ * - socket.io.engine (id, transport.name, readyState, transports, upgrades) emits handshake,
+ *   upgrading, upgrade, upgradeError, and packet / packetCreate ({type, data}) for every
+ *   Engine.IO packet in / out on its transport (not the probe's), so a page can show the wire.
+ *   engine.id is the Engine.IO sid: sensitive (protocol.md §2.5), never display it to others.
  * - Acks both ways: a server event sent with an ack id gets a callback as last handler argument.
  * - Binary both ways: ArrayBuffer, typed arrays / DataView and Blob are sent as attachments
  *   (placeholders, nested too); received attachments are ArrayBuffer.
  * - Heartbeat: answers "2" with "3"; no ping within pingInterval + pingTimeout → "ping timeout".
  * - Emits while disconnected are buffered and flushed after the next "connect" (volatile ones are
- *   dropped, also when the WebSocket still has unsent bytes).
+ *   dropped, also while a polling POST is in flight, during the upgrade, and when the WebSocket
+ *   still has unsent bytes).
  * - Connection state recovery: keeps the pid from the CONNECT reply and the last offset, sends
  *   both in the next CONNECT (merged with auth), sets socket.recovered. When the namespace got a
  *   pid, the trailing string argument of every EVENT without ack id is the server's offset and is
@@ -53,11 +70,13 @@
  *   the other listeners or the client's own bookkeeping.
  *
  * Not supported
- * - HTTP long-polling and the polling → WebSocket upgrade: WebSocket transport only
- *   (like `transports: ["websocket"]`); a transports list without "websocket" throws.
- * - Options retries, extraHeaders, withCredentials, parser, timestampRequests, closeOnBeforeunload,
- *   tryAllTransports, rememberUpgrade, addTrailingSlash (the path always ends with "/").
+ * - WebTransport (socket.io-client lists "webtransport" third in its default transports; no
+ *   socket.io server offers it unless configured to); transportOptions, forceBase64, the Node-only
+ *   options (agent, cookie jar, TLS), closeOnBeforeunload, the "offline" event closing the
+ *   connection; timestampParam (always "t").
+ * - Options retries, parser, addTrailingSlash (the path always ends with "/").
  * - Outgoing packet queue with retries (socket.io-client's `retries`), compression control.
+ * See docs/socketio-differences.md ("The page's client") for what behaves differently.
  */
 
 const EIO_OPEN = "0";
