@@ -698,6 +698,51 @@ describe("HTTP long-polling and the upgrade to WebSocket", () => {
     assert.deepEqual(srv.fakePolls.posts.slice(before.posts), ["40", "1"], "the CONNECT, then the close packet");
   });
 
+  test("tryAllTransports: a refused WebSocket falls back to polling (as socket.io-client); without it, connect_error", T, async () => {
+    const got = {};
+    for (const which of CLIENTS) {
+      got[which] = await page.evaluate(async ([base, src]) => {
+        const io = eval(src);
+        const out = {};
+        for (const tryAllTransports of [true, false]) {
+          const s = io.io(base, { path: "/pollonly/", transports: ["websocket", "polling"], tryAllTransports, forceNew: true, reconnection: false });
+          const r = await new Promise((resolve) => {
+            s.once("connect", () => s.emit("echo", "over polling", (e) => resolve(["connect", e, s.io.engine.transport.name])));
+            s.once("connect_error", (err) => resolve(["connect_error", err.message]));
+          });
+          s.disconnect();
+          out[tryAllTransports] = r;
+        }
+        return out;
+      }, [srv.base, lib(which)]);
+    }
+    assert.deepEqual(got.sio, { true: ["connect", "over polling", "polling"], false: ["connect_error", "websocket error"] });
+    assert.deepEqual(got.sio, got.real);
+  });
+
+  test("withCredentials: cross-origin polling requests carry the server's cookie only with it (as socket.io-client)", T, async () => {
+    const other = await browser.newPage();
+    try {
+      await loadPage(other, srv.otherBase);
+      for (const which of CLIENTS) {
+        for (const withCredentials of [false, true]) {
+          const tag = `cookie-${which}-${withCredentials}`;
+          await other.evaluate(async ([base, src, tag, withCredentials]) => {
+            const io = eval(src);
+            const s = io.io(base, { path: "/cookie/", withCredentials, forceNew: true, reconnection: false, query: { tag } });
+            await next(s, "connect");
+            s.disconnect();
+          }, [srv.base, lib(which), tag, withCredentials]);
+          const seen = srv.cookies.get(tag);
+          assert.ok(seen.length >= 2, `${tag}: ${seen}`);
+          assert.deepEqual([...new Set(seen)], [withCredentials], `${tag}: requests after the handshake carried the cookie: ${seen}`);
+        }
+      }
+    } finally {
+      await other.close();
+    }
+  });
+
   test("an Origin the server refuses: the polling handshake fails with 'xhr poll error' (as socket.io-client)", T, async () => {
     const other = await browser.newPage();
     try {

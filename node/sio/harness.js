@@ -95,6 +95,7 @@ export async function startServer() {
       conn.on("close", (reason) => log.push(["close", reason]));
     });
 
+  httpServer.setMaxListeners(20); // each Server below listens for its "close"
   const main = new Server(httpServer, { destroyUpgrade: false });
   const rec = new Server(httpServer, {
     path: "/rec/",
@@ -109,7 +110,29 @@ export async function startServer() {
     destroyUpgrade: false,
     allowRequest: (req, cb) => cb(null, req.headers.origin === undefined || req.headers.origin === "http://allowed.invalid"),
   });
-  for (const io of [main, rec, hb, strict]) countConns(io);
+  // Polling only (a WebSocket request is refused with 400), for tryAllTransports.
+  const pollOnly = new Server(httpServer, { path: "/pollonly/", destroyUpgrade: false, transports: ["polling"] });
+  pollOnly.on("connection", (socket) => socket.on("echo", (...args) => args.pop()(...args)));
+  // Sets the engine.io "io" cookie and allows credentialed requests from any origin (reflected),
+  // for withCredentials: which polling requests came back with the cookie, per ?tag=.
+  const cookies = new Map();
+  const cookie = new Server(httpServer, {
+    path: "/cookie/",
+    destroyUpgrade: false,
+    transports: ["polling"],
+    cookie: { name: "io", sameSite: "lax", httpOnly: true },
+    cors: { origin: true, credentials: true },
+  });
+  cookie.engine.on("connection", (conn) => {
+    const tag = new URL(conn.request.url, "http://x").searchParams.get("tag");
+    if (tag) cookies.set(tag, []);
+  });
+  httpServer.prependListener("request", (req) => {
+    const q = new URL(req.url, "http://x").searchParams;
+    if (!req.url.startsWith("/cookie/") || !q.get("sid") || !cookies.has(q.get("tag"))) return;
+    cookies.get(q.get("tag")).push(/(^|; )io=/.test(req.headers.cookie ?? ""));
+  });
+  for (const io of [main, rec, hb, strict, pollOnly, cookie]) countConns(io);
   for (const io of [main, rec, hb]) logEngine(io);
   // First in line: engine.io wraps the "request" listeners that exist when a Server attaches.
   httpServer.prependListener("request", countPolls);
@@ -245,8 +268,8 @@ export async function startServer() {
   });
   httpServer.on("upgrade", (req, socket, head) => {
     const url = new URL(req.url, "http://x");
-    if (url.pathname !== "/fake/") return;
-    if (url.searchParams.get("mode") === "refuse") {
+    if (url.pathname !== "/fake/" && url.pathname !== "/pollonly/") return;
+    if (url.pathname === "/pollonly/" || url.searchParams.get("mode") === "refuse") {
       socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
       return;
     }
@@ -279,12 +302,13 @@ export async function startServer() {
     engineLog,
     polls,
     fakePolls,
+    cookies,
     reasons,
     async close() {
       for (const ws of fake.clients) ws.terminate();
       fake.close();
       const closed = new Promise((r) => httpServer.once("close", r));
-      for (const io of [main, rec, hb, strict]) io.close(); // also closes httpServer
+      for (const io of [main, rec, hb, strict, pollOnly, cookie]) io.close(); // also closes httpServer
       httpServer.closeAllConnections();
       otherOrigin.closeAllConnections();
       otherOrigin.close();
