@@ -193,13 +193,7 @@ describe("binary", () => {
   test("client → server: Uint8Array, ArrayBuffer, Blob, DataView, nested; binary ack back as ArrayBuffer", T, async () => {
     const got = await page.evaluate(async (base) => {
       const s = sio.io(base);
-      const r = await s.emitWithAck("bin", {
-        u8: new Uint8Array([1, 2, 3]),
-        ab: new Uint8Array([4, 5]).buffer,
-        list: [new Uint8Array([0, 6, 0]).subarray(1, 2)],
-        blob: new Blob([new Uint8Array([11, 12])]),
-        view: new DataView(new Uint8Array([13]).buffer),
-      });
+      const r = await s.emitWithAck("bin", binPayload());
       return {
         ...r,
         back: r.back instanceof ArrayBuffer ? [...new Uint8Array(r.back)] : String(r.back),
@@ -513,26 +507,36 @@ describe("connection state recovery", () => {
 const CLIENTS = ["sio", "real"];
 const lib = (which) => `(${JSON.stringify(which)} === "sio" ? sio : real)`;
 
+// Runs scenario, a page function (io, base, tag, arg) => result, once with each client (io is
+// sio or real; tag is tagPrefix-sio / tagPrefix-real) and returns {sio, real}.
+async function eachClient(p, tagPrefix, scenario, arg = null) {
+  const got = {};
+  for (const which of CLIENTS) {
+    const args = [srv.base, `${tagPrefix}-${which}`, arg].map((v) => JSON.stringify(v)).join(", ");
+    got[which] = await p.evaluate(`(${scenario})(${lib(which)}, ${args})`);
+  }
+  return got;
+}
+
+const closed = (tag) => waitFor(() => srv.engineLog.get(tag)?.some(([k]) => k === "close"));
+
 describe("HTTP long-polling and the upgrade to WebSocket", () => {
   test("default: handshake over polling, probe, upgrade, then messages over WebSocket (as socket.io-client)", T, async () => {
-    const seen = {};
+    const seen = await eachClient(page, "up", async (io, base, tag) => {
+      const s = io.io(base, { forceNew: true, query: { tag } });
+      const steps = [["created", s.io.engine.transport.name]];
+      s.io.on("open", () => steps.push(["open", s.io.engine.transport.name]));
+      s.io.engine.on("upgrading", (t) => steps.push(["upgrading", t.name]));
+      s.io.engine.on("upgrade", (t) => steps.push(["upgrade", t.name, s.io.engine.transport.name]));
+      await upgraded(s);
+      const echo = await s.emitWithAck("echo", "after the upgrade");
+      s.disconnect();
+      return { steps, echo, transport: s.io.engine.transport.name };
+    });
     for (const which of CLIENTS) {
-      const tag = "up-" + which;
-      seen[which] = await page.evaluate(async ([base, tag, src]) => {
-        const io = eval(src);
-        const s = io.io(base, { forceNew: true, query: { tag } });
-        const steps = [["created", s.io.engine.transport.name]];
-        s.io.on("open", () => steps.push(["open", s.io.engine.transport.name]));
-        s.io.engine.on("upgrading", (t) => steps.push(["upgrading", t.name]));
-        s.io.engine.on("upgrade", (t) => steps.push(["upgrade", t.name, s.io.engine.transport.name]));
-        await upgraded(s);
-        const echo = await s.emitWithAck("echo", "after the upgrade");
-        s.disconnect();
-        return { steps, echo, transport: s.io.engine.transport.name };
-      }, [srv.base, tag, lib(which)]);
-      await waitFor(() => srv.engineLog.get(tag)?.some(([k]) => k === "close"));
-      seen[which].server = srv.engineLog.get(tag);
-      seen[which].polls = { ...srv.polls.get(tag), open: undefined };
+      await closed("up-" + which);
+      seen[which].server = srv.engineLog.get("up-" + which);
+      seen[which].polls = srv.polls.get("up-" + which);
     }
     for (const which of CLIENTS) {
       const got = seen[which];
@@ -560,40 +564,31 @@ describe("HTTP long-polling and the upgrade to WebSocket", () => {
   });
 
   test("transports: [\"polling\"]: events, acks both ways and binary both ways over polling only", T, async () => {
-    const got = {};
+    const got = await eachClient(page, "poll", async (io, base, tag) => {
+      const s = io.io(base, { forceNew: true, transports: ["polling"], query: { tag } });
+      s.on("question", (n, ack) => ack(n + 1));
+      const asked = await s.emitWithAck("ask", 41);
+      const r = await s.emitWithAck("bin", binPayload());
+      const seen = {};
+      s.on("binq", (buf, obj, ack) => {
+        seen.buf = [...new Uint8Array(buf)];
+        seen.x = [...new Uint8Array(obj.x)];
+        ack(new Uint8Array([...new Uint8Array(buf)].reverse()));
+      });
+      const binq = await s.emitWithAck("binq");
+      const transport = s.io.engine.transport.name;
+      s.disconnect();
+      return {
+        asked,
+        bin: { ...r, back: [...new Uint8Array(r.back)], deep: [...new Uint8Array(r.deep.more[0])] },
+        seen,
+        binq,
+        transport,
+      };
+    });
     for (const which of CLIENTS) {
-      const tag = "poll-" + which;
-      got[which] = await page.evaluate(async ([base, tag, src]) => {
-        const io = eval(src);
-        const s = io.io(base, { forceNew: true, transports: ["polling"], query: { tag } });
-        s.on("question", (n, ack) => ack(n + 1));
-        const asked = await s.emitWithAck("ask", 41);
-        const r = await s.emitWithAck("bin", {
-          u8: new Uint8Array([1, 2, 3]),
-          ab: new Uint8Array([4, 5]).buffer,
-          list: [new Uint8Array([0, 6, 0]).subarray(1, 2)],
-          blob: new Blob([new Uint8Array([11, 12])]),
-          view: new DataView(new Uint8Array([13]).buffer),
-        });
-        const seen = {};
-        s.on("binq", (buf, obj, ack) => {
-          seen.buf = [...new Uint8Array(buf)];
-          seen.x = [...new Uint8Array(obj.x)];
-          ack(new Uint8Array([...new Uint8Array(buf)].reverse()));
-        });
-        const binq = await s.emitWithAck("binq");
-        const transport = s.io.engine.transport.name;
-        s.disconnect();
-        return {
-          asked,
-          bin: { ...r, back: [...new Uint8Array(r.back)], deep: [...new Uint8Array(r.deep.more[0])] },
-          seen,
-          binq,
-          transport,
-        };
-      }, [srv.base, tag, lib(which)]);
-      await waitFor(() => srv.engineLog.get(tag)?.some(([k]) => k === "close"));
-      const log = srv.engineLog.get(tag);
+      await closed("poll-" + which);
+      const log = srv.engineLog.get("poll-" + which);
       assert.deepEqual([...new Set(log.filter(([k]) => k !== "close").map(([, t]) => t))], ["polling"], which);
       assert.ok(!log.some(([k]) => k === "upgrade"), which);
       assert.ok(log.some(([k, , d]) => k === "message" && Buffer.isBuffer(d)), `${which}: binary attachments arrive as binary`);

@@ -23,6 +23,14 @@ window.sio = sio;
 window.real = { io: realIo };
 window.next = (emitter, ev) => new Promise((resolve) => emitter.once(ev, (...args) => resolve(args)));
 window.count = (emitter, ev) => { const c = { n: 0 }; emitter.on(ev, () => c.n++); return c; };
+// The "bin" test payload: every kind of binary the clients send, nested too.
+window.binPayload = () => ({
+  u8: new Uint8Array([1, 2, 3]),
+  ab: new Uint8Array([4, 5]).buffer,
+  list: [new Uint8Array([0, 6, 0]).subarray(1, 2)],
+  blob: new Blob([new Uint8Array([11, 12])]),
+  view: new DataView(new Uint8Array([13]).buffer),
+});
 // Resolves once socket s is connected and its connection has upgraded to WebSocket.
 window.upgraded = async (s) => {
   if (!s.connected) await next(s, "connect");
