@@ -19,6 +19,12 @@ import { CodePanel, wireExercises } from "./demo-code.js";
 
 const MAX_LOG_ROWS = 500; // the event log keeps the last rows only (bounded DOM)
 const MAX_CONSOLE_LINES = 200;
+// The demos whose clients connect like socket.io-client by default: HTTP long-polling first, then
+// the upgrade to WebSocket (lesson 03 shows it in the server's log). The others open WebSockets
+// straight away (transports: ["websocket"]): a browser opens at most six HTTP/1.1 connections to
+// one server, and a page of three demos (a dozen clients polling at once, besides the taps' event
+// streams) ran out of them, stalling the page's own requests for seconds.
+const POLLING_DEMOS = new Set(["console"]);
 const MAX_MESSAGES = 300; // kept for matching receipts with the tap
 const SETTLE_MS = 1500; // how long to wait for a receipt the tap announced
 const NO_TAP_MS = 2000; // a message the tap never reported settles anyway
@@ -125,6 +131,7 @@ class VClient {
     const socket = io(this.namespace, {
       path: this.w.instance.path,
       auth: { ...this.auth, name: this.name },
+      transports: POLLING_DEMOS.has(this.w.kind) ? undefined : ["websocket"],
       forceNew: true,
       reconnectionDelay: 250,
       reconnectionDelayMax: 2000,
