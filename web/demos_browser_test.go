@@ -582,7 +582,7 @@ func TestDemosBrowser(t *testing.T) {
 		wantReceived(t, b.act(0, send("A\x000")), "A")
 		b.js(0, setv("[data-client=A] [data-testid=client-multiplex-nsp]", "/orders")+";"+col("A", "[data-testid=client-multiplex]")+".click()")
 		b.waitFor("A on /orders", `document.querySelectorAll("[data-client=A] [data-testid=client-id]").length === 2 && ![...document.querySelectorAll("[data-client=A] [data-testid=client-id]")].some(e => e.textContent === "—")`)
-		if got := b.text(0, "[data-client=A] [data-testid=client-multiplex]"); got != "1 WebSocket carries / and /orders" {
+		if got := b.text(0, "[data-client=A] [data-testid=client-multiplex]"); got != "1 connection carries / and /orders" {
 			t.Errorf("multiplex: got %q", got)
 		}
 		wantReceived(t, b.act(0, send("A\x001")), "A", "B")
@@ -788,6 +788,13 @@ func TestDemosBrowser(t *testing.T) {
 		got := b.act(0, col("Ada", "[data-testid=client-say]")+".value = 'hello from Ada';"+col("Ada", "[data-testid=client-say-send]")+".click()")
 		wantReceived(t, got, "Ada", "Grace")
 		b.screenshot("console")
+
+		// Lesson 03's "Two ways to carry the same events": the columns connect over polling and
+		// upgrade; the log's connection line names polling, a later disconnect names websocket.
+		b.waitFor("connected over polling", `[...document.querySelectorAll("[data-testid=console] *")].some((e) => e.children.length === 0 && /a user connected .*transport=polling/.test(e.textContent))`)
+		b.waitFor("Grace upgraded", `document.querySelector("[data-client=Grace] [data-testid=client-transport]")?.textContent === "polling → websocket"`)
+		b.js(0, col("Grace", "[data-testid=client-toggle]")+".click()")
+		b.waitFor("left over WebSocket", `[...document.querySelectorAll("[data-testid=console] *")].some((e) => e.children.length === 0 && /user disconnected .*transport=websocket/.test(e.textContent))`)
 	})
 
 	t.Run("isolation between two students", func(t *testing.T) {

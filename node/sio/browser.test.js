@@ -49,21 +49,25 @@ describe("connect", () => {
     assert.equal(got.recovered, false);
   });
 
-  test("engine packet / packetCreate events show the wire", T, async () => {
+  test("engine packet / packetCreate events show the wire, over polling and then WebSocket", T, async () => {
     const got = await page.evaluate(async (base) => {
       const s = sio.io(base, { path: "/hb/" });
       const rx = [];
       const tx = [];
-      s.io.engine.on("packet", (p) => rx.push(p));
-      s.io.engine.on("packetCreate", (p) => tx.push(p));
-      await next(s.io, "ping");
+      s.io.engine.on("packet", (p) => rx.push({ ...p, on: s.io.engine.transport.name }));
+      s.io.engine.on("packetCreate", (p) => tx.push({ ...p, on: s.io.engine.transport.name }));
+      await upgraded(s);
+      await next(s.io, "ping"); // a ping after the upgrade
       return { rx, tx, transport: s.io.engine.transport.name, id: s.id };
     }, srv.base);
     assert.equal(got.transport, "websocket");
-    assert.deepEqual(got.rx.map((p) => p.type), ["open", "message", "ping"]);
+    assert.deepEqual(got.rx.slice(0, 2).map((p) => [p.type, p.on]), [["open", "polling"], ["message", "polling"]]);
     assert.equal(JSON.parse(got.rx[0].data).pingInterval, 100);
+    assert.deepEqual(JSON.parse(got.rx[0].data).upgrades, ["websocket"]);
     assert.equal(got.rx[1].data, `0{"sid":"${got.id}"}`);
-    assert.deepEqual(got.tx, [{ type: "message", data: "0" }, { type: "pong" }]);
+    assert.deepEqual(got.rx.at(-1), { type: "ping", on: "websocket" });
+    assert.deepEqual(got.tx[0], { type: "message", data: "0", on: "polling" });
+    assert.deepEqual(got.tx.at(-1), { type: "pong", on: "websocket" });
   });
 
   test("auth may be a function(cb)", T, async () => {
@@ -84,16 +88,13 @@ describe("connect", () => {
     assert.deepEqual(got, { message: "Invalid namespace", active: false, connected: false });
   });
 
-  test("transports without websocket is refused", T, async () => {
-    const msg = await page.evaluate((base) => {
-      try {
-        sio.io(base, { transports: ["polling"] });
-        return "no error";
-      } catch (err) {
-        return err.message;
-      }
+  test("unknown transports only: connect_error 'No transports available'", T, async () => {
+    const got = await page.evaluate(async (base) => {
+      const s = sio.io(base, { transports: ["carrier-pigeon"], reconnection: false });
+      const [err] = await next(s, "connect_error");
+      return { message: err.message ?? String(err), connected: s.connected };
     }, srv.base);
-    assert.match(msg, /websocket/);
+    assert.deepEqual(got, { message: "No transports available", connected: false });
   });
 });
 
@@ -192,13 +193,7 @@ describe("binary", () => {
   test("client → server: Uint8Array, ArrayBuffer, Blob, DataView, nested; binary ack back as ArrayBuffer", T, async () => {
     const got = await page.evaluate(async (base) => {
       const s = sio.io(base);
-      const r = await s.emitWithAck("bin", {
-        u8: new Uint8Array([1, 2, 3]),
-        ab: new Uint8Array([4, 5]).buffer,
-        list: [new Uint8Array([0, 6, 0]).subarray(1, 2)],
-        blob: new Blob([new Uint8Array([11, 12])]),
-        view: new DataView(new Uint8Array([13]).buffer),
-      });
+      const r = await s.emitWithAck("bin", binPayload());
       return {
         ...r,
         back: r.back instanceof ArrayBuffer ? [...new Uint8Array(r.back)] : String(r.back),
@@ -349,7 +344,8 @@ describe("refusal and disconnects", () => {
   test("server kills the transport: 'transport close', reconnect, buffered emit flushed, volatile dropped", T, async () => {
     const got = await page.evaluate(async (opts) => {
       const s = sio.io(opts.base, { ...opts.fast, auth: { tag: "rc" } });
-      await next(s, "connect");
+      await upgraded(s); // while polling POSTs or the upgrade is under way, a volatile emit is dropped
+      await s.emitWithAck("echo"); // and until the WebSocket has sent the "5" (bufferedAmount 0)
       const firstId = s.id;
       s.volatile.emit("record", "volatile-healthy");
       await s.emitWithAck("echo"); // round trip: the volatile emit went out before this
@@ -395,7 +391,7 @@ describe("heartbeat", () => {
 
   test("no ping within pingInterval + pingTimeout: 'ping timeout', then reconnection", T, async () => {
     const got = await page.evaluate(async (opts) => {
-      const s = sio.io(opts.base, { path: "/fake/", ...opts.fast });
+      const s = sio.io(opts.base, { path: "/fake/", transports: ["websocket"], ...opts.fast });
       let t0 = 0;
       s.io.once("open", () => (t0 = performance.now())); // the client's timer starts at the handshake
       await next(s, "connect");
@@ -417,6 +413,7 @@ describe("failures", () => {
     const got = await page.evaluate(async (base) => {
       const s = sio.io(base, {
         path: "/fake/",
+        transports: ["websocket"],
         query: { mode: "no-open" },
         timeout: 100,
         reconnectionAttempts: 2,
@@ -444,6 +441,7 @@ describe("failures", () => {
     const got = await page.evaluate(async (base) => {
       const s = sio.io(base, {
         path: "/fake/",
+        transports: ["websocket"],
         query: { mode: "refuse" },
         reconnectionAttempts: 1,
         reconnectionDelay: 20,
@@ -467,7 +465,7 @@ describe("failures", () => {
 
   test("invalid packet from the server: disconnect 'parse error', then reconnection", T, async () => {
     const got = await page.evaluate(async (opts) => {
-      const s = sio.io(opts.base, { path: "/fake/", query: { mode: "bad" }, ...opts.fast });
+      const s = sio.io(opts.base, { path: "/fake/", transports: ["websocket"], query: { mode: "bad" }, ...opts.fast });
       await next(s, "connect");
       const [reason] = await next(s, "disconnect");
       const [attempt] = await next(s.io, "reconnect_attempt");
@@ -500,6 +498,265 @@ describe("connection state recovery", () => {
     assert.equal(got.id, got.first.id);
     assert.equal(got.recovered, true);
     assert.deepEqual(got.who, { id: got.first.id, recovered: true });
+  });
+});
+
+// The same scenario with this client (sio) and with npm socket.io-client's own browser build
+// (real), in the same page against the same socket.io 4.8.4 server: what each saw, and what the
+// server saw of each, must be the same.
+const CLIENTS = ["sio", "real"];
+const lib = (which) => `(${JSON.stringify(which)} === "sio" ? sio : real)`;
+
+// Runs scenario, a page function (io, base, tag, arg) => result, once with each client (io is
+// sio or real; tag is tagPrefix-sio / tagPrefix-real) and returns {sio, real}.
+async function eachClient(p, tagPrefix, scenario, arg = null) {
+  const got = {};
+  for (const which of CLIENTS) {
+    const args = [srv.base, `${tagPrefix}-${which}`, arg].map((v) => JSON.stringify(v)).join(", ");
+    got[which] = await p.evaluate(`(${scenario})(${lib(which)}, ${args})`);
+  }
+  return got;
+}
+
+const closed = (tag) => waitFor(() => srv.engineLog.get(tag)?.some(([k]) => k === "close"));
+
+describe("HTTP long-polling and the upgrade to WebSocket", () => {
+  test("default: handshake over polling, probe, upgrade, then messages over WebSocket (as socket.io-client)", T, async () => {
+    const seen = await eachClient(page, "up", async (io, base, tag) => {
+      const s = io.io(base, { forceNew: true, query: { tag } });
+      const steps = [["created", s.io.engine.transport.name]];
+      s.io.on("open", () => steps.push(["open", s.io.engine.transport.name]));
+      s.io.engine.on("upgrading", (t) => steps.push(["upgrading", t.name]));
+      s.io.engine.on("upgrade", (t) => steps.push(["upgrade", t.name, s.io.engine.transport.name]));
+      await upgraded(s);
+      const echo = await s.emitWithAck("echo", "after the upgrade");
+      s.disconnect();
+      return { steps, echo, transport: s.io.engine.transport.name };
+    });
+    for (const which of CLIENTS) {
+      await closed("up-" + which);
+      seen[which].server = srv.engineLog.get("up-" + which);
+      seen[which].polls = srv.polls.get("up-" + which);
+    }
+    for (const which of CLIENTS) {
+      const got = seen[which];
+      assert.deepEqual(
+        got.steps,
+        [["created", "polling"], ["open", "polling"], ["upgrading", "websocket"], ["upgrade", "websocket", "websocket"]],
+        which,
+      );
+      assert.equal(got.echo, "after the upgrade", which);
+      assert.deepEqual(
+        got.server,
+        [
+          ["open", "polling"],
+          ["message", "polling", "0"],
+          ["upgrade", "websocket"],
+          ["message", "websocket", '20["echo","after the upgrade"]'],
+          ["message", "websocket", "1"],
+          ["close", "transport close"],
+        ],
+        which,
+      );
+      assert.ok(got.polls.GET >= 2 && got.polls.POST >= 1, `${which}: ${JSON.stringify(got.polls)}`);
+    }
+    assert.deepEqual(seen.sio.server, seen.real.server, "the server saw the same sequence from both clients");
+  });
+
+  test("transports: [\"polling\"]: events, acks both ways and binary both ways over polling only", T, async () => {
+    const got = await eachClient(page, "poll", async (io, base, tag) => {
+      const s = io.io(base, { forceNew: true, transports: ["polling"], query: { tag } });
+      s.on("question", (n, ack) => ack(n + 1));
+      const asked = await s.emitWithAck("ask", 41);
+      const r = await s.emitWithAck("bin", binPayload());
+      const seen = {};
+      s.on("binq", (buf, obj, ack) => {
+        seen.buf = [...new Uint8Array(buf)];
+        seen.x = [...new Uint8Array(obj.x)];
+        ack(new Uint8Array([...new Uint8Array(buf)].reverse()));
+      });
+      const binq = await s.emitWithAck("binq");
+      const transport = s.io.engine.transport.name;
+      s.disconnect();
+      return {
+        asked,
+        bin: { ...r, back: [...new Uint8Array(r.back)], deep: [...new Uint8Array(r.deep.more[0])] },
+        seen,
+        binq,
+        transport,
+      };
+    });
+    for (const which of CLIENTS) {
+      await closed("poll-" + which);
+      const log = srv.engineLog.get("poll-" + which);
+      assert.deepEqual([...new Set(log.filter(([k]) => k !== "close").map(([, t]) => t))], ["polling"], which);
+      assert.ok(!log.some(([k]) => k === "upgrade"), which);
+      assert.ok(log.some(([k, , d]) => k === "message" && Buffer.isBuffer(d)), `${which}: binary attachments arrive as binary`);
+    }
+    assert.deepEqual(got.sio, {
+      asked: { answer: 42 },
+      bin: { u8: [1, 2, 3], ab: [4, 5], nested: [6], blob: [11, 12], view: [13], isBuffer: true, back: [7, 8, 9], deep: [10] },
+      seen: { buf: [1, 2, 3], x: [5] },
+      binq: { reply: [3, 2, 1], isBuffer: true },
+      transport: "polling",
+    });
+    assert.deepEqual(got.sio, got.real);
+  });
+
+  test("upgrade: false stays on polling although the server offers websocket", T, async () => {
+    const got = await page.evaluate(async (base) => {
+      const s = sio.io(base, { path: "/hb/", upgrade: false, forceNew: true });
+      const upgrading = count(s.io.engine, "upgrading");
+      await next(s, "connect");
+      for (let i = 0; i < 3; i++) await next(s.io, "ping"); // pings answered over polling
+      return { transport: s.io.engine.transport.name, upgrading: upgrading.n, connected: s.connected };
+    }, srv.base);
+    assert.deepEqual(got, { transport: "polling", upgrading: 0, connected: true });
+  });
+
+  test("transports: [\"websocket\"] opens a WebSocket straight away: no polling request", T, async () => {
+    const got = await page.evaluate(async (base) => {
+      const s = sio.io(base, { transports: ["websocket"], forceNew: true, query: { tag: "ws-only" } });
+      const first = s.io.engine.transport.name;
+      const echo = await s.emitWithAck("echo", 1);
+      s.disconnect();
+      return { first, echo };
+    }, srv.base);
+    assert.deepEqual(got, { first: "websocket", echo: 1 });
+    assert.equal(srv.polls.get("ws-only"), undefined);
+    assert.deepEqual(srv.engineLog.get("ws-only")[0], ["open", "websocket"]);
+  });
+
+  test("rememberUpgrade: after a WebSocket worked, the next connection starts with it (as socket.io-client)", T, async () => {
+    const got = {};
+    for (const which of CLIENTS) {
+      got[which] = await page.evaluate(async ([base, src]) => {
+        const io = eval(src);
+        const a = io.io(base, { forceNew: true, rememberUpgrade: true });
+        await upgraded(a);
+        const b = io.io(base, { forceNew: true, rememberUpgrade: true });
+        const c = io.io(base, { forceNew: true });
+        const firsts = [b.io.engine.transport.name, c.io.engine.transport.name];
+        await Promise.all([next(b, "connect"), next(c, "connect")]);
+        for (const s of [a, b, c]) s.disconnect();
+        return firsts;
+      }, [srv.base, lib(which)]);
+    }
+    assert.deepEqual(got.sio, ["websocket", "polling"]);
+    assert.deepEqual(got.sio, got.real);
+  });
+
+  test("reconnect over polling: 'transport close', new session over polling, buffered emit flushed", T, async () => {
+    const got = await page.evaluate(async (opts) => {
+      const s = sio.io(opts.base, { ...opts.fast, forceNew: true, transports: ["polling"], auth: { tag: "rc-poll" } });
+      await next(s, "connect");
+      const first = { id: s.id, sid: s.io.engine.id };
+      const disconnected = next(s, "disconnect");
+      s.emit("kill");
+      const [reason] = await disconnected;
+      s.emit("record", "buffered");
+      await next(s, "connect");
+      const records = await s.emitWithAck("records");
+      const out = { reason, records, newId: s.id !== first.id, newSession: s.io.engine.id !== first.sid, transport: s.io.engine.transport.name };
+      s.disconnect();
+      return out;
+    }, { base: srv.base, fast: FAST });
+    assert.deepEqual(got, { reason: "transport close", records: ["buffered"], newId: true, newSession: true, transport: "polling" });
+  });
+
+  test("disconnect() over polling: the server gets the DISCONNECT and the close; no request stays open", T, async () => {
+    for (const which of CLIENTS) {
+      const tag = "bye-poll-" + which;
+      await page.evaluate(async ([base, tag, src]) => {
+        const io = eval(src);
+        const s = io.io(base, { forceNew: true, transports: ["polling"], query: { tag }, auth: { tag } });
+        await next(s, "connect");
+        s.disconnect();
+      }, [srv.base, tag, lib(which)]);
+      await waitFor(() => srv.reasons.get(tag) && srv.engineLog.get(tag)?.some(([k]) => k === "close"));
+      assert.equal(srv.reasons.get(tag), "client namespace disconnect", which);
+      assert.deepEqual(srv.engineLog.get(tag).at(-1), ["close", "transport close"], which);
+      await waitFor(() => srv.polls.get(tag).open === 0);
+    }
+  });
+
+  test("ping timeout over polling aborts the GET still waiting (nothing left in flight)", T, async () => {
+    const before = { ...srv.fakePolls, posts: srv.fakePolls.posts.length };
+    const got = await page.evaluate(async (base) => {
+      const s = sio.io(base, { path: "/fakepoll/", transports: ["polling"], reconnection: false, forceNew: true });
+      await next(s, "connect");
+      const [reason] = await next(s, "disconnect");
+      return { id: s.id ?? null, reason };
+    }, srv.base);
+    assert.deepEqual(got, { id: null, reason: "ping timeout" });
+    await waitFor(() => srv.fakePolls.held === 0 && srv.fakePolls.aborted === before.aborted + 1);
+    assert.deepEqual(srv.fakePolls.posts.slice(before.posts), ["40", "1"], "the CONNECT, then the close packet");
+  });
+
+  test("tryAllTransports: a refused WebSocket falls back to polling (as socket.io-client); without it, connect_error", T, async () => {
+    const got = {};
+    for (const which of CLIENTS) {
+      got[which] = await page.evaluate(async ([base, src]) => {
+        const io = eval(src);
+        const out = {};
+        for (const tryAllTransports of [true, false]) {
+          const s = io.io(base, { path: "/pollonly/", transports: ["websocket", "polling"], tryAllTransports, forceNew: true, reconnection: false });
+          const r = await new Promise((resolve) => {
+            s.once("connect", () => s.emit("echo", "over polling", (e) => resolve(["connect", e, s.io.engine.transport.name])));
+            s.once("connect_error", (err) => resolve(["connect_error", err.message]));
+          });
+          s.disconnect();
+          out[tryAllTransports] = r;
+        }
+        return out;
+      }, [srv.base, lib(which)]);
+    }
+    assert.deepEqual(got.sio, { true: ["connect", "over polling", "polling"], false: ["connect_error", "websocket error"] });
+    assert.deepEqual(got.sio, got.real);
+  });
+
+  test("withCredentials: cross-origin polling requests carry the server's cookie only with it (as socket.io-client)", T, async () => {
+    const other = await browser.newPage();
+    try {
+      await loadPage(other, srv.otherBase);
+      for (const which of CLIENTS) {
+        for (const withCredentials of [false, true]) {
+          const tag = `cookie-${which}-${withCredentials}`;
+          await other.evaluate(async ([base, src, tag, withCredentials]) => {
+            const io = eval(src);
+            const s = io.io(base, { path: "/cookie/", withCredentials, forceNew: true, reconnection: false, query: { tag } });
+            await next(s, "connect");
+            s.disconnect();
+          }, [srv.base, lib(which), tag, withCredentials]);
+          const seen = srv.cookies.get(tag);
+          assert.ok(seen.length >= 2, `${tag}: ${seen}`);
+          assert.deepEqual([...new Set(seen)], [withCredentials], `${tag}: requests after the handshake carried the cookie: ${seen}`);
+        }
+      }
+    } finally {
+      await other.close();
+    }
+  });
+
+  test("an Origin the server refuses: the polling handshake fails with 'xhr poll error' (as socket.io-client)", T, async () => {
+    const other = await browser.newPage();
+    try {
+      await loadPage(other, srv.otherBase);
+      const got = {};
+      for (const which of CLIENTS) {
+        got[which] = await other.evaluate(async ([base, src]) => {
+          const io = eval(src);
+          const s = io.io(base, { path: "/strict/", forceNew: true, reconnection: false, query: { tag: "strict" } });
+          const [err] = await next(s, "connect_error");
+          return { message: err.message, type: err.type, description: err.description, connected: s.connected };
+        }, [srv.base, lib(which)]);
+      }
+      assert.deepEqual(got.sio, { message: "xhr poll error", type: "TransportError", description: 0, connected: false });
+      assert.deepEqual(got.sio, got.real);
+      assert.equal(srv.engineConns.get("strict"), undefined, "no session was opened");
+    } finally {
+      await other.close();
+    }
   });
 });
 

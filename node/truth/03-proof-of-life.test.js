@@ -43,6 +43,50 @@ test("the transport starts as HTTP long-polling and upgrades to WebSocket", asyn
   c.disconnect();
 });
 
+// Lesson 03, "Two ways to carry the same events": the client side of the same sequence, as the
+// demo columns (static/js/sio.js) show it: socket.io.engine.transport.name, then its "upgrade".
+test("the client's default transports are polling then websocket; it opens over polling and its engine emits 'upgrade'", async () => {
+  const c = srv.socket("/");
+  const engine = c.io.engine;
+  assert.deepEqual(engine.transports.slice(0, 2), ["polling", "websocket"], "polling first, WebSocket next");
+  assert.equal(engine.transport.name, "polling", "the first request is a polling handshake");
+  const steps = [];
+  engine.on("upgrading", (t) => steps.push(["upgrading", t.name]));
+  const upgraded = once(engine, "upgrade");
+  await once(c, "connect");
+  const [t] = await upgraded;
+  steps.push(["upgrade", t.name, engine.transport.name]);
+  assert.deepEqual(steps, [["upgrading", "websocket"], ["upgrade", "websocket", "websocket"]]);
+  c.disconnect();
+});
+
+test("the probe: 2probe over the new WebSocket is answered with 3probe, then the client's 5 switches the server over", async () => {
+  const server = new Promise((resolve) =>
+    srv.io.engine.once("connection", (conn) => {
+      const steps = [];
+      conn.on("upgrading", (t) => steps.push(["upgrading", t.name, conn.transport.name]));
+      conn.on("upgrade", (t) => {
+        steps.push(["upgrade", t.name, conn.transport.name]);
+        resolve(steps);
+      });
+    }),
+  );
+  const c = srv.socket("/");
+  // engine.io (node_modules/engine.io/build/socket.js): on "ping" with data "probe" it sends "pong"
+  // "probe" and emits "upgrading"; on the "upgrade" packet (5) it emits "upgrade" and switches.
+  assert.deepEqual(await server, [["upgrading", "websocket", "polling"], ["upgrade", "websocket", "websocket"]]);
+  c.disconnect();
+});
+
+test("with upgrade: false the client stays on polling", async () => {
+  const c = await srv.client("/", { upgrade: false });
+  const s = serverSocket(srv.io, c);
+  await once(c.io, "ping"); // a heartbeat later, still polling
+  assert.equal(c.io.engine.transport.name, "polling");
+  assert.equal(s.conn.transport.name, "polling");
+  c.disconnect();
+});
+
 test("with transports: [\"websocket\"] the client connects over WebSocket from the start, no polling", async () => {
   const c = await srv.client("/", { transports: ["websocket"] });
   assert.equal(c.io.engine.transport.name, "websocket");

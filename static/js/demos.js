@@ -19,6 +19,12 @@ import { CodePanel, wireExercises } from "./demo-code.js";
 
 const MAX_LOG_ROWS = 500; // the event log keeps the last rows only (bounded DOM)
 const MAX_CONSOLE_LINES = 200;
+// The demos whose clients connect like socket.io-client by default: HTTP long-polling first, then
+// the upgrade to WebSocket (lesson 03 shows it in the server's log). The others open WebSockets
+// straight away (transports: ["websocket"]): a browser opens at most six HTTP/1.1 connections to
+// one server, and a page of three demos (a dozen clients polling at once, besides the taps' event
+// streams) ran out of them, stalling the page's own requests for seconds.
+const POLLING_DEMOS = new Set(["console"]);
 const MAX_MESSAGES = 300; // kept for matching receipts with the tap
 const SETTLE_MS = 1500; // how long to wait for a receipt the tap announced
 const NO_TAP_MS = 2000; // a message the tap never reported settles anyway
@@ -127,12 +133,14 @@ class VClient {
       path: this.w.instance.path,
       auth: { ...this.auth, name: this.name },
       ...(this.server ? { query: { server: this.server } } : {}),
+      transports: POLLING_DEMOS.has(this.w.kind) ? undefined : ["websocket"],
       forceNew: true,
       reconnectionDelay: 250,
       reconnectionDelayMax: 2000,
     });
     this.sockets = [{ nsp: this.namespace, socket }];
     this.wire(socket, this.namespace);
+    this.watchTransport(socket.io);
     return new Promise((resolve) => {
       const done = () => {
         socket.off("connect", done);
@@ -141,6 +149,23 @@ class VClient {
       };
       socket.on("connect", done);
       socket.on("connect_error", done);
+    });
+  }
+
+  /**
+   * Follows the connection's transport like socket.io-client reports it: the handshake's
+   * (socket.io.engine.transport.name, "polling" by default) and then the engine's "upgrade".
+   */
+  watchTransport(manager) {
+    manager.on("open", () => {
+      const engine = manager.engine;
+      this.transport = engine.transport.name;
+      engine.on("upgrade", (t) => {
+        if (manager.engine !== engine) return;
+        this.transport += " → " + t.name;
+        this.w.renderClient(this);
+      });
+      this.w.renderClient(this);
     });
   }
 
@@ -982,7 +1007,8 @@ export class DemoWidget {
       facts.push(h("dt", {}, "socket id"), h("dd", { class: "demo-mono", "data-testid": "client-id" }, socket.id ?? "—"));
       facts.push(h("dt", {}, "rooms"), h("dd", { "data-testid": "client-rooms" }, rooms.length ? rooms.join(", ") : "none"));
     }
-    if (c.sockets.length > 1) facts.push(h("dt", {}, "connection"), h("dd", { "data-testid": "client-multiplex" }, `1 WebSocket carries ${c.sockets.map((s) => s.nsp).join(" and ")}`));
+    if (c.connected && c.transport) facts.push(h("dt", {}, "transport"), h("dd", { "data-testid": "client-transport", title: "The handshake's transport, then the upgrade (socket.io.engine)" }, c.transport));
+    if (c.sockets.length > 1) facts.push(h("dt", {}, "connection"), h("dd", { "data-testid": "client-multiplex" }, `1 connection carries ${c.sockets.map((s) => s.nsp).join(" and ")}`));
     setChildren(u.details, facts);
     u.note.textContent = c.note;
     if (c.noteState) {

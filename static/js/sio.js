@@ -12,14 +12,29 @@
  * Supported
  * - io(url?, opts): the url's pathname selects the namespace ("/orders", "http://h:p/orders";
  *   none → "/"). Options: path (default "/socket.io/"), auth (object or function(cb)), query
- *   (object), transports (must contain "websocket"), reconnection (true), reconnectionAttempts
+ *   (object), transports (default ["polling", "websocket"]), upgrade (true), rememberUpgrade
+ *   (false), tryAllTransports (false), withCredentials (false), extraHeaders (polling only, as in
+ *   any browser), timestampRequests, reconnection (true), reconnectionAttempts
  *   (Infinity), reconnectionDelay (1000), reconnectionDelayMax (5000), randomizationFactor (0.5),
  *   timeout (20000 ms for the Engine.IO handshake; false = none), ackTimeout, autoConnect (true),
  *   forceNew / multiplex:false.
+ * - Transports, as socket.io-client 4.8 (engine.io-client 6.6) does it: the handshake over HTTP
+ *   long-polling (XMLHttpRequest: one GET held by the server, one POST at a time; payloads join
+ *   packets with \x1e, binary as "b" + base64; POSTs kept within the server's maxPayload), then,
+ *   for each upgrade the server offers, a probe: a WebSocket with the same sid, "2probe" sent,
+ *   "3probe" back, engine "upgrading"; polling paused (its GET and POST finish), "5" sent over
+ *   the WebSocket, engine "upgrade"(transport), and what was held meanwhile is flushed there. A
+ *   failed probe emits "upgradeError" and polling carries on. transports: ["websocket"] opens a
+ *   WebSocket straight away; rememberUpgrade does so once a WebSocket worked on this page.
+ *   withCredentials sends cookies with cross-origin polling requests (same-origin ones always
+ *   carry them). Closing sends "1" (close) over polling and aborts the GET still waiting once
+ *   the server has it; no request or timer outlives a closed connection.
  * - Multiplexing: namespaces opened on the same origin + path share ONE Engine.IO connection
  *   (one Manager, `socket.io`) unless forceNew, or the namespace is already open on it.
  *   (As the real client does: its lookup() caches a Manager under origin + path, node/truth
- *   06-namespaces checks it; so two demo instances on one page, at two paths, never share one.)
+ *   06-namespaces checks it; so two demo instances on one page, at two paths, never share one.
+ *   socket.io-client keys by opts.path as given, "/socket.io" and "/socket.io/" apart; here
+ *   both are "/socket.io/".)
  * - Socket: on/once/off/listeners/hasListeners, onAny/prependAny/offAny/listenersAny,
  *   onAnyOutgoing/offAnyOutgoing, emit(ev, ...args, ack?), send(...),
  *   timeout(ms).emit(..., (err, ...r)),
@@ -34,15 +49,17 @@
  *   (reconnectionDelay · 2^attempt, ± randomizationFactor jitter, capped at
  *   reconnectionDelayMax),
  *   never after a middleware refusal (CONNECT_ERROR), a server-side disconnect or disconnect().
- * - socket.io.engine (id, transport.name, readyState) emits packet / packetCreate ({type, data})
- *   for every Engine.IO packet in / out, so a page can show the wire. engine.id is the Engine.IO
- *   sid: sensitive (protocol.md §2.5), never display it to other users.
+ * - socket.io.engine (id, transport.name, readyState, transports, upgrades) emits handshake,
+ *   upgrading, upgrade, upgradeError, and packet / packetCreate ({type, data}) for every
+ *   Engine.IO packet in / out on its transport (not the probe's), so a page can show the wire.
+ *   engine.id is the Engine.IO sid: sensitive (protocol.md §2.5), never display it to others.
  * - Acks both ways: a server event sent with an ack id gets a callback as last handler argument.
  * - Binary both ways: ArrayBuffer, typed arrays / DataView and Blob are sent as attachments
  *   (placeholders, nested too); received attachments are ArrayBuffer.
  * - Heartbeat: answers "2" with "3"; no ping within pingInterval + pingTimeout → "ping timeout".
  * - Emits while disconnected are buffered and flushed after the next "connect" (volatile ones are
- *   dropped, also when the WebSocket still has unsent bytes).
+ *   dropped, also while a polling POST is in flight, during the upgrade, and when the WebSocket
+ *   still has unsent bytes).
  * - Connection state recovery: keeps the pid from the CONNECT reply and the last offset, sends
  *   both in the next CONNECT (merged with auth), sets socket.recovered. When the namespace got a
  *   pid, the trailing string argument of every EVENT without ack id is the server's offset and is
@@ -53,11 +70,13 @@
  *   the other listeners or the client's own bookkeeping.
  *
  * Not supported
- * - HTTP long-polling and the polling → WebSocket upgrade: WebSocket transport only
- *   (like `transports: ["websocket"]`); a transports list without "websocket" throws.
- * - Options retries, extraHeaders, withCredentials, parser, timestampRequests, closeOnBeforeunload,
- *   tryAllTransports, rememberUpgrade, addTrailingSlash (the path always ends with "/").
+ * - WebTransport (socket.io-client lists "webtransport" third in its default transports; no
+ *   socket.io server offers it unless configured to); transportOptions, forceBase64, the Node-only
+ *   options (agent, cookie jar, TLS), closeOnBeforeunload, the "offline" event closing the
+ *   connection; timestampParam (always "t").
+ * - Options retries, parser, addTrailingSlash (the path always ends with "/").
  * - Outgoing packet queue with retries (socket.io-client's `retries`), compression control.
+ * See docs/socketio-differences.md ("The page's client") for what behaves differently.
  */
 
 const EIO_OPEN = "0";
@@ -379,7 +398,7 @@ export class Decoder {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Engine.IO v4 over WebSocket
+// Engine.IO v4: HTTP long-polling, WebSocket, and the upgrade from one to the other
 // ---------------------------------------------------------------------------------------------
 
 function normalizePath(path) {
@@ -389,80 +408,495 @@ function normalizePath(path) {
   return p;
 }
 
-function websocketURL(origin, path, query) {
-  const url = new URL(normalizePath(path), origin);
-  url.protocol = url.protocol === "https:" || url.protocol === "wss:" ? "wss:" : "ws:";
+// Like engine.io-client's randomString: the cache-busting "t" parameter of polling requests.
+function randomString() {
+  return Date.now().toString(36).substring(3) + Math.random().toString(36).substring(2, 5);
+}
+
+/** The URL of one Engine.IO request: origin + path, the user's query, EIO=4, transport, sid. */
+function engineURL(origin, opts, transport, sid) {
+  const url = new URL(normalizePath(opts.path), origin);
+  const secure = url.protocol === "https:" || url.protocol === "wss:";
+  if (transport === "websocket") url.protocol = secure ? "wss:" : "ws:";
+  else url.protocol = secure ? "https:" : "http:";
+  const query = opts.query;
   const params = new URLSearchParams(typeof query === "string" ? query : undefined);
   if (query && typeof query === "object") {
     for (const [k, v] of Object.entries(query)) params.set(k, String(v));
   }
   params.set("EIO", "4");
-  params.set("transport", "websocket");
+  params.set("transport", transport);
+  if (transport === "polling" && opts.timestampRequests !== false) params.set("t", randomString());
+  if (sid) params.set("sid", sid);
   url.search = params.toString();
   return url.href;
 }
 
 const EIO_NAMES = ["open", "close", "ping", "pong", "message", "upgrade", "noop"];
+const EIO_CODES = Object.fromEntries(EIO_NAMES.map((name, i) => [name, String(i)]));
+const RECORD_SEPARATOR = "\x1e";
 
-function transportError(message, context) {
+function transportError(message, description, context) {
   const err = new Error(message);
   err.type = "TransportError";
-  err.description = context;
+  err.description = description;
+  if (context !== undefined) err.context = context;
   return err;
 }
 
+function toBytes(data) {
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+}
+
+function base64Encode(data) {
+  const bytes = toBytes(data);
+  let bin = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    bin += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
+  }
+  return btoa(bin);
+}
+
+function base64Decode(text) {
+  const bin = atob(text);
+  const bytes = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+  return bytes.buffer;
+}
+
+/** Decodes one Engine.IO packet of a polling payload: "4hello", "2", "bAQID" (binary message). */
+function decodePollingPacket(text) {
+  if (text.charAt(0) === "b") {
+    try {
+      return { type: "message", data: base64Decode(text.slice(1)) };
+    } catch {
+      return null;
+    }
+  }
+  const type = EIO_NAMES[text.charAt(0)];
+  if (type === undefined) return null;
+  return text.length > 1 ? { type, data: text.slice(1) } : { type };
+}
+
+/** Encodes one packet for a polling payload; binary becomes "b" + base64 (Blobs read first). */
+async function encodePollingPacket(packet) {
+  let data = packet.data;
+  if (typeof Blob !== "undefined" && data instanceof Blob) data = await data.arrayBuffer();
+  if (data instanceof ArrayBuffer || ArrayBuffer.isView(data)) return "b" + base64Encode(data);
+  return EIO_CODES[packet.type] + (data ?? "");
+}
+
+// The UTF-8 size of a string, as engine.io-client's byteLength counts it for maxPayload.
+function utf8Length(s) {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c < 0xd800 || c >= 0xe000) n += 3;
+    else {
+      i++;
+      n += 4;
+    }
+  }
+  return n;
+}
+
+function packetSize(data) {
+  if (typeof data === "string") return utf8Length(data);
+  const len = data.byteLength ?? data.size ?? 0;
+  return Math.ceil(len * 1.33); // base64, as engine.io-client estimates it
+}
+
 /**
- * One Engine.IO v4 session over one WebSocket (no polling). Events: open, data (string or
- * ArrayBuffer), ping, error (before "close"), close(reason, description); and, like
- * engine.io-client, packet / packetCreate ({type: "open"|"ping"|"pong"|"message"|…, data}) for
- * every Engine.IO packet received / sent, so a page can show the wire.
+ * One transport of an Engine.IO session. Events: open, packet ({type, data}), drain (the last
+ * send has left), error (err), close (description). readyState: opening, open, pausing, paused,
+ * closed. writable: send() may be called now.
+ */
+class Transport extends Emitter {
+  constructor(origin, opts, sid) {
+    super();
+    this.origin = origin;
+    this.opts = opts;
+    this.sid = sid;
+    this.readyState = "closed";
+    this.writable = false;
+  }
+
+  _onOpen() {
+    this.readyState = "open";
+    this.writable = true;
+    this.emitReserved("open");
+  }
+
+  _onError(message, description, context) {
+    if (this.readyState === "closed") return;
+    this.emitReserved("error", transportError(message, description, context));
+  }
+
+  _onClose(description) {
+    if (this.readyState === "closed") return;
+    this.readyState = "closed";
+    this.writable = false;
+    this._stop();
+    this.emitReserved("close", description);
+  }
+
+  /** Closes the transport (without a "close" event: the session reports its own close). */
+  close() {
+    this.discard();
+  }
+
+  /** Stops the transport without a word to the server (a failed probe, a replaced transport). */
+  discard() {
+    if (this.readyState === "closed") return;
+    this.readyState = "closed";
+    this.writable = false;
+    this._stop();
+  }
+}
+
+/**
+ * HTTP long-polling: one GET at a time waits for what the server has to say; what the client
+ * writes goes in one POST at a time. Payloads join packets with the record separator \x1e, binary
+ * as "b" + base64. Closing sends a "1" (close) POST and aborts the GET still waiting.
+ */
+class PollingTransport extends Transport {
+  name = "polling";
+  #poll = null; // the XMLHttpRequest of the GET in flight
+  #post = null; // the XMLHttpRequest of the POST in flight
+  #polling = false;
+
+  open() {
+    this.readyState = "opening";
+    this.#doPoll();
+  }
+
+  #request(method, body, onLoad, onError) {
+    const xhr = new XMLHttpRequest();
+    xhr.open(method, engineURL(this.origin, this.opts, "polling", this.sid), true);
+    const headers = this.opts.extraHeaders;
+    if (headers && typeof headers === "object") {
+      for (const [k, v] of Object.entries(headers)) xhr.setRequestHeader(k, v);
+    }
+    if (method === "POST") xhr.setRequestHeader("Content-type", "text/plain;charset=UTF-8");
+    xhr.setRequestHeader("Accept", "*/*");
+    xhr.withCredentials = !!this.opts.withCredentials;
+    xhr.onload = () => {
+      if (xhr.status === 200) onLoad(xhr.responseText);
+      else onError(xhr.status, xhr);
+    };
+    xhr.onerror = () => onError(xhr.status, xhr);
+    xhr.send(body);
+    return xhr;
+  }
+
+  #doPoll() {
+    this.#polling = true;
+    this.#poll = this.#request(
+      "GET",
+      null,
+      (text) => {
+        this.#poll = null;
+        this.#onData(text);
+      },
+      (status, xhr) => {
+        this.#poll = null;
+        this._onError("xhr poll error", status, xhr);
+      },
+    );
+  }
+
+  #onData(payload) {
+    for (const text of payload.split(RECORD_SEPARATOR)) {
+      if (this.readyState === "closed") return;
+      const packet = decodePollingPacket(text);
+      if (!packet) return this._onError("parse error", payload);
+      if (this.readyState === "opening" && packet.type === "open") this._onOpen();
+      if (packet.type === "close") return this._onClose("transport closed by the server");
+      this.emitReserved("packet", packet);
+    }
+    if (this.readyState === "closed") return;
+    this.#polling = false;
+    this.emitReserved("pollComplete");
+    if (this.readyState === "open") this.#doPoll();
+  }
+
+  /** POSTs packets ([{type, data}]) as one payload; "drain" when the server has taken it. */
+  send(packets) {
+    this.writable = false;
+    Promise.all(packets.map(encodePollingPacket)).then(
+      (parts) => {
+        if (this.readyState === "closed") return;
+        this.#post = this.#request(
+          "POST",
+          parts.join(RECORD_SEPARATOR),
+          () => {
+            this.#post = null;
+            this.writable = true;
+            this.emitReserved("drain");
+          },
+          (status, xhr) => {
+            this.#post = null;
+            this._onError("xhr post error", status, xhr);
+          },
+        );
+      },
+      (err) => this._onError("xhr post error", err),
+    );
+  }
+
+  /** Lets the GET and the POST in flight finish, then stops polling (for the upgrade). */
+  pause(onPause) {
+    this.readyState = "pausing";
+    let waits = 0;
+    const done = () => {
+      if (--waits > 0 || this.readyState !== "pausing") return;
+      this.readyState = "paused";
+      onPause();
+    };
+    if (this.#polling) {
+      waits++;
+      this.once("pollComplete", done);
+    }
+    if (!this.writable) {
+      waits++;
+      this.once("drain", done);
+    }
+    if (waits === 0) {
+      waits = 1;
+      done();
+    }
+  }
+
+  close() {
+    if (this.readyState === "open" || this.readyState === "pausing" || this.readyState === "paused") {
+      // Tell the server, then drop the GET still waiting (once the close POST has settled, so
+      // that the server reads "transport close", not a poll cut short).
+      const poll = this.#poll;
+      this.#poll = null;
+      this.readyState = "closed";
+      this.writable = false;
+      this.#abort(this.#post);
+      this.#post = null;
+      const stop = () => this.#abort(poll);
+      this.#request("POST", EIO_CODES.close, stop, stop);
+      return;
+    }
+    this.discard();
+  }
+
+  #abort(xhr) {
+    if (!xhr) return;
+    xhr.onload = null;
+    xhr.onerror = null;
+    xhr.abort();
+  }
+
+  _stop() {
+    this.#abort(this.#poll);
+    this.#abort(this.#post);
+    this.#poll = null;
+    this.#post = null;
+    this.#polling = false;
+  }
+}
+
+/** WebSocket: one frame per Engine.IO packet; text "<type><data>", binary messages as-is. */
+class WebSocketTransport extends Transport {
+  name = "websocket";
+  ws = null;
+
+  open() {
+    this.readyState = "opening";
+    try {
+      this.ws = new WebSocket(engineURL(this.origin, this.opts, "websocket", this.sid));
+    } catch (err) {
+      setTimeout(() => this._onError("websocket error", err), 0);
+      return;
+    }
+    this.ws.binaryType = "arraybuffer";
+    this.ws.onopen = () => this._onOpen();
+    this.ws.onmessage = (ev) => this.#onMessage(ev.data);
+    this.ws.onerror = (ev) => this._onError("websocket error", ev);
+    this.ws.onclose = (ev) =>
+      this._onClose({ code: ev.code, reason: ev.reason, wasClean: ev.wasClean });
+  }
+
+  #onMessage(data) {
+    if (this.readyState === "closed") return;
+    if (typeof data !== "string") {
+      this.emitReserved("packet", { type: "message", data });
+      return;
+    }
+    const type = EIO_NAMES[data.charAt(0)];
+    if (type === undefined) return this._onError("parse error", data);
+    this.emitReserved("packet", data.length > 1 ? { type, data: data.slice(1) } : { type });
+  }
+
+  /** True when nothing is queued in the browser either (volatile emits need this). */
+  get idle() {
+    return this.writable && this.ws.bufferedAmount === 0;
+  }
+
+  send(packets) {
+    for (const p of packets) {
+      const d = p.data;
+      const binary = d !== undefined && typeof d !== "string";
+      try {
+        this.ws.send(binary ? d : EIO_CODES[p.type] + (d ?? ""));
+      } catch (err) {
+        return this._onError("websocket error", err);
+      }
+    }
+    this.emitReserved("drain");
+  }
+
+  _stop() {
+    const ws = this.ws;
+    if (!ws) return;
+    ws.onopen = ws.onmessage = ws.onerror = ws.onclose = null;
+    if (ws.readyState === WebSocket.CONNECTING || ws.readyState === WebSocket.OPEN) {
+      try {
+        ws.close();
+      } catch {
+        // already closing; nothing to do
+      }
+    }
+  }
+}
+
+const TRANSPORTS = { polling: PollingTransport, websocket: WebSocketTransport };
+
+/**
+ * One Engine.IO v4 session, like engine.io-client's Socket: it opens with the first of
+ * opts.transports (default polling, then websocket), and from polling probes every upgrade the
+ * server offers ("2probe" / "3probe" on a WebSocket, polling paused and drained, "5"), then
+ * carries on over the WebSocket. Events: open, handshake, data (string or ArrayBuffer), ping,
+ * upgrading / upgrade (transport) / upgradeError (err), drain, error (before "close"),
+ * close(reason, description); and packet / packetCreate ({type, data}) for every Engine.IO
+ * packet received / sent on the session's transport, so a page can show the wire.
  */
 export class Engine extends Emitter {
+  /** rememberUpgrade: a WebSocket worked before on this page (engine.io-client's static). */
+  static priorWebsocketSuccess = false;
+
   constructor(origin, opts = {}) {
     super();
-    this.url = websocketURL(origin, opts.path, opts.query);
+    this.origin = origin;
+    this.opts = opts;
+    this.transports = Array.isArray(opts.transports) ? [...opts.transports] : ["polling", "websocket"];
+    this.upgrade = opts.upgrade !== false;
     this.readyState = "opening";
     this.id = null;
     this.pingInterval = 0;
     this.pingTimeout = 0;
     this.maxPayload = 0;
-    this.transport = { name: "websocket" }; // as in socket.io-client: engine.transport.name
+    this.upgrades = [];
+    this.upgrading = false;
+    this.writeBuffer = [];
+    this.transport = null;
     this._pingTimer = null;
     this._pingDeadline = 0;
-    try {
-      this.ws = new WebSocket(this.url);
-    } catch (err) {
-      this.ws = null;
-      setTimeout(() => this._fail(transportError("websocket error", err)), 0);
+    this._open();
+  }
+
+  _open() {
+    const names = this.transports.filter((t) => t in TRANSPORTS);
+    if (names.length === 0) {
+      // Like engine.io-client: an "error" with a plain string, on the next tick.
+      setTimeout(() => this.emitReserved("error", "No transports available"), 0);
+      this.transport = { name: this.transports[0], writable: false, close() {} };
       return;
     }
-    this.ws.binaryType = "arraybuffer";
-    this.ws.onmessage = (ev) => this._onMessage(ev.data);
-    this.ws.onerror = (ev) => this._fail(transportError("websocket error", ev));
-    this.ws.onclose = (ev) =>
-      this._onClose("transport close", { code: ev.code, reason: ev.reason, wasClean: ev.wasClean });
+    const name =
+      this.opts.rememberUpgrade && Engine.priorWebsocketSuccess && names.includes("websocket")
+        ? "websocket"
+        : names[0];
+    this.readyState = "opening";
+    const transport = this._createTransport(name);
+    this._setTransport(transport);
+    transport.open();
   }
 
-  /** True when a message written now goes straight onto the socket. */
+  _createTransport(name) {
+    return new TRANSPORTS[name](this.origin, this.opts, this.id);
+  }
+
+  _setTransport(transport) {
+    for (const stop of this._transportSubs ?? []) stop();
+    this.transport = transport;
+    this._transportSubs = [
+      subscribe(transport, "drain", () => this._onDrain()),
+      subscribe(transport, "packet", (p) => this._onPacket(p)),
+      subscribe(transport, "error", (err) => this._onError(err)),
+      subscribe(transport, "close", (description) => this._onClose("transport close", description)),
+    ];
+  }
+
+  /** True while messages are accepted (written now, or as soon as the transport can). */
   get writable() {
-    return this.readyState === "open" && this.ws !== null && this.ws.readyState === WebSocket.OPEN;
+    return this.readyState === "open";
   }
 
-  /** writable, and nothing still queued in the browser (volatile emits need this). */
+  /** Nothing waiting anywhere: a volatile emit may go (it is dropped otherwise). */
   get idle() {
-    return this.writable && this.ws.bufferedAmount === 0;
+    const t = this.transport;
+    return (
+      this.readyState === "open" &&
+      !this.upgrading &&
+      this.writeBuffer.length === 0 &&
+      t.writable &&
+      (t.idle ?? true)
+    );
   }
 
-  /** Sends one Engine.IO message: text as "4…", binary as a raw binary frame. */
+  /** Sends one Engine.IO message (text, or binary data): now, or after what is already queued. */
   write(message) {
-    if (!this.writable) return false;
-    this._tap("packetCreate", "message", message);
-    this.ws.send(typeof message === "string" ? EIO_MESSAGE + message : message);
+    return this._sendPacket("message", message);
+  }
+
+  _sendPacket(type, data) {
+    if (this.readyState === "closing" || this.readyState === "closed") return false;
+    this._tap("packetCreate", type, data);
+    this.writeBuffer.push(data === undefined ? { type } : { type, data });
+    this.flush();
     return true;
   }
 
+  flush() {
+    const t = this.transport;
+    if (this.readyState === "closed" || !t?.writable || this.upgrading || this.writeBuffer.length === 0) {
+      return;
+    }
+    const packets = this._writablePackets();
+    this.writeBuffer = this.writeBuffer.slice(packets.length);
+    t.send(packets);
+  }
+
+  // Polling payloads stay within the server's maxPayload (as engine.io-client counts it).
+  _writablePackets() {
+    const buf = this.writeBuffer;
+    if (!this.maxPayload || this.transport.name !== "polling" || buf.length < 2) return buf;
+    let size = 1;
+    for (let i = 0; i < buf.length; i++) {
+      if (buf[i].data !== undefined) size += packetSize(buf[i].data);
+      if (i > 0 && size > this.maxPayload) return buf.slice(0, i);
+      size += 2;
+    }
+    return buf;
+  }
+
+  _onDrain() {
+    if (this.writeBuffer.length === 0) this.emitReserved("drain");
+    else this.flush();
+  }
+
   _tap(event, type, data) {
-    if (this.hasListeners(event)) this.emitReserved(event, data === "" ? { type } : { type, data });
+    if (this.hasListeners(event)) {
+      this.emitReserved(event, data === undefined || data === "" ? { type } : { type, data });
+    }
   }
 
   /** True (and closes with "ping timeout" soon) when the server has been silent too long. */
@@ -473,47 +907,59 @@ export class Engine extends Emitter {
     return true;
   }
 
+  /**
+   * Closes the session: what is queued is sent first, an upgrade under way is let finish, then
+   * the transport closes (polling tells the server with a "1").
+   */
   close() {
-    if (this.readyState === "opening" || this.readyState === "open") {
-      this._onClose("forced close");
+    if (this.readyState !== "opening" && this.readyState !== "open") return this;
+    this.readyState = "closing";
+    const close = () => this._onClose("forced close");
+    const afterUpgrade = () => {
+      this.off("upgrade", afterUpgrade);
+      this.off("upgradeError", afterUpgrade);
+      close();
+    };
+    const waitForUpgrade = () => {
+      this.once("upgrade", afterUpgrade);
+      this.once("upgradeError", afterUpgrade);
+    };
+    if (this.writeBuffer.length > 0 || (this.transport.name === "polling" && !this.transport.writable && this.id)) {
+      this.once("drain", () => (this.upgrading ? waitForUpgrade() : close()));
+    } else if (this.upgrading) {
+      waitForUpgrade();
+    } else {
+      close();
     }
     return this;
   }
 
-  _onMessage(data) {
-    if (this.readyState === "closed") return;
-    if (typeof data !== "string") {
-      if (this.readyState !== "open") return this._fail(transportError("binary before handshake"));
-      this._tap("packet", "message", data);
-      this.emitReserved("data", data);
+  _onPacket(p) {
+    if (this.readyState !== "opening" && this.readyState !== "open" && this.readyState !== "closing") {
       return;
     }
-    const type = data.charAt(0);
-    if (EIO_NAMES[type] !== undefined) this._tap("packet", EIO_NAMES[type], data.slice(1));
+    this._tap("packet", p.type, p.data);
     if (this.readyState === "opening") {
-      if (type !== EIO_OPEN) return this._fail(transportError("expected an open packet", data));
-      return this._onHandshake(data.slice(1));
+      if (p.type !== "open") return this._fail(transportError("expected an open packet", p.data));
+      return this._onHandshake(p.data);
     }
-    switch (type) {
-      case EIO_PING:
+    switch (p.type) {
+      case "ping":
         this._armPingTimer();
-        this._tap("packetCreate", "pong", data.slice(1));
-        this.ws.send(EIO_PONG + data.slice(1));
+        this._sendPacket("pong", p.data);
         this.emitReserved("ping");
         break;
-      case EIO_MESSAGE:
-        this.emitReserved("data", data.slice(1));
+      case "message":
+        this.emitReserved("data", p.data);
         break;
-      case EIO_CLOSE:
+      case "close":
         this._onClose("transport close", "closed by the server");
         break;
-      case EIO_PONG:
-      case EIO_NOOP:
+      case "pong":
+      case "noop":
         break;
-      case EIO_OPEN:
-      case EIO_UPGRADE:
       default:
-        this._fail(transportError("unexpected packet", data));
+        this._fail(transportError("unexpected packet", p.type));
     }
   }
 
@@ -532,13 +978,90 @@ export class Engine extends Emitter {
     ) {
       return this._fail(transportError("invalid handshake", json));
     }
+    this.emitReserved("handshake", hs);
     this.id = hs.sid;
+    this.transport.sid = hs.sid;
+    this.upgrades = (Array.isArray(hs.upgrades) ? hs.upgrades : []).filter(
+      (u) => this.transports.includes(u) && u in TRANSPORTS,
+    );
     this.pingInterval = hs.pingInterval;
     this.pingTimeout = hs.pingTimeout;
     this.maxPayload = hs.maxPayload;
     this.readyState = "open";
-    this._armPingTimer();
+    Engine.priorWebsocketSuccess = this.transport.name === "websocket";
     this.emitReserved("open");
+    if (this.readyState !== "open") return;
+    this.flush();
+    if (this.upgrade && this.transport.name === "polling") {
+      for (const name of this.upgrades) this._probe(name);
+    }
+    if (this.readyState !== "closed") this._armPingTimer();
+  }
+
+  // Tries the upgrade to transport `name`: "2probe" over it, "3probe" back; then polling is
+  // paused (its GET and POST finish), "5" goes over the new transport, and writing resumes there.
+  _probe(name) {
+    let probe = this._createTransport(name);
+    let failed = false;
+    Engine.priorWebsocketSuccess = false;
+    const subs = [];
+    const cleanup = () => {
+      for (const stop of subs.splice(0)) stop();
+    };
+    const freeze = () => {
+      if (failed) return;
+      failed = true;
+      cleanup();
+      probe.close();
+      probe = null;
+    };
+    const onError = (err) => {
+      if (failed) return;
+      const e = new Error("probe error: " + (err?.message ?? err));
+      e.transport = probe.name;
+      freeze();
+      this.emitReserved("upgradeError", e);
+    };
+    subs.push(
+      subscribe(probe, "open", () => {
+        if (failed) return;
+        probe.send([{ type: "ping", data: "probe" }]);
+        const stopPacket = subscribe(probe, "packet", (msg) => {
+          stopPacket();
+          if (failed) return;
+          if (msg.type !== "pong" || msg.data !== "probe") {
+            const e = new Error("probe error");
+            e.transport = probe.name;
+            this.emitReserved("upgradeError", e);
+            return;
+          }
+          this.upgrading = true;
+          this.emitReserved("upgrading", probe);
+          if (!probe) return;
+          Engine.priorWebsocketSuccess = probe.name === "websocket";
+          this.transport.pause(() => {
+            if (failed || this.readyState === "closed") return;
+            cleanup();
+            const old = this.transport;
+            this._setTransport(probe);
+            old.discard(); // paused: nothing in flight; the server retires it on the "5"
+            probe.send([{ type: "upgrade" }]);
+            this.emitReserved("upgrade", probe);
+            probe = null;
+            this.upgrading = false;
+            this.flush();
+          });
+        });
+        subs.push(stopPacket);
+      }),
+      subscribe(probe, "error", onError),
+      subscribe(probe, "close", () => onError(new Error("transport closed"))),
+      subscribe(this, "close", () => onError(new Error("socket closed"))),
+      subscribe(this, "upgrading", (to) => {
+        if (probe && to.name !== probe.name) freeze();
+      }),
+    );
+    probe.open();
   }
 
   _armPingTimer() {
@@ -546,6 +1069,17 @@ export class Engine extends Emitter {
     const wait = this.pingInterval + this.pingTimeout;
     this._pingDeadline = Date.now() + wait;
     this._pingTimer = setTimeout(() => this._onClose("ping timeout"), wait);
+  }
+
+  _onError(err) {
+    if (this.readyState === "closed") return;
+    Engine.priorWebsocketSuccess = false;
+    if (this.opts.tryAllTransports && this.transports.length > 1 && this.readyState === "opening") {
+      this.transport.close();
+      this.transports.shift();
+      return this._open();
+    }
+    this._fail(err);
   }
 
   _fail(err) {
@@ -559,18 +1093,11 @@ export class Engine extends Emitter {
     this.readyState = "closed";
     clearTimeout(this._pingTimer);
     this._pingDeadline = 0;
-    if (this.ws) {
-      this.ws.onmessage = null;
-      this.ws.onerror = null;
-      this.ws.onclose = null;
-      if (this.ws.readyState === WebSocket.CONNECTING || this.ws.readyState === WebSocket.OPEN) {
-        try {
-          this.ws.close();
-        } catch {
-          // already closing; nothing to do
-        }
-      }
-    }
+    for (const stop of this._transportSubs ?? []) stop();
+    this._transportSubs = [];
+    this.transport?.close();
+    this.writeBuffer = [];
+    this.upgrading = false;
     this.emitReserved("close", reason, description);
   }
 }
@@ -614,9 +1141,6 @@ export class Manager extends Emitter {
    */
   constructor(origin, opts = {}) {
     super();
-    if (Array.isArray(opts.transports) && !opts.transports.includes("websocket")) {
-      throw new TypeError('sio: only the "websocket" transport is supported');
-    }
     this.uri = origin;
     this.opts = { ...opts, path: normalizePath(opts.path) };
     this.nsps = {};
