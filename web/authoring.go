@@ -109,11 +109,8 @@ func joinDemoErrors(name string, errs []error) error {
 	out := make([]error, len(errs))
 	for i, err := range errs {
 		msg := strings.TrimPrefix(err.Error(), "demo "+name+": ")
-		if m := unknownScopeRE.FindStringSubmatch(msg); m != nil {
-			if s := blocks.Suggest(m[1], slices.Sorted(maps.Keys(playground.Scopes))); s != "" {
-				msg = strings.Replace(msg, m[2], fmt.Sprintf("(did you mean %q? known: %s)", s, m[2][len("(known: "):len(m[2])-1]), 1)
-			}
-		}
+		msg = suggestKnown(msg, unknownScopeRE, slices.Sorted(maps.Keys(playground.Scopes)))
+		msg = suggestKnown(msg, unknownControlRE, playground.DemoControls)
 		if m := unknownClientRE.FindStringSubmatch(msg); m != nil {
 			if s := blocks.Suggest(m[1], strings.Split(m[2], ", ")); s != "" {
 				msg += fmt.Sprintf(" (did you mean %q?)", s)
@@ -124,9 +121,23 @@ func joinDemoErrors(name string, errs []error) error {
 	return errors.Join(out...)
 }
 
+// suggestKnown puts the nearest of names into a message that re matches ("unknown scope "x"
+// (known: …)"), before the list it already has: "(did you mean "y"? known: …)".
+func suggestKnown(msg string, re *regexp.Regexp, names []string) string {
+	m := re.FindStringSubmatch(msg)
+	if m == nil {
+		return msg
+	}
+	if s := blocks.Suggest(m[1], names); s != "" {
+		return strings.Replace(msg, m[2], fmt.Sprintf("(did you mean %q? known: %s)", s, m[2][len("(known: "):len(m[2])-1]), 1)
+	}
+	return msg
+}
+
 var (
-	unknownScopeRE  = regexp.MustCompile(`unknown scope "([^"]*)" (\(known: [^)]*\))`)
-	unknownClientRE = regexp.MustCompile(`client "([^"]*)" is not one of the demo's clients \(([^)]*)\)`)
+	unknownScopeRE   = regexp.MustCompile(`unknown scope "([^"]*)" (\(known: [^)]*\))`)
+	unknownControlRE = regexp.MustCompile(`unknown control "([^"]*)" (\(known: [^)]*\))`)
+	unknownClientRE  = regexp.MustCompile(`client "([^"]*)" is not one of the demo's clients \(([^)]*)\)`)
 )
 
 // Types a demo config accepts in more than one shape (their UnmarshalJSON).
