@@ -251,8 +251,8 @@ func TestEmbeddedLessons(t *testing.T) {
 	}{
 		{"has objectives", len(l.Objectives) > 0},
 		{"has reading questions", len(l.Questions) > 0},
-		{"one console demo for Ada and Grace", len(l.Demos) == 1 && l.Demos[0].Name == "console" &&
-			string(l.Demos[0].Config) == `{"clients":["Ada","Grace"]}`},
+		{"one console demo for Ada and Grace, clients plus their Send and Disconnect", len(l.Demos) == 1 && l.Demos[0].Name == "console" &&
+			string(l.Demos[0].Config) == `{"controls":["say","disconnect","log"],"clients":["Ada","Grace"]}`},
 		{"one quiz of 2–3 questions", len(l.Quizzes) == 1 && len(l.Quizzes[0].Questions) >= 2 && len(l.Quizzes[0].Questions) <= 3},
 		{"highlighted JS", strings.Contains(l.HTML, `data-lang="js"><pre class="chroma">`)},
 		{"no raw HTML in the source", !strings.Contains(l.HTML, "raw HTML omitted")},
