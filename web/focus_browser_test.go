@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -180,6 +181,21 @@ func TestFocusedDemosBrowser(t *testing.T) {
 		t.Errorf("%d demos of the course declare their controls, want every demo of lessons 1-9 and 14 (at least 12)", declared)
 	}
 
+	// The playground has the full toolbox, even when its link's setup names controls.
+	t.Run("playground", func(t *testing.T) {
+		b.t = t
+		setup := base64.RawURLEncoding.EncodeToString([]byte(`{"clients":["A","B"],"controls":["say"]}`))
+		b.run("open the playground", chromedp.Navigate(base+"/playground#c="+setup))
+		b.waitFor("the playground's demo", `document.querySelector("section.demo[data-ready]") !== null`)
+		got := evalJS[[][]string](t, b, fmt.Sprintf(shownControlsJS, 0))
+		if !slices.Equal(got[0], got[1]) || len(got[1]) < 10 {
+			t.Errorf("playground shows %q of %q, want every control", got[0], got[1])
+		}
+		if evalJS[bool](t, b, `document.querySelector("[data-testid=all-controls]") !== null`) {
+			t.Errorf("the playground has an \"All controls\" button")
+		}
+	})
+
 	// Lesson 1's demo: the clients, each with a message box and Disconnect, and the log.
 	t.Run("lesson 1 is clients plus one button", func(t *testing.T) {
 		b.t = t
@@ -224,7 +240,14 @@ const rectsJS = `new Promise((r) => requestAnimationFrame(() => requestAnimation
 	const box = (e) => { if (!e || !e.checkVisibility({visibilityProperty: true})) return [-1, -1]; const b = e.getBoundingClientRect(); return [Math.round(b.top), Math.round(b.bottom)]; };
 	r({control: box(d.querySelector("[data-acting]")), columns: box(d.querySelector("[data-testid=demo-columns]")),
 		strip: box(d.querySelector("[data-testid=who-got-it]")), strip_text: d.querySelector("[data-testid=who-got-it]")?.textContent ?? "",
-		demo: Math.round(d.getBoundingClientRect().height), viewport: innerHeight, scroll_width: document.documentElement.scrollWidth, width: innerWidth});
+		demo: Math.round(d.getBoundingClientRect().height), viewport: innerHeight, scroll_width: document.documentElement.scrollWidth, width: innerWidth,
+		log: (() => {
+			const wrap = d.querySelector(".demo-log-wrap"), head = [...d.querySelectorAll(".demo-log-head > span")].find((e) => e.textContent === "Recipients");
+			if (!wrap || !wrap.checkVisibility() || !head) return null;
+			const w = wrap.getBoundingClientRect(), hr = head.getBoundingClientRect();
+			return {box: [Math.round(w.left), Math.round(w.right)], recipients: [Math.round(hr.left), Math.round(hr.right)],
+				scrolls: wrap.scrollWidth > wrap.clientWidth, sign: d.querySelector("[data-testid=log-more]").checkVisibility()};
+		})()});
 })))`
 
 type demoRects struct {
@@ -236,6 +259,12 @@ type demoRects struct {
 	Viewport    int    `json:"viewport"`
 	ScrollWidth int    `json:"scroll_width"`
 	Width       int    `json:"width"`
+	Log         *struct {
+		Box        []int `json:"box"`        // the log's visible box, left and right
+		Recipients []int `json:"recipients"` // its Recipients column header
+		Scrolls    bool  `json:"scrolls"`    // wider than its box
+		Sign       bool  `json:"sign"`       // "More columns → scroll sideways" on screen
+	} `json:"log"`
 }
 
 func inView(r []int, viewport int) bool { return r[0] >= 0 && r[1] <= viewport && r[1] > r[0] }
@@ -306,6 +335,9 @@ func TestDemoVisibleTogether(t *testing.T) {
 						}
 						if !strings.HasPrefix(r.StripText, "✔ Got ") {
 							t.Errorf("demo %d: who-got-it strip says %q", d.n, r.StripText)
+						}
+						if r.Log != nil && (r.Log.Recipients[1] > r.Log.Box[1] || r.Log.Scrolls && !r.Log.Sign) {
+							t.Errorf("demo %d: the log's Recipients column ends at %d px, its box at %d px; it scrolls sideways: %v, and says so: %v", d.n, r.Log.Recipients[1], r.Log.Box[1], r.Log.Scrolls, r.Log.Sign)
 						}
 						if r.Demo > 2*r.Viewport {
 							t.Errorf("demo %d is %d px tall on a %d px phone screen, more than two screens", d.n, r.Demo, r.Viewport)
