@@ -425,3 +425,39 @@ func TestLessonScreens(t *testing.T) {
 		save("projector-1920-"+theme, chromedp.CaptureScreenshot())
 	}
 }
+
+// TestColumnControlsBrowser: a column's menus have visible labels (the namespaces demo had three
+// unlabelled ones per column), Leave acts on the room picked, not on a name typed for Join, and
+// a room joined by name joins the menu.
+func TestColumnControlsBrowser(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test skipped in -short mode")
+	}
+	srv := demoServer(t)
+	b := newBrowser(t, browsertest.Allocator(t))
+
+	b.open(srv.URL+"/lessons/namespaces", 1)
+	unlabelled := evalJS[[]string](t, b, `[...document.querySelectorAll("[data-testid=client] select")]
+		.filter((s) => s.checkVisibility() && !(s.closest("label")?.querySelector(".demo-field-label")?.checkVisibility()))
+		.map((s) => s.closest("[data-testid=client]").dataset.client + " " + s.dataset.testid)`)
+	if len(unlabelled) > 0 {
+		t.Errorf("menus in the columns without a visible label: %q", unlabelled)
+	}
+
+	b.open(srv.URL+"/lessons/rooms", 1)
+	b.waitFor("A in room-1", `document.querySelector("[data-client=A] [data-testid=client-rooms]").textContent === "room-1"`)
+	// Pick room-1, type another name, press Leave: A leaves room-1.
+	b.js(0, setv("[data-client=A] [data-testid=client-room]", "room-1")+";"+
+		`{ const i = `+col("A", "[data-testid=client-room-new]")+`; i.value = "kitchen"; }`+";"+col("A", "[data-testid=client-leave]")+".click()")
+	b.waitFor("A left room-1", `document.querySelector("[data-client=A] [data-testid=client-rooms]").textContent === "none"`)
+	if got := b.text(0, "[data-client=A] [data-testid=client-note]"); got != "left room-1" {
+		t.Errorf("A's note after Leave: %q, want \"left room-1\"", got)
+	}
+	// Join takes the typed name, which then is in the menu, picked, and the box is empty.
+	b.js(0, col("A", "[data-testid=client-join]")+".click()")
+	b.waitFor("A in kitchen", `document.querySelector("[data-client=A] [data-testid=client-rooms]").textContent === "kitchen"`)
+	b.waitFor("kitchen picked", `document.querySelector("[data-client=A] [data-testid=client-room]").value === "kitchen" && document.querySelector("[data-client=A] [data-testid=client-room-new]").value === ""`)
+	b.js(0, col("A", "[data-testid=client-leave]")+".click()")
+	b.waitFor("A left kitchen", `document.querySelector("[data-client=A] [data-testid=client-rooms]").textContent === "none"`)
+	b.noErrors()
+}
