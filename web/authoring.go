@@ -463,12 +463,32 @@ func demoExample(kind string) (string, error) {
 			lines := strings.Split(string(src), "\n")
 			for end := d.Line; end < len(lines); end++ {
 				if strings.TrimSpace(lines[end]) == "```" {
-					return strings.Join(lines[d.Line-1:end+1], "\n"), nil
+					return strings.Join(withoutControls(lines[d.Line-1:end+1]), "\n"), nil
 				}
 			}
 		}
 	}
 	return "", fmt.Errorf("-demo: the course has no example of %q", kind)
+}
+
+// withoutControls drops a demo block's top-level controls key (and the items of a block list
+// under it): the course's example declares what its own text uses, and a new lesson's text is
+// not that text yet, so its demo starts with every control.
+func withoutControls(block []string) []string {
+	out := make([]string, 0, len(block))
+	skipping := false
+	for _, line := range block {
+		if strings.HasPrefix(line, "controls:") {
+			skipping = strings.TrimSpace(strings.TrimPrefix(line, "controls:")) == ""
+			continue
+		}
+		if skipping && strings.HasPrefix(strings.TrimLeft(line, " "), "- ") && strings.HasPrefix(line, " ") {
+			continue
+		}
+		skipping = false
+		out = append(out, line)
+	}
+	return out
 }
 
 func scaffold(title, demo string) string {
