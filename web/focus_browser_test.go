@@ -111,12 +111,7 @@ const shownControlsJS = `(() => {
 })()`
 
 func TestFocusedDemosBrowser(t *testing.T) {
-	if testing.Short() {
-		t.Skip("browser test skipped in -short mode")
-	}
-	demos := courseDemos(t)
-	_, base := newClassTestApp(t)
-	b := newBrowser(t, browsertest.Allocator(t))
+	demos, base, b := courseBrowser(t)
 	declared := 0
 	for _, theme := range []string{"light", "dark"} {
 		for _, l := range lessonsOf(demos) {
@@ -209,6 +204,28 @@ func TestFocusedDemosBrowser(t *testing.T) {
 	})
 }
 
+// courseBrowser serves the embedded course and opens a browser on it (skipped in -short mode).
+func courseBrowser(t *testing.T) ([]courseDemo, string, *browser) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("browser test skipped in -short mode")
+	}
+	demos := courseDemos(t)
+	_, base := newClassTestApp(t)
+	return demos, base, newBrowser(t, browsertest.Allocator(t))
+}
+
+// pressActing presses demo n's acting control (actingControlJS marked it), typing a message
+// first into a column's box, and waits for the message to settle.
+func (b *browser) pressActing(n int, control string) {
+	b.t.Helper()
+	if strings.Contains(control, "client-say-send") {
+		b.act(n, `$("[data-acting]").closest("form").querySelector("input").value = "hello"; $("[data-acting]").click()`)
+		return
+	}
+	b.act(n, `$("[data-acting]").click()`)
+}
+
 // lessonsOf: the lessons of demos, in order, each once.
 func lessonsOf(demos []courseDemo) []*lessons.Lesson {
 	var out []*lessons.Lesson
@@ -275,12 +292,7 @@ func inView(r []int, viewport int) bool { return r[0] >= 0 && r[1] <= viewport &
 // screen right under the control that sent it, and the demo is at most two screens tall. Both
 // themes.
 func TestDemoVisibleTogether(t *testing.T) {
-	if testing.Short() {
-		t.Skip("browser test skipped in -short mode")
-	}
-	demos := courseDemos(t)
-	_, base := newClassTestApp(t)
-	b := newBrowser(t, browsertest.Allocator(t))
+	demos, base, b := courseBrowser(t)
 	t.Cleanup(func() { chromedp.Do(b.ctx, chromedp.EmulateViewport(1280, 900)) })
 	for _, vp := range []struct {
 		name string
@@ -309,11 +321,7 @@ func TestDemoVisibleTogether(t *testing.T) {
 						} else {
 							b.js(d.n, `$("[data-acting]").scrollIntoView({block: "center", behavior: "instant"})`)
 						}
-						if strings.Contains(control, "client-say-send") {
-							b.act(d.n, `$("[data-acting]").closest("form").querySelector("input").value = "hello"; $("[data-acting]").click()`)
-						} else {
-							b.act(d.n, `$("[data-acting]").click()`)
-						}
+						b.pressActing(d.n, control)
 						var r demoRects
 						raw := evalJS[json.RawMessage](t, b, fmt.Sprintf(rectsJS, d.n))
 						if err := json.Unmarshal(raw, &r); err != nil {
@@ -361,9 +369,7 @@ func TestLessonScreens(t *testing.T) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	demos := courseDemos(t)
-	_, base := newClassTestApp(t)
-	b := newBrowser(t, browsertest.Allocator(t))
+	demos, base, b := courseBrowser(t)
 	save := func(name string, shot chromedp.Action[[]byte]) {
 		ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
 		defer cancel()
@@ -390,11 +396,7 @@ func TestLessonScreens(t *testing.T) {
 					control := evalJS[string](t, b, fmt.Sprintf(actingControlJS, i))
 					if control != "" {
 						b.js(i, `$("[data-acting]").scrollIntoView({block: "center", behavior: "instant"})`)
-						if strings.Contains(control, "client-say-send") {
-							b.act(i, `$("[data-acting]").closest("form").querySelector("input").value = "hello"; $("[data-acting]").click()`)
-						} else {
-							b.act(i, `$("[data-acting]").click()`)
-						}
+						b.pressActing(i, control)
 					}
 					b.js(i, `d.scrollIntoView({block: "start", behavior: "instant"})`)
 					save(fmt.Sprintf("%02d-%s-%s-%s-demo%d", l.Order, l.Slug, vp.name, theme, i+1), chromedp.CaptureScreenshot())
