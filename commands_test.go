@@ -235,6 +235,8 @@ func TestNewDemo(t *testing.T) {
 			}
 			if d := idx.Lessons()[0].Demos; len(d) != 1 || d[0].Name != kind {
 				t.Errorf("got demos %+v, want one %s demo", d, kind)
+			} else if strings.Contains(string(d[0].Config), `"controls"`) {
+				t.Errorf("the new lesson's demo keeps the example's controls (%s): its text does not use them yet", d[0].Config)
 			}
 		})
 	}

@@ -251,8 +251,8 @@ func TestEmbeddedLessons(t *testing.T) {
 	}{
 		{"has objectives", len(l.Objectives) > 0},
 		{"has reading questions", len(l.Questions) > 0},
-		{"a console demo for Ada and Grace, then a console demo to predict", len(l.Demos) == 2 &&
-			l.Demos[0].Name == "console" && string(l.Demos[0].Config) == `{"clients":["Ada","Grace"]}` &&
+		{"a console demo for Ada and Grace (clients plus their Send and Disconnect), then a console demo to predict", len(l.Demos) == 2 &&
+			l.Demos[0].Name == "console" && string(l.Demos[0].Config) == `{"controls":["say","disconnect","log"],"clients":["Ada","Grace"]}` &&
 			l.Demos[1].Name == "console" && strings.Contains(string(l.Demos[1].Config), `"predict":`)},
 		{"one quiz of 2–4 questions", len(l.Quizzes) == 1 && len(l.Quizzes[0].Questions) >= 2 && len(l.Quizzes[0].Questions) <= 4},
 		{"highlighted JS", strings.Contains(l.HTML, `data-lang="js"><pre class="chroma">`)},

@@ -33,6 +33,30 @@ type DemoConfig struct {
 	Predict    *Prediction     `json:"predict,omitempty"`
 	// Adapter starts the cluster demo with its servers sharing the broker (the switch on).
 	Adapter bool `json:"adapter,omitempty"`
+	// Controls are the parts of the widget the lesson uses (DemoControls); nil: all of them.
+	// An empty list keeps the script or the prediction, the columns and "who got it" only.
+	Controls []string `json:"controls,omitempty"`
+}
+
+// DemoControls names the parts of a demo widget a lesson may declare in `controls:`, in the
+// order docs/authoring.md lists them; static/js/demos.js tags each part with its name. A demo
+// that declares controls shows those only, with the full toolbox one click away ("All controls").
+var DemoControls = []string{
+	"emit",       // the composer: from, event, payload, scope, rooms, Emit
+	"scopes",     // one button per basic scope (socket.emit, io.emit, socket.broadcast.emit)
+	"panel",      // the kind's own form (chat's Send, acks' Ask, queue's Deliver, namespaces' order)
+	"say",        // each column's message box and Send
+	"disconnect", // each column's Disconnect / Reconnect
+	"rename",     // each column's Rename
+	"remove",     // each column's Remove
+	"rooms",      // each column's Join and Leave
+	"multiplex",  // each column's "open another namespace on the same connection"
+	"tools",      // the kind's controls in each column (tokens, answer mode, Lose network)
+	"add",        // the "+ Add client" form
+	"code",       // the server's code: the editor and its Go tab
+	"diagram",    // namespaces, rooms and their members
+	"console",    // the server's console
+	"log",        // the event log
 }
 
 // ClientConfig is one virtual client. In YAML it may be written as just its name.
@@ -186,6 +210,14 @@ func (c *DemoConfig) validate() error {
 	}{{"namespaces", len(c.Namespaces)}, {"rooms", len(c.Rooms)}, {"tenants", len(c.Tenants)}} {
 		if l.n > maxListLen {
 			return fmt.Errorf("%s: %d entries, at most %d", l.name, l.n, maxListLen)
+		}
+	}
+	for i, name := range c.Controls {
+		if !slices.Contains(DemoControls, name) {
+			return fmt.Errorf("controls[%d]: unknown control %q (known: %s)", i, name, strings.Join(DemoControls, ", "))
+		}
+		if slices.Index(c.Controls, name) != i {
+			return fmt.Errorf("controls[%d]: %q is listed twice", i, name)
 		}
 	}
 	if len(c.Script) > maxScriptSteps {

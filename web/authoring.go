@@ -109,11 +109,8 @@ func joinDemoErrors(name string, errs []error) error {
 	out := make([]error, len(errs))
 	for i, err := range errs {
 		msg := strings.TrimPrefix(err.Error(), "demo "+name+": ")
-		if m := unknownScopeRE.FindStringSubmatch(msg); m != nil {
-			if s := blocks.Suggest(m[1], slices.Sorted(maps.Keys(playground.Scopes))); s != "" {
-				msg = strings.Replace(msg, m[2], fmt.Sprintf("(did you mean %q? known: %s)", s, m[2][len("(known: "):len(m[2])-1]), 1)
-			}
-		}
+		msg = suggestKnown(msg, unknownScopeRE, slices.Sorted(maps.Keys(playground.Scopes)))
+		msg = suggestKnown(msg, unknownControlRE, playground.DemoControls)
 		if m := unknownClientRE.FindStringSubmatch(msg); m != nil {
 			if s := blocks.Suggest(m[1], strings.Split(m[2], ", ")); s != "" {
 				msg += fmt.Sprintf(" (did you mean %q?)", s)
@@ -124,9 +121,23 @@ func joinDemoErrors(name string, errs []error) error {
 	return errors.Join(out...)
 }
 
+// suggestKnown puts the nearest of names into a message that re matches ("unknown scope "x"
+// (known: …)"), before the list it already has: "(did you mean "y"? known: …)".
+func suggestKnown(msg string, re *regexp.Regexp, names []string) string {
+	m := re.FindStringSubmatch(msg)
+	if m == nil {
+		return msg
+	}
+	if s := blocks.Suggest(m[1], names); s != "" {
+		return strings.Replace(msg, m[2], fmt.Sprintf("(did you mean %q? known: %s)", s, m[2][len("(known: "):len(m[2])-1]), 1)
+	}
+	return msg
+}
+
 var (
-	unknownScopeRE  = regexp.MustCompile(`unknown scope "([^"]*)" (\(known: [^)]*\))`)
-	unknownClientRE = regexp.MustCompile(`client "([^"]*)" is not one of the demo's clients \(([^)]*)\)`)
+	unknownScopeRE   = regexp.MustCompile(`unknown scope "([^"]*)" (\(known: [^)]*\))`)
+	unknownControlRE = regexp.MustCompile(`unknown control "([^"]*)" (\(known: [^)]*\))`)
+	unknownClientRE  = regexp.MustCompile(`client "([^"]*)" is not one of the demo's clients \(([^)]*)\)`)
 )
 
 // Types a demo config accepts in more than one shape (their UnmarshalJSON).
@@ -452,12 +463,32 @@ func demoExample(kind string) (string, error) {
 			lines := strings.Split(string(src), "\n")
 			for end := d.Line; end < len(lines); end++ {
 				if strings.TrimSpace(lines[end]) == "```" {
-					return strings.Join(lines[d.Line-1:end+1], "\n"), nil
+					return strings.Join(withoutControls(lines[d.Line-1:end+1]), "\n"), nil
 				}
 			}
 		}
 	}
 	return "", fmt.Errorf("-demo: the course has no example of %q", kind)
+}
+
+// withoutControls drops a demo block's top-level controls key (and the items of a block list
+// under it): the course's example declares what its own text uses, and a new lesson's text is
+// not that text yet, so its demo starts with every control.
+func withoutControls(block []string) []string {
+	out := make([]string, 0, len(block))
+	skipping := false
+	for _, line := range block {
+		if strings.HasPrefix(line, "controls:") {
+			skipping = strings.TrimSpace(strings.TrimPrefix(line, "controls:")) == ""
+			continue
+		}
+		if skipping && strings.HasPrefix(strings.TrimLeft(line, " "), "- ") && strings.HasPrefix(line, " ") {
+			continue
+		}
+		skipping = false
+		out = append(out, line)
+	}
+	return out
 }
 
 func scaffold(title, demo string) string {

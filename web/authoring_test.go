@@ -70,6 +70,8 @@ func TestCheckRules(t *testing.T) {
 			`CASE/01-a.md:24:26: demo namespaces: clients[0] (A): namespace "/orders" is not declared in namespaces or tenants`,
 			`CASE/01-a.md:28:9: demo chat: rooms[0]: want a string, got the number 1`,
 			`CASE/01-a.md:31:5: demo chat: clients[0]: rooms: want a list of names, e.g. [a, b], got a mapping`,
+			`CASE/01-a.md:36:17: demo console: controls[1]: unknown control "emt" (did you mean "emit"? known: emit, scopes, panel, say, disconnect, rename, remove, rooms, multiplex, tools, add, code, diagram, console, log)`,
+			`CASE/01-a.md:40:22: demo console: controls[2]: want a string, got the number 3`,
 		}},
 		{"yaml-lines", []string{ // a YAML syntax error where it is, not where its block starts or ends
 			`CASE/01-a.md:2:8: front matter: the quoted value that starts here is never closed`,

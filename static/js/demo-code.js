@@ -279,6 +279,7 @@ export function wireExercises(root, widgets, addDemo) {
     }
     const w = widgetFor(section, config.demo, widgets, (s, kind) => addDemo(s, kind, config.clients));
     if (!w) continue;
+    w.needControl?.("code"); // the exercise is written in this demo's editor, whatever the lesson's controls
     const panel = async () => {
       await w.ready;
       if (!w.code?.editor) throw new Error("this demo could not start, so your code has nowhere to run; reload the page");

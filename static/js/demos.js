@@ -36,6 +36,10 @@ const TAP_RETRIES = 40;
 const RESTART_DELAYS = [0, 1000, 2000, 4000, 8000, 16000];
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
+// The event log's columns: who received a message comes right after what it was, so a narrow
+// screen shows it without scrolling (on phones each row is a card: demos.css).
+const LOG_COLUMNS = ["Time", "What", "Recipients", "Sender", "Scope / call", "Room", "Namespace", "Ack"];
+
 const SCOPES = [
   ["self", "socket.emit", "Only the sender"],
   ["all", "io.emit", "Everyone in the namespace"],
@@ -351,6 +355,7 @@ export class DemoWidget {
     this.kindDef = kinds[this.kind] ?? { name: this.kind }; // the kind's panel: kinds/NAME.js
     this.kindState = this.kindDef.init?.(this);
     this.closed = false;
+    this.required = new Set(); // controls shown whatever the lesson declared (needControl)
     this.ready = new Promise((resolve) => (this.markReady = resolve)); // settles when start() ends
   }
 
@@ -370,6 +375,10 @@ export class DemoWidget {
     this.statusEl = h("p", { class: "demo-status", role: "status", "data-testid": "demo-status" }, "Starting a server for this demo…");
     setChildren(stage, this.statusEl);
     const cfg = configOverride ?? this.config();
+    // The lesson's controls (docs/authoring.md): only those show, "All controls" brings the rest.
+    // Read from the config as written: the server's echo drops an empty list. The playground always
+    // has the full toolbox.
+    this.declared = Array.isArray(cfg.controls) && !this.playground ? new Set(cfg.controls) : null;
     // `socketlab run` hands the page its one hub (data-instance): attach to it, start none.
     let body = this.section.dataset.instance ? JSON.parse(this.section.dataset.instance) : null;
     if (!body) {
@@ -475,6 +484,17 @@ export class DemoWidget {
     const id = (s) => `${this.uid}-${s}`;
     this.section.classList.add("demo-live");
     const title = this.cfg.title ? h("p", { class: "demo-caption" }, this.cfg.title) : null;
+    // Who got the last message, next to the button that sent it (phones: the columns may be a
+    // screen away). It moves to the row of whichever button acted last (placeStrip).
+    this.stripEl = h("p", { class: "demo-strip", "data-testid": "who-got-it", hidden: true });
+    this.section.addEventListener("click", (e) => {
+      const b = e.target.closest?.("button");
+      if (b && this.section.contains(b)) this.lastButton = b;
+    }, true);
+    this.section.addEventListener("submit", (e) => {
+      if (e.submitter) this.lastButton = e.submitter;
+      else this.lastButton = e.target.querySelector?.("button[type=submit]") ?? this.lastButton;
+    }, true);
 
     // Who got it: the last message, its exact call, and the receipts.
     this.resultEl = h("div", { class: "demo-result", role: "status", "aria-live": "polite", "data-testid": "demo-result" },
@@ -489,18 +509,61 @@ export class DemoWidget {
       addName.value = "";
       this.addClient({ name, namespace: addNsp.value });
     } }, field("New client", addName), field("Namespace", addNsp), h("button", { type: "submit", class: "demo-btn" }, "+ Add client"));
+    addForm.dataset.control = "add";
 
     const panels = [];
     panels.push(this.buildComposer(id));
     if (this.cfg.script?.length) panels.unshift(this.buildScript(id));
     if (this.cfg.predict) panels.unshift(this.buildPredict(id));
 
-    const main = h("div", { class: "demo-main" }, title, ...panels, this.resultEl,
-      h("h3", { class: "demo-h" }, "Clients"), this.columnsEl, addForm);
+    // The control that acts, then the columns that light up, then the details of the message.
+    const main = h("div", { class: "demo-main" }, title, ...panels,
+      h("h3", { class: "demo-h" }, "Clients"), this.columnsEl, this.resultEl, addForm);
 
-    const side = h("div", { class: "demo-side" }, this.buildServerCode(id), this.buildDiagram(), this.kindDef.side?.(this) ?? null, this.buildConsole());
+    const code = this.buildServerCode(id);
+    code.dataset.control = "code";
+    this.side = h("div", { class: "demo-side" }, code, this.buildDiagram(), this.kindDef.side?.(this) ?? null, this.buildConsole());
+    this.gridEl = h("div", { class: "demo-grid" }, main, this.side);
     const log = this.buildLog(id);
-    setChildren(this.stage, this.statusEl, h("div", { class: "demo-grid" }, main, side), log);
+    log.dataset.control = "log";
+    let bar = this.statusEl;
+    if (this.declared) {
+      this.allBtn = h("button", { type: "button", class: "demo-btn demo-small demo-all", "aria-expanded": "false", "data-testid": "all-controls",
+        onclick: () => {
+          this.showAll = !this.showAll;
+          this.applyControls();
+        } }, "All controls");
+      bar = h("div", { class: "demo-bar" }, this.statusEl, this.allBtn);
+    }
+    setChildren(this.stage, bar, this.gridEl, log);
+    this.built = true;
+    this.applyControls();
+  }
+
+  /**
+   * Shows the parts of the widget the lesson declared (data-control="NAME …": shown when one of
+   * its names is declared), or all of them (no declaration, "All controls", the playground).
+   */
+  applyControls() {
+    if (!this.built) return;
+    const all = !this.declared || this.showAll;
+    for (const el of this.section.querySelectorAll("[data-control]")) {
+      const on = all || el.dataset.control.split(" ").some((n) => this.declared.has(n) || this.required.has(n));
+      el.classList.toggle("demo-off", !on);
+    }
+    // The side column takes no room when nothing in it shows.
+    this.gridEl.classList.toggle("demo-grid-one", ![...this.side.children].some((el) => !el.classList.contains("demo-off")));
+    if (this.allBtn) {
+      this.allBtn.textContent = all ? "Fewer controls" : "All controls";
+      this.allBtn.setAttribute("aria-expanded", String(all));
+      this.allBtn.title = all ? "Show only the controls this lesson uses" : "Show every control of the demo";
+    }
+  }
+
+  /** A part this page needs whatever the lesson declared (an exercise needs the code editor). */
+  needControl(name) {
+    this.required.add(name);
+    this.applyControls();
   }
 
   namespaceOptions() {
@@ -600,33 +663,43 @@ export class DemoWidget {
     };
 
     const buttons = [];
+    const basic = h("div", { class: "demo-buttons demo-scope-buttons", "data-control": "scopes" });
     if (defaults.scopeButtons) {
       // The three basic scopes side by side, each one button.
       for (const [s, js, what] of SCOPES.slice(0, 3)) {
-        buttons.push(h("button", { type: "button", class: "demo-btn demo-scope-btn", "data-scope": s, "data-testid": "scope-" + s, onclick: () => send(s) },
+        basic.append(h("button", { type: "button", class: "demo-btn demo-scope-btn", "data-scope": s, "data-testid": "scope-" + s, onclick: () => send(s) },
           h("code", {}, js), h("span", { class: "demo-muted" }, what)));
       }
     }
     buttons.push(h("button", { type: "submit", class: "demo-btn demo-primary", "data-testid": "composer-send" }, "Emit"));
+    // A lesson may show the scope buttons without the rest of the composer (data-control).
+    const tag = (el, names) => {
+      el.dataset.control = names;
+      return el;
+    };
 
     const form = h("form", { class: "demo-composer", "aria-label": "Composer", onsubmit: (e) => {
       e.preventDefault();
       send();
     } },
-    h("div", { class: "demo-row" }, field("From client", from), field("Event", event), field("Scope", scope), roomField, exceptField),
-    field("Payload (JSON, or plain text)", args, "demo-wide-field"),
-    h("p", { class: "demo-callline" }, h("span", { class: "demo-lang" }, "JS"), preview),
-    h("p", { class: "demo-callline" }, h("span", { class: "demo-lang" }, "Go"), previewGo),
-    h("div", { class: "demo-buttons" + (defaults.scopeButtons ? " demo-scope-buttons" : "") }, buttons));
+    h("div", { class: "demo-row", "data-control": defaults.scopeButtons ? "emit scopes" : "emit" }, tag(field("From client", from), defaults.scopeButtons ? "emit scopes" : "emit"),
+      tag(field("Event", event), "emit"), tag(field("Scope", scope), "emit"), tag(roomField, "emit"), tag(exceptField, "emit")),
+    tag(field("Payload (JSON, or plain text)", args, "demo-wide-field"), "emit"),
+    h("p", { class: "demo-callline", "data-control": "emit" }, h("span", { class: "demo-lang" }, "JS"), preview),
+    h("p", { class: "demo-callline", "data-control": "emit" }, h("span", { class: "demo-lang" }, "Go"), previewGo),
+    defaults.scopeButtons ? basic : null,
+    h("div", { class: "demo-buttons", "data-control": "emit" }, buttons));
 
     const extra = this.kindDef.panels?.(this, id) ?? [];
     queueMicrotask(update);
     const wrap = h("section", { class: "demo-panel demo-compose-panel", "aria-labelledby": id("compose-h") },
-      h("h3", { class: "demo-h", id: id("compose-h") }, extra.length ? "Send" : "Composer"), ...extra);
+      h("h3", { class: "demo-h", id: id("compose-h") }, extra.length ? "Send" : "Composer"), ...extra.map((el) => tag(el, "panel")));
     if (extra.length) {
-      wrap.append(h("details", { class: "demo-more" }, h("summary", {}, "Emit any event with any scope"), form));
+      wrap.append(tag(h("details", { class: "demo-more" }, h("summary", {}, "Emit any event with any scope"), form), "emit"));
+      wrap.dataset.control = "panel emit";
     } else {
       wrap.append(form);
+      wrap.dataset.control = defaults.scopeButtons ? "emit scopes" : "emit";
     }
     return wrap;
   }
@@ -804,13 +877,13 @@ export class DemoWidget {
 
   buildDiagram() {
     this.diagramEl = h("div", { class: "demo-diagram", "data-testid": "diagram" }, h("p", { class: "demo-muted" }, "Waiting for the server's state…"));
-    return h("section", { class: "demo-panel", "aria-label": "Namespaces, rooms and members" },
+    return h("section", { class: "demo-panel", "aria-label": "Namespaces, rooms and members", "data-control": "diagram" },
       h("h3", { class: "demo-h" }, "Namespaces → rooms → members"), this.diagramEl);
   }
 
   buildConsole() {
     this.consoleEl = h("div", { class: "demo-console", "data-testid": "console", role: "log", "aria-live": "off", "aria-label": "Server console", tabindex: "0" }); // announced: the result only
-    return h("section", { class: "demo-panel", "aria-label": "Server console (proof of life)" },
+    return h("section", { class: "demo-panel", "aria-label": "Server console (proof of life)", "data-control": "console" },
       h("h3", { class: "demo-h" }, "Server console"), this.consoleEl);
   }
 
@@ -831,12 +904,22 @@ export class DemoWidget {
     // (content-visibility), so 500 rows cost about what the visible ones cost.
     this.logBody = h("div", { role: "rowgroup", class: "demo-log-body", "data-testid": "log-body" });
     const head = h("div", { role: "row", class: "demo-log-row demo-log-head" },
-      ["Time", "Namespace", "What", "Room", "Sender", "Scope / call", "Recipients", "Ack"].map((t) => h("span", { role: "columnheader" }, t)));
+      LOG_COLUMNS.map((t) => h("span", { role: "columnheader" }, t)));
     const table = h("div", { role: "table", class: "demo-log-table", "aria-label": "Event log, newest first" }, h("div", { role: "rowgroup" }, head), this.logBody);
     const wrap = h("div", { class: "demo-log-wrap", role: "log", "aria-live": "off", "aria-label": "Event log", tabindex: "0" }, table); // one announcement per emit: the result's
+    // A table wider than its box says so, at the side it continues on (demo-log-more).
+    const more = h("p", { class: "demo-log-more", "aria-hidden": "true", "data-testid": "log-more", hidden: true }, "More columns → scroll sideways");
+    const edge = () => {
+      const rest = wrap.scrollWidth - wrap.clientWidth - wrap.scrollLeft;
+      wrap.classList.toggle("is-cut-right", rest > 2);
+      wrap.classList.toggle("is-cut-left", wrap.scrollLeft > 2);
+      more.hidden = !(rest > 2);
+    };
+    wrap.addEventListener("scroll", edge, { passive: true });
+    if (typeof ResizeObserver === "function") new ResizeObserver(edge).observe(wrap);
     return h("section", { class: "demo-panel demo-log", "aria-labelledby": id("log-h") },
       h("div", { class: "demo-log-bar" }, h("h3", { class: "demo-h", id: id("log-h") }, "Event log"), field("Filter", filter), this.pauseBtn, clear, this.heldEl),
-      wrap);
+      more, wrap);
   }
 
   togglePause() {
@@ -875,6 +958,7 @@ export class DemoWidget {
     c.ui = { heading, role, status, details, received, note, controls };
     this.buildControls(c);
     this.columnsEl.append(el);
+    this.applyControls(); // the new column's controls, as the lesson declared
     this.renderClient(c);
   }
 
@@ -895,6 +979,7 @@ export class DemoWidget {
       }
       say.value = "";
     } }, say, h("button", { type: "submit", class: "demo-btn demo-small", "data-testid": "client-say-send" }, "Send"));
+    sayForm.dataset.control = "say";
     const rename = btn("Rename", "client-rename", () => {
       const input = h("input", { type: "text", value: c.name, maxlength: "32", "aria-label": `New name for ${c.name}`, "data-testid": "client-rename-input" });
       const f = h("form", { class: "demo-say", onsubmit: (e) => {
@@ -921,25 +1006,49 @@ export class DemoWidget {
       this.index();
       this.refreshSenders();
     });
-    const row1 = h("div", { class: "demo-buttons" }, conn, rename, remove);
+    conn.dataset.control = "disconnect";
+    rename.dataset.control = "rename";
+    remove.dataset.control = "remove";
+    const row1 = h("div", { class: "demo-buttons", "data-control": "disconnect rename remove" }, conn, rename, remove);
     setChildren(c.ui.controls, sayForm, row1);
     if (this.kindDef.roomControls || this.playground) {
-      const room = select({ "aria-label": `Room for ${c.name}`, "data-testid": "client-room" }, (this.cfg.rooms ?? []).map((r) => [r, r]));
+      // Join takes the typed name if there is one, else the room picked; Leave always the room
+      // picked (a name typed for joining must not make Leave act on another room).
+      const room = select({ "aria-label": `Room for ${c.name}`, "data-testid": "client-room" }, this.columnRoomOptions());
+      c.ui.roomPick = room;
       const custom = h("input", { type: "text", placeholder: "or a new room", size: "8", "aria-label": `New room name for ${c.name}`, "data-testid": "client-room-new" });
-      const target = () => custom.value.trim() || room.value;
-      c.ui.controls.append(h("div", { class: "demo-buttons" }, room, custom,
-        btn("Join", "client-join", () => target() && this.doJoin(c, target())),
-        btn("Leave", "client-leave", () => target() && this.doLeave(c, target()))));
+      const join = async () => {
+        const r = custom.value.trim() || room.value;
+        if (!r) return;
+        await this.doJoin(c, r);
+        if (custom.value.trim() === r) custom.value = "";
+        fillSelect(room, this.columnRoomOptions(r), r);
+      };
+      c.ui.controls.append(h("div", { class: "demo-buttons demo-col-rooms", "data-control": "rooms" }, field("Room", room, "demo-inline-field"), custom,
+        btn("Join", "client-join", join),
+        btn("Leave", "client-leave", () => room.value && this.doLeave(c, room.value))));
     }
     if (this.kindDef.multiplex || this.playground) {
       const others = this.namespaceOptions().filter(([n]) => n !== c.namespace);
       if (others.length) {
         const nsp = select({ "aria-label": `Namespace to open on ${c.name}'s connection`, "data-testid": "client-multiplex-nsp" }, others);
-        c.ui.controls.append(h("div", { class: "demo-buttons" }, nsp,
+        c.ui.controls.append(h("div", { class: "demo-buttons", "data-control": "multiplex" }, field("Namespace", nsp, "demo-inline-field"),
           btn("Open on the same connection", "client-multiplex", () => c.openAlso(nsp.value))));
       }
     }
-    c.ui.controls.append(...(this.kindDef.controls?.(this, c, btn) ?? []));
+    for (const el of this.kindDef.controls?.(this, c, btn) ?? []) {
+      el.dataset.control = "tools";
+      c.ui.controls.append(el);
+    }
+  }
+
+  /** The rooms a column's room menu offers: the demo's and those joined so far (not the own rooms). */
+  columnRoomOptions(extra) {
+    const set = new Set(this.cfg.rooms ?? []);
+    for (const c of this.cfg.clients ?? []) for (const r of c.rooms ?? []) set.add(r);
+    for (const s of this.stateSockets.values()) for (const r of s.rooms) if (r !== s.id) set.add(r);
+    if (extra) set.add(extra);
+    return [...set].map((r) => [r, r]);
   }
 
   /** A separate, short-lived connection that a middleware should refuse (namespaces, tenants). */
@@ -1165,6 +1274,7 @@ export class DemoWidget {
     this.kindDef.onState?.(this, d);
     for (const c of this.clients) this.renderClient(c);
     for (const sel of this.section.querySelectorAll("select[data-room-pick]")) fillSelect(sel, this.roomOptions());
+    for (const c of this.clients) if (c.ui?.roomPick) fillSelect(c.ui.roomPick, this.columnRoomOptions());
     this.onSetupChange?.(); // the playground keeps its address bar's setup current
   }
 
@@ -1422,12 +1532,12 @@ export class DemoWidget {
     const ack = m.send?.ack ? `acked by the server (sent to ${recipients.length})` : m.send?.error ? `error: ${m.send.error}` : m.tap?.ackId >= 0 ? `waits for ack #${m.tap.ackId}` : "—";
 
     if (!m.row) {
-      m.cells = Array.from({ length: 8 }, (_, i) => h("span", { role: "cell", class: i === 5 ? "demo-mono" : null }));
+      m.cells = LOG_COLUMNS.map((_, i) => h("span", { role: "cell", class: i === 4 ? "demo-mono" : null }));
       m.row = h("div", { role: "row", class: "demo-log-row", "data-testid": "log-row", "data-kind": "message" }, m.cells);
       this.queueRow(m.row);
     }
     const more = (m.tap?.recipientCount ?? 0) - (m.tap?.recipients?.length ?? 0); // the tap lists the first 64
-    const vals = [clock(m.time), m.nsp, `${m.event} ${payloadText(m)}`, rooms, sender, call.js, names(recipients) + (tapNames && more > 0 ? ` and ${more} more` : ""), ack];
+    const vals = [clock(m.time), `${m.event} ${payloadText(m)}`, names(recipients) + (tapNames && more > 0 ? ` and ${more} more` : ""), sender, call.js, rooms, m.nsp, ack];
     vals.forEach((v, i) => {
       if (m.cells[i].textContent !== v) m.cells[i].textContent = v;
     });
@@ -1457,6 +1567,24 @@ export class DemoWidget {
     ];
     setChildren(this.resultEl, lines);
     this.resultEl.dataset.settled = m.settled ? "true" : "false";
+    const missed = roles.filter(([c, r]) => !r.received && !r.sender).map(([c]) => c.name);
+    this.showStrip(`${ICON.received} Got ${q(m.event)}: ${names(got)}${missed.length ? ` · missed: ${missed.join(", ")}` : ""}`, "");
+  }
+
+  /**
+   * The "who got it" strip: one line under the button that acted last (on a phone the columns
+   * may be a screen away from it). It says who received the last message, or the problem.
+   */
+  showStrip(text, state) {
+    const strip = this.stripEl;
+    if (!strip) return;
+    strip.textContent = text;
+    strip.dataset.state = state;
+    strip.hidden = false;
+    const b = this.lastButton?.isConnected ? this.lastButton : null;
+    const row = b?.closest(".demo-buttons, .demo-say, form, .demo-row") ?? null;
+    const anchor = row && this.section.contains(row) ? row : this.columnsEl;
+    if (strip.previousElementSibling !== anchor) anchor.after(strip);
   }
 
   /**
@@ -1467,12 +1595,13 @@ export class DemoWidget {
     this.current = null; // a late tap for an earlier message must not paint over the error
     setChildren(this.resultEl, h("p", { class: "demo-result-error", "data-testid": "result-error" }, `${ICON.warn} ${text}`));
     this.resultEl.dataset.settled = "true";
+    this.showStrip(`${ICON.warn} ${text}`, "error");
     this.setStatus(text);
   }
 
   logRow({ t, what, room = "", sender = "", ack = "—", kind }) {
     const row = h("div", { role: "row", class: "demo-log-row", "data-testid": "log-row", "data-kind": kind },
-      [clock(t.time), t.nsp ?? "", what, room || "—", sender, t.kind, "—", ack].map((v) => h("span", { role: "cell" }, v)));
+      [clock(t.time), what, "—", sender, t.kind, room || "—", t.nsp ?? "", ack].map((v) => h("span", { role: "cell" }, v)));
     this.queueRow(row);
   }
 

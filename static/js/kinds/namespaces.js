@@ -58,8 +58,10 @@ export default {
   controls(w, c, btn) {
     const guarded = w.namespaceOptions().map(([n]) => n).filter((n) => n !== "/");
     if (!guarded.length) return [];
-    const pick = select({ "aria-label": `Namespace ${c.name} tries without a token`, "data-testid": "client-no-token-nsp" }, guarded.map((n) => [n, n]));
-    return [h("div", { class: "demo-buttons" }, pick,
-      btn("Connect without a token", "client-no-token", () => w.tryConnect(c, pick.value, undefined, "no token")))];
+    const pick = select({ "aria-label": `Guarded namespace ${c.name} tries without a token`, "data-testid": "client-no-token-nsp" }, guarded.map((n) => [n, n]));
+    const go = btn(guarded.length === 1 ? `Connect to ${guarded[0]} without a token` : "Connect without a token", "client-no-token",
+      () => w.tryConnect(c, pick.value, undefined, "no token"));
+    // One guarded namespace: the button names it, no menu.
+    return [h("div", { class: "demo-buttons" }, guarded.length > 1 ? field("Guarded namespace", pick, "demo-inline-field") : null, go)];
   },
 };

@@ -2,7 +2,7 @@
  * tenants: one dynamic namespace per organisation (/org-NAME), guarded by its token
  * (playground/kind_tenants.go).
  */
-import { h, select } from "../demo-dom.js";
+import { h, select, field } from "../demo-dom.js";
 
 export default {
   name: "tenants",
@@ -26,8 +26,8 @@ export default {
     const bad = btn("Connect with a wrong token", "client-wrong-token", () => w.tryConnect(c, c.namespace, "wrong-token", "wrong token"));
     const row = h("div", { class: "demo-buttons" }, bad);
     if (otherT.length) {
-      const pick = select({ "aria-label": `Another tenant for ${c.name}`, "data-testid": "client-other-tenant" }, otherT.map((t) => ["/org-" + t.name, "/org-" + t.name]));
-      row.append(pick, btn("Try to reach this tenant", "client-cross-tenant", () => w.tryConnect(c, pick.value, c.auth.token, "another tenant")));
+      const pick = select({ "aria-label": `Other tenant for ${c.name}`, "data-testid": "client-other-tenant" }, otherT.map((t) => ["/org-" + t.name, "/org-" + t.name]));
+      row.append(field("Other tenant", pick, "demo-inline-field"), btn("Try to reach this tenant", "client-cross-tenant", () => w.tryConnect(c, pick.value, c.auth.token, "another tenant")));
     }
     return [row];
   },
