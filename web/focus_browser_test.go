@@ -194,7 +194,7 @@ func TestFocusedDemosBrowser(t *testing.T) {
 	// Lesson 1's demo: the clients, each with a message box and Disconnect, and the log.
 	t.Run("lesson 1 is clients plus one button", func(t *testing.T) {
 		b.t = t
-		b.openLesson(base+"/lessons/welcome", 1)
+		b.openLesson(base+"/lessons/welcome", 2)
 		tabbable := evalJS[[]string](t, b, `[...document.querySelector("section.demo").querySelectorAll("button, input, select, textarea, summary, [tabindex]")]
 			.filter((e) => e.checkVisibility({visibilityProperty: true}) && !e.disabled && e.tabIndex >= 0).map((e) => e.dataset.testid || e.tagName.toLowerCase())`)
 		want := []string{"all-controls", "client-say", "client-say-send", "client-toggle", "client-say", "client-say-send", "client-toggle", "log-filter", "log-pause", "log-clear", "div"}

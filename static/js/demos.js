@@ -443,7 +443,7 @@ export class DemoWidget {
   readyText() {
     const off = this.clients.filter((c) => !c.connected).map((c) => c.name);
     const n = this.clients.length - off.length;
-    return `Ready: ${n} of ${this.clients.length} clients connected to this demo's own server` +
+    return `Ready: ${n} of ${this.clients.length} clients connected` +
       (off.length ? ` (offline: ${off.join(", ")}).` : ".");
   }
 
@@ -1116,7 +1116,8 @@ export class DemoWidget {
       facts.push(h("dt", {}, "socket id"), h("dd", { class: "demo-mono", "data-testid": "client-id" }, socket.id ?? "—"));
       facts.push(h("dt", {}, "rooms"), h("dd", { "data-testid": "client-rooms" }, rooms.length ? rooms.join(", ") : "none"));
     }
-    if (c.connected && c.transport) facts.push(h("dt", {}, "transport"), h("dd", { "data-testid": "client-transport", title: "The handshake's transport, then the upgrade (socket.io.engine)" }, c.transport));
+    // Only where it can change (the polling demos): elsewhere every client is on a WebSocket.
+    if (c.connected && c.transport && POLLING_DEMOS.has(this.kind)) facts.push(h("dt", {}, "transport"), h("dd", { "data-testid": "client-transport", title: "The handshake's transport, then the upgrade (socket.io.engine)" }, c.transport));
     if (c.sockets.length > 1) facts.push(h("dt", {}, "connection"), h("dd", { "data-testid": "client-multiplex" }, `1 connection carries ${c.sockets.map((s) => s.nsp).join(" and ")}`));
     setChildren(u.details, facts);
     u.note.textContent = c.note;
