@@ -1,8 +1,15 @@
 package lessons
 
 import (
+	"cmp"
+	"fmt"
+	"io/fs"
 	"os"
+	"path"
+	"path/filepath"
 	"regexp"
+	"slices"
+	"strings"
 	"testing"
 )
 
@@ -20,5 +27,114 @@ func TestDocsNameEveryKey(t *testing.T) {
 				t.Errorf("docs/authoring.md does not name the %s key %q", what, key)
 			}
 		}
+	}
+}
+
+// claimsRow is one row of a table in docs/claims.md: | lesson | question or claim | tests | file |.
+type claimsRow struct {
+	line               int
+	section            string // the ## heading above the table
+	lesson, text, file string
+	tests              []string
+}
+
+var backticked = regexp.MustCompile("`([^`]+)`")
+
+// claimsRows parses the tables of docs/claims.md (header and separator rows skipped).
+func claimsRows(t *testing.T, md string) []claimsRow {
+	t.Helper()
+	var rows []claimsRow
+	section := ""
+	for i, line := range strings.Split(md, "\n") {
+		if h, ok := strings.CutPrefix(line, "## "); ok {
+			section = h
+			continue
+		}
+		if !strings.HasPrefix(line, "| ") || strings.HasPrefix(line, "|---") || strings.HasPrefix(line, "| lesson |") {
+			continue
+		}
+		cells := strings.Split(strings.TrimSuffix(strings.TrimPrefix(line, "| "), " |"), " | ")
+		if len(cells) != 4 {
+			t.Errorf("docs/claims.md:%d: %d cells, want 4 (lesson, question or claim, tests, file)", i+1, len(cells))
+			continue
+		}
+		r := claimsRow{line: i + 1, section: section, lesson: cells[0], text: cells[1], file: cells[3]}
+		for _, m := range backticked.FindAllStringSubmatch(cells[2], -1) {
+			r.tests = append(r.tests, m[1])
+		}
+		if len(r.tests) == 0 {
+			t.Errorf("docs/claims.md:%d: no test named (write it in backticks)", r.line)
+		}
+		rows = append(rows, r)
+	}
+	return rows
+}
+
+// TestClaimsTable: docs/claims.md maps every lesson question and claim to tests that exist, and
+// every question of every lesson has a row (under "Reading questions", with its lesson's number).
+func TestClaimsTable(t *testing.T) {
+	md, err := os.ReadFile("../docs/claims.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := claimsRows(t, string(md))
+	sources := map[string]string{}
+	for _, r := range rows {
+		src, ok := sources[r.file]
+		if !ok {
+			b, err := os.ReadFile(filepath.Join("..", filepath.FromSlash(r.file)))
+			if err != nil {
+				t.Errorf("docs/claims.md:%d: %v", r.line, err)
+			}
+			src = string(b)
+			sources[r.file] = src
+		}
+		for _, name := range r.tests {
+			var found bool
+			if strings.HasSuffix(r.file, ".go") {
+				found = strings.Contains(src, "func "+name+"(")
+			} else {
+				found = strings.Contains(src, `"`+name+`"`) || strings.Contains(src, "`"+name+"`") || strings.Contains(src, "'"+name+"'")
+			}
+			if !found {
+				t.Errorf("docs/claims.md:%d: %s has no test named %q", r.line, r.file, name)
+			}
+		}
+	}
+
+	// The questions straight from each lesson's front matter: Load would render the lessons, and
+	// chroma's regexp2 clock goroutine would outlive this test into the next one's goleak check.
+	questions := 0
+	err = fs.WalkDir(os.DirFS("."), ".", func(name string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() && name == "testdata" {
+			return cmp.Or(err, fs.SkipDir)
+		}
+		if d.IsDir() || !strings.HasSuffix(name, ".md") {
+			return nil
+		}
+		src, err := os.ReadFile(name)
+		if err != nil {
+			return err
+		}
+		fm, _, errs := parseFrontMatter(src, nil)
+		if len(errs) > 0 {
+			return fmt.Errorf("%s: %v", name, errs[0])
+		}
+		num, _, _ := strings.Cut(path.Base(name), "-")
+		for _, q := range fm.Questions {
+			questions++
+			if !slices.ContainsFunc(rows, func(r claimsRow) bool {
+				return r.section == "Reading questions" && r.lesson == num && r.text == q
+			}) {
+				t.Errorf("docs/claims.md has no row | %s | %s | under Reading questions (%s)", num, q, name)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if questions == 0 {
+		t.Error("no lesson questions were loaded")
 	}
 }

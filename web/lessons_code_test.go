@@ -264,3 +264,58 @@ func TestLessonGoCheckerCatches(t *testing.T) {
 		t.Errorf("go vet's printf check did not reach the report; it said:\n%s", got)
 	}
 }
+
+// TestLessonJSNamed: every ```js fence of the embedded course is named (```js sample=NAME, names
+// unique), and node/truth/lesson-samples.test.js runs it by that name, or lists it in FRAGMENTS
+// when it is marked ```js sample=NAME fragment (see docs/authoring.md). The Node test executes
+// the samples; this one reports an unnamed or unchecked sample at its lesson line under go test.
+func TestLessonJSNamed(t *testing.T) {
+	runner, err := os.ReadFile("../node/truth/lesson-samples.test.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]string{}
+	err = fs.WalkDir(lessons.Content, ".", func(name string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(name, ".md") {
+			return err
+		}
+		src, err := fs.ReadFile(lessons.Content, name)
+		if err != nil {
+			return err
+		}
+		for _, f := range fences(src) {
+			if f.lang() != "js" {
+				continue
+			}
+			at := fmt.Sprintf("lessons/%s:%d", name, f.Line-1)
+			var sample string
+			for _, w := range f.Info[1:] {
+				if v, ok := strings.CutPrefix(w, "sample="); ok {
+					sample = v
+				}
+			}
+			switch {
+			case sample == "":
+				t.Errorf("%s: a ```js fence without sample=NAME", at)
+			case seen[sample] != "":
+				t.Errorf("%s: sample name %s is also used at %s", at, sample, seen[sample])
+			case slices.Contains(f.Info[1:], "fragment"):
+				if !bytes.Contains(runner, []byte(`"`+sample+`":`)) {
+					t.Errorf("%s: fragment %s has no reason in FRAGMENTS of node/truth/lesson-samples.test.js", at, sample)
+				}
+			case !bytes.Contains(runner, []byte(`"`+sample+`"]`)) && !bytes.Contains(runner, []byte(`"`+sample+`",`)):
+				t.Errorf("%s: no check of node/truth/lesson-samples.test.js runs sample %s", at, sample)
+			}
+			if sample != "" && seen[sample] == "" {
+				seen[sample] = at
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(seen) < 10 {
+		t.Fatalf("found %d named ```js samples: the extraction is broken", len(seen))
+	}
+}

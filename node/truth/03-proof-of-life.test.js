@@ -9,7 +9,8 @@ let srv;
 const log = [];
 
 before(async () => {
-  srv = await start({ pingInterval: 100, pingTimeout: 100 }, (io) => {
+  // The default heartbeat: a 100 ms one dropped connections mid-handshake on a loaded machine.
+  srv = await start({}, (io) => {
     io.on("connection", (socket) => {
       log.push(["connection", socket.id, io.engine.clientsCount]);
       socket.onAny((event, ...args) => log.push(["event", socket.id, event, ...args]));
@@ -130,13 +131,43 @@ test("disconnect reasons: the client leaves, the connection is lost, the server 
 });
 
 test("a client that stops answering the heartbeat is dropped with 'ping timeout'", async () => {
-  const c = await srv.client("/", { transports: ["websocket"] });
-  const s = serverSocket(srv.io, c);
+  const own = await start({ pingInterval: 100, pingTimeout: 100 }); // its own short heartbeat
+  const c = await own.client("/", { transports: ["websocket"] });
+  const s = serverSocket(own.io, c);
   const gone = once(s, "disconnect");
   // Simulate a frozen network: the client's TCP socket stops reading, so it never sees a ping.
   const tcp = c.io.engine.transport.ws._socket;
   tcp.pause();
   assert.equal((await gone)[0], "ping timeout");
   tcp.destroy();
-  assert.equal(srv.io.of("/").sockets.has(s.id), false);
+  assert.equal(own.io.of("/").sockets.has(s.id), false);
+  await own.close();
+});
+
+// Lesson 03: the heartbeat's defaults, "a ping every 25 seconds, 20 seconds to answer"
+// (engine.io lib/server.ts: pingInterval 25000, pingTimeout 20000; the server tells the client
+// both in its handshake, docs https://socket.io/docs/v4/server-options/#pinginterval).
+test("heartbeat defaults: pingInterval 25000 ms and pingTimeout 20000 ms, sent to the client in the handshake", async () => {
+  const own = await start();
+  try {
+    assert.equal(own.io.engine.opts.pingInterval, 25000);
+    assert.equal(own.io.engine.opts.pingTimeout, 20000);
+    const c = await own.client("/", { transports: ["websocket"] });
+    assert.equal(c.io.engine._pingInterval, 25000, "the client learns the interval from the server");
+    assert.equal(c.io.engine._pingTimeout, 20000);
+  } finally {
+    await own.close();
+  }
+});
+
+// Lesson 03: socket.handshake holds the client's address, the time it connected and its request
+// headers (socket.io lib/socket.ts buildHandshake: headers, time, address, xdomain, secure, issued,
+// url, query, auth; docs https://socket.io/docs/v4/server-socket-instance/#sockethandshake).
+test("socket.handshake has the request headers too", async () => {
+  const c = await srv.client("/", { extraHeaders: { "x-lesson": "3" } });
+  const hs = serverSocket(srv.io, c).handshake;
+  assert.equal(hs.headers["x-lesson"], "3");
+  assert.equal(hs.headers.host, new URL(srv.url).host);
+  assert.ok(!Number.isNaN(Date.parse(hs.time)), "time is a date string");
+  c.disconnect();
 });

@@ -71,3 +71,10 @@ test("io.except(socket.id).emit reaches the same clients as socket.broadcast.emi
   assert.deepEqual(await run("except-id", "except-id-event"), ["B", "C"]);
   assert.deepEqual(await run("broadcast", "broadcast-twin"), ["B", "C"]);
 });
+
+// Lesson 04: "socket.broadcast.emit stays inside the socket's own namespace too" (socket.io
+// lib/socket.ts: broadcast uses this.adapter, the adapter of the socket's namespace).
+test("socket.broadcast.emit does not reach another namespace", async () => {
+  assert.deepEqual(await run("broadcast", "bc-other-nsp"), ["B", "C"]);
+  assert.ok(!D.got.some(([e]) => e === "bc-other-nsp"));
+});

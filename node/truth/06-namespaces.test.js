@@ -171,3 +171,38 @@ test("the client reuses one connection per origin and path, not per server", asy
     await own.close();
   }
 });
+
+// Lesson 06: "io.of(name) creates (or returns) a namespace" and "io.on('connection') is short for
+// io.of('/').on('connection')" (socket.io lib/index.ts: of() returns the cached Namespace;
+// on() is forwarded to this.sockets, which is this.of("/")).
+test("io.of(name) returns the same namespace every time; io.on is io.of('/').on", async () => {
+  assert.equal(srv.io.of("/orders"), srv.io.of("/orders"));
+  assert.equal(srv.io.sockets, srv.io.of("/"));
+  const seen = [];
+  const handler = (socket) => seen.push(socket.nsp.name);
+  srv.io.on("connection", handler);
+  try {
+    assert.ok(srv.io.of("/").listeners("connection").includes(handler));
+    const c = await srv.client("/");
+    assert.deepEqual(seen, ["/"]);
+    c.disconnect();
+  } finally {
+    srv.io.of("/").off("connection", handler);
+  }
+});
+
+// Lesson 06: "To force a separate connection, pass { forceNew: true }" (socket.io-client
+// lib/index.ts lookup(): forceNew or multiplex: false skips the Manager cache;
+// docs https://socket.io/docs/v4/client-options/#forcenew).
+test("forceNew: true opens a second connection to the same origin and path", async () => {
+  const own = await start({}, (io) => io.of("/orders"));
+  try {
+    const a = await own.client("/", { forceNew: false });
+    const b = await own.client("/orders", { forceNew: true });
+    assert.notEqual(a.io, b.io, "two Managers");
+    assert.notEqual(serverSocket(own.io, a).conn, serverSocket(own.io, b, "/orders").conn, "two Engine.IO connections");
+    assert.equal(own.io.engine.clientsCount, 2);
+  } finally {
+    await own.close();
+  }
+});

@@ -147,3 +147,22 @@ test("parent middleware added after a child exists does not reach that child", a
     await own.close();
   }
 });
+
+// Lesson 07: "each organization copies its parent's middleware and handlers when it is created"
+// (socket.io lib/parent-namespace.ts createChild: copies _fns and the "connection" listeners):
+// a connection handler added to the parent later is not run for an organization that exists.
+test("parent connection handlers added after a child exists do not reach that child", async () => {
+  let parent;
+  const own = await start({}, (io) => (parent = io.of(/^\/org-[a-z]+$/)));
+  try {
+    const early = await own.client("/org-early"); // creates /org-early, with no handler
+    const ran = [];
+    parent.on("connection", (socket) => ran.push(socket.nsp.name));
+    const again = await own.client("/org-early");
+    const late = await own.client("/org-late");
+    assert.deepEqual(ran, ["/org-late"], "only the organization created after on() runs it");
+    for (const c of [early, again, late]) c.disconnect();
+  } finally {
+    await own.close();
+  }
+});

@@ -182,3 +182,30 @@ test("server emitWithAck: a client that disconnects makes it fail only when its 
   await assert.rejects(pending, /operation has timed out/);
   assert.ok(Date.now() - started >= 250, "rejected by the timeout, not by the disconnect");
 });
+
+// Lesson 08: the receiver calls the callback "(once)": an acknowledgement is honoured once.
+// socket.io lib/socket.ts ack(): "prevent double callbacks" (a sent flag); socket.io-client
+// lib/socket.ts onack(): the ack id is deleted after its first reply.
+test("an acknowledgement is honoured once: a second call of the callback sends nothing", async () => {
+  const c = await srv.client();
+  const s = serverSocket(srv.io, c);
+  let serverAcks = 0;
+  s.conn.on("packetCreate", (p) => p.type === "message" && p.data[0] === "3" && serverAcks++);
+  s.on("twice", (cb) => { cb("first"); cb("second"); });
+  const replies = [];
+  await new Promise((resolve) => c.emit("twice", (r) => { replies.push(r); resolve(); }));
+  assert.equal(await c.emitWithAck("order", { id: "after" }).then((r) => r.id), "after"); // a later packet: the second ack would have come first
+  assert.deepEqual(replies, ["first"]);
+  assert.equal(serverAcks, 2, "two acks left the server: 'first' and the order's; 'second' never did");
+
+  // The other direction: a client's handler that calls back twice.
+  let clientAcks = 0;
+  c.io.engine.on("packetCreate", (p) => p.type === "message" && p.data[0] === "3" && clientAcks++);
+  c.on("ask-twice", (cb) => { cb(1); cb(2); });
+  const got = [];
+  await new Promise((resolve) => s.emit("ask-twice", (r) => { got.push(r); resolve(); }));
+  await c.emitWithAck("order", { id: "fence" }); // sent after any second ack: the server has read both
+  assert.deepEqual(got, [1]);
+  assert.equal(clientAcks, 1, "the client sent one ack");
+  c.disconnect();
+});

@@ -1,4 +1,4 @@
-// Lesson 10 (bring your own client): a Node socket.io-client connects to a server mounted at a
+// Lesson 14 (bring your own client): a Node socket.io-client connects to a server mounted at a
 // custom path (like a Socket Lab demo instance, /play/<id>/socket.io/), sends auth, and talks.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";

@@ -1,0 +1,666 @@
+// The lessons' JavaScript samples, executed as written against npm socket.io / socket.io-client.
+//
+// Every ```js fence of lessons/*.md carries a name in its info string (```js sample=08-vote; the
+// page renders only the language, see docs/authoring.md). Each test below runs one or more named
+// samples on a real socket.io Server on 127.0.0.1 and asserts what the lesson says they do. A
+// sample runs as an ES module made of its own text, with only two changes:
+//   - its imports of "socket.io", "socket.io-client" and "node:http" point at the stand-ins in
+//     samples/ (the real classes, but any port becomes an ephemeral port on 127.0.0.1 and any
+//     client address becomes the harness's server, namespace and path kept);
+//   - the names it uses without defining them (a browser sample's global io, a fragment's socket,
+//     an app's own save() or showJob()) are declared on its first line, from what the test gives:
+//     `const { io, socket } = globalThis.__sampleGiven[N];`, so line numbers stay the lesson's.
+// console is always given: what a sample logs is recorded and asserted.
+// A sample that cannot run is marked ```js sample=NAME fragment and needs a reason in FRAGMENTS.
+import { test, after } from "node:test";
+import assert from "node:assert/strict";
+import { EventEmitter, once } from "node:events";
+import { createServer } from "node:http";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { io as ioc } from "socket.io-client";
+import { start, record, fence, receivers, serverSocket } from "./lib.js";
+import { io as browserIo } from "./samples/client.js";
+import { Server as SampleServer } from "./samples/server.js";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const lessonsDir = join(here, "..", "..", "lessons");
+
+// Samples that cannot run as written, and why. Each is marked `fragment` in its lesson.
+const FRAGMENTS = {
+  "14-playground-send":
+    "talks to Socket Lab's playground server (its join and send handlers answer rooms and call), " +
+    "not to a socket.io server: covered by the playground's Go tests, not here",
+};
+
+// jsFences returns the ```js fences of a Markdown text: {name, fragment, line, code}.
+export function jsFences(text, file) {
+  const out = [];
+  const lines = text.split("\n");
+  for (let i = 0; i < lines.length; i++) {
+    const open = /^ {0,3}(`{3,}|~{3,})\s*(.*)$/.exec(lines[i]);
+    if (!open) continue;
+    const [, marker, info] = open;
+    const body = [];
+    let j = i + 1;
+    for (; j < lines.length; j++) {
+      const close = /^ {0,3}(`{3,}|~{3,})\s*$/.exec(lines[j]);
+      if (close && close[1][0] === marker[0] && close[1].length >= marker.length) break;
+      body.push(lines[j]);
+    }
+    const words = info.trim().split(/\s+/);
+    if (words[0] === "js") {
+      const name = words.find((w) => w.startsWith("sample="))?.slice("sample=".length);
+      out.push({ file, name, fragment: words.includes("fragment"), line: i + 2, code: body.join("\n") + "\n" });
+    }
+    i = j;
+  }
+  return out;
+}
+
+const samples = new Map();
+for (const f of readdirSync(lessonsDir).filter((f) => /\.md$/.test(f)).sort()) {
+  for (const s of jsFences(readFileSync(join(lessonsDir, f), "utf8"), `lessons/${f}`)) {
+    if (!s.name) throw new Error(`${s.file}:${s.line - 1}: a js fence without sample=NAME (see docs/authoring.md)`);
+    if (samples.has(s.name)) throw new Error(`${s.file}:${s.line - 1}: sample name ${s.name} is used twice`);
+    samples.set(s.name, s);
+  }
+}
+
+const tmp = mkdtempSync(join(tmpdir(), "lesson-samples-"));
+after(() => rmSync(tmp, { recursive: true, force: true }));
+const shims = {
+  "socket.io": pathToFileURL(join(here, "samples", "server.js")).href,
+  "socket.io-client": pathToFileURL(join(here, "samples", "client.js")).href,
+  "node:http": pathToFileURL(join(here, "samples", "http.js")).href,
+};
+const ran = new Set();
+let seq = 0;
+globalThis.__sampleGiven = {};
+
+// Log records what samples print with console.log; until(pred) waits for a matching line.
+class Log extends EventEmitter {
+  lines = [];
+  log = (...args) => {
+    this.lines.push(args);
+    this.emit("line");
+  };
+  until(pred) {
+    if (this.lines.some(pred)) return Promise.resolve();
+    return new Promise((resolve) => {
+      const check = () => this.lines.some(pred) && (this.off("line", check), resolve());
+      this.on("line", check);
+    });
+  }
+}
+
+// harness: one test's servers and clients. run(name, given) executes a sample.
+async function harness() {
+  const ctx = { url: null, clients: [], https: [], servers: [] };
+  globalThis.__samples = ctx;
+  const log = new Log();
+  const libs = [];
+  const mine = [];
+  const h = {
+    ctx,
+    log,
+    // server starts a real socket.io Server for samples that are given `io`.
+    async server(opts = {}, setup = () => {}) {
+      const srv = await start(opts, setup);
+      libs.push(srv);
+      ctx.url = srv.url;
+      return srv;
+    },
+    // httpServer is a plain Node HTTP server for samples that are given one; listen() it after.
+    httpServer() {
+      const http = createServer((req, res) => res.writeHead(404).end());
+      ctx.https.push(http);
+      return http;
+    },
+    // listening waits for the last HTTP server a sample (or the test) made, and points clients at it.
+    async listening() {
+      const http = ctx.https.at(-1);
+      if (!http.listening) {
+        if (!http.listening && http.address() === null && !http._handle) http.listen(0, "127.0.0.1");
+        await once(http, "listening");
+      }
+      ctx.url = `http://127.0.0.1:${http.address().port}`;
+      return ctx.servers.at(-1);
+    },
+    // client is a test client (not a sample): it resolves once connected.
+    client(nsp = "/", opts = {}) {
+      const c = h.socket(nsp, opts);
+      return new Promise((resolve, reject) => {
+        c.once("connect", () => resolve(c));
+        c.once("connect_error", reject);
+      });
+    },
+    socket(nsp = "/", opts = {}) {
+      const c = ioc(ctx.url + nsp, { forceNew: true, reconnection: false, ...opts });
+      mine.push(c);
+      return c;
+    },
+    async run(name, given = {}) {
+      const s = samples.get(name);
+      assert.ok(s, `no sample named ${name}`);
+      assert.ok(!s.fragment, `${name} is marked fragment`);
+      const id = seq++;
+      globalThis.__sampleGiven[id] = { console: { log: log.log }, ...given };
+      const names = Object.keys(globalThis.__sampleGiven[id]).join(", ");
+      const code = s.code.replace(/(\bfrom\s+|\bimport\s+)(["'])([^"']+)\2/g, (m, kw, q, spec) => {
+        if (!shims[spec]) throw new Error(`${s.file}: sample ${name} imports ${spec}, which the harness does not provide`);
+        return `${kw}"${shims[spec]}"`;
+      });
+      const file = join(tmp, `${name}-${id}.mjs`);
+      writeFileSync(file, `const { ${names} } = globalThis.__sampleGiven[${id}]; ` + code);
+      ran.add(name);
+      try {
+        await import(pathToFileURL(file).href);
+      } catch (err) {
+        err.message = `${s.file} sample ${name}: ${err.message}`;
+        throw err;
+      }
+    },
+    async close() {
+      for (const c of [...ctx.clients, ...mine]) c.disconnect();
+      for (const io of ctx.servers) await new Promise((resolve) => io.close(() => resolve()));
+      for (const http of ctx.https) if (http.listening) await new Promise((resolve) => http.close(() => resolve()));
+      for (const srv of libs) await srv.close();
+    },
+  };
+  return h;
+}
+
+// check declares a test that runs the named samples.
+// A wrong sample usually means an event that never comes: the timeout turns that hang into a
+// failure (it bounds the test; nothing waits for it to pass).
+function check(names, title, fn) {
+  test(`${names.join(" + ")}: ${title}`, { timeout: 20_000 }, async () => {
+    const h = await harness();
+    try {
+      await fn(h);
+    } finally {
+      await h.close();
+    }
+  });
+}
+
+// page is what a browser sample gets: the global io() of the socket.io client script.
+const page = { io: browserIo };
+const connected = (c) => (c.connected ? Promise.resolve() : once(c, "connect"));
+
+// ---------------------------------------------------------------- lesson 01
+check(["01-server", "01-browser"], "the server pushes welcome! unasked; the browser's own emit stops at the server", async (h) => {
+  await h.run("01-server");
+  const io = await h.listening();
+  const arrived = new Promise((resolve) => io.on("connection", (s) => s.onAny((...args) => resolve(args))));
+  await h.run("01-browser", page);
+  const client = record(h.ctx.clients[0]);
+  await h.log.until(([first]) => first === "the server pushed:");
+  assert.deepEqual(h.log.lines, [["a client connected:", client.id], ["the server pushed:", "welcome!"]]);
+  assert.deepEqual(await arrived, ["chat message", "hello from Ada"]);
+  await fence(io.of("/"), [client]);
+  assert.deepEqual(client.got, [["chat message", "welcome!"], ["fence"]], "nothing besides the welcome came back");
+});
+
+// ---------------------------------------------------------------- lesson 02
+check(["02-server"], "io.emit relays each chat message to everyone, the sender included", async (h) => {
+  const httpServer = h.httpServer();
+  await h.run("02-server", { httpServer });
+  const io = await h.listening();
+  const [ada, grace] = await Promise.all([h.client(), h.client()]);
+  const got = Promise.all([once(ada, "chat message"), once(grace, "chat message")]);
+  ada.emit("chat message", "hi");
+  assert.deepEqual(await got, [["hi"], ["hi"]]);
+  assert.equal(io.of("/").sockets.size, 2);
+});
+
+check(["02-server", "02-browser"], "the page sends what is typed and shows what the server sends back", async (h) => {
+  const httpServer = h.httpServer();
+  await h.run("02-server", { httpServer });
+  await h.listening();
+  const grace = await h.client();
+  const form = new EventTarget();
+  const input = { value: "" };
+  const shown = [];
+  const messages = { append: (li) => shown.push(li.textContent) };
+  const document = { createElement: (tag) => ({ tag, textContent: "" }) };
+  await h.run("02-browser", { form, input, messages, document });
+  await connected(h.ctx.clients[0]);
+  input.value = "hi from Ada";
+  const back = once(h.ctx.clients[0], "chat message");
+  const atGrace = once(grace, "chat message");
+  const submit = new Event("submit", { cancelable: true });
+  form.dispatchEvent(submit);
+  assert.equal(submit.defaultPrevented, true);
+  assert.equal(input.value, "", "the input is cleared");
+  assert.deepEqual(await atGrace, ["hi from Ada"]);
+  await back;
+  assert.deepEqual(shown, ["hi from Ada"], "the sender's page shows its own message when it comes back");
+});
+
+// ---------------------------------------------------------------- lesson 03
+check(["03-server-log"], "logs the connection with the client count, every event, and the disconnect reason", async (h) => {
+  const srv = await h.server();
+  await h.run("03-server-log", { io: srv.io });
+  const c = await h.client();
+  const id = c.id;
+  c.emit("chat message", "hi");
+  await h.log.until(([first]) => first === "got");
+  c.disconnect();
+  await h.log.until(([first]) => first === "user disconnected");
+  assert.deepEqual(h.log.lines, [
+    ["a user connected", id, 1, "online"],
+    ["got", "chat message", ["hi"], "from", id],
+    ["user disconnected", id, "client namespace disconnect"],
+  ]);
+});
+
+check(["03-browser-log"], "the page logs its id (the server's) and the reason it was disconnected", async (h) => {
+  const srv = await h.server();
+  await h.run("03-browser-log", page);
+  const client = h.ctx.clients[0];
+  await h.log.until(([first]) => first === "connected as");
+  const id = client.id;
+  serverSocket(srv.io, client).disconnect(); // the server kicks it
+  await h.log.until(([first]) => first === "disconnected:");
+  assert.deepEqual(h.log.lines, [["connected as", id], ["disconnected:", "io server disconnect"]]);
+});
+
+// ---------------------------------------------------------------- lesson 04
+async function threeClients(h, srv) {
+  const [A, B, C] = await Promise.all([h.client(), h.client(), h.client()]);
+  for (const c of [A, B, C]) record(c);
+  return { A, B, C, nsp: srv.io.of("/") };
+}
+
+check(["04-broadcast-line"], "socket.broadcast.emit reaches everyone except the sender", async (h) => {
+  const srv = await h.server();
+  const { A, B, C, nsp } = await threeClients(h, srv);
+  await h.run("04-broadcast-line", { socket: serverSocket(srv.io, A), msg: "hi" });
+  await fence(nsp, [A, B, C]);
+  assert.deepEqual(receivers({ A, B, C }, "chat message"), ["B", "C"]);
+  assert.deepEqual(B.got[0], ["chat message", "hi"]);
+});
+
+const count = (c, ev) => c.got.filter(([e]) => e === ev).length;
+
+check(["04-server"], "the three calls: A gets socket.emit and io.emit, B and C get io.emit and broadcast", async (h) => {
+  const srv = await h.server();
+  await h.run("04-server", { io: srv.io });
+  const { A, B, C, nsp } = await threeClients(h, srv);
+  await A.emit("greeting", "hi");
+  await new Promise((resolve) => B.on("greeting", () => count(B, "greeting") === 2 && resolve()));
+  await fence(nsp, [A, B, C]);
+  assert.deepEqual([count(A, "greeting"), count(B, "greeting"), count(C, "greeting")], [2, 2, 2]);
+});
+
+check(["04-server", "04-browser"], "the page's emit goes to the server only; it logs what the server chose to send back", async (h) => {
+  const srv = await h.server();
+  await h.run("04-server", { io: srv.io });
+  const other = record(await h.client());
+  await h.run("04-browser", page);
+  const client = h.ctx.clients[0];
+  await h.log.until(() => h.log.lines.length === 2);
+  await fence(srv.io.of("/"), [client, other]);
+  assert.deepEqual(h.log.lines, [["received:", "hi"], ["received:", "hi"]], "socket.emit and io.emit: two copies");
+  assert.deepEqual(other.got.map(([e]) => e), ["greeting", "greeting", "fence"], "io.emit and broadcast");
+});
+
+// ---------------------------------------------------------------- lesson 05
+const mayEnter = (socket, room) => room !== "staff";
+
+check(["05-server-join"], "the server decides: joins, refuses with a reason, leaves", async (h) => {
+  const srv = await h.server();
+  await h.run("05-server-join", { io: srv.io, mayEnter });
+  const c = await h.client();
+  assert.deepEqual(await c.emitWithAck("join", "lobby"), { ok: true });
+  assert.ok(serverSocket(srv.io, c).rooms.has("lobby"));
+  assert.deepEqual(await c.emitWithAck("join", "staff"), { ok: false, reason: "members only" });
+  assert.ok(!serverSocket(srv.io, c).rooms.has("staff"));
+  assert.deepEqual(await c.emitWithAck("leave", "lobby"), { ok: true });
+  assert.ok(!serverSocket(srv.io, c).rooms.has("lobby"));
+});
+
+check(["05-server-join", "05-browser-join"], "the page asks to join and logs the server's decision", async (h) => {
+  const srv = await h.server();
+  await h.run("05-server-join", { io: srv.io, mayEnter });
+  await h.run("05-browser-join", page); // top-level await: returns once the reply came
+  assert.deepEqual(h.log.lines, [[{ ok: true }]]);
+  assert.ok(serverSocket(srv.io, h.ctx.clients[0]).rooms.has("lobby"));
+});
+
+check(["05-whisper"], "a whisper reaches only the socket whose id it names", async (h) => {
+  const srv = await h.server();
+  const { A, B, C, nsp } = await threeClients(h, srv);
+  await h.run("05-whisper", { io: srv.io, socket: serverSocket(srv.io, A) });
+  A.emit("whisper", { to: C.id, text: "psst" });
+  await once(C, "whisper");
+  await fence(nsp, [A, B, C]);
+  assert.deepEqual(receivers({ A, B, C }, "whisper"), ["C"]);
+  assert.deepEqual(C.got[0], ["whisper", { from: A.id, text: "psst" }]);
+});
+
+check(["05-disconnecting"], "in disconnecting the socket still knows its rooms and tells them", async (h) => {
+  const srv = await h.server();
+  const { A, B, C, nsp } = await threeClients(h, srv);
+  serverSocket(srv.io, A).join("lobby");
+  serverSocket(srv.io, B).join("lobby");
+  const sA = serverSocket(srv.io, A);
+  await h.run("05-disconnecting", { socket: sA });
+  const id = A.id;
+  const heard = once(B, "left");
+  A.disconnect();
+  assert.deepEqual(await heard, [id]);
+  await fence(nsp, [B, C]);
+  assert.deepEqual(receivers({ B, C }, "left"), ["B"]);
+});
+
+// ---------------------------------------------------------------- lesson 06
+check(["06-browser-namespaces"], "no path: the main namespace; /orders: the /orders namespace", async (h) => {
+  const srv = await h.server({}, (io) => io.of("/orders"));
+  await h.run("06-browser-namespaces");
+  const [socket, orders] = h.ctx.clients;
+  await Promise.all([connected(socket), connected(orders)]);
+  assert.ok(srv.io.of("/").sockets.has(socket.id));
+  assert.ok(srv.io.of("/orders").sockets.has(orders.id));
+});
+
+check(["06-orders"], "a track event on /orders is answered by the /orders handler", async (h) => {
+  const srv = await h.server();
+  await h.run("06-orders", { io: srv.io, statusOf: (id) => ({ id, status: "on its way" }) });
+  const orders = await h.client("/orders");
+  assert.deepEqual(await orders.emitWithAck("track", "o-1"), { id: "o-1", status: "on its way" });
+  const main = await h.client("/");
+  await assert.rejects(main.timeout(200).emitWithAck("track", "o-1"), /operation has timed out/, "/ has no track handler");
+});
+
+const isStaffToken = (t) => t === "staff-secret";
+
+check(["06-admin-guard"], "/admin lets staff in and refuses others with connect_error; / is not guarded", async (h) => {
+  const srv = await h.server();
+  await h.run("06-admin-guard", { io: srv.io, isStaffToken });
+  await h.client("/admin", { auth: { token: "staff-secret" } });
+  await assert.rejects(h.client("/admin", { auth: { token: "guess" } }), { message: "not authorized" });
+  await h.client("/");
+  assert.equal(srv.io.of("/admin").sockets.size, 1);
+});
+
+check(["06-admin-guard", "06-browser-admin"], "the page hears the refusal as connect_error", async (h) => {
+  const srv = await h.server();
+  await h.run("06-admin-guard", { io: srv.io, isStaffToken });
+  await h.run("06-browser-admin", { ...page, myToken: "guess" });
+  await h.log.until(() => true);
+  assert.deepEqual(h.log.lines, [["not authorized"]]);
+  assert.equal(h.ctx.clients[0].active, false, "and does not retry");
+});
+
+check(["06-multiplexing"], "two namespaces, one manager and one connection, two socket ids", async (h) => {
+  const srv = await h.server({}, (io) => io.of("/orders"));
+  await h.run("06-multiplexing", page); // io imported in the lesson's first client sample
+  const [socket, orders] = h.ctx.clients;
+  await Promise.all([connected(socket), connected(orders)]);
+  assert.equal(socket.io, orders.io);
+  assert.notEqual(socket.id, orders.id);
+  assert.equal(serverSocket(srv.io, socket).conn, serverSocket(srv.io, orders, "/orders").conn);
+  assert.equal(srv.io.engine.clientsCount, 1);
+});
+
+// ---------------------------------------------------------------- lesson 07
+const tokens = { acme: "acme-secret", globex: "globex-secret" };
+
+check(["07-pattern"], "a matching name creates its namespace on first connection; others are Invalid namespace", async (h) => {
+  const srv = await h.server();
+  await h.run("07-pattern", { io: srv.io });
+  assert.ok(!srv.io._nsps.has("/org-acme"));
+  const c = await h.client("/org-acme");
+  assert.equal(serverSocket(srv.io, c, "/org-acme").nsp.name, "/org-acme");
+  await assert.rejects(h.client("/org-ACME!"), { message: "Invalid namespace" });
+});
+
+check(["07-guard"], "a wrong token is refused with data {org}; news stays in its organization", async (h) => {
+  const srv = await h.server();
+  const orgs = srv.io.of(/^\/org-[a-z0-9-]+$/); // what 07-pattern makes
+  await h.run("07-guard", { orgs, tokens });
+  const err = await h.client("/org-acme", { auth: { token: tokens.globex } }).catch((e) => e);
+  assert.equal(err.message, "not authorized");
+  assert.deepEqual(err.data, { org: "acme" });
+  const ada = record(await h.client("/org-acme", { auth: { token: tokens.acme } }));
+  const bob = record(await h.client("/org-acme", { auth: { token: tokens.acme } }));
+  const gus = record(await h.client("/org-globex", { auth: { token: tokens.globex } }));
+  ada.emit("news", "launch at noon");
+  await once(bob, "news");
+  await fence(srv.io.of("/org-acme"), [ada, bob]);
+  await fence(srv.io.of("/org-globex"), [gus]);
+  assert.deepEqual(receivers({ ada, bob, gus }, "news"), ["ada", "bob"]);
+});
+
+for (const [token, what] of [[tokens.acme, "shows Acme's news"], [tokens.globex, "logs the refusal and its data"]]) {
+  check(["07-guard", "07-browser"], `an Acme page with ${token} ${what}`, async (h) => {
+    const srv = await h.server();
+    await h.run("07-guard", { orgs: srv.io.of(/^\/org-[a-z0-9-]+$/), tokens });
+    const shown = [];
+    const news = new EventEmitter();
+    await h.run("07-browser", { ...page, acmeToken: token, show: (text) => news.emit("shown", shown.push(text)) });
+    if (token === tokens.acme) {
+      await connected(h.ctx.clients[0]);
+      const ada = await h.client("/org-acme", { auth: { token: tokens.acme } });
+      const gus = await h.client("/org-globex", { auth: { token: tokens.globex } });
+      gus.emit("news", "globex only");
+      ada.emit("news", "acme news");
+      await once(news, "shown");
+      assert.deepEqual(shown, ["acme news"]);
+    } else {
+      await h.log.until(() => true);
+      assert.deepEqual(h.log.lines, [["not authorized", { org: "acme" }]]);
+    }
+  });
+}
+
+check(["07-function"], "the function decides which names may exist", async (h) => {
+  const srv = await h.server();
+  await h.run("07-function", { io: srv.io });
+  await h.client("/org-acme");
+  await assert.rejects(h.client("/team-red"), { message: "Invalid namespace" });
+});
+
+// ---------------------------------------------------------------- lesson 08
+function orderServer(h, srv, saved) {
+  return h.run("08-server-order", { io: srv.io, save: (o) => saved.push(o.id) });
+}
+
+check(["08-server-order"], "the handler's last argument is the callback; its reply comes back", async (h) => {
+  const srv = await h.server();
+  const saved = [];
+  await orderServer(h, srv, saved);
+  const c = await h.client();
+  assert.deepEqual(await c.emitWithAck("order", { id: "o-1", item: "coffee" }), { status: "stored", id: "o-1" });
+  assert.deepEqual(saved, ["o-1"]);
+});
+
+check(["08-server-order", "08-browser-order"], "callback and emitWithAck both get the server's reply", async (h) => {
+  const srv = await h.server();
+  const saved = [];
+  await orderServer(h, srv, saved);
+  const socket = await h.client();
+  await h.run("08-browser-order", { socket }); // top-level await on emitWithAck
+  await h.log.until(() => true);
+  assert.deepEqual(h.log.lines, [[{ status: "stored", id: "o-17" }]]);
+  assert.deepEqual(saved, ["o-17", "o-18"]);
+});
+
+check(["08-server-order", "08-timeout"], "with a timeout and an answer in time, the callback gets (null, reply)", async (h) => {
+  // The "operation has timed out" branch is checked with short timeouts in 08-acks.test.js.
+  const srv = await h.server();
+  await orderServer(h, srv, []);
+  const socket = await h.client();
+  await h.run("08-timeout", { socket, order: { id: "o-19", item: "cake" } });
+  await h.log.until(() => true);
+  assert.deepEqual(h.log.lines, [[{ status: "stored", id: "o-19" }]]);
+});
+
+check(["08-server-asks"], "the server asks one client and awaits its answer", async (h) => {
+  const srv = await h.server();
+  const c = await h.client();
+  const asked = [];
+  c.on("rate-us", (q, cb) => cb(asked.push(q) && 5));
+  await h.run("08-server-asks", { socket: serverSocket(srv.io, c) });
+  assert.deepEqual(asked, ["how was it?"]);
+});
+
+check(["08-browser-answers"], "the page's handler answers the server's question with 5", async (h) => {
+  const srv = await h.server();
+  const socket = await h.client();
+  await h.run("08-browser-answers", { socket });
+  assert.equal(await serverSocket(srv.io, socket).timeout(2000).emitWithAck("rate-us", "how was it?"), 5);
+});
+
+check(["08-vote"], "a broadcast with a timeout collects one reply per client", async (h) => {
+  const srv = await h.server();
+  const a = await h.client();
+  const b = await h.client();
+  a.on("vote", (cb) => cb("yes"));
+  b.on("vote", (cb) => cb("no"));
+  await h.run("08-vote", { io: srv.io });
+  await h.log.until(() => true);
+  assert.equal(h.log.lines.length, 1, "no 'some did not answer'");
+  assert.deepEqual(h.log.lines[0][0].sort(), ["no", "yes"]);
+});
+
+check(["08-retries"], "a client with ackTimeout and retries gets the server's ack", async (h) => {
+  // The resending itself (retries + 1 copies, one emit at a time) is in 08-acks.test.js.
+  const paid = [];
+  await h.server({}, (io) => io.on("connection", (s) => s.on("pay", (p, ack) => ack(paid.push(p) && { status: "paid" }))));
+  await h.run("08-retries", page); // top-level await: returns once acknowledged
+  assert.deepEqual(paid, [{ id: "p-1", amount: 12 }]);
+});
+
+check(["08-dedupe"], "a payment that arrives twice is charged once, and both copies are acknowledged", async (h) => {
+  const srv = await h.server();
+  const c = await h.client();
+  const charged = [];
+  await h.run("08-dedupe", { socket: serverSocket(srv.io, c), charge: (p) => charged.push(p.id) });
+  const pay = { id: "p-1", amount: 12 };
+  assert.deepEqual(await c.emitWithAck("pay", pay), { status: "paid" });
+  assert.deepEqual(await c.emitWithAck("pay", pay), { status: "paid" });
+  assert.deepEqual(charged, ["p-1"]);
+});
+
+check(["08-volatile"], "the server's volatile emit reaches a healthy client; the page's is dropped while disconnected", async (h) => {
+  const srv = await h.server();
+  const healthy = record(await h.client("/", { transports: ["websocket"] }));
+  const offline = h.socket("/", { autoConnect: false }); // the page, disconnected
+  await h.run("08-volatile", { io: srv.io, socket: offline, x: 10, y: 20 });
+  await fence(srv.io.of("/"), [healthy]);
+  assert.deepEqual(healthy.got[0], ["cursor", { x: 10, y: 20 }]);
+  const got = [];
+  srv.io.once("connection", (s) => s.onAny((ev) => got.push(ev)));
+  offline.connect();
+  await connected(offline);
+  await new Promise((resolve) => {
+    serverSocket(srv.io, offline).once("marker", resolve);
+    offline.emit("marker");
+  });
+  assert.deepEqual(got, ["marker"], "the volatile cursor was not buffered");
+});
+
+// ---------------------------------------------------------------- lesson 09
+check(["09-queue"], "a job dispatched while the courier is offline reaches him on connect, and not again once acked", async (h) => {
+  const srv = await h.server();
+  await h.run("09-queue", { io: srv.io }); // dispatches job-1 to c-42, who is offline
+  const c = h.socket("/", { auth: { courier: "c-42" } });
+  const [job, ack] = await once(c, "delivery");
+  assert.deepEqual(job, { id: "job-1", pickup: "Bakery, 3 Elm St" });
+  ack("got it");
+  c.disconnect(); // after the ack, on the same connection: the server reads the ack first
+  const again = record(await h.client("/", { auth: { courier: "c-42" } }));
+  await fence(srv.io.of("/"), [again]);
+  assert.deepEqual(again.got.map(([e]) => e), ["fence"], "an acknowledged job is not sent again");
+});
+
+check(["09-queue", "09-courier"], "the phone shows each job once, however often it arrives, and acknowledges every copy", async (h) => {
+  const srv = await h.server();
+  await h.run("09-queue", { io: srv.io });
+  const shown = [];
+  const seen = new EventEmitter();
+  await h.run("09-courier", { ...page, showJob: (job) => seen.emit("job", shown.push(job.id)) });
+  await once(seen, "job");
+  // The same job again, as the queue would resend it after a lost ack.
+  const replies = await srv.io.timeout(2000).emitWithAck("delivery", { id: "job-1", pickup: "Bakery, 3 Elm St" });
+  assert.deepEqual(replies, ["got it"]);
+  assert.deepEqual(shown, ["job-1"]);
+});
+
+check(["09-recovery-server"], "recovery: same id, rooms back, missed events replayed", async (h) => {
+  const httpServer = h.httpServer();
+  await h.run("09-recovery-server", { httpServer, Server: SampleServer }); // Server imported in the lesson's first server sample
+  const io = await h.listening();
+  assert.equal(io.opts.connectionStateRecovery.maxDisconnectionDuration, 2 * 60 * 1000);
+  const c = record(await h.client("/", { reconnection: true, reconnectionDelay: 10, randomizationFactor: 0 }));
+  const firstId = c.id;
+  io.to("drivers").emit("news", "one");
+  await fence(io.of("/"), [c]);
+  const dropped = new Promise((resolve) => serverSocket(io, c).on("disconnect", () => resolve(io.to("drivers").emit("news", "two"))));
+  c.io.engine.close();
+  await dropped;
+  await once(c, "connect");
+  assert.equal(c.recovered, true);
+  assert.equal(c.id, firstId);
+  assert.ok(serverSocket(io, c).rooms.has("drivers"));
+  await fence(io.of("/"), [c]);
+  // (with recovery on, each event carries its offset as a last argument, which the client keeps)
+  assert.deepEqual(c.got.filter(([e]) => e === "news").map(([e, text]) => [e, text]), [["news", "one"], ["news", "two"]]);
+});
+
+check(["09-recovery-browser"], "socket.recovered is false on a first connection and true after a recovered drop", async (h) => {
+  const srv = await h.server({ connectionStateRecovery: {} });
+  const socket = h.socket("/", { autoConnect: false, reconnection: true, reconnectionDelay: 10, randomizationFactor: 0 });
+  await h.run("09-recovery-browser", { socket });
+  const states = [];
+  socket.on("connect", () => states.push(socket.recovered));
+  socket.connect();
+  await once(socket, "connect");
+  srv.io.emit("bookmark");
+  await fence(srv.io.of("/"), [record(socket)]);
+  socket.io.engine.close();
+  await once(socket, "connect");
+  assert.deepEqual(states, [false, true]);
+});
+
+// ---------------------------------------------------------------- lesson 14
+check(["14-client"], "a Node client with the server's path connects, logs its id and what it receives", async (h) => {
+  const path = "/play/k3x9q/socket.io/";
+  const auths = [];
+  await h.server({ path }, (io) => io.on("connection", (s) => {
+    auths.push(s.handshake.auth);
+    s.emit("hello", s.id);
+  }));
+  await h.run("14-client");
+  await h.log.until(([first]) => first === "received");
+  const id = h.ctx.clients[0].id;
+  assert.deepEqual(h.log.lines, [["connected as", id], ["received", "hello", [id]]]);
+  assert.deepEqual(auths, [{ name: "me" }]);
+});
+
+check(["14-server"], "its own server, on the default path: a welcome by name, and chat relayed to all", async (h) => {
+  await h.run("14-server");
+  await h.listening();
+  const me = h.socket("/", { auth: { name: "me" } });
+  const anon = h.socket("/");
+  assert.deepEqual(await once(me, "welcome"), ["hello me"]);
+  assert.deepEqual(await once(anon, "welcome"), ["hello stranger"]);
+  const got = once(anon, "chat message");
+  me.emit("chat message", "hi");
+  assert.deepEqual(await got, ["hi"]);
+});
+
+// ---------------------------------------------------------------- the whole set
+test("every sample ran or is a fragment with a reason", () => {
+  const fragments = [...samples.values()].filter((s) => s.fragment).map((s) => s.name).sort();
+  assert.deepEqual(fragments, Object.keys(FRAGMENTS).sort(), "fragments marked in the lessons = FRAGMENTS");
+  const notRun = [...samples.values()].filter((s) => !s.fragment && !ran.has(s.name)).map((s) => `${s.file}:${s.line - 1} ${s.name}`);
+  assert.deepEqual(notRun, [], "samples no test runs");
+  console.log(`lesson samples: ${ran.size} run, ${fragments.length} fragments`);
+});
