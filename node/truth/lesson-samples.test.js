@@ -30,6 +30,9 @@ const lessonsDir = join(here, "..", "..", "lessons");
 
 // Samples that cannot run as written, and why. Each is marked `fragment` in its lesson.
 const FRAGMENTS = {
+  "11-adapter-setup":
+    "needs a redis-server and the npm redis client: truth/11-many-servers.test.js makes the same " +
+    "createAdapter(pubClient, subClient) setup on three servers with a real redis-server",
   "14-playground-send":
     "talks to Socket Lab's playground server (its join and send handlers answer rooms and call), " +
     "not to a socket.io server: covered by the playground's Go tests, not here",
@@ -627,6 +630,35 @@ check(["09-recovery-browser"], "socket.recovered is false on a first connection 
   socket.io.engine.close();
   await once(socket, "connect");
   assert.deepEqual(states, [false, true]);
+});
+
+// ---------------------------------------------------------------- lesson 11
+// On one server (the in-memory adapter): io.local and fetchSockets answer from this server only;
+// truth/11-many-servers.test.js runs the same calls across three servers over Redis.
+check(["11-local"], "io.local.emit reaches this server's clients, with its socket count", async (h) => {
+  const srv = await h.server();
+  await h.run("11-local", { io: srv.io });
+  const [a, b] = await Promise.all([h.client(), h.client()]);
+  const got = Promise.all([once(a, "status"), once(b, "status")]);
+  a.emit("server-status");
+  assert.deepEqual(await got, [[{ sockets: 2 }], [{ sockets: 2 }]]);
+});
+
+check(["11-fetch-sockets"], "online answers with the names of the sockets fetchSockets finds", async (h) => {
+  const srv = await h.server();
+  const warn = console.warn;
+  const warned = [];
+  console.warn = (...a) => warned.push(a.join(" ")); // the in-memory adapter has no serverSideEmit
+  try {
+    await h.run("11-fetch-sockets", { io: srv.io });
+  } finally {
+    console.warn = warn;
+  }
+  assert.match(warned.join("\n"), /serverSideEmit/, "one server alone: serverSideEmit needs an adapter");
+  const ada = await h.client("/", { auth: { name: "Ada" } });
+  await h.client("/", { auth: { name: "Grace" } });
+  const names = await ada.emitWithAck("online");
+  assert.deepEqual(names.sort(), ["Ada", "Grace"]);
 });
 
 // ---------------------------------------------------------------- lesson 14
