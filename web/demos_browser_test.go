@@ -98,15 +98,21 @@ func writeDemoLessons(t testing.TB) string {
 func demoServerWith(t testing.TB, sopts *socketio.Options) *httptest.Server {
 	t.Helper()
 	dir := writeDemoLessons(t)
+	cfg := Config{LessonDir: dir}
+	if sopts != nil {
+		cfg.socket = *sopts
+	}
+	return appServer(t, cfg)
+}
+
+// appServer serves the real app with cfg on 127.0.0.1, its own origin allowed.
+func appServer(t testing.TB, cfg Config) *httptest.Server {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	origin := "http://" + ln.Addr().String()
-	cfg := Config{LessonDir: dir, Origins: []string{origin}}
-	if sopts != nil {
-		cfg.socket = *sopts
-	}
+	cfg.Origins = append(cfg.Origins, "http://"+ln.Addr().String())
 	a, err := New(slog.New(slog.DiscardHandler), cfg)
 	if err != nil {
 		t.Fatalf("New: %v", err)
@@ -249,11 +255,20 @@ func wantReceived(t *testing.T, got []string, want ...string) {
 // screenshot saves the demos (PNG) at desktop and phone width (t.TempDir, and /tmp/shots for review).
 func (b *browser) screenshot(name string) {
 	b.t.Helper()
+	b.shoot("section.demo", "demo-"+name, viewport{"desktop", 1280, 900}, viewport{"390", 390, 844})
+}
+
+type viewport struct {
+	label string
+	w, h  int64
+}
+
+// shoot saves the element sel as PREFIX-LABEL.png at each viewport; at a phone's width (under
+// 400 px) the page must not scroll sideways.
+func (b *browser) shoot(sel, prefix string, viewports ...viewport) {
+	b.t.Helper()
 	dir := shotDir(b.t)
-	for _, vp := range []struct {
-		label string
-		w, h  int64
-	}{{"desktop", 1280, 900}, {"390", 390, 844}} {
+	for _, vp := range viewports {
 		var buf []byte
 		ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
 		err := chromedp.Do(ctx, chromedp.EmulateViewport(vp.w, vp.h), chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
@@ -262,19 +277,19 @@ func (b *browser) screenshot(name string) {
 			if _, err = chromedp.Evaluate[bool](`new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))`, chromedp.EvalAwaitPromise)(ctx, tg); err != nil {
 				return err
 			}
-			buf, err = chromedp.Screenshot("section.demo")(ctx, tg)
+			buf, err = chromedp.Screenshot(sel)(ctx, tg)
 			return err
 		}))
 		cancel()
 		if err != nil {
-			b.t.Fatalf("screenshot %s: %v", name, err)
+			b.t.Fatalf("screenshot %s: %v", prefix, err)
 		}
-		if vp.w == 390 {
+		if vp.w < 400 {
 			if w := evalJS[[]int](b.t, b, `[document.documentElement.scrollWidth, window.innerWidth]`); w[0] > w[1] {
-				b.t.Errorf("%s: horizontal scroll at 390px: scrollWidth %d > innerWidth %d", name, w[0], w[1])
+				b.t.Errorf("%s: horizontal scroll at %dpx: scrollWidth %d > innerWidth %d", prefix, vp.w, w[0], w[1])
 			}
 		}
-		file := fmt.Sprintf("demo-%s-%s.png", name, vp.label)
+		file := fmt.Sprintf("%s-%s.png", prefix, vp.label)
 		if err := os.WriteFile(filepath.Join(dir, file), buf, 0o644); err != nil {
 			b.t.Fatal(err)
 		}

@@ -17,6 +17,7 @@
  *   onState(w, state)         the server's state message (docs/play-api.md)
  */
 import acks from "./acks.js";
+import broker from "./broker.js";
 import chat from "./chat.js";
 import consoleKind from "./console.js";
 import emitScopes from "./emit-scopes.js";
@@ -25,4 +26,4 @@ import queue from "./queue.js";
 import rooms from "./rooms.js";
 import tenants from "./tenants.js";
 
-export const kinds = Object.fromEntries([chat, emitScopes, rooms, namespaces, tenants, acks, queue, consoleKind].map((k) => [k.name, k]));
+export const kinds = Object.fromEntries([chat, emitScopes, rooms, namespaces, tenants, acks, queue, broker, consoleKind].map((k) => [k.name, k]));

@@ -3,7 +3,7 @@
  * its network comes back to the same session (connection state recovery;
  * playground/kind_queue.go).
  */
-import { h, setChildren, select, field, short, ICON } from "../demo-dom.js";
+import { h, setChildren, select, field, short, ICON, statePanel, connectedSender } from "../demo-dom.js";
 
 const ACKED = " → acked";
 
@@ -55,11 +55,8 @@ export default {
     let n = 1;
     return [h("div", {}, h("form", { class: "demo-row", onsubmit: async (e) => {
       e.preventDefault();
-      const c = w.clients.find((c) => c.name === from.value);
-      if (!c?.connected) {
-        out.textContent = `${from.value} is offline: pick a connected sender.`;
-        return;
-      }
+      const c = connectedSender(w, from.value, out);
+      if (!c) return;
       const target = to.value;
       const queues = w.kindState.queues;
       const q = queues.get(target) ?? [];
@@ -89,14 +86,5 @@ export default {
     c.ui.net.disabled = !c.netLost && !c.connected;
   },
 
-  side(w) {
-    w.kindState.el = h("div", { class: "demo-queue", "data-testid": "server-queue" });
-    renderQueue(w);
-    return h("section", { class: "demo-panel", "aria-label": "Server queue" }, h("h3", { class: "demo-h" }, "Server-side queue"), w.kindState.el);
-  },
-
-  onState(w, d) {
-    w.kindState.server = d.queues ?? null;
-    renderQueue(w);
-  },
+  ...statePanel({ title: "Server-side queue", label: "Server queue", testid: "server-queue", field: "queues", render: renderQueue }),
 };
