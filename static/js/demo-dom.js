@@ -144,3 +144,19 @@ export function connectedSender(w, name, out) {
   out.textContent = `${name} is offline: pick a connected sender.`;
   return null;
 }
+
+/**
+ * The fields of a kind's "send an order" form: who sends (a client picker), the text ("order #1",
+ * then "order #2" after next()), and the status line. key prefixes the ids, testid the test ids.
+ */
+export function orderFields(id, key, testid) {
+  let n = 1;
+  return {
+    from: select({ id: id(key + "-from"), "data-client-pick": "", "data-testid": testid + "-from" }, []),
+    text: h("input", { type: "text", id: id(key + "-text"), value: "order #1", maxlength: "200", "data-testid": testid + "-text" }),
+    out: h("p", { class: "demo-answer", role: "status", "data-testid": testid + "-result" }),
+    next() {
+      this.text.value = `order #${++n}`;
+    },
+  };
+}

@@ -5,7 +5,7 @@
  * default every client but the first, the publisher. Each worker answers its jobs "done",
  * "failed" or not at all; the common Disconnect and Connect buttons take it offline and back.
  */
-import { h, setChildren, select, field, short, ICON, statePanel, connectedSender } from "../demo-dom.js";
+import { h, setChildren, select, field, short, ICON, statePanel, connectedSender, orderFields } from "../demo-dom.js";
 
 const REPLIES = { done: "done", fail: "failed" };
 const OUTCOME = { done: " → acked: done", fail: " → nacked: failed", hold: " → no answer" };
@@ -60,10 +60,8 @@ export default {
   },
 
   panels(w, id) {
-    const from = select({ id: id("pub-from"), "data-client-pick": "", "data-testid": "publish-from" }, []);
-    const text = h("input", { type: "text", id: id("pub-text"), value: "order #1", maxlength: "200", "data-testid": "publish-text" });
-    const out = h("p", { class: "demo-answer", role: "status", "data-testid": "publish-result" });
-    let n = 1;
+    const form = orderFields(id, "pub", "publish");
+    const { from, text, out } = form;
     return [h("div", {}, h("form", { class: "demo-row", onsubmit: async (e) => {
       e.preventDefault();
       const c = connectedSender(w, from.value, out);
@@ -76,7 +74,7 @@ export default {
       } catch (err) {
         out.textContent = `${ICON.warn} ${err.message}`;
       }
-      text.value = `order #${++n}`;
+      form.next();
     } }, field("From", from), field("Message", text),
     h("button", { type: "submit", class: "demo-btn demo-primary", "data-testid": "publish-send" }, "Publish")), out)];
   },

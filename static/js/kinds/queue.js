@@ -3,7 +3,7 @@
  * its network comes back to the same session (connection state recovery;
  * playground/kind_queue.go).
  */
-import { h, setChildren, select, field, short, ICON, statePanel, connectedSender } from "../demo-dom.js";
+import { h, setChildren, select, field, short, ICON, statePanel, connectedSender, orderFields } from "../demo-dom.js";
 
 const ACKED = " → acked";
 
@@ -47,12 +47,10 @@ export default {
   },
 
   panels(w, id) {
-    const from = select({ id: id("dl-from"), "data-client-pick": "", "data-testid": "deliver-from" }, []);
+    const form = orderFields(id, "dl", "deliver");
+    const { from, text, out } = form;
     // The lesson sends jobs from the first client (the dispatcher) to the second (a courier).
     const to = select({ id: id("dl-to"), "data-client-pick": "1", "data-testid": "deliver-to" }, []);
-    const text = h("input", { type: "text", id: id("dl-text"), value: "order #1", "data-testid": "deliver-text" });
-    const out = h("p", { class: "demo-answer", role: "status", "data-testid": "deliver-result" });
-    let n = 1;
     return [h("div", {}, h("form", { class: "demo-row", onsubmit: async (e) => {
       e.preventDefault();
       const c = connectedSender(w, from.value, out);
@@ -69,7 +67,7 @@ export default {
       } catch (err) {
         out.textContent = `${ICON.warn} ${err.message}`;
       }
-      text.value = `order #${++n}`;
+      form.next();
       renderQueue(w);
     } }, field("From", from), field("Deliver to", to), field("Text", text),
     h("button", { type: "submit", class: "demo-btn demo-primary", "data-testid": "deliver-send" }, "Deliver (queued until acked)")), out)];
