@@ -123,6 +123,7 @@ type kindScenario struct {
 type scenarioClient struct {
 	name, nsp, auth string
 	answer          bool   // acks "question" (with "NAME: yes") and "delivery" (with "ok")
+	job             string // acks "job" with this string ("done", "failed"); "" never answers
 	later           bool   // connects at its first step, not at the start
 	server          string // the cluster demo's server (?server=)
 }
@@ -135,6 +136,9 @@ type scenarioStep struct {
 	// the server saw it go; recover connects it again with its pid and last offset, as
 	// socket.io-client does to recover its session.
 	drop, recover bool
+	// waitFor records the client's packets until it has received this event (what a server
+	// sends on its own, after several round trips with other clients: a redelivery, a dead letter).
+	waitFor string
 }
 
 var kindScenarios = []kindScenario{
@@ -232,6 +236,30 @@ var kindScenarios = []kindScenario{
 			{client: "B", recover: true},
 			{client: "B", event: "send", args: `{"event":"chat","args":["B is back"],"scope":"room","room":"room-1"}`},
 		}},
+	{name: "broker", kind: "broker", config: `{}`,
+		clients: []scenarioClient{{name: "P"}, {name: "W1", auth: `"worker":true`, job: "done"}, {name: "W2", auth: `"worker":true`, job: "done"},
+			{name: "H", auth: `"worker":true`, later: true}, {name: "F", auth: `"worker":true`, job: "failed", later: true}},
+		steps: []scenarioStep{
+			{client: "P", event: "publish", args: `{"text":"m1"}`}, // pub/sub to W1 and W2; the job to W1
+			{client: "P", event: "publish", args: `{"text":"m2"}`}, // the job to W2: competing consumers
+			{client: "W2", drop: true},
+			{client: "P", event: "publish", args: `{"text":"m3 missed by W2"}`},
+			{client: "W1", drop: true},
+			{client: "P", event: "publish", args: `{"text":"m4 waits"}`}, // no worker: it waits in the queue
+			{client: "W2", connect: true},                                // gets m4, not m3's news
+			{client: "H", connect: true},                                 // H never answers
+			{client: "P", event: "publish", args: `{"text":"m5"}`},       // to W2
+			{client: "P", event: "publish", args: `{"text":"m6 held by H"}`},
+			{client: "H", drop: true}, // H leaves holding m6: it goes to W2, attempt 2
+			{client: "W2", waitFor: "job"},
+			{client: "F", connect: true},
+			{client: "P", event: "publish", args: `{"text":"m7"}`}, // to W2, idle longer than F
+			{client: "W2", drop: true},
+			{client: "P", event: "publish", args: `{"text":"m8 poison"}`}, // F fails it 3 times: a dead letter for P
+			{client: "P", waitFor: "dead letter"},
+			{client: "P", event: "publish", args: `"bad"`},
+			{client: "P", event: "publish", args: `{"text":42}`},
+		}},
 	{name: "console", kind: "console", config: `{"clients":["Ada","Grace"]}`,
 		clients: []scenarioClient{{name: "Ada"}, {name: "Grace"}},
 		steps: []scenarioStep{
@@ -300,6 +328,9 @@ func dialScenario(t *testing.T, base, path string, c scenarioClient, recover str
 						sc.mu.Unlock()
 					}
 				}
+			}
+			if id, ev, ok := parseEvent(strings.TrimPrefix(f[2:], sc.nsp)); ok && f[1] == '2' && ev == "job" && c.job != "" {
+				sc.write(fmt.Sprintf("43%s%d[%q]", sc.nsp, id, c.job))
 			}
 			if c.answer {
 				if id, ev, ok := parseEvent(strings.TrimPrefix(f[2:], sc.nsp)); ok && f[1] == '2' {
@@ -480,11 +511,28 @@ func runScenario(t *testing.T, base, path string, sc kindScenario, recovery bool
 		fenceLater = nil
 	}
 	fences()
+	var mark, cur map[string]int // how many observations each client had when the previous (this) step began
 	for i, st := range sc.steps {
+		mark, cur = cur, map[string]int{}
+		for name := range obs {
+			cur[name] = len(obs[name])
+		}
 		switch {
 		case st.drop:
 			drop(conns[st.client])
 			continue
+		case st.waitFor != "":
+			c := conns[st.client]
+			seen := false // it may have come while the previous step waited (a drop's prober records too)
+			for _, o := range obs[c.name][mark[c.name]:] {
+				seen = seen || strings.Contains(o, `[`+strconv.Quote(st.waitFor))
+			}
+			if !seen {
+				record(c, func(p string) (bool, bool) {
+					_, ev, ok := parseEvent(strings.TrimPrefix(p[1:], c.nsp))
+					return ok && p[0] == '2' && ev == st.waitFor, false
+				})
+			}
 		case st.connect || st.recover:
 			conn := conns[st.client]
 			var recover string

@@ -103,15 +103,21 @@ func writeDemoLessons(t testing.TB) string {
 func demoServerWith(t testing.TB, sopts *socketio.Options) *httptest.Server {
 	t.Helper()
 	dir := writeDemoLessons(t)
+	cfg := Config{LessonDir: dir}
+	if sopts != nil {
+		cfg.socket = *sopts
+	}
+	return appServer(t, cfg)
+}
+
+// appServer serves the real app with cfg on 127.0.0.1, its own origin allowed.
+func appServer(t testing.TB, cfg Config) *httptest.Server {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	origin := "http://" + ln.Addr().String()
-	cfg := Config{LessonDir: dir, Origins: []string{origin}}
-	if sopts != nil {
-		cfg.socket = *sopts
-	}
+	cfg.Origins = append(cfg.Origins, "http://"+ln.Addr().String())
 	a, err := New(slog.New(slog.DiscardHandler), cfg)
 	if err != nil {
 		t.Fatalf("New: %v", err)
@@ -263,9 +269,15 @@ func (b *browser) screenshot(name string) {
 	b.screenshotAt(name, viewport{"desktop", 1280, 900}, viewport{"390", 390, 844})
 }
 
-// screenshotAt saves the demos at each viewport; below 400 px wide the page must not scroll
-// sideways.
+// screenshotAt saves the demos at each viewport (demo-NAME-LABEL.png).
 func (b *browser) screenshotAt(name string, viewports ...viewport) {
+	b.t.Helper()
+	b.shoot("section.demo", "demo-"+name, viewports...)
+}
+
+// shoot saves the element sel as PREFIX-LABEL.png at each viewport; at a phone's width (under
+// 400 px) the page must not scroll sideways, and the demos' tap targets must be large enough.
+func (b *browser) shoot(sel, prefix string, viewports ...viewport) {
 	b.t.Helper()
 	dir := shotDir(b.t)
 	for _, vp := range viewports {
@@ -277,16 +289,16 @@ func (b *browser) screenshotAt(name string, viewports ...viewport) {
 			if _, err = chromedp.Evaluate[bool](`new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))`, chromedp.EvalAwaitPromise)(ctx, tg); err != nil {
 				return err
 			}
-			buf, err = chromedp.Screenshot("section.demo")(ctx, tg)
+			buf, err = chromedp.Screenshot(sel)(ctx, tg)
 			return err
 		}))
 		cancel()
 		if err != nil {
-			b.t.Fatalf("screenshot %s: %v", name, err)
+			b.t.Fatalf("screenshot %s: %v", prefix, err)
 		}
 		if vp.w < 400 {
 			if w := evalJS[[]int](b.t, b, `[document.documentElement.scrollWidth, window.innerWidth]`); w[0] > w[1] {
-				b.t.Errorf("%s: horizontal scroll at %dpx: scrollWidth %d > innerWidth %d", name, vp.w, w[0], w[1])
+				b.t.Errorf("%s: horizontal scroll at %dpx: scrollWidth %d > innerWidth %d", prefix, vp.w, w[0], w[1])
 			}
 			// Tap targets on a phone: every visible button, menu, field and checkbox is 24 px
 			// or more (checkboxes) and 40 px or more tall (the rest).
@@ -297,10 +309,10 @@ func (b *browser) screenshotAt(name string, viewports ...viewport) {
 				return r.height < (box ? 23.5 : 39.5);
 			}).map(e => (e.dataset.testid || e.outerHTML.slice(0, 60)) + " " + Math.round(e.getBoundingClientRect().height) + "px")`)
 			if len(small) > 0 {
-				b.t.Errorf("%s: tap targets under 40 px at 390px: %v", name, small)
+				b.t.Errorf("%s: tap targets under 40 px at %dpx: %v", prefix, vp.w, small)
 			}
 		}
-		file := fmt.Sprintf("demo-%s-%s.png", name, vp.label)
+		file := fmt.Sprintf("%s-%s.png", prefix, vp.label)
 		if err := os.WriteFile(filepath.Join(dir, file), buf, 0o644); err != nil {
 			b.t.Fatal(err)
 		}

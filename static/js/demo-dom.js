@@ -118,3 +118,45 @@ export const ICON = { received: "✔", sender: "➚", excluded: "⊘", none: "·
 
 /** How many received messages a client's column lists. */
 export const MAX_RECEIVED = 8;
+
+/**
+ * The side and onState hooks of a kind whose side panel shows one field of the server's state
+ * message (docs/play-api.md): render(w) draws w.kindState.server into w.kindState.el.
+ */
+export function statePanel({ title, label = title, testid, field, render }) {
+  return {
+    side(w) {
+      w.kindState.el = h("div", { class: "demo-queue", "data-testid": testid });
+      render(w);
+      return h("section", { class: "demo-panel", "aria-label": label }, h("h3", { class: "demo-h" }, title), w.kindState.el);
+    },
+    onState(w, d) {
+      w.kindState.server = d[field] ?? null;
+      render(w);
+    },
+  };
+}
+
+/** The connected client named name, or null after saying in out that it is offline. */
+export function connectedSender(w, name, out) {
+  const c = w.clients.find((c) => c.name === name);
+  if (c?.connected) return c;
+  out.textContent = `${name} is offline: pick a connected sender.`;
+  return null;
+}
+
+/**
+ * The fields of a kind's "send an order" form: who sends (a client picker), the text ("order #1",
+ * then "order #2" after next()), and the status line. key prefixes the ids, testid the test ids.
+ */
+export function orderFields(id, key, testid) {
+  let n = 1;
+  return {
+    from: select({ id: id(key + "-from"), "data-client-pick": "", "data-testid": testid + "-from" }, []),
+    text: h("input", { type: "text", id: id(key + "-text"), value: "order #1", maxlength: "200", "data-testid": testid + "-text" }),
+    out: h("p", { class: "demo-answer", role: "status", "data-testid": testid + "-result" }),
+    next() {
+      this.text.value = `order #${++n}`;
+    },
+  };
+}

@@ -20,6 +20,7 @@
  *   onMessage(w, msg)         a tap message of another type (the cluster demo's "broker")
  */
 import acks from "./acks.js";
+import broker from "./broker.js";
 import chat from "./chat.js";
 import cluster from "./cluster.js";
 import consoleKind from "./console.js";
@@ -29,4 +30,4 @@ import queue from "./queue.js";
 import rooms from "./rooms.js";
 import tenants from "./tenants.js";
 
-export const kinds = Object.fromEntries([chat, emitScopes, rooms, namespaces, tenants, acks, queue, cluster, consoleKind].map((k) => [k.name, k]));
+export const kinds = Object.fromEntries([chat, emitScopes, rooms, namespaces, tenants, acks, queue, broker, cluster, consoleKind].map((k) => [k.name, k]));

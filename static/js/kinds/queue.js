@@ -3,7 +3,7 @@
  * its network comes back to the same session (connection state recovery;
  * playground/kind_queue.go).
  */
-import { h, setChildren, select, field, short, ICON } from "../demo-dom.js";
+import { h, setChildren, select, field, short, ICON, statePanel, connectedSender, orderFields } from "../demo-dom.js";
 
 const ACKED = " → acked";
 
@@ -47,19 +47,14 @@ export default {
   },
 
   panels(w, id) {
-    const from = select({ id: id("dl-from"), "data-client-pick": "", "data-testid": "deliver-from" }, []);
+    const form = orderFields(id, "dl", "deliver");
+    const { from, text, out } = form;
     // The lesson sends jobs from the first client (the dispatcher) to the second (a courier).
     const to = select({ id: id("dl-to"), "data-client-pick": "1", "data-testid": "deliver-to" }, []);
-    const text = h("input", { type: "text", id: id("dl-text"), value: "order #1", "data-testid": "deliver-text" });
-    const out = h("p", { class: "demo-answer", role: "status", "data-testid": "deliver-result" });
-    let n = 1;
     return [h("div", {}, h("form", { class: "demo-row", onsubmit: async (e) => {
       e.preventDefault();
-      const c = w.clients.find((c) => c.name === from.value);
-      if (!c?.connected) {
-        out.textContent = `${from.value} is offline: pick a connected sender.`;
-        return;
-      }
+      const c = connectedSender(w, from.value, out);
+      if (!c) return;
       const target = to.value;
       const queues = w.kindState.queues;
       const q = queues.get(target) ?? [];
@@ -72,7 +67,7 @@ export default {
       } catch (err) {
         out.textContent = `${ICON.warn} ${err.message}`;
       }
-      text.value = `order #${++n}`;
+      form.next();
       renderQueue(w);
     } }, field("From", from), field("Deliver to", to), field("Text", text),
     h("button", { type: "submit", class: "demo-btn demo-primary", "data-testid": "deliver-send" }, "Deliver (queued until acked)")), out)];
@@ -89,14 +84,5 @@ export default {
     c.ui.net.disabled = !c.netLost && !c.connected;
   },
 
-  side(w) {
-    w.kindState.el = h("div", { class: "demo-queue", "data-testid": "server-queue" });
-    renderQueue(w);
-    return h("section", { class: "demo-panel", "aria-label": "Server queue" }, h("h3", { class: "demo-h" }, "Server-side queue"), w.kindState.el);
-  },
-
-  onState(w, d) {
-    w.kindState.server = d.queues ?? null;
-    renderQueue(w);
-  },
+  ...statePanel({ title: "Server-side queue", label: "Server queue", testid: "server-queue", field: "queues", render: renderQueue }),
 };
