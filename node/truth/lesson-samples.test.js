@@ -30,6 +30,10 @@ const lessonsDir = join(here, "..", "..", "lessons");
 
 // Samples that cannot run as written, and why. Each is marked `fragment` in its lesson.
 const FRAGMENTS = {
+  "10-broker-excerpt":
+    "an excerpt of the broker demo's server (lastId, ready, idle, settle and leave are defined in " +
+    "the rest of it): the whole program, playground/kind_broker.go's JavaScript, runs on npm " +
+    "socket.io 4.8 in TestKindJSMatchesGo (playground/kinds_test.go, scenario broker)",
   "11-adapter-setup":
     "needs a redis-server and the npm redis client: truth/11-many-servers.test.js makes the same " +
     "createAdapter(pubClient, subClient) setup on three servers with a real redis-server",
@@ -630,6 +634,20 @@ check(["09-recovery-browser"], "socket.recovered is false on a first connection 
   socket.io.engine.close();
   await once(socket, "connect");
   assert.deepEqual(states, [false, true]);
+});
+
+// ---------------------------------------------------------------- lesson 10
+check(["10-idempotent-cook"], "a job delivered twice is cooked once, and both copies are acknowledged done", async (h) => {
+  const srv = await h.server();
+  const cook = h.socket("/", {});
+  await connected(cook);
+  const cooked = [];
+  await h.run("10-idempotent-cook", { socket: cook, cook: (job) => cooked.push(job.id) });
+  const worker = serverSocket(srv.io, cook);
+  const job = { id: 7, text: "1 soup" };
+  assert.equal(await worker.timeout(2000).emitWithAck("job", job), "done");
+  assert.equal(await worker.timeout(2000).emitWithAck("job", job), "done"); // redelivered: no ack came in time
+  assert.deepEqual(cooked, [7]);
 });
 
 // ---------------------------------------------------------------- lesson 11
