@@ -59,8 +59,8 @@ var siblingImports = map[string][]string{
 var allowedModules = map[string][]string{
 	"lessons":                     {"github.com/yuin/goldmark", "github.com/yuin/goldmark-highlighting/v2", "github.com/alecthomas/chroma/v2", "go.yaml.in/yaml/v3"},
 	"lessons/blocks":              {"github.com/yuin/goldmark", "go.yaml.in/yaml/v3"},
-	"playground":                  {"golang.org/x/time/rate"},
-	"playground/classroom":        {"golang.org/x/text/unicode/norm", "golang.org/x/time/rate", "go.etcd.io/bbolt"}, // bbolt: the class store (store.go)
+	"playground":                  {"golang.org/x/time/rate", "github.com/redis/go-redis/v9", "github.com/alicebob/miniredis/v2"}, // the cluster demo: its broker monitor and the built-in Redis stand-in
+	"playground/classroom":        {"golang.org/x/text/unicode/norm", "golang.org/x/time/rate", "go.etcd.io/bbolt"},               // bbolt: the class store (store.go)
 	"playground/engineio":         {"github.com/gorilla/websocket", "golang.org/x/time/rate"},
 	"playground/socketio":         {"golang.org/x/time/rate"},
 	"playground/socketio/sandbox": {"github.com/dop251/goja", "golang.org/x/time/rate"},
