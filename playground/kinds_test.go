@@ -125,6 +125,9 @@ type scenarioStep struct {
 	// the server saw it go; recover connects it again with its pid and last offset, as
 	// socket.io-client does to recover its session.
 	drop, recover bool
+	// ends: the server ends the client's socket in answer to the event (a kick): the client
+	// reads up to the DISCONNECT packet and closes its connection.
+	ends bool
 }
 
 var kindScenarios = []kindScenario{
@@ -207,6 +210,15 @@ var kindScenarios = []kindScenario{
 			{client: "A", event: "deliver", args: `{"to":"B","text":"parcel 4"}`},
 			{client: "B", recover: true},
 			{client: "B", event: "send", args: `{"event":"chat","args":["B is back"],"scope":"room","room":"room-1"}`},
+		}},
+	{name: "reconnection", kind: "reconnection", config: `{"clients":["A","B"]}`,
+		clients: []scenarioClient{{name: "A"}, {name: "B"}},
+		steps: []scenarioStep{
+			{client: "A", event: "send", args: `{"event":"msg","args":["A #1"],"scope":"all"}`},
+			{client: "B", event: "kick", args: `null`, ends: true},
+			{client: "A", event: "send", args: `{"event":"msg","args":["B was kicked"],"scope":"all"}`},
+			{client: "B", connect: true},
+			{client: "A", event: "send", args: `{"event":"msg","args":["B is back"],"scope":"broadcast"}`},
 		}},
 	{name: "console", kind: "console", config: `{"clients":["Ada","Grace"]}`,
 		clients: []scenarioClient{{name: "Ada"}, {name: "Grace"}},
@@ -458,6 +470,13 @@ func runScenario(t *testing.T, base, path string, sc kindScenario, recovery bool
 		case st.drop:
 			drop(conns[st.client])
 			continue
+		case st.ends:
+			c := conns[st.client]
+			c.write(fmt.Sprintf(`42%s[%q,%s]`, c.nsp, st.event, st.args))
+			record(c, func(p string) (bool, bool) { return strings.HasPrefix(p, "1"+c.nsp), false })
+			c.ws.Close()
+			<-c.done
+			c.dropped = true
 		case st.connect || st.recover:
 			conn := conns[st.client]
 			var recover string

@@ -375,5 +375,9 @@ func (r *Registry) handleSocket(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 	in.touch()
+	if in.down() {
+		writeJSON(w, http.StatusServiceUnavailable, outageBody)
+		return
+	}
 	in.hub().ServeHTTP(w, req)
 }

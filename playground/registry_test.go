@@ -109,6 +109,7 @@ func playRoutes(mux *http.ServeMux, r *Registry) *http.ServeMux {
 	mux.Handle("GET /play/{id}/tap", r.HandleTap())
 	mux.Handle("/play/{id}/socket.io/", r.HandleSocket())
 	mux.Handle("POST /play/{id}/code", r.HandleCode())
+	mux.Handle("POST /play/{id}/fault", r.HandleFault())
 	return mux
 }
 

@@ -61,6 +61,7 @@ func (a *App) routeTable() []route {
 		{"POST /play/{demo}", course(a.play.HandleCreate()), false},      // start one: JSON config in, JSON out
 		{"GET /play/{id}/tap", a.play.HandleTap(), false},                // what its hub sees (SSE)
 		{"POST /play/{id}/code", course(a.play.HandleCode()), false},     // run a student's JavaScript on its hub
+		{"POST /play/{id}/fault", course(a.play.HandleFault()), false},   // break it on purpose (reconnection demo)
 		{"/play/{id}/socket.io/", course(a.play.HandleSocket()), socket}, // its hub
 
 		// Classroom (issue 7)

@@ -161,7 +161,7 @@ type Server struct {
 	sessions map[string]*Session // open sessions, and closed ones lingering for a last GET
 	open     int                 // open sessions
 	closed   bool
-	wg       goGroup        // goroutines started by the server (pumps)
+	wg       goGroup // goroutines started by the server (pumps)
 
 	drained    chan struct{} // Close: closed when the last lingering polling session is gone
 	idle       *idlePoller   // idle WebSocket connections (started on first use)
@@ -294,6 +294,17 @@ const lastPollGrace = 3 * time.Second
 // HasSession reports whether sid names a session of this server (open, or closed and waiting for
 // its last poll): a request carrying it is that session's own.
 func (srv *Server) HasSession(sid string) bool { return srv.lookup(sid) != nil }
+
+// StopHeartbeat stops the heartbeat of session sid (Session.StopHeartbeat) and reports whether
+// there was such a session.
+func (srv *Server) StopHeartbeat(sid string) bool {
+	s := srv.lookup(sid)
+	if s == nil {
+		return false
+	}
+	s.StopHeartbeat()
+	return true
+}
 
 func (srv *Server) lookup(sid string) *Session {
 	srv.mu.Lock()

@@ -128,6 +128,7 @@ class VClient {
       forceNew: true,
       reconnectionDelay: 250,
       reconnectionDelayMax: 2000,
+      ...this.w.kindDef.clientOptions, // the reconnection demo keeps socket.io-client's own backoff
     });
     this.sockets = [{ nsp: this.namespace, socket }];
     this.wire(socket, this.namespace);

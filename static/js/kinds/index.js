@@ -8,6 +8,7 @@
  *   roomControls, multiplex   per-client join/leave, and "open another namespace on the same connection"
  *   init(w)                   the kind's own state on the widget (w.kindState)
  *   clientDefaults(w, c)      adjusts a new client (its namespace, its auth) before it connects
+ *   clientOptions             io() options that replace the widget's (reconnection's backoff)
  *   wire(w, c, socket, nsp)   listens on a client's socket (questions, deliveries)
  *   panels(w, id)             elements above the composer (the kind's own send forms)
  *   say(w, c, text)           a client's "say" box; without it, the composer's event and scope
@@ -22,7 +23,8 @@ import consoleKind from "./console.js";
 import emitScopes from "./emit-scopes.js";
 import namespaces from "./namespaces.js";
 import queue from "./queue.js";
+import reconnection from "./reconnection.js";
 import rooms from "./rooms.js";
 import tenants from "./tenants.js";
 
-export const kinds = Object.fromEntries([chat, emitScopes, rooms, namespaces, tenants, acks, queue, consoleKind].map((k) => [k.name, k]));
+export const kinds = Object.fromEntries([chat, emitScopes, rooms, namespaces, tenants, acks, queue, reconnection, consoleKind].map((k) => [k.name, k]));
