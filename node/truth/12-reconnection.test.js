@@ -205,6 +205,27 @@ for (const close of ["the server closes the connection", "the client closes its 
   });
 }
 
+test("emptying socket.sendBuffer before the reconnect discards what was buffered", async () => {
+  const got = [];
+  const srv = await start({}, (io) => {
+    io.on("connection", (socket) => socket.on("msg", (x, ack) => (got.push(x), ack?.())));
+  });
+  servers.push(srv);
+  const c = await srv.client("/", fast);
+  c.io.reconnection(false);
+  const gone = once(c, "disconnect");
+  serverSocket(srv.io, c).conn.close();
+  await gone;
+  c.emit("msg", "stale 1");
+  c.emit("msg", "stale 2");
+  c.sendBuffer = []; // e.g. in socket.io.on("reconnect_attempt"): old positions are worthless
+  c.io.reconnection(true);
+  c.connect();
+  await once(c, "connect");
+  await c.emitWithAck("msg", "fresh");
+  assert.deepEqual(got, ["fresh"]);
+});
+
 test("a buffered emit with a timeout leaves the buffer when it times out (it is never sent)", async () => {
   const got = [];
   const srv = await start({}, (io) => {
