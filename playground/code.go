@@ -144,9 +144,8 @@ const maxCodeBody = 256 << 10
 // instructor channel).
 func (r *Registry) HandleCode() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		in := r.lookup(req.PathValue("id"))
-		if in == nil || in.private {
-			writeJSON(w, http.StatusNotFound, map[string]string{"error": "demo instance unknown or expired"})
+		in := r.publicInstance(w, req)
+		if in == nil {
 			return
 		}
 		var body struct {
@@ -174,6 +173,17 @@ func (r *Registry) HandleCode() http.Handler {
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"ok": true, "path": "/play/" + in.id + "/socket.io/"})
 	})
+}
+
+// publicInstance is the instance of the request's {id}, or nil after answering 404 (unknown,
+// expired, or private: a class acts through its instructor).
+func (r *Registry) publicInstance(w http.ResponseWriter, req *http.Request) *Instance {
+	in := r.lookup(req.PathValue("id"))
+	if in == nil || in.private {
+		writeJSON(w, http.StatusNotFound, map[string]string{"error": "demo instance unknown or expired"})
+		return nil
+	}
+	return in
 }
 
 // CodeErrorJSON is the HTTP status and JSON body for an error of RunCode: the message as the

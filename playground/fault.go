@@ -25,9 +25,8 @@ var outageBody = map[string]any{"code": 3, "message": "the demo's server is down
 // HandleFault serves POST /play/{id}/fault.
 func (r *Registry) HandleFault() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		in := r.lookup(req.PathValue("id"))
-		if in == nil || in.private {
-			writeJSON(w, http.StatusNotFound, map[string]string{"error": "demo instance unknown or expired"})
+		in := r.publicInstance(w, req)
+		if in == nil {
 			return
 		}
 		if in.kind == nil || !in.kind.Faults {
@@ -79,7 +78,7 @@ func (in *Instance) outage(d time.Duration) int {
 		}
 	}
 	in.mu.Unlock()
-	in.log.Warn("server down (outage)", "for", d)
+	in.log.Warn("server down (outage)", "for", d.String())
 	n := 0
 	io := in.hub().IO
 	for name, socks := range ids {

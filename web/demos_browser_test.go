@@ -65,9 +65,10 @@ clients:
   - {name: B, namespace: /org-beta, auth: {token: t-beta}}
   - {name: C, namespace: /org-acme, auth: {token: t-acme}}
 ` + "```\n",
-	"06-acks.md":    "```demo acks\nclients: [A, B, C]\n```\n",
-	"07-queue.md":   "```demo queue\nclients: [A, B]\n```\n",
-	"08-console.md": "```demo console\nclients: [Ada, Grace]\n```\n",
+	"06-acks.md":         "```demo acks\nclients: [A, B, C]\n```\n",
+	"07-queue.md":        "```demo queue\nclients: [A, B]\n```\n",
+	"08-console.md":      "```demo console\nclients: [Ada, Grace]\n```\n",
+	"10-reconnection.md": "```demo reconnection\nclients: [Ada, Grace]\n```\n",
 	"09-three.md": "```demo emit-scopes\nclients: [A, B, C, D]\n```\n\nText.\n\n" +
 		"```demo rooms\nclients: [A, B, C, D]\nrooms: [room-1]\n```\n\nMore text.\n\n" +
 		"```demo chat\nclients: [A, B, C, D]\n```\n",
@@ -246,14 +247,23 @@ func wantReceived(t *testing.T, got []string, want ...string) {
 	}
 }
 
+// viewport is a screen size for screenshots.
+type viewport struct {
+	label string
+	w, h  int64
+}
+
 // screenshot saves the demos (PNG) at desktop and phone width (t.TempDir, and /tmp/shots for review).
 func (b *browser) screenshot(name string) {
 	b.t.Helper()
+	b.screenshotAt(name, viewport{"desktop", 1280, 900}, viewport{"390", 390, 844})
+}
+
+// screenshotAt is screenshot at the given sizes (a phone-sized one must not scroll sideways).
+func (b *browser) screenshotAt(name string, sizes ...viewport) {
+	b.t.Helper()
 	dir := shotDir(b.t)
-	for _, vp := range []struct {
-		label string
-		w, h  int64
-	}{{"desktop", 1280, 900}, {"390", 390, 844}} {
+	for _, vp := range sizes {
 		var buf []byte
 		ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
 		err := chromedp.Do(ctx, chromedp.EmulateViewport(vp.w, vp.h), chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
@@ -269,9 +279,9 @@ func (b *browser) screenshot(name string) {
 		if err != nil {
 			b.t.Fatalf("screenshot %s: %v", name, err)
 		}
-		if vp.w == 390 {
+		if vp.w < 500 {
 			if w := evalJS[[]int](b.t, b, `[document.documentElement.scrollWidth, window.innerWidth]`); w[0] > w[1] {
-				b.t.Errorf("%s: horizontal scroll at 390px: scrollWidth %d > innerWidth %d", name, w[0], w[1])
+				b.t.Errorf("%s: horizontal scroll at %dpx: scrollWidth %d > innerWidth %d", name, vp.w, w[0], w[1])
 			}
 		}
 		file := fmt.Sprintf("demo-%s-%s.png", name, vp.label)
@@ -296,16 +306,21 @@ func shotDir(t testing.TB) string {
 	return t.TempDir()
 }
 
-func TestDemosBrowser(t *testing.T) {
+// startDemoBrowser skips in -short mode, else starts the demo server and a browser whose
+// screenshots go to a folder of the test's own.
+func startDemoBrowser(t *testing.T) (*httptest.Server, *browser) {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("browser test skipped in -short mode")
 	}
 	srv := demoServer(t)
 	shotDirs[t] = t.TempDir()
-	defer delete(shotDirs, t)
+	t.Cleanup(func() { delete(shotDirs, t) })
+	return srv, newBrowser(t, browsertest.Allocator(t))
+}
 
-	actx := browsertest.Allocator(t)
-	b := newBrowser(t, actx)
+func TestDemosBrowser(t *testing.T) {
+	srv, b := startDemoBrowser(t)
 	lesson := func(slug string) string { return srv.URL + "/lessons/" + slug }
 
 	t.Run("chat", func(t *testing.T) {
