@@ -45,7 +45,7 @@ type Kind struct {
 }
 
 // kinds is the registry: every demo a lesson may embed, in the order docs/demos.md lists them.
-var kinds = []*Kind{chatKind, emitScopesKind, roomsKind, namespacesKind, tenantsKind, acksKind, queueKind, reconnectionKind, consoleKind}
+var kinds = []*Kind{chatKind, emitScopesKind, roomsKind, namespacesKind, tenantsKind, acksKind, queueKind, reconnectionKind, authenticationKind, consoleKind}
 
 // DemoNames lists every demo a lesson may embed with a ```demo NAME block.
 var DemoNames = func() []string {

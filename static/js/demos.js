@@ -113,6 +113,11 @@ class VClient {
     return this.sockets[0]?.socket;
   }
 
+  /** The io() auth option: the CONNECT payload, or what the kind makes of it (a function). */
+  authOption() {
+    return this.w.kindDef.auth?.(this.w, this) ?? { ...this.auth, name: this.name };
+  }
+
   get connected() {
     return !!this.socket?.connected;
   }
@@ -124,7 +129,7 @@ class VClient {
   open() {
     const socket = io(this.namespace, {
       path: this.w.instance.path,
-      auth: { ...this.auth, name: this.name },
+      auth: this.authOption(),
       forceNew: true,
       reconnectionDelay: 250,
       reconnectionDelayMax: 2000,
@@ -286,7 +291,7 @@ class VClient {
   rename(name) {
     this.name = name;
     for (const { socket } of this.sockets) {
-      socket.auth = { ...this.auth, name };
+      socket.auth = this.authOption();
       socket.disconnect();
       socket.connect();
     }

@@ -24,7 +24,8 @@ function seconds(ms) {
   return (ms / 1000).toFixed(1) + " s";
 }
 
-async function fault(w, body) {
+/** POST /play/{id}/fault: break the demo's server on purpose (docs/play-api.md). */
+export async function fault(w, body) {
   const res = await fetch(`/play/${encodeURIComponent(w.instance.id)}/fault`, {
     method: "POST",
     headers: { "Content-Type": "application/json" },
