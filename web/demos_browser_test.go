@@ -65,10 +65,11 @@ clients:
   - {name: B, namespace: /org-beta, auth: {token: t-beta}}
   - {name: C, namespace: /org-acme, auth: {token: t-acme}}
 ` + "```\n",
-	"06-acks.md":         "```demo acks\nclients: [A, B, C]\n```\n",
-	"07-queue.md":        "```demo queue\nclients: [A, B]\n```\n",
-	"08-console.md":      "```demo console\nclients: [Ada, Grace]\n```\n",
-	"10-reconnection.md": "```demo reconnection\nclients: [Ada, Grace]\n```\n",
+	"06-acks.md":           "```demo acks\nclients: [A, B, C]\n```\n",
+	"07-queue.md":          "```demo queue\nclients: [A, B]\n```\n",
+	"08-console.md":        "```demo console\nclients: [Ada, Grace]\n```\n",
+	"10-reconnection.md":   "```demo reconnection\nclients: [Ada, Grace]\n```\n",
+	"11-authentication.md": "```demo authentication\nclients: [Ada, Grace]\n```\n",
 	"09-three.md": "```demo emit-scopes\nclients: [A, B, C, D]\n```\n\nText.\n\n" +
 		"```demo rooms\nclients: [A, B, C, D]\nrooms: [room-1]\n```\n\nMore text.\n\n" +
 		"```demo chat\nclients: [A, B, C, D]\n```\n",

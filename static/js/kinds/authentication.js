@@ -18,9 +18,13 @@ function login(w, name) {
 }
 
 const MODES = [
-  ["function", "auth: (cb) => … (a fresh token on every attempt)"],
-  ["object", "auth: { token } (fetched once, then sent as is)"],
+  ["function", "auth: fn()"],
+  ["object", "auth: {token}"],
 ];
+const MODE_TEXT = {
+  function: "auth is a function: a fresh token on every attempt",
+  object: "auth is an object: the first token, sent as it is on every attempt",
+};
 
 export default {
   name: "authentication",
@@ -93,6 +97,7 @@ export default {
       lines.push(h("p", { "data-testid": "client-token" }, `token for ${c.name}, expires ${clock(c.tokenExp * 1000).slice(0, 8)}`,
         left > 0 ? "" : " (expired)", ` · logins: ${c.logins ?? 0}`));
     }
+    if (c.authMode) lines.push(h("p", { "data-testid": "client-auth-text" }, MODE_TEXT[c.authMode]));
     if (c.refusal && !c.connected) lines.push(h("p", { "data-testid": "client-refusal" }, c.refusal));
     setChildren(c.ui.auth, lines);
   },
