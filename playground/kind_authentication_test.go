@@ -17,7 +17,7 @@ func TestVerifyToken(t *testing.T) {
 	parts := strings.Split(good, ".")
 	tests := []struct {
 		name, token, msg string
-		data            any
+		data             any
 	}{
 		{"valid", good, "", nil},
 		{"none", "", "no token", nil},

@@ -11,9 +11,7 @@ import (
 // function with a new token (a second login), while one set to a fixed object sends its token
 // as it is (no new login). node/truth/13-authentication.test.js checks the same on socket.io.
 func TestAuthenticationDemoBrowser(t *testing.T) {
-	srv, b := startDemoBrowser(t)
-	b.open(srv.URL+"/lessons/authentication", 1)
-	shots := []viewport{{"1280x800", 1280, 800}, {"360x740", 360, 740}}
+	b := openDemoLesson(t, "authentication")
 	logins := func(name string) string {
 		return `document.querySelector("[data-client=` + name + `] [data-testid=client-token]")?.textContent.match(/logins: (\d+)/)?.[1]`
 	}
@@ -42,6 +40,6 @@ func TestAuthenticationDemoBrowser(t *testing.T) {
 	if got := evalJS[string](t, b, logins("Grace")); got != "1" {
 		t.Errorf("Grace (auth: { token }) logged in %s times; her token must be sent again as it is", got)
 	}
-	b.screenshotAt("authentication", shots...)
+	b.screenshotAt("authentication", lessonShots...)
 	b.noErrors()
 }

@@ -320,6 +320,18 @@ func startDemoBrowser(t *testing.T) (*httptest.Server, *browser) {
 	return srv, newBrowser(t, browsertest.Allocator(t))
 }
 
+// lessonShots are the sizes of the new lessons' demo screenshots: a laptop and a small phone.
+var lessonShots = []viewport{{"1280x800", 1280, 800}, {"360x740", 360, 740}}
+
+// openDemoLesson starts the demo server and a browser (startDemoBrowser) on the test lesson
+// with that slug, its one demo ready.
+func openDemoLesson(t *testing.T, slug string) *browser {
+	t.Helper()
+	srv, b := startDemoBrowser(t)
+	b.open(srv.URL+"/lessons/"+slug, 1)
+	return b
+}
+
 func TestDemosBrowser(t *testing.T) {
 	srv, b := startDemoBrowser(t)
 	lesson := func(slug string) string { return srv.URL + "/lessons/" + slug }

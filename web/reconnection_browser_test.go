@@ -12,9 +12,7 @@ import (
 // everyone back once it ends). node/truth/12-reconnection.test.js checks the same behaviour on
 // socket.io-client.
 func TestReconnectionDemoBrowser(t *testing.T) {
-	srv, b := startDemoBrowser(t)
-	b.open(srv.URL+"/lessons/reconnection", 1)
-	shots := []viewport{{"1280x800", 1280, 800}, {"360x740", 360, 740}}
+	b := openDemoLesson(t, "reconnection")
 	reason := func(name, want string) {
 		t.Helper()
 		b.waitFor(name+" "+want, `document.querySelector("[data-client=`+name+`] [data-testid=client-reason]")?.dataset.reason === "`+want+`"`)
@@ -55,7 +53,7 @@ func TestReconnectionDemoBrowser(t *testing.T) {
 		}
 		b.js(0, col("Ada", "[data-testid=client-burst]")+".click()")
 		b.waitFor("3 buffered", `document.querySelector("[data-client=Ada] [data-testid=client-buffered]")?.textContent.startsWith("3 emits buffered")`)
-		b.screenshotAt("reconnection-buffered", shots...)
+		b.screenshotAt("reconnection-buffered", lessonShots...)
 		b.js(0, col("Ada", "[data-testid=client-toggle]")+".click()")
 		b.waitFor("Grace got the burst", `document.querySelector("[data-client=Grace] [data-testid=client-received]").textContent.includes("Ada #2.3")`)
 		got := b.text(0, "[data-client=Grace] [data-testid=client-received]")
@@ -101,7 +99,7 @@ func TestReconnectionDemoBrowser(t *testing.T) {
 		if got := active("Ada"); !strings.HasPrefix(got, "socket.active = true") {
 			t.Errorf("Ada during the outage: %q, want socket.active = true", got)
 		}
-		b.screenshotAt("reconnection-outage", shots...)
+		b.screenshotAt("reconnection-outage", lessonShots...)
 		connected("Ada") // the outage lasts 8 s; each wait allows 10
 		connected("Grace")
 		if got := b.text(0, "[data-client=Ada] [data-testid=client-back]"); !strings.Contains(got, "attempts") {
