@@ -228,7 +228,7 @@ func dense(p string) string {
 
 // TestEmbeddedLessons loads the real lessons with every known demo name.
 func TestEmbeddedLessons(t *testing.T) {
-	known := regexp.MustCompile(`^(chat|emit-scopes|rooms|namespaces|tenants|acks|queue|broker|cluster|console)$`)
+	known := regexp.MustCompile(`^(chat|emit-scopes|rooms|namespaces|tenants|acks|queue|broker|cluster|reconnection|authentication|console)$`)
 	opts := Options{Prefix: "lessons", Drafts: true, Blocks: blocks.Options{
 		ValidateDemo: func(name string, _ json.RawMessage) error {
 			if !known.MatchString(name) {

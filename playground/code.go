@@ -272,7 +272,7 @@ func (in *Instance) console(level, text string) {
 	}
 }
 
-// publicInstance is the instance {id} of a request to one of its controls (code, adapter), or
+// publicInstance is the instance {id} of a request to one of its controls (code, adapter, fault), or
 // nil after answering 404 for an unknown or private one.
 func (r *Registry) publicInstance(w http.ResponseWriter, req *http.Request) *Instance {
 	in := r.lookup(req.PathValue("id"))

@@ -39,6 +39,7 @@ type Instance struct {
 	state     map[string]map[string][]string // nsp → socket id → rooms
 	kindState any                            // the kind's own state (Kind.NewState)
 	lastSeen  time.Time
+	downUntil time.Time // an outage (fault.go): socket requests get 503 until then
 	closed    bool
 	private   bool // Spec.Private: not served under /play/{id}/socket.io/
 	keep      bool // Spec.Keep: never swept
@@ -101,6 +102,12 @@ func newInstance(id string, spec Spec, opts Options, reserve *engineio.Admission
 	sopts := opts.Socket
 	sopts.Logger = in.log
 	if in.kind != nil {
+		if in.kind.PingInterval > 0 {
+			eopts.PingInterval = in.kind.PingInterval
+		}
+		if in.kind.PingTimeout > 0 {
+			eopts.PingTimeout = in.kind.PingTimeout
+		}
 		sopts.Recovery = in.kind.Recovery
 		if in.kind.NewState != nil {
 			in.kindState = in.kind.NewState()

@@ -33,6 +33,11 @@ type Kind struct {
 	Show []string
 	// Recovery turns on connection state recovery (socket.io's connectionStateRecovery).
 	Recovery *socketio.RecoveryOptions
+	// PingInterval and PingTimeout, when set, replace the hub's heartbeat (socket.io's
+	// pingInterval and pingTimeout options) for the kind's instances.
+	PingInterval, PingTimeout time.Duration
+	// Faults lets the widget break the instance on purpose (POST /play/{id}/fault, fault.go).
+	Faults bool
 	// NewState is the kind's own state on an instance, guarded by the instance's mutex.
 	NewState func() any
 	// StateLocked adds the kind's fields to the state message (with the instance's mutex held).
@@ -49,7 +54,7 @@ type Kind struct {
 }
 
 // kinds is the registry: every demo a lesson may embed, in the order docs/demos.md lists them.
-var kinds = []*Kind{chatKind, emitScopesKind, roomsKind, namespacesKind, tenantsKind, acksKind, queueKind, brokerKind, clusterKind, consoleKind}
+var kinds = []*Kind{chatKind, emitScopesKind, roomsKind, namespacesKind, tenantsKind, acksKind, queueKind, brokerKind, clusterKind, reconnectionKind, authenticationKind, consoleKind}
 
 // DemoNames lists every demo a lesson may embed with a ```demo NAME block.
 var DemoNames = func() []string {
@@ -124,13 +129,20 @@ func (k *Kind) ServerJS(cfg *DemoConfig) (string, error) {
 // ServerOptions are the socket.io Server options the kind's JavaScript expects (JSON, as given
 // to new Server(httpServer, options)).
 func (k *Kind) ServerOptions() map[string]any {
-	if k.Recovery == nil {
-		return map[string]any{}
+	out := map[string]any{}
+	if k.PingInterval > 0 {
+		out["pingInterval"] = k.PingInterval.Milliseconds()
 	}
-	return map[string]any{"connectionStateRecovery": map[string]any{
-		"maxDisconnectionDuration": k.Recovery.MaxDisconnectionDuration.Milliseconds(),
-		"skipMiddlewares":          k.Recovery.SkipMiddlewares,
-	}}
+	if k.PingTimeout > 0 {
+		out["pingTimeout"] = k.PingTimeout.Milliseconds()
+	}
+	if k.Recovery != nil {
+		out["connectionStateRecovery"] = map[string]any{
+			"maxDisconnectionDuration": k.Recovery.MaxDisconnectionDuration.Milliseconds(),
+			"skipMiddlewares":          k.Recovery.SkipMiddlewares,
+		}
+	}
+	return out
 }
 
 // ServerGo is the Go code the kind shows: its show regions, from the source that runs.

@@ -113,6 +113,16 @@ func startNodeKind(t *testing.T, node, code string, options map[string]any) stri
 	return "http://127.0.0.1:" + strconv.Itoa(ready.Port)
 }
 
+// issuedToken matches a login's answer: a fresh token and its expiry.
+var issuedToken = regexp.MustCompile(`\{"exp":\d+,"token":"[\w-]+\.[\w-]+\.[\w-]+"\}`)
+
+// forgedToken is Mallory's claims under the signature of Ada's: the MAC does not match.
+func forgedToken() string {
+	ada := strings.Split(signToken(tokenClaims{Sub: "Ada", Exp: 4102444800}), ".")
+	mallory := strings.Split(signToken(tokenClaims{Sub: "Mallory", Exp: 4102444800}), ".")
+	return mallory[0] + "." + mallory[1] + "." + ada[2]
+}
+
 // A kindScenario is clients and the steps they take.
 type kindScenario struct {
 	name, kind, config string
@@ -139,6 +149,9 @@ type scenarioStep struct {
 	// waitFor records the client's packets until it has received this event (what a server
 	// sends on its own, after several round trips with other clients: a redelivery, a dead letter).
 	waitFor string
+	// ends: the server ends the client's socket in answer to the event (a kick): the client
+	// reads up to the DISCONNECT packet and closes its connection.
+	ends bool
 }
 
 var kindScenarios = []kindScenario{
@@ -259,6 +272,30 @@ var kindScenarios = []kindScenario{
 			{client: "P", waitFor: "dead letter"},
 			{client: "P", event: "publish", args: `"bad"`},
 			{client: "P", event: "publish", args: `{"text":42}`},
+		}},
+	{name: "reconnection", kind: "reconnection", config: `{"clients":["A","B"]}`,
+		clients: []scenarioClient{{name: "A"}, {name: "B"}},
+		steps: []scenarioStep{
+			{client: "A", event: "send", args: `{"event":"msg","args":["A #1"],"scope":"all"}`},
+			{client: "B", event: "kick", args: `null`, ends: true},
+			{client: "A", event: "send", args: `{"event":"msg","args":["B was kicked"],"scope":"all"}`},
+			{client: "B", connect: true},
+			{client: "A", event: "send", args: `{"event":"msg","args":["B is back"],"scope":"broadcast"}`},
+		}},
+	{name: "authentication", kind: "authentication", config: `{}`,
+		clients: []scenarioClient{
+			{name: "Ada", auth: `"token":"` + signToken(tokenClaims{Sub: "Ada", Exp: 4102444800}) + `"`},
+			{name: "Grace", nsp: "/login"},
+			{name: "Mallory", auth: `"token":"` + forgedToken() + `"`},
+			{name: "Old", auth: `"token":"` + signToken(tokenClaims{Sub: "Old", Exp: 1_000_000_000}) + `"`},
+			{name: "Nobody"},
+			{name: "Bad", auth: `"token":"a.b"`},
+		},
+		steps: []scenarioStep{
+			{client: "Ada", event: "whoami"},
+			{client: "Grace", event: "login", args: `"Grace"`},
+			{client: "Grace", event: "login", args: `""`},
+			{client: "Ada", event: "send", args: `{"event":"hello","args":["from Ada"],"scope":"all"}`},
 		}},
 	{name: "console", kind: "console", config: `{"clients":["Ada","Grace"]}`,
 		clients: []scenarioClient{{name: "Ada"}, {name: "Grace"}},
@@ -433,6 +470,8 @@ func runScenario(t *testing.T, base, path string, sc kindScenario, recovery bool
 				p = strings.ReplaceAll(p, c.sid, "<id of "+name+">")
 			}
 		}
+		// A token issued during the run, and its expiry, depend on the clock.
+		p = issuedToken.ReplaceAllString(p, `{"exp":"(now + life)","token":"(a token)"}`)
 		return p
 	}
 	// record reads c's packets until stop says so, keeping those stop does not skip.
@@ -533,6 +572,13 @@ func runScenario(t *testing.T, base, path string, sc kindScenario, recovery bool
 					return ok && p[0] == '2' && ev == st.waitFor, false
 				})
 			}
+		case st.ends:
+			c := conns[st.client]
+			c.write(fmt.Sprintf(`42%s[%q,%s]`, c.nsp, st.event, st.args))
+			record(c, func(p string) (bool, bool) { return strings.HasPrefix(p, "1"+c.nsp), false })
+			c.ws.Close()
+			<-c.done
+			c.dropped = true
 		case st.connect || st.recover:
 			conn := conns[st.client]
 			var recover string
@@ -552,12 +598,16 @@ func runScenario(t *testing.T, base, path string, sc kindScenario, recovery bool
 			fences()
 		default:
 			c := conns[st.client]
+			args := fmt.Sprintf(`%q`, st.event)
+			if st.args != "" {
+				args += "," + st.args
+			}
 			if st.noAck {
-				c.write(fmt.Sprintf(`42%s[%q,%s]`, c.nsp, st.event, st.args))
+				c.write(fmt.Sprintf(`42%s[%s]`, c.nsp, args))
 			} else {
 				c.nextAck++
 				id := c.nextAck
-				c.write(fmt.Sprintf(`42%s%d[%q,%s]`, c.nsp, id, st.event, st.args))
+				c.write(fmt.Sprintf(`42%s%d[%s]`, c.nsp, id, args))
 				record(c, func(p string) (bool, bool) {
 					if strings.HasPrefix(p, fmt.Sprintf("3%s%d[", c.nsp, id)) {
 						obs[c.name] = append(obs[c.name], fmt.Sprintf("step %d: ack %s", i, normalize(canonicalJSON(p[len(fmt.Sprintf("3%s%d", c.nsp, id)):]))))

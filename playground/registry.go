@@ -432,6 +432,10 @@ func (r *Registry) handleSocket(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 	in.touch()
+	if in.down() {
+		writeJSON(w, http.StatusServiceUnavailable, outageBody)
+		return
+	}
 	// ?server=B picks a server of a kind with several (the cluster demo), as a load balancer's
 	// sticky routing would: every request of a session names the same one.
 	in.hubFor(req.URL.Query().Get("server")).ServeHTTP(w, req)

@@ -110,6 +110,7 @@ func playRoutes(mux *http.ServeMux, r *Registry) *http.ServeMux {
 	mux.Handle("/play/{id}/socket.io/", r.HandleSocket())
 	mux.Handle("POST /play/{id}/code", r.HandleCode())
 	mux.Handle("POST /play/{id}/adapter", r.HandleAdapter())
+	mux.Handle("POST /play/{id}/fault", r.HandleFault())
 	return mux
 }
 

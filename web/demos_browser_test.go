@@ -73,6 +73,8 @@ clients:
   - {name: Grace, server: B, rooms: [room-1]}
   - {name: Mary, server: A}
 ` + "```\n",
+	"11-reconnection.md":   "```demo reconnection\nclients: [Ada, Grace]\n```\n",
+	"12-authentication.md": "```demo authentication\nclients: [Ada, Grace]\n```\n",
 	"09-three.md": "```demo emit-scopes\nclients: [A, B, C, D]\n```\n\nText.\n\n" +
 		"```demo rooms\nclients: [A, B, C, D]\nrooms: [room-1]\n```\n\nMore text.\n\n" +
 		"```demo chat\nclients: [A, B, C, D]\n```\n",
@@ -296,7 +298,7 @@ func (b *browser) shoot(sel, prefix string, viewports ...viewport) {
 		if err != nil {
 			b.t.Fatalf("screenshot %s: %v", prefix, err)
 		}
-		if vp.w < 400 {
+		if vp.w < 500 {
 			if w := evalJS[[]int](b.t, b, `[document.documentElement.scrollWidth, window.innerWidth]`); w[0] > w[1] {
 				b.t.Errorf("%s: horizontal scroll at %dpx: scrollWidth %d > innerWidth %d", prefix, vp.w, w[0], w[1])
 			}
@@ -334,16 +336,33 @@ func shotDir(t testing.TB) string {
 	return t.TempDir()
 }
 
-func TestDemosBrowser(t *testing.T) {
+// startDemoBrowser skips in -short mode, else starts the demo server and a browser whose
+// screenshots go to a folder of the test's own.
+func startDemoBrowser(t *testing.T) (*httptest.Server, *browser) {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("browser test skipped in -short mode")
 	}
 	srv := demoServer(t)
 	shotDirs[t] = t.TempDir()
-	defer delete(shotDirs, t)
+	t.Cleanup(func() { delete(shotDirs, t) })
+	return srv, newBrowser(t, browsertest.Allocator(t))
+}
 
-	actx := browsertest.Allocator(t)
-	b := newBrowser(t, actx)
+// lessonShots are the sizes of the new lessons' demo screenshots: a laptop and a small phone.
+var lessonShots = []viewport{{"1280x800", 1280, 800}, {"360x740", 360, 740}}
+
+// openDemoLesson starts the demo server and a browser (startDemoBrowser) on the test lesson
+// with that slug, its one demo ready.
+func openDemoLesson(t *testing.T, slug string) *browser {
+	t.Helper()
+	srv, b := startDemoBrowser(t)
+	b.open(srv.URL+"/lessons/"+slug, 1)
+	return b
+}
+
+func TestDemosBrowser(t *testing.T) {
+	srv, b := startDemoBrowser(t)
 	lesson := func(slug string) string { return srv.URL + "/lessons/" + slug }
 
 	t.Run("chat", func(t *testing.T) {

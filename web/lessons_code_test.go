@@ -112,12 +112,15 @@ func lessonGoBlocks(t *testing.T, fsys fs.FS, prefix string) []lessonGoBlock {
 // lessonCodeImports are the packages a lesson's Go may use without importing them, by the name
 // the code calls them: a block gets the import when it mentions "name.".
 var lessonCodeImports = map[string]string{
+	"base64":   "encoding/base64",
 	"context":  "context",
 	"errors":   "errors",
 	"fmt":      "fmt",
+	"hmac":     "crypto/hmac",
 	"json":     "encoding/json",
 	"os":       "os",
 	"regexp":   "regexp",
+	"sha256":   "crypto/sha256",
 	"slog":     "log/slog",
 	"strings":  "strings",
 	"sync":     "sync",

@@ -295,6 +295,17 @@ const lastPollGrace = 3 * time.Second
 // its last poll): a request carrying it is that session's own.
 func (srv *Server) HasSession(sid string) bool { return srv.lookup(sid) != nil }
 
+// StopHeartbeat stops the heartbeat of session sid (Session.StopHeartbeat) and reports whether
+// there was such a session.
+func (srv *Server) StopHeartbeat(sid string) bool {
+	s := srv.lookup(sid)
+	if s == nil {
+		return false
+	}
+	s.StopHeartbeat()
+	return true
+}
+
 func (srv *Server) lookup(sid string) *Session {
 	srv.mu.Lock()
 	defer srv.mu.Unlock()

@@ -42,6 +42,7 @@ type Session struct {
 	pingSent             time.Time // when the last ping left the queue (GET answered, frame written)
 	pingInQueue          bool
 	hbGen                uint64
+	hbStopped            bool // StopHeartbeat: no more pings, no pong deadline
 
 	// polling
 	getActive  bool
@@ -421,6 +422,22 @@ func stopTimer(t *time.Timer) {
 	}
 }
 
+// StopHeartbeat stops pinging this session and forgets the pong it waits for, as if the
+// server's side of the link had gone silent: the client, which hears no ping within
+// pingInterval + pingTimeout, closes the connection itself with "ping timeout" (the server then
+// sees "transport close"). It is the reconnection demo's frozen heartbeat.
+func (s *Session) StopHeartbeat() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.hbStopped = true
+	s.hbGen++ // a timer already running finds itself stale
+	stopTimer(s.pingTimer)
+	stopTimer(s.pongTimer)
+	s.pingTimer, s.pongTimer = nil, nil
+	s.pingInQueue = false
+	s.pingDue = time.Time{} // pongOverdueLocked: nothing is due
+}
+
 // onPingTimer sends a ping and waits PingTimeout for the pong.
 func (s *Session) onPingTimer(gen uint64) {
 	s.mu.Lock()
@@ -507,7 +524,7 @@ func (s *Session) onPongTimeout(gen uint64) {
 func (s *Session) onPong() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closed {
+	if s.closed || s.hbStopped {
 		return
 	}
 	s.hbGen++

@@ -471,3 +471,39 @@ func TestSendPreparedBothTransports(t *testing.T) {
 		}
 	})
 }
+
+// TestStopHeartbeat: a session whose heartbeat was stopped gets no more pings and is never closed
+// for a missing pong (the client's own timer is what ends it), while its messages still flow;
+// an unknown sid reports false. The ping already in flight when it stops may still be answered.
+func TestStopHeartbeat(t *testing.T) {
+	for _, when := range []string{"before the first ping", "while a pong is awaited"} {
+		t.Run(when, func(t *testing.T) {
+			suiteTest(t, func(t *testing.T, h *harness) {
+				c, sid := h.wsOpen()
+				if when == "while a pong is awaited" {
+					if got := readText(t, c); got != "2" {
+						t.Fatalf("got %q, want the first ping", got)
+					}
+				}
+				if !h.srv.StopHeartbeat(sid) {
+					t.Fatalf("StopHeartbeat(%q) = false for an open session", sid)
+				}
+				if h.srv.StopHeartbeat("no-such-session") {
+					t.Error("StopHeartbeat of an unknown sid = true")
+				}
+				if when == "while a pong is awaited" {
+					writeText(t, c, "3") // a late pong must not start the heartbeat again
+				}
+				time.Sleep(20 * (testPingInterval + testPingTimeout))
+				writeText(t, c, "4still here")
+				if got := readText(t, c); got != "4still here" {
+					t.Errorf("got %q, want the echo and no ping", got)
+				}
+				synctest.Wait()
+				if got := h.rec.closedReasons(sid); len(got) != 0 {
+					t.Errorf("closed with %q; a stopped heartbeat never times out on the server", got)
+				}
+			})
+		})
+	}
+}

@@ -124,6 +124,11 @@ class VClient {
     return this.sockets[0]?.socket;
   }
 
+  /** The io() auth option: the CONNECT payload, or what the kind makes of it (a function). */
+  authOption() {
+    return this.w.kindDef.auth?.(this.w, this) ?? { ...this.auth, name: this.name };
+  }
+
   get connected() {
     return !!this.socket?.connected;
   }
@@ -135,12 +140,13 @@ class VClient {
   open() {
     const socket = io(this.namespace, {
       path: this.w.instance.path,
-      auth: { ...this.auth, name: this.name },
+      auth: this.authOption(),
       ...(this.server ? { query: { server: this.server } } : {}),
       transports: POLLING_DEMOS.has(this.w.kind) ? undefined : ["websocket"],
       forceNew: true,
       reconnectionDelay: 250,
       reconnectionDelayMax: 2000,
+      ...this.w.kindDef.clientOptions, // the reconnection demo keeps socket.io-client's own backoff
     });
     this.sockets = [{ nsp: this.namespace, socket }];
     this.wire(socket, this.namespace);
@@ -316,7 +322,7 @@ class VClient {
   rename(name) {
     this.name = name;
     for (const { socket } of this.sockets) {
-      socket.auth = { ...this.auth, name };
+      socket.auth = this.authOption();
       socket.disconnect();
       socket.connect();
     }

@@ -8,6 +8,8 @@
  *   roomControls, multiplex   per-client join/leave, and "open another namespace on the same connection"
  *   init(w)                   the kind's own state on the widget (w.kindState)
  *   clientDefaults(w, c)      adjusts a new client (its namespace, its auth) before it connects
+ *   clientOptions             io() options that replace the widget's (reconnection's backoff)
+ *   auth(w, c)                the client's io() auth option (an object, or a function called on each attempt)
  *   wire(w, c, socket, nsp)   listens on a client's socket (questions, deliveries)
  *   panels(w, id)             elements above the composer (the kind's own send forms)
  *   say(w, c, text)           a client's "say" box; without it, the composer's event and scope
@@ -21,13 +23,15 @@
  */
 import acks from "./acks.js";
 import broker from "./broker.js";
+import authentication from "./authentication.js";
 import chat from "./chat.js";
 import cluster from "./cluster.js";
 import consoleKind from "./console.js";
 import emitScopes from "./emit-scopes.js";
 import namespaces from "./namespaces.js";
 import queue from "./queue.js";
+import reconnection from "./reconnection.js";
 import rooms from "./rooms.js";
 import tenants from "./tenants.js";
 
-export const kinds = Object.fromEntries([chat, emitScopes, rooms, namespaces, tenants, acks, queue, broker, cluster, consoleKind].map((k) => [k.name, k]));
+export const kinds = Object.fromEntries([chat, emitScopes, rooms, namespaces, tenants, acks, queue, broker, cluster, reconnection, authentication, consoleKind].map((k) => [k.name, k]));
