@@ -326,81 +326,87 @@ func classJoinBox(v ClassPresentView) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		var templ_7745c5c3_Var14 string
-		templ_7745c5c3_Var14, templ_7745c5c3_Err = templ.JoinStringErrs(v.JoinURL)
-		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/class.templ`, Line: 113, Col: 63}
+		for _, part := range urlParts(v.JoinURL) {
+			var templ_7745c5c3_Var14 string
+			templ_7745c5c3_Var14, templ_7745c5c3_Err = templ.JoinStringErrs(part)
+			if templ_7745c5c3_Err != nil {
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/class.templ`, Line: 115, Col: 10}
+			}
+			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var14))
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 22, "<wbr>")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
 		}
-		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var14))
-		if templ_7745c5c3_Err != nil {
-			return templ_7745c5c3_Err
-		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 22, "</p>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 23, "</p>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		if v.JoinProblem != "" {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 23, "<p class=\"class-reach-problem\" role=\"alert\" data-testid=\"class-join-problem\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 24, "<p class=\"class-reach-problem\" role=\"alert\" data-testid=\"class-join-problem\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var15 string
 			templ_7745c5c3_Var15, templ_7745c5c3_Err = templ.JoinStringErrs(v.JoinProblem)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/class.templ`, Line: 115, Col: 95}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/class.templ`, Line: 119, Col: 95}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var15))
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 24, "</p>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 25, "</p>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 		}
 		if len(v.OtherJoinURLs) > 0 {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 25, "<details class=\"class-other-urls\" data-testid=\"class-other-join-urls\"><summary>Not on this network?</summary><p>This computer is also at:</p><ul>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 26, "<details class=\"class-other-urls\" data-testid=\"class-other-join-urls\"><summary>Not on this network?</summary><p>This computer is also at:</p><ul>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			for _, u := range v.OtherJoinURLs {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 26, "<li class=\"class-url\">")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 27, "<li class=\"class-url\">")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var16 string
 				templ_7745c5c3_Var16, templ_7745c5c3_Err = templ.JoinStringErrs(u)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/class.templ`, Line: 123, Col: 31}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/class.templ`, Line: 127, Col: 31}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var16))
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 27, "</li>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 28, "</li>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 28, "</ul></details>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 29, "</ul></details>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 29, "<p class=\"class-code-label\">or go to <strong>/join</strong> and type</p><p class=\"class-code\" data-testid=\"class-code\">")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 30, "<p class=\"class-code-label\">or go to <strong>/join</strong> and type</p><p class=\"class-code\" data-testid=\"class-code\">")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		var templ_7745c5c3_Var17 string
 		templ_7745c5c3_Var17, templ_7745c5c3_Err = templ.JoinStringErrs(v.Code)
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/class.templ`, Line: 129, Col: 57}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/class.templ`, Line: 133, Col: 57}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var17))
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 30, "</p><p class=\"class-ended-note\" data-testid=\"class-ended-note\">This class has ended.</p></aside>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 31, "</p><p class=\"class-ended-note\" data-testid=\"class-ended-note\">This class has ended.</p></aside>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -437,46 +443,46 @@ func ClassPresentPage(v ClassPresentView) templ.Component {
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 31, "<div class=\"class-present\" data-class-present data-code=\"")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 32, "<div class=\"class-present\" data-class-present data-code=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var20 string
 			templ_7745c5c3_Var20, templ_7745c5c3_Err = templruntime.NewAttributeExpression(v.Code).Resolve(ctx)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/class.templ`, Line: 136, Col: 66}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/class.templ`, Line: 140, Col: 66}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var20)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 32, "\" data-path=\"")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 33, "\" data-path=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var21 string
 			templ_7745c5c3_Var21, templ_7745c5c3_Err = templruntime.NewAttributeExpression(v.SocketPath).Resolve(ctx)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/class.templ`, Line: 136, Col: 93}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/class.templ`, Line: 140, Col: 93}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var21)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 33, "\" data-lesson=\"")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 34, "\" data-lesson=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var22 string
 			templ_7745c5c3_Var22, templ_7745c5c3_Err = templruntime.NewAttributeExpression(v.Lesson).Resolve(ctx)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/class.templ`, Line: 136, Col: 118}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/class.templ`, Line: 140, Col: 118}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var22)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 34, "\" data-testid=\"class-present\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 35, "\" data-testid=\"class-present\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -484,115 +490,115 @@ func ClassPresentPage(v ClassPresentView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 35, "<div class=\"class-stage\"><div class=\"class-statusbar\"><p class=\"class-status\" role=\"status\" data-class-status data-testid=\"class-status\">Connecting to your class…</p><div class=\"class-wall-buttons\"><button type=\"button\" class=\"button class-wall-toggle\" aria-pressed=\"false\" data-wall-toggle hidden data-testid=\"wall-toggle\">Hide my controls (projector)</button> <button type=\"button\" class=\"button button-secondary class-wall-toggle\" data-controls-window data-instructor-only hidden data-testid=\"controls-window\">My controls in a new window</button></div></div><section class=\"class-panel class-program\" aria-labelledby=\"code-title\" data-code-panel hidden data-testid=\"class-code-panel\"><div class=\"class-program-head\"><h2 id=\"code-title\">Server code</h2><span class=\"class-badge class-program-mode\" data-code-mode data-testid=\"code-mode\">built-in class chat</span><div class=\"class-program-actions\" data-instructor-only><button type=\"button\" class=\"button\" data-code-run data-testid=\"code-run\">Run on the class</button> <button type=\"button\" class=\"button\" data-code-stop disabled data-testid=\"code-stop\">Back to the class chat</button></div></div><p class=\"class-hint\" data-instructor-only>Run replaces the class's server for \"/\": every student's device reconnects and becomes a client of this code (Ctrl+Enter runs too). Joining, names, Remove and your controls stay with the class.</p><div class=\"class-program-grid\"><div class=\"class-program-editor\" data-code-editor data-testid=\"code-editor\"></div><section class=\"class-console\" aria-labelledby=\"console-title\"><h3 id=\"console-title\">Console</h3><ol class=\"class-log class-console-log\" data-console aria-live=\"polite\" data-testid=\"class-console\"></ol></section></div><p class=\"class-program-msg\" role=\"status\" data-code-msg data-testid=\"code-msg\"></p></section><div class=\"class-panel class-controls\" data-controls data-instructor-only hidden data-testid=\"class-controls\"><h2>Drive the demo <span class=\"class-badge\">instructor only</span></h2><form class=\"class-row\" data-emit-form><label for=\"emit-text\">Message</label> <input id=\"emit-text\" name=\"text\" maxlength=\"500\" required autocomplete=\"off\" data-testid=\"emit-text\"> <label for=\"emit-to\">to</label> <select id=\"emit-to\" name=\"to\" data-testid=\"emit-to\"><option value=\"all\">everyone</option> <option value=\"room\">a room</option> <option value=\"except\">everyone except</option> <option value=\"tenant\">a tenant</option></select> <select name=\"room\" aria-label=\"Room\" data-room-select data-testid=\"emit-room\"></select> <select name=\"student\" aria-label=\"Student\" data-student-select data-testid=\"emit-student\"></select> <select name=\"tenant\" aria-label=\"Tenant\" data-tenant-select data-testid=\"emit-tenant\"></select> <button type=\"submit\" class=\"button\" data-testid=\"emit-send\">Send</button></form><div class=\"class-row\"><form class=\"class-inline\" data-breakout-form><label for=\"breakout-n\">Breakout rooms</label> <input id=\"breakout-n\" name=\"rooms\" type=\"number\" min=\"1\" max=\"50\" value=\"2\" data-testid=\"breakout-n\"> <button type=\"submit\" class=\"button\" data-testid=\"breakout\">Split at random</button> <button type=\"submit\" class=\"button\" data-open-rooms data-testid=\"open-rooms\">Open empty rooms</button></form><button type=\"button\" class=\"button\" data-tenants data-testid=\"tenants\">Open tenants /org-red and /org-blue</button> <button type=\"button\" class=\"button\" data-lock aria-pressed=\"false\" data-testid=\"lock\">Lock sending</button> <button type=\"button\" class=\"button\" data-reset data-testid=\"reset\">Reset</button></div><form class=\"class-row\" data-follow-form><label for=\"follow-url\">Follow me</label> <select id=\"follow-url\" name=\"url\" data-testid=\"follow-url\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 36, "<div class=\"class-stage\"><div class=\"class-statusbar\"><p class=\"class-status\" role=\"status\" data-class-status data-testid=\"class-status\">Connecting to your class…</p><div class=\"class-wall-buttons\"><button type=\"button\" class=\"button class-wall-toggle\" aria-pressed=\"false\" data-wall-toggle hidden data-testid=\"wall-toggle\">Hide my controls (projector)</button> <button type=\"button\" class=\"button button-secondary class-wall-toggle\" data-controls-window data-instructor-only hidden data-testid=\"controls-window\">My controls in a new window</button></div></div><section class=\"class-panel class-program\" aria-labelledby=\"code-title\" data-code-panel hidden data-testid=\"class-code-panel\"><div class=\"class-program-head\"><h2 id=\"code-title\">Server code</h2><span class=\"class-badge class-program-mode\" data-code-mode data-testid=\"code-mode\">built-in class chat</span><div class=\"class-program-actions\" data-instructor-only><button type=\"button\" class=\"button\" data-code-run data-testid=\"code-run\">Run on the class</button> <button type=\"button\" class=\"button\" data-code-stop disabled data-testid=\"code-stop\">Back to the class chat</button></div></div><p class=\"class-hint\" data-instructor-only>Run replaces the class's server for \"/\": every student's device reconnects and becomes a client of this code (Ctrl+Enter runs too). Joining, names, Remove and your controls stay with the class.</p><div class=\"class-program-grid\"><div class=\"class-program-editor\" data-code-editor data-testid=\"code-editor\"></div><section class=\"class-console\" aria-labelledby=\"console-title\"><h3 id=\"console-title\">Console</h3><ol class=\"class-log class-console-log\" data-console aria-live=\"polite\" data-testid=\"class-console\"></ol></section></div><p class=\"class-program-msg\" role=\"status\" data-code-msg data-testid=\"code-msg\"></p></section><div class=\"class-panel class-controls\" data-controls data-instructor-only hidden data-testid=\"class-controls\"><h2>Drive the demo <span class=\"class-badge\">instructor only</span></h2><form class=\"class-row\" data-emit-form><label for=\"emit-text\">Message</label> <input id=\"emit-text\" name=\"text\" maxlength=\"500\" required autocomplete=\"off\" data-testid=\"emit-text\"> <label for=\"emit-to\">to</label> <select id=\"emit-to\" name=\"to\" data-testid=\"emit-to\"><option value=\"all\">everyone</option> <option value=\"room\">a room</option> <option value=\"except\">everyone except</option> <option value=\"tenant\">a tenant</option></select> <select name=\"room\" aria-label=\"Room\" data-room-select data-testid=\"emit-room\"></select> <select name=\"student\" aria-label=\"Student\" data-student-select data-testid=\"emit-student\"></select> <select name=\"tenant\" aria-label=\"Tenant\" data-tenant-select data-testid=\"emit-tenant\"></select> <button type=\"submit\" class=\"button\" data-testid=\"emit-send\">Send</button></form><div class=\"class-row\"><form class=\"class-inline\" data-breakout-form><label for=\"breakout-n\">Breakout rooms</label> <input id=\"breakout-n\" name=\"rooms\" type=\"number\" min=\"1\" max=\"50\" value=\"2\" data-testid=\"breakout-n\"> <button type=\"submit\" class=\"button\" data-testid=\"breakout\">Split at random</button> <button type=\"submit\" class=\"button\" data-open-rooms data-testid=\"open-rooms\">Open empty rooms</button></form><button type=\"button\" class=\"button\" data-tenants data-testid=\"tenants\">Open tenants /org-red and /org-blue</button> <button type=\"button\" class=\"button\" data-lock aria-pressed=\"false\" data-testid=\"lock\">Lock sending</button> <button type=\"button\" class=\"button\" data-reset data-testid=\"reset\">Reset</button></div><form class=\"class-row\" data-follow-form><label for=\"follow-url\">Follow me</label> <select id=\"follow-url\" name=\"url\" data-testid=\"follow-url\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			for _, l := range v.Lessons {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 36, "<optgroup label=\"")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 37, "<optgroup label=\"")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var23 string
 				templ_7745c5c3_Var23, templ_7745c5c3_Err = templruntime.NewAttributeExpression(l.Title).Resolve(ctx)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/class.templ`, Line: 197, Col: 33}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/class.templ`, Line: 201, Col: 33}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var23)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 37, "\"><option value=\"")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 38, "\"><option value=\"")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var24 string
 				templ_7745c5c3_Var24, templ_7745c5c3_Err = templruntime.NewAttributeExpression(classFollowURL(l.Slug, "")).Resolve(ctx)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/class.templ`, Line: 198, Col: 51}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/class.templ`, Line: 202, Col: 51}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var24)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 38, "\"")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 39, "\"")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 				if l.Slug == v.Lesson {
-					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 39, " selected")
+					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 40, " selected")
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 40, ">")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 41, ">")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var25 string
 				templ_7745c5c3_Var25, templ_7745c5c3_Err = templ.JoinStringErrs(l.Title)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/class.templ`, Line: 198, Col: 96}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/class.templ`, Line: 202, Col: 96}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var25))
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 41, "</option> ")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 42, "</option> ")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 				for _, s := range l.Sections {
-					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 42, "<option value=\"")
+					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 43, "<option value=\"")
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
 					var templ_7745c5c3_Var26 string
 					templ_7745c5c3_Var26, templ_7745c5c3_Err = templruntime.NewAttributeExpression(classFollowURL(l.Slug, s.ID)).Resolve(ctx)
 					if templ_7745c5c3_Err != nil {
-						return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/class.templ`, Line: 200, Col: 54}
+						return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/class.templ`, Line: 204, Col: 54}
 					}
 					_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var26)
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
-					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 43, "\">")
+					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 44, "\">")
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
 					var templ_7745c5c3_Var27 string
 					templ_7745c5c3_Var27, templ_7745c5c3_Err = templ.JoinStringErrs("— " + s.Text)
 					if templ_7745c5c3_Err != nil {
-						return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/class.templ`, Line: 200, Col: 74}
+						return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/class.templ`, Line: 204, Col: 74}
 					}
 					_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var27))
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
-					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 44, "</option>")
+					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 45, "</option>")
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 45, "</optgroup>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 46, "</optgroup>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 46, "</select> <button type=\"submit\" class=\"button\" data-testid=\"follow\">Show this to everyone</button></form><div class=\"class-row\"><form class=\"class-inline\" data-allow-form><label for=\"allow-name\">Let a removed name back in</label> <input id=\"allow-name\" name=\"name\" maxlength=\"24\" autocomplete=\"off\"> <button type=\"submit\" class=\"button\">Allow</button></form><button type=\"button\" class=\"button class-danger\" data-end data-testid=\"end\">End the class</button></div></div><div class=\"class-panel class-call\" aria-live=\"polite\" data-testid=\"class-call\"><h2>The Socket.IO call</h2><p class=\"class-call-label\">Node.js (socket.io 4)</p><pre><code data-call-js>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 47, "</select> <button type=\"submit\" class=\"button\" data-testid=\"follow\">Show this to everyone</button></form><div class=\"class-row\"><form class=\"class-inline\" data-allow-form><label for=\"allow-name\">Let a removed name back in</label> <input id=\"allow-name\" name=\"name\" maxlength=\"24\" autocomplete=\"off\"> <button type=\"submit\" class=\"button\">Allow</button></form><button type=\"button\" class=\"button class-danger\" data-end data-testid=\"end\">End the class</button></div></div><div class=\"class-panel class-call\" aria-live=\"polite\" data-testid=\"class-call\"><h2>The Socket.IO call</h2><p class=\"class-call-label\">Node.js (socket.io 4)</p><pre><code data-call-js>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var28 string
 			templ_7745c5c3_Var28, templ_7745c5c3_Err = templ.JoinStringErrs("// each action shows its server code here")
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/class.templ`, Line: 219, Col: 74}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/class.templ`, Line: 223, Col: 74}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var28))
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 47, "</code></pre><p class=\"class-call-label\">Go (this hub)</p><pre><code data-call-go></code></pre><p class=\"class-call-recipients\" data-call-recipients hidden data-testid=\"class-call-recipients\"></p></div><section class=\"class-panel\" aria-labelledby=\"roster-title\"><h2 id=\"roster-title\">Students (<span data-count data-testid=\"class-count\">0</span>)</h2><ul class=\"class-roster\" data-roster data-testid=\"class-roster\"></ul></section><section class=\"class-panel\" aria-labelledby=\"rooms-title\"><h2 id=\"rooms-title\">Rooms</h2><p class=\"class-hint\">Drag a name onto a room (io.in(id).socketsJoin(room)) or a namespace to move that student; from the keyboard, use the student's Move and Tenant menus in the list above.</p><div class=\"class-rooms\" data-rooms data-testid=\"class-rooms\"></div></section><div class=\"class-logs\"><section class=\"class-panel\" aria-labelledby=\"events-title\"><h2 id=\"events-title\">Events</h2><ol class=\"class-log\" data-events data-testid=\"class-events\"></ol></section><section class=\"class-panel\" aria-labelledby=\"serverlog-title\"><h2 id=\"serverlog-title\">Server log (proof of life)</h2><ol class=\"class-log\" data-serverlog data-testid=\"class-serverlog\"></ol></section></div></div></div>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 48, "</code></pre><p class=\"class-call-label\">Go (this hub)</p><pre><code data-call-go></code></pre><p class=\"class-call-recipients\" data-call-recipients hidden data-testid=\"class-call-recipients\"></p></div><section class=\"class-panel\" aria-labelledby=\"roster-title\"><h2 id=\"roster-title\">Students (<span data-count data-testid=\"class-count\">0</span>)</h2><ul class=\"class-roster\" data-roster data-testid=\"class-roster\"></ul></section><section class=\"class-panel\" aria-labelledby=\"rooms-title\"><h2 id=\"rooms-title\">Rooms</h2><p class=\"class-hint\">Drag a name onto a room (io.in(id).socketsJoin(room)) or a namespace to move that student; from the keyboard, use the student's Move and Tenant menus in the list above.</p><div class=\"class-rooms\" data-rooms data-testid=\"class-rooms\"></div></section><div class=\"class-logs\"><section class=\"class-panel\" aria-labelledby=\"events-title\"><h2 id=\"events-title\">Events</h2><ol class=\"class-log\" data-events data-testid=\"class-events\"></ol></section><section class=\"class-panel\" aria-labelledby=\"serverlog-title\"><h2 id=\"serverlog-title\">Server log (proof of life)</h2><ol class=\"class-log\" data-serverlog data-testid=\"class-serverlog\"></ol></section></div></div></div>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -635,43 +641,43 @@ func ClassJoinPage(v ClassJoinView) templ.Component {
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 48, "<div class=\"class-join\" data-testid=\"class-join\"><h1>Join a class</h1>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 49, "<div class=\"class-join\" data-testid=\"class-join\"><h1>Join a class</h1>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			if v.Error != "" {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 49, "<p class=\"class-error\" role=\"alert\" data-testid=\"class-error\">")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 50, "<p class=\"class-error\" role=\"alert\" data-testid=\"class-error\">")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var31 string
 				templ_7745c5c3_Var31, templ_7745c5c3_Err = templ.JoinStringErrs(v.Error)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/class.templ`, Line: 253, Col: 75}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/class.templ`, Line: 257, Col: 75}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var31))
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 50, "</p>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 51, "</p>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 51, "<form method=\"get\" action=\"/join\" class=\"class-form\"><label for=\"join-code\">Class code</label> <input id=\"join-code\" name=\"code\" value=\"")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 52, "<form method=\"get\" action=\"/join\" class=\"class-form\"><label for=\"join-code\">Class code</label> <input id=\"join-code\" name=\"code\" value=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var32 string
 			templ_7745c5c3_Var32, templ_7745c5c3_Err = templruntime.NewAttributeExpression(v.Code).Resolve(ctx)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/class.templ`, Line: 257, Col: 52}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/class.templ`, Line: 261, Col: 52}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var32)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 52, "\" maxlength=\"12\" required autocomplete=\"off\" autocapitalize=\"characters\" spellcheck=\"false\" class=\"class-code-input\" data-testid=\"join-code\"> <button type=\"submit\" class=\"button\" data-testid=\"join-submit\">Next</button></form></div>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 53, "\" maxlength=\"12\" required autocomplete=\"off\" autocapitalize=\"characters\" spellcheck=\"false\" class=\"class-code-input\" data-testid=\"join-code\"> <button type=\"submit\" class=\"button\" data-testid=\"join-submit\">Next</button></form></div>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -714,46 +720,46 @@ func ClassStudentPage(v ClassStudentView) templ.Component {
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 53, "<div class=\"class-student\" data-class-student data-code=\"")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 54, "<div class=\"class-student\" data-class-student data-code=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var35 string
 			templ_7745c5c3_Var35, templ_7745c5c3_Err = templruntime.NewAttributeExpression(v.Code).Resolve(ctx)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/class.templ`, Line: 266, Col: 66}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/class.templ`, Line: 270, Col: 66}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var35)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 54, "\" data-path=\"")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 55, "\" data-path=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var36 string
 			templ_7745c5c3_Var36, templ_7745c5c3_Err = templruntime.NewAttributeExpression(v.SocketPath).Resolve(ctx)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/class.templ`, Line: 266, Col: 93}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/class.templ`, Line: 270, Col: 93}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var36)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 55, "\" data-testid=\"class-student\"><form class=\"class-form\" data-name-form data-testid=\"name-form\"><h1>Class <span class=\"class-code-small\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 56, "\" data-testid=\"class-student\"><form class=\"class-form\" data-name-form data-testid=\"name-form\"><h1>Class <span class=\"class-code-small\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var37 string
 			templ_7745c5c3_Var37, templ_7745c5c3_Err = templ.JoinStringErrs(v.Code)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/class.templ`, Line: 268, Col: 53}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/class.templ`, Line: 272, Col: 53}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var37))
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 56, "</span></h1><label for=\"student-name\">Your name (shown to the class)</label> <input id=\"student-name\" name=\"name\" maxlength=\"24\" required autocomplete=\"nickname\" data-testid=\"student-name\"> <button type=\"submit\" class=\"button\" data-testid=\"student-join\">Join</button><p class=\"class-error\" role=\"alert\" data-name-error data-testid=\"name-error\"></p></form><div class=\"class-client\" data-client hidden data-testid=\"student-client\"><p class=\"class-me\">You are <strong data-me data-testid=\"student-me\"></strong> · <span data-rooms-line data-testid=\"student-rooms\">main room</span></p><p class=\"class-locked\" data-lock-line hidden data-testid=\"student-locked\">Your instructor has paused sending.</p><p class=\"class-status\" role=\"status\" data-student-status data-testid=\"student-status\"></p><section class=\"class-follow\" data-follow hidden aria-label=\"What your instructor is showing\" data-testid=\"student-follow\"><p>Your instructor is showing: <a data-follow-link href=\"/\"></a></p><div class=\"class-follow-content\" data-follow-content></div></section><ol class=\"class-messages\" data-messages aria-live=\"polite\" data-testid=\"student-messages\"></ol><form class=\"class-composer\" data-composer><label for=\"say-text\" class=\"visually-hidden\">Message</label> <input id=\"say-text\" name=\"text\" maxlength=\"500\" required autocomplete=\"off\" placeholder=\"Say something\" data-testid=\"say-text\"> <button type=\"submit\" class=\"button\" data-testid=\"say-send\">Send</button></form></div></div>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 57, "</span></h1><label for=\"student-name\">Your name (shown to the class)</label> <input id=\"student-name\" name=\"name\" maxlength=\"24\" required autocomplete=\"nickname\" data-testid=\"student-name\"> <button type=\"submit\" class=\"button\" data-testid=\"student-join\">Join</button><p class=\"class-error\" role=\"alert\" data-name-error data-testid=\"name-error\"></p></form><div class=\"class-client\" data-client hidden data-testid=\"student-client\"><p class=\"class-me\">You are <strong data-me data-testid=\"student-me\"></strong> · <span data-rooms-line data-testid=\"student-rooms\">main room</span></p><p class=\"class-locked\" data-lock-line hidden data-testid=\"student-locked\">Your instructor has paused sending.</p><p class=\"class-status\" role=\"status\" data-student-status data-testid=\"student-status\"></p><section class=\"class-follow\" data-follow hidden aria-label=\"What your instructor is showing\" data-testid=\"student-follow\"><p>Your instructor is showing: <a data-follow-link href=\"/\"></a></p><div class=\"class-follow-content\" data-follow-content></div></section><ol class=\"class-messages\" data-messages aria-live=\"polite\" data-testid=\"student-messages\"></ol><form class=\"class-composer\" data-composer><label for=\"say-text\" class=\"visually-hidden\">Message</label> <input id=\"say-text\" name=\"text\" maxlength=\"500\" required autocomplete=\"off\" placeholder=\"Say something\" data-testid=\"say-text\"> <button type=\"submit\" class=\"button\" data-testid=\"say-send\">Send</button></form></div></div>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

@@ -292,3 +292,7 @@ func tocLevelClass(level int) string {
 type importMap struct {
 	Imports map[string]string `json:"imports"`
 }
+
+// urlParts splits a URL after each "/", so a long one wraps between its parts (never inside the
+// join code).
+func urlParts(u string) []string { return strings.SplitAfter(u, "/") }
