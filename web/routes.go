@@ -62,7 +62,7 @@ func (a *App) routeTable() []route {
 		{"GET /play/{id}/tap", a.play.HandleTap(), false},                  // what its hub sees (SSE)
 		{"POST /play/{id}/code", course(a.play.HandleCode()), false},       // run a student's JavaScript on its hub
 		{"POST /play/{id}/adapter", course(a.play.HandleAdapter()), false}, // the cluster demo's adapter switch
-		{"POST /play/{id}/fault", course(a.play.HandleFault()), false},   // break it on purpose (reconnection demo)
+		{"POST /play/{id}/fault", course(a.play.HandleFault()), false},     // break it on purpose (reconnection demo)
 		{"/play/{id}/socket.io/", course(a.play.HandleSocket()), socket},   // its hub
 
 		// Classroom (issue 7)
