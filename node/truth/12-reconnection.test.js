@@ -18,6 +18,16 @@ after(() => Promise.all(servers.map((s) => s.close())));
 
 const fast = { reconnection: true, reconnectionDelay: 10, randomizationFactor: 0 };
 
+// upgraded waits until the server runs the client's connection on WebSocket (it switches when it
+// reads the client's upgrade packet). The tests that close a connection from the server wait for
+// it, as in a running app: engine.io closes a long-polling transport with no pending request (as
+// during the upgrade) only at that transport's next request, with a 30 s fallback timer (its
+// closeTimeout) that no later close clears: it held Node open ~30 s after the last test.
+const upgraded = (srv, c) => {
+  const conn = serverSocket(srv.io, c).conn;
+  return conn.transport.name === "websocket" ? Promise.resolve() : once(conn, "upgrade");
+};
+
 test("heartbeat defaults: pingInterval 25000 ms, pingTimeout 20000 ms, sent in the handshake", async () => {
   const srv = await start();
   servers.push(srv);
@@ -42,6 +52,7 @@ for (const e of endings) {
     const srv = await start();
     servers.push(srv);
     const c = await srv.client("/", fast);
+    await upgraded(srv, c);
     const firstId = c.id;
     const gone = new Promise((resolve) => c.once("disconnect", (reason) => resolve({ reason, active: c.active })));
     e.end(serverSocket(srv.io, c), c);
@@ -161,6 +172,7 @@ test("emits while disconnected are buffered and all sent, in order, once the soc
   });
   servers.push(srv);
   const c = await srv.client("/", fast);
+  await upgraded(srv, c);
   c.io.reconnection(false); // hold the reconnection until the emits are made
   const gone = once(c, "disconnect");
   serverSocket(srv.io, c).conn.close(); // the server drops the connection: "transport close"
@@ -212,6 +224,7 @@ test("emptying socket.sendBuffer before the reconnect discards what was buffered
   });
   servers.push(srv);
   const c = await srv.client("/", fast);
+  await upgraded(srv, c);
   c.io.reconnection(false);
   const gone = once(c, "disconnect");
   serverSocket(srv.io, c).conn.close();

@@ -10,7 +10,9 @@
 //   - the names it uses without defining them (a browser sample's global io, a fragment's socket,
 //     an app's own save() or showJob()) are declared on its first line, from what the test gives:
 //     `const { io, socket } = globalThis.__sampleGiven[N];`, so line numbers stay the lesson's.
-// console is always given: what a sample logs is recorded and asserted.
+// console is always given: what a sample logs is recorded and asserted. A delay a sample asks
+// for (a reconnection backoff, an emit timeout, its own setTimeout) is asserted, not waited for: the
+// check holds the client's timers (holdTimers) or gives the sample a setTimeout that records.
 // A sample that cannot run is marked ```js sample=NAME fragment and needs a reason in FRAGMENTS.
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
@@ -68,9 +70,13 @@ export function jsFences(text, file) {
 }
 
 const samples = new Map();
+const unnamed = []; // reported by the last test, so that the named samples still run
 for (const f of readdirSync(lessonsDir).filter((f) => /\.md$/.test(f)).sort()) {
   for (const s of jsFences(readFileSync(join(lessonsDir, f), "utf8"), `lessons/${f}`)) {
-    if (!s.name) throw new Error(`${s.file}:${s.line - 1}: a js fence without sample=NAME (see docs/authoring.md)`);
+    if (!s.name) {
+      unnamed.push(`${s.file}:${s.line - 1}`);
+      continue;
+    }
     if (samples.has(s.name)) throw new Error(`${s.file}:${s.line - 1}: sample name ${s.name} is used twice`);
     samples.set(s.name, s);
   }
@@ -182,12 +188,15 @@ async function harness() {
 
 // check declares a test that runs the named samples.
 // A wrong sample usually means an event that never comes: the timeout turns that hang into a
-// failure (it bounds the test; nothing waits for it to pass).
+// failure (it bounds the test; nothing waits for it to pass), and the servers and clients are
+// closed then too, or they would keep Node running after the last test.
 function check(names, title, fn) {
-  test(`${names.join(" + ")}: ${title}`, { timeout: 20_000 }, async () => {
+  test(`${names.join(" + ")}: ${title}`, { timeout: 20_000 }, async (t) => {
     const h = await harness();
+    const stopped = new Promise((resolve, reject) => t.signal.addEventListener("abort", () => reject(t.signal.reason), { once: true }));
+    stopped.catch(() => {}); // only raced below
     try {
-      await fn(h);
+      await Promise.race([fn(h), stopped]);
     } finally {
       await h.close();
     }
@@ -679,6 +688,204 @@ check(["11-fetch-sockets"], "online answers with the names of the sockets fetchS
   assert.deepEqual(names.sort(), ["Ada", "Grace"]);
 });
 
+// ---------------------------------------------------------------- lesson 12
+// upgraded waits until the server runs the client's connection on WebSocket. A check that closes
+// a connection from the server waits for it: engine.io closes a long-polling transport with no
+// pending request (as during the upgrade) only at its next request, or after a 30 s timer that
+// would hold Node open (see truth/12-reconnection.test.js).
+const upgraded = (io, c) => {
+  const conn = serverSocket(io, c).conn;
+  return conn.transport.name === "websocket" ? Promise.resolve() : once(conn, "upgrade");
+};
+
+// holdTimers takes over the timers of a client's Manager (socket.io): socket.io-client asks it,
+// through socket.io.setTimeoutFn, for every reconnection delay, connect timeout and emit timeout.
+// The check sees each delay the client chose and runs the timer when it decides: a sample's 1 s
+// backoff or 2 s emit timeout is asserted without waiting for it. Timers made before stay real.
+function holdTimers(manager) {
+  const held = [];
+  const added = new EventEmitter();
+  const clear = manager.clearTimeoutFn;
+  manager.setTimeoutFn = (fn, ms) => {
+    const t = { fn, ms, fired: false, cleared: false, unref() {} };
+    held.push(t);
+    added.emit("timer");
+    return t;
+  };
+  manager.clearTimeoutFn = (t) => (held.includes(t) ? (t.cleared = true) : clear(t));
+  return {
+    // next resolves with the first pending timer that matches pred, once the client has set it.
+    async next(pred = () => true) {
+      for (;;) {
+        const t = held.find((t) => !t.fired && !t.cleared && pred(t));
+        if (t) return t;
+        await once(added, "timer");
+      }
+    },
+    fire(t) {
+      t.fired = true;
+      t.fn();
+    },
+  };
+}
+
+// banners records what a sample's showBanner(text) shows; until(n) waits for the n-th.
+function bannerBoard() {
+  const shown = [];
+  const ev = new EventEmitter();
+  return {
+    shown,
+    showBanner: (text) => ev.emit("banner", shown.push(text)),
+    until: (n) => (shown.length >= n ? Promise.resolve() : new Promise((resolve) => ev.on("banner", () => shown.length >= n && resolve()))),
+  };
+}
+
+const fastReconnect = { reconnection: true, reconnectionDelay: 10, randomizationFactor: 0 };
+
+check(["12-disconnect-banner"], "an accident shows Reconnecting… and the client comes back; a kick or our own disconnect() is final", async (h) => {
+  const srv = await h.server();
+  const socket = h.socket("/", fastReconnect);
+  const board = bannerBoard();
+  await h.run("12-disconnect-banner", { socket, showBanner: board.showBanner });
+  await connected(socket);
+  await upgraded(srv.io, socket);
+  const back = once(socket, "connect");
+  serverSocket(srv.io, socket).conn.close(); // the connection drops: "transport close"
+  await back; // by itself
+  assert.deepEqual(board.shown, ["Connection lost. Reconnecting…"]);
+  serverSocket(srv.io, socket).disconnect(); // the server kicks it
+  await board.until(2);
+  assert.equal(board.shown[1], "Disconnected (io server disconnect).");
+  assert.equal(socket.active, false);
+  assert.equal(socket.io._reconnecting, false, "no attempt is scheduled");
+  socket.connect(); // only our own call brings it back
+  await connected(socket);
+  socket.disconnect();
+  assert.deepEqual(board.shown.slice(2), ["Disconnected (io client disconnect)."]);
+  assert.equal(socket.active, false);
+});
+
+check(["12-backoff"], "the waits are about 1 s, 2 s, 4 s, then capped at 5 s; the manager logs each attempt and the return", async (h) => {
+  const http = h.httpServer();
+  const io = new SampleServer(http);
+  await h.listening();
+  const { port } = http.address();
+  await h.run("12-backoff", page);
+  const socket = h.ctx.clients[0];
+  await connected(socket);
+  await upgraded(io, socket);
+  const timers = holdTimers(socket.io);
+  // An outage: the server stops listening and its connection drops; attempts 1 to 3 are refused.
+  http.close();
+  serverSocket(io, socket).conn.close();
+  const waits = [];
+  for (let n = 1; n <= 4; n++) {
+    const t = await timers.next((t) => t.ms !== socket.io.timeout()); // not an attempt's connect timeout (20 s)
+    waits.push(t.ms);
+    if (n === 4) {
+      http.listen(port, "127.0.0.1"); // the server is back before the 4th attempt
+      await once(http, "listening");
+    }
+    timers.fire(t);
+    await h.log.until(([what, k]) => what === "attempt" && k === n);
+  }
+  await h.log.until(([what]) => what === "back after");
+  assert.deepEqual(h.log.lines, [["attempt", 1], ["attempt", 2], ["attempt", 3], ["attempt", 4], ["back after", 4, "attempts"]]);
+  // 1000 · 2^(n-1) moved by up to ±50%, capped at 5000 (no "gave up": reconnectionAttempts is Infinity).
+  const bounds = [[500, 1500], [1000, 3000], [2000, 5000], [4000, 5000]];
+  waits.forEach((ms, i) => assert.ok(ms >= bounds[i][0] && ms <= bounds[i][1], `wait ${i + 1}: ${ms} ms, not within ${bounds[i]}`));
+});
+
+check(["12-heartbeat-options"], "pingInterval 25000 and pingTimeout 20000 reach the client in the handshake", async (h) => {
+  const httpServer = h.httpServer();
+  await h.run("12-heartbeat-options", { httpServer, Server: SampleServer }); // Server: imported by the app's own setup
+  const io = await h.listening();
+  assert.equal(io.engine.opts.pingInterval, 25000);
+  assert.equal(io.engine.opts.pingTimeout, 20000);
+  const c = await h.client();
+  assert.equal(c.io.engine._pingInterval, 25000);
+  assert.equal(c.io.engine._pingTimeout, 20000);
+});
+
+// deadPort is a port on 127.0.0.1 that nobody listens on.
+async function deadPort() {
+  const probe = createServer().listen(0, "127.0.0.1");
+  await once(probe, "listening");
+  const { port } = probe.address();
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
+check(["12-maintenance"], "refused: err.message and err.data arrive, no retry but the page's own in 30 s; unreachable: retrying", async (h) => {
+  // The sample's setTimeout is given: the check sees the 30 s and runs it at once.
+  const later = [];
+  const scheduled = new EventEmitter();
+  const setTimeout = (fn, ms) => scheduled.emit("timer", later.push({ fn, ms }));
+  const srv = await h.server();
+  const socket = h.socket("/", { ...fastReconnect, autoConnect: false });
+  const refused = bannerBoard();
+  await h.run("12-maintenance", { io: srv.io, maintenance: true, socket, showBanner: refused.showBanner, setTimeout });
+  socket.connect();
+  await once(scheduled, "timer");
+  assert.deepEqual(refused.shown, ["Refused: maintenance"]);
+  assert.equal(socket.active, false);
+  assert.equal(socket.io.backoff.attempts, 0, "the client does not retry by itself");
+  assert.equal(later[0].ms, 30_000, "err.data.retryIn from the server");
+  later[0].fn(); // 30 s later: connect() again, refused again while the maintenance lasts
+  await once(scheduled, "timer");
+  assert.deepEqual(refused.shown, ["Refused: maintenance", "Refused: maintenance"]);
+  assert.equal(srv.io.of("/").sockets.size, 0);
+
+  const open = await h.server(); // no maintenance: in at once, no banner
+  const welcome = h.socket("/", { autoConnect: false });
+  const none = bannerBoard();
+  await h.run("12-maintenance", { io: open.io, maintenance: false, socket: welcome, showBanner: none.showBanner, setTimeout });
+  welcome.connect();
+  await connected(welcome);
+  assert.deepEqual(none.shown, []);
+
+  const lost = ioc(`http://127.0.0.1:${await deadPort()}`, { forceNew: true, autoConnect: false, reconnectionAttempts: 2, reconnectionDelay: 10, randomizationFactor: 0 });
+  h.ctx.clients.push(lost);
+  const unreachable = bannerBoard();
+  await h.run("12-maintenance", { io: open.io, maintenance: true, socket: lost, showBanner: unreachable.showBanner, setTimeout });
+  const failed = new Promise((resolve) => lost.io.on("reconnect_failed", resolve)); // (once() would reject on the manager's "error")
+  lost.connect();
+  await failed;
+  assert.deepEqual(unreachable.shown, Array(3).fill("Server unreachable, retrying…"), "the first try and two retries");
+  assert.equal(later.length, 2, "nothing scheduled by the page: the backoff does the retrying");
+});
+
+check(["12-offline-emits"], "offline: no emit if not connected, the buffer emptied on reconnect_attempt, a timed-out emit never sent", async (h) => {
+  const srv = await h.server();
+  const got = [];
+  srv.io.on("connection", (s) => {
+    s.onAny((ev) => got.push(ev));
+    s.on("marker", (ack) => ack());
+  });
+  const socket = await h.client("/", { reconnection: true });
+  await upgraded(srv.io, socket);
+  const timers = holdTimers(socket.io);
+  const gone = once(socket, "disconnect");
+  serverSocket(srv.io, socket).conn.close();
+  await gone;
+  const reconnect = await timers.next(); // the backoff before attempt 1, held
+  await h.run("12-offline-emits", { socket, pos: { x: 1, y: 2 } });
+  // 1. skipped (offline); 3. buffered, with its 2000 ms timeout.
+  assert.deepEqual(socket.sendBuffer.map((p) => p.data), [["cursor", { x: 1, y: 2 }]]);
+  const timeout = await timers.next((t) => t !== reconnect);
+  assert.equal(timeout.ms, 2000);
+  timers.fire(timeout);
+  assert.deepEqual(socket.sendBuffer, [], "3. its timeout fired: it left the buffer");
+  socket.emit("cursor", { x: 3, y: 4 }); // the app's own emit, made offline
+  assert.equal(socket.sendBuffer.length, 1);
+  const back = once(socket, "connect");
+  timers.fire(reconnect); // reconnect_attempt: 2. empties the buffer
+  assert.deepEqual(socket.sendBuffer, []);
+  await back;
+  await socket.emitWithAck("marker");
+  assert.deepEqual(got, ["marker"], "no stale cursor reached the server");
+});
+
 // ---------------------------------------------------------------- lesson 14
 check(["14-client"], "a Node client with the server's path connects, logs its id and what it receives", async (h) => {
   const path = "/play/k3x9q/socket.io/";
@@ -708,6 +915,7 @@ check(["14-server"], "its own server, on the default path: a welcome by name, an
 
 // ---------------------------------------------------------------- the whole set
 test("every sample ran or is a fragment with a reason", () => {
+  assert.deepEqual(unnamed, [], "js fences without sample=NAME (see docs/authoring.md)");
   const fragments = [...samples.values()].filter((s) => s.fragment).map((s) => s.name).sort();
   assert.deepEqual(fragments, Object.keys(FRAGMENTS).sort(), "fragments marked in the lessons = FRAGMENTS");
   const notRun = [...samples.values()].filter((s) => !s.fragment && !ran.has(s.name)).map((s) => `${s.file}:${s.line - 1} ${s.name}`);
