@@ -590,7 +590,7 @@ func TestDemosBrowser(t *testing.T) {
 			b.t = t
 			b.js(0, col("C", "[data-testid=client-toggle]")+".click()")
 			b.waitFor("C gone", `![...document.querySelectorAll("[data-member=C]")].length`)
-			rows := evalJS[[]string](t, b, `[...document.querySelectorAll("section.demo")[0].querySelectorAll("[data-testid=log-row]")].filter(r => r.children[4].textContent === "C" && (r.dataset.kind === "leave" || r.dataset.kind === "disconnect")).map(r => r.dataset.kind + " " + r.children[3].textContent + " " + r.children[2].textContent)`)
+			rows := evalJS[[]string](t, b, `[...document.querySelectorAll("section.demo")[0].querySelectorAll("[data-testid=log-row]")].filter(r => r.children[3].textContent === "C" && (r.dataset.kind === "leave" || r.dataset.kind === "disconnect")).map(r => r.dataset.kind + " " + r.children[5].textContent + " " + r.children[1].textContent)`)
 			// The log lists the newest row first: the disconnect, after a leave for each room.
 			if len(rows) < 2 || rows[0] != "disconnect — disconnect (client namespace disconnect)" || !slices.Contains(rows[1:], "leave room-2 leave") {
 				t.Errorf("log rows for C: %q, want a leave of room-2, then the disconnect", rows)

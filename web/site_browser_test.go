@@ -104,6 +104,9 @@ func TestBrowserLessonFlow(t *testing.T) {
 		t.Errorf("no explanation shown after checking the quiz")
 	}
 	e2eScreenshot(t, ctx, "lesson-quiz-answered")
+	if got := browsertest.Eval[string](t, ctx, `document.querySelector("[data-done-status]").textContent`); got != "To finish this lesson: pass the exercise." {
+		t.Errorf("done status with the quiz right: %q, want the exercise still to do", got)
+	}
 
 	// Next lesson by its link, then reload it.
 	browsertest.Do(t, ctx, "follow the next link", chromedp.Click(chromedp.CSS(`a[rel=next]`)))
@@ -114,11 +117,12 @@ func TestBrowserLessonFlow(t *testing.T) {
 		t.Errorf("after reload the title is %q, want %q", got, second.Title)
 	}
 
-	// Home: the first lesson is done, the second started, and "resume" points at the second.
+	// Home: the first lesson is started (its quiz is right, its exercise still to pass: done
+	// means both), the second started, and "resume" points at the second.
 	browsertest.Do(t, ctx, "open home", chromedp.Navigate(srv.URL+"/"))
 	e2eWait(t, ctx, `document.querySelector("[data-progress='`+first.Slug+`']").dataset.state !== "none"`)
-	if got := browsertest.Eval[string](t, ctx, `document.querySelector("[data-progress='`+first.Slug+`']").dataset.state`); got != "done" {
-		t.Errorf("first lesson progress = %q, want done", got)
+	if got := browsertest.Eval[string](t, ctx, `document.querySelector("[data-progress='`+first.Slug+`']").dataset.state`); got != "visited" {
+		t.Errorf("first lesson progress = %q, want visited (its exercise is not passed)", got)
 	}
 	if got := browsertest.Eval[string](t, ctx, `document.querySelector("[data-progress='`+second.Slug+`']").dataset.state`); got != "visited" {
 		t.Errorf("second lesson progress = %q, want visited", got)
@@ -126,8 +130,8 @@ func TestBrowserLessonFlow(t *testing.T) {
 	if got := browsertest.Eval[string](t, ctx, `new URL(document.querySelector("[data-resume]").href).pathname`); got != "/lessons/"+second.Slug {
 		t.Errorf("resume link = %q, want /lessons/%s", got, second.Slug)
 	}
-	if text := browsertest.Eval[string](t, ctx, `document.querySelector("[data-progress='`+first.Slug+`']").textContent`); !strings.Contains(text, "Done") {
-		t.Errorf("progress mark %q does not say Done in text", text)
+	if text := browsertest.Eval[string](t, ctx, `document.querySelector("[data-progress='`+first.Slug+`']").textContent`); !strings.Contains(text, "Started") {
+		t.Errorf("progress mark %q does not say Started in text", text)
 	}
 	e2eScreenshot(t, ctx, "home-progress")
 

@@ -96,7 +96,7 @@ function start(root) {
         const where = w.rooms && w.rooms.length ? w.rooms.join(", ") : "the main room";
         status.textContent = `The server restarted: you are back in the class, in ${where}.`;
         status.classList.add("class-restart");
-      } else if (w.rejoined) {
+      } else if (w.rejoined && !status.classList.contains("class-restart")) {
         // A reload or a dropped network: the same device is back within the name's hold.
         const where = w.rooms && w.rooms.length ? w.rooms.join(", ") : "the main room";
         status.textContent = `Reconnected: you are back in the class, in ${where}.`;
