@@ -18,7 +18,8 @@ import (
 // (fault.go) makes the clients reconnect, which is where a token that was fixed at the start
 // has expired and one fetched by an auth function has not.
 var authenticationKind = &Kind{
-	Name: "authentication", Setup: setupAuthentication, JS: authenticationJS,
+	Name:  "authentication",
+	Title: "Tokens in the handshake", Setup: setupAuthentication, JS: authenticationJS,
 	Show: []string{"authentication", "token", "common"}, Faults: true,
 }
 

@@ -15,7 +15,8 @@ import (
 // that drops out; after maxAttempts deliveries it is a dead letter). Workers are the clients
 // whose CONNECT payload says {worker: true}; they compete for the queue's messages.
 var brokerKind = &Kind{
-	Name: "broker", Setup: setupBroker, JS: brokerJS, Show: []string{"broker", "common"},
+	Name:  "broker",
+	Title: "Pub/sub and a work queue", Setup: setupBroker, JS: brokerJS, Show: []string{"broker", "common"},
 	NewState: func() any { return &brokerState{inflight: map[int]inflight{}, workers: map[*socketio.Socket]bool{}} },
 	StateLocked: func(st any, out map[string]any) {
 		b := st.(*brokerState)

@@ -21,7 +21,8 @@ import (
 // with @socket.io/redis-adapter (redisadapter) on one broker, or back in memory, and a PSUBSCRIBE
 // monitor on the broker shows every message the servers publish on the tap ("broker" messages).
 var clusterKind = &Kind{
-	Name: "cluster", Setup: setupCluster, JS: clusterJS, Show: []string{"cluster", "common"},
+	Name:  "cluster",
+	Title: "Three servers, one broker", Setup: setupCluster, JS: clusterJS, Show: []string{"cluster", "common"},
 	Servers:  clusterServers,
 	NewState: func() any { return &clusterState{} },
 	StateLocked: func(st any, out map[string]any) {

@@ -11,7 +11,8 @@ import (
 // meets without the program's doing (the server down for a while, a heartbeat that stops) are
 // the instance's faults (fault.go), not part of the program.
 var reconnectionKind = &Kind{
-	Name: "reconnection", Setup: setupReconnection, JS: reconnectionJS, Show: []string{"reconnection", "common"},
+	Name:  "reconnection",
+	Title: "Reconnection and errors", Setup: setupReconnection, JS: reconnectionJS, Show: []string{"reconnection", "common"},
 	PingInterval: 2 * time.Second, PingTimeout: 2 * time.Second, Faults: true,
 }
 
