@@ -852,9 +852,12 @@ check(["13-auth-object", "13-refresh"], "after token expired the handler sets so
   assert.equal(guard.tokens.at(-1), fresh[0], "the new token went in the handshake");
   assert.deepEqual(serverSocket(srv.io, grace).data.user, { name: "Grace" });
 
-  const mallory = h.socket("/", { auth: { token: forge(fresh[0], { sub: "admin", exp: guard.now() + 20 }) } });
+  const forged = forge(fresh[0], { sub: "admin", exp: guard.now() + 20 });
+  const mallory = h.socket("/", { autoConnect: false, auth: { token: forged } }); // its handler first, as on a page
   await h.run("13-refresh", { socket: mallory, fetchNewToken });
-  const [refused] = await once(mallory, "connect_error");
+  const refusal = once(mallory, "connect_error");
+  mallory.connect();
+  const [refused] = await refusal;
   assert.equal(refused.message, "invalid token");
   assert.equal(fresh.length, 1, "no new token for another refusal");
   assert.equal(mallory.active, false, "it stays offline");
