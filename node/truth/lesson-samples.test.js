@@ -10,11 +10,11 @@
 //   - the names it uses without defining them (a browser sample's global io, a fragment's socket,
 //     an app's own save() or showJob()) are declared on its first line, from what the test gives:
 //     `const { io, socket } = globalThis.__sampleGiven[N];`, so line numbers stay the lesson's.
+// console is always given: what a sample logs is recorded and asserted.
+// A sample that cannot run is marked ```js sample=NAME fragment and needs a reason in FRAGMENTS.
 // A Node built-in that needs no stand-in (node:crypto) is imported as it is. A check that needs a
 // function the sample defines asks for it by name: run(name, given, ["verifyToken"]) appends
 // `export { verifyToken };` after the sample's last line and returns the module's exports.
-// console is always given: what a sample logs is recorded and asserted.
-// A sample that cannot run is marked ```js sample=NAME fragment and needs a reason in FRAGMENTS.
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { EventEmitter, once } from "node:events";
@@ -71,15 +71,16 @@ export function jsFences(text, file) {
   return out;
 }
 
-// An unnamed or twice-named fence fails the last test, "every sample ran…", and not the loading of
-// this file: one lesson's unnamed fence does not stop every other lesson's checks.
 const samples = new Map();
-const misnamed = [];
+const unnamed = []; // reported by the last test, so that the named samples still run
 for (const f of readdirSync(lessonsDir).filter((f) => /\.md$/.test(f)).sort()) {
   for (const s of jsFences(readFileSync(join(lessonsDir, f), "utf8"), `lessons/${f}`)) {
-    if (!s.name) misnamed.push(`${s.file}:${s.line - 1}: a js fence without sample=NAME (see docs/authoring.md)`);
-    else if (samples.has(s.name)) misnamed.push(`${s.file}:${s.line - 1}: sample name ${s.name} is used twice`);
-    else samples.set(s.name, s);
+    if (!s.name) {
+      unnamed.push(`${s.file}:${s.line - 1}`);
+      continue;
+    }
+    if (samples.has(s.name)) throw new Error(`${s.file}:${s.line - 1}: sample name ${s.name} is used twice`);
+    samples.set(s.name, s);
   }
 }
 
@@ -961,7 +962,7 @@ check(["14-server"], "its own server, on the default path: a welcome by name, an
 
 // ---------------------------------------------------------------- the whole set
 test("every sample ran or is a fragment with a reason", () => {
-  assert.deepEqual(misnamed, [], "every js fence has a name of its own");
+  assert.deepEqual(unnamed, [], "js fences without sample=NAME (see docs/authoring.md)");
   const fragments = [...samples.values()].filter((s) => s.fragment).map((s) => s.name).sort();
   assert.deepEqual(fragments, Object.keys(FRAGMENTS).sort(), "fragments marked in the lessons = FRAGMENTS");
   const notRun = [...samples.values()].filter((s) => !s.fragment && !ran.has(s.name)).map((s) => `${s.file}:${s.line - 1} ${s.name}`);
