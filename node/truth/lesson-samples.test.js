@@ -701,7 +701,7 @@ function signToken(claims, secret = authSecret) {
 const forge = (token, claims) => [token.split(".")[0], b64url(claims), token.split(".")[2]].join(".");
 const unixNow = () => Math.floor(Date.now() / 1000);
 
-// verifyToken runs the lesson's own 13-verify, with TOKEN_SECRET in its environment.
+// lessonVerify runs the lesson's own 13-verify, with TOKEN_SECRET in its environment, and returns its verifyToken.
 async function lessonVerify(h) {
   const given = { process: { env: { TOKEN_SECRET: authSecret } } };
   return (await h.run("13-verify", given, ["verifyToken"])).verifyToken;
