@@ -14,10 +14,14 @@
 // for (a reconnection backoff, an emit timeout, its own setTimeout) is asserted, not waited for: the
 // check holds the client's timers (holdTimers) or gives the sample a setTimeout that records.
 // A sample that cannot run is marked ```js sample=NAME fragment and needs a reason in FRAGMENTS.
+// A Node built-in that needs no stand-in (node:crypto) is imported as it is. A check that needs a
+// function the sample defines asks for it by name: run(name, given, ["verifyToken"]) appends
+// `export { verifyToken };` after the sample's last line and returns the module's exports.
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { EventEmitter, once } from "node:events";
 import { createServer } from "node:http";
+import { createHmac } from "node:crypto";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -88,6 +92,7 @@ const shims = {
   "socket.io": pathToFileURL(join(here, "samples", "server.js")).href,
   "socket.io-client": pathToFileURL(join(here, "samples", "client.js")).href,
   "node:http": pathToFileURL(join(here, "samples", "http.js")).href,
+  "node:crypto": "node:crypto", // a built-in the samples use as it is
 };
 const ran = new Set();
 let seq = 0;
@@ -155,7 +160,7 @@ async function harness() {
       mine.push(c);
       return c;
     },
-    async run(name, given = {}) {
+    async run(name, given = {}, exported = []) {
       const s = samples.get(name);
       assert.ok(s, `no sample named ${name}`);
       assert.ok(!s.fragment, `${name} is marked fragment`);
@@ -167,10 +172,11 @@ async function harness() {
         return `${kw}"${shims[spec]}"`;
       });
       const file = join(tmp, `${name}-${id}.mjs`);
-      writeFileSync(file, `const { ${names} } = globalThis.__sampleGiven[${id}]; ` + code);
+      const exports = exported.length ? `\nexport { ${exported.join(", ")} };\n` : "";
+      writeFileSync(file, `const { ${names} } = globalThis.__sampleGiven[${id}]; ` + code + exports);
       ran.add(name);
       try {
-        await import(pathToFileURL(file).href);
+        return await import(pathToFileURL(file).href);
       } catch (err) {
         err.message = `${s.file} sample ${name}: ${err.message}`;
         throw err;
@@ -884,6 +890,250 @@ check(["12-offline-emits"], "offline: no emit if not connected, the buffer empti
   await back;
   await socket.emitWithAck("marker");
   assert.deepEqual(got, ["marker"], "no stale cursor reached the server");
+});
+
+// ---------------------------------------------------------------- lesson 13
+// Tokens signed as the lesson's JWT: base64url header and claims, HMAC-SHA256 with the secret.
+const authSecret = "lesson 13 secret";
+const b64url = (v) => Buffer.from(JSON.stringify(v)).toString("base64url");
+function signToken(claims, secret = authSecret) {
+  const data = b64url({ alg: "HS256", typ: "JWT" }) + "." + b64url(claims);
+  return data + "." + createHmac("sha256", secret).update(data).digest("base64url");
+}
+// A token with someone else's claims under a real token's signature, as the demo's forge button makes.
+const forge = (token, claims) => [token.split(".")[0], b64url(claims), token.split(".")[2]].join(".");
+const unixNow = () => Math.floor(Date.now() / 1000);
+
+// lessonVerify runs the lesson's own 13-verify, with TOKEN_SECRET in its environment, and returns its verifyToken.
+async function lessonVerify(h) {
+  const given = { process: { env: { TOKEN_SECRET: authSecret } } };
+  return (await h.run("13-verify", given, ["verifyToken"])).verifyToken;
+}
+
+// expiryGuard is the demo's middleware for the client samples: a clock the check moves forward
+// instead of waiting, "token expired" with err.data {expiredAt}, and every token it was shown.
+function expiryGuard(io) {
+  const guard = { skew: 0, tokens: [], now: () => unixNow() + guard.skew };
+  io.use((socket, next) => {
+    const token = socket.handshake.auth.token;
+    guard.tokens.push(token);
+    const [head, claims, sig] = String(token ?? "").split(".");
+    const want = sig && createHmac("sha256", authSecret).update(head + "." + claims).digest("base64url");
+    if (!sig || sig !== want) return next(new Error("invalid token"));
+    const { sub, exp } = JSON.parse(Buffer.from(claims, "base64url").toString());
+    if (guard.now() >= exp) return next(Object.assign(new Error("token expired"), { data: { expiredAt: exp } }));
+    socket.data.user = { name: sub };
+    next();
+  });
+  return guard;
+}
+
+// quickRetries shortens a sample's client's reconnection delay (1 s ± 50% by default) with
+// socket.io-client's own setters, so a check does not wait seconds; the sample is unchanged.
+function quickRetries(socket) {
+  socket.io.reconnectionDelay(10);
+  socket.io.randomizationFactor(0);
+  return socket;
+}
+
+// dropped closes a client's connection from the client's side, as a lost network would: the
+// client reconnects by itself (its "disconnect" reason is not "io client disconnect").
+function dropped(socket) {
+  const gone = once(socket, "disconnect");
+  socket.io.engine.close();
+  return gone;
+}
+
+// twoSides is the io of a block that holds both programs, the page's and the server's: called, it
+// is the page's global io(); its properties (use, on, emit) are the server's.
+const twoSides = (server) =>
+  new Proxy(browserIo, { get: (_, key) => (typeof server[key] === "function" ? server[key].bind(server) : server[key]) });
+
+check(["13-verify"], "a token signed with the secret gives its user; forged, expired, missing or re-signed ones give null", async (h) => {
+  const verifyToken = await lessonVerify(h);
+  const exp = unixNow() + 60;
+  const ada = signToken({ sub: "Ada", exp });
+  assert.deepEqual(verifyToken(ada), { name: "Ada", exp });
+  assert.equal(verifyToken(forge(ada, { sub: "admin", exp })), null, "claims changed, signature kept");
+  assert.equal(verifyToken(signToken({ sub: "Ada", exp: unixNow() - 1 })), null, "expired");
+  assert.equal(verifyToken(signToken({ sub: "admin", exp }, "a guessed secret")), null, "signed with another secret");
+  assert.equal(verifyToken(ada.slice(0, -4)), null, "a shorter signature: refused, timingSafeEqual never throws");
+  for (const t of [undefined, null, "", "not a token", ada.split(".").slice(0, 2).join(".")]) {
+    assert.equal(verifyToken(t), null, `token ${t}`);
+  }
+});
+
+check(["13-verify", "13-handshake"], "a valid token is let in with socket.data.user set; a chat message carries the server's name; bad tokens get invalid token", async (h) => {
+  const srv = await h.server();
+  const verifyToken = await lessonVerify(h);
+  const exp = unixNow() + 60;
+  const token = signToken({ sub: "Ada", exp });
+  await h.run("13-handshake", { io: twoSides(srv.io), token, verifyToken });
+  const ada = h.ctx.clients[0];
+  await connected(ada);
+  assert.deepEqual(serverSocket(srv.io, ada).data.user, { name: "Ada", exp });
+  const grace = await h.client("/", { auth: { token: signToken({ sub: "Grace", exp }) } });
+  const got = Promise.all([once(ada, "chat message"), once(grace, "chat message")]);
+  grace.emit("chat message", "I am Ada");
+  assert.deepEqual(await got, [[{ from: "Grace", text: "I am Ada" }], [{ from: "Grace", text: "I am Ada" }]]);
+  for (const opts of [
+    { auth: { token: forge(token, { sub: "admin", exp }) } },
+    { auth: {} },
+    { query: { token } }, // in the URL, not in auth: the middleware never sees it
+  ]) {
+    const err = await h.client("/", opts).then(() => null, (e) => e);
+    assert.equal(err?.message, "invalid token", JSON.stringify(opts));
+  }
+  assert.equal(srv.io.of("/").sockets.size, 2, "only Ada and Grace have a socket on the server");
+});
+
+check(["13-auth-object"], "the same object is sent again on reconnection: an expired token is refused with token expired and err.data, and the client stays offline", async (h) => {
+  const srv = await h.server();
+  const guard = expiryGuard(srv.io);
+  const exp = unixNow() + 20;
+  const token = signToken({ sub: "Grace", exp });
+  await h.run("13-auth-object", { ...page, token });
+  const grace = quickRetries(h.ctx.clients[0]);
+  await connected(grace);
+  guard.skew += 60; // a minute later: the token expired while she was connected, and nothing happened
+  assert.equal(grace.connected, true);
+  await dropped(grace);
+  const [err] = await once(grace, "connect_error");
+  assert.equal(err.message, "token expired");
+  assert.deepEqual(err.data, { expiredAt: exp });
+  assert.equal(grace.active, false, "a refusal ends the retries");
+  assert.equal(grace.connected, false);
+  assert.deepEqual(guard.tokens, [token, token], "the reconnection sent the same token");
+});
+
+// tokenServer is the page's origin: GET /token issues a fresh token (a real app: after checking the
+// session cookie), and socket.io with the expiry guard on the same HTTP server.
+async function tokenServer(h, ttl) {
+  const issued = [];
+  const http = createServer((req, res) => {
+    if (req.url !== "/token") return res.writeHead(404).end();
+    const token = signToken({ sub: "Ada", exp: guard.now() + ttl, n: issued.length + 1 });
+    issued.push(token);
+    res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ token }));
+  });
+  h.ctx.https.push(http);
+  const io = new SampleServer(http);
+  const guard = expiryGuard(io);
+  await h.listening();
+  return { io, guard, issued };
+}
+
+check(["13-auth-function"], "auth as a function fetches a token before every attempt: after its token expired, the reconnection gets in with a fresh one", async (h) => {
+  const { io, guard, issued } = await tokenServer(h, 20);
+  const pageFetch = (path, init) => fetch(new URL(path, h.ctx.url), init); // a page's fetch resolves against its origin
+  await h.run("13-auth-function", { ...page, fetch: pageFetch });
+  const ada = quickRetries(h.ctx.clients[0]);
+  await connected(ada);
+  guard.skew += 60; // her first token has expired
+  await dropped(ada);
+  await once(ada, "connect");
+  assert.equal(issued.length, 2, "one fetch per connection attempt");
+  assert.deepEqual(guard.tokens, issued, "each attempt sent the token it had just fetched");
+  assert.deepEqual(serverSocket(io, ada).data.user, { name: "Ada" });
+});
+
+check(["13-auth-object", "13-refresh"], "after token expired the handler sets socket.auth to a new token and connects again; another refusal is left alone", async (h) => {
+  const srv = await h.server();
+  const guard = expiryGuard(srv.io);
+  await h.run("13-auth-object", { ...page, token: signToken({ sub: "Grace", exp: unixNow() + 20 }) });
+  const grace = quickRetries(h.ctx.clients[0]);
+  await connected(grace);
+  const fresh = [];
+  const fetchNewToken = async () => fresh[fresh.push(signToken({ sub: "Grace", exp: guard.now() + 20 })) - 1];
+  await h.run("13-refresh", { socket: grace, fetchNewToken });
+  guard.skew += 60;
+  await dropped(grace);
+  const [err] = await once(grace, "connect_error");
+  assert.equal(err.message, "token expired");
+  await once(grace, "connect");
+  assert.equal(fresh.length, 1);
+  assert.deepEqual(grace.auth, { token: fresh[0] });
+  assert.equal(guard.tokens.at(-1), fresh[0], "the new token went in the handshake");
+  assert.deepEqual(serverSocket(srv.io, grace).data.user, { name: "Grace" });
+
+  const forged = forge(fresh[0], { sub: "admin", exp: guard.now() + 20 });
+  const mallory = h.socket("/", { autoConnect: false, auth: { token: forged } }); // its handler first, as on a page
+  await h.run("13-refresh", { socket: mallory, fetchNewToken });
+  const refusal = once(mallory, "connect_error");
+  mallory.connect();
+  const [refused] = await refusal;
+  assert.equal(refused.message, "invalid token");
+  assert.equal(fresh.length, 1, "no new token for another refusal");
+  assert.equal(mallory.active, false, "it stays offline");
+});
+
+check(["13-cors-server"], "an allowed Origin gets Access-Control-Allow-Origin and -Credentials; another Origin no Access-Control-Allow-Origin", async (h) => {
+  const httpServer = h.httpServer();
+  await h.run("13-cors-server", { httpServer, Server: SampleServer }); // Server: imported by a real server file
+  await h.listening();
+  const url = `${h.ctx.url}/socket.io/?EIO=4&transport=polling`;
+  const ok = await fetch(url, { headers: { Origin: "https://app.example" } });
+  await ok.text();
+  assert.equal(ok.status, 200);
+  assert.equal(ok.headers.get("access-control-allow-origin"), "https://app.example");
+  assert.equal(ok.headers.get("access-control-allow-credentials"), "true");
+  const other = await fetch(url, { headers: { Origin: "https://evil.example" } });
+  await other.text();
+  assert.equal(other.headers.get("access-control-allow-origin"), null, "no Access-Control-Allow-Origin: the browser hides the answer");
+  // (the cors package still sends Access-Control-Allow-Credentials: true; without -Origin it lets nothing through)
+  assert.equal(other.headers.get("access-control-allow-credentials"), "true");
+});
+
+check(["13-cors-server", "13-cors-client"], "with withCredentials the client sends back the cookie the server set; without it, it does not", async (h) => {
+  // In Node, socket.io-client keeps a cookie jar only with withCredentials: true; a browser uses its own.
+  const httpServer = h.httpServer();
+  await h.run("13-cors-server", { httpServer, Server: SampleServer });
+  const io = await h.listening();
+  io.engine.on("initial_headers", (headers) => (headers["set-cookie"] = ["session=s-ada; Path=/; HttpOnly"]));
+  const cookies = new Map(); // engine.io session id -> the cookie headers of its later requests
+  const note = (req) => {
+    const sid = new URL(req.url, "http://x").searchParams.get("sid");
+    if (sid) cookies.set(sid, [...(cookies.get(sid) ?? []), req.headers.cookie]);
+  };
+  httpServer.prependListener("request", note);
+  httpServer.prependListener("upgrade", note);
+  await h.run("13-cors-client", page);
+  const withCredentials = h.ctx.clients[0];
+  await connected(withCredentials);
+  const without = await h.client("/"); // a test client, no withCredentials
+  const sent = [];
+  for (const c of [withCredentials, without]) {
+    const conn = serverSocket(io, c).conn;
+    if (conn.transport.name !== "websocket") await once(conn, "upgrade"); // its requests after the handshake are in
+    sent.push(cookies.get(conn.id) ?? []);
+  }
+  assert.ok(sent[0].length > 0 && sent[0].every((c) => c === "session=s-ada"), `with: ${sent[0]}`);
+  assert.ok(sent[1].length > 0 && sent[1].every((c) => c === undefined), `without: ${sent[1]}`);
+});
+
+check(["13-recovery"], "a revoked user whose connection only dropped is recovered without the middleware; a new connection is refused", async (h) => {
+  const httpServer = h.httpServer();
+  await h.run("13-recovery", { httpServer, Server: SampleServer });
+  const io = await h.listening();
+  assert.deepEqual(io.opts.connectionStateRecovery, { maxDisconnectionDuration: 120_000, skipMiddlewares: true });
+  const revoked = new Set();
+  let runs = 0;
+  io.use((socket, next) => {
+    runs++;
+    next(revoked.has(socket.handshake.auth.user) ? new Error("revoked") : undefined);
+  });
+  io.on("connection", (socket) => socket.emit("welcome")); // the client needs one event's offset to recover
+  const mallory = h.socket("/", { reconnection: true, reconnectionDelay: 10, randomizationFactor: 0, auth: { user: "mallory" } });
+  await once(mallory, "welcome");
+  const id = mallory.id;
+  revoked.add("mallory");
+  await dropped(mallory);
+  await once(mallory, "connect");
+  assert.equal(mallory.recovered, true);
+  assert.equal(mallory.id, id);
+  assert.equal(runs, 1, "the middleware did not run for the recovered connection");
+  await assert.rejects(h.client("/", { auth: { user: "mallory" } }), { message: "revoked" });
+  assert.equal(runs, 2);
 });
 
 // ---------------------------------------------------------------- lesson 14
