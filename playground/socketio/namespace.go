@@ -875,7 +875,15 @@ func (o *Operator) FetchSockets() []*Socket {
 	var out []*Socket
 	for _, ns := range o.ns.targets() {
 		ns.mu.Lock()
-		out = append(out, ns.selectLocked(o.rooms, o.except)...)
+		for _, s := range ns.selectLocked(o.rooms, o.except) {
+			// A socket whose DISCONNECT is already sent is gone for everyone else: in socket.io
+			// its removal follows the packet with nothing in between (one thread), here another
+			// goroutine could see it in between. (Its own disconnecting handlers then no longer
+			// find it either: docs/socketio-differences.md.)
+			if s.state.Load() < stateClosing {
+				out = append(out, s)
+			}
+		}
 		ns.mu.Unlock()
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].id < out[j].id })

@@ -256,3 +256,36 @@ func TestVolatileFlag(t *testing.T) {
 		})
 	}
 }
+
+// TestFetchSocketsSkipsClosing: once a socket's DISCONNECT is sent (a kick), FetchSockets no
+// longer finds it, even before its disconnecting handlers are done; in socket.io nothing can run
+// in between (one thread), here another goroutine could count a socket its client already left.
+func TestFetchSocketsSkipsClosing(t *testing.T) {
+	srv := newTestServer(t, Options{})
+	var kicked *Socket
+	inHandler := make(chan int, 1)
+	release := make(chan struct{})
+	srv.OnConnection(func(s *Socket) {
+		if kicked == nil {
+			kicked = s
+			s.OnDisconnecting(func(string) {
+				inHandler <- len(srv.FetchSockets())
+				<-release // hold the close half-way, as a slow handler would
+			})
+		}
+	})
+	a, b := dial(t, srv), dial(t, srv)
+	a.connect("/")
+	b.connect("/")
+	if n := len(srv.FetchSockets()); n != 2 {
+		t.Fatalf("FetchSockets before the kick: %d, want 2", n)
+	}
+	go kicked.Disconnect(false)
+	if n := <-inHandler; n != 1 {
+		t.Errorf("FetchSockets while the kicked socket's disconnecting handler runs: %d, want 1", n)
+	}
+	if n := len(srv.FetchSockets()); n != 1 {
+		t.Errorf("FetchSockets from another goroutine, the kick half done: %d, want 1", n)
+	}
+	close(release)
+}
