@@ -412,8 +412,10 @@ func TestRunawayTopLevel(t *testing.T) {
 	sb := New(NewDispatcher(io), Options{CallbackTimeout: 300 * time.Millisecond})
 	err := sb.Run("let n = 0;\nwhile (true) n++;", "loop.js")
 	var re *RuntimeError
-	if !errors.As(err, &re) || re.Line != 2 || !strings.Contains(re.Msg, "a callback ran longer than 300ms") {
-		t.Fatalf("Run = %v, want loop.js:2:…: a callback ran longer than 300ms", err)
+	// Where the interrupt lands is a matter of time (under -race on a loaded machine the limit can
+	// pass before line 1 is done): what counts is a position in the program and the reason.
+	if !errors.As(err, &re) || re.Line < 1 || re.Line > 2 || !strings.Contains(re.Msg, "a callback ran longer than 300ms") {
+		t.Fatalf("Run = %v, want loop.js:1 or 2:…: a callback ran longer than 300ms", err)
 	}
 	sb.Close()
 }
