@@ -24,7 +24,10 @@ const MAX_CONSOLE_LINES = 200;
 // straight away (transports: ["websocket"]): a browser opens at most six HTTP/1.1 connections to
 // one server, and a page of three demos (a dozen clients polling at once, besides the taps' event
 // streams) ran out of them, stalling the page's own requests for seconds.
+// Only the first such demo of a page polls: two (lesson 1's, lesson 3's) still held enough
+// long-polls and event streams to stall the page's next navigation on a loaded machine.
 const POLLING_DEMOS = new Set(["console"]);
+let pollingWidgets = 0;
 const MAX_MESSAGES = 300; // kept for matching receipts with the tap
 const SETTLE_MS = 1500; // how long to wait for a receipt the tap announced
 const NO_TAP_MS = 2000; // a message the tap never reported settles anyway
@@ -142,7 +145,7 @@ class VClient {
       path: this.w.instance.path,
       auth: this.authOption(),
       ...(this.server ? { query: { server: this.server } } : {}),
-      transports: POLLING_DEMOS.has(this.w.kind) ? undefined : ["websocket"],
+      transports: this.w.polls ? undefined : ["websocket"],
       forceNew: true,
       reconnectionDelay: 250,
       reconnectionDelayMax: 2000,
@@ -341,6 +344,7 @@ export class DemoWidget {
   constructor(section) {
     this.section = section;
     this.kind = section.dataset.demo;
+    this.polls = POLLING_DEMOS.has(this.kind) && pollingWidgets++ === 0; // the page's first console demo
     this.uid = "sl-demo" + ++widgetSeq;
     this.playground = section.hasAttribute("data-playground");
     this.clients = [];
@@ -1123,7 +1127,7 @@ export class DemoWidget {
       facts.push(h("dt", {}, "rooms"), h("dd", { "data-testid": "client-rooms" }, rooms.length ? rooms.join(", ") : "none"));
     }
     // Only where it can change (the polling demos): elsewhere every client is on a WebSocket.
-    if (c.connected && c.transport && POLLING_DEMOS.has(this.kind)) facts.push(h("dt", {}, "transport"), h("dd", { "data-testid": "client-transport", title: "The handshake's transport, then the upgrade (socket.io.engine)" }, c.transport));
+    if (c.connected && c.transport && this.polls) facts.push(h("dt", {}, "transport"), h("dd", { "data-testid": "client-transport", title: "The handshake's transport, then the upgrade (socket.io.engine)" }, c.transport));
     if (c.sockets.length > 1) facts.push(h("dt", {}, "connection"), h("dd", { "data-testid": "client-multiplex" }, `1 connection carries ${c.sockets.map((s) => s.nsp).join(" and ")}`));
     setChildren(u.details, facts);
     u.note.textContent = c.note;
