@@ -11,22 +11,15 @@ import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { createServer } from "node:net";
 import { io as ioc } from "socket.io-client";
-import { start, serverSocket, once } from "./lib.js";
+import { start, serverSocket, once, upgraded as upgradedOn } from "./lib.js";
 
 const servers = [];
 after(() => Promise.all(servers.map((s) => s.close())));
 
 const fast = { reconnection: true, reconnectionDelay: 10, randomizationFactor: 0 };
 
-// upgraded waits until the server runs the client's connection on WebSocket (it switches when it
-// reads the client's upgrade packet). The tests that close a connection from the server wait for
-// it, as in a running app: engine.io closes a long-polling transport with no pending request (as
-// during the upgrade) only at that transport's next request, with a 30 s fallback timer (its
-// closeTimeout) that no later close clears: it held Node open ~30 s after the last test.
-const upgraded = (srv, c) => {
-  const conn = serverSocket(srv.io, c).conn;
-  return conn.transport.name === "websocket" ? Promise.resolve() : once(conn, "upgrade");
-};
+// upgraded: a test closes a connection from the server only once it is on WebSocket (lib.js).
+const upgraded = (srv, c) => upgradedOn(srv.io, c);
 
 test("heartbeat defaults: pingInterval 25000 ms, pingTimeout 20000 ms, sent in the handshake", async () => {
   const srv = await start();

@@ -8,7 +8,7 @@
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { createHmac, timingSafeEqual } from "node:crypto";
-import { start, serverSocket, once } from "./lib.js";
+import { start, serverSocket, once, upgraded } from "./lib.js";
 
 const servers = [];
 after(() => Promise.all(servers.map((s) => s.close())));
@@ -39,9 +39,8 @@ const now = () => Math.floor(Date.now() / 1000) + skew;
 // or paused for the upgrade) makes engine.io wait for the next GET with a 30 s closeTimeout
 // timer, which nothing clears once the client has gone: it kept Node alive 30 s after the last test.
 async function drop(srv, c) {
-  const conn = serverSocket(srv.io, c).conn;
-  if (conn.transport.name !== "websocket") await once(conn, "upgrade");
-  conn.close();
+  await upgraded(srv.io, c);
+  serverSocket(srv.io, c).conn.close();
 }
 
 // The lesson's middleware, counting its runs.

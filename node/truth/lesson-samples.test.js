@@ -27,7 +27,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { io as ioc } from "socket.io-client";
-import { start, record, fence, receivers, serverSocket } from "./lib.js";
+import { start, record, fence, receivers, serverSocket, upgraded } from "./lib.js";
 import { io as browserIo } from "./samples/client.js";
 import { Server as SampleServer } from "./samples/server.js";
 
@@ -695,14 +695,6 @@ check(["11-fetch-sockets"], "online answers with the names of the sockets fetchS
 });
 
 // ---------------------------------------------------------------- lesson 12
-// upgraded waits until the server runs the client's connection on WebSocket. A check that closes
-// a connection from the server waits for it: engine.io closes a long-polling transport with no
-// pending request (as during the upgrade) only at its next request, or after a 30 s timer that
-// would hold Node open (see truth/12-reconnection.test.js).
-const upgraded = (io, c) => {
-  const conn = serverSocket(io, c).conn;
-  return conn.transport.name === "websocket" ? Promise.resolve() : once(conn, "upgrade");
-};
 
 // holdTimers takes over the timers of a client's Manager (socket.io): socket.io-client asks it,
 // through socket.io.setTimeoutFn, for every reconnection delay, connect timeout and emit timeout.
@@ -1103,9 +1095,8 @@ check(["13-cors-server", "13-cors-client"], "with withCredentials the client sen
   const without = await h.client("/"); // a test client, no withCredentials
   const sent = [];
   for (const c of [withCredentials, without]) {
-    const conn = serverSocket(io, c).conn;
-    if (conn.transport.name !== "websocket") await once(conn, "upgrade"); // its requests after the handshake are in
-    sent.push(cookies.get(conn.id) ?? []);
+    await upgraded(io, c); // its requests after the handshake are in
+    sent.push(cookies.get(serverSocket(io, c).conn.id) ?? []);
   }
   assert.ok(sent[0].length > 0 && sent[0].every((c) => c === "session=s-ada"), `with: ${sent[0]}`);
   assert.ok(sent[1].length > 0 && sent[1].every((c) => c === undefined), `without: ${sent[1]}`);

@@ -68,6 +68,15 @@ export function serverSocket(io, c, nsp = "/") {
   return s;
 }
 
+// upgraded resolves once the server runs the client's connection on WebSocket. Close a
+// connection from the server only after it: engine.io closes a long-polling transport with no
+// pending request (as during the upgrade) only at its next request, with a 30 s fallback timer
+// (closeTimeout) that nothing clears once the client is gone, which holds Node open.
+export function upgraded(io, c, nsp = "/") {
+  const conn = serverSocket(io, c, nsp).conn;
+  return conn.transport.name === "websocket" ? Promise.resolve() : once(conn, "upgrade");
+}
+
 // names lists, sorted, the names of the clients whose record contains event `ev`.
 export function receivers(named, ev) {
   return Object.entries(named)
