@@ -417,7 +417,7 @@ export class DemoWidget {
     await opened;
     this.openTap();
     this.refreshSenders();
-    this.setStatus(this.readyText(), "ready");
+    this.setReady();
     this.section.dataset.ready = "";
     this.markReady();
     // The editor shows code kept from an earlier visit (or a share link's): run it, so the server
@@ -457,11 +457,18 @@ export class DemoWidget {
       (off.length ? ` (offline: ${off.join(", ")}).` : ".");
   }
 
-  /** Keeps a "Ready: n of m" status line true as clients drop and come back. */
+  /**
+   * The status line "PREFIX Ready: n of m clients connected.", kept true as clients drop and come
+   * back (refreshReady) until another status replaces it.
+   */
+  setReady(prefix = "") {
+    this.readyPrefix = prefix;
+    this.setStatus(prefix + this.readyText());
+    this.statusReady = true;
+  }
+
   refreshReady() {
-    if (this.statusEl?.dataset.kind !== "ready") return;
-    const text = this.statusEl.textContent;
-    this.setStatus(text.slice(0, Math.max(0, text.indexOf("Ready: "))) + this.readyText(), "ready");
+    if (this.statusReady) this.setReady(this.readyPrefix);
   }
 
   fail(msg) {
@@ -471,10 +478,9 @@ export class DemoWidget {
     this.markReady();
   }
 
-  /** kind "ready": a line built by readyText, rewritten when a client connects or drops. */
-  setStatus(text, kind = "") {
+  setStatus(text) {
     this.statusEl.textContent = text;
-    this.statusEl.dataset.kind = kind;
+    this.statusReady = false; // setReady sets it again
   }
 
   clientDefaults(c) {
@@ -1173,7 +1179,7 @@ export class DemoWidget {
       this.serverLost = false;
       this.tapErrors = 0;
       for (const c of this.clients) c.resume();
-      this.setStatus("The connection to the server is back. " + this.readyText(), "ready");
+      this.setReady("The connection to the server is back. ");
       this.statusEl.dataset.state = "";
     };
     es.onerror = () => {
@@ -1255,7 +1261,7 @@ export class DemoWidget {
     this.refreshSenders();
     if (this.code?.edited) this.code.run().catch(() => {});
     this.statusEl.dataset.state = "";
-    this.setStatus("Server restarted: demo restarted. " + this.readyText(), "ready");
+    this.setReady("Server restarted: demo restarted. ");
   }
 
   /** Stops trying: the status line says why, with a button that starts over. */
