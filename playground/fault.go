@@ -69,8 +69,8 @@ func (r *Registry) HandleFault() http.Handler {
 // outage drops every connection of the instance and refuses its socket requests for d. It
 // reports how many sockets it dropped.
 func (in *Instance) outage(d time.Duration) int {
+	in.downUntil.Store(in.now().Add(d).UnixNano())
 	in.mu.Lock()
-	in.downUntil = in.now().Add(d)
 	ids := map[string][]string{}
 	for nsp, socks := range in.state {
 		for id := range socks {
@@ -98,9 +98,8 @@ func (in *Instance) outage(d time.Duration) int {
 
 // down reports whether the instance is in an outage.
 func (in *Instance) down() bool {
-	in.mu.Lock()
-	defer in.mu.Unlock()
-	return in.now().Before(in.downUntil)
+	until := in.downUntil.Load()
+	return until != 0 && in.now().UnixNano() < until
 }
 
 // silence stops the heartbeat of one Engine.IO session of the instance.

@@ -28,6 +28,9 @@ type Instance struct {
 	cfg      *DemoConfig
 	log      *slog.Logger
 	now      func() time.Time
+	// downUntil is the end of an outage (fault.go), in Unix nanoseconds of now: socket requests
+	// get 503 until then. Atomic: every socket request reads it, without the instance's lock.
+	downUntil atomic.Int64
 
 	// tap is what the widget sees (GET /play/{id}/tap): the hub's observations and log records
 	// as JSON messages, kept with ids, and state snapshots.
@@ -39,7 +42,6 @@ type Instance struct {
 	state     map[string]map[string][]string // nsp → socket id → rooms
 	kindState any                            // the kind's own state (Kind.NewState)
 	lastSeen  time.Time
-	downUntil time.Time // an outage (fault.go): socket requests get 503 until then
 	closed    bool
 	private   bool // Spec.Private: not served under /play/{id}/socket.io/
 	keep      bool // Spec.Keep: never swept
