@@ -395,6 +395,10 @@ func TestBrowserSiteJS(t *testing.T) {
 			t.Fatalf("progress on arrival: got %q, want visited", got)
 		}
 		browsertest.Eval[bool](t, ctx, `window.scrollTo(0, document.documentElement.scrollHeight), true`)
+		// Give an end-of-page observer its chance (it reports on a later frame) before looking.
+		if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`new Promise(r => setTimeout(() => requestAnimationFrame(() => requestAnimationFrame(() => r(true))), 100))`, chromedp.EvalAwaitPromise)); err != nil {
+			t.Fatal(err)
+		}
 		if got := browsertest.Eval[string](t, ctx, `localStorage.getItem("socketlab:progress:intro")`); got != "visited" {
 			t.Errorf("after scrolling to the end: progress %q, want visited (scrolling is not done)", got)
 		}
