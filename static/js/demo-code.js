@@ -213,7 +213,7 @@ export class CodePanel {
       w.instance.codeRan = true;
       this.showEdited();
       this.say(code === this.original ? "Running the demo's original code." : "Running your code.", "ok");
-      w.restartClients();
+      await w.restartClients();
       return { path: body.path ?? w.instance.path };
     } finally {
       this.runBtn.disabled = false;

@@ -878,17 +878,36 @@ export class DemoWidget {
    * again over a fresh one to the new server. A client the student disconnected, or whose network
    * is "lost" (queue demo), stays as it is.
    */
-  restartClients() {
+  /**
+   * Reconnects the page's clients to a new server. Resolves once each of them has connected or
+   * been refused (at most `ms`): an exercise's checks run on the same server, and a page client
+   * arriving in the middle of a check would be one more "connection" the check did not make.
+   */
+  restartClients(ms = 3000) {
+    const outcomes = [];
     for (const c of this.clients) {
       const active = c.netLost ? [] : c.sockets.filter(({ socket }) => socket.active);
       if (!active.length) continue;
       for (const { socket } of active) socket.disconnect();
       c.joinedInitial = false; // the new server starts with no rooms: join the setup's rooms again
       c.note = "reconnecting to the new server…";
-      for (const { socket } of active) socket.connect();
+      for (const { socket } of active) {
+        outcomes.push(new Promise((resolve) => {
+          const done = () => {
+            socket.off("connect", done);
+            socket.off("connect_error", done);
+            resolve();
+          };
+          socket.on("connect", done);
+          socket.on("connect_error", done);
+        }));
+        socket.connect();
+      }
     }
     this.index();
     for (const c of this.clients) this.renderClient(c);
+    let timer;
+    return Promise.race([Promise.all(outcomes), new Promise((r) => { timer = setTimeout(r, ms); })]).finally(() => clearTimeout(timer));
   }
 
   buildDiagram() {

@@ -11,10 +11,15 @@ import { io } from "../sio.js";
 import { h, select, setChildren, clock, toBase64URL, ICON } from "../demo-dom.js";
 import { fault } from "./reconnection.js";
 
-/** Logs in on the public /login namespace (in a real app: fetch("/login")) and resolves {token, exp}. */
+/**
+ * Logs in on the public /login namespace (in a real app: fetch("/login")) and resolves {token, exp}.
+ * A server without /login (a student's own code) refuses the namespace: that fails at once
+ * rather than after the 5 s the answer may take.
+ */
 function login(w, name) {
   const s = io("/login", { path: w.instance.path, forceNew: true, reconnection: false, auth: { name } });
-  return s.timeout(5000).emitWithAck("login", name).finally(() => s.disconnect());
+  const refused = new Promise((_, reject) => s.once("connect_error", (err) => reject(new Error(`/login: ${err.message}`))));
+  return Promise.race([s.timeout(5000).emitWithAck("login", name), refused]).finally(() => s.disconnect());
 }
 
 const MODES = [
