@@ -140,6 +140,30 @@ func TestCodeEditorBrowser(t *testing.T) {
 		}
 		b.noErrors()
 	})
+
+	// The server's handlers follow the reader's language like the lesson's code tabs do, and a
+	// pick there is remembered for the whole site.
+	t.Run("the Go tab is the reader's language", func(t *testing.T) {
+		b.t = t
+		selected := func() string {
+			return evalJS[string](t, b, `[...document.querySelectorAll("section.demo [data-testid=server-code] [role=tab][aria-selected=true]")].map((t) => t.dataset.testid).join()
+				+ " " + localStorage.getItem("socketlab:code-lang")
+				+ " " + document.querySelector("section.demo [data-testid=server-code-go]").checkVisibility()`)
+		}
+		b.js(0, click("[data-testid=server-code] [data-testid=tab-go]"))
+		if got := selected(); got != "tab-go go true" {
+			t.Errorf("after choosing Go: %q", got)
+		}
+		b.open(chat, 1)
+		if got := selected(); got != "tab-go go true" {
+			t.Errorf("after a reload: %q, want the Go tab still chosen", got)
+		}
+		b.js(0, click("[data-testid=server-code] [data-testid=tab-js]"))
+		if got := selected(); got != "tab-js js false" {
+			t.Errorf("after choosing JavaScript: %q", got)
+		}
+		b.noErrors()
+	})
 }
 
 // TestExerciseInEditorBrowser does lesson 2's exercise as a student would: Start puts the starter

@@ -18,6 +18,7 @@
 import { h } from "./demo-dom.js";
 import { createEditor } from "./code-editor.js";
 import { mountExercise } from "./exercise.js";
+import { followCodeLang } from "./site.js";
 
 const STORE = "socketlab:code:";
 
@@ -94,12 +95,22 @@ export class CodePanel {
       const b = h("button", { type: "button", role: "tab", id: id("tab-" + k), "aria-controls": id("code-" + k), "aria-selected": i === 0 ? "true" : "false", tabindex: i === 0 ? "0" : "-1", "data-testid": "tab-" + k }, label);
       return b;
     });
-    const choose = (i) => {
+    const show = (i) => {
       btns.forEach((b, j) => {
         b.setAttribute("aria-selected", String(i === j));
         b.tabIndex = i === j ? 0 : -1;
         panels[j].hidden = i !== j;
       });
+    };
+    // The tabs follow the language the reader chose anywhere on the site (site.js), and a pick
+    // here is that choice too.
+    const pick = followCodeLang((lang) => {
+      const i = tabs.findIndex(([k]) => k === lang);
+      if (i >= 0) show(i);
+    });
+    const choose = (i) => {
+      show(i);
+      pick(tabs[i][0]);
       btns[i].focus();
     };
     btns.forEach((b, i) => {
@@ -123,7 +134,7 @@ export class CodePanel {
         onChange: (v) => this.changed(v),
       });
     }
-    this.chooseTab = choose;
+    this.chooseTab = show; // reveal(): the editor, without changing the reader's language
     this.showEdited();
     // On a phone the panel starts closed (one tap opens it), unless it holds the student's code.
     const narrow = typeof matchMedia === "function" && matchMedia("(max-width: 600px)").matches;

@@ -477,6 +477,25 @@ function showCodeLang(lang) {
   for (const g of codeTabGroups) g.select(lang, false);
 }
 
+/** The reader's language for code ("js" or "go"), remembered for the whole site. */
+export function codeLang() {
+  return store.get("code-lang") === "go" ? "go" : "js";
+}
+
+/**
+ * Makes a tab group elsewhere (a demo's "The server's handlers") part of the one choice:
+ * select(lang) is called with the current language now and whenever the reader picks another;
+ * the returned pick(lang) is what its own tabs call when the reader picks one there.
+ */
+export function followCodeLang(select) {
+  codeTabGroups.push({ select: (lang) => select(lang) });
+  select(codeLang());
+  return (lang) => {
+    store.set("code-lang", lang);
+    showCodeLang(lang);
+  };
+}
+
 function initCodeTabs(root) {
   let n = 0;
   for (const first of root.querySelectorAll("div.code[data-lang]")) {
