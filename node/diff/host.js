@@ -3,7 +3,8 @@
 //
 //   node node/diff/host.js PORT FILE.js      (PORT 0 picks a free port)
 //
-// FILE is plain socket.io v4 server JavaScript that uses a global `io` (no require, no import),
+// FILE is plain socket.io v4 server JavaScript that uses a global `io` (no import; require for
+// node:crypto only),
 // evaluated as a script in Node's own realm (so Uint8Array/ArrayBuffer are the ones socket.io
 // knows). Its console.log goes to stdout. Once the server listens, stdout gets the ready line
 //
@@ -13,6 +14,7 @@
 import { createServer } from "node:http";
 import { readFileSync } from "node:fs";
 import vm from "node:vm";
+import { createRequire } from "node:module";
 import { Server } from "socket.io";
 
 const [portArg, file] = process.argv.slice(2);
@@ -27,6 +29,8 @@ const code = readFileSync(file, "utf8");
 const http = createServer((req, res) => res.writeHead(404).end("not found\n"));
 const io = new Server(http);
 globalThis.io = io;
+// A CommonJS server.js has require; the sandbox answers it for node:crypto only.
+globalThis.require = createRequire(import.meta.url);
 vm.runInThisContext(code, { filename: file });
 
 http.listen(port, "127.0.0.1", () => {

@@ -8,6 +8,7 @@
 import { createServer } from "node:http";
 import { readFileSync } from "node:fs";
 import vm from "node:vm";
+import { createRequire } from "node:module";
 import { Server } from "socket.io";
 import { createAdapter } from "@socket.io/redis-adapter";
 import { createClient } from "redis";
@@ -37,7 +38,7 @@ for (const name of ["A", "B", "C"]) {
   await Promise.all([pub.connect(), sub.connect()]);
   const http = createServer();
   const io = new Server(http, { adapter: createAdapter(pub, sub) });
-  const context = vm.createContext({ io, console, setTimeout, clearTimeout, setInterval, clearInterval });
+  const context = vm.createContext({ io, console, setTimeout, clearTimeout, setInterval, clearInterval, require: createRequire(import.meta.url) });
   vm.runInContext(code, context, { filename: file });
   backends[name] = http;
 }

@@ -7,6 +7,7 @@
 import { createServer } from "node:http";
 import { readFileSync } from "node:fs";
 import vm from "node:vm";
+import { createRequire } from "node:module";
 import { Server } from "socket.io";
 
 const [port, file] = process.argv.slice(2);
@@ -18,6 +19,7 @@ const code = readFileSync(file, "utf8");
 const httpServer = createServer();
 const io = new Server(httpServer);
 globalThis.io = io;
+globalThis.require = createRequire(import.meta.url); // the sandbox answers node:crypto only
 process.on("uncaughtException", (err) => console.error("uncaught:", err?.stack ?? err));
 process.on("unhandledRejection", (err) => console.error("unhandled rejection:", err?.stack ?? err));
 vm.runInThisContext(code, { filename: file });

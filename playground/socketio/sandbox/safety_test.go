@@ -55,7 +55,7 @@ func TestRunKeepsPreviousProgram(t *testing.T) {
 			want string
 		}{
 			{"io.on(", "SyntaxError"},
-			{"const fs = require(\"fs\");", "server.js:1:12: Error: require is not available in Socket Lab: the server is the global io, no module is needed"},
+			{"const fs = require(\"fs\");", `server.js:1:19: Error: require("fs"): only "node:crypto" can be loaded here; the server is the global io`},
 			{"\n\nnull.x;", "server.js:3:"},
 			{strings.Repeat(" ", 64<<10+1), "program too large"},
 		}

@@ -35,7 +35,8 @@ type vm struct {
 	swapValue                 goja.Value
 
 	io         *goja.Object
-	seq        uint64 // orders connections and joins
+	crypto     *goja.Object // require("node:crypto"), made on first use
+	seq        uint64       // orders connections and joins
 	sockets    map[*socketio.Socket]*jsSocket
 	rejections map[*goja.Promise]goja.Value
 }
@@ -357,7 +358,6 @@ func (v *vm) jsonValue(x any) goja.Value {
 
 // refused names a global the program might reach for, with the reason it is not there.
 var refused = []struct{ name, why string }{
-	{"require", "the server is the global io, no module is needed"},
 	{"module", "the server is the global io, no module is needed"},
 	{"exports", "the server is the global io, no module is needed"},
 	{"process", "the server runs inside Socket Lab, not as a Node process"},
@@ -392,6 +392,7 @@ func (v *vm) installGlobals() {
 		{"clearTimeout", v.clearTimeout},
 		{"clearInterval", v.clearTimeout},
 		{"queueMicrotask", v.queueMicrotask},
+		{"require", v.require},
 	} {
 		_ = g.Set(f.name, f.fn)
 	}
