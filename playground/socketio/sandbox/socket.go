@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"errors"
 	"net"
 	"slices"
 	"strconv"
@@ -601,13 +602,14 @@ func (v *vm) socketEmit(js *jsSocket, volatile bool, timeout time.Duration, time
 		return v.rt.ToValue(true)
 	}
 	em := socketEmitter(js.s, volatile, timeout, timed)
+	start := time.Now()
 	if cb == nil {
 		if err := em.Emit(ev, vals...); err != nil {
 			panic(v.jsError(err))
 		}
 		return v.rt.ToValue(true)
 	}
-	v.socketAck(em, ev, vals, func(p socketio.Payload, err error) {
+	v.socketAck(em, ev, vals, v.timedOut(timed, timeout, start, func(p socketio.Payload, err error) {
 		switch {
 		case err != nil && timed:
 			v.call(cb, js.obj, v.jsError(err))
@@ -617,7 +619,7 @@ func (v *vm) socketEmit(js *jsSocket, volatile bool, timeout time.Duration, time
 		default:
 			v.call(cb, js.obj, v.toJS(p)...)
 		}
-	})
+	}))
 	return v.rt.ToValue(true)
 }
 
@@ -636,7 +638,7 @@ func (v *vm) socketEmitWithAck(js *jsSocket, volatile bool, timeout time.Duratio
 		return v.rt.ToValue(p) // never settles without a timeout, as in socket.io
 	}
 	em := socketEmitter(js.s, volatile, timeout, timed)
-	v.socketAck(em, ev, vals, func(pl socketio.Payload, err error) {
+	v.socketAck(em, ev, vals, v.timedOut(timed, timeout, time.Now(), func(pl socketio.Payload, err error) {
 		switch {
 		case err != nil && timed:
 			_ = reject(v.jsError(err))
@@ -649,8 +651,37 @@ func (v *vm) socketEmitWithAck(js *jsSocket, volatile bool, timeout time.Duratio
 				_ = resolve(args[0])
 			}
 		}
-	})
+	}))
 	return v.rt.ToValue(p)
+}
+
+// timedOut makes a timed emit's answer socket.io's when its client leaves first: the hub fails
+// the ack at once (ErrDisconnected), socket.io waits for the timeout all the same and then fails
+// with "operation has timed out". The waits are timers of the program's (Options.MaxTimers of
+// them at most; past that the ack fails at once, as on the hub).
+func (v *vm) timedOut(timed bool, timeout time.Duration, start time.Time, done func(socketio.Payload, error)) func(socketio.Payload, error) {
+	if !timed {
+		return done
+	}
+	return func(p socketio.Payload, err error) {
+		if !errors.Is(err, socketio.ErrDisconnected) {
+			done(p, err)
+			return
+		}
+		rest := timeout - time.Since(start)
+		if rest <= 0 || v.lateAcks >= v.sb.opts.MaxTimers {
+			done(socketio.Payload{}, socketio.ErrTimeout)
+			return
+		}
+		v.lateAcks++
+		sb := v.sb
+		time.AfterFunc(rest, func() {
+			sb.postInternal(func() {
+				v.lateAcks--
+				done(socketio.Payload{}, socketio.ErrTimeout)
+			})
+		})
+	}
 }
 
 // socketEmitter is socket, socket.volatile or socket.timeout(ms) (0 times out at once, as in
