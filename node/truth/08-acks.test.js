@@ -1,5 +1,6 @@
-// Lesson 08 (acknowledgements and delivery): acks both ways, timeouts and their error message,
-// broadcast acks, client retries (at-least-once, so duplicates), buffering and volatile.
+// Lesson 08 (acknowledgements): acks both ways, timeouts and their error message, broadcast acks.
+// Also the ack-based delivery the later lessons teach (docs/claims.md lists them under their
+// lesson): client retries, at-least-once so duplicates (lesson 10), and volatile (lesson 12).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { start, record, fence, receivers, serverSocket, once } from "./lib.js";
@@ -147,7 +148,7 @@ test("without a timeout, a disconnect does not call a client's ack callback; wit
   assert.equal(called, false);
 });
 
-// Lesson 08: with retries, the client sends one acked emit at a time (the next one waits in its
+// Lesson 10: with retries, the client sends one acked emit at a time (the next one waits in its
 // queue), and a handler that never acknowledges gets the message retries + 1 times before the
 // client gives up.
 test("retries: emits go one at a time, and a silent handler gets retries + 1 copies", async () => {

@@ -551,43 +551,6 @@ check(["08-vote"], "a broadcast with a timeout collects one reply per client", a
   assert.deepEqual(h.log.lines[0][0].sort(), ["no", "yes"]);
 });
 
-check(["08-retries"], "a client with ackTimeout and retries gets the server's ack", async (h) => {
-  // The resending itself (retries + 1 copies, one emit at a time) is in 08-acks.test.js.
-  const paid = [];
-  await h.server({}, (io) => io.on("connection", (s) => s.on("pay", (p, ack) => ack(paid.push(p) && { status: "paid" }))));
-  await h.run("08-retries", page); // top-level await: returns once acknowledged
-  assert.deepEqual(paid, [{ id: "p-1", amount: 12 }]);
-});
-
-check(["08-dedupe"], "a payment that arrives twice is charged once, and both copies are acknowledged", async (h) => {
-  const srv = await h.server();
-  const c = await h.client();
-  const charged = [];
-  await h.run("08-dedupe", { socket: serverSocket(srv.io, c), charge: (p) => charged.push(p.id) });
-  const pay = { id: "p-1", amount: 12 };
-  assert.deepEqual(await c.emitWithAck("pay", pay), { status: "paid" });
-  assert.deepEqual(await c.emitWithAck("pay", pay), { status: "paid" });
-  assert.deepEqual(charged, ["p-1"]);
-});
-
-check(["08-volatile"], "the server's volatile emit reaches a healthy client; the page's is dropped while disconnected", async (h) => {
-  const srv = await h.server();
-  const healthy = record(await h.client("/", { transports: ["websocket"] }));
-  const offline = h.socket("/", { autoConnect: false }); // the page, disconnected
-  await h.run("08-volatile", { io: srv.io, socket: offline, x: 10, y: 20 });
-  await fence(srv.io.of("/"), [healthy]);
-  assert.deepEqual(healthy.got[0], ["cursor", { x: 10, y: 20 }]);
-  const got = [];
-  srv.io.once("connection", (s) => s.onAny((ev) => got.push(ev)));
-  offline.connect();
-  await connected(offline);
-  await new Promise((resolve) => {
-    serverSocket(srv.io, offline).once("marker", resolve);
-    offline.emit("marker");
-  });
-  assert.deepEqual(got, ["marker"], "the volatile cursor was not buffered");
-});
-
 // ---------------------------------------------------------------- lesson 09
 check(["09-queue"], "a job dispatched while the courier is offline reaches him on connect, and not again once acked", async (h) => {
   const srv = await h.server();
@@ -663,6 +626,14 @@ check(["10-idempotent-cook"], "a job delivered twice is cooked once, and both co
   assert.equal(await worker.timeout(2000).emitWithAck("job", job), "done");
   assert.equal(await worker.timeout(2000).emitWithAck("job", job), "done"); // redelivered: no ack came in time
   assert.deepEqual(cooked, [7]);
+});
+
+check(["10-retries"], "a client with ackTimeout and retries gets the server's ack", async (h) => {
+  // The resending itself (retries + 1 copies, one emit at a time) is in truth/08-acks.test.js.
+  const paid = [];
+  await h.server({}, (io) => io.on("connection", (s) => s.on("pay", (p, ack) => ack(paid.push(p) && { status: "paid" }))));
+  await h.run("10-retries", page); // top-level await: returns once acknowledged
+  assert.deepEqual(paid, [{ id: "p-1", amount: 12 }]);
 });
 
 // ---------------------------------------------------------------- lesson 11
@@ -882,6 +853,35 @@ check(["12-offline-emits"], "offline: no emit if not connected, the buffer empti
   await back;
   await socket.emitWithAck("marker");
   assert.deepEqual(got, ["marker"], "no stale cursor reached the server");
+});
+
+check(["12-volatile"], "the server's volatile emit reaches a client that can take it, and skips one whose connection cannot", async (h) => {
+  const srv = await h.server();
+  // The busy client polls; while its next request is held here, its connection cannot take a packet.
+  let busySid = null;
+  let heldOne;
+  const gotHeld = new Promise((resolve) => (heldOne = resolve));
+  const held = [];
+  srv.io.engine.use((req, res, next) => {
+    const sid = new URL(req.url, "http://x").searchParams.get("sid");
+    if (req.method === "GET" && sid !== null && sid === busySid) {
+      held.push(next);
+      heldOne();
+    } else next();
+  });
+  const healthy = record(await h.client("/", { transports: ["websocket"] }));
+  const busy = record(await h.client("/", { transports: ["polling"] }));
+  const conn = serverSocket(srv.io, busy).conn;
+  busySid = conn.id;
+  serverSocket(srv.io, busy).emit("before"); // uses up a pending request, if there is one
+  await gotHeld;
+  assert.equal(conn.transport.writable, false, "the busy client has no request waiting");
+  await h.run("12-volatile", { io: srv.io, x: 10, y: 20 });
+  busySid = null;
+  for (const next of held) next();
+  await fence(srv.io.of("/"), [healthy, busy]);
+  assert.deepEqual(healthy.got, [["cursor", { x: 10, y: 20 }], ["fence"]]);
+  assert.deepEqual(busy.got, [["before"], ["fence"]], "skipped, not queued: the cursor never reaches the busy client");
 });
 
 // ---------------------------------------------------------------- lesson 13
