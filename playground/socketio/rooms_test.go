@@ -3,10 +3,10 @@ package socketio
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
-	"reflect"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
