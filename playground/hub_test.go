@@ -2,8 +2,10 @@ package playground
 
 import (
 	"io"
+	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -15,13 +17,33 @@ import (
 	"socketlab/playground/socketio"
 )
 
+// lockedBuffer is an io.Writer for a logger that several goroutines write to.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
 // TestHubHandshakeAndTransport: through the whole hub, s.Handshake() holds the client's address,
 // the time it connected, its first request's URL and its request headers, and s.Transport() says
 // "polling" for a connection that starts with long-polling and "websocket" once it upgraded
-// (lesson 3: socket.handshake and socket.conn.transport.name).
+// (lesson 3: socket.handshake and socket.conn.transport.name); the hub's own log says so in its
+// "a user connected" and "user disconnected" lines.
 func TestHubHandshakeAndTransport(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		hub := NewHub(engineio.Options{}, socketio.Options{})
+		var logs lockedBuffer // the hub's own log: lesson 3's "a user connected" and "user disconnected" lines
+		hub := NewHub(engineio.Options{}, socketio.Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 		var hs socketio.Handshake
 		var atConnection string
 		hub.IO.OnConnection(func(s *socketio.Socket) {
@@ -100,7 +122,6 @@ func TestHubHandshakeAndTransport(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer c.Close()
 		exchange := func(send string) string {
 			t.Helper()
 			if err := c.WriteMessage(websocket.TextMessage, []byte(send)); err != nil {
@@ -120,6 +141,22 @@ func TestHubHandshakeAndTransport(t *testing.T) {
 		}
 		if got, want := exchange(`421["where"]`), `431["websocket"]`; got != want {
 			t.Errorf("after the upgrade: got %q, want %q", got, want)
+		}
+		c.Close()
+		synctest.Wait()
+		for _, want := range []struct{ msg, transport string }{
+			{`msg="a user connected"`, "transport=polling"},
+			{`msg="user disconnected"`, "transport=websocket"},
+		} {
+			var line string
+			for l := range strings.Lines(logs.String()) {
+				if strings.Contains(l, want.msg) {
+					line = l
+				}
+			}
+			if !strings.Contains(line, want.transport) {
+				t.Errorf("the hub's %s line %q: want %s in it", want.msg, line, want.transport)
+			}
 		}
 	})
 }
