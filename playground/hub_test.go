@@ -5,7 +5,6 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -15,25 +14,8 @@ import (
 	"socketlab/playground/engineio"
 	"socketlab/playground/engineio/pipenet"
 	"socketlab/playground/socketio"
+	"socketlab/web/webtest"
 )
-
-// lockedBuffer is an io.Writer for a logger that several goroutines write to.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // TestHubHandshakeAndTransport: through the whole hub, s.Handshake() holds the client's address,
 // the time it connected, its first request's URL and its request headers, and s.Transport() says
@@ -42,7 +24,7 @@ func (l *lockedBuffer) String() string {
 // "a user connected" and "user disconnected" lines.
 func TestHubHandshakeAndTransport(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		var logs lockedBuffer // the hub's own log: lesson 3's "a user connected" and "user disconnected" lines
+		var logs webtest.SyncBuffer // the hub's own log: lesson 3's "a user connected" and "user disconnected" lines
 		hub := NewHub(engineio.Options{}, socketio.Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 		var hs socketio.Handshake
 		var atConnection string
