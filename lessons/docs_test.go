@@ -70,21 +70,17 @@ func claimsRows(t *testing.T, md string) []claimsRow {
 	return rows
 }
 
-// TestClaimsTable: docs/claims.md maps every lesson question and claim to tests that exist, and
-// every question of every lesson has a row (under "Reading questions", with its lesson's number).
-func TestClaimsTable(t *testing.T) {
-	md, err := os.ReadFile("../docs/claims.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	rows := claimsRows(t, string(md))
+// missingTests returns a problem for each test a row names that its file does not have: a Go
+// test as `func Name(`, a Node test by its quoted name.
+func missingTests(rows []claimsRow, read func(file string) ([]byte, error)) []string {
+	var problems []string
 	sources := map[string]string{}
 	for _, r := range rows {
 		src, ok := sources[r.file]
 		if !ok {
-			b, err := os.ReadFile(filepath.Join("..", filepath.FromSlash(r.file)))
+			b, err := read(r.file)
 			if err != nil {
-				t.Errorf("docs/claims.md:%d: %v", r.line, err)
+				problems = append(problems, fmt.Sprintf("docs/claims.md:%d: %v", r.line, err))
 			}
 			src = string(b)
 			sources[r.file] = src
@@ -97,9 +93,68 @@ func TestClaimsTable(t *testing.T) {
 				found = strings.Contains(src, `"`+name+`"`) || strings.Contains(src, "`"+name+"`") || strings.Contains(src, "'"+name+"'")
 			}
 			if !found {
-				t.Errorf("docs/claims.md:%d: %s has no test named %q", r.line, r.file, name)
+				problems = append(problems, fmt.Sprintf("docs/claims.md:%d: %s has no test named %q", r.line, r.file, name))
 			}
 		}
+	}
+	return problems
+}
+
+// TestMissingTests: the claims table's check finds a misspelt or missing test in every section,
+// the Go hub's included, and only those.
+func TestMissingTests(t *testing.T) {
+	files := map[string]string{
+		"playground/socketio/acks_test.go": "func TestAckWaitEnds(t *testing.T) {}\nfunc TestClientAckTwice(t *testing.T) {}\n",
+		"node/truth/08-acks.test.js":       `test("server timeout: same message", async () => {});`,
+	}
+	read := func(file string) ([]byte, error) {
+		src, ok := files[file]
+		if !ok {
+			return nil, fmt.Errorf("open %s: no such file", file)
+		}
+		return []byte(src), nil
+	}
+	tests := []struct {
+		name, md string
+		want     []string
+	}{
+		{"go hub, all present", "## The Go hub's claims\n\n| lesson | claim | test | file |\n|---|---|---|---|\n" +
+			"| 08 | c | `TestAckWaitEnds`<br>`TestClientAckTwice` | playground/socketio/acks_test.go |\n", nil},
+		{"go hub, misspelt", "## The Go hub's claims\n\n| 08 | c | `TestAckWaitEnd` | playground/socketio/acks_test.go |\n",
+			[]string{`docs/claims.md:3: playground/socketio/acks_test.go has no test named "TestAckWaitEnd"`}},
+		{"go hub, a prefix of a test is not the test", "## The Go hub's claims\n| 08 | c | `TestClientAck` | playground/socketio/acks_test.go |\n",
+			[]string{`docs/claims.md:2: playground/socketio/acks_test.go has no test named "TestClientAck"`}},
+		{"node, misspelt", "## Claims, lesson by lesson\n| 08 | c | `server timeout: same messages` | node/truth/08-acks.test.js |\n",
+			[]string{`docs/claims.md:2: node/truth/08-acks.test.js has no test named "server timeout: same messages"`}},
+		{"no such file", "## The Go hub's claims\n| 08 | c | `TestAckWaitEnds` | playground/socketio/ack_test.go |\n",
+			[]string{"docs/claims.md:2: open playground/socketio/ack_test.go: no such file",
+				`docs/claims.md:2: playground/socketio/ack_test.go has no test named "TestAckWaitEnds"`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rows := claimsRows(t, tt.md)
+			if len(rows) == 0 || rows[0].section != strings.TrimPrefix(strings.SplitN(tt.md, "\n", 2)[0], "## ") {
+				t.Fatalf("rows %+v: want the table's rows under their section", rows)
+			}
+			if got := missingTests(rows, read); !slices.Equal(got, tt.want) {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestClaimsTable: docs/claims.md maps every lesson question and claim to tests that exist, and
+// every question of every lesson has a row (under "Reading questions", with its lesson's number).
+func TestClaimsTable(t *testing.T) {
+	md, err := os.ReadFile("../docs/claims.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := claimsRows(t, string(md))
+	for _, problem := range missingTests(rows, func(file string) ([]byte, error) {
+		return os.ReadFile(filepath.Join("..", filepath.FromSlash(file)))
+	}) {
+		t.Error(problem)
 	}
 
 	// The questions straight from each lesson's front matter: Load would render the lessons, and

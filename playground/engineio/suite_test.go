@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
@@ -292,6 +293,39 @@ func TestSuiteHeartbeatWebSocket(t *testing.T) {
 				t.Errorf("got reasons %q, want %q", got, want)
 			}
 		})
+	})
+}
+
+// TestHeartbeatDefaults: without options the server pings every 25 s and waits 20 s for the
+// pong, as socket.io does; it tells the client so in the open packet, and a client that never
+// answers is closed with "ping timeout" 25 s + 20 s after it connected (lesson 12).
+func TestHeartbeatDefaults(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness(t, Options{Handler: newRecorder(false), Logger: slog.New(slog.DiscardHandler)})
+		start := time.Now()
+		c := h.mustDial("EIO=4&transport=websocket")
+		var open struct {
+			SID          string
+			PingInterval int
+			PingTimeout  int
+		}
+		if got := readText(t, c); !strings.HasPrefix(got, "0{") || json.Unmarshal([]byte(got[1:]), &open) != nil {
+			t.Fatalf("got %q, want an open packet", got)
+		}
+		if open.PingInterval != 25000 || open.PingTimeout != 20000 {
+			t.Errorf("open packet: pingInterval %d pingTimeout %d, want 25000 20000", open.PingInterval, open.PingTimeout)
+		}
+		code, msgs := readUntilClose(c)
+		if !slices.Equal(msgs, []string{"2"}) || code == 0 {
+			t.Errorf("got %q then close %d, want [\"2\"] then a close", msgs, code)
+		}
+		if got, want := time.Since(start), 45*time.Second; got != want {
+			t.Errorf("closed after %v, want %v", got, want)
+		}
+		synctest.Wait()
+		if got, want := h.rec.closedReasons(open.SID), []string{ReasonPingTimeout}; !slices.Equal(got, want) {
+			t.Errorf("got reasons %q, want %q", got, want)
+		}
 	})
 }
 

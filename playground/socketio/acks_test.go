@@ -326,3 +326,124 @@ func TestEmitWithAckFunc(t *testing.T) {
 		})
 	}
 }
+
+// TestAckWaitEnds: how long the hub waits for a client's reply to EmitWithAck without Timeout
+// (lesson 8's "deliberate differences"): Options.AckTimeout, 10 s by default, where socket.io
+// waits forever; and a disconnection fails the pending reply at once with ErrDisconnected,
+// where socket.io waits for the timeout.
+func TestAckWaitEnds(t *testing.T) {
+	tests := []struct {
+		name    string
+		opts    Options
+		dropAt  time.Duration // the client's connection closes then; 0: never
+		wantErr error
+		wantAt  time.Duration
+	}{
+		{"default AckTimeout is 10 s", Options{}, 0, ErrTimeout, 10 * time.Second},
+		{"Options.AckTimeout", Options{AckTimeout: 3 * time.Second}, 0, ErrTimeout, 3 * time.Second},
+		{"a disconnect fails it at once", Options{}, 4 * time.Second, ErrDisconnected, 4 * time.Second},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				_, p, s := connected(t, tt.opts)
+				start := time.Now()
+				type result struct {
+					err error
+					at  time.Duration
+				}
+				res := make(chan result, 1)
+				go func() {
+					_, err := s.EmitWithAck(context.Background(), "q")
+					res <- result{err, time.Since(start)}
+				}()
+				if tt.dropAt > 0 {
+					time.Sleep(tt.dropAt)
+					p.Close("transport close")
+				}
+				r := <-res
+				if !errors.Is(r.err, tt.wantErr) || r.at != tt.wantAt {
+					t.Errorf("got %v after %v, want %v after %v", r.err, r.at, tt.wantErr, tt.wantAt)
+				}
+			})
+		})
+	}
+}
+
+// TestWaitForReplyOutsideHandler: a client's events, its acks included, are delivered one at a
+// time by its reader, so a handler that waits for the same client's reply keeps the reply from
+// being delivered and times out (lesson 8: wait outside the handler, in a goroutine).
+func TestWaitForReplyOutsideHandler(t *testing.T) {
+	tests := []struct {
+		name      string
+		goroutine bool
+		want      string
+		wantAt    time.Duration
+	}{
+		{"waiting inside the handler", false, "operation has timed out", time.Second},
+		{"waiting in a goroutine", true, "[5]", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				_, p, s := connected(t, Options{})
+				start := time.Now()
+				res := make(chan string, 1)
+				ask := func() {
+					reply, err := s.Timeout(time.Second).EmitWithAck(context.Background(), "rate-us")
+					if err != nil {
+						res <- err.Error()
+						return
+					}
+					res <- fmt.Sprintf("%s", reply.Args)
+				}
+				s.On("ask", func(e *Event) {
+					if tt.goroutine {
+						go ask()
+						return
+					}
+					ask()
+				})
+				// The client's reader: one frame at a time, as a transport delivers them.
+				frames := make(chan string, 2)
+				go func() {
+					for f := range frames {
+						p.send(f)
+					}
+				}()
+				defer close(frames)
+				frames <- `2["ask"]`
+				synctest.Wait()
+				if got, want := p.take(), []string{`20["rate-us"]`}; !slices.Equal(got, want) {
+					t.Fatalf("sent %q, want %q", got, want)
+				}
+				frames <- `30[5]` // the client answers at once
+				if got, at := <-res, time.Since(start); got != tt.want || at != tt.wantAt {
+					t.Errorf("got %s after %v, want %s after %v", got, at, tt.want, tt.wantAt)
+				}
+			})
+		})
+	}
+}
+
+// TestEmitWithAckFuncWhileDisconnecting: once the socket is disconnecting, EmitWithAckFunc sends
+// nothing, returns ErrDisconnected and never calls done (lesson 10: the job stays queued).
+func TestEmitWithAckFuncWhileDisconnecting(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		_, p, s := connected(t, Options{})
+		var err error
+		calls := 0
+		s.OnDisconnecting(func(string) {
+			err = s.Timeout(time.Second).EmitWithAckFunc("job", func(Payload, error) { calls++ }, 1)
+		})
+		p.send("1")
+		time.Sleep(2 * time.Second) // past the timeout a registered ack would have
+		synctest.Wait()
+		if !errors.Is(err, ErrDisconnected) || calls != 0 {
+			t.Errorf("got %v and %d done calls, want %v and none", err, calls, ErrDisconnected)
+		}
+		if got := p.take(); len(got) != 0 {
+			t.Errorf("sent %q, want nothing", got)
+		}
+	})
+}

@@ -440,6 +440,8 @@ func TestAdapterServerSideEmit(t *testing.T) {
 			}
 		}
 	})
+	self := 0 // the sender's own handler: never run by its ServerSideEmit
+	c.srv[0].Of("/").OnServerSideEmit("hello", func(Payload, func(any) error) { mu.Lock(); self++; mu.Unlock() })
 	if err := c.srv[0].Of("/").ServerSideEmit("hello", "world"); err != nil {
 		t.Fatal(err)
 	}
@@ -449,6 +451,12 @@ func TestAdapterServerSideEmit(t *testing.T) {
 	}
 	if want := []string{`"world"`, `2`}; !slices.Equal(got, want) {
 		t.Errorf("handler got %q, want %q", got, want)
+	}
+	mu.Lock()
+	ran := self
+	mu.Unlock()
+	if ran != 0 {
+		t.Errorf("the sending server's own handler ran %d times, want 0", ran)
 	}
 	if len(replies) != 1 || string(replies[0]) != `"pong"` {
 		t.Errorf("replies %q, want [\"pong\"]", replies)

@@ -520,6 +520,26 @@ func TestDisconnectReasons(t *testing.T) {
 	}
 }
 
+// TestOnAnySeesEveryEvent: OnAny runs for every event the client sends, in order, whether or not
+// the event has a handler of its own, with its name and arguments (lesson 3's log of every event).
+func TestOnAnySeesEveryEvent(t *testing.T) {
+	srv := newTestServer(t, Options{})
+	var seen []string
+	handled := 0
+	srv.OnConnection(func(s *Socket) {
+		s.OnAny(func(e *Event) { seen = append(seen, fmt.Sprintf("%s %s", e.Name, e.Args)) })
+		s.On("chat message", func(*Event) { handled++ })
+	})
+	p := dial(t, srv)
+	p.connect("/")
+	for _, pkt := range []string{`2["chat message","hi"]`, `2["typing"]`, `21["rate",5,{"of":"chat"}]`} {
+		p.send(pkt)
+	}
+	if want := []string{`chat message ["hi"]`, `typing []`, `rate [5 {"of":"chat"}]`}; !slices.Equal(seen, want) || handled != 1 {
+		t.Errorf("OnAny saw %q and the handler ran %d times, want %q and once", seen, handled, want)
+	}
+}
+
 func TestConnectTimeout(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		srv := NewServer(Options{ConnectTimeout: time.Second})

@@ -3,6 +3,7 @@ package socketio
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -101,6 +102,27 @@ func TestRecipients(t *testing.T) {
 				t.Errorf("recipients (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestBroadcastOnlyOnSocket: as in socket.io, "everyone but the sender" needs a sender, so
+// Broadcast is a method of a socket (and of its emitter) and of nothing that io, a namespace or a
+// room selection returns (lesson 4: there is no io.broadcast).
+func TestBroadcastOnlyOnSocket(t *testing.T) {
+	tests := []struct {
+		typ  reflect.Type
+		want bool
+	}{
+		{reflect.TypeFor[*Socket](), true},
+		{reflect.TypeFor[*SocketEmitter](), true},
+		{reflect.TypeFor[*Server](), false},
+		{reflect.TypeFor[*Namespace](), false},
+		{reflect.TypeFor[*Operator](), false},
+	}
+	for _, tt := range tests {
+		if _, got := tt.typ.MethodByName("Broadcast"); got != tt.want {
+			t.Errorf("%v has a Broadcast method: %v, want %v", tt.typ, got, tt.want)
+		}
 	}
 }
 
