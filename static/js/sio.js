@@ -57,9 +57,11 @@
  * - Binary both ways: ArrayBuffer, typed arrays / DataView and Blob are sent as attachments
  *   (placeholders, nested too); received attachments are ArrayBuffer.
  * - Heartbeat: answers "2" with "3"; no ping within pingInterval + pingTimeout → "ping timeout".
- * - Emits while disconnected are buffered and flushed after the next "connect" (volatile ones are
- *   dropped, also while a polling POST is in flight, during the upgrade, and when the WebSocket
- *   still has unsent bytes).
+ * - Emits while disconnected are buffered and flushed after the next "connect". Volatile ones are
+ *   dropped while a polling POST is in flight, during the upgrade, when the WebSocket still has
+ *   unsent bytes, and while a reconnection attempt is under way; right after a drop, before the
+ *   next attempt, they are buffered like the others, as socket.io-client 4.8 does (its closed
+ *   transport still reports writable).
  * - Connection state recovery: keeps the pid from the CONNECT reply and the last offset, sends
  *   both in the next CONNECT (merged with auth), sets socket.recovered. When the namespace got a
  *   pid, the trailing string argument of every EVENT without ack id is the server's offset and is
@@ -538,7 +540,9 @@ class Transport extends Emitter {
   _onClose(description) {
     if (this.readyState === "closed") return;
     this.readyState = "closed";
-    this.writable = false;
+    // writable is left as it was, as engine.io-client does: a transport that closed between two
+    // writes still says it is writable, and socket.io-client buffers a volatile emit made before
+    // the next attempt replaces the engine (Socket.emit).
     this._stop();
     this.emitReserved("close", description);
   }
@@ -1462,10 +1466,14 @@ export class Socket extends Emitter {
     const ready = this.connected && engine !== null && engine.writable && !engine.hasPingExpired();
     if (flags.volatile) {
       // Dropped unless it can leave right now (like socket.io-client, an ack registered for a
-      // dropped volatile emit only ends by its timeout or the next disconnect).
+      // dropped volatile emit only ends by its timeout or the next disconnect). One exception,
+      // socket.io-client's: while disconnected, the closed transport of the lost connection still
+      // says it is writable until the next attempt replaces the engine, and then it is buffered.
       if (ready && engine.idle) {
         this._notifyOutgoing(packet);
         this._packet(packet);
+      } else if (!ready && engine?.transport?.writable) {
+        this.sendBuffer.push(packet);
       }
     } else if (ready) {
       this._notifyOutgoing(packet);
