@@ -1,7 +1,8 @@
 // Package sandbox runs a student's JavaScript as a Socket.IO 4.x server on a *socketio.Server:
 // the code sees a global `io` that mirrors the npm socket.io server API (io.on("connection"),
-// io.use, io.of, socket.on/emit/join, acks, emitWithAck with Promises, timers, console), and
-// nothing else: no require, no files, no network, no process.
+// io.use, io.of, socket.on/emit/join, acks, emitWithAck with Promises, timers, console),
+// require("node:crypto") (crypto.go: hashes, HMACs, timingSafeEqual, randomUUID), and nothing
+// else: no other module, no files, no network, no process.
 //
 // The interpreter is github.com/dop251/goja (pure Go, ES2020+, Runtime.Interrupt). Each Sandbox
 // owns one goja.Runtime touched only by its own loop goroutine. Everything that comes from

@@ -657,30 +657,31 @@ func (v *vm) socketEmitWithAck(js *jsSocket, volatile bool, timeout time.Duratio
 
 // timedOut makes a timed emit's answer socket.io's when its client leaves first: the hub fails
 // the ack at once (ErrDisconnected), socket.io waits for the timeout all the same and then fails
-// with "operation has timed out". The waits are timers of the program's (Options.MaxTimers of
-// them at most; past that the ack fails at once, as on the hub).
+// with "operation has timed out". The wait is one of the program's timers (Options.MaxTimers of
+// them at most; past that the ack fails at once, as on the hub), due when the emit's own timer
+// would be and ordered by the emit, so that two of them fail in the order socket.io's would.
 func (v *vm) timedOut(timed bool, timeout time.Duration, start time.Time, done func(socketio.Payload, error)) func(socketio.Payload, error) {
 	if !timed {
 		return done
 	}
+	sb := v.sb
+	sb.timerID++
+	id := sb.timerID // the emit's place among the timers, as its setTimeout has in Node
 	return func(p socketio.Payload, err error) {
 		if !errors.Is(err, socketio.ErrDisconnected) {
 			done(p, err)
 			return
 		}
 		rest := timeout - time.Since(start)
-		if rest <= 0 || v.lateAcks >= v.sb.opts.MaxTimers {
+		if rest <= 0 || len(sb.timers) >= sb.opts.MaxTimers {
 			done(socketio.Payload{}, socketio.ErrTimeout)
 			return
 		}
-		v.lateAcks++
-		sb := v.sb
-		time.AfterFunc(rest, func() {
-			sb.postInternal(func() {
-				v.lateAcks--
-				done(socketio.Payload{}, socketio.ErrTimeout)
-			})
-		})
+		fn, _ := goja.AssertFunction(v.rt.ToValue(func(goja.FunctionCall) goja.Value {
+			done(socketio.Payload{}, socketio.ErrTimeout)
+			return goja.Undefined()
+		}))
+		sb.timers[id] = &jsTimer{fn: fn, due: start.Add(timeout), t: time.AfterFunc(rest, func() { sb.postInternal(v.runDue) })}
 	}
 }
 

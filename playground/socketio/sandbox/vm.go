@@ -36,7 +36,6 @@ type vm struct {
 
 	io         *goja.Object
 	crypto     *goja.Object // require("node:crypto"), made on first use
-	lateAcks   int          // timed acks waiting out their timeout after their client left (timedOut)
 	seq        uint64       // orders connections and joins
 	sockets    map[*socketio.Socket]*jsSocket
 	rejections map[*goja.Promise]goja.Value

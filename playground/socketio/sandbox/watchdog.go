@@ -38,8 +38,10 @@ type watchdog struct {
 	busy     bool
 	seq      uint64
 	start    time.Time
-	heap0    uint64 // heap objects bytes when the callback began
-	live0    uint64 // live heap (as of the last GC) when the callback began
+	last     time.Time     // the previous check (or start)
+	ran      time.Duration // how long the callback has run, as the checks saw it (check)
+	heap0    uint64        // heap objects bytes when the callback began
+	live0    uint64        // live heap (as of the last GC) when the callback began
 	fired    bool
 	liveBase uint64 // live heap when the program started
 	grown    int64  // sum of per-callback heap growth, loop only
@@ -117,6 +119,7 @@ func (w *watchdog) begin() {
 	w.busy, w.fired = true, false
 	w.seq++
 	w.start = time.Now()
+	w.last, w.ran = w.start, 0
 	w.heap0, w.live0 = objects, live
 	w.mu.Unlock()
 	w.timer.Reset(w.period())
@@ -157,7 +160,13 @@ func (w *watchdog) check() {
 		return
 	}
 	sb := w.sb
-	if time.Since(w.start) >= sb.opts.CallbackTimeout {
+	// The time between two checks counts at most twice the period: a longer gap means this whole
+	// process got no CPU (a loaded machine), not that the callback ran that long. A callback that
+	// really runs is seen by every check, and its time adds up as the wall clock's does.
+	now := time.Now()
+	w.ran += min(now.Sub(w.last), 2*w.period())
+	w.last = now
+	if w.ran >= sb.opts.CallbackTimeout {
 		w.fired = true
 		w.rt.Interrupt(fmt.Sprintf("a callback ran longer than %v (an infinite loop?)", sb.opts.CallbackTimeout))
 		return
