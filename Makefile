@@ -38,7 +38,7 @@ check-lessons:
 
 # The Node peers are installed first: the Go tests drive the npm socket.io-client.
 go-test: node/node_modules
-	$(GO) test -race -count=1 ./...
+	$(GO) test -race -count=1 -timeout 30m ./...
 
 node/node_modules: node/package.json node/package-lock.json
 	cd node && npm ci --no-audit --no-fund
