@@ -172,7 +172,7 @@ func ParseDemo(name string, config json.RawMessage) (*DemoConfig, error) {
 		}
 	}
 	if err := c.validate(name); err != nil {
-		return nil, fmt.Errorf("demo %s: %w", name, err)
+		return nil, prefixEach("demo "+name, err)
 	}
 	return &c, nil
 }
@@ -340,7 +340,7 @@ func (c *DemoConfig) validate(kind string) error {
 			return errors.New("outcome: a demo has predict or outcome, not both")
 		}
 		if err := c.Outcome.validate(kind, clients, check); err != nil {
-			return fmt.Errorf("outcome: %w", err)
+			return prefixEach("outcome", err)
 		}
 	}
 	return nil

@@ -71,53 +71,76 @@ var AnswerModes = []string{"fast", "slow", "never"}
 // AckOutcomes are the values of an outcome's ack:.
 var AckOutcomes = []string{"reply", "error", "none"}
 
+// validate reports every problem of the check (errors.Join), each naming its path: "steps[1]: …",
+// "choices[0]: expect: …".
 func (o *OutcomePrediction) validate(kind string, clients map[string]bool, check func(string, Step) error) error {
+	var errs []error
 	if strings.TrimSpace(o.Question) == "" {
-		return errors.New("question: write the question the student answers")
-	}
-	if len(o.Question) > maxOutcomeText {
-		return fmt.Errorf("question: longer than %d bytes", maxOutcomeText)
+		errs = append(errs, errors.New("question: write the question the student answers"))
+	} else if len(o.Question) > maxOutcomeText {
+		errs = append(errs, fmt.Errorf("question: longer than %d bytes", maxOutcomeText))
 	}
 	if len(o.Steps) == 0 {
-		return errors.New("steps: the scenario needs at least one step")
+		errs = append(errs, errors.New("steps: the scenario needs at least one step"))
 	}
 	if len(o.Steps) > maxScriptSteps {
-		return fmt.Errorf("steps: %d steps, at most %d", len(o.Steps), maxScriptSteps)
+		return errors.Join(append(errs, fmt.Errorf("steps: %d steps, at most %d", len(o.Steps), maxScriptSteps))...)
 	}
 	notClient := func(name string) error {
 		return fmt.Errorf("client %q is not one of the demo's clients (%s)", name, strings.Join(sortedKeys(clients), ", "))
 	}
 	asks := map[string]bool{}
 	for i, s := range o.Steps {
-		where := fmt.Sprintf("steps[%d]", i)
-		if err := s.validate(kind, clients, notClient, check, where); err != nil {
-			return err
+		if err := s.validate(kind, clients, notClient, check, fmt.Sprintf("steps[%d]", i)); err != nil {
+			errs = append(errs, err)
 		}
 		if s.Ask != "" {
 			asks[s.Client] = true
 		}
 	}
 	if len(o.Choices) < minOutcomeChoices || len(o.Choices) > maxOutcomeChoices {
-		return fmt.Errorf("choices: %d choices, want %d to %d", len(o.Choices), minOutcomeChoices, maxOutcomeChoices)
+		errs = append(errs, fmt.Errorf("choices: %d choices, want %d to %d", len(o.Choices), minOutcomeChoices, maxOutcomeChoices))
+		if len(o.Choices) > maxOutcomeChoices {
+			return errors.Join(errs...)
+		}
 	}
 	for i, ch := range o.Choices {
-		where := fmt.Sprintf("choices[%d]", i)
-		if strings.TrimSpace(ch.Text) == "" {
-			return fmt.Errorf("%s: text: write the outcome in the student's words", where)
+		if err := ch.validate(kind, clients, asks, notClient, o.Choices[:i]); err != nil {
+			errs = append(errs, fmt.Errorf("choices[%d]: %w", i, err))
 		}
-		if len(ch.Text) > maxOutcomeText {
-			return fmt.Errorf("%s: text: longer than %d bytes", where, maxOutcomeText)
-		}
-		if err := ch.Expect.validate(kind, clients, asks, notClient); err != nil {
-			return fmt.Errorf("%s: expect: %w", where, err)
-		}
-		for j := range i {
-			if reflect.DeepEqual(o.Choices[j].Expect, ch.Expect) {
-				return fmt.Errorf("%s: expect: the same outcome as choices[%d]: one of them could never be the only match", where, j)
-			}
+	}
+	return errors.Join(errs...)
+}
+
+func (ch *OutcomeChoice) validate(kind string, clients, asks map[string]bool, notClient func(string) error, before []OutcomeChoice) error {
+	if strings.TrimSpace(ch.Text) == "" {
+		return errors.New("text: write the outcome in the student's words")
+	}
+	if len(ch.Text) > maxOutcomeText {
+		return fmt.Errorf("text: longer than %d bytes", maxOutcomeText)
+	}
+	if err := ch.Expect.validate(kind, clients, asks, notClient); err != nil {
+		return fmt.Errorf("expect: %w", err)
+	}
+	for j, b := range before {
+		if reflect.DeepEqual(b.Expect, ch.Expect) {
+			return fmt.Errorf("expect: the same outcome as choices[%d]: one of them could never be the only match", j)
 		}
 	}
 	return nil
+}
+
+// prefixEach puts prefix before the message of err, or of each error err joins.
+func prefixEach(prefix string, err error) error {
+	j, ok := err.(interface{ Unwrap() []error })
+	if !ok {
+		return fmt.Errorf("%s: %w", prefix, err)
+	}
+	var out []error
+	for _, e := range j.Unwrap() {
+		out = append(out, prefixEach(prefix, e))
+	}
+	return errors.Join(out...)
 }
 
 func (s *OutcomeStep) validate(kind string, clients map[string]bool, notClient func(string) error, check func(string, Step) error, where string) error {

@@ -46,6 +46,7 @@ func TestOutcomeRules(t *testing.T) {
 		{"same outcome twice", "queue", strings.Replace(queueOK, `"times":2`, `"times":0`, 1), "outcome: choices[2]: expect: the same outcome as choices[0]"},
 		{"unknown expect client", "queue", strings.Replace(queueOK, `{"client":"Ravi","receives":"delivery","times":0}`, `{"client":"Rav","receives":"delivery","times":0}`, 1), `outcome: choices[0]: expect: client "Rav" is not one of the demo's clients (Dispatcher, Ravi)`},
 		{"with predict", "acks", strings.Replace(acksOK, `{"clients":["Ada","Grace"],`, `{"clients":["Ada","Grace"],"predict":{"client":"Ada","emit":"x","scope":"all"},`, 1), "outcome: a demo has predict or outcome, not both"},
+		{"every problem at once", "acks", strings.Replace(strings.Replace(acksOK, `"never"`, `"nevr"`, 1), `"ask":"Grace"`, `"ask":"Grase"`, 1), `demo acks: outcome: steps[1]: ask: client "Grase"`},
 		{"unknown key", "acks", strings.Replace(acksOK, `"text":"hi?"`, `"txt":"hi?"`, 1), `unknown field "txt"`},
 	}
 	for _, tt := range tests {

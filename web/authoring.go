@@ -94,15 +94,30 @@ func validateDemo(name string, config json.RawMessage) error {
 			errs = append(errs, err)
 		}
 	}
-	if hasOutcome && !shapeAt("outcome") {
+	if hasOutcome && !shapeAt("outcome: want") && !shapeAt("outcome: question") {
+		// Every problem of the scenario and of the choices (the rules join them), but for the
+		// steps and choices whose shape is wrong: those are reported for that alone.
 		if err := try(map[string]any{"outcome": outcome}); err != nil {
-			errs = append(errs, err)
+			for _, e := range splitJoined(err) {
+				msg := strings.TrimPrefix(e.Error(), "demo "+name+": ")
+				if seg := strings.SplitN(msg, ": ", 3); len(seg) < 3 || !shapeAt(seg[0]+": "+seg[1]+": ") {
+					errs = append(errs, e)
+				}
+			}
 		}
 	}
 	if len(errs) == 0 { // a rule about the steps together
 		errs = append(errs, playground.ValidateDemo(name, mustJSON(m)))
 	}
 	return joinDemoErrors(name, errs)
+}
+
+// splitJoined is the errors err joins (errors.Join), or err alone.
+func splitJoined(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
 }
 
 func mustJSON(v any) []byte {
