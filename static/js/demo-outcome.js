@@ -108,6 +108,7 @@ export class OutcomePanel {
 
   reset() {
     this.again.hidden = true;
+    this.runBtn.hidden = false;
     this.runBtn.disabled = false;
     this.result.textContent = "";
     delete this.result.dataset.state;
@@ -140,13 +141,21 @@ export class OutcomePanel {
     } catch (err) {
       this.result.dataset.state = "misbehaved";
       this.result.textContent = `${ICON.warn} The demo misbehaved: a step failed (${err.message}). Your answer is not graded.`;
-      this.again.hidden = false;
+      this.showAgain();
       return;
     } finally {
       this.w.observing = null;
     }
     this.grade(picked, obs);
+    this.showAgain();
+  }
+
+  /** After a run: "Try again" takes the place of the locked Run button. */
+  showAgain() {
+    const focused = document.activeElement === this.runBtn;
+    this.runBtn.hidden = true;
     this.again.hidden = false;
+    if (focused) this.again.focus(); // the keyboard stays in the panel
   }
 
   async play(obs) {
@@ -195,7 +204,7 @@ export class OutcomePanel {
     } else {
       this.result.dataset.state = "wrong";
       mark(picked, "picked", "← your answer");
-      this.result.textContent = `✘ Not quite: ${facts([choices[right], choices[picked]]).join("; ")}. What happened: “${choices[right].text}”.`;
+      this.result.textContent = `✘ Not quite: ${facts([choices[right], choices[picked]]).join("; ")}.`;
     }
   }
 }
