@@ -223,7 +223,7 @@ func (b *browser) pressActing(n int, control string) {
 		b.act(n, `$("[data-testid=outcome-choice-0]").click(); $("[data-acting]").click()`)
 		return
 	}
-		if strings.Contains(control, "client-say-send") {
+	if strings.Contains(control, "client-say-send") {
 		b.act(n, `$("[data-acting]").closest("form").querySelector("input").value = "hello"; $("[data-acting]").click()`)
 		return
 	}

@@ -15,6 +15,7 @@ import (
 // predict-the-outcome demo right, then wrong, at 1280×800 and 360×740, light and dark: the
 // scenario plays on the real hub, the page grades by what it observed, and the grade names what
 // happened. A lesson whose choices do not match what a correct hub does fails here.
+// Then the page's own honesty: when no choice or several match, it grades nothing.
 func TestOutcomePredictionsBrowser(t *testing.T) {
 	if testing.Short() {
 		t.Skip("browser test skipped in -short mode")
@@ -100,35 +101,31 @@ func TestOutcomePredictionsBrowser(t *testing.T) {
 			b.noErrors()
 		})
 	}
-}
-
-// TestOutcomeMisbehavedBrowser: when no choice, or more than one, matches what the page observed,
-// it says the demo misbehaved and grades nothing. The lesson's expectations are edited in the
-// page so that the real, correct run matches none, then two.
-func TestOutcomeMisbehavedBrowser(t *testing.T) {
-	if testing.Short() {
-		t.Skip("browser test skipped in -short mode")
-	}
-	_, base := newClassTestApp(t)
-	b := newBrowser(t, browsertest.Allocator(t))
-	b.run("open", chromedp.Navigate(base+"/lessons/queues"))
-	const w = `window.socketlabDemos.find((w) => w.cfg?.outcome)`
-	b.waitFor("the outcome demo ready", w+` !== undefined && `+w+`.section.dataset.ready !== undefined && `+w+`.clients.every((c) => c.connected)`)
-	run := func(edit string) string {
-		t.Helper()
-		evalJS[bool](t, b, fmt.Sprintf(`(() => { const w = %s; const ch = w.cfg.outcome.choices; %s;
-			const d = w.section; d.querySelector("[data-testid=outcome-again]").click();
-			d.querySelector("[data-testid=outcome-choice-0]").click(); d.querySelector("[data-testid=outcome-run]").click(); return true; })()`, w, edit))
-		b.waitFor("graded", w+`.section.querySelector("[data-testid=outcome-result]").dataset.state !== undefined && !`+w+`.section.querySelector("[data-testid=outcome-again]").hidden`)
-		return evalJS[string](t, b, `[`+w+`.section.querySelector("[data-testid=outcome-result]")].map((r) => r.dataset.state + " " + r.textContent)[0]`)
-	}
-	none := run(`ch[2].expect.times = 3`)
-	if want := `misbehaved ⚠ The demo misbehaved: no choice matches what happened (Ravi received "delivery" twice; Ravi's queue on the server is empty). Your answer is not graded.`; none != want {
-		t.Errorf("no choice matches: got %q, want %q", none, want)
-	}
-	two := run(`ch[2].expect.times = 2; ch[0].expect = {client: "Ravi", queued: 0}`)
-	if want := `misbehaved ⚠ The demo misbehaved: 2 choices match what happened (Ravi's queue on the server is empty; Ravi received "delivery" twice). Your answer is not graded.`; two != want {
-		t.Errorf("two choices match: got %q, want %q", two, want)
-	}
-	b.noErrors()
+	// When no choice, or more than one, matches what the page observed, it says the demo
+	// misbehaved and grades nothing: the lesson's expectations are edited in the page so that the
+	// real, correct run matches none, then two.
+	t.Run("misbehaved", func(t *testing.T) {
+		b.t = t
+		b.run("viewport", chromedp.EmulateViewport(1280, 800))
+		b.run("open", chromedp.Navigate(base+"/lessons/queues"))
+		const w = `window.socketlabDemos.find((w) => w.cfg?.outcome)`
+		b.waitFor("the outcome demo ready", w+` !== undefined && `+w+`.section.dataset.ready !== undefined && `+w+`.clients.every((c) => c.connected)`)
+		run := func(edit string) string {
+			t.Helper()
+			evalJS[bool](t, b, fmt.Sprintf(`(() => { const w = %s; const ch = w.cfg.outcome.choices; %s;
+				const d = w.section; d.querySelector("[data-testid=outcome-again]").click();
+				d.querySelector("[data-testid=outcome-choice-0]").click(); d.querySelector("[data-testid=outcome-run]").click(); return true; })()`, w, edit))
+			b.waitFor("graded", w+`.section.querySelector("[data-testid=outcome-result]").dataset.state !== undefined && !`+w+`.section.querySelector("[data-testid=outcome-again]").hidden`)
+			return evalJS[string](t, b, `[`+w+`.section.querySelector("[data-testid=outcome-result]")].map((r) => r.dataset.state + " " + r.textContent)[0]`)
+		}
+		none := run(`ch[2].expect.times = 3`)
+		if want := `misbehaved ⚠ The demo misbehaved: no choice matches what happened (Ravi received "delivery" twice; Ravi's queue on the server is empty). Your answer is not graded.`; none != want {
+			t.Errorf("no choice matches: got %q, want %q", none, want)
+		}
+		two := run(`ch[2].expect.times = 2; ch[0].expect = {client: "Ravi", queued: 0}`)
+		if want := `misbehaved ⚠ The demo misbehaved: 2 choices match what happened (Ravi's queue on the server is empty; Ravi received "delivery" twice). Your answer is not graded.`; two != want {
+			t.Errorf("two choices match: got %q, want %q", two, want)
+		}
+		b.noErrors()
+	})
 }
