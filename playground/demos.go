@@ -31,6 +31,9 @@ type DemoConfig struct {
 	Payload    json.RawMessage `json:"payload,omitempty"`
 	Script     []Step          `json:"script,omitempty"`
 	Predict    *Prediction     `json:"predict,omitempty"`
+	// Outcome is a predict-the-outcome check: a scenario, a question and choices the page grades
+	// by what it observes while the scenario plays.
+	Outcome *OutcomePrediction `json:"outcome,omitempty"`
 	// Adapter starts the cluster demo with its servers sharing the broker (the switch on).
 	Adapter bool `json:"adapter,omitempty"`
 	// Controls are the parts of the widget the lesson uses (DemoControls); nil: all of them.
@@ -168,8 +171,8 @@ func ParseDemo(name string, config json.RawMessage) (*DemoConfig, error) {
 			return nil, fmt.Errorf("demo %s: %w", name, err)
 		}
 	}
-	if err := c.validate(); err != nil {
-		return nil, fmt.Errorf("demo %s: %w", name, err)
+	if err := c.validate(name); err != nil {
+		return nil, prefixEach("demo "+name, err)
 	}
 	return &c, nil
 }
@@ -200,7 +203,7 @@ func checkNamespace(s string) error {
 	return nil
 }
 
-func (c *DemoConfig) validate() error {
+func (c *DemoConfig) validate(kind string) error {
 	if len(c.Clients) > MaxDemoClients {
 		return fmt.Errorf("clients: %d clients, at most %d", len(c.Clients), MaxDemoClients)
 	}
@@ -330,6 +333,14 @@ func (c *DemoConfig) validate() error {
 		}
 		if c.Predict.Emit == "" {
 			return errors.New("predict: the predicted step must emit")
+		}
+	}
+	if c.Outcome != nil {
+		if c.Predict != nil {
+			return errors.New("outcome: a demo has predict or outcome, not both")
+		}
+		if err := c.Outcome.validate(kind, clients, check); err != nil {
+			return prefixEach("outcome", err)
 		}
 	}
 	return nil

@@ -65,15 +65,17 @@ func validateDemo(name string, config json.RawMessage) error {
 	// is reported for that alone).
 	steps, _ := m["script"].([]any)
 	predict, hasPredict := m["predict"]
+	outcome, hasOutcome := m["outcome"]
 	base := maps.Clone(m)
 	delete(base, "script")
 	delete(base, "predict")
+	delete(base, "outcome")
 	try := func(extra map[string]any) error {
 		c := maps.Clone(base)
 		maps.Copy(c, extra)
 		return playground.ValidateDemo(name, mustJSON(c))
 	}
-	if len(errs) > 0 && !shapeAt("script") && !shapeAt("predict") {
+	if len(errs) > 0 && !shapeAt("script") && !shapeAt("predict") && !shapeAt("outcome") {
 		return joinDemoErrors(name, errs) // the config itself: the steps cannot be checked without it
 	}
 	if err := try(nil); err != nil {
@@ -92,10 +94,30 @@ func validateDemo(name string, config json.RawMessage) error {
 			errs = append(errs, err)
 		}
 	}
+	if hasOutcome && !shapeAt("outcome: want") && !shapeAt("outcome: question") {
+		// Every problem of the scenario and of the choices (the rules join them), but for the
+		// steps and choices whose shape is wrong: those are reported for that alone.
+		if err := try(map[string]any{"outcome": outcome}); err != nil {
+			for _, e := range splitJoined(err) {
+				msg := strings.TrimPrefix(e.Error(), "demo "+name+": ")
+				if seg := strings.SplitN(msg, ": ", 3); len(seg) < 3 || !shapeAt(seg[0]+": "+seg[1]+": ") {
+					errs = append(errs, e)
+				}
+			}
+		}
+	}
 	if len(errs) == 0 { // a rule about the steps together
 		errs = append(errs, playground.ValidateDemo(name, mustJSON(m)))
 	}
 	return joinDemoErrors(name, errs)
+}
+
+// splitJoined is the errors err joins (errors.Join), or err alone.
+func splitJoined(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
 }
 
 func mustJSON(v any) []byte {
@@ -111,6 +133,8 @@ func joinDemoErrors(name string, errs []error) error {
 		msg := strings.TrimPrefix(err.Error(), "demo "+name+": ")
 		msg = suggestKnown(msg, unknownScopeRE, slices.Sorted(maps.Keys(playground.Scopes)))
 		msg = suggestKnown(msg, unknownControlRE, playground.DemoControls)
+		msg = suggestKnown(msg, unknownAnswerModeRE, playground.AnswerModes)
+		msg = suggestKnown(msg, unknownAckOutcomeRE, playground.AckOutcomes)
 		if m := unknownClientRE.FindStringSubmatch(msg); m != nil {
 			if s := blocks.Suggest(m[1], strings.Split(m[2], ", ")); s != "" {
 				msg += fmt.Sprintf(" (did you mean %q?)", s)
@@ -137,7 +161,10 @@ func suggestKnown(msg string, re *regexp.Regexp, names []string) string {
 var (
 	unknownScopeRE   = regexp.MustCompile(`unknown scope "([^"]*)" (\(known: [^)]*\))`)
 	unknownControlRE = regexp.MustCompile(`unknown control "([^"]*)" (\(known: [^)]*\))`)
-	unknownClientRE  = regexp.MustCompile(`client "([^"]*)" is not one of the demo's clients \(([^)]*)\)`)
+	// outcome: a step's answers: and a choice's ack: (playground/outcome.go)
+	unknownAnswerModeRE = regexp.MustCompile(`unknown answer mode "([^"]*)" (\(known: [^)]*\))`)
+	unknownAckOutcomeRE = regexp.MustCompile(`unknown ack outcome "([^"]*)" (\(known: [^)]*\))`)
+	unknownClientRE     = regexp.MustCompile(`client "([^"]*)" is not one of the demo's clients \(([^)]*)\)`)
 )
 
 // Types a demo config accepts in more than one shape (their UnmarshalJSON).

@@ -83,6 +83,14 @@ func TestCheckRules(t *testing.T) {
 			`CASE/01-a.md:11:41: demo chat: script[2]: unknown key "romm" (did you mean "room"?)`,
 			`CASE/01-a.md:13:41: demo chat: predict: unknown scope "everyone" (known: all, broadcast, except, room, self, socket-room)`,
 		}},
+		{"demos-outcome", []string{ // predict the outcome: a misspelt key, mode, client or ack at its place
+			`CASE/01-a.md:11:32: demo acks: outcome: steps[0]: unknown answer mode "nevr" (did you mean "never"? known: fast, slow, never)`,
+			`CASE/01-a.md:12:26: demo acks: outcome: steps[1]: ask: client "Grase" is not one of the demo's clients (Ada, Grace) (did you mean "Grace"?)`,
+			"CASE/01-a.md:13:3: demo acks: outcome: choices: 2 choices, want 3 to 8",
+			`CASE/01-a.md:15:34: demo acks: outcome: choices[0]: expect: unknown ack outcome "rely" (did you mean "reply"? known: reply, error, none)`,
+			`CASE/01-a.md:17:41: demo acks: outcome: choices[1]: expect: unknown key "eror" (did you mean "error"?)`,
+			"CASE/01-a.md:32:7: demo queue: outcome: choices[2]: expect: the same outcome as choices[1]: one of them could never be the only match",
+		}},
 		{"quiz", []string{
 			`CASE/01-a.md:7:3: quiz question 1: exactly one choice must be correct, got 2 (set multiple: true for several)`,
 			`CASE/01-a.md:14:17: quiz question 2 choice 2: unknown key "explian" (did you mean "explain"?)`,

@@ -219,6 +219,10 @@ func courseBrowser(t *testing.T) ([]courseDemo, string, *browser) {
 // first into a column's box, and waits for the message to settle.
 func (b *browser) pressActing(n int, control string) {
 	b.t.Helper()
+	if strings.Contains(control, "outcome-run") { // a prediction of the outcome runs once an answer is picked
+		b.act(n, `$("[data-testid=outcome-choice-0]").click(); $("[data-acting]").click()`)
+		return
+	}
 	if strings.Contains(control, "client-say-send") {
 		b.act(n, `$("[data-acting]").closest("form").querySelector("input").value = "hello"; $("[data-acting]").click()`)
 		return
@@ -237,12 +241,13 @@ func lessonsOf(demos []courseDemo) []*lessons.Lesson {
 	return out
 }
 
-// actingControl is the testid of the control a student presses in a demo: the prediction, the
-// script's next step, else the first of the send buttons on screen.
+// actingControl is the testid of the control a student presses in a demo: the prediction (of
+// who receives, or of the outcome), the script's next step, else the first of the send buttons
+// on screen.
 const actingControlJS = `(() => {
 	const d = document.querySelectorAll("section.demo")[%d];
 	const on = (s) => [...d.querySelectorAll(s)].find((e) => e.checkVisibility({visibilityProperty: true}) && !e.disabled);
-	for (const s of ["[data-testid=predict-run]", "[data-testid=script-step]", "[data-testid=chat-send]", "[data-testid=ask-send]",
+	for (const s of ["[data-testid=predict-run]", "[data-testid=outcome-run]", "[data-testid=script-step]", "[data-testid=chat-send]", "[data-testid=ask-send]",
 		"[data-testid=deliver-send]", "[data-testid=order-send]", "[data-testid=scope-all]", "[data-testid=composer-send]", "[data-testid=client-say-send]"]) {
 		const e = on(s);
 		if (e) { e.dataset.acting = ""; return s; }

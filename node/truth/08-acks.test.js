@@ -210,3 +210,15 @@ test("an acknowledgement is honoured once: a second call of the callback sends n
   assert.equal(clientAcks, 1, "the client sent one ack");
   c.disconnect();
 });
+
+// Lesson 8's prediction (the acks demo's server asks one client with io.to(id).timeout(ms)):
+// silence is an error, never an empty list of answers.
+test("io.to(id).timeout(ms).emitWithAck: a client that never answers makes it reject with 'operation has timed out'", async () => {
+  const silent = await srv.client(); // no "question" handler: it never answers
+  await assert.rejects(srv.io.to(silent.id).timeout(150).emitWithAck("question", "Are you there?"), { message: "operation has timed out" });
+  const answering = await srv.client();
+  answering.on("question", (question, cb) => cb("yes"));
+  assert.deepEqual(await srv.io.to(answering.id).timeout(1000).emitWithAck("question", "Are you there?"), ["yes"]);
+  silent.disconnect();
+  answering.disconnect();
+});

@@ -303,3 +303,31 @@ test("a recovered connection skips middleware by default, runs it with skipMiddl
     assert.equal(serverSocket(srv.io, c).data.user, "ravi", "socket.data is restored");
   }
 });
+
+// Lesson 9's prediction: the jobs that waited arrive once each, in order, and once acknowledged
+// they are gone: the next connection gets nothing again.
+test("queued jobs arrive once each on connect; acknowledged, the next connection gets none again", async () => {
+  let hub;
+  const srv = await start({}, (io) => (hub = courierHub(io)));
+  servers.push(srv);
+  hub.dispatch("c-5", { id: "job-1", pickup: "Bakery, 3 Elm St" });
+  hub.dispatch("c-5", { id: "job-2", pickup: "Florist, 9 Oak Ave" });
+  const seen = [];
+  const acked = new Promise((resolve) => {
+    const ids = [];
+    hub.done.on("acked", (id) => ids.push(id) === 2 && resolve(ids));
+  });
+  const c1 = srv.socket("/", { auth: { courier: "c-5" } });
+  c1.on("delivery", (job, ack) => { seen.push(job.id); ack("got it"); });
+  assert.deepEqual(await acked, ["job-1", "job-2"]);
+  assert.deepEqual(seen, ["job-1", "job-2"], "each job once, in order");
+  assert.equal(hub.queues.get("c-5").length, 0);
+  c1.disconnect();
+
+  const c2 = srv.socket("/", { auth: { courier: "c-5" } });
+  c2.on("delivery", (job, ack) => { seen.push(job.id); ack("got it"); });
+  await once(c2, "connect");
+  await fence(srv.io.of("/"), [c2]); // anything the connection handler sent arrived before this
+  assert.deepEqual(seen, ["job-1", "job-2"], "nothing delivered again");
+  c2.disconnect();
+});

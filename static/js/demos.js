@@ -16,6 +16,7 @@ import { io } from "./sio.js";
 import { h, setChildren, select, fillSelect, field, stable, short, clock, reducedMotion, ICON, MAX_RECEIVED } from "./demo-dom.js";
 import { kinds } from "./kinds/index.js";
 import { CodePanel, wireExercises } from "./demo-code.js";
+import { OutcomePanel } from "./demo-outcome.js";
 
 const MAX_LOG_ROWS = 500; // the event log keeps the last rows only (bounded DOM)
 const MAX_CONSOLE_LINES = 200;
@@ -250,10 +251,15 @@ class VClient {
 
   /** Emits ev with args and waits for the server's ack (rejects after 5 s). */
   ack(ev, ...args) {
+    return this.ackWithin(5000, ev, ...args);
+  }
+
+  /** Emits ev with args and waits at most ms for the server's ack. */
+  ackWithin(ms, ev, ...args) {
     const s = this.socket;
     return new Promise((resolve, reject) => {
       if (!s) return reject(new Error("no socket"));
-      s.timeout(5000).emit(ev, ...args, (err, res) => (err ? reject(err) : resolve(res)));
+      s.timeout(ms).emit(ev, ...args, (err, res) => (err ? reject(err) : resolve(res)));
     });
   }
 
@@ -362,6 +368,7 @@ export class DemoWidget {
     this.frame = 0;
     this.dirty = new Set();
     this.scriptIndex = 0;
+    this.observing = null; // what a predict-the-outcome run saw so far (demo-outcome.js)
     this.kindDef = kinds[this.kind] ?? { name: this.kind }; // the kind's panel: kinds/NAME.js
     this.kindState = this.kindDef.init?.(this);
     this.closed = false;
@@ -531,6 +538,7 @@ export class DemoWidget {
     panels.push(this.buildComposer(id));
     if (this.cfg.script?.length) panels.unshift(this.buildScript(id));
     if (this.cfg.predict) panels.unshift(this.buildPredict(id));
+    if (this.cfg.outcome) panels.unshift(new OutcomePanel(this, id).el);
 
     // The control that acts, then the columns that light up, then the details of the message.
     const main = h("div", { class: "demo-main" }, title, ...panels,
@@ -1412,6 +1420,7 @@ export class DemoWidget {
   }
 
   onReceipt(c, socket, nsp, event, args) {
+    this.observing?.receipt(c.name, event); // a predict-the-outcome run is on (demo-outcome.js)
     const sid = socket.id;
     const key = this.keyOf(nsp, event, args);
     const big = stable(args).length > BIG_ARGS;

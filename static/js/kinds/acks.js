@@ -5,8 +5,49 @@
  */
 import { h, select, field, short, ICON } from "../demo-dom.js";
 
+const MODES = [["fast", "Answers at once"], ["slow", "Answers after 2 s"], ["never", "Never answers"]];
+
+/**
+ * c asks `to` through the server, which waits at most ms for the answer; out (the panel's status
+ * line) shows it. Resolves to what came back: {ack: "reply", answers, ms}, {ack: "error", error, ms},
+ * or {ack: "none", ms} when the server's ack never came (the page waits ms + 5 s).
+ */
+async function ask(c, to, question, ms, out) {
+  if (out) {
+    out.dataset.state = "waiting";
+    out.textContent = `${c.name} asks ${to}… io.to(${to}'s id).timeout(${ms}).emitWithAck("question", ${short(question)})`;
+  }
+  const t0 = performance.now();
+  let fact;
+  try {
+    // The server answers within ms; the client waits a little longer, so its own timeout never
+    // stands in for the server's.
+    const res = await c.ackWithin(ms + 5000, "ask", { to, question, timeout: ms });
+    const took = Math.round(performance.now() - t0);
+    fact = res?.error ? { ack: "error", error: String(res.error), ms: took } : { ack: "reply", answers: res?.answers ?? [], ms: took };
+  } catch {
+    fact = { ack: "none", ms: Math.round(performance.now() - t0) };
+  }
+  if (!out) return fact;
+  if (fact.ack === "none") {
+    out.dataset.state = "error";
+    out.textContent = `${ICON.warn} No acknowledgement came back within ${fact.ms} ms.`;
+  } else if (fact.ack === "error") {
+    out.dataset.state = "error";
+    out.textContent = `${ICON.warn} Error after ${fact.ms} ms: ${fact.error}`;
+  } else {
+    out.dataset.state = "ok";
+    out.textContent = `${ICON.received} Answer after ${fact.ms} ms: ${fact.answers.map((a) => short(a, 60)).join(", ") || "(none)"}`;
+  }
+  return fact;
+}
+
 export default {
   name: "acks",
+
+  init() {
+    return { out: null }; // the Ask panel's status line
+  },
 
   wire(w, c, socket) {
     socket.on("question", (question, ack) => {
@@ -23,37 +64,31 @@ export default {
     const question = h("input", { type: "text", id: id("ask-q"), value: "Are you there?", "data-testid": "ask-question" });
     const timeout = h("input", { type: "number", id: id("ask-timeout"), value: "1000", min: "100", max: "10000", step: "100", "data-testid": "ask-timeout" });
     const out = h("p", { class: "demo-answer", role: "status", "data-testid": "ask-result" });
-    const form = h("form", { class: "demo-row demo-ask", onsubmit: async (e) => {
+    w.kindState.out = out;
+    const form = h("form", { class: "demo-row demo-ask", onsubmit: (e) => {
       e.preventDefault();
       const c = w.clients.find((c) => c.name === from.value);
-      if (!c?.connected) return;
-      const ms = Number(timeout.value) || 1000;
-      out.dataset.state = "waiting";
-      out.textContent = `${c.name} asks ${to.value}… io.to(${to.value}'s id).timeout(${ms}).emitWithAck("question", ${short(question.value)})`;
-      const t0 = performance.now();
-      try {
-        const res = await c.ack("ask", { to: to.value, question: question.value, timeout: ms });
-        const took = Math.round(performance.now() - t0);
-        if (res?.error) {
-          out.dataset.state = "error";
-          out.textContent = `${ICON.warn} Error after ${took} ms: ${res.error}`;
-        } else {
-          out.dataset.state = "ok";
-          out.textContent = `${ICON.received} Answer after ${took} ms: ${(res?.answers ?? []).map((a) => short(a, 60)).join(", ") || "(none)"}`;
-        }
-      } catch (err) {
-        out.dataset.state = "error";
-        out.textContent = `${ICON.warn} ${err.message}`;
-      }
+      if (c?.connected) ask(c, to.value, question.value, Number(timeout.value) || 1000, out);
     } }, field("Asker", from), field("Ask client", to), field("Question", question), field("Timeout (ms)", timeout),
     h("button", { type: "submit", class: "demo-btn demo-primary", "data-testid": "ask-send" }, "Ask and wait for the ack"));
     return [h("div", {}, form, out)];
   },
 
   controls(w, c) {
-    const mode = select({ "aria-label": `How ${c.name} answers questions`, "data-testid": "client-answer" },
-      [["fast", "Answers at once"], ["slow", "Answers after 2 s"], ["never", "Never answers"]], c.answerMode);
+    const mode = select({ "aria-label": `How ${c.name} answers questions`, "data-testid": "client-answer" }, MODES, c.answerMode);
     mode.addEventListener("change", () => (c.answerMode = mode.value));
+    c.ui.answer = mode;
     return [field("Acks", mode)];
+  },
+
+  /** A predict-the-outcome step (demo-outcome.js): answers: MODE, or ask: CLIENT. */
+  outcomeStep(w, c, s) {
+    if (s.answers) {
+      c.answerMode = s.answers;
+      if (c.ui?.answer) c.ui.answer.value = s.answers;
+      return Promise.resolve(null);
+    }
+    if (s.ask) return ask(c, s.ask, s.text ?? "Are you there?", s.timeout || 1000, w.kindState.out);
+    return null;
   },
 };

@@ -20,6 +20,9 @@
  *   receivedText(event, args) how a client's received list shows an event (default: its name and JSON)
  *   onUnhandled(w, tap, why)  an event nobody on its namespace listens for (the tap's event_in, unhandled)
  *   onMessage(w, msg)         a tap message of another type (the cluster demo's "broker")
+ *   outcomeStep(w, c, s)      plays the kind's own step of an `outcome:` scenario (ask, deliver):
+ *                             a promise of what it observed, or null for a common step (demo-outcome.js)
+ *   outcomeSettled(w, steps)  true once the kind's own work after the scenario is done (a queue flushed)
  */
 import acks from "./acks.js";
 import broker from "./broker.js";

@@ -23,11 +23,27 @@ function renderQueue(w) {
   setChildren(st.el, rows.length ? h("ul", {}, rows) : empty);
 }
 
+/** c delivers text to `to` through the server's queue; out (the panel's status line) says what the server did. */
+async function deliver(w, c, to, text, out) {
+  const queues = w.kindState.queues;
+  const q = queues.get(to) ?? [];
+  q.push({ text, state: "waiting" });
+  queues.set(to, q);
+  renderQueue(w);
+  try {
+    const res = await c.ack("deliver", { to, text });
+    if (out) out.textContent = `Server: queued for ${to} (${res?.queued ?? "?"} waiting in its queue).`;
+  } catch (err) {
+    if (out) out.textContent = `${ICON.warn} ${err.message}`;
+  }
+  renderQueue(w);
+}
+
 export default {
   name: "queue",
 
   init() {
-    return { queues: new Map(), server: null, el: null }; // recipient name → [{text, state}]; the server's counts
+    return { queues: new Map(), server: null, el: null, out: null }; // recipient name → [{text, state}]; the server's counts
   },
 
   /** Every delivery is acknowledged once shown. */
@@ -49,28 +65,31 @@ export default {
   panels(w, id) {
     const form = orderFields(id, "dl", "deliver");
     const { from, text, out } = form;
+    w.kindState.out = out;
     // The lesson sends jobs from the first client (the dispatcher) to the second (a courier).
     const to = select({ id: id("dl-to"), "data-client-pick": "1", "data-testid": "deliver-to" }, []);
     return [h("div", {}, h("form", { class: "demo-row", onsubmit: async (e) => {
       e.preventDefault();
       const c = connectedSender(w, from.value, out);
       if (!c) return;
-      const target = to.value;
-      const queues = w.kindState.queues;
-      const q = queues.get(target) ?? [];
-      q.push({ text: text.value, state: "waiting" });
-      queues.set(target, q);
-      renderQueue(w);
-      try {
-        const res = await c.ack("deliver", { to: target, text: text.value });
-        out.textContent = `Server: queued for ${target} (${res?.queued ?? "?"} waiting in its queue).`;
-      } catch (err) {
-        out.textContent = `${ICON.warn} ${err.message}`;
-      }
+      await deliver(w, c, to.value, text.value, out);
       form.next();
-      renderQueue(w);
     } }, field("From", from), field("Deliver to", to), field("Text", text),
     h("button", { type: "submit", class: "demo-btn demo-primary", "data-testid": "deliver-send" }, "Deliver (queued until acked)")), out)];
+  },
+
+  /** A predict-the-outcome step (demo-outcome.js): deliver: CLIENT with text:. */
+  outcomeStep(w, c, s) {
+    if (!s.deliver) return null;
+    if (!c.connected) return Promise.reject(new Error(`${c.name} is offline and cannot deliver`));
+    return deliver(w, c, s.deliver, s.text, w.kindState.out);
+  },
+
+  /** Every delivery the scenario made was received and acknowledged, and the server's queue says so. */
+  outcomeSettled(w, steps) {
+    const st = w.kindState;
+    return steps.filter((s) => s.deliver).every((s) =>
+      !(st.queues.get(s.deliver) ?? []).some((i) => i.state === "waiting") && !(st.server?.[s.deliver] > 0));
   },
 
   /** Connection state recovery: lose the network (no DISCONNECT), then get it back. */
