@@ -60,7 +60,8 @@ class Observation {
     }
     if (e.receives !== undefined) {
       const n = this.times(e.client, e.receives);
-      out.push(`${e.client} received ${q(e.receives)} ${n === 0 ? "never" : n === 1 ? "once" : n === 2 ? "twice" : n + " times"}`);
+      // A count of messages, not "twice": two jobs delivered once each are two "delivery" messages.
+      out.push(n === 0 ? `${e.client} received no ${q(e.receives)} message` : `${e.client} received ${n} ${q(e.receives)} message${n === 1 ? "" : "s"} in all`);
     }
     if (e.queued !== undefined) {
       const n = this.queued.get(e.client) ?? 0;
