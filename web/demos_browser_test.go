@@ -189,8 +189,14 @@ func (b *browser) waitFor(what, cond string) {
 
 func (b *browser) open(url string, demos int) {
 	b.t.Helper()
+	b.navigate(url, fmt.Sprintf(`document.querySelectorAll("section.demo[data-ready]").length >= %d && [...document.querySelectorAll("section.demo")].every(s => [...s.querySelectorAll("[data-testid=client-status]")].every(e => e.textContent.includes("connected") && !e.textContent.includes("offline")))`, demos))
+}
+
+// navigate opens url and waits until ready (a JavaScript condition) holds, with no page error.
+func (b *browser) navigate(url, ready string) {
+	b.t.Helper()
 	b.run("open "+url, chromedp.Navigate(url))
-	b.waitFor("demos ready", fmt.Sprintf(`document.querySelectorAll("section.demo[data-ready]").length >= %d && [...document.querySelectorAll("section.demo")].every(s => [...s.querySelectorAll("[data-testid=client-status]")].every(e => e.textContent.includes("connected") && !e.textContent.includes("offline")))`, demos))
+	b.waitFor("demos ready", ready)
 	b.noErrors()
 }
 

@@ -80,15 +80,13 @@ func courseDemos(t *testing.T) []courseDemo {
 // (but for one a middleware refuses on purpose, as in the tenants lesson).
 func (b *browser) openLesson(url string, demos int) {
 	b.t.Helper()
-	b.run("open "+url, chromedp.Navigate(url))
-	b.waitFor("demos ready", fmt.Sprintf(`(() => {
+	b.navigate(url, fmt.Sprintf(`(() => {
 		const s = [...document.querySelectorAll("section.demo")];
 		return s.length === %d && s.every((d) => d.dataset.ready !== undefined) &&
 			[...document.querySelectorAll("section.demo [data-testid=client]")].every((c) =>
 				c.querySelector("[data-testid=client-status]").dataset.state === "on" ||
 				c.querySelector("[data-testid=client-note]").textContent.startsWith("connect_error"));
 	})()`, demos))
-	b.noErrors()
 }
 
 func (b *browser) theme(theme string) {
