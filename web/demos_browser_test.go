@@ -306,7 +306,12 @@ func (b *browser) shoot(sel, prefix string, viewports ...viewport) {
 		}
 		if vp.w < 500 {
 			if w := evalJS[[]int](b.t, b, `[document.documentElement.scrollWidth, window.innerWidth]`); w[0] > w[1] {
-				b.t.Errorf("%s: horizontal scroll at %dpx: scrollWidth %d > innerWidth %d", prefix, vp.w, w[0], w[1])
+				wide := evalJS[[]string](b.t, b, `[...document.querySelectorAll("body *")].filter((e) => {
+					if (e.getBoundingClientRect().right <= window.innerWidth + 0.5 || e.getClientRects().length === 0) return false;
+					for (let p = e.parentElement; p && p !== document.body; p = p.parentElement) if (getComputedStyle(p).overflowX !== "visible") return false;
+					return true; })
+					.slice(-3).map((e) => e.tagName + "." + e.className + " [" + e.dataset.testid + "] right " + Math.round(e.getBoundingClientRect().right) + ": " + e.textContent.slice(0, 60))`)
+				b.t.Errorf("%s: horizontal scroll at %dpx: scrollWidth %d > innerWidth %d; the widest: %q", prefix, vp.w, w[0], w[1], wide)
 			}
 			// Tap targets on a phone: every visible button, menu, field and checkbox is 24 px
 			// or more (checkboxes) and 40 px or more tall (the rest).
