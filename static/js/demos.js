@@ -75,6 +75,19 @@ function sizeText(n) {
   return `${(n / 1024 / 1024).toFixed(1)} MiB`;
 }
 
+/** Resolves once socket has connected or been refused (its next "connect" or "connect_error"). */
+function settled(socket) {
+  return new Promise((resolve) => {
+    const done = () => {
+      socket.off("connect", done);
+      socket.off("connect_error", done);
+      resolve();
+    };
+    socket.on("connect", done);
+    socket.on("connect_error", done);
+  });
+}
+
 /**
  * What a message row shows of its arguments. A payload the tap cut says so: its size and how much
  * of it reached the page, then the start of that preview. A large payload a client received whole
@@ -155,15 +168,7 @@ class VClient {
     this.sockets = [{ nsp: this.namespace, socket }];
     this.wire(socket, this.namespace);
     this.watchTransport(socket.io);
-    return new Promise((resolve) => {
-      const done = () => {
-        socket.off("connect", done);
-        socket.off("connect_error", done);
-        resolve();
-      };
-      socket.on("connect", done);
-      socket.on("connect_error", done);
-    });
+    return settled(socket);
   }
 
   /**
@@ -900,15 +905,7 @@ export class DemoWidget {
       c.joinedInitial = false; // the new server starts with no rooms: join the setup's rooms again
       c.note = "reconnecting to the new server…";
       for (const { socket } of active) {
-        outcomes.push(new Promise((resolve) => {
-          const done = () => {
-            socket.off("connect", done);
-            socket.off("connect_error", done);
-            resolve();
-          };
-          socket.on("connect", done);
-          socket.on("connect_error", done);
-        }));
+        outcomes.push(settled(socket));
         socket.connect();
       }
     }
