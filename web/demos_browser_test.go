@@ -407,8 +407,12 @@ func TestDemosBrowser(t *testing.T) {
 		})
 		t.Run("remove", func(t *testing.T) {
 			b.t = t
-			b.js(0, col("Grace", "[data-testid=client-remove]")+".click()")
+			b.js(0, col("Grace", "[data-testid=client-remove]")+".focus(); "+col("Grace", "[data-testid=client-remove]")+".click()")
 			b.waitFor("Grace gone from the server", `document.querySelector("[data-member=Grace]") === null`)
+			// From the keyboard, the focus stays in the demo: on the Remove of the column that took Grace's place.
+			if got := evalJS[string](t, b, `document.activeElement.dataset.testid + " " + document.activeElement.closest("[data-client]")?.dataset.client`); got != "client-remove Margaret" {
+				t.Errorf("focus after Remove: %q, want Margaret's Remove", got)
+			}
 			if n := evalJS[int](t, b, `document.querySelectorAll("[data-testid=client][data-client=Grace]").length`); n != 0 {
 				t.Errorf("Grace's column is still there")
 			}

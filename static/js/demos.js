@@ -892,6 +892,24 @@ export class DemoWidget {
    * is "lost" (queue demo), stays as it is.
    */
   /**
+   * Keeps the keyboard's place when a column goes: the focus moves to the Remove of the column
+   * that took its place (or the one before), else to that column's name, else "+ Add client".
+   */
+  focusAfterRemove(at) {
+    const next = this.clients[at] ?? this.clients[at - 1];
+    const visible = (el) => el && el.checkVisibility();
+    const button = next?.el.querySelector("[data-testid=client-remove]");
+    if (visible(button)) return button.focus();
+    const name = next?.el.querySelector("[data-testid=client-name]");
+    if (visible(name)) {
+      name.tabIndex = -1;
+      return name.focus();
+    }
+    const add = this.section.querySelector("[data-testid=add-client] input");
+    if (visible(add)) add.focus();
+  }
+
+  /**
    * Reconnects the page's clients to a new server. Resolves once each of them has connected or
    * been refused (at most `ms`): an exercise's checks run on the same server, and a page client
    * arriving in the middle of a check would be one more "connection" the check did not make.
@@ -1040,11 +1058,14 @@ export class DemoWidget {
       input.select();
     });
     const remove = btn("Remove", "client-remove", () => {
+      const at = this.clients.indexOf(c);
+      const hadFocus = c.el.contains(document.activeElement);
       c.close();
       c.el.remove();
       this.clients = this.clients.filter((o) => o !== c);
       this.index();
       this.refreshSenders();
+      if (hadFocus) this.focusAfterRemove(at);
     });
     conn.dataset.control = "disconnect";
     rename.dataset.control = "rename";
