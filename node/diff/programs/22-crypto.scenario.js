@@ -8,6 +8,13 @@ export default async function ({ connect }) {
   await a.ask("hash", "sha384", "aGk-_w", "base64url", "latin1");
   await a.ask("hash", "sha224", "\u00e9\u00ff", "latin1", "hex");
   await a.ask("hash", "sha256", "x", null, null);
+  // what Node makes of malformed input: hex up to the first bad pair, an odd length refused,
+  // base64 skipping what is not in the alphabet and ending at "="
+  await a.ask("hash", "md5", "abzzcd", "hex", "hex");
+  await a.ask("hash", "md5", "abc", "hex", "hex");
+  await a.ask("hash", "md5", "aG!k", "base64", "hex");
+  await a.ask("hash", "md5", "aGk=!!aGk", "base64url", "hex");
+  await a.ask("hash", "md5", "a+/b\n", "base64url", "hex");
   await a.ask("hmac", "sha256", "k", "data", "hex");
   await a.ask("hmac", "sha1", "a key longer than the block size of sixty-four bytes, to be hashed first by HMAC", "data", "base64");
   await a.ask("bytes", new Uint8Array([1, 2, 3, 250]));

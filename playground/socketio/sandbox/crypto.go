@@ -10,6 +10,7 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
+	"fmt"
 	"hash"
 	"strings"
 
@@ -125,12 +126,14 @@ func (v *vm) hashObject(h hash.Hash, isHmac bool) *goja.Object {
 func (v *vm) input(val, enc goja.Value) ([]byte, bool) {
 	var b []byte
 	if s, ok := val.Export().(string); ok {
-		var err error
-		switch strings.ToLower(enc.String()) {
+		switch e := strings.ToLower(enc.String()); e {
 		case "hex":
-			b, err = hex.DecodeString(s[:len(s)&^1]) // Node stops at the first odd or bad digit
+			if len(s)%2 != 0 {
+				v.throwCode("TypeError", "ERR_INVALID_ARG_VALUE", fmt.Sprintf("The argument 'encoding' is invalid for data of length %d. Received '%s'", len(s), enc.String()))
+			}
+			b = hexPrefix(s)
 		case "base64", "base64url":
-			b, err = base64.RawStdEncoding.DecodeString(strings.TrimRight(strings.NewReplacer("-", "+", "_", "/").Replace(s), "="))
+			b = base64Loose(s)
 		case "latin1", "binary":
 			b = make([]byte, 0, len(s))
 			for _, r := range s {
@@ -138,9 +141,6 @@ func (v *vm) input(val, enc goja.Value) ([]byte, bool) {
 			}
 		default:
 			b = []byte(s)
-		}
-		if err != nil {
-			b = nil // a malformed string hashes as empty rather than failing the program
 		}
 	} else if bytes, ok := v.bytesOf(val); ok {
 		b = bytes
@@ -151,6 +151,49 @@ func (v *vm) input(val, enc goja.Value) ([]byte, bool) {
 		v.throwCode("RangeError", "ERR_OUT_OF_RANGE", "Socket Lab hashes at most 16 MiB per update() call")
 	}
 	return b, true
+}
+
+// hexPrefix decodes hex digit pairs up to the first pair that is not one, as Node's
+// Buffer.from(s, "hex") does ("abzz" is one byte).
+func hexPrefix(s string) []byte {
+	out := make([]byte, 0, len(s)/2)
+	for i := 0; i+1 < len(s); i += 2 {
+		var pair [1]byte
+		if _, err := hex.Decode(pair[:], []byte(s[i:i+2])); err != nil {
+			break
+		}
+		out = append(out, pair[0])
+	}
+	return out
+}
+
+// base64Loose decodes base64 or base64url (either alphabet) as Node does: characters outside
+// the alphabets are skipped, the first "=" ends the data, and leftover bits are dropped.
+func base64Loose(s string) []byte {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+	out := make([]byte, 0, len(s)*3/4)
+	var acc, bits uint
+	for _, c := range []byte(s) {
+		if c == '=' {
+			break
+		}
+		switch c {
+		case '-':
+			c = '+'
+		case '_':
+			c = '/'
+		}
+		v := strings.IndexByte(alphabet, c)
+		if v < 0 {
+			continue
+		}
+		acc, bits = acc<<6|uint(v), bits+6
+		if bits >= 8 {
+			bits -= 8
+			out = append(out, byte(acc>>bits))
+		}
+	}
+	return out
 }
 
 // encoded is digest()'s answer: a string in the encoding asked for, else the bytes.
