@@ -95,12 +95,9 @@ export class OutcomePanel {
     h("div", { class: "demo-buttons" }, this.runBtn, this.again), this.result);
   }
 
-  /** A step in words: the kind's own (ask, deliver, answers), else the widget's. */
+  /** A step in words: the kind's own (outcomeDescribe), else the widget's. */
   describe(s) {
-    if (s.answers) return `${s.client} ${{ fast: "answers questions at once", slow: "answers questions after 2 s", never: "never answers questions" }[s.answers] ?? s.answers}`;
-    if (s.ask) return `${s.client} asks ${s.ask} ${q(s.text ?? "")}; the server calls io.to(${s.ask}'s id).timeout(${s.timeout || 1000}).emitWithAck("question", …)`;
-    if (s.deliver) return `${s.client} delivers ${q(s.text)} to ${s.deliver} (queued until acknowledged)`;
-    return this.w.describeStep(s);
+    return this.w.kindDef.outcomeDescribe?.(s) ?? this.w.describeStep(s);
   }
 
   inputs() {

@@ -488,7 +488,7 @@ export function codeLang() {
  * the returned pick(lang) is what its own tabs call when the reader picks one there.
  */
 export function followCodeLang(select) {
-  codeTabGroups.push({ select: (lang) => select(lang) });
+  codeTabGroups.push({ select });
   select(codeLang());
   return (lang) => {
     store.set("code-lang", lang);

@@ -22,6 +22,7 @@
  *   onMessage(w, msg)         a tap message of another type (the cluster demo's "broker")
  *   outcomeStep(w, c, s)      plays the kind's own step of an `outcome:` scenario (ask, deliver):
  *                             a promise of what it observed, or null for a common step (demo-outcome.js)
+ *   outcomeDescribe(s)        that step in words for the panel's "The steps it plays", or null
  *   outcomeSettled(w, steps)  true once the kind's own work after the scenario is done (a queue flushed)
  */
 import acks from "./acks.js";

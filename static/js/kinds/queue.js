@@ -85,6 +85,11 @@ export default {
     return deliver(w, c, s.deliver, s.text, w.kindState.out);
   },
 
+  /** The words for an outcome step of this kind (null: not one of its own). */
+  outcomeDescribe(s) {
+    return s.deliver ? `${s.client} delivers ${JSON.stringify(String(s.text))} to ${s.deliver} (queued until acknowledged)` : null;
+  },
+
   /** Every delivery the scenario made was received and acknowledged, and the server's queue says so. */
   outcomeSettled(w, steps) {
     const st = w.kindState;
