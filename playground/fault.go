@@ -66,34 +66,13 @@ func (r *Registry) HandleFault() http.Handler {
 	})
 }
 
-// outage drops every connection of the instance and refuses its socket requests for d. It
-// reports how many sockets it dropped.
+// outage drops every connection of the instance (no Socket.IO DISCONNECT: the client sees
+// "transport close") and refuses its socket requests for d. It reports how many connections it
+// dropped.
 func (in *Instance) outage(d time.Duration) int {
 	in.downUntil.Store(in.now().Add(d).UnixNano())
-	in.mu.Lock()
-	ids := map[string][]string{}
-	for nsp, socks := range in.state {
-		for id := range socks {
-			ids[nsp] = append(ids[nsp], id)
-		}
-	}
-	in.mu.Unlock()
 	in.log.Warn("server down (outage)", "for", d.String())
-	n := 0
-	io := in.hub().IO
-	for name, socks := range ids {
-		nsp, ok := io.LookupNamespace(name)
-		if !ok {
-			continue
-		}
-		for _, id := range socks {
-			if s, ok := nsp.Socket(id); ok {
-				s.CloseConnection() // no DISCONNECT packet: the client sees "transport close"
-				n++
-			}
-		}
-	}
-	return n
+	return in.hub().Engine.DropAll()
 }
 
 // down reports whether the instance is in an outage.

@@ -306,6 +306,28 @@ func (srv *Server) StopHeartbeat(sid string) bool {
 	return true
 }
 
+// DropAll closes every open session with reason "transport close", as a server that went away
+// would (the reconnection demo's outage), and reports how many it closed.
+func (srv *Server) DropAll() int {
+	srv.mu.Lock()
+	all := make([]*Session, 0, len(srv.sessions))
+	for _, s := range srv.sessions {
+		all = append(all, s)
+	}
+	srv.mu.Unlock()
+	n := 0
+	for _, s := range all {
+		s.mu.Lock()
+		open := !s.closed
+		s.mu.Unlock()
+		if open {
+			s.Close("transport close")
+			n++
+		}
+	}
+	return n
+}
+
 func (srv *Server) lookup(sid string) *Session {
 	srv.mu.Lock()
 	defer srv.mu.Unlock()

@@ -506,6 +506,27 @@ func TestSendPreparedBothTransports(t *testing.T) {
 	})
 }
 
+// TestDropAll: every open session is closed with "transport close" and counted once; a second
+// call finds none open.
+func TestDropAll(t *testing.T) {
+	suiteTest(t, func(t *testing.T, h *harness) {
+		_, a := h.wsOpen()
+		_, b := h.wsOpen()
+		if n := h.srv.DropAll(); n != 2 {
+			t.Errorf("DropAll() = %d, want 2", n)
+		}
+		synctest.Wait()
+		for _, sid := range []string{a, b} {
+			if got := h.rec.closedReasons(sid); len(got) != 1 || got[0] != "transport close" {
+				t.Errorf("session %s closed with %q, want transport close", sid, got)
+			}
+		}
+		if n := h.srv.DropAll(); n != 0 {
+			t.Errorf("DropAll() again = %d, want 0", n)
+		}
+	})
+}
+
 // TestStopHeartbeat: a session whose heartbeat was stopped gets no more pings and is never closed
 // for a missing pong (the client's own timer is what ends it), while its messages still flow;
 // an unknown sid reports false. The ping already in flight when it stops may still be answered.
